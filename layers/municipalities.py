@@ -1,0 +1,104 @@
+"""Municipalities (Gemeinden) and their Kreise.
+
+Formats:
+- ``dvg``: Geobasis NRW DVG (``dvg2gem_nw.shp`` etc.): ``ART`` (G/K/R/L), ``GN`` name, ``KN`` 8-digit
+  key, ``STAND``. Kreis names come from the sibling Kreis file (``dvg?krs_nw``) when present, else
+  from the built-in fact table. dl-de/zero-2-0.
+- ``vg250``: BKG VG250 municipality level: ``AGS``, ``GEN``, ``BEZ``, ``GF`` (4 = land; other
+  areas are skipped). dl-de/by-2-0, "© GeoBasis-DE / BKG <year>". Only NRW keys (``05``) are kept.
+
+Output (EPSG:25832): ``ags`` (8-char str), ``name``, ``kreis_ags`` (5), ``kreis_name``, geometry
+MultiPolygon.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+
+from layers.errors import SourceError
+from layers.io import read_vector
+from layers.schema import check
+
+LAYER = "municipalities"
+DEFAULTS = {
+    "dvg": {"licence": "dl-de/zero-2-0", "attribution": "© Land NRW (Geobasis NRW), DVG"},
+    "vg250": {"licence": "dl-de/by-2-0", "attribution": "© GeoBasis-DE / BKG"},
+}
+
+
+@lru_cache(maxsize=1)
+def facts() -> pd.DataFrame:
+    """The 396 NRW municipalities as facts: AGS, name, Kreis, representative point, area.
+
+    Derived from Geobasis NRW DVG2 (STAND 2022-03-08, dl-de/zero-2-0); see layers/facts/README.md.
+    """
+    with resources.files("layers").joinpath("facts/nrw_municipalities.csv").open("rb") as f:
+        return pd.read_csv(f, dtype={"ags": str, "kreis_ags": str})
+
+
+def kreis_names() -> dict[str, str]:
+    """Map 5-digit Kreis keys to names, from the fact table."""
+    f = facts()
+    return dict(zip(f["kreis_ags"], f["kreis_name"], strict=True))
+
+
+def _finish(gdf: gpd.GeoDataFrame, names: dict[str, str], path: Path) -> gpd.GeoDataFrame:
+    gdf["kreis_ags"] = gdf["ags"].str[:5]
+    gdf["kreis_name"] = gdf["kreis_ags"].map(names)
+    gdf = gdf.dissolve(by="ags", as_index=False, aggfunc="first") if gdf["ags"].duplicated().any() \
+        else gdf
+    gdf.geometry = gdf.geometry.map(
+        lambda g: g if g.geom_type == "MultiPolygon" else shapely.MultiPolygon([g]))
+    out = gdf[["ags", "name", "kreis_ags", "kreis_name", "geometry"]].sort_values("ags")
+    return check(LAYER, out.reset_index(drop=True), path)
+
+
+def _keys(layer_df: pd.DataFrame, column: str, path: Path) -> pd.Series:
+    col = layer_df[column]
+    if pd.api.types.is_numeric_dtype(col):
+        raise SourceError(LAYER, path, f"column {column} holds numbers (e.g. {col.iloc[0]}); AGS keys "
+                          "must be 8-character strings with a leading zero")
+    return col.astype(str).str.strip()
+
+
+def read_dvg(path: Path, cfg: dict[str, Any]) -> gpd.GeoDataFrame:
+    """Read DVG Gemeinden (ART = G); Kreis names from the sibling Kreis file or the facts."""
+    src = read_vector(LAYER, path, cfg.get("layer"))
+    missing = [c for c in ("GN", "KN") if c not in src.columns]
+    if missing:
+        raise SourceError(LAYER, path, f"not a DVG file: missing columns {', '.join(missing)}")
+    if "ART" in src.columns:
+        src = src[src["ART"].isin(["G"]) | src["ART"].isna()]
+    gdf = gpd.GeoDataFrame({"ags": _keys(src, "KN", path), "name": src["GN"]},
+                           geometry=src.geometry.values, crs=src.crs)
+    names = kreis_names()
+    sibling = path.with_name(path.name.replace("gem", "krs"))
+    if sibling != path and sibling.exists():
+        krs = read_vector(LAYER, sibling)
+        names |= dict(zip(krs["KN"].astype(str).str[:5], krs["GN"], strict=True))
+    return _finish(gdf, names, path)
+
+
+def read_vg250(path: Path, cfg: dict[str, Any]) -> gpd.GeoDataFrame:
+    """Read VG250 Gemeinden: land areas only (GF = 4), NRW keys only."""
+    src = read_vector(LAYER, path, cfg.get("layer"))
+    missing = [c for c in ("AGS", "GEN") if c not in src.columns]
+    if missing:
+        raise SourceError(LAYER, path, f"not a VG250 file: missing columns {', '.join(missing)}")
+    if "GF" in src.columns:
+        src = src[src["GF"].astype(str) == "4"]
+    ags = _keys(src, "AGS", path)
+    keep = ags.str.startswith("05").to_numpy()
+    src, ags = src[keep], ags[keep]
+    if not len(src):
+        raise SourceError(LAYER, path, "no NRW municipalities (AGS starting with 05) with GF = 4")
+    gdf = gpd.GeoDataFrame({"ags": ags.to_numpy(), "name": src["GEN"].to_numpy()},
+                           geometry=src.geometry.values, crs=src.crs)
+    return _finish(gdf, kreis_names(), path)

@@ -1,0 +1,42 @@
+"""Regional-plan industrial areas (GIB) and brownfields from any OGR file (format ``mapped``).
+
+Column names differ per planning region and cadastre, so sources.toml maps them
+(see layers/mapping.py). XPlanGML regional plans are read by layers/xplan.py.
+
+Output (EPSG:25832):
+- ``regional_plan``: ``area_id``, ``category`` ∈ GIB, GIB_Z, LARGE_PROJECT, ASB_GE, ``plan``, ``name``.
+- ``brownfields``: ``area_id``, ``name``, ``ags``, ``former_use``, ``contamination`` ∈ none, suspected,
+  confirmed, remediated, unknown; ``availability`` ∈ now, lt2y, gt2y, unknown.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import shapely
+
+from layers.io import read_vector
+from layers.mapping import apply_mapping
+from layers.schema import check
+
+DEFAULTS = {
+    "regional_plan": {"mapped": {"licence": "dl-de/by-2-0",
+                                 "attribution": "Regionalplanungsbehörde (see sources.toml)"}},
+    "brownfields": {"mapped": {"licence": "see source",
+                               "attribution": "Brachflächenkataster (see sources.toml)"}},
+}
+FILL = {
+    "regional_plan": {"name": None, "plan": None},
+    "brownfields": {"name": None, "ags": None, "former_use": None, "contamination": "unknown",
+                    "availability": "unknown"},
+}
+
+
+def read_mapped(layer: str, path: Path, cfg: dict[str, Any]) -> gpd.GeoDataFrame:
+    """Read a regional-plan or brownfield layer with the column and code mappings of ``cfg``."""
+    src = read_vector(layer, path, cfg.get("layer"))
+    out = apply_mapping(layer, src, cfg, path, fill=FILL[layer])
+    out.geometry = shapely.force_2d(out.geometry.values)
+    return check(layer, out, path)

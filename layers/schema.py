@@ -1,0 +1,151 @@
+"""Canonical layer schemas (DESIGN §3.2) and the one check per layer that collects every problem."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from geo.crs import WORK_CRS
+from layers.errors import SourceError, rows_text
+
+AGS8 = re.compile(r"^\d{8}$")
+AGS5 = re.compile(r"^\d{5}$")
+
+PLAN_CATEGORIES = ("GIB", "GIB_Z", "LARGE_PROJECT", "ASB_GE")
+CONTAMINATION = ("none", "suspected", "confirmed", "remediated", "unknown")
+AVAILABILITY = ("now", "lt2y", "gt2y", "unknown")
+H2_KINDS = ("conversion", "new_build")
+GEOMETRY_QUALITY = ("surveyed", "schematic")
+
+POLYGONAL = ("Polygon", "MultiPolygon")
+NUMERIC = frozenset({"area_ha_reported", "commissioning_year", "dn_mm", "pressure_bar"})
+
+
+@dataclass(frozen=True)
+class Schema:
+    """Columns of a canonical layer: id column, required columns, code lists, key patterns."""
+
+    id_column: str | None
+    columns: tuple[str, ...]
+    geometry_types: tuple[str, ...]
+    codes: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    keys: dict[str, re.Pattern[str]] = field(default_factory=dict)
+    nullable: tuple[str, ...] = ()
+
+
+SCHEMAS: dict[str, Schema] = {
+    "municipalities": Schema(
+        "ags", ("ags", "name", "kreis_ags", "kreis_name"), POLYGONAL,
+        keys={"ags": AGS8, "kreis_ags": AGS5},
+    ),
+    "regional_plan": Schema(
+        "area_id", ("area_id", "category", "plan", "name"), POLYGONAL,
+        codes={"category": PLAN_CATEGORIES}, nullable=("name", "plan"),
+    ),
+    "brownfields": Schema(
+        "area_id", ("area_id", "name", "ags", "former_use", "contamination", "availability"),
+        POLYGONAL,
+        codes={"contamination": CONTAMINATION, "availability": AVAILABILITY},
+        keys={"ags": AGS8}, nullable=("name", "ags", "former_use"),
+    ),
+    "lep_sites": Schema(
+        "area_id", ("area_id", "name", "municipalities", "area_ha_reported", "accuracy"),
+        POLYGONAL + ("Point",), nullable=("area_ha_reported", "accuracy", "municipalities"),
+    ),
+    "hydrogen": Schema(
+        "segment_id",
+        ("segment_id", "name", "kind", "commissioning_year", "dn_mm", "pressure_bar", "operator",
+         "geometry_quality"),
+        ("LineString", "MultiLineString"),
+        codes={"kind": H2_KINDS, "geometry_quality": GEOMETRY_QUALITY},
+        nullable=("name", "dn_mm", "pressure_bar", "operator"),
+    ),
+}
+
+
+def check(layer: str, gdf: gpd.GeoDataFrame, path: str | Path | None = None,
+          row_labels: list[str] | None = None) -> gpd.GeoDataFrame:
+    """Check a canonical layer; raise one SourceError listing every problem with its rows.
+
+    ``row_labels`` optionally names each row as the source knows it (e.g. "line 12").
+    Returns the frame unchanged when it passes.
+    """
+    schema = SCHEMAS[layer]
+    problems: list[str] = []
+
+    def where(mask: np.ndarray) -> str:
+        idx = list(np.flatnonzero(mask))
+        if row_labels is not None:
+            return ", ".join(row_labels[i] for i in idx[:10]) + (
+                f" (+{len(idx) - 10} more)" if len(idx) > 10 else "")
+        return "rows " + rows_text(idx)
+
+    missing = [c for c in schema.columns if c not in gdf.columns]
+    if missing:
+        problems.append(f"missing columns: {', '.join(missing)}")
+    if gdf.crs is None or not gdf.crs.equals(WORK_CRS):
+        problems.append(f"CRS is {gdf.crs}, expected EPSG:25832 (reproject with .to_crs(25832))")
+
+    geoms = gdf.geometry.values
+    empty = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    if empty.any():
+        problems.append(f"empty or missing geometry in {where(empty)}")
+    types = np.asarray(shapely.get_type_id(geoms))
+    names = np.array(["Point", "LineString", "LinearRing", "Polygon", "MultiPoint",
+                      "MultiLineString", "MultiPolygon", "GeometryCollection"])
+    bad_type = ~empty & ~np.isin(names[np.clip(types, 0, 7)], schema.geometry_types)
+    if bad_type.any():
+        problems.append(
+            f"geometry type must be {' or '.join(schema.geometry_types)} in {where(bad_type)}")
+    invalid = ~empty & ~bad_type & ~shapely.is_valid(geoms)
+    for i in np.flatnonzero(invalid)[:10]:
+        label = row_labels[i] if row_labels is not None else f"row {i + 1}"
+        problems.append(f"invalid geometry in {label}: {shapely.is_valid_reason(geoms[i])}")
+    if invalid.sum() > 10:
+        problems.append(f"... {int(invalid.sum()) - 10} more invalid geometries")
+
+    if schema.id_column in gdf.columns:
+        ids = gdf[schema.id_column]
+        null_id = ids.isna().to_numpy()
+        if null_id.any():
+            problems.append(f"{schema.id_column} is empty in {where(null_id)}")
+        dup = ids.duplicated(keep=False).to_numpy() & ~null_id
+        if dup.any():
+            values = sorted({str(v) for v in ids[dup]})[:5]
+            problems.append(
+                f"duplicate {schema.id_column} {', '.join(values)} in {where(dup)}")
+
+    for col, allowed in schema.codes.items():
+        if col in gdf.columns:
+            values = gdf[col]
+            bad = (~values.isin(allowed) & values.notna()).to_numpy().copy()
+            if col not in schema.nullable:
+                bad |= values.isna().to_numpy()
+            if bad.any():
+                seen = sorted({str(v) for v in values[bad]})[:5]
+                problems.append(f"{col} must be one of {', '.join(allowed)}; found "
+                                f"{', '.join(seen)} in {where(bad)}")
+    for col, pattern in schema.keys.items():
+        if col in gdf.columns:
+            values = gdf[col]
+            bad = np.array([not (isinstance(v, str) and pattern.match(v)) for v in values])
+            if col in schema.nullable:
+                bad &= values.notna().to_numpy()
+            if bad.any():
+                seen = sorted({str(v) for v in values[bad]})[:3]
+                problems.append(f"{col} must be a string of {_digits(pattern)} "
+                                f"digits with leading zero (e.g. '05562008'); found {', '.join(seen)} "
+                                f"in {where(bad)}")
+    if problems:
+        raise SourceError(layer, path, problems)
+    return gdf
+
+
+def _digits(pattern: re.Pattern[str]) -> int:
+    return int(re.search(r"\{(\d+)\}", pattern.pattern).group(1))  # type: ignore[union-attr]

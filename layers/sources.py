@@ -1,0 +1,134 @@
+"""sources.toml: which official file feeds which layer, in which format (DESIGN §5.2).
+
+Each table names a layer and has ``path`` (relative to the sources file), ``format``, optional
+``layer`` (inside a GeoPackage), ``licence``, ``attribution``, ``date`` and format options.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from layers import coverage, hydrogen, lep, municipalities, planning, xplan
+from layers.errors import SourceError
+
+VECTOR_LAYERS = ("municipalities", "regional_plan", "brownfields", "lep_sites", "hydrogen")
+COVERAGE_LAYERS = ("fibre", "mobile_5g")
+LAYERS = VECTOR_LAYERS + COVERAGE_LAYERS
+
+# layer -> format -> (reader(path, cfg), default licence/attribution)
+Reader = Callable[[Path | None, dict[str, Any]], Any]
+FORMATS: dict[str, dict[str, tuple[Reader, dict[str, str]]]] = {
+    "municipalities": {
+        "dvg": (municipalities.read_dvg, municipalities.DEFAULTS["dvg"]),
+        "vg250": (municipalities.read_vg250, municipalities.DEFAULTS["vg250"]),
+    },
+    "regional_plan": {
+        "mapped": (partial(planning.read_mapped, "regional_plan"),
+                   planning.DEFAULTS["regional_plan"]["mapped"]),
+        "xplan-rp": (xplan.read_xplan_rp, xplan.DEFAULTS),
+    },
+    "brownfields": {
+        "mapped": (partial(planning.read_mapped, "brownfields"),
+                   planning.DEFAULTS["brownfields"]["mapped"]),
+    },
+    "lep_sites": {
+        "facts": (lep.read_facts, lep.DEFAULTS["facts"]),
+        "mapped": (lep.read_mapped, lep.DEFAULTS["mapped"]),
+    },
+    "hydrogen": {
+        "fnb-measures": (hydrogen.read_fnb_measures, hydrogen.DEFAULTS["fnb-measures"]),
+        "lines": (hydrogen.read_lines, hydrogen.DEFAULTS["lines"]),
+    },
+    "fibre": {
+        "breitbandatlas-municipal": (partial(coverage.read_breitbandatlas_municipal, "fibre"),
+                                     coverage.DEFAULTS["breitbandatlas-municipal"]),
+        "inspire-grid": (partial(coverage.read_inspire_grid, "fibre"),
+                         coverage.DEFAULTS["inspire-grid"]),
+    },
+    "mobile_5g": {
+        "breitbandatlas-kreis": (partial(coverage.read_breitbandatlas_kreis, "mobile_5g"),
+                                 coverage.DEFAULTS["breitbandatlas-kreis"]),
+        "bnetza-grid": (partial(coverage.read_bnetza_grid, "mobile_5g"),
+                        coverage.DEFAULTS["bnetza-grid"]),
+        "inspire-grid": (partial(coverage.read_inspire_grid, "mobile_5g"),
+                         coverage.DEFAULTS["inspire-grid"]),
+    },
+}
+NO_PATH_FORMATS = {("lep_sites", "facts")}
+PATH_OPTIONS = ("places", "kreise")  # options that name further files, resolved like `path`
+
+
+@dataclass
+class LayerSource:
+    """One configured layer: where it comes from and how to read it."""
+
+    layer: str
+    format: str
+    path: Path | None
+    options: dict[str, Any] = field(default_factory=dict)
+    licence: str = ""
+    attribution: str = ""
+    date: str | None = None
+
+    def read(self) -> Any:
+        """Run the format's reader; returns a canonical GeoDataFrame or a Coverage."""
+        reader, _ = FORMATS[self.layer][self.format]
+        return reader(self.path, self.options)
+
+
+def load_sources(file: Path) -> dict[str, LayerSource]:
+    """Parse and check a sources.toml; every problem is reported at once."""
+    if not file.exists():
+        raise SourceError("sources", file, "sources file not found")
+    try:
+        doc = tomllib.loads(file.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise SourceError("sources", file, f"not valid TOML: {exc}") from exc
+    base = file.parent
+    out: dict[str, LayerSource] = {}
+    problems: list[str] = []
+    for layer, table in doc.items():
+        if layer not in FORMATS:
+            problems.append(f"[{layer}]: unknown layer; known layers: {', '.join(LAYERS)}")
+            continue
+        if not isinstance(table, dict):
+            problems.append(f"[{layer}] must be a table")
+            continue
+        fmt = table.get("format")
+        if fmt not in FORMATS[layer]:
+            problems.append(f"[{layer}]: unknown format {str(fmt)[:40]!r}; formats for {layer}: "
+                            f"{', '.join(FORMATS[layer])}")
+            continue
+        path = None
+        if (layer, fmt) not in NO_PATH_FORMATS:
+            if "path" not in table:
+                problems.append(f"[{layer}]: `path` is missing")
+                continue
+            path = (base / str(table["path"])).resolve()
+            if not path.exists():
+                problems.append(f"[{layer}]: file not found: {path}")
+                continue
+        options = {k: v for k, v in table.items()
+                   if k not in ("path", "format", "licence", "attribution", "date")}
+        for key in PATH_OPTIONS:
+            if key in options:
+                options[key] = str((base / str(options[key])).resolve())
+                if not Path(options[key]).exists():
+                    problems.append(f"[{layer}]: {key} file not found: {options[key]}")
+        _, defaults = FORMATS[layer][fmt]
+        out[layer] = LayerSource(
+            layer, fmt, path, options,
+            licence=str(table.get("licence", defaults["licence"])),
+            attribution=str(table.get("attribution", defaults["attribution"])),
+            date=str(table["date"]) if "date" in table else None)
+    if problems:
+        raise SourceError("sources", file, problems)
+    if "municipalities" not in out:
+        raise SourceError("sources", file, "[municipalities] is required: every site is placed "
+                          "in a municipality and statistics are spread over them")
+    return out

@@ -1,0 +1,206 @@
+"""The snapshot store (DESIGN §3.1).
+
+``DATA_DIR/snapshots/<id>/`` holds one GeoParquet per vector layer (EPSG:25832), the coverage
+layers (``<name>.npy`` grids or ``<name>_units.parquet`` tables), the scored ``sites`` layer and
+``manifest.json``. ``DATA_DIR/CURRENT`` names the live snapshot and is switched atomically (write a
+temporary file, fsync, ``os.replace``). A build writes into ``DATA_DIR/.tmp-<id>`` and renames it
+into ``snapshots/`` only when complete, so a failed or killed build leaves the previous snapshot
+live; leftovers are swept by the next writer. Snapshots are immutable; ``rollback`` re-points
+CURRENT at an older one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from geo.errors import NotFound
+from geo.grid import Coverage
+
+MANIFEST = "manifest.json"
+
+
+@dataclass
+class Snapshot:
+    """A loaded snapshot: vector layers, coverage layers and the manifest."""
+
+    id: str
+    path: Path
+    manifest: dict[str, Any]
+    layers: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
+    coverage: dict[str, Coverage] = field(default_factory=dict)
+
+    @property
+    def synthetic(self) -> bool:
+        """True for the generated demo dataset."""
+        return bool(self.manifest.get("synthetic"))
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _write_json_atomic(path: Path, obj: Any) -> None:
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump(obj, f, ensure_ascii=False, indent=2)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    _fsync_dir(path.parent)
+
+
+class Store:
+    """Snapshots under one data directory."""
+
+    def __init__(self, root: Path | str):
+        self.root = Path(root)
+        self.snapshots = self.root / "snapshots"
+
+    # -- reading ---------------------------------------------------------------------------
+    def current_id(self) -> str | None:
+        """Return the id of the live snapshot, or None when nothing was published yet."""
+        try:
+            text = (self.root / "CURRENT").read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            return None
+        return text or None
+
+    def list(self) -> list[dict[str, Any]]:
+        """Return the manifests of all complete snapshots, newest first."""
+        out = []
+        if self.snapshots.exists():
+            for d in self.snapshots.iterdir():
+                m = d / MANIFEST
+                if m.exists():
+                    out.append(json.loads(m.read_text(encoding="utf-8")))
+        return sorted(out, key=lambda m: m["created"], reverse=True)
+
+    def manifest(self, snapshot_id: str | None = None) -> dict[str, Any]:
+        """Return a snapshot's manifest (default: the live one)."""
+        sid = snapshot_id or self.current_id()
+        if sid is None:
+            raise NotFound(f"no snapshot published in {self.root}; run `nrw-sites build --demo`")
+        path = self.snapshots / sid / MANIFEST
+        if not path.exists():
+            raise NotFound(f"snapshot {sid!r} does not exist in {self.root}")
+        return json.loads(path.read_text(encoding="utf-8"))
+
+    def load(self, snapshot_id: str | None = None) -> Snapshot:
+        """Load every layer of a snapshot (default: the live one)."""
+        manifest = self.manifest(snapshot_id)
+        sid = manifest["id"]
+        path = self.snapshots / sid
+        snap = Snapshot(sid, path, manifest)
+        for name, meta in manifest["layers"].items():
+            if meta.get("kind") == "vector":
+                snap.layers[name] = gpd.read_parquet(path / meta["file"])
+            elif meta.get("kind") == "coverage":
+                if meta["file"].endswith(".npy"):
+                    snap.coverage[name] = Coverage(meta["resolution"],
+                                                   grid=np.load(path / meta["file"], mmap_mode="r"))
+                else:
+                    units = pd.read_parquet(path / meta["file"])
+                    snap.coverage[name] = Coverage(meta["resolution"],
+                                                   units=units.set_index("key")["share"])
+        return snap
+
+    # -- writing ---------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def lock(self) -> Iterator[None]:
+        """Hold the store's exclusive writer lock (one build or rollback at a time)."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(self.root / ".lock", "w") as f:
+            try:
+                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError as exc:
+                raise RuntimeError(f"another build is running on {self.root}") from exc
+            try:
+                yield
+            finally:
+                fcntl.flock(f, fcntl.LOCK_UN)
+
+    def sweep(self) -> list[str]:
+        """Remove half-written build directories left by failed or killed builds."""
+        removed = []
+        for d in self.root.glob(".tmp-*"):
+            shutil.rmtree(d, ignore_errors=True)
+            removed.append(d.name)
+        for f in self.root.glob(".CURRENT.tmp-*"):
+            f.unlink(missing_ok=True)
+            removed.append(f.name)
+        return removed
+
+    def new_id(self) -> str:
+        """Return a fresh, sortable snapshot id."""
+        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+        sid = stamp
+        n = 1
+        while (self.snapshots / sid).exists():
+            n += 1
+            sid = f"{stamp}-{n}"
+        return sid
+
+    def publish(self, staging: Path, snapshot_id: str) -> None:
+        """Move a complete staging directory into place and switch CURRENT to it."""
+        for f in staging.iterdir():
+            with open(f, "rb") as fh:
+                os.fsync(fh.fileno())
+        _fsync_dir(staging)
+        self.snapshots.mkdir(parents=True, exist_ok=True)
+        os.replace(staging, self.snapshots / snapshot_id)
+        _fsync_dir(self.snapshots)
+        self.set_current(snapshot_id)
+
+    def set_current(self, snapshot_id: str) -> None:
+        """Atomically point CURRENT at a complete snapshot."""
+        if not (self.snapshots / snapshot_id / MANIFEST).exists():
+            raise NotFound(f"snapshot {snapshot_id!r} does not exist in {self.root}")
+        tmp = self.root / f".CURRENT.tmp-{os.getpid()}"
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(snapshot_id + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, self.root / "CURRENT")
+        _fsync_dir(self.root)
+
+
+def write_vector(staging: Path, name: str, gdf: gpd.GeoDataFrame) -> str:
+    """Write a vector layer as GeoParquet into the staging directory; return the file name."""
+    file = f"{name}.parquet"
+    gdf.to_parquet(staging / file, index=False, compression="zstd")
+    return file
+
+
+def write_coverage(staging: Path, name: str, cov: Coverage) -> str:
+    """Write a coverage layer (grid as .npy, unit table as parquet); return the file name."""
+    if cov.grid is not None:
+        file = f"{name}.npy"
+        np.save(staging / file, np.ascontiguousarray(cov.grid, dtype=np.float32))
+    else:
+        file = f"{name}_units.parquet"
+        assert cov.units is not None
+        pd.DataFrame({"key": cov.units.index.astype(str), "share": cov.units.to_numpy(float)}) \
+            .to_parquet(staging / file, index=False)
+    return file
+
+
+def write_manifest(staging: Path, manifest: dict[str, Any]) -> None:
+    """Write manifest.json last: its presence marks a complete snapshot."""
+    _write_json_atomic(staging / MANIFEST, manifest)

@@ -214,7 +214,7 @@ def _hydrogen(rng: np.random.Generator) -> gpd.GeoDataFrame:
     edges: set[tuple[int, int]] = set()
     in_tree = {0}
     while len(in_tree) < n:  # Prim's algorithm on the complete graph
-        best = min(((d[i, j], i, j) for i in in_tree for j in range(n) if j not in in_tree))
+        best = min((d[i, j], i, j) for i in in_tree for j in range(n) if j not in in_tree)
         edges.add((min(best[1], best[2]), max(best[1], best[2])))
         in_tree.add(best[2])
     for i in range(n):

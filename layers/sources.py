@@ -30,7 +30,7 @@ FORMATS: dict[str, dict[str, tuple[Reader, dict[str, str]]]] = {
     "regional_plan": {
         "mapped": (partial(planning.read_mapped, "regional_plan"),
                    planning.DEFAULTS["regional_plan"]["mapped"]),
-        "xplan-rp": (xplan.read_xplan_rp, xplan.DEFAULTS),
+        "xplan-rp": (xplan.read_xplan_rp, xplan.DEFAULTS["xplan-rp"]),
     },
     "brownfields": {
         "mapped": (partial(planning.read_mapped, "brownfields"),

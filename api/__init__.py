@@ -1,0 +1,1 @@
+"""The HTTP (FastAPI) and command-line edge, thin over geo/ and layers/."""

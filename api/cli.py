@@ -1,0 +1,215 @@
+"""The ``nrw-sites`` command line (DESIGN §5.1): build, serve, score, export, layers, snapshots."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from geo.errors import DomainError
+from layers.errors import SourceError
+
+
+def _data_dir(args: argparse.Namespace) -> Path:
+    return Path(args.data or os.environ.get("NRW_SITES_DATA") or "data")
+
+
+def _store(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from layers.store import Store
+
+    return Store(_data_dir(args))
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    """Build and publish a snapshot; print its id and a count per layer."""
+    from layers.build import build, stderr_progress
+
+    if bool(args.demo) == bool(args.sources):
+        print("error: give exactly one of --demo or --sources FILE", file=sys.stderr)
+        return 2
+    manifest = build(_store(args), sources=Path(args.sources) if args.sources else None,
+                     n_sites=args.sites, seed=args.seed, progress=stderr_progress())
+    print(f"snapshot {manifest['id']}{' (SYNTHETIC demo data)' if manifest['synthetic'] else ''}")
+    for name, meta in manifest["layers"].items():
+        print(f"  {name:<15} {meta['count']:>9,}")
+    for name in manifest["missing_layers"]:
+        print(f"  {name:<15} {'-':>9}  not configured: criterion has no data")
+    return 0
+
+
+def cmd_layers(args: argparse.Namespace) -> int:
+    """List the live snapshot's layers with count, source, licence and data date."""
+    m = _store(args).manifest()
+    print(f"snapshot {m['id']} created {m['created']}"
+          f"{'  SYNTHETIC demo data' if m['synthetic'] else ''}")
+    rows = [("layer", "count", "format", "licence", "date", "source")]
+    for name, meta in m["layers"].items():
+        rows.append((name, f"{meta['count']:,}", str(meta.get("format", "")),
+                     str(meta.get("licence", "")), str(meta.get("date") or ""),
+                     str(meta.get("source", ""))))
+    widths = [max(len(r[i]) for r in rows) for i in range(5)]
+    for r in rows:
+        print("  ".join(c.ljust(widths[i]) for i, c in enumerate(r[:5])) + "  " + r[5])
+    return 0
+
+
+def cmd_snapshots(args: argparse.Namespace) -> int:
+    """List all snapshots, marking the live one."""
+    store = _store(args)
+    current = store.current_id()
+    for m in store.list():
+        mark = "*" if m["id"] == current else " "
+        print(f"{mark} {m['id']}  {m['created']}  {m['layers']['sites']['count']:>7,} sites"
+              f"{'  synthetic' if m['synthetic'] else ''}")
+    return 0
+
+
+def cmd_rollback(args: argparse.Namespace) -> int:
+    """Make an older snapshot live again."""
+    store = _store(args)
+    with store.lock():
+        store.set_current(args.snapshot)
+    print(f"CURRENT -> {args.snapshot}")
+    return 0
+
+
+def _weights(items: list[str] | None) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in items or []:
+        if "=" not in item:
+            raise DomainError(f"--weight takes CRITERION=WEIGHT, got {item[:40]!r}")
+        k, v = item.split("=", 1)
+        out[k.strip()] = v.strip()
+    return out
+
+
+def cmd_score(args: argparse.Namespace) -> int:
+    """Rank stored sites, or the sites of a file, and print a table, JSON or GeoJSON."""
+    from api import service
+    from geo.scoring import Filters
+
+    svc = service.Service.open(_data_dir(args))
+    filters = Filters(min_area_ha=args.min_area_ha)
+    weights = _weights(args.weight)
+    if args.sites:
+        items = svc.score_file(Path(args.sites), args.profile, weights, filters)
+    else:
+        items = svc.ranking(args.profile, weights, filters, limit=args.top, offset=0)["items"]
+    items = items[: args.top]
+    if args.format == "json":
+        json.dump(items, sys.stdout, ensure_ascii=False, indent=1)
+        print()
+    elif args.format == "geojson":
+        sys.stdout.write(svc.items_geojson([i["site_id"] for i in items], items, args.profile))
+        print()
+    else:
+        _table(items, svc.synthetic)
+    return 0
+
+
+def _table(items: list[dict[str, Any]], synthetic: bool) -> None:
+    if synthetic:
+        print("SYNTHETIC demo data: not official sites")
+    print(f"{'rank':>4}  {'score':>5}  {'site_id':<16} {'kind':<13} {'area_ha':>8}  "
+          f"{'municipality':<24} name")
+    for i in items:
+        score = "-" if i["score"] is None else f"{i['score']:.1f}"
+        print(f"{i['rank'] or '-':>4}  {score:>5}  {i['site_id']:<16} {i['kind']:<13} "
+              f"{i['area_ha']:>8.1f}  {str(i['municipality'])[:24]:<24} {i['name']}")
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Write <AGS>.geojson, <AGS>.html and index.json for municipalities."""
+    from api import exports, service
+    from layers.build import stderr_progress
+
+    svc = service.Service.open(_data_dir(args))
+    index = exports.export_municipalities(svc, None if args.all else args.municipality,
+                                          Path(args.out), args.profile, stderr_progress())
+    print(f"wrote {len(index['municipalities'])} municipalities to {args.out}")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Serve the UI and API; build the demo first when no snapshot exists."""
+    import uvicorn
+
+    from api.main import create_app
+    from api.settings import Settings
+    from layers.build import build, stderr_progress
+
+    settings = Settings(data=_data_dir(args))
+    store = _store(args)
+    if store.current_id() is None:
+        print(f"no snapshot in {store.root}: building the demo dataset first "
+              f"({settings.demo_sites} synthetic sites)", file=sys.stderr)
+        build(store, n_sites=settings.demo_sites, seed=settings.demo_seed,
+              progress=stderr_progress())
+    print(f"serving on http://{args.host}:{args.port}/  (API: /api, docs: /api/docs)",
+          file=sys.stderr)
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    """Build the argument parser."""
+    p = argparse.ArgumentParser(prog="nrw-sites", description="NRW Site Finder")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def add(name: str, fn: Any, help: str) -> argparse.ArgumentParser:
+        sp = sub.add_parser(name, help=help, description=help)
+        sp.add_argument("--data", help="data directory (default $NRW_SITES_DATA or ./data)")
+        sp.set_defaults(fn=fn)
+        return sp
+
+    b = add("build", cmd_build, "ingest, check, compute and publish a snapshot")
+    b.add_argument("--demo", action="store_true", help="generate the synthetic demo dataset")
+    b.add_argument("--sites", type=int, default=2000, help="demo: number of sites (default 2000)")
+    b.add_argument("--seed", type=int, default=42, help="demo: random seed (default 42)")
+    b.add_argument("--sources", help="sources.toml naming the official files")
+
+    s = add("serve", cmd_serve, "serve the web UI and the API")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=8000)
+
+    sc = add("score", cmd_score, "rank stored sites, or the sites in a file")
+    sc.add_argument("--profile", default="balanced")
+    sc.add_argument("--weight", action="append", metavar="CRIT=W", help="override a weight")
+    sc.add_argument("--min-area-ha", type=float, dest="min_area_ha")
+    sc.add_argument("--sites", help="GeoJSON (WGS84) or any OGR file with a CRS to score")
+    sc.add_argument("--top", type=int, default=20)
+    sc.add_argument("--format", choices=("table", "json", "geojson"), default="table")
+
+    e = add("export", cmd_export, "write GeoJSON + HTML map per municipality")
+    g = e.add_mutually_exclusive_group(required=True)
+    g.add_argument("--municipality", nargs="+", metavar="AGS")
+    g.add_argument("--all", action="store_true")
+    e.add_argument("--out", required=True)
+    e.add_argument("--profile", default="balanced")
+
+    add("layers", cmd_layers, "list the live snapshot's layers")
+    add("snapshots", cmd_snapshots, "list snapshots (* = live)")
+    r = add("rollback", cmd_rollback, "make an older snapshot live")
+    r.add_argument("snapshot")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: run a subcommand; domain errors print a clear message and exit non-zero."""
+    args = parser().parse_args(argv)
+    try:
+        return int(args.fn(args))
+    except SourceError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        print("the previous snapshot is still live.", file=sys.stderr)
+        return 1
+    except (DomainError, RuntimeError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

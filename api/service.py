@@ -1,0 +1,184 @@
+"""The loaded snapshot as a service: ranking, per-site and ad-hoc scoring, attribution.
+
+One ``Service`` is built per live snapshot (at start-up, or by the command line) and shared by
+all requests; it holds the scorer and STRtrees so a request does no set-up work.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from geo.criteria import CRITERIA_ORDER, get_profile
+from geo.crs import WORK_CRS
+from geo.errors import InvalidGeometry, NotFound
+from geo.scoring import Filters, Ranking, Scorer, _plain, breakdown_of, percentile
+from geo.sites import compute_indicators
+from layers.build import load_funding
+from layers.io import read_vector
+from layers.store import Snapshot, Store
+
+INDICATOR_FIELDS = ("planning_category", "is_brownfield", "brownfield_share", "h2_distance_km",
+                    "h2_commissioning_year", "fibre_share", "mobile_5g_share", "funding_region")
+ITEM_FIELDS = ("site_id", "name", "ags", "municipality", "kreis", "kind", "area_ha")
+
+
+class Service:
+    """Everything a request needs from the live snapshot."""
+
+    def __init__(self, snap: Snapshot):
+        self.snap = snap
+        self.sites: gpd.GeoDataFrame = snap.layers["sites"]
+        self.scorer = Scorer(self.sites)
+        self.row_of = {sid: i for i, sid in enumerate(self.scorer.site_id)}
+        self.funding = load_funding()
+        self.trees: dict[str, shapely.STRtree] = {}
+        self._base: dict[str, Ranking] = {}
+
+    @classmethod
+    def open(cls, data_dir: Path, snapshot_id: str | None = None) -> Service:
+        """Load the live (or a named) snapshot from a data directory."""
+        return cls(Store(data_dir).load(snapshot_id))
+
+    @property
+    def synthetic(self) -> bool:
+        """True when the snapshot is the generated demo dataset."""
+        return self.snap.synthetic
+
+    def attribution(self) -> list[dict[str, Any]]:
+        """Attribution and licence of every layer, as they travel with every answer."""
+        return [{"layer": name, "attribution": m.get("attribution"), "licence": m.get("licence"),
+                 "source": m.get("source"), "date": m.get("date"),
+                 "synthetic": bool(m.get("synthetic", False))}
+                for name, m in self.snap.manifest["layers"].items()]
+
+    # -- rankings ---------------------------------------------------------------------------
+    def rank(self, profile: str | None, weights: dict[str, Any] | None,
+             filters: Filters | None = None, stability_top: int | None = None) -> Ranking:
+        """Rank all stored sites (cached for the profile's default weights and no filters)."""
+        if not weights and filters in (None, Filters()) and not stability_top:
+            key = get_profile(profile).name
+            if key not in self._base:
+                self._base[key] = self.scorer.rank(key)
+            return self._base[key]
+        return self.scorer.rank(profile, weights, filters, stability_top=stability_top)
+
+    def item(self, r: Ranking, row: int, breakdown: bool = True) -> dict[str, Any]:
+        """One site as a ranking item: identity, indicators, score, rank, breakdown."""
+        ind = self.scorer.indicators(r.profile, slice(row, row + 1))
+        out: dict[str, Any] = {k: _plain(ind[k][0]) for k in ITEM_FIELDS}
+        score = r.score[row]
+        out["score"] = None if np.isnan(score) else round(float(score), 3)
+        out["rank"] = int(r.rank[row]) or None
+        for k in INDICATOR_FIELDS:
+            out[k] = _plain(ind[k][0])
+        out["missing"] = [c for i, c in enumerate(CRITERIA_ORDER) if np.isnan(r.values[row, i])]
+        if r.stability is not None:
+            out["stability"] = {"top": r.stability_top,
+                                "probability": round(float(r.stability[row]), 4)}
+        if breakdown:
+            out["breakdown"] = breakdown_of(r.values[row], r.weights, ind, 0)
+        return out
+
+    def ranking(self, profile: str | None, weights: dict[str, Any] | None,
+                filters: Filters | None = None, limit: int = 100, offset: int = 0,
+                stability_top: int | None = None) -> dict[str, Any]:
+        """The ranking response of DESIGN §5.3."""
+        r = self.rank(profile, weights, filters, stability_top)
+        page = r.order[offset: offset + limit]
+        out: dict[str, Any] = {
+            "profile": r.profile.name, "weights": r.weights,
+            "numberMatched": int(len(r.order)), "numberReturned": int(len(page)),
+            "excluded": r.excluded, "synthetic": self.synthetic,
+            "snapshot": self.snap.id,
+        }
+        if r.stability is not None:
+            out["stability"] = r.stability_params
+        out["items"] = [self.item(r, int(i)) for i in page]
+        return out
+
+    def site_score(self, site_id: str, profile: str | None,
+                   weights: dict[str, Any] | None) -> dict[str, Any]:
+        """One stored site's score and breakdown (with its rank among all sites)."""
+        row = self.row_of.get(site_id)
+        if row is None:
+            raise NotFound("no site with this id")
+        r = self.rank(profile, weights)
+        out = self.item(r, row)
+        out.update(profile=r.profile.name, weights=r.weights, synthetic=self.synthetic,
+                   numberRanked=int(len(r.order)))
+        return out
+
+    # -- ad-hoc scoring ---------------------------------------------------------------------
+    def score_geometries(self, geoms: np.ndarray, profile: str | None,
+                         weights: dict[str, Any] | None,
+                         names: list[str] | None = None) -> list[dict[str, Any]]:
+        """Score polygons (EPSG:25832) against the stored layers; add their percentile."""
+        if not len(geoms):
+            return []
+        bad = ~np.isin(shapely.get_type_id(geoms), (3, 6))
+        if bad.any():
+            raise InvalidGeometry("only Polygon and MultiPolygon geometries can be scored")
+        layers = {k: v for k, v in self.snap.layers.items() if k != "sites"}
+        sites = gpd.GeoDataFrame({
+            "site_id": [f"adhoc-{i + 1}" for i in range(len(geoms))],
+            "name": names or [None] * len(geoms), "kind": "adhoc", "planning_category": None,
+        }, geometry=list(geoms), crs=WORK_CRS)
+        ind_df = compute_indicators(sites, layers, self.snap.coverage, self.funding,
+                                    trees=self.trees)
+        scorer = Scorer(pd.DataFrame(ind_df.drop(columns="geometry")))
+        r = scorer.rank(profile, weights)
+        stored = self.rank(profile, weights)
+        out = []
+        for row in range(len(geoms)):
+            ind = scorer.indicators(r.profile, slice(row, row + 1))
+            score = float(r.score[row]) if not np.isnan(r.score[row]) else None
+            item: dict[str, Any] = {k: _plain(ind[k][0]) for k in ITEM_FIELDS}
+            item["score"] = None if score is None else round(score, 3)
+            item["rank"] = None
+            for k in INDICATOR_FIELDS:
+                item[k] = _plain(ind[k][0])
+            item["missing"] = [c for i, c in enumerate(CRITERIA_ORDER)
+                               if np.isnan(r.values[row, i])]
+            item["breakdown"] = breakdown_of(r.values[row], r.weights, ind, 0)
+            item["percentile"] = None if score is None else round(percentile(stored.score, score), 2)
+            out.append(item)
+        return out
+
+    def score_file(self, path: Path, profile: str | None, weights: dict[str, Any] | None,
+                   filters: Filters | None = None) -> list[dict[str, Any]]:
+        """Score the polygons of any OGR file with a CRS (GeoJSON is WGS84 by definition)."""
+        gdf = read_vector("sites", path)
+        name_col = next((c for c in ("name", "Name", "NAME", "bezeichnung") if c in gdf.columns),
+                        None)
+        names = gdf[name_col].astype(str).tolist() if name_col else None
+        items = self.score_geometries(gdf.geometry.values, profile, weights, names)
+        if filters and filters.min_area_ha is not None:
+            items = [i for i in items if i["area_ha"] >= filters.min_area_ha]
+        items.sort(key=lambda i: -1 if i["score"] is None else i["score"], reverse=True)
+        for k, i in enumerate(items, 1):
+            i["rank"] = k
+        return items
+
+    # -- GeoJSON ----------------------------------------------------------------------------
+    def items_geojson(self, site_ids: list[str], items: list[dict[str, Any]],
+                      profile: str | None) -> str:
+        """A FeatureCollection (WGS84) of the given stored sites with their ranking items."""
+        rows = [self.row_of[s] for s in site_ids if s in self.row_of]
+        geoms = gpd.GeoSeries(self.sites.geometry.values[rows], crs=WORK_CRS).to_crs(4326)
+        feats = [{"type": "Feature", "id": it["site_id"], "properties": it,
+                  "geometry": json.loads(shapely.to_geojson(shapely.set_precision(g, 1e-7)))}
+                 for g, it in zip(geoms.values, items, strict=False)]
+        return json.dumps({"type": "FeatureCollection", "features": feats,
+                           "profile": get_profile(profile).name,
+                           "synthetic": self.synthetic, "snapshot": self.snap.id,
+                           "attribution": self.attribution(),
+                           "generated": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")},
+                          ensure_ascii=False)

@@ -1,0 +1,22 @@
+"""Settings from the environment (prefix ``NRW_SITES_``), built here and passed down."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Service settings; e.g. ``NRW_SITES_DATA=/srv/nrw-sites``."""
+
+    model_config = SettingsConfigDict(env_prefix="NRW_SITES_", env_file=".env", extra="ignore")
+
+    data: Path = Field(Path("data"), description="data directory holding snapshots/ and CURRENT")
+    demo_sites: int = Field(2000, ge=10, le=200_000, description="sites for the first demo build")
+    demo_seed: int = 42
+    max_body_bytes: int = Field(2_000_000, ge=1_000, description="largest accepted request body")
+    max_vertices: int = Field(20_000, ge=4, description="most vertices in a POSTed geometry")
+    max_limit: int = Field(10_000, ge=1, le=10_000)
+    gzip_level: int = Field(1, ge=1, le=9)

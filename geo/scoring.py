@@ -1,0 +1,259 @@
+"""Scores, hard filters, breakdowns, rankings and rank stability.
+
+``score = 100 · Σ wᵢ·vᵢ / Σ wᵢ`` over the criteria with data for that site: a criterion whose
+indicator is missing is left out of both sums and listed in ``missing`` (never counted as 0).
+Ranks are 1-based among the sites that pass the filters, ties broken by ``site_id``.
+
+Rank stability (Monte Carlo): every weight is multiplied by an independent factor drawn
+uniformly from [1 − spread, 1 + spread] (default ±25 %), ``draws`` times with a fixed seed; a site's
+stability is the share of draws in which it stays in the top N.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from geo.criteria import CRITERIA, CRITERIA_ORDER, Profile, effective_weights, get_profile
+from geo.errors import InvalidParameter
+
+FILTER_NAMES = ("min_area_ha", "max_area_ha", "max_h2_km", "kind", "ags", "kreis", "min_fibre",
+                "min_5g", "contamination")
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Hard filters; a site failing one is excluded with that filter's name as the reason."""
+
+    min_area_ha: float | None = None
+    max_area_ha: float | None = None
+    max_h2_km: float | None = None
+    kind: tuple[str, ...] = ()
+    ags: tuple[str, ...] = ()
+    kreis: tuple[str, ...] = ()
+    min_fibre: float | None = None
+    min_5g: float | None = None
+    contamination: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        for name in ("min_area_ha", "max_area_ha", "max_h2_km", "min_fibre", "min_5g"):
+            v = getattr(self, name)
+            if v is not None and (not math.isfinite(v) or v < 0):
+                raise InvalidParameter(f"{name} must be a finite number ≥ 0")
+        for name in ("min_fibre", "min_5g"):
+            v = getattr(self, name)
+            if v is not None and v > 1:
+                raise InvalidParameter(f"{name} is a share between 0 and 1")
+
+
+@dataclass
+class Ranking:
+    """A ranking: ordered row positions, scores, and why other sites were excluded."""
+
+    profile: Profile
+    weights: dict[str, float]
+    order: np.ndarray  # row positions of included sites, best first
+    score: np.ndarray  # score per row (NaN for excluded)
+    rank: np.ndarray  # rank per row (0 for excluded)
+    excluded: dict[str, int]
+    values: np.ndarray  # v per row and criterion
+    stability: np.ndarray | None = None
+    stability_top: int | None = None
+    stability_params: dict[str, Any] = field(default_factory=dict)
+
+
+class Scorer:
+    """Scores the stored sites; holds the indicator arrays once, re-ranks in milliseconds."""
+
+    def __init__(self, sites: pd.DataFrame):
+        self.sites = sites
+        self.n = len(sites)
+        self.site_id = sites["site_id"].to_numpy(str)
+        self._values: dict[tuple[Any, ...], np.ndarray] = {}
+        self._cols = {c: sites[c].to_numpy() for c in sites.columns if c != "geometry"}
+        self.h2_years = sorted(int(c.rsplit("_", 1)[1]) for c in sites.columns
+                               if c.startswith("_h2_km_"))
+        self.has_h2 = bool(self.h2_years)
+
+    # -- indicators and values --------------------------------------------------------------
+    def indicators(self, profile: Profile, rows: np.ndarray | slice = slice(None)
+                   ) -> dict[str, np.ndarray]:
+        """Indicator arrays, with the hydrogen distance for the profile's horizon."""
+        cols = {k: v[rows] for k, v in self._cols.items()}
+        if self.has_h2:
+            usable = [y for y in self.h2_years if y <= profile.h2_horizon]
+            n = len(cols["site_id"])
+            if usable:
+                cols["h2_distance_km"] = cols[f"_h2_km_{usable[-1]}"].astype(float)
+                cols["h2_commissioning_year"] = cols[f"_h2_year_{usable[-1]}"].astype(float)
+            else:
+                cols["h2_distance_km"] = np.full(n, np.nan)
+                cols["h2_commissioning_year"] = np.full(n, np.nan)
+        return cols
+
+    def values(self, profile: Profile) -> np.ndarray:
+        """v per site and criterion (n × 7, NaN = missing); cached per profile parameters."""
+        key = (profile.area_min_ha, profile.area_target_ha, profile.h2_horizon)
+        if key not in self._values:
+            ind = self.indicators(profile)
+            v = np.column_stack([CRITERIA[c].value(ind, profile) for c in CRITERIA_ORDER])
+            if not self.has_h2:
+                v[:, CRITERIA_ORDER.index("h2")] = np.nan
+            self._values[key] = v
+        return self._values[key]
+
+    # -- scoring ----------------------------------------------------------------------------
+    @staticmethod
+    def combine(v: np.ndarray, w: np.ndarray) -> np.ndarray:
+        """score = 100 · Σ w·v / Σ w over available criteria; v (n × c), w (c,) or (c × k)."""
+        ok = ~np.isnan(v)
+        vv = np.where(ok, v, 0.0)
+        num = vv @ w
+        den = ok.astype(float) @ w
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(den > 0, 100.0 * num / den, np.nan)
+
+    def mask(self, f: Filters, profile: Profile) -> tuple[np.ndarray, dict[str, int]]:
+        """Return the included-sites mask and how many sites each filter excluded."""
+        c = self._cols
+        keep = np.ones(self.n, dtype=bool)
+        excluded: dict[str, int] = {}
+
+        def apply(name: str, ok: np.ndarray) -> None:
+            nonlocal keep
+            newly = keep & ~ok
+            if newly.any():
+                excluded[name] = int(newly.sum())
+            keep &= ok
+
+        min_area = f.min_area_ha if f.min_area_ha is not None else profile.min_area_ha
+        if min_area is not None:
+            apply("min_area_ha", c["area_ha"] >= min_area)
+        if f.max_area_ha is not None:
+            apply("max_area_ha", c["area_ha"] <= f.max_area_ha)
+        if f.max_h2_km is not None:
+            d = self.indicators(profile)["h2_distance_km"].astype(float)
+            apply("max_h2_km", np.nan_to_num(d, nan=np.inf) <= f.max_h2_km)
+        if f.kind:
+            apply("kind", np.isin(c["kind"], f.kind))
+        if f.ags:
+            apply("ags", np.isin(c["ags"].astype(str), f.ags))
+        if f.kreis:
+            apply("kreis", np.isin(c["kreis_ags"].astype(str), f.kreis))
+        if f.min_fibre is not None:
+            apply("min_fibre", np.nan_to_num(c["fibre_share"].astype(float), nan=-1) >= f.min_fibre)
+        if f.min_5g is not None:
+            apply("min_5g",
+                  np.nan_to_num(c["mobile_5g_share"].astype(float), nan=-1) >= f.min_5g)
+        if f.contamination:
+            cont = np.array([x if isinstance(x, str) else "not_applicable" for x in
+                             c["contamination"]])
+            apply("contamination", np.isin(cont, f.contamination + ("not_applicable",)))
+        return keep, excluded
+
+    def rank(self, profile: str | None = None, weights: Mapping[str, Any] | None = None,
+             filters: Filters | None = None, stability_top: int | None = None,
+             draws: int = 200, spread: float = 0.25, seed: int = 0) -> Ranking:
+        """Score, filter and order all sites; optionally add Monte Carlo rank stability."""
+        p = get_profile(profile)
+        w = effective_weights(p, weights)
+        wv = np.array([w[c] for c in CRITERIA_ORDER])
+        v = self.values(p)
+        score = self.combine(v, wv)
+        keep, excluded = self.mask(filters or Filters(), p)
+        nodata = keep & np.isnan(score)
+        if nodata.any():
+            excluded["no_data"] = int(nodata.sum())
+            keep &= ~nodata
+        idx = np.flatnonzero(keep)
+        # best first; ties by site_id for a stable order
+        order = idx[np.lexsort((self.site_id[idx], -score[idx]))]
+        rank = np.zeros(self.n, dtype=np.int64)
+        rank[order] = np.arange(1, len(order) + 1)
+        out_score = np.where(keep, score, np.nan)
+        r = Ranking(p, w, order, out_score, rank, excluded, v)
+        if stability_top:
+            r.stability = self.stability(v[idx], wv, stability_top, draws, spread, seed, idx)
+            r.stability_top = stability_top
+            r.stability_params = {"draws": draws, "spread": spread, "seed": seed,
+                                  "top": stability_top}
+        return r
+
+    def stability(self, v: np.ndarray, w: np.ndarray, top: int, draws: int, spread: float,
+                  seed: int, idx: np.ndarray) -> np.ndarray:
+        """Probability per site (row) of staying in the top ``top`` under weight noise."""
+        if not (1 <= draws <= 2000):
+            raise InvalidParameter("draws must be between 1 and 2000")
+        if not (0 <= spread < 1):
+            raise InvalidParameter("spread must be in [0, 1)")
+        out = np.zeros(self.n)
+        m = len(idx)
+        if m == 0:
+            return out
+        rng = np.random.default_rng(seed)
+        factors = rng.uniform(1 - spread, 1 + spread, size=(len(w), draws))
+        hits = np.zeros(m)
+        chunk = max(1, int(2e7 // max(m, 1)))
+        for start in range(0, draws, chunk):
+            s = self.combine(v, w[:, None] * factors[:, start:start + chunk])  # m × k
+            s = np.nan_to_num(s, nan=-1.0)
+            k = min(top, m)
+            if k >= m:
+                hits += s.shape[1]
+                continue
+            best = np.argpartition(-s, k - 1, axis=0)[:k]
+            np.add.at(hits, best.ravel(), 1)
+        out[idx] = hits / draws
+        return out
+
+    # -- explanations -----------------------------------------------------------------------
+    def breakdown(self, r: Ranking, row: int) -> dict[str, dict[str, Any]]:
+        """Per criterion: indicator value(s), v, weight and points for one site."""
+        ind = self.indicators(r.profile, slice(row, row + 1))
+        return breakdown_of(r.values[row], r.weights, ind, 0)
+
+
+def breakdown_of(v: np.ndarray, weights: Mapping[str, float], ind: Mapping[str, np.ndarray],
+                 row: int) -> dict[str, dict[str, Any]]:
+    """Build the breakdown dict for one site from its v vector and indicator arrays."""
+    avail = sum(weights[c] for i, c in enumerate(CRITERIA_ORDER) if not np.isnan(v[i]))
+    out: dict[str, dict[str, Any]] = {}
+    for i, c in enumerate(CRITERIA_ORDER):
+        crit = CRITERIA[c]
+        value = {k: _plain(ind[k][row]) for k in crit.indicators if k in ind}
+        missing = bool(np.isnan(v[i]))
+        points = 0.0 if missing or avail == 0 else 100.0 * weights[c] * v[i] / avail
+        out[c] = {"indicator": value, "v": None if missing else round(float(v[i]), 4),
+                  "weight": weights[c], "points": None if missing else round(points, 3),
+                  "missing": missing}
+    return out
+
+
+def _plain(x: Any) -> Any:
+    """Convert numpy scalars to JSON-ready Python values (NaN → None)."""
+    if isinstance(x, (np.bool_, bool)):
+        return bool(x)
+    if isinstance(x, (np.integer,)):
+        return int(x)
+    if isinstance(x, (float, np.floating)):
+        return None if math.isnan(x) else round(float(x), 6)
+    return x
+
+
+def percentile(scores: np.ndarray, value: float) -> float:
+    """Share (0–100) of stored sites scoring at or below ``value``."""
+    s = scores[~np.isnan(scores)]
+    return float(100.0 * (s <= value).sum() / len(s)) if len(s) else float("nan")
+
+
+def parse_list(values: Sequence[str] | str | None) -> tuple[str, ...]:
+    """Split comma-separated lists from query strings or the command line."""
+    if values is None:
+        return ()
+    items = [values] if isinstance(values, str) else list(values)
+    return tuple(x.strip() for item in items for x in item.split(",") if x.strip())

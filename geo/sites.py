@@ -1,0 +1,161 @@
+"""The derived ``sites`` layer: candidates from the plan, brownfield and LEP layers, with indicators.
+
+``site_id`` is stable across rebuilds: ``rp-<area_id>``, ``bf-<area_id>``, ``lep-<area_id>``.
+Columns starting with ``_`` are internal (per-year hydrogen distances, data fractions).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from geo import indicators as ind
+from geo.crs import WORK_CRS
+from geo.grid import Coverage
+
+KINDS = ("regional_plan", "brownfield", "lep")
+PREFIX = {"regional_plan": "rp", "brownfield": "bf", "lep": "lep"}
+PUBLIC_COLUMNS = (
+    "site_id", "name", "kind", "ags", "municipality", "kreis_ags", "kreis", "area_ha",
+    "planning_category", "is_brownfield", "brownfield_share", "h2_distance_km",
+    "h2_commissioning_year", "fibre_share", "mobile_5g_share", "funding_region",
+    "contamination", "availability", "former_use", "plan", "source_id",
+)
+
+
+def derive_sites(layers: Mapping[str, gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
+    """Collect candidate sites from regional_plan, brownfields and lep_sites."""
+    frames = []
+    if "regional_plan" in layers:
+        rp = layers["regional_plan"]
+        frames.append(pd.DataFrame({
+            "source_id": rp["area_id"].astype(str), "name": rp["name"], "kind": "regional_plan",
+            "planning_category": rp["category"], "plan": rp["plan"], "geometry": rp.geometry.values}))
+    if "brownfields" in layers:
+        bf = layers["brownfields"]
+        frames.append(pd.DataFrame({
+            "source_id": bf["area_id"].astype(str), "name": bf["name"], "kind": "brownfield",
+            "source_ags": bf["ags"], "former_use": bf["former_use"],
+            "contamination": bf["contamination"], "availability": bf["availability"],
+            "geometry": bf.geometry.values}))
+    if "lep_sites" in layers:
+        lep = layers["lep_sites"]
+        geoms = lep.geometry.values
+        points = shapely.get_type_id(geoms) == 0
+        if points.any():  # official points: a circle of the reported area
+            radius = np.sqrt(lep["area_ha_reported"].fillna(100).to_numpy(float) * 1e4 / np.pi)
+            geoms = np.where(points, shapely.buffer(geoms, radius, quad_segs=16), geoms)
+        frames.append(pd.DataFrame({
+            "source_id": lep["area_id"].astype(str), "name": lep["name"], "kind": "lep",
+            "planning_category": "LEP", "geometry": geoms}))
+    if not frames:
+        return gpd.GeoDataFrame({"site_id": [], "geometry": []}, geometry="geometry", crs=WORK_CRS)
+    df = pd.concat(frames, ignore_index=True)
+    df.insert(0, "site_id", [f"{PREFIX[k]}-{s}" for k, s in zip(df["kind"], df["source_id"],
+                                                                   strict=True)])
+    return gpd.GeoDataFrame(df, geometry="geometry", crs=WORK_CRS)
+
+
+def compute_indicators(sites: gpd.GeoDataFrame, layers: Mapping[str, gpd.GeoDataFrame],
+                       coverage: Mapping[str, Coverage], funding: pd.DataFrame | None,
+                       progress: Callable[[str], None] | None = None,
+                       trees: dict[str, shapely.STRtree] | None = None) -> gpd.GeoDataFrame:
+    """Add every indicator column of DESIGN §3.3 to ``sites`` (returns a new frame).
+
+    ``trees`` caches STRtrees per layer between calls (ad-hoc scoring of single polygons).
+    """
+    cache = trees if trees is not None else {}
+
+    def tree(name: str) -> shapely.STRtree:
+        if name not in cache:
+            cache[name] = shapely.STRtree(layers[name].geometry.values)
+        return cache[name]
+
+    step = progress or (lambda _m: None)
+    out = sites.copy()
+    geoms = out.geometry.values
+    n = len(out)
+    out["area_ha"] = ind.area_ha(geoms)
+
+    step("municipality and Kreis (largest overlap)")
+    muni = layers["municipalities"]
+    pairs = ind.unit_overlaps(geoms, muni.geometry.values, tree("municipalities"))
+    best = ind.largest_overlap(pairs, n)
+    unit_ags = muni["ags"].to_numpy()
+    ags = np.where(best >= 0, unit_ags[np.maximum(best, 0)], None).astype(object)
+    if "source_ags" in out.columns:  # a brownfield cadastre's own key wins when it is valid
+        own = out["source_ags"].to_numpy(object)
+        valid = np.isin(own, unit_ags)
+        ags = np.where(valid, own, ags)
+        out = out.drop(columns="source_ags")
+    lookup = muni.set_index("ags")
+    out["ags"] = ags
+    out["municipality"] = pd.Series(ags).map(lookup["name"]).to_numpy(object)
+    out["kreis_ags"] = pd.Series(ags).map(lookup["kreis_ags"]).to_numpy(object)
+    out["kreis"] = pd.Series(ags).map(lookup["kreis_name"]).to_numpy(object)
+
+    step("planning status and brownfield overlap")
+    kind = out["kind"].to_numpy()
+    if "brownfields" in layers:
+        share = ind.brownfield_fraction(geoms, layers["brownfields"].geometry.values,
+                                        tree("brownfields"))
+        share[kind == "brownfield"] = 1.0
+        out["brownfield_share"] = share
+        out["is_brownfield"] = share >= ind.BROWNFIELD_OVERLAP
+    else:
+        out["brownfield_share"] = np.where(kind == "brownfield", 1.0, np.nan)
+        out["is_brownfield"] = np.where(kind == "brownfield", 1.0, np.nan)
+    if "planning_category" not in out.columns:
+        out["planning_category"] = None
+    planning = out["planning_category"].to_numpy(object)
+    bf_rows = np.flatnonzero(kind == "brownfield")
+    planning[bf_rows] = "BROWNFIELD"
+    if "regional_plan" in layers and len(bf_rows):
+        rp = layers["regional_plan"]
+        rp_pairs = ind.unit_overlaps(geoms[bf_rows], rp.geometry.values, tree("regional_plan"))
+        host = ind.largest_overlap(rp_pairs, len(bf_rows))
+        host_area = np.zeros(len(bf_rows))
+        top = rp_pairs.sort_values("area_m2").drop_duplicates("site", keep="last")
+        host_area[top["site"].to_numpy()] = top["area_m2"].to_numpy()
+        inside = (host >= 0) & (host_area >= ind.BROWNFIELD_OVERLAP * shapely.area(geoms[bf_rows]))
+        planning[bf_rows[inside]] = rp["category"].to_numpy()[host[inside]]
+    out["planning_category"] = planning
+
+    step("hydrogen core network distance")
+    if "hydrogen" in layers and len(layers["hydrogen"]):
+        h2 = layers["hydrogen"]
+        by_year = ind.h2_by_year(geoms, h2.geometry.values, h2["commissioning_year"].to_numpy(int))
+        for year, (km, yr) in by_year.items():
+            out[f"_h2_km_{year}"] = km
+            out[f"_h2_year_{year}"] = yr
+        last = max(by_year)
+        out["h2_distance_km"], out["h2_commissioning_year"] = by_year[last]
+    else:
+        out["h2_distance_km"] = np.nan
+        out["h2_commissioning_year"] = np.nan
+
+    for name in ("fibre", "mobile_5g"):
+        step(f"{name} share")
+        if name in coverage:
+            share, frac = ind.coverage_share(geoms, coverage[name], pairs, unit_ags)
+        else:
+            share, frac = np.full(n, np.nan), np.zeros(n)
+        out[f"{name}_share"] = share
+        out[f"_{name}_data"] = frac
+
+    step("funding region")
+    if funding is not None:
+        region, _ = ind.funding_region(ags, funding)
+        out["funding_region"] = region
+    else:
+        out["funding_region"] = None
+    for col in ("contamination", "availability", "former_use", "plan"):
+        if col not in out.columns:
+            out[col] = None
+    order = [c for c in PUBLIC_COLUMNS if c in out.columns]
+    rest = [c for c in out.columns if c not in order and c != "geometry"]
+    return gpd.GeoDataFrame(out[order + rest + ["geometry"]], geometry="geometry", crs=WORK_CRS)

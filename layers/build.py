@@ -1,0 +1,192 @@
+"""Build a snapshot: ingest (demo or sources.toml), check, compute the sites layer, publish.
+
+A build writes into a staging directory and publishes atomically; on any error (or a kill) the
+previous snapshot stays live and the staging directory is removed (or swept by the next build).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import sys
+import time
+from collections.abc import Callable
+from importlib import metadata, resources
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+from geo.grid import Coverage
+from geo.sites import compute_indicators, derive_sites
+from layers import demo
+from layers.io import sha256
+from layers.lep import DEFAULTS as LEP_DEFAULTS
+from layers.sources import COVERAGE_LAYERS, LAYERS, load_sources
+from layers.store import Store, write_coverage, write_manifest, write_vector
+
+Progress = Callable[[str], None]
+FUNDING_FILE = "facts/funding_regions.csv"
+
+
+def code_version() -> str:
+    """Return the installed nrw-sites version."""
+    try:
+        return metadata.version("nrw-sites")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def load_funding() -> pd.DataFrame:
+    """The funding-region fact table (GRW C/D, JTF, 5-Standorte) keyed by AGS, with sources."""
+    with resources.files("layers").joinpath(FUNDING_FILE).open("rb") as f:
+        return pd.read_csv(f, comment="#", dtype=str)
+
+
+def stderr_progress() -> Progress:
+    """A progress printer with elapsed seconds, to stderr."""
+    t0 = time.perf_counter()
+
+    def say(msg: str) -> None:
+        print(f"[{time.perf_counter() - t0:6.1f}s] {msg}", file=sys.stderr, flush=True)
+
+    return say
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def build(store: Store, *, sources: Path | None = None, n_sites: int = 2000, seed: int = 42,
+          progress: Progress | None = None,
+          hook: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """Build and publish a snapshot from ``sources`` (a sources.toml) or the demo generator.
+
+    ``hook`` is called with a stage name at each stage boundary (used by the kill tests).
+    Returns the published manifest.
+    """
+    say = progress or (lambda _m: None)
+    at = hook or (lambda _s: None)
+    timings: dict[str, float] = {}
+    with store.lock():
+        swept = store.sweep()
+        if swept:
+            say(f"removed leftovers of an interrupted build: {', '.join(swept)}")
+        sid = store.new_id()
+        staging = store.root / f".tmp-{sid}"
+        staging.mkdir(parents=True)
+        try:
+            t = time.perf_counter()
+            at("ingest")
+            if sources is None:
+                layers, coverage, meta = _ingest_demo(n_sites, seed, say)
+            else:
+                layers, coverage, meta = _ingest_sources(sources, say)
+            timings["ingest"] = round(time.perf_counter() - t, 3)
+
+            t = time.perf_counter()
+            at("indicators")
+            say("sites: deriving candidates and indicators")
+            funding = load_funding()
+            sites = compute_indicators(derive_sites(layers), layers, coverage, funding, say)
+            timings["indicators"] = round(time.perf_counter() - t, 3)
+
+            t = time.perf_counter()
+            at("write")
+            say("writing snapshot")
+            entries: dict[str, Any] = {}
+            for name, gdf in {**layers, "sites": sites}.items():
+                file = write_vector(staging, name, gdf)
+                at(f"write:{name}")
+                entries[name] = {"kind": "vector", "file": file, "count": len(gdf),
+                                 "crs": "EPSG:25832", **meta.get(name, {})}
+            for name, cov in coverage.items():
+                file = write_coverage(staging, name, cov)
+                entries[name] = {"kind": "coverage", "file": file, "resolution": cov.resolution,
+                                 "count": cov.stats()["values"], "stats": cov.stats(),
+                                 "crs": "EPSG:25832" if cov.grid is not None else None,
+                                 **meta.get(name, {})}
+            entries["sites"].update({
+                "format": "derived", "source": "regional_plan + brownfields + lep_sites",
+                "licence": "derived from the layers above; see each layer",
+                "attribution": "NRW Site Finder (derived)"})
+            missing = [name for name in LAYERS if name not in entries]
+            manifest = {
+                "id": sid, "created": _now(), "code_version": code_version(),
+                "synthetic": sources is None,
+                "source": "demo generator" if sources is None else str(sources.resolve()),
+                "demo": {"sites": n_sites, "seed": seed} if sources is None else None,
+                "layers": entries, "missing_layers": missing,
+                "funding": {"source": f"layers/{FUNDING_FILE}", "rows": len(funding),
+                            "note": "GRW list is a sourced subset, see the file header"},
+                "timings_s": timings,
+            }
+            timings["write"] = round(time.perf_counter() - t, 3)
+            at("manifest")
+            write_manifest(staging, manifest)
+            at("publish")
+            store.publish(staging, sid)
+            at("published")
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+    say(f"published snapshot {sid}")
+    return manifest
+
+
+def _ingest_demo(n_sites: int, seed: int, say: Progress
+                 ) -> tuple[dict[str, gpd.GeoDataFrame], dict[str, Coverage], dict[str, Any]]:
+    d = demo.generate(n_sites, seed, progress=lambda m: say(f"demo: {m}"))
+    meta = {name: {"format": "demo", "source": "demo generator (synthetic)",
+                   "licence": demo.SYNTHETIC_LICENCE, "attribution": demo.SYNTHETIC_ATTRIBUTION,
+                   "date": dt.date.today().isoformat(), "synthetic": True, "note": note}
+            for name, note in d.notes.items()}
+    meta["lep_sites"].update(LEP_DEFAULTS["facts"], synthetic=False)
+    meta["municipalities"]["attribution"] = (
+        "names and keys © Land NRW (Geobasis NRW DVG2, dl-de/zero-2-0); "
+        "boundaries SYNTHETIC (NRW Site Finder demo)")
+    meta["hydrogen"]["attribution"] = (
+        "place names: FNB Gas Kernnetz lists, geocoded by PyPSA-DE (MIT; OSM-based, ODbL); "
+        "segments SYNTHETIC (NRW Site Finder demo)")
+    return d.layers, d.coverage, meta
+
+
+def _ingest_sources(file: Path, say: Progress
+                    ) -> tuple[dict[str, gpd.GeoDataFrame], dict[str, Coverage], dict[str, Any]]:
+    cfg = load_sources(file)
+    layers: dict[str, gpd.GeoDataFrame] = {}
+    coverage: dict[str, Coverage] = {}
+    meta: dict[str, Any] = {}
+    for name in LAYERS:
+        if name not in cfg:
+            continue
+        src = cfg[name]
+        say(f"{name}: reading {src.path.name if src.path else 'built-in facts'} ({src.format})")
+        data = src.read()
+        info: dict[str, Any] = {"format": src.format,
+                                "source": str(src.path) if src.path else "built-in fact table",
+                                "sha256": sha256(src.path) if src.path else None,
+                                "licence": src.licence, "attribution": src.attribution,
+                                "date": src.date, "synthetic": False}
+        if name in COVERAGE_LAYERS:
+            coverage[name] = data
+            if data.units is not None:
+                info.update(_join_report(data, layers.get("municipalities")))
+        else:
+            layers[name] = data
+        meta[name] = info
+        say(f"{name}: {len(data) if name not in COVERAGE_LAYERS else data.stats()['values']} "
+            "features/values")
+    return layers, coverage, meta
+
+
+def _join_report(cov: Coverage, muni: gpd.GeoDataFrame | None) -> dict[str, Any]:
+    """How many units of the statistics match the municipalities layer."""
+    if muni is None or cov.units is None:
+        return {}
+    keys = set(muni["ags"]) if cov.resolution == "municipal" else set(muni["kreis_ags"])
+    have = set(cov.units.index)
+    return {"units_joined": len(keys & have), "units_expected": len(keys),
+            "units_without_value": sorted(keys - have)[:20],
+            "keys_not_in_municipalities": sorted(have - keys)[:20]}

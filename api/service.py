@@ -129,7 +129,10 @@ class Service:
         layers = {k: v for k, v in self.snap.layers.items() if k != "sites"}
         sites = gpd.GeoDataFrame({
             "site_id": [f"adhoc-{i + 1}" for i in range(len(geoms))],
-            "name": names or [None] * len(geoms), "kind": "adhoc", "planning_category": None,
+            "name": names or [None] * len(geoms), "kind": "adhoc",
+            # a string column (all missing): compute_indicators writes into its numpy copy,
+            # which pandas' copy-on-write makes read-only for an all-None object column
+            "planning_category": pd.Series([None] * len(geoms), dtype="str"),
         }, geometry=list(geoms), crs=WORK_CRS)
         ind_df = compute_indicators(sites, layers, self.snap.coverage, self.funding,
                                     trees=self.trees)

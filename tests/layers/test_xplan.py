@@ -201,7 +201,8 @@ def test_point_position_is_refused_naming_the_feature(tmp_path):
                            "</gml:pos></gml:Point>") + text[end:]
     with pytest.raises(SourceError) as err:
         read_xplan_rp(variant(tmp_path, text), {})
-    assert f"feature {IDS[2]}: cannot read its geometry: gml:Point is not supported" in str(err.value)
+    expected = f"feature {IDS[2]}: cannot read its geometry: gml:Point is not supported"
+    assert expected in str(err.value)
 
 
 def test_file_without_industry_features_names_what_it_found(tmp_path):
@@ -221,3 +222,15 @@ def test_broken_xml_is_reported_with_its_position(tmp_path):
 def test_missing_file_is_reported(tmp_path):
     with pytest.raises(SourceError, match="file not found"):
         read_xplan_rp(tmp_path / "missing.gml", {})
+
+
+def test_3d_poslist_drops_the_height(tmp_path, plan):
+    square = ('<gml:posList srsDimension="2" count="5">351000.000 5691000.000 '
+              "351800.000 5691000.000 351800.000 5691500.000 351000.000 5691500.000 "
+              "351000.000 5691000.000")
+    square_3d = ('<gml:posList srsDimension="3" count="5">351000 5691000 31.5 351800 5691000 32 '
+                 "351800 5691500 33 351000 5691500 34 351000 5691000 31.5")
+    text = fixture_text()
+    assert square in text
+    read = read_xplan_rp(variant(tmp_path, text.replace(square, square_3d)), {})
+    assert_geodataframe_equal(read, plan)

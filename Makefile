@@ -1,0 +1,36 @@
+# Two commands on a fresh machine with python3: `make serve` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+.PHONY: install serve test lint realdata bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+serve: $(STAMP)
+	$(BIN)/nrw-sites serve --host $(HOST) --port $(PORT)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check geo layers api maps tests bench
+
+realdata: $(STAMP)
+	NRW_SITES_REQUIRE_REALDATA=1 $(BIN)/python -m pytest -q -m realdata
+
+bench: $(STAMP)
+	$(BIN)/python bench/build.py
+	$(BIN)/python bench/score.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

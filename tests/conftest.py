@@ -1,0 +1,28 @@
+"""Shared fixtures: paths to the committed fixtures and to the real files in ../shared."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT / "tests" / "fixtures"
+SHARED_RAW = Path(os.environ.get("NRW_SITES_SHARED", ROOT.parent / "shared")) / "data" / "raw"
+
+
+@pytest.fixture(scope="session")
+def fixtures() -> Path:
+    """The folder of small committed fixtures (see tests/fixtures/README.md)."""
+    return FIXTURES
+
+
+@pytest.fixture(scope="session")
+def shared_raw() -> Path:
+    """../shared/data/raw; realdata tests skip with a reason when it is absent (fail in CI)."""
+    if not SHARED_RAW.is_dir():
+        if os.environ.get("NRW_SITES_REQUIRE_REALDATA"):
+            pytest.fail(f"real data required but not found at {SHARED_RAW}")
+        pytest.skip(f"real data not found at {SHARED_RAW} (set NRW_SITES_SHARED)")
+    return SHARED_RAW

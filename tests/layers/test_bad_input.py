@@ -1,0 +1,134 @@
+"""Bad input: a clear message naming layer, file and row; non-zero exit; previous snapshot live."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+import shapely
+
+from api.cli import main
+from layers.store import Store
+
+
+@pytest.fixture()
+def workspace(tmp_path, fixtures):
+    """A copy of the fixtures and a data dir holding one good snapshot."""
+    src = tmp_path / "src"
+    shutil.copytree(fixtures, src)
+    data = tmp_path / "data"
+    assert main(["build", "--sources", str(src / "sources.toml"), "--data", str(data)]) == 0
+    return src, data
+
+
+def _fails(src: Path, data: Path, capsys) -> str:
+    """Run a build that must fail; check nothing changed; return stderr."""
+    store = Store(data)
+    before = (store.current_id(), sorted(p.name for p in (data / "snapshots").iterdir()))
+    capsys.readouterr()
+    code = main(["build", "--sources", str(src / "sources.toml"), "--data", str(data)])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "previous snapshot is still live" in err
+    assert (store.current_id(), sorted(p.name for p in (data / "snapshots").iterdir())) == before
+    assert not list(data.glob(".tmp-*")), "staging directory left behind"
+    store.load()  # the live snapshot still loads completely
+    return err
+
+
+def _edit_toml(src: Path, old: str, new: str) -> None:
+    toml = src / "sources.toml"
+    text = toml.read_text(encoding="utf-8")
+    assert old in text
+    toml.write_text(text.replace(old, new), encoding="utf-8")
+
+
+def test_missing_file(workspace, capsys):
+    src, data = workspace
+    _edit_toml(src, 'path = "mapped/brachen.geojson"', 'path = "mapped/nowhere.geojson"')
+    err = _fails(src, data, capsys)
+    assert "[brownfields]: file not found" in err and "nowhere.geojson" in err
+
+
+def test_unknown_format(workspace, capsys):
+    src, data = workspace
+    _edit_toml(src, 'format = "breitbandatlas-municipal"', 'format = "excel-magic"')
+    err = _fails(src, data, capsys)
+    assert "[fibre]: unknown format 'excel-magic'" in err
+    assert "breitbandatlas-municipal" in err  # names the formats that exist
+
+
+def test_shapefile_without_prj(workspace, capsys):
+    src, data = workspace
+    (src / "dvg" / "dvg2gem_nw.prj").unlink()
+    err = _fails(src, data, capsys)
+    assert "layer 'municipalities'" in err and "dvg2gem_nw.shp" in err
+    assert "no coordinate reference system" in err and ".prj" in err
+
+
+def test_csv_with_ags_written_as_numbers(workspace, capsys):
+    src, data = workspace
+    csv = src / "breitbandatlas" / "gemeinden_gewerbegebiete.csv"
+    df = pd.read_csv(csv, dtype=str)
+    df["AGS"] = df["AGS"].str.lstrip("0")  # what a spreadsheet does to 05562008
+    df.to_csv(csv, index=False)
+    err = _fails(src, data, capsys)
+    assert "layer 'fibre'" in err and "gemeinden_gewerbegebiete.csv" in err
+    assert "line 2: AGS '5562008' is not a 8-digit key (leading zero lost" in err
+    assert "line 4" in err
+
+
+def test_invalid_geometries(workspace, capsys):
+    src, data = workspace
+    path = src / "mapped" / "brachen.geojson"
+    gdf = gpd.read_file(path)
+    bowtie = shapely.Polygon([(7.30, 51.66), (7.31, 51.67), (7.31, 51.66), (7.30, 51.67)])
+    gdf.loc[1, "geometry"] = bowtie
+    gdf.to_file(path)
+    err = _fails(src, data, capsys)
+    assert "layer 'brownfields'" in err and "brachen.geojson" in err
+    assert "invalid geometry in row 2: Self-intersection" in err
+
+
+def test_duplicate_ids(workspace, capsys):
+    src, data = workspace
+    path = src / "mapped" / "brachen.geojson"
+    gdf = gpd.read_file(path)
+    gdf.loc[2, "FL_NR"] = "B1"
+    gdf.to_file(path)
+    err = _fails(src, data, capsys)
+    assert "duplicate area_id B1 in rows 1, 3" in err
+
+
+def test_unmapped_code_value(workspace, capsys):
+    src, data = workspace
+    path = src / "mapped" / "brachen.geojson"
+    gdf = gpd.read_file(path)
+    gdf.loc[1, "ALTLASTEN"] = "teilweise saniert"
+    gdf.to_file(path)
+    err = _fails(src, data, capsys)
+    assert "unmapped value(s) 'teilweise saniert' in column 'ALTLASTEN' (rows 2)" in err
+    assert "[brownfields.values.contamination]" in err
+
+
+def test_every_problem_is_reported_at_once(workspace, capsys):
+    src, data = workspace
+    _edit_toml(src, 'format = "breitbandatlas-municipal"', 'format = "nope"')
+    _edit_toml(src, 'path = "mapped/brachen.geojson"', 'path = "gone.geojson"')
+    err = _fails(src, data, capsys)
+    assert "[fibre]: unknown format" in err and "[brownfields]: file not found" in err
+
+
+def test_not_toml(workspace, capsys):
+    src, data = workspace
+    (src / "sources.toml").write_text("[municipalities\npath = 1", encoding="utf-8")
+    err = _fails(src, data, capsys)
+    assert "not valid TOML" in err
+
+
+def test_build_needs_demo_or_sources(tmp_path, capsys):
+    assert main(["build", "--data", str(tmp_path)]) == 2
+    assert "exactly one of --demo or --sources" in capsys.readouterr().err

@@ -1,0 +1,108 @@
+"""The snapshot store: atomic publish, manifests, rollback, sweeping, and builds killed midway."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from api.cli import main
+from layers.build import build
+from layers.io import sha256
+from layers.store import Store
+
+KILL_POINTS = ("ingest", "indicators", "write:regional_plan", "write:sites", "manifest", "publish",
+               "published")
+
+
+@pytest.fixture()
+def store(tmp_path, fixtures):
+    """A store with one snapshot built from the fixtures."""
+    s = Store(tmp_path / "data")
+    build(s, sources=fixtures / "sources.toml")
+    return s
+
+
+def test_manifest_names_every_source_licence_and_checksum(store, fixtures):
+    m = store.manifest()
+    assert m["synthetic"] is False
+    assert m["missing_layers"] == []
+    for name in ("municipalities", "regional_plan", "brownfields", "hydrogen", "fibre",
+                 "mobile_5g"):
+        layer = m["layers"][name]
+        assert layer["licence"] and layer["attribution"]
+        assert layer["sha256"] == sha256(Path(layer["source"]))
+    assert m["layers"]["brownfields"]["attribution"] == "Stadt X, Brachflächenkataster (fixture)"
+    assert m["layers"]["regional_plan"]["licence"] == "dl-de/by-2-0"
+    assert m["layers"]["lep_sites"]["source"] == "built-in fact table"
+    assert m["layers"]["sites"]["count"] == 3 + 3 + 4
+    assert m["layers"]["fibre"]["units_joined"] == 3
+
+
+def test_snapshot_files_are_geoparquet_in_25832(store):
+    snap = store.load()
+    assert set(snap.layers) == {"municipalities", "regional_plan", "brownfields", "lep_sites",
+                                "hydrogen", "sites"}
+    for gdf in snap.layers.values():
+        assert gdf.crs.to_epsg() == 25832
+    assert snap.layers["municipalities"]["ags"].tolist() == ["05562008", "05562036", "05913000"]
+
+
+def test_rollback_and_listing(store, fixtures):
+    first = store.current_id()
+    build(store, sources=fixtures / "sources.toml")
+    second = store.current_id()
+    assert second != first
+    assert [m["id"] for m in store.list()] == [second, first]
+    assert main(["rollback", first, "--data", str(store.root)]) == 0
+    assert store.current_id() == first
+    assert main(["rollback", "no-such-id", "--data", str(store.root)]) == 1
+    assert store.current_id() == first
+
+
+def test_sweep_removes_leftovers_at_the_next_build(store, fixtures):
+    (store.root / ".tmp-20990101T000000Z").mkdir()
+    (store.root / ".tmp-20990101T000000Z" / "sites.parquet").write_bytes(b"half")
+    (store.root / ".CURRENT.tmp-123").write_text("x")
+    build(store, sources=fixtures / "sources.toml")
+    assert not list(store.root.glob(".tmp-*")) and not list(store.root.glob(".CURRENT.tmp-*"))
+
+
+def test_a_second_concurrent_build_is_refused(store, fixtures):
+    with store.lock(), pytest.raises(RuntimeError, match="another build is running"):
+        build(store, sources=fixtures / "sources.toml")
+
+
+@pytest.mark.parametrize("point", KILL_POINTS)
+def test_sigkill_during_build_leaves_a_complete_snapshot_live(store, fixtures, point):
+    before = store.current_id()
+    script = textwrap.dedent(f"""
+        import os, signal
+        from pathlib import Path
+        from layers.build import build
+        from layers.store import Store
+
+        def hook(stage):
+            if stage == {point!r}:
+                os.kill(os.getpid(), signal.SIGKILL)
+
+        build(Store({str(store.root)!r}), sources=Path({str(fixtures / "sources.toml")!r}),
+              hook=hook)
+    """)
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=120)
+    assert proc.returncode == -9, proc.stderr.decode()[-2000:]
+    live = store.current_id()
+    # CURRENT names a complete snapshot: the old one, or the new one once it was published
+    assert live == before if point != "published" else live != before
+    manifest = json.loads((store.snapshots / live / "manifest.json").read_text())
+    for meta in manifest["layers"].values():
+        assert (store.snapshots / live / meta["file"]).exists()
+    store.load()
+    # the next build sweeps whatever the killed one left and publishes normally
+    build(store, sources=fixtures / "sources.toml")
+    assert not list(store.root.glob(".tmp-*"))
+    assert all((d / "manifest.json").exists() for d in store.snapshots.iterdir())

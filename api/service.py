@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo.criteria import CRITERIA_ORDER, get_profile
+from geo.criteria import CRITERIA, CRITERIA_ORDER, get_profile
 from geo.crs import WORK_CRS
 from geo.errors import InvalidGeometry, NotFound
 from geo.scoring import Filters, Ranking, Scorer, _plain, breakdown_of, percentile
@@ -25,9 +25,18 @@ from layers.build import load_funding
 from layers.io import read_vector
 from layers.store import Snapshot, Store
 
-INDICATOR_FIELDS = ("planning_category", "is_brownfield", "brownfield_share", "h2_distance_km",
+INDICATOR_FIELDS = ("planning_category", "is_brownfield", "h2_distance_km",
                     "h2_commissioning_year", "fibre_share", "mobile_5g_share", "funding_region")
 ITEM_FIELDS = ("site_id", "name", "ags", "municipality", "kreis", "kind", "area_ha")
+
+
+def _plain_list(a: np.ndarray) -> list[Any]:
+    """Like ``[_plain(x) for x in a]``, fast for numeric and boolean arrays."""
+    if a.dtype.kind == "f":
+        return [None if x != x else round(x, 6) for x in a.tolist()]
+    if a.dtype.kind in "biu":
+        return a.tolist()
+    return [_plain(x) for x in a]
 
 
 class Service:
@@ -61,37 +70,67 @@ class Service:
 
     # -- rankings ---------------------------------------------------------------------------
     def rank(self, profile: str | None, weights: dict[str, Any] | None,
-             filters: Filters | None = None, stability_top: int | None = None) -> Ranking:
+             filters: Filters | None = None, stability_top: int | None = None,
+             draws: int = 200, spread: float = 0.25, seed: int = 0) -> Ranking:
         """Rank all stored sites (cached for the profile's default weights and no filters)."""
         if not weights and filters in (None, Filters()) and not stability_top:
             key = get_profile(profile).name
             if key not in self._base:
                 self._base[key] = self.scorer.rank(key)
             return self._base[key]
-        return self.scorer.rank(profile, weights, filters, stability_top=stability_top)
+        return self.scorer.rank(profile, weights, filters, stability_top=stability_top,
+                                draws=draws, spread=spread, seed=seed)
 
     def item(self, r: Ranking, row: int, breakdown: bool = True) -> dict[str, Any]:
         """One site as a ranking item: identity, indicators, score, rank, breakdown."""
-        ind = self.scorer.indicators(r.profile, slice(row, row + 1))
-        out: dict[str, Any] = {k: _plain(ind[k][0]) for k in ITEM_FIELDS}
-        score = r.score[row]
-        out["score"] = None if np.isnan(score) else round(float(score), 3)
-        out["rank"] = int(r.rank[row]) or None
-        for k in INDICATOR_FIELDS:
-            out[k] = _plain(ind[k][0])
-        out["missing"] = [c for i, c in enumerate(CRITERIA_ORDER) if np.isnan(r.values[row, i])]
-        if r.stability is not None:
-            out["stability"] = {"top": r.stability_top,
-                                "probability": round(float(r.stability[row]), 4)}
+        return self.items(r, np.array([row]), breakdown)[0]
+
+    def items(self, r: Ranking, rows: np.ndarray, breakdown: bool = True) -> list[dict[str, Any]]:
+        """Sites as ranking items (see ``item``), built column-wise for many rows at once."""
+        rows = np.asarray(rows, dtype=np.int64)
+        ind = self.scorer.indicators(r.profile, rows)
+        crits = [CRITERIA[c] for c in CRITERIA_ORDER]
+        names = set(ITEM_FIELDS) | set(INDICATOR_FIELDS) | {k for c in crits for k in c.indicators}
+        cols = {k: _plain_list(ind[k]) for k in names if k in ind}
+        score = [None if s != s else round(s, 3) for s in r.score[rows].tolist()]
+        rank = [k or None for k in r.rank[rows].tolist()]
+        v = r.values[rows]
+        miss = np.isnan(v)
+        miss_l = miss.tolist()
+        stab = None if r.stability is None else r.stability[rows].tolist()
         if breakdown:
-            out["breakdown"] = breakdown_of(r.values[row], r.weights, ind, 0)
+            w = [r.weights[c] for c in CRITERIA_ORDER]
+            avail = np.zeros(len(rows))
+            for i, wi in enumerate(w):  # summed in criterion order, as breakdown_of does
+                avail = avail + np.where(miss[:, i], 0.0, wi)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                pts = np.where(avail[:, None] == 0, 0.0, 100.0 * np.array(w) * v / avail[:, None])
+            v_l, pts_l = v.tolist(), np.round(pts, 3).tolist()  # as round(np.float64, 3)
+        out = []
+        for j in range(len(rows)):
+            item: dict[str, Any] = {k: cols[k][j] for k in ITEM_FIELDS}
+            item["score"] = score[j]
+            item["rank"] = rank[j]
+            for k in INDICATOR_FIELDS:
+                item[k] = cols[k][j]
+            item["missing"] = [c for i, c in enumerate(CRITERIA_ORDER) if miss_l[j][i]]
+            if stab is not None:
+                item["stability"] = {"top": r.stability_top, "probability": round(stab[j], 4)}
+            if breakdown:
+                item["breakdown"] = {c.name: {
+                    "indicator": {k: cols[k][j] for k in c.indicators if k in cols},
+                    "v": None if miss_l[j][i] else round(v_l[j][i], 4), "weight": w[i],
+                    "points": None if miss_l[j][i] else pts_l[j][i],
+                    "missing": miss_l[j][i]} for i, c in enumerate(crits)}
+            out.append(item)
         return out
 
     def ranking(self, profile: str | None, weights: dict[str, Any] | None,
                 filters: Filters | None = None, limit: int = 100, offset: int = 0,
-                stability_top: int | None = None) -> dict[str, Any]:
+                stability_top: int | None = None, draws: int = 200, spread: float = 0.25,
+                seed: int = 0) -> dict[str, Any]:
         """The ranking response of DESIGN §5.3."""
-        r = self.rank(profile, weights, filters, stability_top)
+        r = self.rank(profile, weights, filters, stability_top, draws, spread, seed)
         page = r.order[offset: offset + limit]
         out: dict[str, Any] = {
             "profile": r.profile.name, "weights": r.weights,
@@ -101,7 +140,7 @@ class Service:
         }
         if r.stability is not None:
             out["stability"] = r.stability_params
-        out["items"] = [self.item(r, int(i)) for i in page]
+        out["items"] = self.items(r, page)
         return out
 
     def site_score(self, site_id: str, profile: str | None,
@@ -151,7 +190,8 @@ class Service:
             item["missing"] = [c for i, c in enumerate(CRITERIA_ORDER)
                                if np.isnan(r.values[row, i])]
             item["breakdown"] = breakdown_of(r.values[row], r.weights, ind, 0)
-            item["percentile"] = None if score is None else round(percentile(stored.score, score), 2)
+            item["percentile"] = (None if score is None
+                                  else round(percentile(stored.score, score), 2))
             out.append(item)
         return out
 

@@ -42,24 +42,25 @@ def unit_overlaps(sites: np.ndarray, units: np.ndarray,
                   tree: shapely.STRtree | None = None) -> pd.DataFrame:
     """Return (site, unit, area_m2) for every site/unit pair that overlaps.
 
-    Sites that lie inside a single unit skip the polygon intersection. ``tree`` may be a
-    prebuilt STRtree over ``units``.
+    Sites lying wholly inside a unit are found with the unit prepared once
+    (``contains_properly``) and need no polygon intersection; only sites crossing a unit
+    boundary are intersected. Units are assumed not to overlap each other; where they do, a site
+    inside one unit is paired with that unit only (which is then its largest overlap).
+    ``tree`` may be a prebuilt STRtree over ``units``.
     """
-    tree = tree or shapely.STRtree(units)
-    s_idx, u_idx = tree.query(sites, predicate="intersects")
-    pairs = pd.DataFrame({"site": s_idx, "unit": u_idx})
-    counts = pairs["site"].map(pairs["site"].value_counts())
-    single = (counts == 1).to_numpy()
-    area = np.empty(len(pairs))
-    area[single] = shapely.area(shapely.intersection(sites[s_idx[single]], units[u_idx[single]]))
-    within = np.zeros(len(pairs), dtype=bool)
-    if single.any():
-        within[single] = shapely.within(sites[s_idx[single]], units[u_idx[single]])
-        area[single & within] = shapely.area(sites[s_idx[single & within]])
-    multi = ~single
-    if multi.any():
-        area[multi] = shapely.area(shapely.intersection(sites[s_idx[multi]], units[u_idx[multi]]))
-    pairs["area_m2"] = area
+    n = len(sites)
+    u_in, s_in = shapely.STRtree(sites).query(units, predicate="contains_properly")
+    first = np.unique(s_in, return_index=True)[1]
+    s_in, u_in = s_in[first], u_in[first]
+    inside = np.zeros(n, dtype=bool)
+    inside[s_in] = True
+    rest = np.flatnonzero(~inside)
+    s_x, u_x = (tree or shapely.STRtree(units)).query(sites[rest], predicate="intersects")
+    s_x = rest[s_x]
+    area_x = shapely.area(shapely.intersection(sites[s_x], units[u_x]))
+    pairs = pd.DataFrame({"site": np.concatenate([s_in, s_x]),
+                          "unit": np.concatenate([u_in, u_x]),
+                          "area_m2": np.concatenate([shapely.area(sites[s_in]), area_x])})
     return pairs[pairs["area_m2"] > 0].reset_index(drop=True)
 
 
@@ -122,11 +123,11 @@ class _WKBFeature(Feature):
 
 
 class _WKBSource(FeatureSource):
-    """Feed shapely geometries to exactextract as WKB, without a GeoDataFrame round trip."""
+    """Feed WKB geometries to exactextract directly, without a GeoDataFrame round trip."""
 
-    def __init__(self, geoms: np.ndarray):
+    def __init__(self, wkbs: np.ndarray):
         super().__init__()
-        self.wkbs = shapely.to_wkb(geoms)
+        self.wkbs = wkbs
 
     def count(self) -> int:  # noqa: D102
         return len(self.wkbs)
@@ -139,23 +140,64 @@ class _WKBSource(FeatureSource):
         return None
 
 
-def grid_share(sites: np.ndarray, cov: Coverage) -> tuple[np.ndarray, np.ndarray]:
-    """Coverage-weighted mean share and data fraction per site over a 100 m grid."""
-    assert cov.grid is not None
-    n = len(sites)
-    xmin, ymin, xmax, ymax = cov.spec.bounds
-    raster = NumPyRasterSource(np.asarray(cov.grid), xmin, ymin, xmax, ymax, nodata=np.nan)
-    rows = exact_extract(raster, _WKBSource(sites), ["mean", "count"], include_cols=["fid"],
+_POOL_GRIDS: dict[str, Coverage] = {}
+PARALLEL_MIN_SITES = 20_000
+
+
+def _extract(wkbs: np.ndarray) -> pd.DataFrame:
+    """Run exactextract for all pooled grids over WKB geometries (a worker's share)."""
+    rasters = []
+    for name, cov in _POOL_GRIDS.items():
+        xmin, ymin, xmax, ymax = cov.spec.bounds
+        rasters.append(NumPyRasterSource(np.asarray(cov.grid), xmin, ymin, xmax, ymax,
+                                         nodata=np.nan, name=name))
+    return exact_extract(rasters, _WKBSource(wkbs), ["mean", "count"], include_cols=["fid"],
                          output="pandas")
-    share = np.full(n, np.nan)
-    cells = np.zeros(n)
+
+
+def grid_shares(sites: np.ndarray, grids: Mapping[str, Coverage],
+                workers: int = 2) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Coverage-weighted mean share and data fraction per site, for several 100 m grids at once.
+
+    All grids are read in one pass over the sites; at NRW scale the sites are split over
+    ``workers`` forked processes (the grids are shared copy-on-write).
+    """
+    n = len(sites)
+    if not grids:
+        return {}
+    _POOL_GRIDS.clear()
+    _POOL_GRIDS.update(grids)
+    wkbs = shapely.to_wkb(sites)
+    try:
+        if n >= PARALLEL_MIN_SITES and workers > 1:
+            import multiprocessing as mp
+
+            chunks = np.array_split(np.arange(n), workers)
+            with mp.get_context("fork").Pool(workers) as pool:
+                parts = pool.map(_extract, [wkbs[c] for c in chunks])
+            for c, part in zip(chunks, parts, strict=True):
+                part["fid"] = c[part["fid"].to_numpy(int)]
+            rows = pd.concat(parts, ignore_index=True)
+        else:
+            rows = _extract(wkbs)
+    finally:
+        _POOL_GRIDS.clear()
     fid = rows["fid"].to_numpy(int)
-    share[fid] = rows["mean"].to_numpy(float)
-    cells[fid] = rows["count"].to_numpy(float)
-    cell_area = cov.spec.res ** 2
-    fraction = np.clip(cells * cell_area / np.maximum(shapely.area(sites), 1e-9), 0, 1)
-    share[cells <= 0] = np.nan
-    return share, fraction
+    site_area = np.maximum(shapely.area(sites), 1e-9)
+    out = {}
+    for name, cov in grids.items():
+        share = np.full(n, np.nan)
+        cells = np.zeros(n)
+        share[fid] = rows[f"{name}_mean" if len(grids) > 1 else "mean"].to_numpy(float)
+        cells[fid] = rows[f"{name}_count" if len(grids) > 1 else "count"].to_numpy(float)
+        share[cells <= 0] = np.nan
+        out[name] = (share, np.clip(cells * cov.spec.res ** 2 / site_area, 0, 1))
+    return out
+
+
+def grid_share(sites: np.ndarray, cov: Coverage) -> tuple[np.ndarray, np.ndarray]:
+    """Coverage-weighted mean share and data fraction per site over one 100 m grid."""
+    return grid_shares(sites, {"grid": cov})["grid"]
 
 
 def coverage_share(sites: np.ndarray, cov: Coverage, pairs: pd.DataFrame,
@@ -194,24 +236,23 @@ def nearest_lines(sites: np.ndarray, lines: np.ndarray) -> tuple[np.ndarray, np.
     return out_d, out_i
 
 
-def h2_by_year(sites: np.ndarray, lines: np.ndarray,
-               years: np.ndarray) -> dict[int, tuple[np.ndarray, np.ndarray]]:
-    """Distance (km) to, and commissioning year of, the nearest segment in service by each year.
+def h2_by_year(sites: np.ndarray, lines: np.ndarray, years: np.ndarray,
+               horizons: list[int] | None = None) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    """Distance (km) to, and commissioning year of, the nearest segment in service by a year.
 
-    Returns ``{Y: (distance_km, year_of_nearest)}`` for every commissioning year ``Y`` present,
-    counting the segments with ``year ≤ Y``; NaN where no segment is in service yet.
+    Returns ``{H: (distance_km, year_of_nearest)}`` for each horizon ``H`` (default: every
+    commissioning year present), counting the segments with ``year ≤ H``; NaN where none is.
     """
     years = np.asarray(years, dtype=int)
-    best_d = np.full(len(sites), np.inf)
-    best_y = np.full(len(sites), np.nan)
     out: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-    for y in np.unique(years):
-        d, _ = nearest_lines(sites, lines[years == y])
-        closer = d < best_d
-        best_d = np.where(closer, d, best_d)
-        best_y = np.where(closer, y, best_y)
-        km = np.where(np.isfinite(best_d), best_d / 1000.0, np.nan)
-        out[int(y)] = (km, best_y.copy())
+    for h in sorted(set(horizons) if horizons is not None else set(years.tolist())):
+        in_service = years <= h
+        d, idx = nearest_lines(sites, lines[in_service])
+        found = idx >= 0
+        km = np.where(found, d / 1000.0, np.nan)
+        year = np.where(found, years[in_service][np.maximum(idx, 0)] if in_service.any() else 0,
+                        np.nan)
+        out[int(h)] = (km, year.astype(float))
     return out
 
 
@@ -236,13 +277,49 @@ def brownfield_fraction(sites: np.ndarray, brownfields: np.ndarray,
     s_idx, b_idx = tree.query(sites, predicate="intersects")
     if not len(s_idx):
         return out
-    pieces = shapely.intersection(sites[s_idx], brownfields[b_idx])
-    df = pd.DataFrame({"site": s_idx, "piece": pieces})
-    multi = df["site"].duplicated(keep=False).to_numpy()
-    area = np.bincount(s_idx[~multi], weights=shapely.area(pieces[~multi]), minlength=n)
-    for site, group in df[multi].groupby("site"):
-        area[site] += shapely.area(shapely.union_all(group["piece"].to_numpy()))
+    whole = shapely.contains_properly(sites[s_idx], brownfields[b_idx])
+    pieces = brownfields[b_idx].copy()
+    pieces[~whole] = shapely.intersection(sites[s_idx[~whole]], brownfields[b_idx[~whole]])
+    multi = pd.Series(s_idx).duplicated(keep=False).to_numpy()
+    area = np.bincount(s_idx[~multi], weights=shapely.area(pieces[~multi]), minlength=n).astype(float)
+    if multi.any():  # several brownfields on one site: union, so overlaps count once
+        order = np.argsort(s_idx[multi], kind="stable")
+        sites_m = s_idx[multi][order]
+        starts = np.flatnonzero(np.r_[True, sites_m[1:] != sites_m[:-1]])
+        groups = np.split(pieces[multi][order], starts[1:])
+        area[sites_m[starts]] += shapely.area(
+            np.array([shapely.union_all(g) for g in groups], dtype=object))
     return np.clip(area / np.maximum(shapely.area(sites), 1e-9), 0, 1)
+
+
+def brownfield_majority(sites: np.ndarray, brownfields: np.ndarray,
+                        tree: shapely.STRtree | None = None,
+                        threshold: float = BROWNFIELD_OVERLAP) -> np.ndarray:
+    """Whether at least ``threshold`` of each site lies on brownfields (exactly as with the union).
+
+    Same answer as ``brownfield_fraction(...) >= threshold`` with far less geometry work: the
+    sum of the brownfields' own areas bounds the overlap from above, the largest single piece
+    bounds it from below, and only sites the bounds cannot decide get the exact union.
+    """
+    n = len(sites)
+    out = np.zeros(n, dtype=bool)
+    if len(brownfields) == 0 or n == 0:
+        return out
+    tree = tree or shapely.STRtree(brownfields)
+    s_idx, b_idx = tree.query(sites, predicate="intersects")
+    need = threshold * shapely.area(sites)
+    upper = np.bincount(s_idx, weights=shapely.area(brownfields[b_idx]), minlength=n)
+    keep = upper[s_idx] >= need[s_idx]
+    s_idx, b_idx = s_idx[keep], b_idx[keep]
+    piece = shapely.area(shapely.intersection(sites[s_idx], brownfields[b_idx]))
+    upper = np.bincount(s_idx, weights=piece, minlength=n)
+    lower = np.zeros(n)
+    np.maximum.at(lower, s_idx, piece)
+    out = lower >= need
+    unsure = np.flatnonzero(~out & (upper >= need))
+    if len(unsure):
+        out[unsure] = brownfield_fraction(sites[unsure], brownfields, tree) >= threshold
+    return out
 
 
 # -- funding --------------------------------------------------------------------------------------

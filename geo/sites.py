@@ -14,6 +14,7 @@ import pandas as pd
 import shapely
 
 from geo import indicators as ind
+from geo.criteria import PROFILES
 from geo.crs import WORK_CRS
 from geo.grid import Coverage
 
@@ -21,7 +22,7 @@ KINDS = ("regional_plan", "brownfield", "lep")
 PREFIX = {"regional_plan": "rp", "brownfield": "bf", "lep": "lep"}
 PUBLIC_COLUMNS = (
     "site_id", "name", "kind", "ags", "municipality", "kreis_ags", "kreis", "area_ha",
-    "planning_category", "is_brownfield", "brownfield_share", "h2_distance_km",
+    "planning_category", "is_brownfield", "h2_distance_km",
     "h2_commissioning_year", "fibre_share", "mobile_5g_share", "funding_region",
     "contamination", "availability", "former_use", "plan", "source_id",
 )
@@ -101,13 +102,12 @@ def compute_indicators(sites: gpd.GeoDataFrame, layers: Mapping[str, gpd.GeoData
     step("planning status and brownfield overlap")
     kind = out["kind"].to_numpy()
     if "brownfields" in layers:
-        share = ind.brownfield_fraction(geoms, layers["brownfields"].geometry.values,
-                                        tree("brownfields"))
-        share[kind == "brownfield"] = 1.0
-        out["brownfield_share"] = share
-        out["is_brownfield"] = share >= ind.BROWNFIELD_OVERLAP
+        is_bf = kind == "brownfield"
+        other = np.flatnonzero(~is_bf)
+        is_bf[other] = ind.brownfield_majority(geoms[other], layers["brownfields"].geometry.values,
+                                               tree("brownfields"))
+        out["is_brownfield"] = is_bf
     else:
-        out["brownfield_share"] = np.where(kind == "brownfield", 1.0, np.nan)
         out["is_brownfield"] = np.where(kind == "brownfield", 1.0, np.nan)
     if "planning_category" not in out.columns:
         out["planning_category"] = None
@@ -128,7 +128,9 @@ def compute_indicators(sites: gpd.GeoDataFrame, layers: Mapping[str, gpd.GeoData
     step("hydrogen core network distance")
     if "hydrogen" in layers and len(layers["hydrogen"]):
         h2 = layers["hydrogen"]
-        by_year = ind.h2_by_year(geoms, h2.geometry.values, h2["commissioning_year"].to_numpy(int))
+        years = h2["commissioning_year"].to_numpy(int)
+        horizons = sorted({p.h2_horizon for p in PROFILES.values()} | {int(years.max())})
+        by_year = ind.h2_by_year(geoms, h2.geometry.values, years, horizons)
         for year, (km, yr) in by_year.items():
             out[f"_h2_km_{year}"] = km
             out[f"_h2_year_{year}"] = yr
@@ -138,9 +140,12 @@ def compute_indicators(sites: gpd.GeoDataFrame, layers: Mapping[str, gpd.GeoData
         out["h2_distance_km"] = np.nan
         out["h2_commissioning_year"] = np.nan
 
+    step("fibre and 5G shares")
+    shares = ind.grid_shares(geoms, {k: c for k, c in coverage.items() if c.grid is not None})
     for name in ("fibre", "mobile_5g"):
-        step(f"{name} share")
-        if name in coverage:
+        if name in shares:
+            share, frac = shares[name]
+        elif name in coverage:
             share, frac = ind.coverage_share(geoms, coverage[name], pairs, unit_ags)
         else:
             share, frac = np.full(n, np.nan), np.zeros(n)

@@ -242,18 +242,35 @@ def h2_by_year(sites: np.ndarray, lines: np.ndarray, years: np.ndarray,
 
     Returns ``{H: (distance_km, year_of_nearest)}`` for each horizon ``H`` (default: every
     commissioning year present), counting the segments with ``year ≤ H``; NaN where none is.
+
+    One nearest query over all segments settles every horizon at or after the nearest segment's
+    year; only the sites whose nearest segment comes later are queried again, against the
+    earlier segments, and so on. Each site is typically queried once or twice, not once per year.
     """
     years = np.asarray(years, dtype=int)
-    out: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-    for h in sorted(set(horizons) if horizons is not None else set(years.tolist())):
-        in_service = years <= h
-        d, idx = nearest_lines(sites, lines[in_service])
-        found = idx >= 0
-        km = np.where(found, d / 1000.0, np.nan)
-        year = np.where(found, years[in_service][np.maximum(idx, 0)] if in_service.any() else 0,
-                        np.nan)
-        out[int(h)] = (km, year.astype(float))
-    return out
+    hs = sorted(set(horizons) if horizons is not None else set(years.tolist()))
+    n = len(sites)
+    km = {h: np.full(n, np.nan) for h in hs}
+    yr = {h: np.full(n, np.nan) for h in hs}
+    queue = [(np.arange(n), hs[-1])] if hs else []
+    while queue:
+        idx, cap = queue.pop()
+        in_service = years <= cap
+        if not in_service.any() or not len(idx):
+            continue
+        d, j = nearest_lines(sites[idx], lines[in_service])
+        y = years[in_service][j]
+        for h in hs:
+            if h > cap:
+                break
+            done = y <= h
+            km[h][idx[done]] = d[done] / 1000.0
+            yr[h][idx[done]] = y[done]
+        for later in np.unique(y):
+            earlier = [h for h in hs if h < later]
+            if earlier:
+                queue.append((idx[y == later], earlier[-1]))
+    return {h: (km[h], yr[h]) for h in hs}
 
 
 def pick_horizon(by_year: Mapping[int, tuple[np.ndarray, np.ndarray]], horizon: int,

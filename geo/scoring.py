@@ -86,6 +86,7 @@ class Scorer:
         """Indicator arrays, with the hydrogen distance for the profile's horizon."""
         cols = {k: v[rows] for k, v in self._cols.items()}
         if self.has_h2:
+            # columns exist for every commissioning year: the latest one ≤ horizon is exact
             usable = [y for y in self.h2_years if y <= profile.h2_horizon]
             n = len(cols["site_id"])
             if usable:
@@ -195,20 +196,22 @@ class Scorer:
         m = len(idx)
         if m == 0:
             return out
+        by_id = np.argsort(self.site_id[idx], kind="stable")  # ties go to the smaller site_id
+        v = v[by_id]
         rng = np.random.default_rng(seed)
         factors = rng.uniform(1 - spread, 1 + spread, size=(len(w), draws))
         hits = np.zeros(m)
-        chunk = max(1, int(2e7 // max(m, 1)))
+        k = min(top, m)
+        chunk = max(1, int(2e7 // m))
         for start in range(0, draws, chunk):
-            s = self.combine(v, w[:, None] * factors[:, start:start + chunk])  # m × k
-            s = np.nan_to_num(s, nan=-1.0)
-            k = min(top, m)
-            if k >= m:
-                hits += s.shape[1]
-                continue
-            best = np.argpartition(-s, k - 1, axis=0)[:k]
-            np.add.at(hits, best.ravel(), 1)
-        out[idx] = hits / draws
+            s = np.nan_to_num(self.combine(v, w[:, None] * factors[:, start:start + chunk]),
+                              nan=-1.0)  # m × draws
+            kth = -np.partition(-s, k - 1, axis=0)[k - 1]
+            above = s > kth
+            tie = s == kth
+            need = k - above.sum(axis=0)
+            hits += (above | (tie & (np.cumsum(tie, axis=0) <= need))).sum(axis=1)
+        out[idx[by_id]] = hits / draws
         return out
 
     # -- explanations -----------------------------------------------------------------------

@@ -14,7 +14,6 @@ import pandas as pd
 import shapely
 
 from geo import indicators as ind
-from geo.criteria import PROFILES
 from geo.crs import WORK_CRS
 from geo.grid import Coverage
 
@@ -128,9 +127,7 @@ def compute_indicators(sites: gpd.GeoDataFrame, layers: Mapping[str, gpd.GeoData
     step("hydrogen core network distance")
     if "hydrogen" in layers and len(layers["hydrogen"]):
         h2 = layers["hydrogen"]
-        years = h2["commissioning_year"].to_numpy(int)
-        horizons = sorted({p.h2_horizon for p in PROFILES.values()} | {int(years.max())})
-        by_year = ind.h2_by_year(geoms, h2.geometry.values, years, horizons)
+        by_year = ind.h2_by_year(geoms, h2.geometry.values, h2["commissioning_year"].to_numpy(int))
         for year, (km, yr) in by_year.items():
             out[f"_h2_km_{year}"] = km
             out[f"_h2_year_{year}"] = yr

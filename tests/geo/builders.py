@@ -15,10 +15,11 @@ DEFAULT_SITE: dict[str, Any] = {
     "area_ha": 10.0,
     "planning_category": "GIB",
     "is_brownfield": False,
-    "_h2_km_2027": 5.0,
-    "_h2_year_2027": 2027.0,
-    "_h2_km_2031": 5.0,
-    "_h2_year_2031": 2027.0,
+    # nearest segment in service by each stored horizon (2030: hydrogen; 2032: the others)
+    "_h2_km_2030": 5.0,
+    "_h2_year_2030": 2027.0,
+    "_h2_km_2032": 5.0,
+    "_h2_year_2032": 2027.0,
     "fibre_share": 0.5,
     "mobile_5g_share": 0.5,
     "funding_region": "none",
@@ -29,15 +30,15 @@ DEFAULT_SITE: dict[str, Any] = {
 def indicator_frame(rows: dict[str, dict[str, Any]]) -> pd.DataFrame:
     """Build an indicator table from ``{site_id: overrides}``.
 
-    ``h2_distance_km`` / ``h2_commissioning_year`` are the values of the last commissioning year,
-    as ``compute_indicators`` writes them.
+    ``h2_distance_km`` / ``h2_commissioning_year`` are the values of the last stored horizon
+    (every segment in service), as ``compute_indicators`` writes them.
     """
     records = [{"site_id": sid, **DEFAULT_SITE, **over} for sid, over in rows.items()]
     df = pd.DataFrame.from_records(records)
-    df["h2_distance_km"] = df["_h2_km_2031"].astype(float)
-    df["h2_commissioning_year"] = df["_h2_year_2031"].astype(float)
-    for col in ("area_ha", "fibre_share", "mobile_5g_share", "_h2_km_2027", "_h2_year_2027",
-                "_h2_km_2031", "_h2_year_2031"):
+    df["h2_distance_km"] = df["_h2_km_2032"].astype(float)
+    df["h2_commissioning_year"] = df["_h2_year_2032"].astype(float)
+    for col in ("area_ha", "fibre_share", "mobile_5g_share", "_h2_km_2030", "_h2_year_2030",
+                "_h2_km_2032", "_h2_year_2032"):
         df[col] = df[col].astype(float)
     return df
 

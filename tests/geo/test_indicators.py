@@ -21,6 +21,7 @@ import shapely
 
 from geo import indicators as ind
 from geo.criteria import PROFILES
+from geo.errors import InvalidParameter
 from geo.grid import NRW_GRID, Coverage
 from geo.scoring import Scorer
 from geo.sites import PUBLIC_COLUMNS, compute_indicators, derive_sites
@@ -46,23 +47,28 @@ PATCH_ROWS = {  # y of the row's south edge → shares of the columns x = 350 00
 PATCH = {(X + 100 * i, y): v for y, row in PATCH_ROWS.items() for i, v in enumerate(row)}
 
 
-@pytest.fixture(scope="module")
-def patch_grid() -> Coverage:
-    """The NRW grid (float32, NaN everywhere) with PATCH written into its cells."""
+def grid_of(patch: dict[tuple[int, int], float]) -> Coverage:
+    """The NRW grid (float32, NaN everywhere) with the patch written into its cells."""
     grid = np.full(NRW_GRID.shape, np.nan, dtype=np.float32)
-    for (x, y), v in PATCH.items():
+    for (x, y), v in patch.items():
         row = int((NRW_GRID.y1 - (y + 100)) // 100)  # row 0 is the northern edge
         col = int((x - NRW_GRID.x0) // 100)
         grid[row, col] = v
     return Coverage("grid_100m", grid=grid)
 
 
-def overlay_share(sites: list[shapely.Geometry]) -> tuple[np.ndarray, np.ndarray]:
-    """Independent share and data fraction: geopandas.overlay of the sites with PATCH cell boxes."""
+@pytest.fixture(scope="module")
+def patch_grid() -> Coverage:
+    return grid_of(PATCH)
+
+
+def overlay_share(sites: list[shapely.Geometry], patch: dict[tuple[int, int], float] = PATCH
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """Independent share and data fraction: geopandas.overlay of the sites with the cell boxes."""
     site_gdf = gpd.GeoDataFrame({"sid": range(len(sites))}, geometry=sites, crs=CRS)
     cells = gpd.GeoDataFrame(
-        {"value": list(PATCH.values())},
-        geometry=[box(x, y, x + 100, y + 100) for x, y in PATCH], crs=CRS)
+        {"value": list(patch.values())},
+        geometry=[box(x, y, x + 100, y + 100) for x, y in patch], crs=CRS)
     pieces = gpd.overlay(site_gdf, cells, how="intersection", keep_geom_type=True)
     pieces = pieces[pieces["value"].notna()]
     pieces = pieces.assign(a=pieces.area, av=pieces.area * pieces["value"])
@@ -142,6 +148,17 @@ def test_one_hectare_site_offset_37m_is_exact_where_cell_centre_sampling_is_wron
     centres = [v for (x, y), v in PATCH.items() if site.contains(shapely.Point(x + 50, y + 50))]
     assert centres == [0.15]
     assert abs(np.mean(centres) - share[0]) > 0.16
+
+
+def test_many_sites_split_over_worker_processes_get_the_same_shares(patch_grid, monkeypatch):
+    sites = np.array(list(SHAPES.values()) * 3)
+    serial = ind.grid_share(sites, patch_grid)
+    monkeypatch.setattr(ind, "PARALLEL_MIN_SITES", 2)
+    parallel = ind.grid_share(sites, patch_grid)
+    np.testing.assert_allclose(parallel[0], serial[0], atol=1e-12)
+    np.testing.assert_allclose(parallel[1], serial[1], atol=1e-12)
+    np.testing.assert_allclose(serial[0], np.tile(overlay_share(list(SHAPES.values()))[0], 3),
+                               atol=1e-6)
 
 
 # -- hydrogen: distance to the nearest segment ----------------------------------------------------
@@ -387,7 +404,6 @@ MAJORITY = {
 }
 
 
-@pytest.mark.skipif(not hasattr(ind, "brownfield_majority"), reason="no brownfield_majority")
 def test_brownfield_majority_is_decided_by_the_union_of_brownfields():
     sites = np.array([s for s, _, _ in MAJORITY.values()])
     brownfields = np.array([b for _, bs, _ in MAJORITY.values() for b in bs])
@@ -580,6 +596,17 @@ def test_compute_indicators_fibre_from_grid_and_5g_from_municipal_statistics(com
     assert computed["_mobile_5g_data"].tolist() == pytest.approx([1, 0, 1, 1, 1, 1, 1])
 
 
+def test_fibre_and_5g_grids_together_each_get_their_own_share(layers, patch_grid):
+    inverse = {k: 1.0 - v for k, v in PATCH.items()}  # NaN stays NaN
+    coverage = {"fibre": patch_grid, "mobile_5g": grid_of(inverse)}
+    out = compute_indicators(derive_sites(layers), layers, coverage, None)
+    geoms = [GEOMS[s] for s in out["site_id"]]
+    for name, patch in (("fibre", PATCH), ("mobile_5g", inverse)):
+        share, frac = overlay_share(geoms, patch)
+        np.testing.assert_allclose(out[f"{name}_share"].to_numpy(float), share, atol=1e-6)
+        np.testing.assert_allclose(out[f"_{name}_data"].to_numpy(float), frac, atol=1e-6)
+
+
 def test_compute_indicators_funding_region(computed):
     got = [None if missing(x) else x for x in computed["funding_region"]]
     assert got == ["GRW_D", None, "GRW_D", "GRW_C", "GRW_D", "GRW_D", "GRW_C"]
@@ -600,3 +627,17 @@ def test_lep_point_becomes_a_circle_of_the_reported_area():
     assert sites["site_id"].tolist() == ["lep-p"]
     assert ind.area_ha(sites.geometry.values)[0] == pytest.approx(50.0, rel=2e-3)
     assert sites.geometry.iloc[0].centroid.distance(shapely.Point(X + 500, Y + 500)) < 1e-6
+
+
+def test_any_allowed_horizon_finds_the_segments_in_service_or_refuses(computed):
+    # a horizon without stored distances: either the right distances or an explicit refusal,
+    # never silently "nothing in service" (h2 value 0)
+    p = PROFILES["balanced"].model_copy(update={"h2_horizon": 2028})
+    try:
+        got = Scorer(computed.reset_index(drop=True)).indicators(p)
+    except InvalidParameter:
+        return
+    for i, s in enumerate(SITE_IDS):
+        km, yr = hand_h2(s, 2028)
+        assert got["h2_distance_km"][i] == pytest.approx(km)
+        assert got["h2_commissioning_year"][i] == yr

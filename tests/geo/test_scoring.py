@@ -17,14 +17,13 @@ from geo.scoring import Filters, Scorer, parse_list, percentile
 from tests.geo.builders import indicator_frame
 
 NAN = float("nan")
-BOTH_YEARS = {"_h2_km_2027": None, "_h2_year_2027": None, "_h2_km_2031": None,
-              "_h2_year_2031": None}
+H2_COLUMNS = ["_h2_km_2030", "_h2_year_2030", "_h2_km_2032", "_h2_year_2032"]
 
 
-def h2(km_2027: float, km_2031: float | None = None, year_2031: float = 2027.0) -> dict:
-    """Per-year hydrogen columns: distance in service by 2027 and by 2031."""
-    return {"_h2_km_2027": km_2027, "_h2_year_2027": NAN if math.isnan(km_2027) else 2027.0,
-            "_h2_km_2031": km_2027 if km_2031 is None else km_2031, "_h2_year_2031": year_2031}
+def h2(km_2030: float, km_2032: float | None = None, year_2032: float = 2027.0) -> dict:
+    """Per-horizon hydrogen columns: nearest segment in service by 2030 and by 2032."""
+    return {"_h2_km_2030": km_2030, "_h2_year_2030": NAN if math.isnan(km_2030) else 2027.0,
+            "_h2_km_2032": km_2030 if km_2032 is None else km_2032, "_h2_year_2032": year_2032}
 
 
 SITES = {
@@ -45,7 +44,7 @@ SITES = {
           "contamination": "remediated"},
 }
 # v per criterion (area, planning, brownfield, h2, fibre, mobile_5g, funding) for `balanced`
-# (area 1 → 50 ha, horizon 2032: every segment counts)
+# (area 1 → 50 ha, horizon 2032: the 2031 segment counts)
 V_BALANCED = {
     "a": [1.0, 0.9, 0.0, 1.0, 0.5, 0.25, 0.5],
     "b": [0.0, 0.4, 1.0, 0.5, NAN, 1.0, 0.0],
@@ -140,7 +139,7 @@ def test_breakdown_shows_the_indicators_of_the_profile_horizon(scorer):
 
 
 def test_sites_without_hydrogen_data_have_h2_missing_not_zero():
-    df = indicator_frame(SITES).drop(columns=[c for c in BOTH_YEARS])
+    df = indicator_frame(SITES).drop(columns=H2_COLUMNS)
     df["h2_distance_km"] = NAN
     df["h2_commissioning_year"] = NAN
     s = Scorer(df)
@@ -275,10 +274,6 @@ def test_bad_stability_parameters_raise_invalid_parameter(scorer, kwargs, messag
         scorer.rank(stability_top=2, **kwargs)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: geo/scoring.py Scorer.stability picks the top N with np.argpartition, which breaks "
-    "score ties by row position, not by site_id as rank() does; with spread 0 a tied site "
-    "ranked 2nd gets probability 1 of being in the top 1 and the site ranked 1st gets 0"))
 def test_without_weight_noise_stability_agrees_with_the_site_id_tie_break():
     same = {"fibre_share": 0.3}
     s = Scorer(indicator_frame({"b": same, "a": same, "c": same}))

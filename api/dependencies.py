@@ -1,0 +1,226 @@
+"""Typed query parsing: service access, unknown-parameter checks, bbox, paging, weights, filters.
+
+Every bound is enforced here (limits, weights, list lengths) and every failure raises a domain
+error, which api/errors.py maps to 400 problem+json. Client strings are validated before they
+reach geo/, so no message repeats them.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+import re
+from collections.abc import Callable
+from typing import Annotated, Any, Literal
+
+from fastapi import Depends, Query, Request
+
+from api.errors import safe_name
+from api.geojson import Collection
+from api.service import Service
+from api.settings import Settings
+from geo.criteria import CRITERIA, CRITERIA_ORDER, DEFAULT_PROFILE, PROFILES
+from geo.errors import InvalidParameter, NotFound
+from geo.scoring import Filters, parse_list
+from geo.sites import KINDS
+
+MAX_LIMIT = 10_000
+MAX_LIST = 500
+CONTAMINATION = ("none", "suspected", "confirmed", "remediated", "unknown")
+WEIGHT_PARAMS = tuple(f"w_{c}" for c in CRITERIA_ORDER)
+FILTER_PARAMS = ("min_area_ha", "max_area_ha", "max_h2_km", "kind", "ags", "kreis", "min_fibre",
+                 "min_5g", "contamination")
+ProfileName = Literal[tuple(PROFILES)]  # type: ignore[valid-type]
+
+
+# -- application state ---------------------------------------------------------------------
+def get_service(request: Request) -> Service:
+    """The Service of the live snapshot, loaded once at start-up."""
+    return request.app.state.service
+
+
+def get_settings(request: Request) -> Settings:
+    """The settings the app was built with."""
+    return request.app.state.settings
+
+
+def get_collections(request: Request) -> dict[str, Collection]:
+    """The pre-serialised OGC collections."""
+    return request.app.state.collections
+
+
+ServiceDep = Annotated[Service, Depends(get_service)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def get_collection(cid: str, request: Request) -> Collection:
+    """The collection named in the path, or NotFound."""
+    coll = get_collections(request).get(cid)
+    if coll is None:
+        raise NotFound("no collection with this id; see /api/collections")
+    return coll
+
+
+CollectionDep = Annotated[Collection, Depends(get_collection)]
+
+
+def provenance(svc: Service, layers: list[str] | None = None) -> dict[str, Any]:
+    """Snapshot id, synthetic flag, licence and attribution that travel with every answer."""
+    attribution = [a for a in svc.attribution() if layers is None or a["layer"] in layers]
+    licences = sorted({str(a["licence"]) for a in attribution if a.get("licence")})
+    return {"snapshot": svc.snap.id, "synthetic": svc.synthetic,
+            "licence": "; ".join(licences), "attribution": attribution}
+
+
+# -- unknown parameters --------------------------------------------------------------------
+def reject_unknown(request: Request, allowed: set[str] | frozenset[str]) -> None:
+    """Raise InvalidParameter for any query parameter not in ``allowed`` (OGC API requires 400)."""
+    unknown = [k for k in request.query_params if k not in allowed]
+    if unknown:
+        name = safe_name(unknown[0])
+        hint = f" {name!r}" if name else ""
+        weights = (f"; weights are {', '.join(WEIGHT_PARAMS)}"
+                   if name and name.startswith("w_") else "")
+        raise InvalidParameter(f"unknown query parameter{hint}{weights}")
+
+
+def known_params(*names: str) -> Callable[[Request], None]:
+    """A dependency that allows only the given query parameters."""
+    allowed = frozenset(names)
+
+    def check(request: Request) -> None:
+        reject_unknown(request, allowed)
+
+    return check
+
+
+# -- paging and bbox -----------------------------------------------------------------------
+def limit_param(settings: SettingsDep, limit: Annotated[int, Query(
+        ge=1, le=MAX_LIMIT, description="Most items to return (1–10,000).",
+        examples=[100])] = 100) -> int:
+    """The page size, within the configured maximum."""
+    if limit > settings.max_limit:
+        raise InvalidParameter(f"limit must be between 1 and {settings.max_limit}")
+    return limit
+
+
+LimitDep = Annotated[int, Depends(limit_param)]
+OffsetParam = Annotated[int, Query(ge=0, le=10_000_000, description="Items to skip.",
+                                   examples=[0])]
+
+
+def bbox_param(bbox: Annotated[str | None, Query(
+        description="minLon,minLat,maxLon,maxLat in WGS84 (CRS84); features intersecting it.",
+        examples=["6.7,51.1,7.1,51.3"])] = None) -> tuple[float, float, float, float] | None:
+    """Parse ``bbox`` (4 or 6 numbers, WGS84) into (minx, miny, maxx, maxy)."""
+    if bbox is None:
+        return None
+    msg = "bbox must be 4 (or 6) comma-separated numbers: minLon,minLat,maxLon,maxLat in WGS84"
+    parts = bbox.split(",")
+    if len(parts) not in (4, 6):
+        raise InvalidParameter(msg)
+    try:
+        vals = [float(p) for p in parts]
+    except ValueError:
+        raise InvalidParameter(msg) from None
+    if not all(math.isfinite(v) for v in vals):
+        raise InvalidParameter(msg)
+    x0, y0, x1, y1 = (vals[0], vals[1], vals[3], vals[4]) if len(vals) == 6 else vals
+    if not (-180 <= x0 <= 180 and -180 <= x1 <= 180 and -90 <= y0 <= y1 <= 90):
+        raise InvalidParameter("bbox is outside the WGS84 range (longitude ±180, latitude ±90)")
+    if x0 > x1:
+        raise InvalidParameter("bbox minLon is greater than maxLon")
+    return x0, y0, x1, y1
+
+
+BBoxDep = Annotated[tuple[float, float, float, float] | None, Depends(bbox_param)]
+
+_RFC3339 = re.compile(r"^(\.\.|\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2}))?)?$")
+
+
+def datetime_param(datetime: Annotated[str | None, Query(
+        description="RFC 3339 instant or interval (OGC API Features Core). No collection has a "
+                    "temporal property, so a valid value does not restrict the result.",
+        examples=["2025-01-01T00:00:00Z/.."])] = None) -> None:
+    """Validate ``datetime`` (an instant or an interval ``start/end`` with ``..`` open ends)."""
+    if datetime is None:
+        return
+    parts = datetime.split("/")
+    if len(parts) > 2 or not all(_RFC3339.match(p) for p in parts) or parts == ["..", ".."]:
+        raise InvalidParameter("datetime must be an RFC 3339 date-time or an interval start/end")
+
+
+# -- profile, weights, filters -------------------------------------------------------------
+ProfileParam = Annotated[ProfileName | None, Query(  # type: ignore[valid-type]
+    description=f"Scoring profile (default {DEFAULT_PROFILE}); see /api/profiles.",
+    examples=[DEFAULT_PROFILE])]
+
+
+def _weights_dependency() -> Callable[..., dict[str, float]]:
+    """Build a dependency with one documented ``w_<criterion>`` query parameter per criterion."""
+
+    def weights(**kw: float | None) -> dict[str, float]:
+        return {k[2:]: v for k, v in kw.items() if v is not None}
+
+    params = [inspect.Parameter(
+        f"w_{c}", inspect.Parameter.KEYWORD_ONLY, annotation=float | None,
+        default=Query(None, ge=0, description=f"Weight of {c} ({CRITERIA[c].label_en}); "
+                      "overrides the profile's weight. Finite, ≥ 0; not all zero.",
+                      examples=[2.0])) for c in CRITERIA_ORDER]
+    weights.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    weights.__doc__ = "Weights from w_<criterion> query parameters (only those given)."
+    return weights
+
+
+WeightsDep = Annotated[dict[str, float], Depends(_weights_dependency())]
+
+
+def _codes(values: list[str] | None, pattern: str, what: str) -> tuple[str, ...]:
+    items = parse_list(values)
+    if len(items) > MAX_LIST:
+        raise InvalidParameter(f"at most {MAX_LIST} values for {what}")
+    if not all(re.fullmatch(pattern, x) for x in items):
+        raise InvalidParameter(f"{what} takes {'8' if what == 'ags' else '5'}-digit keys, "
+                               "comma-separated")
+    return items
+
+
+def _choices(values: list[str] | None, allowed: tuple[str, ...], what: str) -> tuple[str, ...]:
+    items = parse_list(values)
+    if len(items) > MAX_LIST or not all(x in allowed for x in items):
+        raise InvalidParameter(f"{what} takes comma-separated values from: {', '.join(allowed)}")
+    return items
+
+
+def filters_param(
+    min_area_ha: Annotated[float | None, Query(ge=0, description="Minimum site area in ha.",
+                                               examples=[10])] = None,
+    max_area_ha: Annotated[float | None, Query(ge=0, description="Maximum site area in ha.")]
+    = None,
+    max_h2_km: Annotated[float | None, Query(
+        ge=0, description="Maximum distance (km) to a hydrogen core-network segment in service "
+                          "by the profile's horizon.", examples=[5])] = None,
+    kind: Annotated[list[str] | None, Query(
+        description=f"Site kinds, comma-separated: {', '.join(KINDS)}.",
+        examples=["brownfield"])] = None,
+    ags: Annotated[list[str] | None, Query(
+        description="Municipality keys (8-digit AGS), comma-separated.",
+        examples=["05562008"])] = None,
+    kreis: Annotated[list[str] | None, Query(
+        description="Kreis keys (5-digit), comma-separated.", examples=["05562"])] = None,
+    min_fibre: Annotated[float | None, Query(ge=0, le=1, description="Minimum fibre share 0–1.",
+                                             examples=[0.5])] = None,
+    min_5g: Annotated[float | None, Query(ge=0, le=1, description="Minimum 5G share 0–1.")]
+    = None,
+    contamination: Annotated[list[str] | None, Query(
+        description=f"Brownfield contamination states to keep: {', '.join(CONTAMINATION)}; "
+                    "sites that are not brownfields always pass.")] = None,
+) -> Filters:
+    """Hard filters of the ranking (DESIGN §3.3) from query parameters."""
+    return Filters(min_area_ha=min_area_ha, max_area_ha=max_area_ha, max_h2_km=max_h2_km,
+                   kind=_choices(kind, KINDS, "kind"), ags=_codes(ags, r"\d{8}", "ags"),
+                   kreis=_codes(kreis, r"\d{5}", "kreis"), min_fibre=min_fibre, min_5g=min_5g,
+                   contamination=_choices(contamination, CONTAMINATION, "contamination"))
+
+
+FiltersDep = Annotated[Filters, Depends(filters_param)]

@@ -1,0 +1,118 @@
+"""Errors as ``application/problem+json`` (RFC 9457), from one status table.
+
+Domain errors are raised in geo/, layers/ and the request parsing; this module maps them to HTTP
+status codes. Details are written by the service, never copied from the request: a client's
+strings are not echoed back.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+from geo.errors import DomainError, InvalidGeometry, InvalidParameter, NotFound, TooLarge
+
+PROBLEM_JSON = "application/problem+json"
+log = logging.getLogger("nrw_sites.api")
+
+# The one table: domain error -> HTTP status (the most specific class wins).
+STATUS: dict[type[Exception], int] = {
+    InvalidParameter: 400,
+    NotFound: 404,
+    TooLarge: 413,
+    InvalidGeometry: 422,
+    DomainError: 400,
+}
+TITLES = {400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed",
+          413: "Content Too Large", 422: "Unprocessable Content", 500: "Internal Server Error"}
+TYPES = {InvalidParameter: "invalid-parameter", NotFound: "not-found", TooLarge: "too-large",
+         InvalidGeometry: "invalid-geometry", DomainError: "invalid-request"}
+GENERIC = {404: "There is no resource at this path.",
+           405: "This method is not allowed on this resource.",
+           500: "The server failed to answer this request; the error has been logged."}
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9_.\-]{1,40}$")
+
+
+def status_of(exc: Exception) -> int:
+    """Return the HTTP status for a domain error (500 for anything unknown)."""
+    for cls in type(exc).__mro__:
+        if cls in STATUS:
+            return STATUS[cls]
+    return 500
+
+
+def problem_type(exc: Exception) -> str:
+    """Return the problem ``type`` URI of a domain error."""
+    for cls in type(exc).__mro__:
+        if cls in TYPES:
+            return f"urn:nrw-sites:problem:{TYPES[cls]}"
+    return "about:blank"
+
+
+def problem_body(status: int, detail: str, type_: str = "about:blank") -> bytes:
+    """Serialise an RFC 9457 problem document."""
+    doc: dict[str, Any] = {"type": type_, "title": TITLES.get(status, "Error"),
+                           "status": status, "detail": detail[:500]}
+    return json.dumps(doc, ensure_ascii=False).encode()
+
+
+def problem(status: int, detail: str, type_: str = "about:blank") -> Response:
+    """Return a problem+json response."""
+    return Response(problem_body(status, detail, type_), status_code=status,
+                    media_type=PROBLEM_JSON)
+
+
+def safe_name(name: Any) -> str | None:
+    """Return ``name`` if it is a short plain identifier that is safe to repeat, else None."""
+    return name if isinstance(name, str) and _SAFE_NAME.match(name) else None
+
+
+def validation_detail(exc: RequestValidationError) -> str:
+    """Describe request-validation errors by parameter name and rule, without the input."""
+    parts = []
+    for err in exc.errors()[:5]:
+        loc = [str(x) for x in err.get("loc", ()) if isinstance(x, str)]
+        where = loc[0] if loc else "request"
+        name = safe_name(loc[-1]) if len(loc) > 1 else None
+        label = f"{where} parameter {name!r}" if name else where
+        parts.append(f"{label}: {err.get('msg', 'invalid value')}")
+    return "; ".join(parts) or "invalid request"
+
+
+async def _domain(_request: Request, exc: Exception) -> Response:
+    return problem(status_of(exc), str(exc), problem_type(exc))
+
+
+async def _validation(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    return problem(400, validation_detail(exc), "urn:nrw-sites:problem:invalid-parameter")
+
+
+async def _http(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    status = exc.status_code
+    detail = GENERIC.get(status, TITLES.get(status, "Error"))
+    resp = problem(status, detail)
+    if exc.headers:
+        resp.headers.update(exc.headers)
+    return resp
+
+
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return problem(500, GENERIC[500])
+
+
+def install(app: FastAPI) -> None:
+    """Install the exception handlers that turn every error into problem+json."""
+    app.add_exception_handler(DomainError, _domain)
+    app.add_exception_handler(RequestValidationError, _validation)
+    app.add_exception_handler(StarletteHTTPException, _http)
+    app.add_exception_handler(Exception, _unexpected)

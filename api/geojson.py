@@ -1,0 +1,279 @@
+"""GeoJSON at the edge (RFC 7946): pre-serialised features out, client polygons in.
+
+Out: geometries are transformed EPSG:25832 → WGS84 once, rounded to 7 decimals (≈1 cm), and
+polygons oriented with counter-clockwise exterior rings; each feature is serialised to bytes once
+per snapshot, so a page of items is a join of bytes.
+
+In: a POSTed Feature, Polygon or MultiPolygon is checked before any heavy work — JSON, type,
+vertex count, finite numbers, closed rings, inside North Rhine-Westphalia, valid rings (never
+repaired) — and each failure raises a domain error with a message that names the fix.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from geo.crs import NRW_BOUNDS_WGS84, transformer
+from geo.errors import InvalidGeometry, InvalidParameter, TooLarge
+
+DECIMALS = 7
+# The feature id of each collection (all collections are snapshot layers of the same name).
+ID_FIELDS = {"sites": "site_id", "municipalities": "ags", "regional_plan": "area_id",
+             "brownfields": "area_id", "lep_sites": "area_id", "hydrogen": "segment_id"}
+
+
+# -- out -----------------------------------------------------------------------------------
+def to_wgs84(geoms: np.ndarray) -> np.ndarray:
+    """EPSG:25832 geometries → WGS84 lon/lat, 7 decimals, CCW exterior rings (RFC 7946)."""
+    tr = transformer(25832, 4326)
+
+    def project(xy: np.ndarray) -> np.ndarray:
+        x, y = tr.transform(xy[:, 0], xy[:, 1])
+        return np.round(np.column_stack([x, y]), DECIMALS)
+
+    out = shapely.transform(np.asarray(geoms, dtype=object), project)
+    return shapely.orient_polygons(out, exterior_cw=False)
+
+
+def geometry_json(geoms_wgs84: np.ndarray) -> list[str]:
+    """GeoJSON geometry text per geometry (null for missing ones)."""
+    return ["null" if g is None else g for g in shapely.to_geojson(geoms_wgs84).tolist()]
+
+
+def properties_json(df: pd.DataFrame) -> list[str]:
+    """One JSON object per row (NaN → null, floats to 6 decimals), fast for 100,000 rows."""
+    if df.empty:
+        return []
+    text = df.to_json(orient="records", lines=True, force_ascii=False, double_precision=6,
+                      date_format="iso")
+    # pandas escapes every "/" as "\/": valid JSON, but unusual; undo it.
+    return text.replace("\\/", "/").splitlines()
+
+
+def features_bytes(ids: list[str], geoms: list[str], props: list[str]) -> list[bytes]:
+    """Serialise ``{"type":"Feature","id":..,"geometry":..,"properties":..}`` per row."""
+    return [f'{{"type":"Feature","id":{json.dumps(i, ensure_ascii=False)},"geometry":{g},'
+            f'"properties":{p}}}'.encode() for i, g, p in zip(ids, geoms, props, strict=True)]
+
+
+def dumps(obj: Any) -> bytes:
+    """Compact JSON bytes (UTF-8, NaN refused)."""
+    return json.dumps(obj, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
+
+
+@dataclass
+class Collection:
+    """One OGC collection, pre-serialised: feature bytes, WGS84 bounds and filterable columns."""
+
+    id: str
+    ids: np.ndarray
+    features: list[bytes]
+    bounds: np.ndarray  # (n, 4) minx, miny, maxx, maxy in WGS84
+    geoms: np.ndarray  # WGS84 shapely geometries (exact bbox test)
+    columns: dict[str, np.ndarray]
+    types: dict[str, str]  # property -> "string" | "number" | "integer" | "boolean"
+    index: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.index = {fid: i for i, fid in enumerate(self.ids.tolist())}
+
+    @property
+    def extent(self) -> list[float]:
+        """The WGS84 bounding box of all features."""
+        if not len(self.bounds):
+            return list(NRW_BOUNDS_WGS84)
+        b = self.bounds
+        return [round(float(x), DECIMALS) for x in
+                (np.nanmin(b[:, 0]), np.nanmin(b[:, 1]), np.nanmax(b[:, 2]), np.nanmax(b[:, 3]))]
+
+    def select(self, bbox: tuple[float, float, float, float] | None,
+               props: dict[str, str]) -> np.ndarray:
+        """Row positions of features intersecting ``bbox`` and equal to every property filter."""
+        keep = np.ones(len(self.ids), dtype=bool)
+        for name, raw in props.items():
+            keep &= self._equals(name, raw)
+        if bbox is not None:
+            b = self.bounds
+            x0, y0, x1, y1 = bbox
+            near = keep & (b[:, 0] <= x1) & (b[:, 2] >= x0) & (b[:, 1] <= y1) & (b[:, 3] >= y0)
+            inside = (b[:, 0] >= x0) & (b[:, 2] <= x1) & (b[:, 1] >= y0) & (b[:, 3] <= y1)
+            edge = np.flatnonzero(near & ~inside)  # only these need the exact test
+            box = shapely.box(x0, y0, x1, y1)
+            shapely.prepare(box)
+            keep = near & inside
+            keep[edge[shapely.intersects(box, self.geoms[edge])]] = True
+        return np.flatnonzero(keep)
+
+    def _equals(self, name: str, raw: str) -> np.ndarray:
+        col, kind = self.columns[name], self.types[name]
+        if kind == "string":
+            return col == raw
+        if kind == "boolean":
+            if raw.lower() not in ("true", "false", "1", "0"):
+                raise InvalidParameter(f"property {name} takes true or false")
+            return col == (raw.lower() in ("true", "1"))
+        try:
+            value = float(raw)
+        except ValueError:
+            raise InvalidParameter(f"property {name} takes a number") from None
+        return col == value
+
+
+def _kind(s: pd.Series) -> str:
+    if pd.api.types.is_bool_dtype(s):
+        return "boolean"
+    if pd.api.types.is_integer_dtype(s):
+        return "integer"
+    if pd.api.types.is_float_dtype(s):
+        return "number"
+    return "string"
+
+
+def build_collection(cid: str, gdf: pd.DataFrame, extra: pd.DataFrame | None = None
+                     ) -> Collection:
+    """Pre-serialise one layer (EPSG:25832 GeoDataFrame) as an OGC collection."""
+    props = gdf.drop(columns=[c for c in gdf.columns if c == "geometry" or c.startswith("_")])
+    if extra is not None:
+        props = pd.concat([props.reset_index(drop=True), extra.reset_index(drop=True)], axis=1)
+    ids = props[ID_FIELDS[cid]].astype(str).to_numpy(object)
+    geoms = to_wgs84(gdf.geometry.values)
+    bounds = shapely.bounds(geoms) if len(geoms) else np.zeros((0, 4))
+    feats = features_bytes(ids.tolist(), geometry_json(geoms), properties_json(props))
+    types = {c: _kind(props[c]) for c in props.columns}
+    columns = {c: (props[c].to_numpy(object) if types[c] == "string" else props[c].to_numpy())
+               for c in props.columns}
+    return Collection(cid, ids, feats, bounds, geoms, columns, types)
+
+
+# -- in ------------------------------------------------------------------------------------
+ACCEPTED = "send a GeoJSON Feature, Polygon or MultiPolygon (RFC 7946, WGS84 longitude, latitude)"
+
+
+def _count_positions(coords: Any, depth: int, cap: int) -> int:
+    """Count positions of a coordinates array of the given nesting depth, checking its shape."""
+    total = 0
+    stack = [(coords, depth)]
+    while stack:
+        node, d = stack.pop()
+        if not isinstance(node, list):
+            raise InvalidGeometry("coordinates must be nested arrays of [longitude, latitude]")
+        if d == 2:  # a ring: a list of positions
+            total += len(node)
+            if total > cap:
+                raise TooLarge(f"the geometry has more than {cap:,} vertices")
+            continue
+        stack.extend((child, d - 1) for child in node)
+    return total
+
+
+def _ring(ring: list[Any]) -> np.ndarray:
+    if len(ring) < 4:
+        raise InvalidGeometry("a polygon ring needs at least 4 positions")
+    for pos in ring:
+        if (not isinstance(pos, list) or len(pos) not in (2, 3)
+                or not all(isinstance(c, (int, float)) and not isinstance(c, bool) for c in pos)):
+            raise InvalidGeometry("each position must be [longitude, latitude] numbers")
+    arr = np.array([pos[:2] for pos in ring], dtype=float)
+    if not np.isfinite(arr).all():
+        raise InvalidGeometry("coordinates must be finite numbers")
+    if not np.array_equal(arr[0], arr[-1]):
+        raise InvalidGeometry("a polygon ring must be closed: its last position must equal its "
+                              "first")
+    return arr
+
+
+def _polygon(rings: list[Any]) -> shapely.Polygon:
+    if not rings:
+        raise InvalidGeometry("a polygon needs an exterior ring")
+    arrs = [_ring(r) for r in rings]
+    return shapely.Polygon(arrs[0], arrs[1:])
+
+
+def _check_nrw(coords: np.ndarray) -> None:
+    """Raise unless every position lies within North Rhine-Westphalia's WGS84 extent."""
+    x0, y0, x1, y1 = NRW_BOUNDS_WGS84
+    x, y = coords[:, 0], coords[:, 1]
+
+    def inside(a: np.ndarray, b: np.ndarray) -> bool:
+        return bool(((a >= x0) & (a <= x1) & (b >= y0) & (b <= y1)).all())
+
+    if inside(x, y):
+        return
+    if inside(y, x):
+        raise InvalidGeometry("coordinates look swapped: GeoJSON is longitude, latitude")
+    if (np.abs(x) > 180).any() or (np.abs(y) > 90).any():
+        raise InvalidGeometry("coordinates outside North Rhine-Westphalia: they look projected "
+                              "(metres); GeoJSON is WGS84 longitude, latitude")
+    raise InvalidGeometry("coordinates outside North Rhine-Westphalia")
+
+
+_REASON = re.compile(r"^(?P<what>[^\[]+)\[(?P<x>\S+) (?P<y>\S+)\]$")
+
+
+def invalid_reason(geom: shapely.Geometry) -> str:
+    """shapely's validity reason, as 'Self-intersection at x,y'."""
+    reason = shapely.is_valid_reason(geom)
+    m = _REASON.match(reason)
+    if not m:
+        return reason
+    x, y = (round(float(m[k]), DECIMALS) for k in ("x", "y"))
+    return f"{m['what'].strip()} at {x},{y}"
+
+
+def read_polygon(raw: bytes, max_vertices: int) -> shapely.Geometry:
+    """Parse a POSTed GeoJSON body into a valid WGS84 Polygon or MultiPolygon.
+
+    Raises InvalidParameter (not JSON), InvalidGeometry (wrong type, non-finite or open rings,
+    outside NRW, swapped axes, invalid rings) and TooLarge (more than ``max_vertices``).
+    """
+    try:
+        obj = json.loads(raw)
+    except (ValueError, RecursionError):
+        raise InvalidParameter(f"the request body is not valid JSON; {ACCEPTED}") from None
+    if not isinstance(obj, dict):
+        raise InvalidGeometry(f"the body is not a GeoJSON object; {ACCEPTED}")
+    if obj.get("type") == "Feature":
+        obj = obj.get("geometry")
+        if not isinstance(obj, dict):
+            raise InvalidGeometry("the Feature has no geometry")
+    gtype = obj.get("type")
+    if gtype not in ("Polygon", "MultiPolygon"):
+        raise InvalidGeometry(f"only Polygon and MultiPolygon geometries can be scored; {ACCEPTED}")
+    coords = obj.get("coordinates")
+    depth = 3 if gtype == "Polygon" else 4
+    if _count_positions(coords, depth, max_vertices) == 0:
+        raise InvalidGeometry("the geometry is empty")
+    if gtype == "Polygon":
+        geom = _polygon(coords)
+    else:
+        geom = shapely.MultiPolygon([_polygon(p) for p in coords])
+    _check_nrw(shapely.get_coordinates(geom))
+    if not shapely.is_valid(geom):
+        raise InvalidGeometry(f"invalid geometry: {invalid_reason(geom)} (not repaired; fix the "
+                              "rings and send it again)")
+    if shapely.area(geom) <= 0:
+        raise InvalidGeometry("the geometry has no area")
+    return geom
+
+
+def to_work_crs(geom_wgs84: shapely.Geometry) -> shapely.Geometry:
+    """WGS84 → EPSG:25832 (the computing CRS)."""
+    tr = transformer(4326, 25832)
+
+    def project(xy: np.ndarray) -> np.ndarray:
+        x, y = tr.transform(xy[:, 0], xy[:, 1])
+        return np.column_stack([x, y])
+
+    out = shapely.transform(geom_wgs84, project)
+    if not shapely.is_valid(out):
+        raise InvalidGeometry("the geometry becomes invalid when projected to EPSG:25832; "
+                              "simplify near-touching rings")
+    return out
+

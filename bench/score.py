@@ -108,7 +108,7 @@ def main() -> None:
     centres = shapely.centroid(snap.layers["municipalities"].geometry.values)
     svc.score_geometries(np.array([shapely.buffer(centres[0], 250)]), "balanced", None)  # warm
     times = []
-    for k in range(30):
+    for _ in range(30):
         poly = shapely.buffer(centres[rng.integers(len(centres))], 250, quad_segs=8)
         t = time.perf_counter()
         svc.score_geometries(np.array([poly]), "balanced", None)

@@ -147,8 +147,9 @@ def build_collection(cid: str, gdf: pd.DataFrame, extra: pd.DataFrame | None = N
     bounds = shapely.bounds(geoms) if len(geoms) else np.zeros((0, 4))
     feats = features_bytes(ids.tolist(), geometry_json(geoms), properties_json(props))
     types = {c: _kind(props[c]) for c in props.columns}
-    columns = {c: (props[c].to_numpy(object) if types[c] == "string" else props[c].to_numpy())
-               for c in props.columns}
+    columns = {c: props[c].to_numpy(object) if types[c] == "string" else
+               props[c].to_numpy(bool) if types[c] == "boolean" else
+               props[c].to_numpy(float, na_value=np.nan) for c in props.columns}
     return Collection(cid, ids, feats, bounds, geoms, columns, types)
 
 

@@ -44,14 +44,12 @@ def unit_overlaps(sites: np.ndarray, units: np.ndarray,
 
     Sites lying wholly inside a unit are found with the unit prepared once
     (``contains_properly``) and need no polygon intersection; only sites crossing a unit
-    boundary are intersected. Units are assumed not to overlap each other; where they do, a site
-    inside one unit is paired with that unit only (which is then its largest overlap).
+    boundary are intersected. Where units overlap (plan areas), a site inside one or more units
+    is paired with each of those only, which are then its largest overlaps.
     ``tree`` may be a prebuilt STRtree over ``units``.
     """
     n = len(sites)
     u_in, s_in = shapely.STRtree(sites).query(units, predicate="contains_properly")
-    first = np.unique(s_in, return_index=True)[1]
-    s_in, u_in = s_in[first], u_in[first]
     inside = np.zeros(n, dtype=bool)
     inside[s_in] = True
     rest = np.flatnonzero(~inside)
@@ -64,11 +62,19 @@ def unit_overlaps(sites: np.ndarray, units: np.ndarray,
     return pairs[pairs["area_m2"] > 0].reset_index(drop=True)
 
 
-def largest_overlap(pairs: pd.DataFrame, n_sites: int) -> np.ndarray:
-    """Return, per site, the unit with the largest overlap (-1 when none)."""
+def largest_overlap(pairs: pd.DataFrame, n_sites: int,
+                    unit_size: np.ndarray | None = None) -> np.ndarray:
+    """Return, per site, the unit with the largest overlap (-1 when none).
+
+    Ties go to the smaller unit when ``unit_size`` is given (the more specific plan area),
+    else to the lower unit index.
+    """
     out = np.full(n_sites, -1, dtype=np.int64)
     if len(pairs):
-        best = pairs.sort_values("area_m2").drop_duplicates("site", keep="last")
+        units = pairs["unit"].to_numpy()
+        size = unit_size[units] if unit_size is not None else np.zeros(len(units))
+        order = np.lexsort((units, size, -pairs["area_m2"].to_numpy()))
+        best = pairs.iloc[order].drop_duplicates("site", keep="first")
         out[best["site"].to_numpy()] = best["unit"].to_numpy()
     return out
 

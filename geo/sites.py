@@ -116,7 +116,7 @@ def compute_indicators(sites: gpd.GeoDataFrame, layers: Mapping[str, gpd.GeoData
     if "regional_plan" in layers and len(bf_rows):
         rp = layers["regional_plan"]
         rp_pairs = ind.unit_overlaps(geoms[bf_rows], rp.geometry.values, tree("regional_plan"))
-        host = ind.largest_overlap(rp_pairs, len(bf_rows))
+        host = ind.largest_overlap(rp_pairs, len(bf_rows), shapely.area(rp.geometry.values))
         host_area = np.zeros(len(bf_rows))
         top = rp_pairs.sort_values("area_m2").drop_duplicates("site", keep="last")
         host_area[top["site"].to_numpy()] = top["area_m2"].to_numpy()

@@ -90,7 +90,7 @@ class Store:
                 m = d / MANIFEST
                 if m.exists():
                     out.append(json.loads(m.read_text(encoding="utf-8")))
-        return sorted(out, key=lambda m: m["created"], reverse=True)
+        return sorted(out, key=lambda m: (m["created"], m["id"]), reverse=True)
 
     def manifest(self, snapshot_id: str | None = None) -> dict[str, Any]:
         """Return a snapshot's manifest (default: the live one)."""

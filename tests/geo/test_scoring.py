@@ -280,6 +280,9 @@ def test_without_weight_noise_stability_agrees_with_the_site_id_tie_break():
     r = s.rank(stability_top=1, spread=0.0, draws=10)
     assert list(s.site_id[r.order]) == ["a", "b", "c"]
     assert stability(s, r) == {"a": 1.0, "b": 0.0, "c": 0.0}
+    # identical sites stay tied under any weights: the tie-break holds in every draw
+    r = s.rank(stability_top=2, spread=0.5, draws=50, seed=3)
+    assert stability(s, r) == {"a": 1.0, "b": 1.0, "c": 0.0}
 
 
 # -- helpers --------------------------------------------------------------------------------------

@@ -1,0 +1,160 @@
+"""The only place the FastAPI app is built: lifespan, middleware, routers, /healthz and /.
+
+The lifespan loads the live snapshot once (``Service.open``) and pre-serialises every OGC
+collection; requests then only slice arrays and join bytes.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import pandas as pd
+from fastapi import Depends, FastAPI
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api import errors, routes_exports, routes_features, routes_scoring
+from api.dependencies import ServiceDep, known_params
+from api.geojson import ID_FIELDS, build_collection
+from api.routes_features import JSONBytes
+from api.service import Service
+from api.settings import Settings
+from geo.criteria import DEFAULT_PROFILE
+from geo.errors import TooLarge
+from layers.build import code_version
+
+log = logging.getLogger("nrw_sites.api")
+STATIC = Path(__file__).resolve().parents[1] / "maps" / "static"
+PLACEHOLDER = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>NRW Site Finder</title>
+<style>body{font:16px/1.5 system-ui,sans-serif;max-width:40em;margin:3em auto;padding:0 1em}
+</style></head><body>
+<h1>NRW Site Finder</h1>
+<p>The map web UI is coming. Until then, use the API:</p>
+<ul><li><a href="api">/api</a> – OGC API – Features landing page and collections</li>
+<li><a href="api/docs">/api/docs</a> – interactive API documentation (OpenAPI)</li></ul>
+</body></html>
+"""
+
+
+class _BodyTooLarge(TooLarge):
+    """Raised from ``receive`` when a request body exceeds the limit."""
+
+
+class BodySizeLimit:
+    """ASGI middleware: refuse bodies over ``max_bytes`` with 413, counting the bytes actually
+    received (so chunked uploads without Content-Length are limited too).
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int):
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Pass the request on with a byte-counting ``receive``."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        detail = f"the request body is larger than {self.max_bytes:,} bytes"
+        for name, value in scope.get("headers", ()):
+            if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
+                await self._refuse(send, detail)
+                return
+        received = 0
+        started = False
+
+        async def counting_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise _BodyTooLarge(detail)
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, tracking_send)
+        except _BodyTooLarge:
+            if started:
+                raise
+            await self._refuse(send, detail)
+
+    @staticmethod
+    async def _refuse(send: Send, detail: str) -> None:
+        body = errors.problem_body(413, detail, "urn:nrw-sites:problem:too-large")
+        await send({"type": "http.response.start", "status": 413, "headers": [
+            (b"content-type", errors.PROBLEM_JSON.encode()),
+            (b"content-length", str(len(body)).encode()), (b"connection", b"close")]})
+        await send({"type": "http.response.body", "body": body})
+
+
+def load(app: FastAPI, settings: Settings) -> None:
+    """Load the live snapshot and pre-serialise the OGC collections into ``app.state``."""
+    t = time.perf_counter()
+    svc = Service.open(settings.data)
+    r = svc.rank(DEFAULT_PROFILE, None)
+    extra = {"sites": pd.DataFrame({  # score and rank under the default profile
+        "score": [None if s != s else round(s, 3) for s in r.score.tolist()],
+        "rank": pd.array([k or None for k in r.rank.tolist()], dtype="Int64")})}
+    colls = {cid: build_collection(cid, svc.snap.layers[cid], extra.get(cid))
+             for cid in ID_FIELDS if cid in svc.snap.layers}
+    app.state.service = svc
+    app.state.collections = colls
+    log.info("snapshot %s loaded and pre-serialised in %.1f s (%s)", svc.snap.id,
+             time.perf_counter() - t, ", ".join(f"{k} {len(c.ids):,}" for k, c in colls.items()))
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app for the live snapshot in ``settings.data``."""
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        load(app, settings)
+        yield
+
+    app = FastAPI(
+        title="NRW Site Finder API", version=code_version(),
+        description="Industrial sites in North Rhine-Westphalia: OGC API – Features (Part 1 Core "
+                    "+ GeoJSON) for the layers, and site scoring: profiles, ranking with hard "
+                    "filters and rank stability, ad-hoc polygon scores, municipality exports. "
+                    "Errors are application/problem+json (RFC 9457).",
+        openapi_url="/api/openapi.json", docs_url="/api/docs", redoc_url=None,
+        lifespan=lifespan)
+    app.state.settings = settings
+    errors.install(app)
+    app.add_middleware(GZipMiddleware, minimum_size=1000, compresslevel=settings.gzip_level)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.include_router(routes_features.router)
+    app.include_router(routes_scoring.router)
+    app.include_router(routes_exports.router)
+
+    @app.get("/healthz", tags=["Service"], response_class=JSONBytes, summary="Health",
+             dependencies=[Depends(known_params())],
+             responses={200: {"content": {"application/json": {"example": {
+                 "status": "ok", "snapshot": "20250101T000000Z", "synthetic": True}}}}})
+    def healthz(svc: ServiceDep) -> JSONBytes:
+        """Liveness and the snapshot being served."""
+        return JSONBytes({"status": "ok", "snapshot": svc.snap.id, "synthetic": svc.synthetic})
+
+    if (STATIC / "index.html").exists():
+        app.mount("/", StaticFiles(directory=STATIC, html=True), name="ui")
+    else:
+        @app.get("/", include_in_schema=False, response_class=HTMLResponse)
+        def root() -> HTMLResponse:
+            """A placeholder until the web UI exists."""
+            return HTMLResponse(PLACEHOLDER)
+
+    return app

@@ -1,0 +1,250 @@
+"""Report maps: one self-contained folium (Leaflet) HTML page per municipality.
+
+The page works offline: Leaflet is inlined from ``maps/static/vendor/leaflet`` (folium's CDN
+links are switched off) and there is no tile layer; context comes from the municipality outline,
+its neighbours and the hydrogen core network. Sites are coloured by score; tooltips show the
+score and the criteria that contribute most, popups the whole breakdown.
+
+Data goes into the page as JSON inside one script (``<`` escaped), never through Jinja, so names
+from official files cannot break the page; every text shown is HTML-escaped.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import folium
+from branca.element import Element, MacroElement
+
+from geo.criteria import CRITERIA, CRITERIA_ORDER
+
+VENDOR = Path(__file__).parent / "static" / "vendor"
+# ColorBrewer RdYlGn, 5 classes: score 0–20, 20–40, 40–60, 60–80, 80–100.
+CLASSES = ((20, "#d7191c"), (40, "#fdae61"), (60, "#ffffbf"), (80, "#a6d96a"), (101, "#1a9641"))
+NO_SCORE = "#9e9e9e"
+
+CSS = """
+.nrw-box{position:absolute;z-index:1000;background:#fff;padding:6px 9px;border-radius:4px;
+ box-shadow:0 1px 4px rgba(0,0,0,.35);font:13px/1.35 system-ui,sans-serif;max-width:46%}
+.nrw-title{top:10px;left:54px}.nrw-title h1{font-size:16px;margin:0 0 2px}
+.nrw-legend{bottom:28px;right:10px}.nrw-legend i{display:inline-block;width:14px;height:10px;
+ margin-right:5px;border:1px solid #555}
+.nrw-attr{bottom:28px;left:10px;font-size:11px;max-height:30%;overflow:auto}
+.nrw-synthetic{top:10px;right:10px;background:#b00020;color:#fff;font-weight:600}
+.nrw-pop table{border-collapse:collapse}.nrw-pop td,.nrw-pop th{padding:1px 5px;text-align:left}
+.nrw-pop td.n{text-align:right}
+"""
+JS = """(function () {
+  var map = %(map)s, D = %(data)s;
+  L.geoJSON(D.neighbours, {style: {color: "#777", weight: 1, fill: false},
+    onEachFeature: function (f, l) { l.bindTooltip(f.properties.t); }}).addTo(map);
+  L.geoJSON(D.outline, {style: {color: "#111", weight: 2.5, fill: false},
+    interactive: false}).addTo(map);
+  L.geoJSON(D.hydrogen, {style: {color: "#0b63c4", weight: 3, dashArray: "8 6"},
+    onEachFeature: function (f, l) { l.bindTooltip(f.properties.t); }}).addTo(map);
+  L.geoJSON(D.sites, {
+    style: function (f) {
+      return {color: "#333", weight: 1, fillColor: f.properties.c, fillOpacity: 0.8}; },
+    onEachFeature: function (f, l) {
+      l.bindTooltip(f.properties.t, {sticky: true});
+      l.bindPopup(f.properties.p, {maxWidth: 380}); }}).addTo(map);
+  map.fitBounds(D.bounds);
+  map.attributionControl.addAttribution(D.attribution);
+})();"""
+
+
+class _Raw(Element):
+    """Text put into the page as is (not compiled as a Jinja template)."""
+
+    def __init__(self, text: str):
+        super().__init__()
+        self.text = text
+
+    def render(self, **kwargs: Any) -> str:
+        """Return the text unchanged."""
+        return self.text
+
+
+class _Layers(MacroElement):
+    """The report's GeoJSON layers, drawn by one script on the parent map."""
+
+    def __init__(self, data: str):
+        super().__init__()
+        self._name = "NrwReportLayers"
+        self.data = data
+
+    def render(self, **kwargs: Any) -> None:
+        """Add the layer script after the map's own script."""
+        assert self._parent is not None
+        js = JS % {"map": self._parent.get_name(), "data": self.data}
+        self.get_root().script.add_child(_Raw(js), name=self.get_name())
+
+
+@dataclass
+class Site:
+    """One site on the map: its GeoJSON geometry text (WGS84) and its ranking item."""
+
+    geometry: str
+    item: dict[str, Any]
+
+
+@lru_cache(maxsize=1)
+def leaflet_assets() -> str:
+    """Leaflet's CSS and JS, inlined (the source-map comment removed)."""
+    css = (VENDOR / "leaflet" / "leaflet.css").read_text(encoding="utf-8")
+    js = (VENDOR / "leaflet" / "leaflet.js").read_text(encoding="utf-8")
+    js = "\n".join(line for line in js.splitlines() if not line.startswith("//# sourceMappingURL"))
+    return f"<style>{css}</style>\n<script>{js}</script>"
+
+
+def color(score: float | None) -> str:
+    """The fill colour of a score (5 classes; grey without a score)."""
+    if score is None:
+        return NO_SCORE
+    return next(c for upper, c in CLASSES if score < upper)
+
+
+def _js(obj: Any) -> str:
+    """JSON that is safe inside a <script> element."""
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c")
+
+
+def _e(x: Any) -> str:
+    return html.escape("–" if x is None else str(x))
+
+
+def _fmt(x: Any, unit: str = "", digits: int = 2) -> str:
+    if x is None:
+        return "no data"
+    if isinstance(x, bool):
+        return "yes" if x else "no"
+    if isinstance(x, float):
+        return f"{x:,.{digits}f}{unit}"
+    return f"{x}{unit}"
+
+
+def indicator_text(criterion: str, indicator: dict[str, Any]) -> str:
+    """A short human reading of a criterion's indicator values."""
+    match criterion:
+        case "area":
+            return _fmt(indicator.get("area_ha"), " ha", 1)
+        case "h2":
+            d, y = indicator.get("h2_distance_km"), indicator.get("h2_commissioning_year")
+            return _fmt(d, " km", 1) + (f" (in service {int(y)})" if y is not None else "")
+        case "fibre" | "mobile_5g":
+            v = next(iter(indicator.values()), None)
+            return "no data" if v is None else f"{100 * v:.0f} %"
+    return _fmt(next(iter(indicator.values()), None))
+
+
+def top_criteria(item: dict[str, Any], n: int = 3) -> list[tuple[str, float]]:
+    """The n criteria contributing the most points, as (English label, points)."""
+    parts = [(CRITERIA[c].label_en, b["points"]) for c, b in item.get("breakdown", {}).items()
+             if b.get("points")]
+    return sorted(parts, key=lambda x: -x[1])[:n]
+
+
+def tooltip(item: dict[str, Any], n_sites: int) -> str:
+    """Tooltip HTML: name, score, rank and the top criteria."""
+    score = item.get("score")
+    head = f"<b>{_e(item.get('name') or item.get('site_id'))}</b><br>"
+    if score is None:
+        return head + "not ranked under this profile"
+    tops = ", ".join(f"{_e(label)} {pts:.1f}" for label, pts in top_criteria(item))
+    return (head + f"Score <b>{score:.1f}</b> · rank {item.get('rank')} of {n_sites}"
+            f"<br>Top: {tops}")
+
+
+def popup(item: dict[str, Any]) -> str:
+    """Popup HTML: identity, score, and the breakdown per criterion."""
+    rows = []
+    for c in CRITERIA_ORDER:
+        b = item.get("breakdown", {}).get(c)
+        if b is None:
+            continue
+        pts = "missing" if b["missing"] else f"{b['points']:.1f}"
+        rows.append(f"<tr><td>{_e(CRITERIA[c].label_en)}</td>"
+                    f"<td>{_e(indicator_text(c, b['indicator']))}</td>"
+                    f"<td class=n>{b['weight']:g}</td><td class=n>{pts}</td></tr>")
+    score = item.get("score")
+    return (f"<div class=nrw-pop><b>{_e(item.get('name'))}</b><br>"
+            f"{_e(item.get('site_id'))} · {_e(item.get('kind'))} · "
+            f"{_fmt(item.get('area_ha'), ' ha', 1)}<br>"
+            f"Score <b>{'–' if score is None else f'{score:.1f}'}</b>"
+            f" · rank {_e(item.get('rank'))} in the municipality, {_e(item.get('rank_nrw'))} "
+            f"in NRW<table><tr><th>criterion</th><th>indicator</th><th>weight</th>"
+            f"<th>points</th></tr>{''.join(rows)}</table></div>")
+
+
+def _fc(features: Sequence[tuple[str, dict[str, Any]]]) -> str:
+    """A FeatureCollection from (geometry text, properties) pairs."""
+    feats = ",".join(f'{{"type":"Feature","geometry":{g},"properties":{_js(p)}}}'
+                     for g, p in features)
+    return f'{{"type":"FeatureCollection","features":[{feats}]}}'
+
+
+def _legend() -> str:
+    lo = 0
+    rows = []
+    for upper, c in CLASSES:
+        rows.append(f"<i style='background:{c}'></i>{lo}–{min(upper, 100)}<br>")
+        lo = upper
+    rows.append(f"<i style='background:{NO_SCORE}'></i>not ranked")
+    return f"<div class='nrw-box nrw-legend'><b>Score</b><br>{''.join(rows)}</div>"
+
+
+def municipality_map(*, name: str, ags: str, sites: Sequence[Site], outline: str,
+                     neighbours: Sequence[tuple[str, str]], hydrogen: Sequence[tuple[str, str]],
+                     bounds: tuple[float, float, float, float], attribution: Sequence[dict],
+                     synthetic: bool, profile: str, generated: str) -> str:
+    """Render the report map of one municipality as a self-contained HTML page.
+
+    Geometries are GeoJSON texts in WGS84; ``neighbours`` and ``hydrogen`` are (label, geometry)
+    pairs; ``bounds`` is (minLon, minLat, maxLon, maxLat); ``attribution`` the layer list of
+    ``Service.attribution()``.
+    """
+    x0, y0, x1, y1 = bounds
+    m = folium.Map(location=[(y0 + y1) / 2, (x0 + x1) / 2], zoom_start=12, tiles=None,
+                   control_scale=True)
+    m.default_js, m.default_css = [], []  # no CDN: Leaflet is inlined below
+    fig = m.get_root()
+    fig.title = html.escape(f"{name} ({ags}) – industrial sites – NRW Site Finder")
+    fig.header.add_child(_Raw(leaflet_assets()), name="leaflet")
+    fig.header.add_child(_Raw(f"<style>{CSS}</style>"), name="nrw_css")
+
+    n = len(sites)
+    data = {
+        "sites": _fc([(s.geometry, {"c": color(s.item.get("score")), "t": tooltip(s.item, n),
+                                    "p": popup(s.item)}) for s in sites]),
+        "outline": outline,
+        "neighbours": _fc([(g, {"t": html.escape(label)}) for label, g in neighbours]),
+        "hydrogen": _fc([(g, {"t": html.escape(label)}) for label, g in hydrogen]),
+    }
+    attr_short = "; ".join(sorted({str(a.get("attribution")) for a in attribution
+                                   if a.get("attribution")}))
+    payload = ("{" + ",".join(f'"{k}":{v}' for k, v in data.items())
+               + f',"bounds":{_js([[y0, x0], [y1, x1]])},"attribution":{_js(html.escape(attr_short))}'
+               + "}")
+    m.add_child(_Layers(payload.replace("<", "\\u003c")))
+
+    rows = "".join(f"<li><b>{_e(a.get('layer'))}</b>: {_e(a.get('attribution'))} "
+                   f"({_e(a.get('licence'))})</li>" for a in attribution)
+    boxes = [
+        f"<div class='nrw-box nrw-title'><h1>{_e(name)} <small>({_e(ags)})</small></h1>"
+        f"{n} candidate site{'s' if n != 1 else ''} · profile {_e(profile)} · generated "
+        f"{_e(generated)}</div>",
+        _legend(),
+        f"<div class='nrw-box nrw-attr'><b>Sources and licences</b><ul style='margin:2px 0;"
+        f"padding-left:16px'>{rows}</ul></div>",
+    ]
+    if synthetic:
+        boxes.append("<div class='nrw-box nrw-synthetic'>SYNTHETIC demo data – not official "
+                     "sites</div>")
+    fig.html.add_child(_Raw("\n".join(boxes)), name="nrw_boxes")
+    return fig.render()

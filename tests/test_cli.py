@@ -1,0 +1,177 @@
+"""The `nrw-sites` command line: score (stored sites and files), layers, snapshots, serve."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+
+from api.cli import main
+from geo.crs import WORK_CRS
+from layers.build import build
+from layers.store import Store
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    """A 300-site demo snapshot."""
+    root = tmp_path_factory.mktemp("cli") / "data"
+    build(Store(root), n_sites=300, seed=5)
+    return root
+
+
+def run(capsys, *args):
+    capsys.readouterr()
+    code = main(list(args))
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_build_prints_id_and_counts(tmp_path, capsys):
+    code, out, _ = run(capsys, "build", "--demo", "--sites", "120", "--data", str(tmp_path))
+    assert code == 0
+    assert out.startswith("snapshot ") and "SYNTHETIC demo data" in out
+    assert "sites" in out and "124" in out  # 120 + 4 LEP sites
+
+
+def test_score_json_has_the_contract_fields_and_is_ranked(data, capsys):
+    code, out, _ = run(capsys, "score", "--data", str(data), "--format", "json", "--top", "15")
+    assert code == 0
+    items = json.loads(out)
+    assert len(items) == 15
+    for key in ("site_id", "name", "ags", "kind", "area_ha", "h2_distance_km", "fibre_share",
+                "mobile_5g_share", "funding_region", "planning_category", "is_brownfield", "score",
+                "rank", "breakdown"):
+        assert key in items[0]
+    assert [i["rank"] for i in items] == list(range(1, 16))
+    scores = [i["score"] for i in items]
+    assert scores == sorted(scores, reverse=True)
+    # the score is the weighted mean of v over the criteria with data, computed here by hand
+    b = items[0]["breakdown"]
+    avail = [c for c in b.values() if not c["missing"]]
+    expected = 100 * sum(c["weight"] * c["v"] for c in avail) / sum(c["weight"] for c in avail)
+    assert items[0]["score"] == pytest.approx(expected, abs=0.01)
+
+
+def test_score_weight_override_and_min_area(data, capsys):
+    code, out, _ = run(capsys, "score", "--data", str(data), "--format", "json", "--top", "500",
+                       "--weight", "h2=5", "--weight", "fibre=0", "--min-area-ha", "20")
+    assert code == 0
+    items = json.loads(out)
+    assert all(i["area_ha"] >= 20 for i in items)
+    assert items[0]["breakdown"]["h2"]["weight"] == 5.0
+    assert items[0]["breakdown"]["fibre"]["weight"] == 0.0
+
+
+@pytest.mark.parametrize("weight, message", [
+    ("speed=1", "unknown criterion 'speed'"),
+    ("h2=-1", "weight of h2 must be finite and ≥ 0"),
+    ("h2=nan", "weight of h2 must be finite and ≥ 0"),
+    ("h2", "--weight takes CRITERION=WEIGHT"),
+])
+def test_score_rejects_bad_weights(data, capsys, weight, message):
+    code, _, err = run(capsys, "score", "--data", str(data), "--weight", weight)
+    assert code == 1
+    assert message in err
+
+
+def test_score_unknown_profile(data, capsys):
+    code, _, err = run(capsys, "score", "--data", str(data), "--profile", "cheap")
+    assert code == 1 and "unknown profile 'cheap'" in err and "balanced" in err
+
+
+def test_score_sites_from_a_file_gives_percentiles(data, tmp_path, capsys):
+    snap = Store(data).load()
+    stored = snap.layers["sites"]
+    # two polygons in WGS84 GeoJSON: copies of two stored sites, so their indicators are known
+    pick = stored.iloc[[0, 5]]
+    gpd.GeoDataFrame({"name": ["copy A", "copy B"]}, geometry=pick.geometry.values,
+                     crs=WORK_CRS).to_crs(4326).to_file(tmp_path / "mine.geojson")
+    code, out, _ = run(capsys, "score", "--data", str(data), "--sites",
+                       str(tmp_path / "mine.geojson"), "--format", "json")
+    assert code == 0
+    items = json.loads(out)
+    assert {i["name"] for i in items} == {"copy A", "copy B"}
+    for item in items:
+        assert 0 <= item["percentile"] <= 100
+        assert item["ags"] in set(stored["ags"])
+    by_name = {i["name"]: i for i in items}
+    a = pick.iloc[0]
+    assert by_name["copy A"]["area_ha"] == pytest.approx(a["area_ha"], rel=1e-6)
+    assert by_name["copy A"]["fibre_share"] == pytest.approx(a["fibre_share"], abs=1e-6)
+    assert by_name["copy A"]["h2_distance_km"] == pytest.approx(a["h2_distance_km"], abs=1e-3)
+
+
+def test_score_a_file_without_crs_is_refused(data, tmp_path, capsys):
+    gdf = gpd.GeoDataFrame(geometry=[shapely.box(380000, 5720000, 380500, 5720500)])
+    gdf.to_file(tmp_path / "nocrs.shp")
+    (tmp_path / "nocrs.prj").unlink(missing_ok=True)
+    code, _, err = run(capsys, "score", "--data", str(data), "--sites", str(tmp_path / "nocrs.shp"))
+    assert code == 1 and "no coordinate reference system" in err
+
+
+def test_score_geojson_output_is_wgs84(data, capsys):
+    code, out, _ = run(capsys, "score", "--data", str(data), "--format", "geojson", "--top", "3")
+    assert code == 0
+    fc = json.loads(out)
+    assert fc["type"] == "FeatureCollection" and len(fc["features"]) == 3
+    assert fc["synthetic"] is True
+    xy = np.array(fc["features"][0]["geometry"]["coordinates"][0])
+    assert (5.8 < xy[:, 0]).all() and (xy[:, 0] < 9.5).all() and (50.3 < xy[:, 1]).all()
+
+
+def test_table_output_warns_synthetic(data, capsys):
+    code, out, _ = run(capsys, "score", "--data", str(data), "--top", "3")
+    assert code == 0 and out.startswith("SYNTHETIC demo data")
+
+
+def test_layers_and_snapshots(data, capsys):
+    code, out, _ = run(capsys, "layers", "--data", str(data))
+    assert code == 0 and "SYNTHETIC" in out and "CC0-1.0" in out
+    code, out, _ = run(capsys, "snapshots", "--data", str(data))
+    assert code == 0 and out.startswith("* ")
+
+
+def test_commands_on_an_empty_data_dir_say_what_to_do(tmp_path, capsys):
+    code, _, err = run(capsys, "layers", "--data", str(tmp_path))
+    assert code == 1 and "nrw-sites build --demo" in err
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.slow
+def test_serve_builds_the_demo_first_then_serves_healthz(tmp_path):
+    port = _free_port()
+    env = {**os.environ, "NRW_SITES_DEMO_SITES": "200"}
+    proc = subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--data", str(tmp_path),
+                             "--port", str(port)], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT)
+    try:
+        deadline = time.time() + 120
+        body = None
+        while time.time() < deadline:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
+                    body = json.loads(r.read())
+                    break
+            except OSError:
+                time.sleep(0.5)
+        assert body is not None, "server did not answer /healthz"
+        assert body["status"] == "ok" and body["synthetic"] is True
+        assert Store(tmp_path).current_id() == body["snapshot"]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)

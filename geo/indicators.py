@@ -161,44 +161,70 @@ def _extract(wkbs: np.ndarray) -> pd.DataFrame:
                          output="pandas")
 
 
-def grid_shares(sites: np.ndarray, grids: Mapping[str, Coverage],
-                workers: int = 2) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+class GridShares:
     """Coverage-weighted mean share and data fraction per site, for several 100 m grids at once.
 
-    All grids are read in one pass over the sites; at NRW scale the sites are split over
-    ``workers`` forked processes (the grids are shared copy-on-write).
+    All grids are read in one pass over the sites. At NRW scale the work runs in ``workers``
+    forked background processes (the grids are shared copy-on-write) until ``result()`` is
+    called, so the caller computes the vector indicators meanwhile: with one worker beside the
+    main process, both of the machine's two cores are busy.
     """
-    n = len(sites)
-    if not grids:
-        return {}
-    _POOL_GRIDS.clear()
-    _POOL_GRIDS.update(grids)
-    wkbs = shapely.to_wkb(sites)
-    try:
-        if n >= PARALLEL_MIN_SITES and workers > 1:
+
+    def __init__(self, sites: np.ndarray, grids: Mapping[str, Coverage], workers: int = 1):
+        self.n = len(sites)
+        self.grids = dict(grids)
+        self.site_area = np.maximum(shapely.area(sites), 1e-9)
+        self._pool = None
+        self._rows: pd.DataFrame | None = None
+        if not self.grids:
+            return
+        _POOL_GRIDS.clear()
+        _POOL_GRIDS.update(self.grids)
+        wkbs = shapely.to_wkb(sites)
+        if self.n >= PARALLEL_MIN_SITES and workers >= 1:
             import multiprocessing as mp
 
-            chunks = np.array_split(np.arange(n), workers)
-            with mp.get_context("fork").Pool(workers) as pool:
-                parts = pool.map(_extract, [wkbs[c] for c in chunks])
-            for c, part in zip(chunks, parts, strict=True):
-                part["fid"] = c[part["fid"].to_numpy(int)]
-            rows = pd.concat(parts, ignore_index=True)
+            self._chunks = np.array_split(np.arange(self.n), workers)
+            self._pool = mp.get_context("fork").Pool(workers)
+            self._async = self._pool.map_async(_extract, [wkbs[c] for c in self._chunks])
+            _POOL_GRIDS.clear()  # the workers hold their own (forked) reference
         else:
-            rows = _extract(wkbs)
-    finally:
-        _POOL_GRIDS.clear()
-    fid = rows["fid"].to_numpy(int)
-    site_area = np.maximum(shapely.area(sites), 1e-9)
-    out = {}
-    for name, cov in grids.items():
-        share = np.full(n, np.nan)
-        cells = np.zeros(n)
-        share[fid] = rows[f"{name}_mean" if len(grids) > 1 else "mean"].to_numpy(float)
-        cells[fid] = rows[f"{name}_count" if len(grids) > 1 else "count"].to_numpy(float)
-        share[cells <= 0] = np.nan
-        out[name] = (share, np.clip(cells * cov.spec.res ** 2 / site_area, 0, 1))
-    return out
+            try:
+                self._rows = _extract(wkbs)
+            finally:
+                _POOL_GRIDS.clear()
+
+    def result(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """Wait for the workers (if any) and return ``{grid name: (share, data_fraction)}``."""
+        if self._pool is not None:
+            try:
+                parts = self._async.get()
+            finally:
+                self._pool.close()
+                self._pool.join()
+                self._pool = None
+            for c, part in zip(self._chunks, parts, strict=True):
+                part["fid"] = c[part["fid"].to_numpy(int)]
+            self._rows = pd.concat(parts, ignore_index=True)
+        if self._rows is None:
+            return {}
+        rows = self._rows
+        fid = rows["fid"].to_numpy(int)
+        out = {}
+        for name, cov in self.grids.items():
+            share = np.full(self.n, np.nan)
+            cells = np.zeros(self.n)
+            share[fid] = rows[f"{name}_mean" if len(self.grids) > 1 else "mean"].to_numpy(float)
+            cells[fid] = rows[f"{name}_count" if len(self.grids) > 1 else "count"].to_numpy(float)
+            share[cells <= 0] = np.nan
+            out[name] = (share, np.clip(cells * cov.spec.res ** 2 / self.site_area, 0, 1))
+        return out
+
+
+def grid_shares(sites: np.ndarray, grids: Mapping[str, Coverage],
+                workers: int = 2) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Shares and data fractions per site for several grids (see ``GridShares``), waiting for them."""
+    return GridShares(sites, grids, workers).result()
 
 
 def grid_share(sites: np.ndarray, cov: Coverage) -> tuple[np.ndarray, np.ndarray]:

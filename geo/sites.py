@@ -80,6 +80,8 @@ def compute_indicators(sites: gpd.GeoDataFrame, layers: Mapping[str, gpd.GeoData
     geoms = out.geometry.values
     n = len(out)
     out["area_ha"] = ind.area_ha(geoms)
+    # coverage on grids runs in worker processes while the vector indicators are computed
+    grid_job = ind.GridShares(geoms, {k: c for k, c in coverage.items() if c.grid is not None})
 
     step("municipality and Kreis (largest overlap)")
     muni = layers["municipalities"]
@@ -138,7 +140,7 @@ def compute_indicators(sites: gpd.GeoDataFrame, layers: Mapping[str, gpd.GeoData
         out["h2_commissioning_year"] = np.nan
 
     step("fibre and 5G shares")
-    shares = ind.grid_shares(geoms, {k: c for k, c in coverage.items() if c.grid is not None})
+    shares = grid_job.result()
     for name in ("fibre", "mobile_5g"):
         if name in shares:
             share, frac = shares[name]

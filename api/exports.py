@@ -9,13 +9,13 @@ rank within the municipality), plus ``rank_nrw``, the rank among all sites of th
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import orjson
 import shapely
 
 from api.geojson import DECIMALS, dumps, features_bytes, geometry_json, to_wgs84
@@ -58,7 +58,7 @@ def local_ranks(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def feature_collection(svc: Service, ags: str, meta: dict[str, Any], r: Ranking,
-                       items: list[dict[str, Any]], geoms: list[str], not_ranked: int,
+                       items: list[dict[str, Any]], geoms: list[bytes], not_ranked: int,
                        generated: str) -> bytes:
     """The RFC 7946 FeatureCollection of one municipality (no ``crs`` member)."""
     attribution = svc.attribution()
@@ -71,8 +71,7 @@ def feature_collection(svc: Service, ags: str, meta: dict[str, Any], r: Ranking,
         "licence": "; ".join(sorted({str(a["licence"]) for a in attribution if a["licence"]})),
         "attribution": attribution,
     }
-    feats = features_bytes([it["site_id"] for it in items], geoms,
-                           [json.dumps(it, ensure_ascii=False) for it in items])
+    feats = features_bytes([it["site_id"] for it in items], geoms, [dumps(it) for it in items])
     return dumps(head)[:-1] + b',"features":[' + b",".join(feats) + b"]}"
 
 
@@ -96,7 +95,7 @@ class _Context:
     outline_json: list[str]
     labels: list[str]
     tree: shapely.STRtree
-    lines: list[tuple[str, shapely.Geometry]]
+    lines: list[tuple[str, str, shapely.Geometry]]
 
     @classmethod
     def of(cls, svc: Service) -> _Context:
@@ -105,16 +104,18 @@ class _Context:
         outlines = shapely.simplify(to_wgs84(layer.geometry.values), CONTEXT_SIMPLIFY_DEG,
                                     preserve_topology=True)
         labels = [f"{n} ({a})" for n, a in zip(layer["name"], layer["ags"], strict=True)]
-        lines: list[tuple[str, shapely.Geometry]] = []
+        lines: list[tuple[str, str, shapely.Geometry]] = []
         h2 = svc.snap.layers.get("hydrogen")
         if h2 is not None and len(h2):
-            lines = [(f"Hydrogen core network: {n} ({k}, in service {y})", g) for n, k, y, g in
-                     zip(h2["name"], h2["kind"], h2["commissioning_year"],
-                         to_wgs84(h2.geometry.values), strict=True)]
-        return cls(outlines, geometry_json(outlines), labels, shapely.STRtree(outlines), lines)
+            geoms = to_wgs84(h2.geometry.values)
+            lines = [(f"Hydrogen core network: {n} ({k}, in service {y})", t.decode(), g)
+                     for n, k, y, t, g in zip(h2["name"], h2["kind"], h2["commissioning_year"],
+                                              geometry_json(geoms), geoms, strict=True)]
+        return cls(outlines, [g.decode() for g in geometry_json(outlines)], labels,
+                   shapely.STRtree(outlines), lines)
 
     def report(self, meta: dict[str, Any], ags: str, items: list[dict[str, Any]],
-               geoms: list[str], attribution: list[dict[str, Any]], synthetic: bool,
+               geoms: list[bytes], attribution: list[dict[str, Any]], synthetic: bool,
                profile_label: str, generated: str) -> str:
         """The report map of one municipality, with its neighbours and nearby pipelines."""
         row = meta["row"]
@@ -122,11 +123,10 @@ class _Context:
         near = [i for i in self.tree.query(shapely.box(x0, y0, x1, y1)).tolist() if i != row]
         m = HYDROGEN_MARGIN_DEG
         view = shapely.box(x0 - m, y0 - m, x1 + m, y1 + m)
-        h2 = [(label, shapely.to_geojson(g)) for label, g in self.lines
-              if shapely.intersects(view, g)]
+        h2 = [(label, text) for label, text, g in self.lines if shapely.intersects(view, g)]
         return municipality_map(
             name=meta["name"], ags=ags,
-            sites=[Site(g, it) for g, it in zip(geoms, items, strict=True)],
+            sites=[Site(g.decode(), it) for g, it in zip(geoms, items, strict=True)],
             outline=self.outline_json[row],
             neighbours=[(self.labels[i], self.outline_json[i]) for i in near], hydrogen=h2,
             bounds=(x0, y0, x1, y1), attribution=attribution, synthetic=synthetic,
@@ -182,8 +182,7 @@ def export_municipalities(svc: Service, ags_list: list[str] | None, out_dir: Pat
             say(f"{n}/{len(wanted)} municipalities written")
     doc = {"snapshot": svc.snap.id, "synthetic": svc.synthetic, "profile": p.name,
            "generated": generated, "attribution": attribution, "municipalities": index}
-    (out_dir / "index.json").write_text(json.dumps(doc, ensure_ascii=False, indent=1),
-                                        encoding="utf-8")
+    (out_dir / "index.json").write_bytes(orjson.dumps(doc, option=orjson.OPT_INDENT_2))
     say(f"wrote {len(index)} municipalities to {out_dir}")
     return doc
 

@@ -146,9 +146,9 @@ def landing(request: Request, svc: ServiceDep, f: FormatParam = None) -> Respons
 @router.get("/conformance", response_class=JSONBytes, summary="Conformance classes",
             dependencies=[Depends(known_params("f"))],
             responses={200: {"content": {JSON: {"example": {"conformsTo": CONFORMANCE}}}}})
-def conformance(f: FormatParam = None) -> Response:
+def conformance(svc: ServiceDep, f: FormatParam = None) -> Response:
     """The OGC API – Features conformance classes this API implements."""
-    return JSONBytes({"conformsTo": CONFORMANCE})
+    return JSONBytes({"conformsTo": CONFORMANCE, **provenance(svc)})
 
 
 @router.get("/collections", response_class=JSONBytes, summary="Collections",

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from api.geojson import geometry_json, to_wgs84
 from geo.criteria import CRITERIA, CRITERIA_ORDER, get_profile
 from geo.crs import WORK_CRS
 from geo.errors import InvalidGeometry, NotFound
@@ -215,10 +216,9 @@ class Service:
                       profile: str | None) -> str:
         """A FeatureCollection (WGS84) of the given stored sites with their ranking items."""
         rows = [self.row_of[s] for s in site_ids if s in self.row_of]
-        geoms = gpd.GeoSeries(self.sites.geometry.values[rows], crs=WORK_CRS).to_crs(4326)
+        geoms = geometry_json(to_wgs84(self.sites.geometry.values[rows]))
         feats = [{"type": "Feature", "id": it["site_id"], "properties": it,
-                  "geometry": json.loads(shapely.to_geojson(shapely.set_precision(g, 1e-7)))}
-                 for g, it in zip(geoms.values, items, strict=False)]
+                  "geometry": json.loads(g)} for g, it in zip(geoms, items, strict=False)]
         return json.dumps({"type": "FeatureCollection", "features": feats,
                            "profile": get_profile(profile).name,
                            "synthetic": self.synthetic, "snapshot": self.snap.id,

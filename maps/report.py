@@ -30,12 +30,12 @@ CLASSES = ((20, "#d7191c"), (40, "#fdae61"), (60, "#ffffbf"), (80, "#a6d96a"), (
 NO_SCORE = "#9e9e9e"
 
 CSS = """
-.nrw-box{position:absolute;z-index:1000;background:#fff;padding:6px 9px;border-radius:4px;
+.nrw-box{position:absolute;z-index:1100;background:#fff;padding:6px 9px;border-radius:4px;
  box-shadow:0 1px 4px rgba(0,0,0,.35);font:13px/1.35 system-ui,sans-serif;max-width:46%}
 .nrw-title{top:10px;left:54px}.nrw-title h1{font-size:16px;margin:0 0 2px}
-.nrw-legend{bottom:28px;right:10px}.nrw-legend i{display:inline-block;width:14px;height:10px;
+.nrw-legend{bottom:40px;right:10px}.nrw-legend i{display:inline-block;width:14px;height:10px;
  margin-right:5px;border:1px solid #555}
-.nrw-attr{bottom:28px;left:10px;font-size:11px;max-height:30%;overflow:auto}
+.nrw-attr{bottom:40px;left:10px;font-size:11px;max-height:30%;overflow:auto}
 .nrw-synthetic{top:10px;right:10px;background:#b00020;color:#fff;font-weight:600}
 .nrw-pop table{border-collapse:collapse}.nrw-pop td,.nrw-pop th{padding:1px 5px;text-align:left}
 .nrw-pop td.n{text-align:right}
@@ -100,6 +100,8 @@ def leaflet_assets() -> str:
     css = (VENDOR / "leaflet" / "leaflet.css").read_text(encoding="utf-8")
     js = (VENDOR / "leaflet" / "leaflet.js").read_text(encoding="utf-8")
     js = "\n".join(line for line in js.splitlines() if not line.startswith("//# sourceMappingURL"))
+    # inlined text must not close its own element
+    js, css = js.replace("</script", "<\\/script"), css.replace("</style", "<\\/style")
     return f"<style>{css}</style>\n<script>{js}</script>"
 
 

@@ -1,0 +1,155 @@
+"""API fixtures: one small synthetic snapshot per session, a TestClient, and a live server.
+
+The snapshot is the demo generator at 300 sites (seed 1): 396 municipalities, ~300 sites,
+hydrogen segments and coverage grids, built into a temporary directory in about 3 s.
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+import subprocess
+import sys
+import time
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import httpx
+import numpy as np
+import pytest
+import shapely
+
+from api.main import create_app
+from api.service import Service
+from api.settings import Settings
+from layers.build import build
+from layers.store import Store
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")  # starlette's note that httpx will be replaced by httpx2
+    from fastapi.testclient import TestClient
+
+PROBLEM = "application/problem+json"
+GEOJSON = "application/geo+json"
+NRW_WGS84 = (5.86, 50.32, 9.47, 52.54)
+
+
+@pytest.fixture(scope="session")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data directory holding one published demo snapshot (300 sites, seed 1)."""
+    root = tmp_path_factory.mktemp("apidata")
+    build(Store(root), n_sites=300, seed=1)
+    return root
+
+
+@pytest.fixture(scope="session")
+def settings(data_dir: Path) -> Settings:
+    """Settings pointing at the test snapshot."""
+    return Settings(data=data_dir)
+
+
+@pytest.fixture(scope="session")
+def client(settings: Settings) -> Iterator[TestClient]:
+    """A TestClient on the app (lifespan run: snapshot loaded and pre-serialised)."""
+    with TestClient(create_app(settings)) as c:
+        yield c
+
+
+@pytest.fixture(scope="session")
+def svc(client: TestClient) -> Service:
+    """The app's Service (the same objects the routes use)."""
+    return client.app.state.service  # type: ignore[attr-defined]
+
+
+@pytest.fixture(scope="session")
+def sites_wgs84(svc: Service) -> gpd.GeoDataFrame:
+    """The stored sites reprojected with plain geopandas (an independent reference)."""
+    return svc.sites.to_crs(4326)
+
+
+@pytest.fixture(scope="session")
+def live_server(data_dir: Path) -> Iterator[str]:
+    """``nrw-sites serve`` on 127.0.0.1 and a free port, in a subprocess.
+
+    A subprocess, not a thread: GDAL (pyogrio) holds the GIL while it waits for HTTP answers.
+    """
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    url = f"http://127.0.0.1:{port}"
+    proc = subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--data", str(data_dir),
+                             "--host", "127.0.0.1", "--port", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"the server exited: {proc.stderr.read().decode()[-2000:]}")
+            try:
+                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("the test server did not start within 60 s")
+            time.sleep(0.1)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        proc.stderr.close()
+
+
+# -- checks shared by the tests ------------------------------------------------------------
+_NUMBER = re.compile(rb"-?\d+\.(\d+)")
+
+
+def max_decimals(raw: bytes) -> int:
+    """The most decimals of any number in the coordinates of a GeoJSON text."""
+    most = 0
+    for m in re.finditer(rb'"coordinates":(\[[\[\]\d.,\-eE ]*\])', raw):
+        most = max([most, *(len(d.group(1)) for d in _NUMBER.finditer(m.group(1)))])
+    return most
+
+
+def assert_rfc7946(doc: dict[str, Any], raw: bytes) -> None:
+    """Check a FeatureCollection: no crs member, WGS84 ranges, ≤ 7 decimals, CCW exteriors."""
+    assert "crs" not in doc
+    assert max_decimals(raw) <= 7
+    for f in doc["features"]:
+        assert f["type"] == "Feature"
+        g = shapely.geometry.shape(f["geometry"])
+        xy = shapely.get_coordinates(g)
+        assert (xy[:, 0] >= -180).all() and (xy[:, 0] <= 180).all()
+        assert (xy[:, 1] >= -90).all() and (xy[:, 1] <= 90).all()
+        x0, y0, x1, y1 = NRW_WGS84
+        assert x0 <= xy[:, 0].min() and xy[:, 0].max() <= x1
+        assert y0 <= xy[:, 1].min() and xy[:, 1].max() <= y1
+        for poly in getattr(g, "geoms", [g]):
+            if poly.geom_type == "Polygon":
+                assert poly.exterior.is_ccw
+                assert all(not ring.is_ccw for ring in poly.interiors)
+
+
+def assert_problem(resp: Any, status: int) -> dict[str, Any]:
+    """Check an RFC 9457 problem response and return its body."""
+    assert resp.status_code == status, resp.text
+    assert resp.headers["content-type"].startswith(PROBLEM)
+    body = resp.json()
+    assert {"type", "title", "status", "detail"} <= body.keys()
+    assert body["status"] == status
+    return body
+
+
+def recomputed_score(breakdown: dict[str, Any]) -> float:
+    """score = 100 · Σ w·v / Σ w over the criteria with data, from a breakdown."""
+    w = np.array([b["weight"] for b in breakdown.values() if not b["missing"]])
+    v = np.array([b["v"] for b in breakdown.values() if not b["missing"]])
+    return float(100 * (w * v).sum() / w.sum())

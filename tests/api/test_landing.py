@@ -1,0 +1,86 @@
+"""GET /api, /api/conformance, /healthz, /, and the OpenAPI document."""
+
+from __future__ import annotations
+
+from api import main
+from tests.api.conftest import TestClient, assert_problem
+
+CONF = "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/"
+
+
+def test_landing_page_links(client, svc):
+    r = client.get("/api")
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("application/json")
+    body = r.json()
+    rels = {link["rel"]: link for link in body["links"]}
+    assert {"self", "service-desc", "service-doc", "conformance", "data"} <= rels.keys()
+    assert rels["service-desc"]["href"].endswith("/api/openapi.json")
+    assert rels["service-desc"]["type"].startswith("application/vnd.oai.openapi+json")
+    assert rels["conformance"]["href"].endswith("/api/conformance")
+    assert rels["data"]["href"].endswith("/api/collections")
+    assert body["snapshot"] == svc.snap.id
+    assert body["synthetic"] is True
+    assert {a["layer"] for a in body["attribution"]} == set(svc.snap.manifest["layers"])
+    assert all("licence" in a for a in body["attribution"])
+    assert "CC0-1.0" in body["licence"]
+
+
+def test_conformance_classes(client):
+    r = client.get("/api/conformance")
+    assert r.status_code == 200
+    assert set(r.json()["conformsTo"]) >= {CONF + "core", CONF + "geojson", CONF + "oas30"}
+
+
+def test_healthz(client, svc):
+    r = client.get("/healthz")
+    assert r.status_code == 200
+    assert r.json() == {"status": "ok", "snapshot": svc.snap.id, "synthetic": True}
+
+
+def test_root_says_the_ui_is_coming(client):
+    r = client.get("/")
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("text/html")
+    assert "coming" in r.text
+    assert 'href="api"' in r.text and 'href="api/docs"' in r.text
+
+
+def test_openapi_documents_every_endpoint_with_examples(client):
+    r = client.get("/api/openapi.json")
+    assert r.status_code == 200
+    doc = r.json()
+    paths = doc["paths"]
+    expected = {"/api", "/api/conformance", "/api/collections", "/api/collections/{cid}",
+                "/api/collections/{cid}/items", "/api/collections/{cid}/items/{fid}",
+                "/api/profiles", "/api/ranking", "/api/sites/{site_id}/score", "/api/score",
+                "/api/exports/municipalities/{ags}.geojson", "/healthz"}
+    assert expected <= paths.keys()
+    for path in expected:
+        for method, op in paths[path].items():
+            assert op.get("summary"), (path, method)
+            content = op["responses"]["200"]["content"]
+            assert any("example" in c for c in content.values()), (path, method)
+    ranking = {p["name"]: p for p in paths["/api/ranking"]["get"]["parameters"]}
+    assert {"w_area", "w_h2", "w_fibre", "profile", "limit", "offset", "stability"} <= ranking.keys()
+    assert ranking["profile"]["schema"]["anyOf"][0]["enum"] == ["balanced", "hydrogen", "digital",
+                                                              "large_scale"]
+    items = {p["name"]: p for p in paths["/api/collections/{cid}/items"]["get"]["parameters"]}
+    assert items["limit"]["schema"]["maximum"] == 10_000
+    assert "example" in paths["/api/score"]["post"]["requestBody"]["content"]["application/geo+json"]
+
+
+def test_docs_page(client):
+    r = client.get("/api/docs")
+    assert r.status_code == 200
+    assert "swagger" in r.text.lower()
+
+
+def test_root_serves_the_ui_when_it_exists(tmp_path, monkeypatch, settings):
+    (tmp_path / "index.html").write_text("<html><body>the UI</body></html>")
+    monkeypatch.setattr(main, "STATIC", tmp_path)
+    with TestClient(main.create_app(settings)) as c:
+        r = c.get("/")
+        assert r.status_code == 200 and "the UI" in r.text
+        assert c.get("/api/conformance").status_code == 200
+        assert_problem(c.get("/no-such-file.js"), 404)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 from fastapi import Depends, FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.gzip import GZipMiddleware
@@ -131,7 +132,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     "+ GeoJSON) for the layers, and site scoring: profiles, ranking with hard "
                     "filters and rank stability, ad-hoc polygon scores, municipality exports. "
                     "Errors are application/problem+json (RFC 9457).",
-        openapi_url="/api/openapi.json", docs_url="/api/docs", redoc_url=None,
+        openapi_url="/api/openapi.json", docs_url=None, redoc_url=None,
         lifespan=lifespan)
     app.state.settings = settings
     errors.install(app)
@@ -148,6 +149,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def healthz(svc: ServiceDep) -> JSONBytes:
         """Liveness and the snapshot being served."""
         return JSONBytes({"status": "ok", "snapshot": svc.snap.id, "synthetic": svc.synthetic})
+
+    vendor = "/static/vendor/swagger-ui"
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.get("/api/docs", include_in_schema=False, response_class=HTMLResponse)
+    def docs() -> HTMLResponse:
+        """Interactive API documentation (Swagger UI, served from the vendored copy)."""
+        return get_swagger_ui_html(
+            openapi_url="/api/openapi.json", title="NRW Site Finder API",
+            swagger_js_url=f"{vendor}/swagger-ui-bundle.js",
+            swagger_css_url=f"{vendor}/swagger-ui.css",
+            swagger_favicon_url=f"{vendor}/favicon-32x32.png")
 
     if (STATIC / "index.html").exists():
         app.mount("/", StaticFiles(directory=STATIC, html=True), name="ui")

@@ -70,10 +70,14 @@ def test_openapi_documents_every_endpoint_with_examples(client):
     assert "example" in paths["/api/score"]["post"]["requestBody"]["content"]["application/geo+json"]
 
 
-def test_docs_page(client):
+def test_docs_page_works_offline(client):
     r = client.get("/api/docs")
     assert r.status_code == 200
     assert "swagger" in r.text.lower()
+    assert "http://" not in r.text and "https://" not in r.text  # no CDN
+    for asset in ("swagger-ui-bundle.js", "swagger-ui.css"):
+        a = client.get(f"/static/vendor/swagger-ui/{asset}")
+        assert a.status_code == 200 and len(a.content) > 100_000
 
 
 def test_root_serves_the_ui_when_it_exists(tmp_path, monkeypatch, settings):

@@ -38,10 +38,10 @@ import numpy as np
 # This file is called api.py: drop bench/ from the path so that ``api`` is the package.
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
-from api.exports import export_municipalities  # noqa: E402
-from api.service import Service  # noqa: E402
-from layers.build import build  # noqa: E402
-from layers.store import Store  # noqa: E402
+from api.exports import export_municipalities
+from api.service import Service
+from layers.build import build
+from layers.store import Store
 
 PY = sys.executable
 

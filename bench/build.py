@@ -7,12 +7,15 @@ Target (issue #3): the build without the indicator stage ≤ 20 s and ≤ 1.5 GB
 from __future__ import annotations
 
 import argparse
+import sys
 import tempfile
 import time
 from pathlib import Path
 
-from _measure import Stages
+# The project root, not bench/, comes first: `api` is the package, not bench/api.py.
+sys.path[0] = str(Path(__file__).resolve().parents[1])
 
+from bench._measure import Stages
 from layers.build import build
 from layers.store import Store
 

@@ -11,15 +11,19 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import time
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import shapely
-from _measure import Stages
+
+# The project root, not bench/, comes first: `api` is the package, not bench/api.py.
+sys.path[0] = str(Path(__file__).resolve().parents[1])
 
 from api.service import Service
+from bench._measure import Stages
 from geo import indicators as ind
 from geo.crs import WORK_CRS
 from geo.scoring import Scorer

@@ -35,7 +35,7 @@ CSS = """
 .nrw-title{top:10px;left:54px}.nrw-title h1{font-size:16px;margin:0 0 2px}
 .nrw-legend{bottom:40px;right:10px}.nrw-legend i{display:inline-block;width:14px;height:10px;
  margin-right:5px;border:1px solid #555}
-.nrw-attr{bottom:40px;left:10px;font-size:11px;max-height:30%;overflow:auto}
+.nrw-attr{bottom:60px;left:10px;font-size:11px;max-height:30%;overflow:auto}
 .nrw-synthetic{top:10px;right:10px;background:#b00020;color:#fff;font-weight:600}
 .nrw-pop table{border-collapse:collapse}.nrw-pop td,.nrw-pop th{padding:1px 5px;text-align:left}
 .nrw-pop td.n{text-align:right}
@@ -228,8 +228,8 @@ def municipality_map(*, name: str, ags: str, sites: Sequence[Site], outline: str
         "neighbours": _fc([(g, {"t": html.escape(label)}) for label, g in neighbours]),
         "hydrogen": _fc([(g, {"t": html.escape(label)}) for label, g in hydrogen]),
     }
-    attr_short = "; ".join(sorted({str(a.get("attribution")) for a in attribution
-                                   if a.get("attribution")}))
+    # the full attribution of every layer is in the "Sources and licences" panel
+    attr_short = "NRW Site Finder · sources and licences: see the panel"
     payload = ("{" + ",".join(f'"{k}":{v}' for k, v in data.items())
                + f',"bounds":{_js([[y0, x0], [y1, x1]])},"attribution":{_js(html.escape(attr_short))}'
                + "}")

@@ -95,15 +95,16 @@ def cmd_score(args: argparse.Namespace) -> int:
     filters = Filters(min_area_ha=args.min_area_ha)
     weights = _weights(args.weight)
     if args.sites:
-        items = svc.score_file(Path(args.sites), args.profile, weights, filters)
+        items, geoms = svc.score_file(Path(args.sites), args.profile, weights, filters)
+        items, geoms = items[: args.top], geoms[: args.top]
     else:
         items = svc.ranking(args.profile, weights, filters, limit=args.top, offset=0)["items"]
-    items = items[: args.top]
     if args.format == "json":
         json.dump(items, sys.stdout, ensure_ascii=False, indent=1)
         print()
     elif args.format == "geojson":
-        sys.stdout.write(svc.items_geojson([i["site_id"] for i in items], items, args.profile))
+        sys.stdout.write(svc.feature_collection(geoms, items, args.profile) if args.sites
+                         else svc.items_geojson(items, args.profile))
         print()
     else:
         _table(items, svc.synthetic)
@@ -143,6 +144,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     settings = Settings(data=_data_dir(args))
     store = _store(args)
+    try:  # sweep leftovers of interrupted builds, unless a build is running right now
+        with store.lock():
+            store.sweep()
+    except RuntimeError:
+        pass
     if store.current_id() is None:
         print(f"no snapshot in {store.root}: building the demo dataset first "
               f"({settings.demo_sites} synthetic sites)", file=sys.stderr)

@@ -32,12 +32,12 @@ router = APIRouter(prefix="/api", tags=["OGC API – Features"])
 
 GEOJSON = "application/geo+json"
 JSON = "application/json"
-OPENAPI = "application/vnd.oai.openapi+json;version=3.0"
+# FastAPI writes OpenAPI 3.1, so the OGC "oas30" conformance class is not claimed.
+OPENAPI = "application/vnd.oai.openapi+json;version=3.1"
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
-    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
 ]
 TITLES = {
     "sites": ("Candidate sites",

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import numpy as np
-import shapely
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
@@ -125,11 +124,7 @@ def score_body(svc: Service, raw: bytes, max_vertices: int, profile: str | None,
     p = get_profile(profile)
     w = effective_weights(p, weights)
     geom = to_work_crs(read_polygon(raw, max_vertices))
-    tree = svc.trees.get("municipalities")
-    if tree is None:
-        tree = svc.trees["municipalities"] = shapely.STRtree(
-            svc.snap.layers["municipalities"].geometry.values)
-    if not len(tree.query(geom, predicate="intersects")):
+    if not svc.inside_nrw(np.array([geom]))[0]:
         raise InvalidGeometry("coordinates outside North Rhine-Westphalia")
     item = svc.score_geometries(np.array([geom]), p.name, weights)[0]
     return {**item, "profile": p.name, "weights": w, **provenance(svc)}

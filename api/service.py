@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from api.geojson import geometry_json, to_wgs84
+from api.geojson import geometry_json, invalid_reason, to_wgs84
 from geo.criteria import CRITERIA, CRITERIA_ORDER, get_profile
 from geo.crs import WORK_CRS
 from geo.errors import InvalidGeometry, NotFound
@@ -112,6 +112,8 @@ class Service:
             item: dict[str, Any] = {k: cols[k][j] for k in ITEM_FIELDS}
             item["score"] = score[j]
             item["rank"] = rank[j]
+            if rank[j] is None and r.excluded_by is not None:
+                item["excluded_by"] = r.excluded_by[rows[j]]
             for k in INDICATOR_FIELDS:
                 item[k] = cols[k][j]
             item["missing"] = [c for i, c in enumerate(CRITERIA_ORDER) if miss_l[j][i]]
@@ -196,32 +198,64 @@ class Service:
             out.append(item)
         return out
 
+    def inside_nrw(self, geoms: np.ndarray) -> np.ndarray:
+        """Whether each geometry (EPSG:25832) touches a municipality of the snapshot."""
+        tree = self.trees.get("municipalities")
+        if tree is None:
+            tree = self.trees["municipalities"] = shapely.STRtree(
+                self.snap.layers["municipalities"].geometry.values)
+        inside = np.zeros(len(geoms), dtype=bool)
+        inside[tree.query(geoms, predicate="intersects")[0]] = True
+        return inside
+
     def score_file(self, path: Path, profile: str | None, weights: dict[str, Any] | None,
-                   filters: Filters | None = None) -> list[dict[str, Any]]:
-        """Score the polygons of any OGR file with a CRS (GeoJSON is WGS84 by definition)."""
+                   filters: Filters | None = None) -> tuple[list[dict[str, Any]], np.ndarray]:
+        """Score the polygons of any OGR file with a CRS (GeoJSON is WGS84 by definition).
+
+        Every feature is checked first (polygonal, valid, inside NRW); returns the ranked items
+        and their geometries (EPSG:25832) in the same order.
+        """
         gdf = read_vector("sites", path)
+        geoms = np.asarray(gdf.geometry.values)
+        problems = []
+        types = shapely.get_type_id(geoms)
+        for i in np.flatnonzero(~np.isin(types, (3, 6)))[:10]:
+            problems.append(f"feature {i + 1}: only Polygon and MultiPolygon can be scored")
+        polygonal = np.isin(types, (3, 6))
+        for i in np.flatnonzero(polygonal & ~shapely.is_valid(geoms))[:10]:
+            problems.append(f"feature {i + 1}: invalid geometry: {invalid_reason(geoms[i])}")
+        for i in np.flatnonzero(polygonal & ~self.inside_nrw(geoms))[:10]:
+            problems.append(f"feature {i + 1} lies outside North Rhine-Westphalia")
+        if problems:
+            raise InvalidGeometry(f"{path.name}: " + "; ".join(problems))
         name_col = next((c for c in ("name", "Name", "NAME", "bezeichnung") if c in gdf.columns),
                         None)
         names = gdf[name_col].astype(str).tolist() if name_col else None
-        items = self.score_geometries(gdf.geometry.values, profile, weights, names)
-        if filters and filters.min_area_ha is not None:
-            items = [i for i in items if i["area_ha"] >= filters.min_area_ha]
-        items.sort(key=lambda i: -1 if i["score"] is None else i["score"], reverse=True)
-        for k, i in enumerate(items, 1):
-            i["rank"] = k
-        return items
+        items = self.score_geometries(geoms, profile, weights, names)
+        keep = [k for k, i in enumerate(items)
+                if not (filters and filters.min_area_ha is not None
+                        and i["area_ha"] < filters.min_area_ha)]
+        keep.sort(key=lambda k: -1 if items[k]["score"] is None else items[k]["score"],
+                  reverse=True)
+        for rank, k in enumerate(keep, 1):
+            items[k]["rank"] = rank
+        return [items[k] for k in keep], geoms[keep]
 
     # -- GeoJSON ----------------------------------------------------------------------------
-    def items_geojson(self, site_ids: list[str], items: list[dict[str, Any]],
-                      profile: str | None) -> str:
-        """A FeatureCollection (WGS84) of the given stored sites with their ranking items."""
-        rows = [self.row_of[s] for s in site_ids if s in self.row_of]
-        geoms = geometry_json(to_wgs84(self.sites.geometry.values[rows]))
+    def feature_collection(self, geoms: np.ndarray, items: list[dict[str, Any]],
+                           profile: str | None) -> str:
+        """A FeatureCollection (WGS84, RFC 7946) of geometries (EPSG:25832) with their items."""
         feats = [{"type": "Feature", "id": it["site_id"], "properties": it,
-                  "geometry": json.loads(g)} for g, it in zip(geoms, items, strict=False)]
+                  "geometry": json.loads(g)}
+                 for g, it in zip(geometry_json(to_wgs84(geoms)), items, strict=True)]
         return json.dumps({"type": "FeatureCollection", "features": feats,
                            "profile": get_profile(profile).name,
                            "synthetic": self.synthetic, "snapshot": self.snap.id,
                            "attribution": self.attribution(),
                            "generated": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")},
                           ensure_ascii=False)
+
+    def items_geojson(self, items: list[dict[str, Any]], profile: str | None) -> str:
+        """A FeatureCollection of stored sites' ranking items."""
+        rows = [self.row_of[i["site_id"]] for i in items]
+        return self.feature_collection(self.sites.geometry.values[rows], items, profile)

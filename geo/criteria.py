@@ -7,7 +7,8 @@ API and the command line list them from here.
 Value functions (parameters per profile):
 - ``area``: 0 below ``area_min_ha``; ``ln(a / min) / ln(target / min)`` up to 1 at ``area_target_ha``.
 - ``planning``: table by ``planning_category`` (LEP 1.0, LARGE_PROJECT 1.0, GIB 0.9, GIB_Z 0.6,
-  ASB_GE 0.5, BROWNFIELD i.e. brownfield without plan 0.4).
+  ASB_GE 0.5, BROWNFIELD i.e. brownfield without plan 0.4; NONE 0 for an ad-hoc polygon that is
+  neither in a plan area nor on a brownfield).
 - ``brownfield``: 1 for reuse of previously developed land, else 0.
 - ``h2``: 1 at ≤ 1 km, linear to 0 at ≥ 20 km from the nearest Kernnetz segment in service by
   ``h2_horizon``; 0 when none is in service by then.
@@ -28,7 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from geo.errors import InvalidParameter
 
 PLANNING_VALUES = MappingProxyType({"LEP": 1.0, "LARGE_PROJECT": 1.0, "GIB": 0.9, "GIB_Z": 0.6,
-                                    "ASB_GE": 0.5, "BROWNFIELD": 0.4})
+                                    "ASB_GE": 0.5, "BROWNFIELD": 0.4, "NONE": 0.0})
 FUNDING_VALUES = MappingProxyType({"GRW_C": 1.0, "JTF": 1.0, "FIVE_SITES": 1.0, "GRW_D": 0.5,
                                    "none": 0.0})
 H2_FULL_KM, H2_ZERO_KM = 1.0, 20.0
@@ -91,7 +92,8 @@ CRITERIA: Mapping[str, Criterion] = MappingProxyType({c.name: c for c in (
     Criterion(name="planning", indicators=("planning_category",), label_en="Planning status",
               label_de="Planungsrecht",
               description="LEP site and large-project area 1.0, GIB 0.9, GIB-Z 0.6, ASB-GE 0.5, "
-                          "brownfield without regional-plan designation 0.4."),
+                          "brownfield without regional-plan designation 0.4; an ad-hoc area "
+                          "with neither 0."),
     Criterion(name="brownfield", indicators=("is_brownfield",), label_en="Brownfield reuse",
               label_de="Brachflächen-Wiedernutzung",
               description="1 when the site is, or at least half lies on, previously developed "

@@ -62,6 +62,7 @@ class Ranking:
     rank: np.ndarray  # rank per row (0 for excluded)
     excluded: dict[str, int]
     values: np.ndarray  # v per row and criterion
+    excluded_by: np.ndarray | None = None  # per row: the filter that excluded it (None if ranked)
     stability: np.ndarray | None = None
     stability_top: int | None = None
     stability_params: dict[str, Any] = field(default_factory=dict)
@@ -119,17 +120,21 @@ class Scorer:
         with np.errstate(invalid="ignore", divide="ignore"):
             return np.where(den > 0, 100.0 * num / den, np.nan)
 
-    def mask(self, f: Filters, profile: Profile) -> tuple[np.ndarray, dict[str, int]]:
-        """Return the included-sites mask and how many sites each filter excluded."""
+    def mask(self, f: Filters, profile: Profile) -> tuple[np.ndarray, dict[str, int], np.ndarray]:
+        """Return the included-sites mask, how many sites each filter excluded, and per site the
+        first filter that excluded it (None for included sites).
+        """
         c = self._cols
         keep = np.ones(self.n, dtype=bool)
         excluded: dict[str, int] = {}
+        reason = np.full(self.n, None, dtype=object)
 
         def apply(name: str, ok: np.ndarray) -> None:
             nonlocal keep
             newly = keep & ~ok
             if newly.any():
                 excluded[name] = int(newly.sum())
+                reason[newly] = name
             keep &= ok
 
         min_area = f.min_area_ha if f.min_area_ha is not None else profile.min_area_ha
@@ -155,7 +160,7 @@ class Scorer:
             cont = np.array([x if isinstance(x, str) else "not_applicable" for x in
                              c["contamination"]])
             apply("contamination", np.isin(cont, f.contamination + ("not_applicable",)))
-        return keep, excluded
+        return keep, excluded, reason
 
     def rank(self, profile: str | None = None, weights: Mapping[str, Any] | None = None,
              filters: Filters | None = None, stability_top: int | None = None,
@@ -166,10 +171,11 @@ class Scorer:
         wv = np.array([w[c] for c in CRITERIA_ORDER])
         v = self.values(p)
         score = self.combine(v, wv)
-        keep, excluded = self.mask(filters or Filters(), p)
+        keep, excluded, reason = self.mask(filters or Filters(), p)
         nodata = keep & np.isnan(score)
         if nodata.any():
             excluded["no_data"] = int(nodata.sum())
+            reason[nodata] = "no_data"
             keep &= ~nodata
         idx = np.flatnonzero(keep)
         # best first; ties by site_id for a stable order
@@ -177,7 +183,7 @@ class Scorer:
         rank = np.zeros(self.n, dtype=np.int64)
         rank[order] = np.arange(1, len(order) + 1)
         out_score = np.where(keep, score, np.nan)
-        r = Ranking(p, w, order, out_score, rank, excluded, v)
+        r = Ranking(p, w, order, out_score, rank, excluded, v, reason)
         if stability_top:
             r.stability = self.stability(v[idx], wv, stability_top, draws, spread, seed, idx)
             r.stability_top = stability_top

@@ -60,6 +60,20 @@ def derive_sites(layers: Mapping[str, gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(df, geometry="geometry", crs=WORK_CRS)
 
 
+def _majority_host(geoms: np.ndarray, hosts: np.ndarray, tree: shapely.STRtree) -> np.ndarray:
+    """Index of the host area holding at least half of each geometry (-1 where none does).
+
+    Among several, the largest overlap wins and then the smallest (most specific) host.
+    """
+    pairs = ind.unit_overlaps(geoms, hosts, tree)
+    host = ind.largest_overlap(pairs, len(geoms), shapely.area(hosts))
+    overlap = np.zeros(len(geoms))
+    if len(pairs):
+        chosen = pairs["unit"].to_numpy() == host[pairs["site"].to_numpy()]
+        overlap[pairs["site"].to_numpy()[chosen]] = pairs["area_m2"].to_numpy()[chosen]
+    return np.where(overlap >= ind.BROWNFIELD_OVERLAP * shapely.area(geoms), host, -1)
+
+
 def compute_indicators(sites: gpd.GeoDataFrame, layers: Mapping[str, gpd.GeoDataFrame],
                        coverage: Mapping[str, Coverage], funding: pd.DataFrame | None,
                        progress: Callable[[str], None] | None = None,
@@ -112,18 +126,20 @@ def compute_indicators(sites: gpd.GeoDataFrame, layers: Mapping[str, gpd.GeoData
         out["is_brownfield"] = np.where(kind == "brownfield", 1.0, np.nan)
     if "planning_category" not in out.columns:
         out["planning_category"] = None
-    planning = out["planning_category"].to_numpy(object)
-    bf_rows = np.flatnonzero(kind == "brownfield")
-    planning[bf_rows] = "BROWNFIELD"
-    if "regional_plan" in layers and len(bf_rows):
-        rp = layers["regional_plan"]
-        rp_pairs = ind.unit_overlaps(geoms[bf_rows], rp.geometry.values, tree("regional_plan"))
-        host = ind.largest_overlap(rp_pairs, len(bf_rows), shapely.area(rp.geometry.values))
-        host_area = np.zeros(len(bf_rows))
-        top = rp_pairs.sort_values("area_m2").drop_duplicates("site", keep="last")
-        host_area[top["site"].to_numpy()] = top["area_m2"].to_numpy()
-        inside = (host >= 0) & (host_area >= ind.BROWNFIELD_OVERLAP * shapely.area(geoms[bf_rows]))
-        planning[bf_rows[inside]] = rp["category"].to_numpy()[host[inside]]
+    planning = np.array(out["planning_category"], dtype=object)  # a writable copy
+    # brownfields and ad-hoc polygons take the category of a plan area holding ≥ 50 % of them
+    open_rows = np.flatnonzero((kind == "brownfield") | pd.isna(planning))
+    planning[open_rows] = None
+    for name, category in (("regional_plan", None), ("lep_sites", "LEP")):
+        todo = open_rows[pd.isna(planning[open_rows])]
+        if name in layers and len(layers[name]) and len(todo):
+            host = _majority_host(geoms[todo], layers[name].geometry.values, tree(name))
+            found = host >= 0
+            planning[todo[found]] = (layers[name]["category"].to_numpy()[host[found]]
+                                     if category is None else category)
+    rest = open_rows[pd.isna(planning[open_rows])]
+    is_bf_rest = np.asarray(out["is_brownfield"].to_numpy()[rest], dtype=float) == 1
+    planning[rest] = np.where(is_bf_rest, "BROWNFIELD", "NONE")
     out["planning_category"] = planning
 
     step("hydrogen core network distance")

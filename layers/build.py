@@ -21,6 +21,7 @@ import pandas as pd
 from geo.grid import Coverage
 from geo.sites import compute_indicators, derive_sites
 from layers import demo
+from layers.errors import SourceError
 from layers.io import sha256
 from layers.lep import DEFAULTS as LEP_DEFAULTS
 from layers.sources import COVERAGE_LAYERS, LAYERS, load_sources
@@ -28,6 +29,7 @@ from layers.store import Store, write_coverage, write_manifest, write_vector
 
 Progress = Callable[[str], None]
 FUNDING_FILE = "facts/funding_regions.csv"
+CANDIDATE_LAYERS = ("regional_plan", "brownfields", "lep_sites")
 
 
 def code_version() -> str:
@@ -163,7 +165,13 @@ def _ingest_sources(file: Path, say: Progress
             continue
         src = cfg[name]
         say(f"{name}: reading {src.path.name if src.path else 'built-in facts'} ({src.format})")
-        data = src.read()
+        try:
+            data = src.read()
+        except SourceError:
+            raise
+        except Exception as exc:  # a reader met something it did not foresee: still name the file
+            raise SourceError(name, src.path, f"cannot be read as '{src.format}': "
+                              f"{type(exc).__name__}: {str(exc)[:300]}") from exc
         info: dict[str, Any] = {"format": src.format,
                                 "source": str(src.path) if src.path else "built-in fact table",
                                 "sha256": sha256(src.path) if src.path else None,
@@ -178,6 +186,9 @@ def _ingest_sources(file: Path, say: Progress
         meta[name] = info
         say(f"{name}: {len(data) if name not in COVERAGE_LAYERS else data.stats()['values']} "
             "features/values")
+    if not any(len(layers.get(k, ())) for k in CANDIDATE_LAYERS):
+        raise SourceError("sources", file, "no candidate sites: configure at least one of "
+                          f"{', '.join(CANDIDATE_LAYERS)} with features")
     return layers, coverage, meta
 
 

@@ -53,25 +53,38 @@ def _column(layer: str, path: Path, df: pd.DataFrame, name: str) -> pd.Series:
     return df[name]
 
 
-def _shares(layer: str, path: Path, keys: pd.Series, raw: pd.Series, digits: int) -> pd.Series:
-    """Validate keys (strings of ``digits`` digits) and percent values; return shares by key."""
+def _shares(layer: str, path: Path, keys: pd.Series, raw: pd.Series, digits: int,
+            lines: np.ndarray | None = None) -> pd.Series:
+    """Validate keys (strings of ``digits`` digits) and percent values; return shares by key.
+
+    ``lines`` gives each row's line number in the file (default: row + 2, after the header).
+    """
     problems: list[str] = []
     keys = keys.astype("string").str.strip()
-    values = raw.map(parse_number)
-    for i, (key, value, text) in enumerate(zip(keys, values, raw, strict=True)):
-        line = f"line {i + 2}"
+    lines = np.arange(len(keys)) + 2 if lines is None else lines
+    values = np.full(len(raw), np.nan)
+    for i, (key, text) in enumerate(zip(keys, raw, strict=True)):
+        line = f"line {lines[i]}"
         if key is pd.NA or not re.fullmatch(rf"\d{{{digits}}}", str(key)):
             hint = " (leading zero lost? store AGS as text)" if str(key).isdigit() else ""
             problems.append(f"{line}: AGS {str(key)[:20]!r} is not a {digits}-digit key{hint}")
-        elif not np.isnan(value) and not 0 <= value <= 100:
+            continue
+        try:
+            values[i] = parse_number(text)
+        except ValueError:
+            problems.append(f"{line}: value {str(text)[:20]!r} is not a number")
+            continue
+        if not np.isnan(values[i]) and not 0 <= values[i] <= 100:
             problems.append(f"{line}: value {str(text)[:20]!r} is not a percentage between 0 and 100")
-    dup = keys.duplicated(keep=False) & keys.notna()
+    dup = (keys.duplicated(keep=False) & keys.notna()).to_numpy()
     if dup.any():
         problems.append(f"duplicate AGS {', '.join(sorted(set(keys[dup]))[:5])} on lines "
-                        f"{', '.join(str(i + 2) for i in np.flatnonzero(dup.to_numpy())[:10])}")
+                        f"{', '.join(str(n) for n in lines[dup][:10])}")
+    if not len(keys):
+        problems.append("the file has no data rows")
     if problems:
         raise SourceError(layer, path, problems)
-    return pd.Series((values / 100.0).to_numpy(), index=keys.to_numpy(), name="share")
+    return pd.Series(values / 100.0, index=keys.to_numpy(), name="share")
 
 
 def read_breitbandatlas_municipal(layer: str, path: Path, cfg: dict[str, Any]) -> Coverage:
@@ -95,7 +108,9 @@ def read_breitbandatlas_kreis(layer: str, path: Path, cfg: dict[str, Any]) -> Co
         raise SourceError(layer, path, f"no rows with Technologie = {tech!r} and Flaechenart = "
                           f"{area!r}; technologies: {', '.join(sorted(t.dropna().unique()))}; "
                           f"area types: {', '.join(sorted(a.dropna().unique()))}")
-    shares = _shares(layer, path, rows["AGS"], _column(layer, path, rows, "Verfügbarkeit"), 5)
+    shares = _shares(layer, path, _column(layer, path, rows, "AGS"),
+                     _column(layer, path, rows, "Verfügbarkeit"), 5,
+                     lines=rows.index.to_numpy() + 2)
     return Coverage("kreis", units=shares)
 
 

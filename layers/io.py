@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 from pathlib import Path
 
 import geopandas as gpd
@@ -68,20 +69,28 @@ def to_work_crs(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 
 def read_table(layer: str, path: Path, sheet: str | None = None) -> pd.DataFrame:
-    """Read a CSV (comma or German ``;`` with decimal commas) or an xlsx sheet, all as strings."""
+    """Read a CSV (comma, or German ``;`` with decimal commas; UTF-8 or Windows-1252) or an xlsx
+    sheet, every cell as a string.
+    """
     require_file(layer, path)
-    suffix = path.suffix.lower()
     try:
-        if suffix in (".xlsx", ".xlsm"):
+        if path.suffix.lower() in (".xlsx", ".xlsm"):
             return pd.read_excel(path, sheet_name=sheet or 0, dtype=str)
-        with open(path, encoding="utf-8-sig", errors="strict") as f:
-            head = f.readline()
+        raw = path.read_bytes()
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            text = raw.decode("cp1252", errors="replace")
+            if "Ã" in text or "â€" in text or "â‰" in text:  # UTF-8 read as cp1252: a broken byte
+                line = raw[:exc.start].count(b"\n") + 1
+                raise SourceError(layer, path, f"line {line} is not valid UTF-8 (byte "
+                                  f"0x{raw[exc.start]:02x}); save the file as UTF-8") from None
+        head = text.split("\n", 1)[0]
         sep = ";" if head.count(";") > head.count(",") else ","
-        return pd.read_csv(path, sep=sep, dtype=str, encoding="utf-8-sig", keep_default_na=False,
+        return pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
                            na_values=[""])
-    except UnicodeDecodeError:
-        return pd.read_csv(path, sep=None, engine="python", dtype=str, encoding="latin-1",
-                           keep_default_na=False, na_values=[""])
+    except SourceError:
+        raise
     except Exception as exc:
         raise SourceError(layer, path, f"cannot be read as a table: {exc}") from exc
 

@@ -82,6 +82,8 @@ def read_dvg(path: Path, cfg: dict[str, Any]) -> gpd.GeoDataFrame:
     sibling = path.with_name(path.name.replace("gem", "krs"))
     if sibling != path and sibling.exists():
         krs = read_vector(LAYER, sibling)
+        if not {"KN", "GN"} <= set(krs.columns):
+            raise SourceError(LAYER, sibling, "not a DVG Kreis file: columns KN and GN are needed")
         names |= dict(zip(krs["KN"].astype(str).str[:5], krs["GN"], strict=True))
     return _finish(gdf, names, path)
 

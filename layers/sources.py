@@ -60,7 +60,21 @@ FORMATS: dict[str, dict[str, tuple[Reader, dict[str, str]]]] = {
     },
 }
 NO_PATH_FORMATS = {("lep_sites", "facts")}
-PATH_OPTIONS = ("places", "kreise")  # options that name further files, resolved like `path`
+# options each format understands, and their types (a typo or a wrong type is an error)
+OPTION_TYPES: dict[str, type | tuple[type, ...]] = {
+    "layer": str, "columns": dict, "values": dict, "defaults": dict, "column": str,
+    "technology": str, "area_type": str, "id_column": str, "value_column": str,
+    "scale": (int, float), "threshold": (int, float), "places": str,
+}
+FORMAT_OPTIONS: dict[str, tuple[str, ...]] = {
+    "dvg": ("layer",), "vg250": ("layer",), "mapped": ("layer", "columns", "values", "defaults"),
+    "xplan-rp": ("values", "defaults"), "facts": (),
+    "breitbandatlas-municipal": ("column",), "breitbandatlas-kreis": ("technology", "area_type"),
+    "inspire-grid": ("layer", "id_column", "value_column", "scale"),
+    "bnetza-grid": ("layer", "value_column", "scale", "threshold"),
+    "fnb-measures": ("layer", "places"), "lines": ("layer", "columns", "values", "defaults"),
+}
+PATH_OPTIONS = ("places",)  # options that name further files, resolved like `path`
 
 
 @dataclass
@@ -79,6 +93,23 @@ class LayerSource:
         """Run the format's reader; returns a canonical GeoDataFrame or a Coverage."""
         reader, _ = FORMATS[self.layer][self.format]
         return reader(self.path, self.options)
+
+
+def _option_problems(layer: str, fmt: str, options: dict[str, Any]) -> list[str]:
+    """Unknown options and options of the wrong type for a format."""
+    out = []
+    for key, value in options.items():
+        if key not in FORMAT_OPTIONS[fmt]:
+            known = ", ".join(FORMAT_OPTIONS[fmt]) or "none"
+            out.append(f"[{layer}]: unknown option {key[:40]!r} for format {fmt!r} (options: {known})")
+        elif not isinstance(value, OPTION_TYPES[key]) or isinstance(value, bool):
+            kind = "a table" if OPTION_TYPES[key] is dict else (
+                "a number" if OPTION_TYPES[key] != str else "a string")
+            out.append(f"[{layer}]: option {key!r} must be {kind}")
+        elif key == "values" and not all(isinstance(v, dict) for v in value.values()):
+            out.append(f"[{layer}]: each [{layer}.values.<field>] must be a table of "
+                       "source value = canonical value")
+    return out
 
 
 def load_sources(file: Path) -> dict[str, LayerSource]:
@@ -115,6 +146,10 @@ def load_sources(file: Path) -> dict[str, LayerSource]:
                 continue
         options = {k: v for k, v in table.items()
                    if k not in ("path", "format", "licence", "attribution", "date")}
+        bad = _option_problems(layer, fmt, options)
+        if bad:
+            problems.extend(bad)
+            continue
         for key in PATH_OPTIONS:
             if key in options:
                 options[key] = str((base / str(options[key])).resolve())

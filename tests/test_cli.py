@@ -175,3 +175,47 @@ def test_serve_builds_the_demo_first_then_serves_healthz(tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+def test_a_scored_copy_of_a_stored_site_gets_the_stored_score(data, tmp_path, capsys):
+    stored = Store(data).load().layers["sites"]
+    pick = stored[stored["kind"] == "regional_plan"].iloc[:3]
+    gpd.GeoDataFrame({"name": pick["site_id"].tolist()}, geometry=pick.geometry.values,
+                     crs=WORK_CRS).to_file(tmp_path / "copies.gpkg")
+    code, out, _ = run(capsys, "score", "--data", str(data), "--sites",
+                       str(tmp_path / "copies.gpkg"), "--format", "json")
+    assert code == 0
+    code2, ranked, _ = run(capsys, "score", "--data", str(data), "--format", "json", "--top", "400")
+    by_id = {i["site_id"]: i for i in json.loads(ranked)}
+    for item in json.loads(out):
+        original = by_id[item["name"]]
+        assert item["planning_category"] == original["planning_category"]
+        assert item["missing"] == original["missing"]
+        assert item["score"] == pytest.approx(original["score"], abs=1e-6)
+
+
+def test_score_sites_geojson_output_carries_the_input_geometries(data, tmp_path, capsys):
+    poly = shapely.box(380_000, 5_720_000, 380_400, 5_720_500)
+    gpd.GeoDataFrame({"name": ["mine"]}, geometry=[poly], crs=WORK_CRS).to_file(
+        tmp_path / "mine.gpkg")
+    code, out, _ = run(capsys, "score", "--data", str(data), "--sites",
+                       str(tmp_path / "mine.gpkg"), "--format", "geojson")
+    assert code == 0
+    fc = json.loads(out)
+    [feature] = fc["features"]
+    assert feature["properties"]["name"] == "mine" and feature["properties"]["rank"] == 1
+    back = gpd.GeoSeries([shapely.geometry.shape(feature["geometry"])], crs=4326).to_crs(WORK_CRS)
+    assert back.area.iloc[0] == pytest.approx(poly.area, rel=1e-5)
+
+
+@pytest.mark.parametrize("geom, message", [
+    (shapely.Polygon([(380000, 5720000), (380500, 5720500), (380500, 5720000),
+                      (380000, 5720500)]), "feature 1: invalid geometry: Self-intersection at"),
+    (shapely.box(800_000, 5_800_000, 800_500, 5_800_500),
+     "feature 1 lies outside North Rhine-Westphalia"),
+    (shapely.Point(380000, 5720000), "feature 1: only Polygon and MultiPolygon can be scored"),
+])
+def test_score_sites_checks_every_feature_first(data, tmp_path, capsys, geom, message):
+    gpd.GeoDataFrame({"name": ["x"]}, geometry=[geom], crs=WORK_CRS).to_file(tmp_path / "x.gpkg")
+    code, _, err = run(capsys, "score", "--data", str(data), "--sites", str(tmp_path / "x.gpkg"))
+    assert code == 1 and message in err

@@ -55,6 +55,43 @@ def test_a_stored_sites_polygon_gets_its_indicators(client, svc, sites_wgs84):
     assert body["ags"] == row["ags"]
     for k in ("fibre_share", "mobile_5g_share", "h2_distance_km"):
         assert body[k] == pytest.approx(row[k], abs=0.01), k
+    # the same planning status and the same score as the stored site (WGS84 round trip aside)
+    stored = client.get(f"/api/sites/{row['site_id']}/score").json()
+    assert body["planning_category"] == stored["planning_category"]
+    assert body["missing"] == stored["missing"]
+    assert body["score"] == pytest.approx(stored["score"], abs=0.05)
+
+
+def test_a_polygon_on_no_plan_area_and_no_brownfield_has_planning_none(client, svc):
+    muni = svc.snap.layers["municipalities"]
+    sites = svc.snap.layers["sites"]
+    free = muni.geometry.values[0].representative_point()
+    for _ in range(200):  # find a spot away from every site
+        if sites.distance(free).min() > 300:
+            break
+        free = shapely.Point(free.x + 250, free.y + 170)
+    square = shapely.box(free.x - 100, free.y - 100, free.x + 100, free.y + 100)
+    lon, lat = zip(*[_to_wgs(x, y) for x, y in square.exterior.coords], strict=True)
+    body = post(client, {"type": "Polygon", "coordinates": [list(map(list, zip(lon, lat,
+                                                                              strict=True)))]})
+    item = body.json()
+    assert item["planning_category"] == "NONE"
+    assert item["breakdown"]["planning"]["v"] == 0.0 and "planning" not in item["missing"]
+
+
+def _to_wgs(x, y):
+    from geo.crs import transformer
+
+    return transformer(25832, 4326).transform(x, y)
+
+
+def test_a_site_excluded_by_a_profile_says_which_filter(client, svc):
+    sites = svc.snap.layers["sites"]
+    small = sites[sites["area_ha"] < 50].iloc[0]["site_id"]
+    body = client.get(f"/api/sites/{small}/score?profile=large_scale").json()
+    assert body["rank"] is None and body["excluded_by"] == "min_area_ha"
+    ranked = client.get(f"/api/sites/{small}/score").json()
+    assert ranked["rank"] >= 1 and "excluded_by" not in ranked
 
 
 @pytest.mark.parametrize(("body", "status", "phrase"), [

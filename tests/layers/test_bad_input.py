@@ -132,3 +132,67 @@ def test_not_toml(workspace, capsys):
 def test_build_needs_demo_or_sources(tmp_path, capsys):
     assert main(["build", "--data", str(tmp_path)]) == 2
     assert "exactly one of --demo or --sources" in capsys.readouterr().err
+
+
+def test_a_percentage_that_is_not_a_number(workspace, capsys):
+    src, data = workspace
+    csv = src / "breitbandatlas" / "gemeinden_gewerbegebiete.csv"
+    csv.write_text(csv.read_text(encoding="utf-8").replace("50.0", "abc"), encoding="utf-8")
+    err = _fails(src, data, capsys)
+    assert "layer 'fibre'" in err and "line 3: value 'abc' is not a number" in err
+
+
+def test_a_csv_with_only_a_header(workspace, capsys):
+    src, data = workspace
+    csv = src / "breitbandatlas" / "gemeinden_gewerbegebiete.csv"
+    csv.write_text(csv.read_text(encoding="utf-8").splitlines()[0] + "\n", encoding="utf-8")
+    assert "the file has no data rows" in _fails(src, data, capsys)
+
+
+def test_kreis_csv_errors_give_the_line_in_the_file(workspace, capsys):
+    src, data = workspace
+    csv = src / "breitbandatlas" / "kreise_mobilfunk.csv"
+    lines = csv.read_text(encoding="utf-8").splitlines()
+    bad = next(i for i, line in enumerate(lines) if line.startswith("05913,5G2,Gew"))
+    lines[bad] = lines[bad].rsplit(",", 1)[0] + ",150"
+    csv.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert f"line {bad + 1}: value '150' is not a percentage" in _fails(src, data, capsys)
+
+
+@pytest.mark.parametrize("old, new, message", [
+    ('column = "FTTH/B ≥ 1000 Mbit/s"', 'colum = "FTTH/B ≥ 1000 Mbit/s"',
+     "[fibre]: unknown option 'colum' for format 'breitbandatlas-municipal' (options: column)"),
+    ('technology = "5G2"', 'technology = 5', "[mobile_5g]: option 'technology' must be a string"),
+    ('[brownfields.columns]\n', '[brownfields.values2]\n', "[brownfields]: unknown option 'values2'"),
+])
+def test_unknown_or_mistyped_options(workspace, capsys, old, new, message):
+    src, data = workspace
+    _edit_toml(src, old, new)
+    assert message in _fails(src, data, capsys)
+
+
+def test_a_csv_with_a_broken_utf8_byte(workspace, capsys):
+    src, data = workspace
+    csv = src / "breitbandatlas" / "gemeinden_gewerbegebiete.csv"
+    raw = csv.read_bytes().replace(b"05562036", b"0556203\xff")
+    csv.write_bytes(raw)
+    assert "line 3 is not valid UTF-8 (byte 0xff); save the file as UTF-8" in _fails(
+        src, data, capsys)
+
+
+def test_a_windows_1252_export_is_read(workspace, capsys):
+    src, data = workspace
+    csv = src / "breitbandatlas" / "gemeinden_gewerbegebiete.csv"
+    text = csv.read_text(encoding="utf-8").replace("≥", ">=")
+    csv.write_bytes(text.encode("cp1252") + "05999999,1,ä\n".encode("cp1252"))
+    _edit_toml(src, 'column = "FTTH/B ≥ 1000 Mbit/s"', 'column = "FTTH/B >= 1000 Mbit/s"')
+    err = _fails(src, data, capsys)  # decoded fine; the bad row is reported by its content
+    assert "line 5: value 'ä' is not a number" in err
+
+
+def test_no_candidate_layer(workspace, capsys):
+    src, data = workspace
+    text = (src / "sources.toml").read_text(encoding="utf-8")
+    (src / "sources.toml").write_text(text.split("[regional_plan]")[0], encoding="utf-8")
+    assert "no candidate sites: configure at least one of regional_plan, brownfields" in _fails(
+        src, data, capsys)

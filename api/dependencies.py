@@ -7,6 +7,7 @@ reach geo/, so no message repeats them.
 
 from __future__ import annotations
 
+import datetime as dt
 import inspect
 import math
 import re
@@ -122,11 +123,11 @@ def bbox_param(bbox: Annotated[str | None, Query(
     if not all(math.isfinite(v) for v in vals):
         raise InvalidParameter(msg)
     x0, y0, x1, y1 = (vals[0], vals[1], vals[3], vals[4]) if len(vals) == 6 else vals
-    if not (-180 <= x0 <= 180 and -180 <= x1 <= 180 and -90 <= y0 <= y1 <= 90):
+    if not (-180 <= x0 <= 180 and -180 <= x1 <= 180 and -90 <= y0 <= 90 and -90 <= y1 <= 90):
         raise InvalidParameter("bbox is outside the WGS84 range (longitude ±180, latitude ±90)")
-    if x0 > x1:
-        raise InvalidParameter("bbox minLon is greater than maxLon")
-    return x0, y0, x1, y1
+    if y0 > y1:
+        raise InvalidParameter("bbox minLat is greater than maxLat")
+    return x0, y0, x1, y1  # minLon > maxLon is a box crossing the antimeridian (OGC)
 
 
 BBoxDep = Annotated[tuple[float, float, float, float] | None, Depends(bbox_param)]
@@ -142,8 +143,15 @@ def datetime_param(datetime: Annotated[str | None, Query(
     if datetime is None:
         return
     parts = datetime.split("/")
+    msg = "datetime must be an RFC 3339 date-time or an interval start/end"
     if len(parts) > 2 or not all(_RFC3339.match(p) for p in parts) or parts == ["..", ".."]:
-        raise InvalidParameter("datetime must be an RFC 3339 date-time or an interval start/end")
+        raise InvalidParameter(msg)
+    for p in parts:
+        if p not in ("", ".."):
+            try:  # the pattern checks the shape; this checks the calendar (no month 13)
+                dt.datetime.fromisoformat(p.replace("Z", "+00:00"))
+            except ValueError:
+                raise InvalidParameter(msg) from None
 
 
 # -- profile, weights, filters -------------------------------------------------------------

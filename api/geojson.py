@@ -131,11 +131,17 @@ class Collection:
                 (np.nanmin(b[:, 0]), np.nanmin(b[:, 1]), np.nanmax(b[:, 2]), np.nanmax(b[:, 3]))]
 
     def select(self, bbox: tuple[float, float, float, float] | None,
-               props: dict[str, str]) -> np.ndarray:
-        """Row positions of features intersecting ``bbox`` and equal to every property filter."""
+               props: dict[str, list[str]]) -> np.ndarray:
+        """Row positions of features intersecting ``bbox`` and matching every property filter
+        (a property given several times matches any of its values).
+        """
+        if bbox is not None and bbox[0] > bbox[2]:  # crossing the antimeridian: two boxes
+            x0, y0, x1, y1 = bbox
+            return np.union1d(self.select((x0, y0, 180.0, y1), props),
+                              self.select((-180.0, y0, x1, y1), props))
         keep = np.ones(len(self.ids), dtype=bool)
-        for name, raw in props.items():
-            keep &= self._equals(name, raw)
+        for name, values in props.items():
+            keep &= np.logical_or.reduce([self._equals(name, raw) for raw in values])
         if bbox is not None:
             b = self.bounds
             x0, y0, x1, y1 = bbox

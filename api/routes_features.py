@@ -204,7 +204,8 @@ def items(request: Request, coll: CollectionDep, svc: ServiceDep, bbox: BBoxDep,
     their indicators and their score and rank under the balanced profile.
     """
     reject_unknown(request, ITEMS_PARAMS | coll.columns.keys())
-    props = {k: v for k, v in request.query_params.items() if k in coll.columns}
+    props = {k: request.query_params.getlist(k) for k in request.query_params
+             if k in coll.columns}
     rows = coll.select(bbox, props)
     page = rows[offset: offset + limit]
     links = [_link(request, "self", offset, limit)]

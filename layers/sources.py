@@ -104,7 +104,7 @@ def _option_problems(layer: str, fmt: str, options: dict[str, Any]) -> list[str]
             out.append(f"[{layer}]: unknown option {key[:40]!r} for format {fmt!r} (options: {known})")
         elif not isinstance(value, OPTION_TYPES[key]) or isinstance(value, bool):
             kind = "a table" if OPTION_TYPES[key] is dict else (
-                "a number" if OPTION_TYPES[key] != str else "a string")
+                "a number" if OPTION_TYPES[key] is not str else "a string")
             out.append(f"[{layer}]: option {key!r} must be {kind}")
         elif key == "values" and not all(isinstance(v, dict) for v in value.values()):
             out.append(f"[{layer}]: each [{layer}.values.<field>] must be a table of "

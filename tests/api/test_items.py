@@ -102,12 +102,33 @@ def test_offset_past_the_end_is_an_empty_page(client, svc):
     assert body["numberMatched"] == len(svc.sites)
 
 
-@pytest.mark.parametrize("query", ["bbox=1,2,3", "bbox=a,b,c,d", "bbox=7,51,6,52",
+@pytest.mark.parametrize("query", ["bbox=1,2,3", "bbox=a,b,c,d", "bbox=7,52,8,51",
                                    "bbox=7,91,8,92", "bbox=nan,51,8,52", "colour=red",
                                    "area_ha=large", "is_brownfield=perhaps",
-                                   "datetime=yesterday"])
+                                   "datetime=yesterday", "datetime=2020-13-45"])
 def test_bad_query_parameters_are_400(client, query):
     assert_problem(client.get(f"/api/collections/sites/items?{query}"), 400)
+
+
+def test_a_bbox_crossing_the_antimeridian_is_two_boxes(client, svc):
+    # minLon > maxLon: from 170°E eastwards across 180° to 7°E, i.e. western NRW only
+    body = client.get("/api/collections/sites/items?bbox=170,50,7,53&limit=10000").json()
+    west = client.get("/api/collections/sites/items?bbox=-180,50,7,53&limit=10000").json()
+    assert body["numberMatched"] == west["numberMatched"] > 0
+    assert {f["id"] for f in body["features"]} == {f["id"] for f in west["features"]}
+    nothing = client.get("/api/collections/sites/items?bbox=170,50,-170,53").json()
+    assert nothing["numberMatched"] == 0
+
+
+def test_a_property_given_twice_matches_either_value(client, svc):
+    both = client.get("/api/collections/sites/items?kind=brownfield&kind=lep&limit=1").json()
+    kinds = svc.sites["kind"]
+    assert both["numberMatched"] == int(kinds.isin(["brownfield", "lep"]).sum())
+
+
+def test_bbox_with_min_lat_above_max_lat_says_so(client):
+    r = client.get("/api/collections/sites/items?bbox=7,52,8,51")
+    assert "minLat is greater than maxLat" in assert_problem(r, 400)["detail"]
 
 
 def test_datetime_is_accepted_and_does_not_restrict(client, svc):

@@ -20,7 +20,7 @@ from api.geojson import geometry_json, invalid_reason, to_wgs84
 from geo.criteria import CRITERIA, CRITERIA_ORDER, get_profile
 from geo.crs import WORK_CRS
 from geo.errors import InvalidGeometry, NotFound
-from geo.scoring import Filters, Ranking, Scorer, _plain, breakdown_of, percentile
+from geo.scoring import Filters, Ranking, Scorer, _plain, percentile
 from geo.sites import compute_indicators
 from layers.build import load_funding
 from layers.io import read_vector
@@ -86,10 +86,14 @@ class Service:
         """One site as a ranking item: identity, indicators, score, rank, breakdown."""
         return self.items(r, np.array([row]), breakdown)[0]
 
-    def items(self, r: Ranking, rows: np.ndarray, breakdown: bool = True) -> list[dict[str, Any]]:
-        """Sites as ranking items (see ``item``), built column-wise for many rows at once."""
+    def items(self, r: Ranking, rows: np.ndarray, breakdown: bool = True,
+              scorer: Scorer | None = None) -> list[dict[str, Any]]:
+        """Sites as ranking items (see ``item``), built column-wise for many rows at once.
+
+        ``scorer`` is the one that made ``r`` (default: the stored sites' scorer).
+        """
         rows = np.asarray(rows, dtype=np.int64)
-        ind = self.scorer.indicators(r.profile, rows)
+        ind = (scorer or self.scorer).indicators(r.profile, rows)
         crits = [CRITERIA[c] for c in CRITERIA_ORDER]
         names = set(ITEM_FIELDS) | set(INDICATOR_FIELDS) | {k for c in crits for k in c.indicators}
         cols = {k: _plain_list(ind[k]) for k in names if k in ind}
@@ -171,31 +175,18 @@ class Service:
         layers = {k: v for k, v in self.snap.layers.items() if k != "sites"}
         sites = gpd.GeoDataFrame({
             "site_id": [f"adhoc-{i + 1}" for i in range(len(geoms))],
-            "name": names or [None] * len(geoms), "kind": "adhoc",
-            # a string column (all missing): compute_indicators writes into its numpy copy,
-            # which pandas' copy-on-write makes read-only for an all-None object column
-            "planning_category": pd.Series([None] * len(geoms), dtype="str"),
+            "name": names or [None] * len(geoms), "kind": "adhoc", "planning_category": None,
         }, geometry=list(geoms), crs=WORK_CRS)
         ind_df = compute_indicators(sites, layers, self.snap.coverage, self.funding,
                                     trees=self.trees)
         scorer = Scorer(pd.DataFrame(ind_df.drop(columns="geometry")))
         r = scorer.rank(profile, weights)
+        r.rank[:] = 0  # ad-hoc polygons are not ranked among the stored sites...
         stored = self.rank(profile, weights)
-        out = []
-        for row in range(len(geoms)):
-            ind = scorer.indicators(r.profile, slice(row, row + 1))
-            score = float(r.score[row]) if not np.isnan(r.score[row]) else None
-            item: dict[str, Any] = {k: _plain(ind[k][0]) for k in ITEM_FIELDS}
-            item["score"] = None if score is None else round(score, 3)
-            item["rank"] = None
-            for k in INDICATOR_FIELDS:
-                item[k] = _plain(ind[k][0])
-            item["missing"] = [c for i, c in enumerate(CRITERIA_ORDER)
-                               if np.isnan(r.values[row, i])]
-            item["breakdown"] = breakdown_of(r.values[row], r.weights, ind, 0)
-            item["percentile"] = (None if score is None
-                                  else round(percentile(stored.score, score), 2))
-            out.append(item)
+        out = self.items(r, np.arange(len(geoms)), scorer=scorer)
+        for item, score in zip(out, r.score, strict=True):  # ...but placed by their percentile
+            item["percentile"] = (None if np.isnan(score)
+                                  else round(percentile(stored.score, float(score)), 2))
         return out
 
     def inside_nrw(self, geoms: np.ndarray) -> np.ndarray:

@@ -36,10 +36,3 @@ def has_zone_prefix(x: np.ndarray) -> bool:
     x = np.asarray(x, dtype="float64")
     x = x[np.isfinite(x)]
     return bool(x.size) and bool(np.all((x > 32_000_000) & (x < 33_000_000)))
-
-
-def looks_like_lonlat(x: np.ndarray, y: np.ndarray) -> bool:
-    """Tell whether coordinates look like WGS84 degrees rather than metres."""
-    x = np.asarray(x, dtype="float64")
-    y = np.asarray(y, dtype="float64")
-    return bool(x.size) and bool(np.all(np.abs(x) <= 180) and np.all(np.abs(y) <= 90))

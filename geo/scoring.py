@@ -21,6 +21,7 @@ import pandas as pd
 
 from geo.criteria import CRITERIA, CRITERIA_ORDER, Profile, effective_weights, get_profile
 from geo.errors import InvalidParameter
+from geo.indicators import pick_horizon
 
 FILTER_NAMES = ("min_area_ha", "max_area_ha", "max_h2_km", "kind", "ags", "kreis", "min_fibre",
                 "min_5g", "contamination")
@@ -86,16 +87,11 @@ class Scorer:
                    ) -> dict[str, np.ndarray]:
         """Indicator arrays, with the hydrogen distance for the profile's horizon."""
         cols = {k: v[rows] for k, v in self._cols.items()}
-        if self.has_h2:
-            # columns exist for every commissioning year: the latest one ≤ horizon is exact
-            usable = [y for y in self.h2_years if y <= profile.h2_horizon]
-            n = len(cols["site_id"])
-            if usable:
-                cols["h2_distance_km"] = cols[f"_h2_km_{usable[-1]}"].astype(float)
-                cols["h2_commissioning_year"] = cols[f"_h2_year_{usable[-1]}"].astype(float)
-            else:
-                cols["h2_distance_km"] = np.full(n, np.nan)
-                cols["h2_commissioning_year"] = np.full(n, np.nan)
+        if self.has_h2:  # columns exist for every commissioning year: pick the horizon's
+            by_year = {y: (cols[f"_h2_km_{y}"].astype(float), cols[f"_h2_year_{y}"].astype(float))
+                       for y in self.h2_years}
+            cols["h2_distance_km"], cols["h2_commissioning_year"] = pick_horizon(
+                by_year, profile.h2_horizon, len(cols["site_id"]))
         return cols
 
     def values(self, profile: Profile) -> np.ndarray:

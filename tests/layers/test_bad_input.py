@@ -46,6 +46,14 @@ def _edit_toml(src: Path, old: str, new: str) -> None:
     toml.write_text(text.replace(old, new), encoding="utf-8")
 
 
+def _edit_brownfield(src: Path, row: int, column: str, value) -> None:
+    """Change one cell of the brownfield fixture."""
+    path = src / "mapped" / "brachen.geojson"
+    gdf = gpd.read_file(path)
+    gdf.loc[row, column] = value
+    gdf.to_file(path)
+
+
 def test_missing_file(workspace, capsys):
     src, data = workspace
     _edit_toml(src, 'path = "mapped/brachen.geojson"', 'path = "mapped/nowhere.geojson"')
@@ -83,11 +91,8 @@ def test_csv_with_ags_written_as_numbers(workspace, capsys):
 
 def test_invalid_geometries(workspace, capsys):
     src, data = workspace
-    path = src / "mapped" / "brachen.geojson"
-    gdf = gpd.read_file(path)
     bowtie = shapely.Polygon([(7.30, 51.66), (7.31, 51.67), (7.31, 51.66), (7.30, 51.67)])
-    gdf.loc[1, "geometry"] = bowtie
-    gdf.to_file(path)
+    _edit_brownfield(src, 1, "geometry", bowtie)
     err = _fails(src, data, capsys)
     assert "layer 'brownfields'" in err and "brachen.geojson" in err
     assert "invalid geometry in row 2: Self-intersection" in err
@@ -95,20 +100,14 @@ def test_invalid_geometries(workspace, capsys):
 
 def test_duplicate_ids(workspace, capsys):
     src, data = workspace
-    path = src / "mapped" / "brachen.geojson"
-    gdf = gpd.read_file(path)
-    gdf.loc[2, "FL_NR"] = "B1"
-    gdf.to_file(path)
+    _edit_brownfield(src, 2, "FL_NR", "B1")
     err = _fails(src, data, capsys)
     assert "duplicate area_id B1 in rows 1, 3" in err
 
 
 def test_unmapped_code_value(workspace, capsys):
     src, data = workspace
-    path = src / "mapped" / "brachen.geojson"
-    gdf = gpd.read_file(path)
-    gdf.loc[1, "ALTLASTEN"] = "teilweise saniert"
-    gdf.to_file(path)
+    _edit_brownfield(src, 1, "ALTLASTEN", "teilweise saniert")
     err = _fails(src, data, capsys)
     assert "unmapped value(s) 'teilweise saniert' in column 'ALTLASTEN' (rows 2)" in err
     assert "[brownfields.values.contamination]" in err

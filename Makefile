@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: install serve test lint realdata bench clean
+.PHONY: install serve test browser lint realdata bench bench-ui clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,8 +19,14 @@ install: $(STAMP)
 serve: $(STAMP)
 	$(BIN)/nrw-sites serve --host $(HOST) --port $(PORT)
 
+# `make test` includes tests/browser: they run when chromium is on PATH and skip with the reason
+# otherwise; with CI set they are required (fail instead of skip).
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+# Only the browser tests (Debian chromium via playwright against a live server).
+browser: $(STAMP)
+	$(BIN)/python -m pytest -q -m browser tests/browser
 
 lint: $(STAMP)
 	$(BIN)/ruff check geo layers api maps tests bench
@@ -31,6 +37,10 @@ realdata: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/build.py
 	$(BIN)/python bench/score.py
+
+# UI benchmark in headless chromium on the 50,000-site demo (reuses /tmp/bt-bench-50000).
+bench-ui: $(STAMP)
+	$(BIN)/python bench/ui.py --reuse
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

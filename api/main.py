@@ -20,7 +20,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api import errors, routes_exports, routes_features, routes_scoring
+from api import errors, routes_exports, routes_features, routes_scoring, routes_ui
 from api.dependencies import ServiceDep, known_params
 from api.geojson import ID_FIELDS, build_collection
 from api.routes_features import JSONBytes
@@ -141,6 +141,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(routes_features.router)
     app.include_router(routes_scoring.router)
     app.include_router(routes_exports.router)
+    app.include_router(routes_ui.router)
 
     @app.get("/healthz", tags=["Service"], response_class=JSONBytes, summary="Health",
              dependencies=[Depends(known_params())],

@@ -23,21 +23,23 @@ from api.dependencies import (
     provenance,
 )
 from api.geojson import read_polygon, to_work_crs
+from api.models import AdhocScoreResponse, ProfilesResponse, RankingResponse, SiteScoreResponse
 from api.routes_features import JSON, JSONBytes
 from api.service import Service
 from geo.criteria import CRITERIA, CRITERIA_ORDER, DEFAULT_PROFILE, PROFILES, effective_weights, get_profile
 from geo.errors import InvalidGeometry
+from geo.scoring import with_horizon
 
 router = APIRouter(prefix="/api", tags=["Scoring"])
 
 RANKING_PARAMS = ("profile", "limit", "offset", "stability", "draws", "spread", "seed",
-                  *WEIGHT_PARAMS, *FILTER_PARAMS)
+                  "h2_year", "breakdown", *WEIGHT_PARAMS, *FILTER_PARAMS)
 BREAKDOWN_EXAMPLE = {"h2": {"indicator": {"h2_distance_km": 0.87, "h2_commissioning_year": 2031},
                             "v": 1.0, "weight": 3.0, "points": 33.333, "missing": False}}
 ITEM_EXAMPLE = {"site_id": "bf-BF-010591", "name": "Brache Hamm, ehem. Industrie",
                 "ags": "05915000", "municipality": "Hamm", "kreis": "Hamm", "kind": "brownfield",
                 "area_ha": 30.99, "score": 97.599, "rank": 1, "planning_category": "GIB",
-                "is_brownfield": True, "h2_distance_km": 0.87, "h2_commissioning_year": 2031.0,
+                "is_brownfield": True, "h2_distance_km": 0.87, "h2_commissioning_year": 2031,
                 "fibre_share": 0.94, "mobile_5g_share": 0.96, "funding_region": "GRW_C",
                 "missing": [], "breakdown": BREAKDOWN_EXAMPLE}
 POLYGON_EXAMPLE = {"type": "Feature", "properties": {}, "geometry": {
@@ -53,9 +55,17 @@ def _profile_doc(name: str) -> dict[str, Any]:
                            "h2_horizon": p.h2_horizon, "min_area_ha": p.min_area_ha}}
 
 
+H2YearParam = Annotated[int | None, Query(
+    ge=2025, le=2050, description="Hydrogen horizon year: only Kernnetz segments in service by "
+                                  "then count (default: the profile's horizon).",
+    examples=[2028])]
+BreakdownParam = Annotated[bool, Query(description="Include the per-criterion breakdown "
+                                                   "(false: scores only, smaller and faster).")]
+
+
 @router.get("/profiles", response_class=JSONBytes, summary="Profiles and criteria",
             dependencies=[Depends(known_params())],
-            responses={200: {"content": {JSON: {"example": {
+            responses={200: {"model": ProfilesResponse, "content": {JSON: {"example": {
                 "default": "balanced", "profiles": [{"name": "balanced", "label_en": "Balanced",
                                                      "label_de": "Ausgewogen"}],
                 "criteria": [{"name": "h2", "label_en": "Hydrogen core network"}]}}}}})
@@ -66,7 +76,7 @@ def profiles(svc: ServiceDep) -> Response:
         "profiles": [_profile_doc(n) for n in PROFILES],
         "criteria": [{"name": c.name, "label_en": c.label_en, "label_de": c.label_de,
                       "description": c.description, "indicators": list(c.indicators),
-                      "weight_parameter": f"w_{c.name}"}
+                      "layer": c.layer, "weight_parameter": f"w_{c.name}"}
                      for c in (CRITERIA[n] for n in CRITERIA_ORDER)],
         **provenance(svc),
     })
@@ -84,8 +94,8 @@ SeedParam = Annotated[int, Query(ge=0, le=2**32 - 1, description="Random seed (s
 
 @router.get("/ranking", response_class=JSONBytes, summary="Ranking of the stored sites",
             dependencies=[Depends(known_params(*RANKING_PARAMS))],
-            responses={200: {"content": {JSON: {"example": {
-                "profile": "balanced", "weights": {"area": 1, "planning": 1, "brownfield": 1,
+            responses={200: {"model": RankingResponse, "content": {JSON: {"example": {
+                "profile": "balanced", "h2_year": 2032, "weights": {"area": 1, "planning": 1, "brownfield": 1,
                                                    "h2": 3, "fibre": 1, "mobile_5g": 1,
                                                    "funding": 1},
                 "numberMatched": 2004, "numberReturned": 1, "excluded": {},
@@ -94,44 +104,53 @@ SeedParam = Annotated[int, Query(ge=0, le=2**32 - 1, description="Random seed (s
 def ranking(svc: ServiceDep, weights: WeightsDep, filters: FiltersDep, limit: LimitDep,
             profile: ProfileParam = None, offset: OffsetParam = 0,
             stability: StabilityParam = None, draws: DrawsParam = 200,
-            spread: SpreadParam = 0.25, seed: SeedParam = 0) -> Response:
+            spread: SpreadParam = 0.25, seed: SeedParam = 0, h2_year: H2YearParam = None,
+            breakdown: BreakdownParam = True) -> Response:
     """Rank the stored sites: ``score = 100 · Σ wᵢ·vᵢ / Σ wᵢ``, with hard filters and a
     breakdown per site; ``w_<criterion>`` overrides a profile weight, ``stability=N`` adds the
-    probability of staying in the top N under weight noise (``draws``, ``spread``, ``seed``).
+    probability of staying in the top N under weight noise (``draws``, ``spread``, ``seed``),
+    ``h2_year`` sets the hydrogen horizon, ``breakdown=false`` leaves the breakdown out.
     """
     out = svc.ranking(profile, weights or None, filters, limit=limit, offset=offset,
-                      stability_top=stability, draws=draws, spread=spread, seed=seed)
+                      stability_top=stability, draws=draws, spread=spread, seed=seed,
+                      h2_year=h2_year, breakdown=breakdown)
     prov = provenance(svc)
     out["licence"], out["attribution"] = prov["licence"], prov["attribution"]
     return JSONBytes(out)
 
 
 @router.get("/sites/{site_id}/score", response_class=JSONBytes, summary="One site's score",
-            dependencies=[Depends(known_params("profile", *WEIGHT_PARAMS))],
-            responses={200: {"content": {JSON: {"example": {
-                **ITEM_EXAMPLE, "profile": "balanced", "numberRanked": 2004}}}},
+            dependencies=[Depends(known_params("profile", "h2_year", "stability",
+                                               *WEIGHT_PARAMS))],
+            responses={200: {"model": SiteScoreResponse, "content": {JSON: {"example": {
+                **ITEM_EXAMPLE, "profile": "balanced", "h2_year": 2032, "numberRanked": 2004,
+                "nearest_lep": "newPark Datteln/Waltrop", "nearest_lep_km": 12.4}}}},
                        404: {"description": "unknown site id"}})
 def site_score(site_id: str, svc: ServiceDep, weights: WeightsDep,
-               profile: ProfileParam = None) -> Response:
-    """One stored site's score, rank among all sites, indicators and breakdown."""
-    out = svc.site_score(site_id, profile, weights or None)
+               profile: ProfileParam = None, h2_year: H2YearParam = None,
+               stability: StabilityParam = None) -> Response:
+    """One stored site's score, rank among all sites, indicators, breakdown with the source of
+    every value, distance to the nearest LEP site and (``stability=N``) its rank stability.
+    """
+    out = svc.site_score(site_id, profile, weights or None, h2_year, stability)
     return JSONBytes({**out, **provenance(svc)})
 
 
 def score_body(svc: Service, raw: bytes, max_vertices: int, profile: str | None,
-               weights: dict[str, float] | None) -> dict[str, Any]:
+               weights: dict[str, float] | None, h2_year: int | None = None) -> dict[str, Any]:
     """Check a POSTed polygon (cheap checks first), then score it against the stored layers."""
-    p = get_profile(profile)
+    p = with_horizon(get_profile(profile), h2_year)
     w = effective_weights(p, weights)
     geom = to_work_crs(read_polygon(raw, max_vertices))
     if not svc.inside_nrw(np.array([geom]))[0]:
         raise InvalidGeometry("coordinates outside North Rhine-Westphalia")
-    item = svc.score_geometries(np.array([geom]), p.name, weights)[0]
-    return {**item, "profile": p.name, "weights": w, **provenance(svc)}
+    item = svc.score_geometries(np.array([geom]), p.name, weights, h2_year=h2_year)[0]
+    return {**item, "profile": p.name, "weights": w, "h2_year": p.h2_horizon,
+            **provenance(svc)}
 
 
 @router.post("/score", response_class=JSONBytes, summary="Score a polygon",
-             dependencies=[Depends(known_params("profile", *WEIGHT_PARAMS))],
+             dependencies=[Depends(known_params("profile", "h2_year", *WEIGHT_PARAMS))],
              openapi_extra={"requestBody": {"required": True, "description": (
                  "A GeoJSON Feature, Polygon or MultiPolygon (RFC 7946: WGS84 longitude, "
                  "latitude). Checked before scoring: valid JSON (else 400), type (422), at most "
@@ -142,18 +161,18 @@ def score_body(svc: Service, raw: bytes, max_vertices: int, profile: str | None,
                      "schema": {"type": "object"}, "example": POLYGON_EXAMPLE},
                      "application/json": {"schema": {"type": "object"},
                                           "example": POLYGON_EXAMPLE}}}},
-             responses={200: {"content": {JSON: {"example": {
+             responses={200: {"model": AdhocScoreResponse, "content": {JSON: {"example": {
                  **ITEM_EXAMPLE, "site_id": "adhoc-1", "name": None, "kind": "adhoc",
                  "rank": None, "percentile": 84.5, "profile": "balanced"}}}},
                         400: {"description": "not JSON, or bad parameters"},
                         413: {"description": "body or vertex count too large"},
                         422: {"description": "invalid geometry (reason given)"}})
 async def score(request: Request, svc: ServiceDep, settings: SettingsDep, weights: WeightsDep,
-                profile: ProfileParam = None) -> Response:
+                profile: ProfileParam = None, h2_year: H2YearParam = None) -> Response:
     """Score an ad-hoc polygon against the stored layers: indicators, score, breakdown, and its
     percentile among the stored sites under the same weights.
     """
     raw = await request.body()
     out = await run_in_threadpool(score_body, svc, raw, settings.max_vertices, profile,
-                                  weights or None)
+                                  weights or None, h2_year)
     return JSONBytes(out)

@@ -16,28 +16,17 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from api.geojson import geometry_json, invalid_reason, to_wgs84
-from geo.criteria import CRITERIA, CRITERIA_ORDER, get_profile
+from api.geojson import dumps, geometry_json, invalid_reason, to_wgs84
+from geo.criteria import CRITERIA_ORDER, get_profile
 from geo.crs import WORK_CRS
 from geo.errors import InvalidGeometry, NotFound
-from geo.scoring import Filters, Ranking, Scorer, _plain, percentile
+from geo.result import SiteResult, plain_list
+from geo.scoring import Filters, Ranking, Scorer, percentile, with_horizon
 from geo.sites import compute_indicators
 from layers.build import load_funding
 from layers.io import read_vector
+from layers.provenance import criterion_sources
 from layers.store import Snapshot, Store
-
-INDICATOR_FIELDS = ("planning_category", "is_brownfield", "h2_distance_km",
-                    "h2_commissioning_year", "fibre_share", "mobile_5g_share", "funding_region")
-ITEM_FIELDS = ("site_id", "name", "ags", "municipality", "kreis", "kind", "area_ha")
-
-
-def _plain_list(a: np.ndarray) -> list[Any]:
-    """Like ``[_plain(x) for x in a]``, fast for numeric and boolean arrays."""
-    if a.dtype.kind == "f":
-        return [None if x != x else round(x, 6) for x in a.tolist()]
-    if a.dtype.kind in "biu":
-        return a.tolist()
-    return [_plain(x) for x in a]
 
 
 class Service:
@@ -51,6 +40,11 @@ class Service:
         self.funding = load_funding()
         self.trees: dict[str, shapely.STRtree] = {}
         self._base: dict[str, Ranking] = {}
+        self._ui: dict[Any, Any] = {}
+        h2 = snap.layers.get("hydrogen")
+        quality = (str(h2["geometry_quality"].mode().iloc[0])
+                   if h2 is not None and len(h2) and "geometry_quality" in h2 else None)
+        self.sources = criterion_sources(snap.manifest, quality)
 
     @classmethod
     def open(cls, data_dir: Path, snapshot_id: str | None = None) -> Service:
@@ -72,100 +66,115 @@ class Service:
     # -- rankings ---------------------------------------------------------------------------
     def rank(self, profile: str | None, weights: dict[str, Any] | None,
              filters: Filters | None = None, stability_top: int | None = None,
-             draws: int = 200, spread: float = 0.25, seed: int = 0) -> Ranking:
+             draws: int = 200, spread: float = 0.25, seed: int = 0,
+             h2_year: int | None = None) -> Ranking:
         """Rank all stored sites (cached for the profile's default weights and no filters)."""
-        if not weights and filters in (None, Filters()) and not stability_top:
-            key = get_profile(profile).name
-            if key not in self._base:
-                self._base[key] = self.scorer.rank(key)
-            return self._base[key]
-        return self.scorer.rank(profile, weights, filters, stability_top=stability_top,
-                                draws=draws, spread=spread, seed=seed)
+        p = get_profile(profile)
+        if (not weights and filters in (None, Filters()) and not stability_top
+                and h2_year in (None, p.h2_horizon)):
+            if p.name not in self._base:
+                self._base[p.name] = self.scorer.rank(p.name)
+            return self._base[p.name]
+        return self.scorer.rank(p.name, weights, filters, stability_top=stability_top,
+                                draws=draws, spread=spread, seed=seed, h2_year=h2_year)
 
-    def item(self, r: Ranking, row: int, breakdown: bool = True) -> dict[str, Any]:
-        """One site as a ranking item: identity, indicators, score, rank, breakdown."""
-        return self.items(r, np.array([row]), breakdown)[0]
+    def results(self, r: Ranking, rows: np.ndarray, breakdown: bool = True,
+                scorer: Scorer | None = None) -> list[SiteResult]:
+        """The typed results of some rows of ``r``; ``scorer`` is the one that made ``r``
+        (default: the stored sites' scorer).
+        """
+        return (scorer or self.scorer).results(r, rows, self.sources, breakdown)
 
     def items(self, r: Ranking, rows: np.ndarray, breakdown: bool = True,
               scorer: Scorer | None = None) -> list[dict[str, Any]]:
-        """Sites as ranking items (see ``item``), built column-wise for many rows at once.
-
-        ``scorer`` is the one that made ``r`` (default: the stored sites' scorer).
+        """Sites as ranking items: the results serialised (identity, indicators, score, rank,
+        breakdown with sources).
         """
-        rows = np.asarray(rows, dtype=np.int64)
-        ind = (scorer or self.scorer).indicators(r.profile, rows)
-        crits = [CRITERIA[c] for c in CRITERIA_ORDER]
-        names = set(ITEM_FIELDS) | set(INDICATOR_FIELDS) | {k for c in crits for k in c.indicators}
-        cols = {k: _plain_list(ind[k]) for k in names if k in ind}
-        score = [None if s != s else round(s, 3) for s in r.score[rows].tolist()]
-        rank = [k or None for k in r.rank[rows].tolist()]
-        v = r.values[rows]
-        miss = np.isnan(v)
-        miss_l = miss.tolist()
-        stab = None if r.stability is None else r.stability[rows].tolist()
-        if breakdown:
-            w = [r.weights[c] for c in CRITERIA_ORDER]
-            avail = np.zeros(len(rows))
-            for i, wi in enumerate(w):  # summed in criterion order, as breakdown_of does
-                avail = avail + np.where(miss[:, i], 0.0, wi)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                pts = np.where(avail[:, None] == 0, 0.0, 100.0 * np.array(w) * v / avail[:, None])
-            v_l, pts_l = v.tolist(), np.round(pts, 3).tolist()  # as round(np.float64, 3)
-        out = []
-        for j in range(len(rows)):
-            item: dict[str, Any] = {k: cols[k][j] for k in ITEM_FIELDS}
-            item["score"] = score[j]
-            item["rank"] = rank[j]
-            if rank[j] is None and r.excluded_by is not None:
-                item["excluded_by"] = r.excluded_by[rows[j]]
-            for k in INDICATOR_FIELDS:
-                item[k] = cols[k][j]
-            item["missing"] = [c for i, c in enumerate(CRITERIA_ORDER) if miss_l[j][i]]
-            if stab is not None:
-                item["stability"] = {"top": r.stability_top, "probability": round(stab[j], 4)}
-            if breakdown:
-                item["breakdown"] = {c.name: {
-                    "indicator": {k: cols[k][j] for k in c.indicators if k in cols},
-                    "v": None if miss_l[j][i] else round(v_l[j][i], 4), "weight": w[i],
-                    "points": None if miss_l[j][i] else pts_l[j][i],
-                    "missing": miss_l[j][i]} for i, c in enumerate(crits)}
-            out.append(item)
-        return out
+        return [x.to_dict() for x in self.results(r, rows, breakdown, scorer)]
 
     def ranking(self, profile: str | None, weights: dict[str, Any] | None,
                 filters: Filters | None = None, limit: int = 100, offset: int = 0,
                 stability_top: int | None = None, draws: int = 200, spread: float = 0.25,
-                seed: int = 0) -> dict[str, Any]:
+                seed: int = 0, h2_year: int | None = None,
+                breakdown: bool = True) -> dict[str, Any]:
         """The ranking response of DESIGN §5.3."""
-        r = self.rank(profile, weights, filters, stability_top, draws, spread, seed)
+        r = self.rank(profile, weights, filters, stability_top, draws, spread, seed, h2_year)
         page = r.order[offset: offset + limit]
         out: dict[str, Any] = {
-            "profile": r.profile.name, "weights": r.weights,
+            "profile": r.profile.name, "weights": r.weights, "h2_year": r.profile.h2_horizon,
             "numberMatched": int(len(r.order)), "numberReturned": int(len(page)),
             "excluded": r.excluded, "synthetic": self.synthetic,
             "snapshot": self.snap.id,
         }
         if r.stability is not None:
             out["stability"] = r.stability_params
-        out["items"] = self.items(r, page)
+        out["items"] = self.items(r, page, breakdown)
         return out
 
-    def site_score(self, site_id: str, profile: str | None,
-                   weights: dict[str, Any] | None) -> dict[str, Any]:
-        """One stored site's score and breakdown (with its rank among all sites)."""
+    def site_score(self, site_id: str, profile: str | None, weights: dict[str, Any] | None,
+                   h2_year: int | None = None, stability_top: int | None = None
+                   ) -> dict[str, Any]:
+        """One stored site's score and breakdown (with its rank among all sites), its distance
+        to the nearest LEP large site and, with ``stability_top``, its rank stability.
+        """
         row = self.row_of.get(site_id)
         if row is None:
             raise NotFound("no site with this id")
-        r = self.rank(profile, weights)
-        out = self.item(r, row)
-        out.update(profile=r.profile.name, weights=r.weights, synthetic=self.synthetic,
-                   numberRanked=int(len(r.order)))
+        r = self.rank(profile, weights, stability_top=stability_top, h2_year=h2_year)
+        out = self.items(r, np.array([row]))[0]
+        out.update(self.nearest_lep(row))
+        out.update(profile=r.profile.name, weights=r.weights, h2_year=r.profile.h2_horizon,
+                   synthetic=self.synthetic, numberRanked=int(len(r.order)))
         return out
+
+    def nearest_lep(self, row: int) -> dict[str, Any]:
+        """Straight-line distance (km, from the site's edge) to the nearest LEP large site."""
+        lep = self.snap.layers.get("lep_sites")
+        if lep is None or not len(lep):
+            return {"nearest_lep": None, "nearest_lep_km": None}
+        d = shapely.distance(self.sites.geometry.values[row], lep.geometry.values)
+        k = int(np.argmin(d))
+        return {"nearest_lep": str(lep["name"].iloc[k]), "nearest_lep_km": round(float(d[k]) / 1e3, 3)}
+
+    # -- compact data for the web UI ------------------------------------------------------------
+    def table(self) -> dict[str, Any]:
+        """Per-site columns the web UI needs to filter, list and re-rank in the browser."""
+        if "table" not in self._ui:
+            c = self.scorer.indicators(get_profile(None))
+            pts = to_wgs84(shapely.point_on_surface(self.sites.geometry.values))
+            xy = shapely.get_coordinates(pts)
+            cols = {k: plain_list(np.asarray(c[k])) for k in (
+                "site_id", "name", "kind", "ags", "municipality", "kreis_ags", "kreis", "area_ha",
+                "fibre_share", "planning_category")}
+            cols["lon"], cols["lat"] = xy[:, 0].tolist(), xy[:, 1].tolist()
+            self._ui["table"] = {"snapshot": self.snap.id, "synthetic": self.synthetic,
+                                 "count": self.scorer.n, "criteria": list(CRITERIA_ORDER),
+                                 "h2_years": self.scorer.h2_years, "columns": cols}
+        return self._ui["table"]
+
+    def table_bytes(self) -> bytes:
+        """``table`` as JSON bytes (built once)."""
+        if "table-bytes" not in self._ui:
+            self._ui["table-bytes"] = dumps(self.table())
+        return self._ui["table-bytes"]
+
+    def values_bytes(self, profile: str | None, h2_year: int | None) -> bytes:
+        """v per site and criterion, then the H2 distance (km) for the horizon: little-endian
+        float64, row-major n × (criteria + 1), NaN = no data; rows as in ``table``.
+        """
+        p = with_horizon(get_profile(profile), h2_year)
+        key = ("values", p.name, p.h2_horizon)
+        if key not in self._ui:
+            h2 = self.scorer.indicators(p)["h2_distance_km"].astype(float)
+            m = np.column_stack([self.scorer.values(p), h2]).astype("<f8")
+            self._ui[key] = np.ascontiguousarray(m).tobytes()
+        return self._ui[key]
 
     # -- ad-hoc scoring ---------------------------------------------------------------------
     def score_geometries(self, geoms: np.ndarray, profile: str | None,
                          weights: dict[str, Any] | None,
-                         names: list[str] | None = None) -> list[dict[str, Any]]:
+                         names: list[str] | None = None,
+                         h2_year: int | None = None) -> list[dict[str, Any]]:
         """Score polygons (EPSG:25832) against the stored layers; add their percentile."""
         if not len(geoms):
             return []
@@ -180,9 +189,9 @@ class Service:
         ind_df = compute_indicators(sites, layers, self.snap.coverage, self.funding,
                                     trees=self.trees)
         scorer = Scorer(pd.DataFrame(ind_df.drop(columns="geometry")))
-        r = scorer.rank(profile, weights)
+        r = scorer.rank(profile, weights, h2_year=h2_year)
         r.rank[:] = 0  # ad-hoc polygons are not ranked among the stored sites...
-        stored = self.rank(profile, weights)
+        stored = self.rank(profile, weights, h2_year=h2_year)
         out = self.items(r, np.arange(len(geoms)), scorer=scorer)
         for item, score in zip(out, r.score, strict=True):  # ...but placed by their percentile
             item["percentile"] = (None if np.isnan(score)

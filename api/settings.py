@@ -20,3 +20,7 @@ class Settings(BaseSettings):
     max_vertices: int = Field(20_000, ge=4, description="most vertices in a POSTed geometry")
     max_limit: int = Field(10_000, ge=1, le=10_000)
     gzip_level: int = Field(1, ge=1, le=9)
+    basemap_url: str | None = Field(
+        None, description="optional raster base map for the web UI, an XYZ template such as "
+                          "https://tiles.example.org/{z}/{x}/{y}.png; off by default (offline)")
+    basemap_attribution: str | None = Field(None, description="attribution of the base map")

@@ -48,6 +48,7 @@ class Criterion(BaseModel):
     label_en: str
     label_de: str
     description: str
+    layer: str = Field(description="the snapshot layer (or fact table) the indicator comes from")
 
     def value(self, ind: Mapping[str, np.ndarray], p: Profile) -> np.ndarray:
         """Return v per site (NaN where data is missing)."""
@@ -86,29 +87,36 @@ def _lookup(x: np.ndarray, table: Mapping[str, float]) -> np.ndarray:
 
 
 CRITERIA: Mapping[str, Criterion] = MappingProxyType({c.name: c for c in (
-    Criterion(name="area", indicators=("area_ha",), label_en="Site size", label_de="Flächengröße",
+    Criterion(name="area", layer="sites",
+              indicators=("area_ha",), label_en="Site size", label_de="Flächengröße",
               description="0 below the profile's minimum size, rising logarithmically to 1 at its "
                           "target size."),
-    Criterion(name="planning", indicators=("planning_category",), label_en="Planning status",
+    Criterion(name="planning", layer="regional_plan",
+              indicators=("planning_category",), label_en="Planning status",
               label_de="Planungsrecht",
               description="LEP site and large-project area 1.0, GIB 0.9, GIB-Z 0.6, ASB-GE 0.5, "
                           "brownfield without regional-plan designation 0.4; an ad-hoc area "
                           "with neither 0."),
-    Criterion(name="brownfield", indicators=("is_brownfield",), label_en="Brownfield reuse",
+    Criterion(name="brownfield", layer="brownfields",
+              indicators=("is_brownfield",), label_en="Brownfield reuse",
               label_de="Brachflächen-Wiedernutzung",
               description="1 when the site is, or at least half lies on, previously developed "
                           "land (the guideline's Flächensparsamkeit), else 0."),
-    Criterion(name="h2", indicators=("h2_distance_km", "h2_commissioning_year"),
+    Criterion(name="h2", layer="hydrogen",
+              indicators=("h2_distance_km", "h2_commissioning_year"),
               label_en="Hydrogen core network", label_de="Wasserstoff-Kernnetz",
               description="1 within 1 km of a Kernnetz segment in service by the profile's "
                           "horizon year, falling linearly to 0 at 20 km."),
-    Criterion(name="fibre", indicators=("fibre_share",), label_en="Fibre (FTTH/B ≥ 1 Gbit/s)",
+    Criterion(name="fibre", layer="fibre",
+              indicators=("fibre_share",), label_en="Fibre (FTTH/B ≥ 1 Gbit/s)",
               label_de="Glasfaser (FTTH/B ≥ 1 Gbit/s)",
               description="Area-weighted share of the site with gigabit fibre."),
-    Criterion(name="mobile_5g", indicators=("mobile_5g_share",), label_en="5G coverage",
+    Criterion(name="mobile_5g", layer="mobile_5g",
+              indicators=("mobile_5g_share",), label_en="5G coverage",
               label_de="5G-Versorgung",
               description="Area-weighted share of the site with 5G outdoor coverage."),
-    Criterion(name="funding", indicators=("funding_region",), label_en="Funding region",
+    Criterion(name="funding", layer="funding",
+              indicators=("funding_region",), label_en="Funding region",
               label_de="Fördergebiet",
               description="GRW C, JTF region or 5-Standorte programme 1.0, GRW D 0.5, none 0."),
 )})

@@ -22,6 +22,7 @@ import pandas as pd
 from geo.criteria import CRITERIA, CRITERIA_ORDER, Profile, effective_weights, get_profile
 from geo.errors import InvalidParameter
 from geo.indicators import pick_horizon
+from geo.result import SiteResult, Source, build_results
 
 FILTER_NAMES = ("min_area_ha", "max_area_ha", "max_h2_km", "kind", "ags", "kreis", "min_fibre",
                 "min_5g", "contamination")
@@ -50,6 +51,18 @@ class Filters:
             v = getattr(self, name)
             if v is not None and v > 1:
                 raise InvalidParameter(f"{name} is a share between 0 and 1")
+
+
+H2_YEARS = (2025, 2050)
+
+
+def with_horizon(p: Profile, h2_year: int | None) -> Profile:
+    """The profile with another hydrogen horizon year (None keeps the profile's own)."""
+    if h2_year is None or h2_year == p.h2_horizon:
+        return p
+    if not (H2_YEARS[0] <= h2_year <= H2_YEARS[1]):
+        raise InvalidParameter(f"h2_year must be between {H2_YEARS[0]} and {H2_YEARS[1]}")
+    return p.model_copy(update={"h2_horizon": int(h2_year)})
 
 
 @dataclass
@@ -108,11 +121,22 @@ class Scorer:
     # -- scoring ----------------------------------------------------------------------------
     @staticmethod
     def combine(v: np.ndarray, w: np.ndarray) -> np.ndarray:
-        """score = 100 · Σ w·v / Σ w over available criteria; v (n × c), w (c,) or (c × k)."""
+        """score = 100 · Σ w·v / Σ w over available criteria; v (n × c), w (c,) or (c × k).
+
+        For one weight vector the sums run left to right in criterion order, one IEEE double
+        operation at a time, so that the web UI (maps/static/js/scoring.js) computes bit-identical
+        scores and therefore the same order and tie-breaks.
+        """
         ok = ~np.isnan(v)
-        vv = np.where(ok, v, 0.0)
-        num = vv @ w
-        den = ok.astype(float) @ w
+        if w.ndim == 1:
+            num = np.zeros(len(v))
+            den = np.zeros(len(v))
+            for i, wi in enumerate(w.tolist()):
+                num = num + np.where(ok[:, i], wi * v[:, i], 0.0)
+                den = den + np.where(ok[:, i], wi, 0.0)
+        else:
+            num = np.where(ok, v, 0.0) @ w
+            den = ok.astype(float) @ w
         with np.errstate(invalid="ignore", divide="ignore"):
             return np.where(den > 0, 100.0 * num / den, np.nan)
 
@@ -160,9 +184,13 @@ class Scorer:
 
     def rank(self, profile: str | None = None, weights: Mapping[str, Any] | None = None,
              filters: Filters | None = None, stability_top: int | None = None,
-             draws: int = 200, spread: float = 0.25, seed: int = 0) -> Ranking:
-        """Score, filter and order all sites; optionally add Monte Carlo rank stability."""
-        p = get_profile(profile)
+             draws: int = 200, spread: float = 0.25, seed: int = 0,
+             h2_year: int | None = None) -> Ranking:
+        """Score, filter and order all sites; optionally add Monte Carlo rank stability.
+
+        ``h2_year`` replaces the profile's hydrogen horizon (the UI's timeline).
+        """
+        p = with_horizon(get_profile(profile), h2_year)
         w = effective_weights(p, weights)
         wv = np.array([w[c] for c in CRITERIA_ORDER])
         v = self.values(p)
@@ -216,38 +244,22 @@ class Scorer:
         out[idx[by_id]] = hits / draws
         return out
 
-    # -- explanations -----------------------------------------------------------------------
+    # -- results ----------------------------------------------------------------------------
+    def results(self, r: Ranking, rows: np.ndarray, sources: Mapping[str, Source] | None = None,
+                breakdown: bool = True) -> list[SiteResult]:
+        """The typed results of the given rows of ranking ``r`` (see geo/result.py)."""
+        rows = np.asarray(rows, dtype=np.int64)
+        return build_results(
+            self.indicators(r.profile, rows), r.values[rows], r.weights, CRITERIA_ORDER,
+            {c: CRITERIA[c].indicators for c in CRITERIA_ORDER}, r.score[rows], r.rank[rows],
+            None if r.excluded_by is None else r.excluded_by[rows],
+            None if r.stability is None else r.stability[rows], r.stability_top, sources,
+            breakdown)
+
     def breakdown(self, r: Ranking, row: int) -> dict[str, dict[str, Any]]:
         """Per criterion: indicator value(s), v, weight and points for one site."""
-        ind = self.indicators(r.profile, slice(row, row + 1))
-        return breakdown_of(r.values[row], r.weights, ind, 0)
-
-
-def breakdown_of(v: np.ndarray, weights: Mapping[str, float], ind: Mapping[str, np.ndarray],
-                 row: int) -> dict[str, dict[str, Any]]:
-    """Build the breakdown dict for one site from its v vector and indicator arrays."""
-    avail = sum(weights[c] for i, c in enumerate(CRITERIA_ORDER) if not np.isnan(v[i]))
-    out: dict[str, dict[str, Any]] = {}
-    for i, c in enumerate(CRITERIA_ORDER):
-        crit = CRITERIA[c]
-        value = {k: _plain(ind[k][row]) for k in crit.indicators if k in ind}
-        missing = bool(np.isnan(v[i]))
-        points = 0.0 if missing or avail == 0 else 100.0 * weights[c] * v[i] / avail
-        out[c] = {"indicator": value, "v": None if missing else round(float(v[i]), 4),
-                  "weight": weights[c], "points": None if missing else round(points, 3),
-                  "missing": missing}
-    return out
-
-
-def _plain(x: Any) -> Any:
-    """Convert numpy scalars to JSON-ready Python values (NaN → None)."""
-    if isinstance(x, (np.bool_, bool)):
-        return bool(x)
-    if isinstance(x, (np.integer,)):
-        return int(x)
-    if isinstance(x, (float, np.floating)):
-        return None if math.isnan(x) else round(float(x), 6)
-    return x
+        res = self.results(r, np.array([row]))[0]
+        return {c.criterion: c.to_dict() for c in res.breakdown or ()}
 
 
 def percentile(scores: np.ndarray, value: float) -> float:

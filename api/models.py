@@ -1,0 +1,232 @@
+"""Response models: the JSON of the scoring endpoints, declared so OpenAPI describes every field.
+
+The routes keep their fast path (``geo.result.SiteResult.to_dict`` serialised with orjson into a
+``Response``); these models only document the shape (``responses={200: {"model": ...}}``), and the
+tests validate real responses against them with ``extra="forbid"``, so the document cannot drift
+from what is sent. Indicator fields follow the criteria registry: a new criterion's indicators
+appear here without an edit.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+from geo.criteria import CRITERIA, CRITERIA_ORDER
+from geo.result import INDICATOR_FIELDS, INTEGER_FIELDS
+
+STRICT = ConfigDict(extra="forbid")
+INDICATOR_TYPES: dict[str, Any] = {
+    "planning_category": str | None, "funding_region": str | None, "is_brownfield": bool | None,
+    **{k: int | None for k in INTEGER_FIELDS},
+}
+Scalar = float | int | str | bool | None
+
+
+class SourceModel(BaseModel):
+    """Where a criterion's value comes from."""
+
+    model_config = STRICT
+    layer: str = Field(description="snapshot layer or fact table", examples=["mobile_5g"])
+    title: str | None = Field(description="the source", examples=["BNetzA Mobilfunk-Monitoring"])
+    resolution: str | None = Field(description="spatial resolution and method",
+                                   examples=["100 m grid (EPSG:25832), area-weighted"])
+    date: str | None = Field(description="as-of date of the data", examples=["2025-10-01"])
+    licence: str | None = Field(examples=["dl-de/by-2-0"])
+    licence_url: str | None = Field(examples=["https://www.govdata.de/dl-de/by-2-0"])
+    attribution: str | None = Field(examples=["© Bundesnetzagentur"])
+    synthetic: bool = Field(description="true for the generated demo data")
+
+
+class CriterionEntry(BaseModel):
+    """One criterion of a site's breakdown."""
+
+    model_config = STRICT
+    indicator: dict[str, Scalar] = Field(description="the indicator value(s) behind v")
+    v: float | None = Field(ge=0, le=1, description="value 0–1 (null: no data)")
+    weight: float = Field(ge=0)
+    points: float | None = Field(description="100 · w · v / Σ w over criteria with data; the "
+                                             "points of a site add up to its score")
+    missing: bool = Field(description="true when the criterion has no data for this site")
+    source: SourceModel | None = None
+
+
+class StabilityModel(BaseModel):
+    """Monte Carlo rank stability of one site."""
+
+    model_config = STRICT
+    top: int = Field(description="N of 'stays in the top N'")
+    probability: float = Field(ge=0, le=1)
+
+
+class Attribution(BaseModel):
+    """Attribution and licence of one layer of the snapshot."""
+
+    model_config = STRICT
+    layer: str
+    attribution: str | None
+    licence: str | None
+    source: str | None
+    date: str | None
+    synthetic: bool
+
+
+class Provenance(BaseModel):
+    """What travels with every answer: snapshot, synthetic flag, licences and attribution."""
+
+    model_config = STRICT
+    snapshot: str
+    synthetic: bool = Field(description="true: the embedded SYNTHETIC demo dataset")
+    licence: str
+    attribution: list[Attribution]
+
+
+Breakdown = create_model(  # one documented field per criterion of the registry
+    "Breakdown", __config__=STRICT,
+    **{c: (CriterionEntry | None, Field(None, description=CRITERIA[c].label_en))
+       for c in CRITERIA_ORDER})
+
+SiteItem = create_model(
+    "SiteItem", __config__=STRICT,
+    site_id=(str, Field(examples=["rp-RP-000001"])),
+    name=(str | None, ...), ags=(str | None, Field(pattern=r"^\d{8}$", examples=["05562008"])),
+    municipality=(str | None, ...), kreis=(str | None, ...),
+    kind=(Literal["regional_plan", "brownfield", "lep", "adhoc"], ...),
+    area_ha=(float, Field(ge=0)),
+    score=(float | None, Field(ge=0, le=100, description="null when excluded or no data")),
+    rank=(int | None, Field(ge=1, description="among the sites that pass the filters")),
+    excluded_by=(str | None, Field(None, description="the hard filter that excluded the site")),
+    missing=(list[str], Field(description="criteria without data for this site")),
+    stability=(StabilityModel | None, None),
+    breakdown=(Breakdown | None, Field(None, description="absent with breakdown=false")),
+    **{k: (INDICATOR_TYPES.get(k, float | None), ...) for k in INDICATOR_FIELDS},
+)
+
+
+class StabilityParams(BaseModel):
+    """The Monte Carlo parameters of a ranking with stability."""
+
+    model_config = STRICT
+    draws: int
+    spread: float
+    seed: int
+    top: int
+
+
+class RankingResponse(Provenance):
+    """``GET /api/ranking``."""
+
+    profile: str
+    weights: dict[str, float]
+    h2_year: int = Field(description="hydrogen horizon: segments in service by this year count")
+    numberMatched: int = Field(description="sites that pass the filters")
+    numberReturned: int
+    excluded: dict[str, int] = Field(description="sites excluded per filter")
+    stability: StabilityParams | None = None
+    items: list[SiteItem]  # type: ignore[valid-type]  # built from the registry
+
+
+class SiteScoreResponse(SiteItem, Provenance):  # type: ignore[valid-type,misc]
+    """``GET /api/sites/{site_id}/score``."""
+
+    profile: str
+    weights: dict[str, float]
+    h2_year: int
+    numberRanked: int
+    nearest_lep: str | None = Field(description="the nearest LEP NRW large site")
+    nearest_lep_km: float | None = Field(description="straight-line distance from the site's "
+                                                     "edge, km")
+
+
+class AdhocScoreResponse(SiteItem, Provenance):  # type: ignore[valid-type,misc]
+    """``POST /api/score``."""
+
+    profile: str
+    weights: dict[str, float]
+    h2_year: int
+    percentile: float | None = Field(ge=0, le=100, description="share of stored sites scoring "
+                                                               "at or below this polygon")
+
+
+class ProfileParameters(BaseModel):
+    """Parameters of a profile's value functions and its default hard filter."""
+
+    model_config = STRICT
+    area_min_ha: float
+    area_target_ha: float
+    h2_horizon: int
+    min_area_ha: float | None
+
+
+class ProfileDoc(BaseModel):
+    """One scoring profile."""
+
+    model_config = STRICT
+    name: str
+    label_en: str
+    label_de: str
+    description: str
+    weights: dict[str, float]
+    parameters: ProfileParameters
+
+
+class CriterionDoc(BaseModel):
+    """One criterion of the registry."""
+
+    model_config = STRICT
+    name: str
+    label_en: str
+    label_de: str
+    description: str
+    indicators: list[str]
+    layer: str
+    weight_parameter: str
+
+
+class ProfilesResponse(Provenance):
+    """``GET /api/profiles``."""
+
+    default: str
+    profiles: list[ProfileDoc]
+    criteria: list[CriterionDoc]
+
+
+class TableColumns(BaseModel):
+    """Per-site columns of the UI table (row i of every column is site i)."""
+
+    model_config = STRICT
+    site_id: list[str]
+    name: list[str | None]
+    kind: list[str]
+    ags: list[str | None]
+    municipality: list[str | None]
+    kreis_ags: list[str | None]
+    kreis: list[str | None]
+    area_ha: list[float]
+    fibre_share: list[float | None]
+    planning_category: list[str | None]
+    lon: list[float]
+    lat: list[float]
+
+
+class SitesTable(BaseModel):
+    """``GET /api/sites/table``: what the web UI needs to re-rank in the browser."""
+
+    model_config = STRICT
+    snapshot: str
+    synthetic: bool
+    count: int
+    criteria: list[str] = Field(description="column order of /api/sites/values")
+    h2_years: list[int] = Field(description="commissioning years of the hydrogen network")
+    columns: TableColumns
+
+
+class UIConfig(BaseModel):
+    """``GET /api/ui/config``."""
+
+    model_config = STRICT
+    snapshot: str
+    synthetic: bool
+    basemap: dict[str, str | None]
+    tiles: str | None = Field(description="the snapshot's PMTiles archive (relative URL)")

@@ -1,0 +1,71 @@
+"""Compact data for the web UI: the site table, the per-criterion values and the UI settings.
+
+The browser fetches the table once and the values once per (profile, horizon year), then
+re-ranks 50,000 sites itself with the formula and tie-break of geo/scoring.py. Both are fixed for a
+snapshot: they carry an ETag and answer ``If-None-Match`` with 304.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from starlette.responses import Response
+
+from api.dependencies import ProfileParam, ServiceDep, SettingsDep, known_params
+from api.models import SitesTable, UIConfig
+from api.routes_features import JSON, JSONBytes
+from api.routes_scoring import H2YearParam
+from geo.criteria import get_profile
+from geo.scoring import with_horizon
+
+router = APIRouter(prefix="/api", tags=["Web UI data"])
+OCTETS = "application/octet-stream"
+REVALIDATE = "public, max-age=0, must-revalidate"
+
+
+def _cached(request: Request, etag: str, body: bytes, media_type: str) -> Response:
+    """A response with an ETag; 304 when the client already has it."""
+    headers = {"ETag": etag, "Cache-Control": REVALIDATE}
+    if etag in request.headers.get("if-none-match", ""):
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type=media_type, headers=headers)
+
+
+@router.get("/sites/table", summary="Site table for the web UI", response_class=JSONBytes,
+            dependencies=[Depends(known_params())],
+            responses={200: {"model": SitesTable}, 304: {"description": "not modified"}})
+def sites_table(request: Request, svc: ServiceDep) -> Response:
+    """Per-site columns (id, name, kind, keys, area, fibre share, a point in WGS84), row i of
+    every column being site i, in the row order of ``/api/sites/values``.
+    """
+    return _cached(request, f'"{svc.snap.id}-table"', svc.table_bytes(), JSON)
+
+
+@router.get("/sites/values", summary="Criterion values for re-ranking in the browser",
+            dependencies=[Depends(known_params("profile", "h2_year"))],
+            responses={200: {"content": {OCTETS: {"schema": {"type": "string",
+                                                              "format": "binary"}}},
+                             "description": "little-endian float64, row-major n × (C + 1)"},
+                       304: {"description": "not modified"}})
+def sites_values(request: Request, svc: ServiceDep, profile: ProfileParam = None,
+                 h2_year: H2YearParam = None) -> Response:
+    """``v`` ∈ [0, 1] per site and criterion (in the order of ``criteria`` in the table; NaN =
+    no data), then the distance in km to the nearest hydrogen segment in service by the horizon
+    year (NaN = none): little-endian float64, n × (C + 1), rows as in ``/api/sites/table``.
+
+    ``score = 100 · Σ wᵢ·vᵢ / Σ wᵢ`` over the criteria with data, summed in criterion order,
+    gives exactly the scores of ``/api/ranking``; ties go to the smaller ``site_id``.
+    """
+    p = with_horizon(get_profile(profile), h2_year)
+    body = svc.values_bytes(p.name, p.h2_horizon)
+    return _cached(request, f'"{svc.snap.id}-{p.name}-{p.h2_horizon}"', body, OCTETS)
+
+
+@router.get("/ui/config", summary="Web UI settings", response_class=JSONBytes,
+            dependencies=[Depends(known_params())], responses={200: {"model": UIConfig}})
+def ui_config(svc: ServiceDep, settings: SettingsDep) -> Response:
+    """The live snapshot, whether it is synthetic, the optional base map and the tiles URL."""
+    tiles = svc.snap.path / "map.pmtiles"
+    return JSONBytes({
+        "snapshot": svc.snap.id, "synthetic": svc.synthetic,
+        "basemap": {"url": settings.basemap_url, "attribution": settings.basemap_attribution},
+        "tiles": f"api/tiles/{svc.snap.id}.pmtiles" if tiles.exists() else None})

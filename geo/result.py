@@ -1,0 +1,208 @@
+"""The scoring result: one typed structure per site, built here and only serialised elsewhere.
+
+The API, the command line, the report maps, the exports and the web UI all read a
+``SiteResult``; none of them recomputes a breakdown. ``SiteResult.to_dict`` gives the JSON shape
+of the contract (DESIGN §5.3): identity, the indicator fields flat, ``score``, ``rank``,
+``excluded_by`` (only for excluded sites), ``missing``, ``stability`` (when asked for) and
+``breakdown`` — per criterion the indicator value(s), ``v`` (0–1), ``weight``, ``points``,
+``missing`` and the ``source`` of the data behind it.
+
+Points: ``pointsᵢ = 100 · wᵢ · vᵢ / Σⱼ wⱼ`` over the criteria with data, so the points of a site
+add up to its score.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from geo.criteria import CRITERIA, CRITERIA_ORDER
+
+IDENTITY_FIELDS = ("site_id", "name", "ags", "municipality", "kreis", "kind", "area_ha")
+# Every indicator of every criterion, in registry order (area_ha is part of the identity).
+INDICATOR_FIELDS = tuple(dict.fromkeys(
+    k for c in CRITERIA_ORDER for k in CRITERIA[c].indicators if k not in IDENTITY_FIELDS))
+INTEGER_FIELDS = frozenset({"h2_commissioning_year"})
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """The data behind one criterion's value: layer, title, resolution, date and licence."""
+
+    layer: str
+    title: str | None = None
+    resolution: str | None = None
+    date: str | None = None
+    licence: str | None = None
+    licence_url: str | None = None
+    attribution: str | None = None
+    synthetic: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form."""
+        return {"layer": self.layer, "title": self.title, "resolution": self.resolution,
+                "date": self.date, "licence": self.licence, "licence_url": self.licence_url,
+                "attribution": self.attribution, "synthetic": self.synthetic}
+
+
+@dataclass(frozen=True, slots=True)
+class CriterionScore:
+    """One criterion of one site: indicator value(s), v ∈ [0, 1], weight and points."""
+
+    criterion: str
+    indicator: Mapping[str, Any]
+    v: float | None
+    weight: float
+    points: float | None
+    source: Source | None = None
+
+    @property
+    def missing(self) -> bool:
+        """True when the criterion has no data for the site (it takes no part in the score)."""
+        return self.v is None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form (``source`` only when known)."""
+        out = {"indicator": dict(self.indicator), "v": self.v, "weight": self.weight,
+               "points": self.points, "missing": self.missing}
+        if self.source is not None:
+            out["source"] = self.source.to_dict()
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Stability:
+    """Monte Carlo rank stability: how often the site stays in the top ``top``."""
+
+    top: int
+    probability: float
+
+
+@dataclass(frozen=True, slots=True)
+class SiteResult:
+    """The scoring result of one site (stored or ad hoc)."""
+
+    identity: Mapping[str, Any]  # IDENTITY_FIELDS
+    indicators: Mapping[str, Any]  # INDICATOR_FIELDS
+    score: float | None
+    rank: int | None
+    excluded_by: str | None
+    missing: tuple[str, ...]
+    stability: Stability | None = None
+    breakdown: tuple[CriterionScore, ...] | None = None
+
+    @property
+    def site_id(self) -> str:
+        """The site's id."""
+        return str(self.identity["site_id"])
+
+    def criterion(self, name: str) -> CriterionScore:
+        """The breakdown entry of one criterion."""
+        for c in self.breakdown or ():
+            if c.criterion == name:
+                return c
+        raise KeyError(name)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON shape of a ranking item (DESIGN §5.3)."""
+        out: dict[str, Any] = dict(self.identity)
+        out["score"] = self.score
+        out["rank"] = self.rank
+        if self.excluded_by is not None:
+            out["excluded_by"] = self.excluded_by
+        out.update(self.indicators)
+        out["missing"] = list(self.missing)
+        if self.stability is not None:
+            out["stability"] = {"top": self.stability.top,
+                                "probability": self.stability.probability}
+        if self.breakdown is not None:
+            out["breakdown"] = {c.criterion: c.to_dict() for c in self.breakdown}
+        return out
+
+
+def plain(x: Any) -> Any:
+    """Convert numpy scalars to JSON-ready Python values (NaN → None, floats to 6 decimals)."""
+    if isinstance(x, (np.bool_, bool)):
+        return bool(x)
+    if isinstance(x, np.integer):
+        return int(x)
+    if isinstance(x, (float, np.floating)):
+        return None if math.isnan(x) else round(float(x), 6)
+    return x
+
+
+def plain_list(a: np.ndarray) -> list[Any]:
+    """Like ``[plain(x) for x in a]``, fast for numeric and boolean arrays."""
+    if a.dtype.kind == "f":
+        return [None if x != x else round(x, 6) for x in a.tolist()]
+    if a.dtype.kind in "biu":
+        return a.tolist()
+    return [plain(x) for x in a]
+
+
+def points_of(v: np.ndarray, weights: Sequence[float]) -> np.ndarray:
+    """Points per row and criterion: ``100 · wᵢ · vᵢ / Σ w`` over the criteria with data.
+
+    ``v`` is (rows × criteria) with NaN for missing data; missing criteria get NaN points.
+    """
+    w = np.asarray(weights, dtype=float)
+    ok = ~np.isnan(v)
+    avail = np.zeros(len(v))
+    for i in range(len(w)):  # summed in criterion order, as the score is
+        avail = avail + np.where(ok[:, i], w[i], 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(avail[:, None] == 0, 0.0, 100.0 * w * v / avail[:, None])
+
+
+def build_results(cols: Mapping[str, np.ndarray], v: np.ndarray, weights: Mapping[str, float],
+                  order: Sequence[str], indicator_names: Mapping[str, Sequence[str]],
+                  score: np.ndarray, rank: np.ndarray, excluded_by: np.ndarray | None,
+                  stability: np.ndarray | None = None, stability_top: int | None = None,
+                  sources: Mapping[str, Source] | None = None,
+                  breakdown: bool = True) -> list[SiteResult]:
+    """Build the results of many sites at once, column-wise.
+
+    ``cols`` holds the identity and indicator arrays of the rows (already sliced), ``v`` their
+    values (rows × criteria, in ``order``), ``score``/``rank``/``excluded_by``/``stability``
+    per row (rank 0 = not ranked), ``indicator_names`` the indicator fields of each criterion.
+    """
+    n = len(v)
+    names = set(IDENTITY_FIELDS) | set(INDICATOR_FIELDS)
+    names |= {k for c in order for k in indicator_names[c]}
+    lists = {k: plain_list(np.asarray(cols[k])) if k in cols else [None] * n for k in names}
+    for k in INTEGER_FIELDS & names:  # years are integers, also where stored as float
+        lists[k] = [None if x is None else int(x) for x in lists[k]]
+    score_l = [None if s != s else round(s, 3) for s in np.asarray(score, float).tolist()]
+    rank_l = [int(k) or None for k in np.asarray(rank).tolist()]
+    miss = np.isnan(v)
+    miss_l = miss.tolist()
+    stab_l = None if stability is None else np.asarray(stability).tolist()
+    w = [float(weights[c]) for c in order]
+    if breakdown:
+        v_l = np.round(v, 4).tolist()
+        pts_l = np.round(points_of(v, w), 3).tolist()
+    src = sources or {}
+    out = []
+    for j in range(n):
+        crit: tuple[CriterionScore, ...] | None = None
+        if breakdown:
+            crit = tuple(CriterionScore(
+                c, {k: lists[k][j] for k in indicator_names[c]},
+                None if miss_l[j][i] else v_l[j][i], w[i],
+                None if miss_l[j][i] else pts_l[j][i], src.get(c))
+                for i, c in enumerate(order))
+        out.append(SiteResult(
+            identity={k: lists[k][j] for k in IDENTITY_FIELDS},
+            indicators={k: lists[k][j] for k in INDICATOR_FIELDS},
+            score=score_l[j], rank=rank_l[j],
+            excluded_by=(None if rank_l[j] is not None or excluded_by is None
+                         else excluded_by[j]),
+            missing=tuple(c for i, c in enumerate(order) if miss_l[j][i]),
+            stability=(None if stab_l is None or stability_top is None
+                       else Stability(stability_top, round(stab_l[j], 4))),
+            breakdown=crit))
+    return out

@@ -1,0 +1,497 @@
+"""Benchmark: the web UI in headless Debian chromium (SwiftShader WebGL) on the 50,000-site demo.
+
+Usage: python bench/ui.py [--sites 50000] [--seed 42] [--data DIR] [--reuse] [--runs 3]
+                          [--slider-runs 10] [--out bench/results/ui.json]
+
+Builds the demo snapshot into DIR (default /tmp/bt-bench-<sites>; ``--reuse`` keeps a snapshot
+already there), starts ``nrw-sites serve`` on 127.0.0.1 and a free port, launches chromium
+through playwright (``executable_path``, no browser download) at 1366×768 and measures:
+
+- navigation → ``<html data-ready="true">`` (all sites drawn, map idle): the page's own
+  ``performance.now()`` when the attribute flips (a MutationObserver added before any script
+  runs), fresh browser context (empty cache) per run;
+- bytes transferred before ``ready``: CDP ``Network.loadingFinished`` ``encodedDataLength`` of the
+  page target, and playwright's per-request sizes (these include workers) as a cross-check;
+- page memory once ready: JS heap (CDP ``Performance.getMetrics``) and the RSS/PSS of the
+  renderer and GPU processes (SwiftShader keeps the page's WebGL buffers in the GPU process);
+- slider change → list and colours updated: inside the page, ``performance.now()`` before an
+  ``input`` event on a weight slider, until the ranking list's order has changed (a
+  MutationObserver; the UI coalesces the re-rank with requestAnimationFrame, so this includes the
+  wait for the next frame); also the synchronous time of ``dispatchEvent`` itself;
+- slider change → new pixels on the screen: CDP screencast frames (compositor swap timestamps)
+  after the same ``input`` event, until a frame differs from the one before inside the map
+  canvas outside every panel.
+
+Prints the figures beside the targets of issue 10 and writes them as JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import platform
+import shutil
+import statistics
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import psutil
+
+# The project root, not bench/, comes first: `api` is the package, not bench/api.py.
+sys.path[0] = str(Path(__file__).resolve().parents[1])
+
+from tests.browser.harness import (
+    INDEX,
+    READY_JS,
+    VIEWPORT,
+    PageLog,
+    build_demo,
+    chromium_path,
+    decode_png,
+    launch,
+    live_server,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+TARGETS = {  # issue 10, Targets
+    "ready_s": ("navigation → all sites drawn (ready)", 2.5, "s"),
+    "rerank_ms": ("slider change → list and colours updated (JS)", 100.0, "ms"),
+    "pixels_ms": ("slider change → new pixels on the screen", 300.0, "ms"),
+    "bytes_mb": ("data transferred before ready", 5.0, "MB"),
+    "memory_mb": ("page memory (JS heap + renderer)", 500.0, "MB"),
+    "pmtiles_s": ("PMTiles build at publish", 60.0, "s"),
+}
+
+# Recorded before any page script runs: when <html data-ready> first becomes "true".
+READY_OBSERVER = """
+(() => {
+  const mark = () => {
+    if (window.__btReadyMs === undefined && document.documentElement.dataset.ready === 'true') {
+      window.__btReadyMs = performance.now();
+    }
+  };
+  new MutationObserver(mark).observe(document.documentElement,
+                                     {attributes: true, attributeFilter: ['data-ready']});
+})();
+"""
+
+# Time from an `input` event on a weight slider until the ranking list's order changed.
+RERANK_JS = """async ([name, value]) => {
+  const order = () => [...document.querySelectorAll('[data-testid=ranking] [data-site-id]')]
+      .map(e => e.dataset.siteId).join(',');
+  const list = document.querySelector('[data-testid=ranking]');
+  const el = document.querySelector(`input[type=range][data-criterion="${name}"]`);
+  const before = order();
+  return await new Promise(resolve => {
+    let t0 = 0, tSync = 0;
+    const obs = new MutationObserver(() => {
+      if (order() !== before) {
+        obs.disconnect();
+        resolve({list_ms: performance.now() - t0, dispatch_ms: tSync, changed: true});
+      }
+    });
+    obs.observe(list, {childList: true, subtree: true, attributes: true});
+    el.value = String(value);
+    t0 = performance.now();
+    el.dispatchEvent(new Event('input', {bubbles: true}));
+    tSync = performance.now() - t0;
+    el.dispatchEvent(new Event('change', {bubbles: true}));
+    setTimeout(() => { obs.disconnect(); resolve({list_ms: null, dispatch_ms: tSync, changed: false}); },
+               5000);
+  });
+}"""
+
+# Dispatch an `input` event and return its epoch time in ms (screencast timestamps are epoch s).
+DISPATCH_JS = """([name, value]) => {
+  const el = document.querySelector(`input[type=range][data-criterion="${name}"]`);
+  el.value = String(value);
+  const t = performance.timeOrigin + performance.now();
+  el.dispatchEvent(new Event('input', {bubbles: true}));
+  el.dispatchEvent(new Event('change', {bubbles: true}));
+  return t;
+}"""
+
+# The map canvas's rectangle and the rectangles of visible elements drawn over it.
+MAP_RECTS_JS = """() => {
+  const canvas = document.querySelector('canvas.maplibregl-canvas') || document.querySelector('canvas');
+  if (!canvas) return null;
+  const r = canvas.getBoundingClientRect();
+  const over = [];
+  for (const el of document.body.querySelectorAll('*')) {
+    if (el === canvas || el.contains(canvas)) continue;
+    const s = getComputedStyle(el);
+    if (s.visibility === 'hidden' || s.display === 'none' || Number(s.opacity) === 0) continue;
+    const b = el.getBoundingClientRect();
+    if (b.width < 1 || b.height < 1) continue;
+    if (b.right <= r.left || b.left >= r.right || b.bottom <= r.top || b.top >= r.bottom) continue;
+    over.push([b.left, b.top, b.right, b.bottom]);
+  }
+  return {canvas: [r.left, r.top, r.right, r.bottom], over};
+}"""
+
+
+def median(xs: list[float]) -> float | None:
+    """The median, or None for no values."""
+    xs = [x for x in xs if x is not None]
+    return statistics.median(xs) if xs else None
+
+
+def pct(xs: list[float], q: float) -> float | None:
+    """The q-quantile (0..1), or None for no values."""
+    xs = sorted(x for x in xs if x is not None)
+    if not xs:
+        return None
+    return float(np.quantile(np.array(xs), q))
+
+
+def browser_processes() -> list[psutil.Process]:
+    """Chromium processes started below this one (through the playwright driver)."""
+    out = []
+    for p in psutil.Process().children(recursive=True):
+        try:
+            if "chrom" in p.name().lower():
+                out.append(p)
+        except psutil.Error:
+            pass
+    return out
+
+
+def process_memory() -> dict[str, float]:
+    """RSS and PSS in MB of chromium's renderer, GPU and other processes."""
+    acc: dict[str, float] = {}
+    for p in browser_processes():
+        try:
+            cmd = " ".join(p.cmdline())
+            kind = ("renderer" if "--type=renderer" in cmd else
+                    "gpu" if "--type=gpu-process" in cmd else
+                    "utility" if "--type=utility" in cmd else
+                    "zygote" if "--type=zygote" in cmd else
+                    "browser" if "--type=" not in cmd else "other")
+            try:
+                full = p.memory_full_info()
+                rss, pss = full.rss, getattr(full, "pss", full.rss)
+            except psutil.AccessDenied:
+                rss = pss = p.memory_info().rss
+            if kind == "renderer":
+                acc["renderer_max_rss_mb"] = max(acc.get("renderer_max_rss_mb", 0), rss / 1e6)
+                acc["renderer_max_pss_mb"] = max(acc.get("renderer_max_pss_mb", 0), pss / 1e6)
+            acc[f"{kind}_rss_mb"] = acc.get(f"{kind}_rss_mb", 0) + rss / 1e6
+            acc[f"{kind}_pss_mb"] = acc.get(f"{kind}_pss_mb", 0) + pss / 1e6
+            acc["all_rss_mb"] = acc.get("all_rss_mb", 0) + rss / 1e6
+            acc["all_pss_mb"] = acc.get("all_pss_mb", 0) + pss / 1e6
+        except psutil.Error:
+            pass
+    return acc
+
+
+def ensure_data(data: Path, sites: int, seed: int, reuse: bool) -> dict[str, Any]:
+    """Build the demo snapshot unless ``reuse`` and one is there; return its manifest."""
+    current = data / "CURRENT"
+    if reuse and current.exists():
+        snap = current.read_text().strip()
+        man = json.loads((data / "snapshots" / snap / "manifest.json").read_text())
+        n = man.get("layers", {}).get("sites", {}).get("count")
+        print(f"reusing snapshot {snap} in {data} ({n:,} sites)" if n else f"reusing {data}")
+        return {**man, "_reused": True}
+    if data.exists():
+        shutil.rmtree(data)
+    data.mkdir(parents=True)
+    print(f"building the {sites:,}-site demo into {data} …", flush=True)
+    t = time.perf_counter()
+    man = build_demo(data, sites, seed)
+    print(f"built in {time.perf_counter() - t:.1f} s", flush=True)
+    return {**man, "_reused": False}
+
+
+def pmtiles_seconds(manifest: dict[str, Any]) -> float | None:
+    """The PMTiles (map tiles) stage of the build, from the manifest's timings, if recorded."""
+    t = manifest.get("timings_s") or {}
+    for key, val in t.items():
+        if any(w in key.lower() for w in ("pmtiles", "tiles", "mvt")):
+            return float(val)
+    return None
+
+
+def measure_navigation(browser: Any, url: str) -> dict[str, Any]:
+    """One cold navigation in a fresh context: ready time, bytes before ready, memory."""
+    ctx = browser.new_context(viewport=VIEWPORT, locale="de-DE")
+    log = PageLog()
+    log.attach(ctx)
+    ctx.add_init_script(READY_OBSERVER)
+    page = ctx.new_page()
+    cdp = ctx.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send("Performance.enable")
+    enc: dict[str, float] = {}
+    lock = threading.Lock()
+    done = {"ready": False}
+    before_ready: dict[str, float] = {}
+
+    def finished(ev: dict[str, Any]) -> None:
+        with lock:
+            enc[ev["requestId"]] = ev.get("encodedDataLength", 0)
+            if not done["ready"]:
+                before_ready[ev["requestId"]] = ev.get("encodedDataLength", 0)
+
+    cdp.on("Network.loadingFinished", finished)
+    finished_reqs: list[Any] = []
+    ctx.on("requestfinished", finished_reqs.append)
+    t0 = time.perf_counter()
+    page.goto(url + "/")
+    page.wait_for_function(READY_JS, timeout=120_000, polling=50)
+    wall = time.perf_counter() - t0
+    with lock:
+        done["ready"] = True
+    ready_ms = page.evaluate("() => window.__btReadyMs ?? null")
+    nav = page.evaluate("() => { const n = performance.getEntriesByType('navigation')[0];"
+                        " return n ? {dcl: n.domContentLoadedEventEnd, load: n.loadEventEnd} : null; }")
+    sites_shown = page.evaluate(
+        "() => document.querySelectorAll('[data-testid=ranking] [data-site-id]').length")
+    pw_bytes = 0
+    for r in list(finished_reqs):
+        try:
+            s = r.sizes()
+            pw_bytes += s["responseBodySize"] + s["responseHeadersSize"]
+        except Exception:  # noqa: BLE001 - a request without sizes counts nothing
+            pass
+    page.wait_for_timeout(500)
+    metrics = {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
+    heap = page.evaluate("() => performance.memory ? {used: performance.memory.usedJSHeapSize,"
+                         " total: performance.memory.totalJSHeapSize} : null")
+    mem = process_memory()
+    out = {
+        "ready_ms": ready_ms, "wall_to_ready_s": wall, "navigation": nav,
+        "requests_before_ready": len(before_ready),
+        "bytes_before_ready_cdp": sum(before_ready.values()),
+        "bytes_before_ready_playwright": pw_bytes,
+        "bytes_total_cdp": sum(enc.values()),
+        "js_heap_used_mb": metrics.get("JSHeapUsedSize", 0) / 1e6,
+        "js_heap_total_mb": metrics.get("JSHeapTotalSize", 0) / 1e6,
+        "performance_memory": heap, "process_memory": mem,
+        "problems": log.problems(), "ranking_entries": sites_shown,
+        "_page": page, "_ctx": ctx,
+    }
+    return out
+
+
+def slider_value(page: Any, name: str) -> float:
+    """A weight slider's current value."""
+    return float(page.evaluate(
+        "n => +document.querySelector(`input[type=range][data-criterion=\"${n}\"]`).value", name))
+
+
+def measure_rerank(page: Any, runs: int) -> list[dict[str, Any]]:
+    """Slider `input` → ranking list re-ordered, in the page; alternating the slider's extremes."""
+    names = page.eval_on_selector_all("input[type=range][data-criterion]",
+                                      "els => els.map(e => [e.dataset.criterion, +e.min, +e.max, +e.value])")
+    out = []
+    for i in range(runs):
+        name, lo, hi, _ = names[i % len(names)]
+        value = lo if slider_value(page, name) > (lo + hi) / 2 else hi
+        res = page.evaluate(RERANK_JS, [name, value])
+        res.update({"criterion": name, "value": value})
+        out.append(res)
+        page.wait_for_function(READY_JS, timeout=30_000)
+        page.wait_for_timeout(300)
+    return out
+
+
+def _mask(shape: tuple[int, int], rects: dict[str, Any]) -> np.ndarray:
+    h, w = shape
+    m = np.zeros((h, w), dtype=bool)
+    x0, y0, x1, y1 = (int(round(v)) for v in rects["canvas"])
+    m[max(0, y0):min(h, y1), max(0, x0):min(w, x1)] = True
+    for a, b, c, d in rects["over"]:
+        m[max(0, int(b)):min(h, int(np.ceil(d))), max(0, int(a)):min(w, int(np.ceil(c)))] = False
+    return m
+
+
+def measure_pixels(ctx: Any, page: Any, runs: int) -> list[dict[str, Any]]:
+    """Slider `input` → first compositor frame whose map pixels differ (CDP screencast)."""
+    rects = page.evaluate(MAP_RECTS_JS)
+    if rects is None:
+        raise RuntimeError("no canvas on the page")
+    cdp = ctx.new_cdp_session(page)
+    frames: list[tuple[float, str]] = []
+    lock = threading.Lock()
+
+    def on_frame(ev: dict[str, Any]) -> None:
+        with lock:
+            frames.append((ev["metadata"].get("timestamp", 0.0), ev["data"]))
+        try:
+            cdp.send("Page.screencastFrameAck", {"sessionId": ev["sessionId"]})
+        except Exception:  # noqa: BLE001 - the session may be closing
+            pass
+
+    cdp.on("Page.screencastFrame", on_frame)
+    cdp.send("Page.startScreencast", {"format": "png", "everyNthFrame": 1,
+                                      "maxWidth": VIEWPORT["width"], "maxHeight": VIEWPORT["height"]})
+    names = page.eval_on_selector_all("input[type=range][data-criterion]",
+                                      "els => els.map(e => [e.dataset.criterion, +e.min, +e.max])")
+    out = []
+    mask = None
+    try:
+        for i in range(runs):
+            page.wait_for_function(READY_JS, timeout=30_000)
+            page.wait_for_timeout(600)
+            with lock:
+                base = decode_png(base64.b64decode(frames[-1][1])) if frames else None
+                frames.clear()
+            if base is None:  # no frame yet: force one with a screenshot-free nudge
+                page.wait_for_timeout(500)
+                with lock:
+                    if not frames:
+                        out.append({"pixels_ms": None, "note": "no screencast frame"})
+                        continue
+                    base = decode_png(base64.b64decode(frames[-1][1]))
+                    frames.clear()
+            if mask is None:
+                mask = _mask(base.shape[:2], rects)
+            name, lo, hi = names[i % len(names)]
+            value = lo if slider_value(page, name) > (lo + hi) / 2 else hi
+            t_dispatch = page.evaluate(DISPATCH_JS, [name, value])  # epoch ms
+            deadline = time.perf_counter() + 5
+            found = None
+            seen = 0
+            while time.perf_counter() < deadline and found is None:
+                page.wait_for_timeout(30)
+                with lock:
+                    batch = frames[seen:]
+                    seen = len(frames)
+                for ts, data in batch:
+                    img = decode_png(base64.b64decode(data))
+                    if img.shape != base.shape:
+                        continue
+                    diff = (np.abs(img.astype(np.int16) - base.astype(np.int16)).max(axis=2) > 8) & mask
+                    if int(diff.sum()) >= 20:
+                        found = (ts * 1000 - t_dispatch, int(diff.sum()))
+                        break
+            out.append({"criterion": name, "value": value,
+                        "pixels_ms": found[0] if found else None,
+                        "changed_pixels": found[1] if found else 0})
+    finally:
+        try:
+            cdp.send("Page.stopScreencast")
+        except Exception:  # noqa: BLE001
+            pass
+    return out
+
+
+def fmt(v: float | None, unit: str) -> str:
+    """A figure for the table."""
+    if v is None:
+        return "n/a"
+    digits = {"s": 2, "MB": 1}.get(unit, 0)
+    return f"{v:,.{digits}f} {unit}"
+
+
+def main() -> None:
+    """Run the benchmark."""
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sites", type=int, default=50_000)
+    ap.add_argument("--seed", type=int, default=42)
+    ap.add_argument("--data", help="data dir (default /tmp/bt-bench-<sites>)")
+    ap.add_argument("--reuse", action="store_true", help="reuse the snapshot already in --data")
+    ap.add_argument("--runs", type=int, default=3, help="cold navigations (fresh context each)")
+    ap.add_argument("--slider-runs", type=int, default=10)
+    ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "ui.json"))
+    args = ap.parse_args()
+    if not INDEX.exists():
+        sys.exit("maps/static/index.html not built yet: nothing to measure")
+    if chromium_path() is None:
+        sys.exit("chromium not found (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    data = Path(args.data or f"/tmp/bt-bench-{args.sites}")
+    manifest = ensure_data(data, args.sites, args.seed, args.reuse)
+    n_sites = manifest.get("layers", {}).get("sites", {}).get("count", args.sites)
+    results: dict[str, Any] = {
+        "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "sites": n_sites,
+        "snapshot": manifest.get("id"), "reused_snapshot": manifest.get("_reused"),
+        "build_timings_s": manifest.get("timings_s"), "machine": {
+            "cpus": psutil.cpu_count(), "python": platform.python_version(),
+            "platform": platform.platform()},
+        "viewport": VIEWPORT,
+    }
+    log_path = Path(f"/tmp/bt-bench-server-{args.sites}.log")
+    with live_server(data, log=log_path, timeout=300) as url, sync_playwright() as p:
+        browser = launch(p)
+        results["chromium"] = browser.version
+        navs = []
+        for i in range(args.runs):
+            nav = measure_navigation(browser, url)
+            print(f"navigation {i + 1}: ready at {nav['ready_ms']:.0f} ms, "
+                  f"{nav['bytes_before_ready_cdp'] / 1e6:.2f} MB before ready", flush=True)
+            if i < args.runs - 1:
+                nav.pop("_ctx").close()
+                nav.pop("_page")
+            navs.append(nav)
+        last = navs[-1]
+        page, ctx = last.pop("_page"), last.pop("_ctx")
+        rerank = measure_rerank(page, args.slider_runs)
+        print(f"re-rank: {[r['list_ms'] for r in rerank]}", flush=True)
+        pixels = measure_pixels(ctx, page, args.slider_runs)
+        print(f"pixels: {[r['pixels_ms'] for r in pixels]}", flush=True)
+        mem_after = process_memory()
+        heap_after = {m["name"]: m["value"] for m in
+                      ctx.new_cdp_session(page).send("Performance.getMetrics")["metrics"]}
+        ctx.close()
+        browser.close()
+
+    ready_s = median([n["ready_ms"] / 1000 for n in navs if n["ready_ms"] is not None])
+    bytes_mb = median([n["bytes_before_ready_cdp"] / 1e6 for n in navs])
+    mem = last["process_memory"]
+    page_mem = mem.get("renderer_max_pss_mb", 0) + mem.get("gpu_pss_mb", 0)
+    summary = {
+        "ready_s": ready_s,
+        "rerank_ms": median([r["list_ms"] for r in rerank]),
+        "pixels_ms": median([r["pixels_ms"] for r in pixels]),
+        "bytes_mb": bytes_mb,
+        "memory_mb": page_mem,
+        "pmtiles_s": pmtiles_seconds(manifest),
+    }
+    results.update({
+        "summary": summary,
+        "targets": {k: {"what": w, "target": t, "unit": u} for k, (w, t, u) in TARGETS.items()},
+        "details": {
+            "navigations": navs, "rerank": rerank, "pixels": pixels,
+            "rerank_p95_ms": pct([r["list_ms"] for r in rerank], 0.95),
+            "rerank_dispatch_median_ms": median([r["dispatch_ms"] for r in rerank]),
+            "pixels_p95_ms": pct([r["pixels_ms"] for r in pixels], 0.95),
+            "memory_after_sliders": mem_after,
+            "js_heap_used_after_sliders_mb": heap_after.get("JSHeapUsedSize", 0) / 1e6,
+            "page_memory_definition": "PSS of the page's renderer + PSS of the GPU process "
+                                      "(SwiftShader holds the WebGL buffers there); the JS heap "
+                                      "is inside the renderer",
+        },
+    })
+    print(f"\nUI benchmark, {n_sites:,} sites, chromium {results['chromium']}, "
+          f"{VIEWPORT['width']}×{VIEWPORT['height']}, software WebGL (SwiftShader)")
+    print(f"{'what':<50} {'measured':>12} {'target':>10}  ok")
+    for key, (what, target, unit) in TARGETS.items():
+        v = summary[key]
+        ok = "–" if v is None else ("yes" if v <= target else "NO")
+        print(f"{what:<50} {fmt(v, unit):>12} {'≤ ' + fmt(target, unit):>10}  {ok}")
+    print(f"\nJS heap used at ready {last['js_heap_used_mb']:.0f} MB; renderer PSS "
+          f"{mem.get('renderer_max_pss_mb', 0):.0f} MB (RSS {mem.get('renderer_max_rss_mb', 0):.0f}); "
+          f"GPU process PSS {mem.get('gpu_pss_mb', 0):.0f} MB; all chromium PSS "
+          f"{mem.get('all_pss_mb', 0):.0f} MB")
+    print(f"bytes before ready: CDP {bytes_mb:.2f} MB (page target), playwright "
+          f"{median([n['bytes_before_ready_playwright'] / 1e6 for n in navs]):.2f} MB (incl. workers); "
+          f"requests {last['requests_before_ready']}")
+    problems = sorted({p for n in navs for p in n["problems"]})
+    if problems:
+        print(f"page problems: {problems[:10]}")
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2, default=str), encoding="utf-8")
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -13,12 +13,13 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from layers import coverage, hydrogen, lep, municipalities, planning, xplan
+from layers import coverage, hydrogen, lep, municipalities, planning, transport, xplan
 from layers.errors import SourceError
 
 VECTOR_LAYERS = ("municipalities", "regional_plan", "brownfields", "lep_sites", "hydrogen")
+TRANSPORT_LAYERS = transport.LAYERS  # motorway_junctions, ports, rail_freight, rail_stations, airports
 COVERAGE_LAYERS = ("fibre", "mobile_5g")
-LAYERS = VECTOR_LAYERS + COVERAGE_LAYERS
+LAYERS = VECTOR_LAYERS + TRANSPORT_LAYERS + COVERAGE_LAYERS
 
 # layer -> format -> (reader(path, cfg), default licence/attribution)
 Reader = Callable[[Path | None, dict[str, Any]], Any]
@@ -44,6 +45,27 @@ FORMATS: dict[str, dict[str, tuple[Reader, dict[str, str]]]] = {
         "fnb-measures": (hydrogen.read_fnb_measures, hydrogen.DEFAULTS["fnb-measures"]),
         "lines": (hydrogen.read_lines, hydrogen.DEFAULTS["lines"]),
     },
+    "motorway_junctions": {
+        "osm": (transport.read_osm_junctions, transport.DEFAULTS["osm"]),
+        "mapped": (partial(transport.read_mapped, "motorway_junctions"), transport.DEFAULTS["mapped"]),
+    },
+    "ports": {
+        "osm": (transport.read_osm_ports, transport.DEFAULTS["osm"]),
+        "mapped": (partial(transport.read_mapped, "ports"), transport.DEFAULTS["mapped"]),
+    },
+    "rail_freight": {
+        "osm": (transport.read_osm_rail_freight, transport.DEFAULTS["osm"]),
+        "mapped": (partial(transport.read_mapped, "rail_freight"), transport.DEFAULTS["mapped"]),
+    },
+    "rail_stations": {
+        "db-haltestellen": (transport.read_db_stations, transport.DEFAULTS["db-haltestellen"]),
+        "facts": (transport.read_station_facts, transport.DEFAULTS["facts:rail_stations"]),
+    },
+    "airports": {
+        "openflights": (transport.read_openflights, transport.DEFAULTS["openflights"]),
+        "ourairports": (transport.read_ourairports, transport.DEFAULTS["ourairports"]),
+        "facts": (transport.read_airport_facts, transport.DEFAULTS["facts:airports"]),
+    },
     "fibre": {
         "breitbandatlas-municipal": (partial(coverage.read_breitbandatlas_municipal, "fibre"),
                                      coverage.DEFAULTS["breitbandatlas-municipal"]),
@@ -59,12 +81,13 @@ FORMATS: dict[str, dict[str, tuple[Reader, dict[str, str]]]] = {
                          coverage.DEFAULTS["inspire-grid"]),
     },
 }
-NO_PATH_FORMATS = {("lep_sites", "facts")}
+NO_PATH_FORMATS = {("lep_sites", "facts"), ("rail_stations", "facts"), ("airports", "facts")}
 # options each format understands, and their types (a typo or a wrong type is an error)
 OPTION_TYPES: dict[str, type | tuple[type, ...]] = {
     "layer": str, "columns": dict, "values": dict, "defaults": dict, "column": str,
     "technology": str, "area_type": str, "id_column": str, "value_column": str,
     "scale": (int, float), "threshold": (int, float), "places": str,
+    "commercial": list,
 }
 FORMAT_OPTIONS: dict[str, tuple[str, ...]] = {
     "dvg": ("layer",), "vg250": ("layer",), "mapped": ("layer", "columns", "values", "defaults"),
@@ -73,6 +96,8 @@ FORMAT_OPTIONS: dict[str, tuple[str, ...]] = {
     "inspire-grid": ("layer", "id_column", "value_column", "scale"),
     "bnetza-grid": ("layer", "value_column", "scale", "threshold"),
     "fnb-measures": ("layer", "places"), "lines": ("layer", "columns", "values", "defaults"),
+    "osm": (), "db-haltestellen": ("layer", "values"), "openflights": ("layer", "commercial"),
+    "ourairports": ("layer", "commercial"),
 }
 PATH_OPTIONS = ("places",)  # options that name further files, resolved like `path`
 
@@ -103,8 +128,8 @@ def _option_problems(layer: str, fmt: str, options: dict[str, Any]) -> list[str]
             known = ", ".join(FORMAT_OPTIONS[fmt]) or "none"
             out.append(f"[{layer}]: unknown option {key[:40]!r} for format {fmt!r} (options: {known})")
         elif not isinstance(value, OPTION_TYPES[key]) or isinstance(value, bool):
-            kind = "a table" if OPTION_TYPES[key] is dict else (
-                "a number" if OPTION_TYPES[key] is not str else "a string")
+            kind = {dict: "a table", str: "a string", list: "a list"}.get(
+                OPTION_TYPES[key], "a number")
             out.append(f"[{layer}]: option {key!r} must be {kind}")
         elif key == "values" and not all(isinstance(v, dict) for v in value.values()):
             out.append(f"[{layer}]: each [{layer}.values.<field>] must be a table of "

@@ -18,6 +18,8 @@ Notes
 
 from __future__ import annotations
 
+import threading
+
 from collections.abc import Mapping
 
 import numpy as np
@@ -146,14 +148,17 @@ class _WKBSource(FeatureSource):
         return None
 
 
+# The grids a forked worker reads (set just before the fork, under the lock, then cleared); the
+# serial path passes its grids explicitly, so concurrent requests share no mutable state.
 _POOL_GRIDS: dict[str, Coverage] = {}
+_POOL_LOCK = threading.Lock()
 PARALLEL_MIN_SITES = 20_000
 
 
-def _extract(wkbs: np.ndarray) -> pd.DataFrame:
-    """Run exactextract for all pooled grids over WKB geometries (a worker's share)."""
+def _extract(wkbs: np.ndarray, grids: Mapping[str, Coverage] | None = None) -> pd.DataFrame:
+    """Run exactextract for the grids (default: the pooled ones, in a worker) over WKBs."""
     rasters = []
-    for name, cov in _POOL_GRIDS.items():
+    for name, cov in (_POOL_GRIDS if grids is None else grids).items():
         xmin, ymin, xmax, ymax = cov.spec.bounds
         rasters.append(NumPyRasterSource(np.asarray(cov.grid), xmin, ymin, xmax, ymax,
                                          nodata=np.nan, name=name))
@@ -178,21 +183,20 @@ class GridShares:
         self._rows: pd.DataFrame | None = None
         if not self.grids:
             return
-        _POOL_GRIDS.clear()
-        _POOL_GRIDS.update(self.grids)
         wkbs = shapely.to_wkb(sites)
         if self.n >= PARALLEL_MIN_SITES and workers >= 1:
             import multiprocessing as mp
 
             self._chunks = np.array_split(np.arange(self.n), workers)
-            self._pool = mp.get_context("fork").Pool(workers)
+            with _POOL_LOCK:
+                _POOL_GRIDS.update(self.grids)
+                try:
+                    self._pool = mp.get_context("fork").Pool(workers)
+                finally:
+                    _POOL_GRIDS.clear()  # the workers hold their own (forked) copy
             self._async = self._pool.map_async(_extract, [wkbs[c] for c in self._chunks])
-            _POOL_GRIDS.clear()  # the workers hold their own (forked) reference
         else:
-            try:
-                self._rows = _extract(wkbs)
-            finally:
-                _POOL_GRIDS.clear()
+            self._rows = _extract(wkbs, self.grids)
 
     def result(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         """Wait for the workers (if any) and return ``{grid name: (share, data_fraction)}``."""

@@ -29,6 +29,14 @@ from layers.provenance import criterion_sources
 from layers.store import Snapshot, Store
 
 
+def _is_na(v: Any) -> bool:
+    """True for None and NaN-like scalars (not for lists or strings)."""
+    try:
+        return bool(pd.isna(v))
+    except (TypeError, ValueError):
+        return False
+
+
 class Service:
     """Everything a request needs from the live snapshot."""
 
@@ -174,7 +182,8 @@ class Service:
     def score_geometries(self, geoms: np.ndarray, profile: str | None,
                          weights: dict[str, Any] | None,
                          names: list[str] | None = None,
-                         h2_year: int | None = None) -> list[dict[str, Any]]:
+                         h2_year: int | None = None,
+                         ids: list[str | None] | None = None) -> list[dict[str, Any]]:
         """Score polygons (EPSG:25832) against the stored layers; add their percentile."""
         if not len(geoms):
             return []
@@ -183,7 +192,8 @@ class Service:
             raise InvalidGeometry("only Polygon and MultiPolygon geometries can be scored")
         layers = {k: v for k, v in self.snap.layers.items() if k != "sites"}
         sites = gpd.GeoDataFrame({
-            "site_id": [f"adhoc-{i + 1}" for i in range(len(geoms))],
+            "site_id": [sid or f"adhoc-{i + 1}"
+                        for i, sid in enumerate(ids or [None] * len(geoms))],
             "name": names or [None] * len(geoms), "kind": "adhoc", "planning_category": None,
         }, geometry=list(geoms), crs=WORK_CRS)
         ind_df = compute_indicators(sites, layers, self.snap.coverage, self.funding,
@@ -231,7 +241,14 @@ class Service:
         name_col = next((c for c in ("name", "Name", "NAME", "bezeichnung") if c in gdf.columns),
                         None)
         names = gdf[name_col].astype(str).tolist() if name_col else None
-        items = self.score_geometries(geoms, profile, weights, names)
+        ids = ([None if pd.isna(x) or not str(x).strip() else str(x) for x in gdf["site_id"]]
+               if "site_id" in gdf.columns else None)
+        items = self.score_geometries(geoms, profile, weights, names, ids=ids)
+        props = pd.DataFrame(gdf.drop(columns="geometry"))
+        for item, extra in zip(items, props.to_dict("records"), strict=True):
+            for k, v in extra.items():  # the caller's other properties travel along
+                if k not in item:
+                    item[k] = None if _is_na(v) else v
         keep = [k for k, i in enumerate(items)
                 if not (filters and filters.min_area_ha is not None
                         and i["area_ha"] < filters.min_area_ha)]

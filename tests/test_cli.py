@@ -219,3 +219,18 @@ def test_score_sites_checks_every_feature_first(data, tmp_path, capsys, geom, me
     gpd.GeoDataFrame({"name": ["x"]}, geometry=[geom], crs=WORK_CRS).to_file(tmp_path / "x.gpkg")
     code, _, err = run(capsys, "score", "--data", str(data), "--sites", str(tmp_path / "x.gpkg"))
     assert code == 1 and message in err
+
+
+def test_score_sites_keeps_the_callers_ids_and_properties(data, tmp_path, capsys):
+    polys = [shapely.box(380_000 + k * 1000, 5_720_000, 380_400 + k * 1000, 5_720_500)
+             for k in range(3)]
+    gpd.GeoDataFrame({"site_id": ["mine-1", None, "mine-3"], "owner": ["Stadt", "Land", None],
+                      "parcels": [3, 5, 7]}, geometry=polys, crs=WORK_CRS).to_file(
+        tmp_path / "mine.gpkg")
+    code, out, _ = run(capsys, "score", "--data", str(data), "--sites",
+                       str(tmp_path / "mine.gpkg"), "--format", "json")
+    assert code == 0
+    items = {i["parcels"]: i for i in json.loads(out)}
+    assert [items[k]["site_id"] for k in (3, 5, 7)] == ["mine-1", "adhoc-2", "mine-3"]
+    assert [items[k]["owner"] for k in (3, 5, 7)] == ["Stadt", "Land", None]
+    assert all(items[k]["score"] is not None for k in (3, 5, 7))

@@ -69,7 +69,7 @@ def feature_collection(svc: Service, ags: str, meta: dict[str, Any], r: Ranking,
         "numberMatched": len(items), "numberNotRanked": not_ranked,
         "snapshot": svc.snap.id, "synthetic": svc.synthetic, "generated": generated,
         "licence": "; ".join(sorted({str(a["licence"]) for a in attribution if a["licence"]})),
-        "attribution": attribution,
+        "attribution": attribution, "sources": svc.sources_doc(),
     }
     feats = features_bytes([it["site_id"] for it in items], geoms, [dumps(it) for it in items])
     return dumps(head)[:-1] + b',"features":[' + b",".join(feats) + b"]}"
@@ -83,7 +83,7 @@ def municipality_geojson(svc: Service, ags: str, profile: str | None) -> bytes:
     r = svc.rank(get_profile(profile).name, None)
     rows, not_ranked = ranked_rows(svc, r, ags)
     geoms = geometry_json(to_wgs84(svc.sites.geometry.values[rows]))
-    return feature_collection(svc, ags, meta, r, local_ranks(svc.items(r, rows)), geoms,
+    return feature_collection(svc, ags, meta, r, local_ranks(svc.items(r, rows, inline_sources=False)), geoms,
                               not_ranked, generated_now())
 
 
@@ -157,7 +157,7 @@ def export_municipalities(svc: Service, ags_list: list[str] | None, out_dir: Pat
     counts = dict(zip(*np.unique(site_ags, return_counts=True), strict=True))
     all_rows = np.concatenate([rows_of[a] for a in wanted]) if wanted else np.array([], int)
     say(f"{len(all_rows):,} ranked sites in {len(wanted)} municipalities: items and geometries")
-    items = svc.items(r, all_rows)
+    items = svc.items(r, all_rows, inline_sources=False)
     geoms = geometry_json(to_wgs84(svc.sites.geometry.values[all_rows]))
     ctx = _Context.of(svc)
     attribution = svc.attribution()

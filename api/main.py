@@ -18,6 +18,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.gzip import GZipMiddleware
+from starlette.routing import Match, Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import errors, routes_exports, routes_features, routes_scoring, routes_ui
@@ -32,16 +33,19 @@ from layers.build import code_version
 
 log = logging.getLogger("nrw_sites.api")
 STATIC = Path(__file__).resolve().parents[1] / "maps" / "static"
-PLACEHOLDER = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>NRW Site Finder</title>
-<style>body{font:16px/1.5 system-ui,sans-serif;max-width:40em;margin:3em auto;padding:0 1em}
-</style></head><body>
-<h1>NRW Site Finder</h1>
-<p>The map web UI is coming. Until then, use the API:</p>
-<ul><li><a href="api">/api</a> – OGC API – Features landing page and collections</li>
-<li><a href="api/docs">/api/docs</a> – interactive API documentation (OpenAPI)</li></ul>
-</body></html>
-"""
+
+
+class _UIMount(Mount):
+    """The web UI at ``/``, except under ``/api``: there unknown paths stay 404 and known paths
+    with another method 405, as problem+json from the API.
+    """
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        """Do not match API paths."""
+        path = scope.get("path", "")
+        if path == "/api" or path.startswith("/api/"):
+            return Match.NONE, {}
+        return super().matches(scope)
 
 
 class _BodyTooLarge(TooLarge):
@@ -163,12 +167,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             swagger_css_url=f"{vendor}/swagger-ui.css",
             swagger_favicon_url=f"{vendor}/favicon-32x32.png")
 
-    if (STATIC / "index.html").exists():
-        app.mount("/", StaticFiles(directory=STATIC, html=True), name="ui")
-    else:
-        @app.get("/", include_in_schema=False, response_class=HTMLResponse)
-        def root() -> HTMLResponse:
-            """A placeholder until the web UI exists."""
-            return HTMLResponse(PLACEHOLDER)
+    app.router.routes.append(_UIMount("/", StaticFiles(directory=STATIC, html=True), name="ui"))
 
     return app

@@ -124,6 +124,9 @@ class RankingResponse(Provenance):
     numberReturned: int
     excluded: dict[str, int] = Field(description="sites excluded per filter")
     stability: StabilityParams | None = None
+    sources: dict[str, SourceModel] = Field(
+        description="the source of each criterion's data, the same for every item (the items' "
+                    "breakdown entries leave it out; /api/sites/{id}/score has it inline)")
     items: list[SiteItem]  # type: ignore[valid-type]  # built from the registry
 
 

@@ -87,18 +87,24 @@ class Service:
                                 draws=draws, spread=spread, seed=seed, h2_year=h2_year)
 
     def results(self, r: Ranking, rows: np.ndarray, breakdown: bool = True,
-                scorer: Scorer | None = None) -> list[SiteResult]:
+                scorer: Scorer | None = None, inline_sources: bool = True) -> list[SiteResult]:
         """The typed results of some rows of ``r``; ``scorer`` is the one that made ``r``
-        (default: the stored sites' scorer).
+        (default: the stored sites' scorer). Without ``inline_sources`` the breakdown entries
+        leave out their source (lists of many sites carry ``sources_doc()`` once instead).
         """
-        return (scorer or self.scorer).results(r, rows, self.sources, breakdown)
+        return (scorer or self.scorer).results(r, rows, self.sources if inline_sources else None,
+                                               breakdown)
 
     def items(self, r: Ranking, rows: np.ndarray, breakdown: bool = True,
-              scorer: Scorer | None = None) -> list[dict[str, Any]]:
+              scorer: Scorer | None = None, inline_sources: bool = True) -> list[dict[str, Any]]:
         """Sites as ranking items: the results serialised (identity, indicators, score, rank,
-        breakdown with sources).
+        breakdown).
         """
-        return [x.to_dict() for x in self.results(r, rows, breakdown, scorer)]
+        return [x.to_dict() for x in self.results(r, rows, breakdown, scorer, inline_sources)]
+
+    def sources_doc(self) -> dict[str, dict[str, Any]]:
+        """The source of every criterion (the same for every site of the snapshot)."""
+        return {c: s.to_dict() for c, s in self.sources.items()}
 
     def ranking(self, profile: str | None, weights: dict[str, Any] | None,
                 filters: Filters | None = None, limit: int = 100, offset: int = 0,
@@ -116,7 +122,8 @@ class Service:
         }
         if r.stability is not None:
             out["stability"] = r.stability_params
-        out["items"] = self.items(r, page, breakdown)
+        out["sources"] = self.sources_doc()  # once, not in every item's breakdown
+        out["items"] = self.items(r, page, breakdown, inline_sources=False)
         return out
 
     def site_score(self, site_id: str, profile: str | None, weights: dict[str, Any] | None,

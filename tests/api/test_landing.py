@@ -41,12 +41,13 @@ def test_healthz(client, svc):
     assert r.json() == {"status": "ok", "snapshot": svc.snap.id, "synthetic": True}
 
 
-def test_root_says_the_ui_is_coming(client):
+def test_root_serves_the_web_ui_and_api_paths_stay_api(client):
     r = client.get("/")
     assert r.status_code == 200
     assert r.headers["content-type"].startswith("text/html")
-    assert "coming" in r.text
-    assert 'href="api"' in r.text and 'href="api/docs"' in r.text
+    assert 'data-testid="ranking"' in r.text
+    assert_problem(client.get("/api/score"), 405)  # not swallowed by the UI's static files
+    assert_problem(client.get("/api/nowhere"), 404)
 
 
 def test_openapi_documents_every_endpoint_with_examples(client):

@@ -116,13 +116,15 @@ def test_bad_parameters_are_400(client, query):
 
 
 def test_site_score_equals_its_ranking_item(client, svc):
-    ranking = {i["site_id"]: i for i in client.get("/api/ranking?limit=10000&w_h2=2").json()["items"]}
+    full = client.get("/api/ranking?limit=10000&w_h2=2").json()
+    ranking = {i["site_id"]: i for i in full["items"]}
     sid = svc.sites["site_id"].iloc[7]
     r = client.get(f"/api/sites/{sid}/score?w_h2=2")
     assert r.status_code == 200
     body = r.json()
     assert body["score"] == ranking[sid]["score"] and body["rank"] == ranking[sid]["rank"]
-    assert body["breakdown"] == ranking[sid]["breakdown"]
+    for c, entry in body["breakdown"].items():  # the same, with the ranking's sources inline
+        assert entry == {**ranking[sid]["breakdown"][c], "source": full["sources"][c]}
     assert body["numberRanked"] == len(ranking)
     assert body["snapshot"] == svc.snap.id
     assert_problem(client.get("/api/sites/rp-NOPE/score"), 404)

@@ -52,7 +52,8 @@ def test_openapi_describes_every_scoring_response(client):
 
 
 def test_every_breakdown_entry_names_its_source(client, svc):
-    item = client.get("/api/ranking?limit=1").json()["items"][0]
+    sid = client.get("/api/ranking?limit=1").json()["items"][0]["site_id"]
+    item = client.get(f"/api/sites/{sid}/score").json()
     manifest = svc.snap.manifest["layers"]
     for c, entry in item["breakdown"].items():
         src = entry["source"]
@@ -68,6 +69,10 @@ def test_every_breakdown_entry_names_its_source(client, svc):
     assert fibre["synthetic"] is True and "SYNTHETIC" in fibre["title"]
     assert fibre["licence_url"] == "https://creativecommons.org/publicdomain/zero/1.0/"
     assert "schematic" in item["breakdown"]["h2"]["source"]["resolution"]
+    # lists of many sites carry the same sources once
+    ranking = client.get("/api/ranking?limit=5").json()
+    assert ranking["sources"] == {c: e["source"] for c, e in item["breakdown"].items()}
+    assert all("source" not in e for i in ranking["items"] for e in i["breakdown"].values())
 
 
 def test_breakdown_false_gives_the_same_scores_without_breakdowns(client):

@@ -91,7 +91,7 @@ import shapely
 
 from geo.crs import WORK_CRS, transformer
 from layers.errors import SourceError
-from layers.io import NO_CRS_HINT, parse_number, read_table, require_file, to_work_crs
+from layers.io import NO_CRS_HINT, parse_number, read_table, read_vector, require_file, to_work_crs
 from layers.mapping import apply_mapping
 from layers.schema import POLYGONAL, SCHEMAS, Schema, check
 
@@ -314,15 +314,9 @@ def _polygon_parts(g: shapely.Geometry) -> shapely.Geometry:
 
 def read_mapped(layer: str, path: Path, cfg: dict[str, Any]) -> gpd.GeoDataFrame:
     """Any OGR file with a CRS plus column and code mappings (``layers.mapping``)."""
-    from layers.io import read_vector
-
     path = Path(path)
     src = read_vector(layer, path, cfg.get("layer"))
-    fill = {"name": None, "ref": None, "source": path.name}
-    out = apply_mapping(layer, src, cfg, path, fill=fill)
-    for col in out.columns:
-        if col != "geometry" and out[col].dtype == object:
-            out[col] = out[col].map(lambda v: None if v is None or str(v) == "" else str(v))
+    out = apply_mapping(layer, src, cfg, path, fill={"name": None, "ref": None, "source": path.name})
     out.geometry = shapely.force_2d(out.geometry.values)
     return check(layer, out, path)
 

@@ -125,6 +125,11 @@ def build(store: Store, *, sources: Path | None = None, n_sites: int = 2000, see
                 "timings_s": timings,
             }
             timings["write"] = round(time.perf_counter() - t, 3)
+            t = time.perf_counter()  # the web map's data: map.pmtiles and coverage overlays (§5.3)
+            at("tiles")
+            from layers.tiles import write_map_data
+            manifest.update(write_map_data(staging, layers, sites, coverage, entries, say))
+            timings["tiles"] = round(time.perf_counter() - t, 3)
             at("manifest")
             write_manifest(staging, manifest)
             at("publish")

@@ -1,0 +1,85 @@
+// Fetch helpers for the API, with relative URLs (api/…) so the page works behind a prefix.
+// Errors carry the problem+json `detail` so that the page can show the API's own message.
+
+export class ApiError extends Error {
+  constructor(status, detail, title) {
+    super(detail || title || `HTTP ${status}`);
+    this.status = status;
+    this.detail = detail;
+    this.title = title;
+  }
+}
+
+async function check(r) {
+  if (r.ok) return r;
+  let detail = null;
+  let title = null;
+  try {
+    const p = await r.json();
+    detail = p.detail;
+    title = p.title;
+  } catch { /* not JSON */ }
+  throw new ApiError(r.status, detail, title);
+}
+
+export async function json(path, init) {
+  return (await check(await fetch(path, init))).json();
+}
+
+/** GET api/ui/config; null when the server has none (older API). */
+export async function config() {
+  return json('api/ui/config');
+}
+
+export const profiles = () => json('api/profiles');
+export const table = () => json('api/sites/table');
+
+/** Coverage overlays, normalised to {id, url, coordinates, legend, attribution}; [] if none. */
+export async function coverage() {
+  try {
+    const d = await json('api/coverage');
+    const list = Array.isArray(d) ? d : d.coverage || d.overlays || d.items || [];
+    return list.map((c) => ({
+      id: c.id || c.name || c.layer,
+      url: c.url || c.png || c.href,
+      coordinates: c.coordinates || c.corners,
+      legend: (c.legend || c.breaks || []).map((b) => ({ color: b.color, label: b.label ?? String(b.value ?? b.from ?? '') })),
+      attribution: c.attribution || '',
+      title: c.title || c.label || null,
+    })).filter((c) => c.id && c.url && Array.isArray(c.coordinates) && c.coordinates.length === 4);
+  } catch {
+    return [];
+  }
+}
+
+const valueCache = new Map();
+
+/** The per-criterion values for (profile, year): Float64Array n × (C + 1); fetched once each. */
+export function values(profile, year) {
+  const key = `${profile}|${year}`;
+  if (!valueCache.has(key)) {
+    const q = new URLSearchParams({ profile, h2_year: String(year) });
+    const p = fetch(`api/sites/values?${q}`).then(check).then((r) => r.arrayBuffer())
+      .then((b) => new Float64Array(b));
+    p.catch(() => valueCache.delete(key));
+    valueCache.set(key, p);
+  }
+  return valueCache.get(key);
+}
+
+/** One site's score, breakdown and rank stability. */
+export function siteScore(siteId, query, signal) {
+  const q = new URLSearchParams(query);
+  q.set('stability', '10');
+  return json(`api/sites/${encodeURIComponent(siteId)}/score?${q}`, { signal });
+}
+
+/** Score a GeoJSON Feature / Polygon / MultiPolygon (WGS84). */
+export function scorePolygon(geojson, query, signal) {
+  return json(`api/score?${new URLSearchParams(query)}`, {
+    method: 'POST', headers: { 'Content-Type': 'application/geo+json' }, body: JSON.stringify(geojson), signal,
+  });
+}
+
+/** One site as a GeoJSON Feature (WGS84). */
+export const siteFeature = (siteId) => json(`api/collections/sites/items/${encodeURIComponent(siteId)}`);

@@ -1,0 +1,253 @@
+// Entry point: loads the config, profiles, site table and strings, builds the store from the
+// permalink, wires the modules to the store, and re-ranks in the browser (coalesced with
+// requestAnimationFrame) whenever the weights, filters, profile or year change.
+// Test hook: <html data-ready="true"> once the sites are drawn and the map is idle.
+
+import { Store } from './state.js';
+import * as api from './api.js';
+import * as i18n from './i18n.js';
+import { prepareTable, rank, weightVector } from './scoring.js';
+import { encode, decode, apiQuery } from './permalink.js';
+import { createMap } from './map.js';
+import { tabs, Controls } from './controls.js';
+import { RankingList } from './ranking.js';
+import { Detail } from './detail.js';
+import { Compare } from './compare.js';
+import { Shortlist } from './shortlist.js';
+import { Legend } from './legend.js';
+import { Draw } from './draw.js';
+
+const doc = document.documentElement;
+const $ = (sel) => document.querySelector(sel);
+const tables = new Map();
+const timings = { start: performance.now() };
+
+async function translatorFor(lang) {
+  if (!tables.has(lang)) tables.set(lang, i18n.load(lang));
+  return tables.get(lang);
+}
+
+let toastTimer = null;
+function toast(text) {
+  const el = $('[data-toast]');
+  el.textContent = text;
+  el.hidden = false;
+  clearTimeout(toastTimer);
+  toastTimer = setTimeout(() => { el.hidden = true; }, 4000);
+}
+
+async function main() {
+  const q = new URLSearchParams(location.search);
+  const firstLang = i18n.LANGS.includes(q.get('lang')) ? q.get('lang') : i18n.DEFAULT_LANG;
+  const [cfg, prof, table, coverage, t0] = await Promise.all([
+    api.config(), api.profiles(), api.table(), api.coverage(), translatorFor(firstLang),
+  ]);
+  timings.data = performance.now();
+  let t = t0;
+  const byName = new Map(prof.criteria.map((c) => [c.name, c]));
+  // the value array's column order is the table's `criteria`; labels come from /api/profiles
+  const criteria = (table.criteria || prof.criteria.map((c) => c.name)).map((n) => byName.get(n) || { name: n });
+  const names = criteria.map((c) => c.name);
+  const C = names.length;
+  const profiles = prof.profiles;
+  const profileOf = (name) => profiles.find((p) => p.name === name) || profiles.find((p) => p.name === prof.default) || profiles[0];
+  const years = table.h2_years?.length ? [Math.min(...table.h2_years), Math.max(...table.h2_years)] : [2025, 2032];
+
+  const link = decode(location.search, { profiles: profiles.map((p) => p.name), criteria: names, years, langs: i18n.LANGS });
+  const p0 = profileOf(link.profile || prof.default);
+  const horizon = (p) => Math.min(years[1], Math.max(years[0], p.parameters?.h2_horizon ?? years[1]));
+  const store = new Store({
+    lang: firstLang,
+    profile: p0.name,
+    weights: { ...Object.fromEntries(names.map((n) => [n, p0.weights[n] ?? 0])), ...(link.weights || {}) },
+    year: link.year ?? horizon(p0),
+    filters: { min_area_ha: null, max_h2_km: null, min_fibre: null, kind: [], ags: [], kreis: [], ...(link.filters || {}) },
+    sel: link.sel || null,
+    cmp: link.cmp || [],
+    shortlist: link.shortlist || Store.savedShortlist(),
+    compareOpen: !!link.cmp?.length,
+  });
+  const valuesFirst = api.values(store.state.profile, store.state.year);
+  const getT = () => t;
+
+  // static strings, language, synthetic banner
+  i18n.render(document, t);
+  doc.lang = t.lang;
+  if (cfg.synthetic ?? table.synthetic) {
+    $('[data-testid=synthetic]').hidden = false;
+    document.body.classList.add('is-synthetic');
+  }
+  const year = $('[data-control=h2-year]');
+  year.min = String(years[0]);
+  year.max = String(years[1]);
+
+  const prep = prepareTable(table);
+  timings.prepared = performance.now();
+  let currentValues = null;
+  const getValues = () => currentValues;
+
+  const mapApi = createMap($('#map'), { store, t, cfg, coverage, prep, attribution: prof.attribution || [] });
+  tabs($('.panel-left'));
+  const controls = new Controls($('.panel-left'), { store, profiles, criteria, prep, getT, profileOf });
+  controls.init();
+  new RankingList($('[data-testid=ranking]'), $('[data-ranking-count]'), $('#tpl-option'), { store, prep, getT });
+  new Detail($('[data-testid=detail]'), { store, prep, criteria, getT, getValues, toast });
+  new Compare($('#compare'), { store, prep, criteria, getT, getValues });
+  const exposeUrl = (id) => {
+    const qq = apiQuery(store.state, names);
+    qq.set('site', id);
+    qq.set('lang', t.lang);
+    return `expose.html?${qq}`;
+  };
+  const shortlistDialog = $('[data-dialog=shortlist]');
+  new Shortlist(shortlistDialog, { store, prep, criteria, getT, getValues, toast, exposeUrl,
+    snapshot: table.snapshot, synthetic: table.synthetic });
+  new Legend({ list: $('[data-layer-list]'), sources: $('[data-sources]'), floating: $('[data-score-legend]'),
+    store, groups: mapApi.groups, attribution: prof.attribution || [], getT });
+  new Draw({ mapApi, store, criteria, getT, toast, button: $('[data-action=draw]'), fileInput: $('[data-action=file]'),
+    hint: $('[data-draw-hint]'), dropZone: $('[data-drop-zone]'), container: $('.map-wrap') });
+
+  // -- re-ranking, coalesced per animation frame --------------------------------------------
+  const effectiveFilters = (f) => {
+    if (!(f.ags.length && f.kreis.length)) return f;
+    // a Kreis and a municipality chosen together mean either (the API would intersect them)
+    const ags = new Set(f.ags);
+    const kreis = new Set(f.kreis);
+    for (let i = 0; i < prep.n; i++) if (kreis.has(prep.kreisAgs[i])) ags.add(prep.ags[i]);
+    return { ...f, ags: [...ags], kreis: [] };
+  };
+  const rankNow = (values) => {
+    const s = store.state;
+    const started = performance.now();
+    const minArea = profileOf(s.profile).parameters?.min_area_ha ?? null;
+    const r = rank(prep, values, C, weightVector(names, s.weights), effectiveFilters(s.filters), minArea);
+    r.key = `${s.profile}|${s.year}`;
+    currentValues = values;
+    timings.lastRankMs = performance.now() - started;
+    store.setRanking(r);
+    timings.lastUpdateMs = performance.now() - started;
+    return r;
+  };
+  let scheduled = false;
+  const schedule = () => {
+    if (scheduled) return;
+    scheduled = true;
+    requestAnimationFrame(async () => {
+      scheduled = false;
+      const s = store.state;
+      const key = `${s.profile}|${s.year}`;
+      let values;
+      try {
+        values = await api.values(s.profile, s.year);
+      } catch (e) {
+        toast(e.detail || e.message);
+        return;
+      }
+      if (`${store.state.profile}|${store.state.year}` !== key) return; // a newer run follows
+      rankNow(values);
+    });
+  };
+  store.addEventListener('change', (ev) => {
+    const k = ev.detail.keys;
+    if (k.has('weights') || k.has('filters') || k.has('profile') || k.has('year')) schedule();
+  });
+
+  // -- permalink: the query holds the shareable state; MapLibre's hash holds the camera --------
+  let linkTimer = null;
+  const writeLink = () => {
+    const s = store.state;
+    const p = profileOf(s.profile);
+    const url = new URL(location.href);
+    url.search = encode({ ...s, shortlist: s.shortlist }, {
+      profile: prof.default, weights: Object.fromEntries(names.map((n) => [n, p.weights[n] ?? 0])),
+      year: horizon(p), lang: i18n.DEFAULT_LANG, kinds: ['regional_plan', 'brownfield', 'lep'] });
+    if (url.href !== location.href) history.replaceState(history.state, '', url);
+  };
+  store.addEventListener('change', (ev) => {
+    const k = ev.detail.keys;
+    if (['profile', 'weights', 'year', 'filters', 'sel', 'cmp', 'shortlist', 'lang'].some((x) => k.has(x))) {
+      clearTimeout(linkTimer);
+      linkTimer = setTimeout(writeLink, 250);
+    }
+  });
+
+  // -- header actions -----------------------------------------------------------------------
+  document.addEventListener('click', async (e) => {
+    const b = e.target.closest('[data-action]');
+    if (!b) return;
+    const a = b.dataset.action;
+    if (a === 'lang') {
+      const next = t.lang === 'de' ? 'en' : 'de';
+      t = await translatorFor(next);
+      i18n.render(document, t);
+      doc.lang = next;
+      mapApi.setT(t);
+      store.setLang(next);
+    } else if (a === 'shortlist-open') {
+      shortlistDialog.showModal();
+    } else if (a === 'help-open') {
+      $('[data-dialog=help]').showModal();
+    } else if (a === 'dialog-close') {
+      b.closest('dialog')?.close();
+    } else if (a === 'compare-open') {
+      if (!store.state.cmp.length) toast(t('compare.none'));
+      else store.openCompare(!store.state.compareOpen);
+    } else if (a === 'compare-close') {
+      store.openCompare(false);
+    } else if (a === 'compare-clear') {
+      store.clearCompare();
+    } else if (a === 'permalink') {
+      writeLink();
+      try {
+        await navigator.clipboard.writeText(location.href);
+        toast(t('permalink.copied'));
+      } catch {
+        toast(location.href);
+      }
+    }
+  });
+  store.addEventListener('change', (ev) => {
+    const k = ev.detail.keys;
+    if (k.has('cmp') || k.has('lang')) document.querySelectorAll('[data-compare-count]').forEach((x) => { x.textContent = String(store.state.cmp.length); });
+    if (k.has('compareOpen') || k.has('cmp')) {
+      $('[data-action=compare-open]').setAttribute('aria-expanded', String(store.state.compareOpen && store.state.cmp.length > 0));
+      document.body.classList.toggle('compare-open', store.state.compareOpen && store.state.cmp.length > 0);
+    }
+    if (k.has('cmp') && store.state.cmp.length === 0) store.openCompare(false);
+  });
+  document.querySelectorAll('[data-compare-count]').forEach((x) => { x.textContent = String(store.state.cmp.length); });
+
+  // -- first ranking, then ready --------------------------------------------------------------
+  const [values] = await Promise.all([valuesFirst, mapApi.ready]);
+  timings.values = performance.now();
+  mapApi.sync();
+  rankNow(values);
+  store._emit(['compareOpen', 'cmp']);
+  if (store.state.sel) store._emit(['sel']);
+  await mapApi.idle();
+  timings.ready = performance.now();
+  doc.dataset.ready = 'true';
+
+  // for benchmarks and browser tests: the JavaScript call behind a slider move
+  window.nrwSites = {
+    store, timings, prep, map: mapApi.map,
+    rankNow: () => rankNow(currentValues),
+    /** Set weights and re-rank synchronously (list and map feature-state); returns ms. */
+    setWeights(w) {
+      const started = performance.now();
+      store.setWeights({ ...store.state.weights, ...w });
+      rankNow(currentValues);
+      return performance.now() - started;
+    },
+  };
+}
+
+main().catch((e) => {
+  console.error(e);
+  const el = document.querySelector('[data-toast]');
+  if (el) {
+    el.textContent = `${e.detail || e.message}`;
+    el.hidden = false;
+    el.classList.add('fatal');
+  }
+});

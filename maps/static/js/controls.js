@@ -1,0 +1,351 @@
+// Investor controls: panel tabs (roving tabindex, activate on Enter/Space), profile selector,
+// weight presets and reset, one native range slider per criterion (value = the API weight
+// w_<criterion>), the filters with a Kreis / municipality autocomplete, and the H2 year slider.
+// Built from the API's lists (profiles, criteria): no criterion is named here.
+
+import { unit, num, int, collator } from './i18n.js';
+
+export const WEIGHT_MAX = 5;
+const STEP = 0.1;
+
+const el = (tag, cls, text) => {
+  const e = document.createElement(tag);
+  if (cls) e.className = cls;
+  if (text !== undefined && text !== null) e.textContent = text;
+  return e;
+};
+
+/** APG tabs, manual activation. */
+export function tabs(root) {
+  const list = root.querySelector('[role=tablist]');
+  const all = [...list.querySelectorAll('[role=tab]')];
+  const activate = (tab) => {
+    for (const x of all) {
+      const on = x === tab;
+      x.setAttribute('aria-selected', String(on));
+      x.tabIndex = on ? 0 : -1;
+      document.getElementById(x.getAttribute('aria-controls')).hidden = !on;
+    }
+  };
+  list.addEventListener('click', (e) => {
+    const tab = e.target.closest('[role=tab]');
+    if (tab) activate(tab);
+  });
+  list.addEventListener('keydown', (e) => {
+    const i = all.indexOf(document.activeElement);
+    if (i < 0) return;
+    let j = null;
+    if (e.key === 'ArrowRight') j = (i + 1) % all.length;
+    if (e.key === 'ArrowLeft') j = (i - 1 + all.length) % all.length;
+    if (e.key === 'Home') j = 0;
+    if (e.key === 'End') j = all.length - 1;
+    if (j !== null) {
+      e.preventDefault();
+      all.forEach((x, k) => { x.tabIndex = k === j ? 0 : -1; });
+      all[j].focus();
+    } else if (e.key === 'Enter' || e.key === ' ') {
+      e.preventDefault();
+      activate(all[i]);
+    }
+  });
+}
+
+export class Controls {
+  constructor(root, ctx) {
+    this.root = root;
+    this.ctx = ctx; // {store, profiles, criteria, prep, getT, profileOf(name)}
+    const { store } = ctx;
+    this.profileSelect = root.querySelector('[data-control=profile]');
+    this.sliderBox = root.querySelector('[data-sliders]');
+    this.presetBox = root.querySelector('[data-presets]');
+    this.year = document.querySelector('[data-control=h2-year]');
+    this.yearOut = document.querySelector('[data-year-output]');
+    this.placeInput = root.querySelector('#place-input');
+    this.placeList = root.querySelector('#place-options');
+    this.chips = root.querySelector('[data-place-chips]');
+    this.summary = root.querySelector('[data-filter-summary]');
+    this.places = this.placeIndex();
+    this.buildSliders();
+    this.profileSelect.addEventListener('change', () => {
+      const p = ctx.profileOf(this.profileSelect.value);
+      store.setProfile(p.name, p.weights, p.parameters?.h2_horizon ?? store.state.year);
+    });
+    root.querySelector('[data-action=reset-weights]').addEventListener('click', () => {
+      const p = ctx.profileOf(store.state.profile);
+      store.setWeights(p.weights);
+    });
+    this.presetBox.addEventListener('click', (e) => {
+      const b = e.target.closest('[data-preset]');
+      if (!b) return;
+      if (b.dataset.preset === '__equal') {
+        store.setWeights(Object.fromEntries(ctx.criteria.map((c) => [c.name, 1])));
+      } else store.setWeights(ctx.profileOf(b.dataset.preset).weights);
+    });
+    this.sliderBox.addEventListener('input', (e) => {
+      const s = e.target.closest('input[data-criterion]');
+      if (s) store.setWeight(s.dataset.criterion, Number(s.value));
+    });
+    this.sliderBox.addEventListener('keydown', (e) => this.sliderKey(e));
+    this.year.addEventListener('input', () => store.setYear(Number(this.year.value)));
+    root.querySelectorAll('[data-filter]').forEach((inp) => {
+      inp.addEventListener('change', () => this.readFilter(inp));
+      inp.addEventListener('input', () => this.readFilter(inp));
+    });
+    root.querySelectorAll('[data-kind]').forEach((cb) => cb.addEventListener('change', () => {
+      const kinds = [...root.querySelectorAll('[data-kind]')].filter((x) => x.checked).map((x) => x.dataset.kind);
+      store.setFilters({ kind: kinds.length === root.querySelectorAll('[data-kind]').length ? [] : kinds });
+    }));
+    root.querySelector('[data-action=reset-filters]').addEventListener('click', () => {
+      store.setFilters({ min_area_ha: null, max_h2_km: null, min_fibre: null, kind: [], ags: [], kreis: [] });
+    });
+    this.combobox();
+    this.chips.addEventListener('click', (e) => {
+      const b = e.target.closest('[data-chip]');
+      if (!b) return;
+      const [kind, key] = b.dataset.chip.split(':');
+      const f = store.state.filters;
+      store.setFilters({ [kind]: f[kind].filter((x) => x !== key) });
+      this.placeInput.focus();
+    });
+    store.addEventListener('change', (ev) => {
+      const k = ev.detail.keys;
+      if (k.has('lang')) { this.buildSliders(); this.fillProfiles(); }
+      if (k.has('profile') || k.has('lang')) this.fillProfiles();
+      if (k.has('weights') || k.has('profile') || k.has('lang')) this.syncSliders();
+      if (k.has('year') || k.has('lang')) this.syncYear();
+      if (k.has('filters') || k.has('lang') || k.has('profile')) this.syncFilters();
+      if (k.has('ranking') || k.has('filters') || k.has('lang')) this.syncSummary();
+    });
+  }
+
+  label(c) {
+    return this.ctx.getT().lang === 'de' ? c.label_de || c.name : c.label_en || c.name;
+  }
+
+  fillProfiles() {
+    const t = this.ctx.getT();
+    const cur = this.ctx.store.state.profile;
+    this.profileSelect.replaceChildren(...this.ctx.profiles.map((p) => {
+      const o = el('option', null, t.lang === 'de' ? p.label_de || p.name : p.label_en || p.name);
+      o.value = p.name;
+      o.selected = p.name === cur;
+      return o;
+    }));
+    const p = this.ctx.profileOf(cur);
+    const key = `profile_desc.${p.name}`;
+    this.root.querySelector('[data-profile-description]').textContent = t.has(key) ? t(key) : p.description || '';
+    this.presetBox.replaceChildren(...this.ctx.profiles.map((q) => {
+      const b = el('button', 'btn small', t.lang === 'de' ? q.label_de || q.name : q.label_en || q.name);
+      b.type = 'button';
+      b.dataset.preset = q.name;
+      b.title = t('weights.preset_title');
+      return b;
+    }), (() => {
+      const b = el('button', 'btn small', t('weights.equal'));
+      b.type = 'button';
+      b.dataset.preset = '__equal';
+      return b;
+    })());
+  }
+
+  buildSliders() {
+    const t = this.ctx.getT();
+    const rows = this.ctx.criteria.map((c) => {
+      const row = el('div', 'slider-row');
+      const id = `w-${c.name}`;
+      const lab = el('label', 'slider-label', this.label(c));
+      lab.htmlFor = id;
+      const key = `crit_desc.${c.name}`;
+      lab.title = t.has(key) ? t(key) : c.description || '';
+      const input = el('input');
+      input.type = 'range';
+      input.id = id;
+      input.min = '0';
+      input.max = String(WEIGHT_MAX);
+      input.step = 'any';
+      input.dataset.criterion = c.name;
+      input.setAttribute('aria-describedby', `${id}-out`);
+      const out = el('output', 'slider-out');
+      out.id = `${id}-out`;
+      out.htmlFor = id;
+      row.append(lab, input, out);
+      return row;
+    });
+    this.sliderBox.replaceChildren(...rows);
+    this.syncSliders();
+  }
+
+  syncSliders() {
+    const t = this.ctx.getT();
+    const w = this.ctx.store.state.weights;
+    const total = Object.values(w).reduce((a, b) => a + b, 0);
+    for (const input of this.sliderBox.querySelectorAll('input[data-criterion]')) {
+      const v = w[input.dataset.criterion] ?? 0;
+      if (Number(input.value) !== v) input.value = String(v);
+      const share = total > 0 ? v / total : 0;
+      const text = t('weights.valuetext', { w: num(t.lang, v, 1), share: unit(t.lang, share, 'percent', 0) });
+      input.setAttribute('aria-valuetext', text);
+      input.style.setProperty('--fill', `${(100 * v) / WEIGHT_MAX}%`);
+      const out = this.sliderBox.querySelector(`#${CSS.escape(input.id)}-out`);
+      out.textContent = `${num(t.lang, v, 1)} · ${unit(t.lang, share, 'percent', 0)}`;
+    }
+  }
+
+  /** Arrows ±0.1, PageUp/PageDown ±1, Home 0, End max (the slider has step="any"). */
+  sliderKey(e) {
+    const s = e.target.closest('input[data-criterion]');
+    if (!s) return;
+    const v = Number(s.value);
+    const big = 1;
+    const map = { ArrowRight: STEP, ArrowUp: STEP, ArrowLeft: -STEP, ArrowDown: -STEP, PageUp: big, PageDown: -big };
+    let next = null;
+    if (e.key in map) next = Math.round((v + map[e.key]) * 10) / 10;
+    if (e.key === 'Home') next = 0;
+    if (e.key === 'End') next = WEIGHT_MAX;
+    if (next === null) return;
+    e.preventDefault();
+    next = Math.max(0, Math.min(WEIGHT_MAX, next));
+    s.value = String(next);
+    this.ctx.store.setWeight(s.dataset.criterion, next);
+  }
+
+  syncYear() {
+    const y = this.ctx.store.state.year;
+    if (Number(this.year.value) !== y) this.year.value = String(y);
+    this.yearOut.textContent = String(y);
+    this.year.setAttribute('aria-valuetext', this.ctx.getT()('timeline.valuetext', { year: y }));
+  }
+
+  readFilter(inp) {
+    const raw = inp.value.trim().replace(',', '.');
+    let v = raw === '' ? null : Number(raw);
+    if (v !== null && (!Number.isFinite(v) || v < 0)) return;
+    const k = inp.dataset.filter;
+    if (k === 'min_fibre' && v !== null) v = Math.min(1, v / 100);
+    if (this.ctx.store.state.filters[k] !== v) this.ctx.store.setFilters({ [k]: v });
+  }
+
+  syncFilters() {
+    const t = this.ctx.getT();
+    const f = this.ctx.store.state.filters;
+    for (const inp of this.root.querySelectorAll('[data-filter]')) {
+      if (document.activeElement === inp) continue;
+      const k = inp.dataset.filter;
+      const v = f[k];
+      inp.value = v === null || v === undefined ? '' : String(k === 'min_fibre' ? Math.round(v * 1000) / 10 : v);
+    }
+    const p = this.ctx.profileOf(this.ctx.store.state.profile);
+    const minArea = p.parameters?.min_area_ha;
+    const areaInput = this.root.querySelector('[data-filter=min_area_ha]');
+    areaInput.placeholder = minArea != null ? t('filters.profile_default_value', { v: num(t.lang, minArea, 0) }) : t('filters.any');
+    for (const cb of this.root.querySelectorAll('[data-kind]')) cb.checked = !f.kind.length || f.kind.includes(cb.dataset.kind);
+    const chips = [...f.kreis.map((k) => ['kreis', k]), ...f.ags.map((k) => ['ags', k])].map(([kind, key]) => {
+      const place = this.places.find((x) => x.kind === kind && x.key === key);
+      const li = el('li');
+      const b = el('button', 'chip');
+      b.type = 'button';
+      b.dataset.chip = `${kind}:${key}`;
+      const label = place ? place.name : key;
+      b.append(el('span', null, label), el('span', 'chip-x', '×'));
+      b.setAttribute('aria-label', t('filters.remove_place', { name: label }));
+      li.append(b);
+      return li;
+    });
+    this.chips.replaceChildren(...chips);
+  }
+
+  syncSummary() {
+    const t = this.ctx.getT();
+    const r = this.ctx.store.state.ranking;
+    if (!r) return;
+    const parts = Object.entries(r.excluded).map(([k, v]) => `${t(`excluded.${k}`)}: ${int(t.lang, v)}`);
+    this.summary.textContent = parts.length ? t('filters.excluded', { list: parts.join(' · ') }) : t('filters.none_excluded');
+  }
+
+  /** Municipalities and Kreise from the site table (only places that have sites). */
+  placeIndex() {
+    const c = this.ctx.prep.columns;
+    const seen = new Map();
+    for (let i = 0; i < this.ctx.prep.n; i++) {
+      const a = c.ags[i];
+      if (a && !seen.has(`ags:${a}`)) seen.set(`ags:${a}`, { kind: 'ags', key: a, name: c.municipality[i] || a, parent: c.kreis[i] });
+      const k = c.kreis_ags[i];
+      if (k && !seen.has(`kreis:${k}`)) seen.set(`kreis:${k}`, { kind: 'kreis', key: k, name: c.kreis[i] || k });
+    }
+    return [...seen.values()];
+  }
+
+  combobox() {
+    const { store } = this.ctx;
+    const input = this.placeInput;
+    const list = this.placeList;
+    let items = [];
+    let active = -1;
+    const close = () => {
+      list.hidden = true;
+      input.setAttribute('aria-expanded', 'false');
+      input.removeAttribute('aria-activedescendant');
+      active = -1;
+    };
+    const show = () => {
+      const t = this.ctx.getT();
+      const q = input.value.trim().toLocaleLowerCase(t.locale);
+      if (!q) { close(); return; }
+      const coll = collator(t.lang);
+      items = this.places.filter((p) => p.name.toLocaleLowerCase(t.locale).includes(q))
+        .sort((a, b) => (a.name.toLocaleLowerCase(t.locale).startsWith(q) ? 0 : 1) - (b.name.toLocaleLowerCase(t.locale).startsWith(q) ? 0 : 1)
+          || coll.compare(a.name, b.name) || (a.kind < b.kind ? 1 : -1))
+        .slice(0, 12);
+      list.replaceChildren(...items.map((p, i) => {
+        const li = el('li', 'combo-option');
+        li.id = `place-opt-${i}`;
+        li.setAttribute('role', 'option');
+        li.setAttribute('aria-selected', 'false');
+        li.dataset.index = String(i);
+        li.append(el('span', null, p.name), el('span', 'combo-kind',
+          p.kind === 'kreis' ? t('filters.kreis') : t('filters.municipality_in', { kreis: p.parent || '' })));
+        return li;
+      }));
+      if (!items.length) list.append(el('li', 'combo-none', t('filters.no_place')));
+      list.hidden = false;
+      input.setAttribute('aria-expanded', 'true');
+      active = -1;
+    };
+    const choose = (i) => {
+      const p = items[i];
+      if (!p) return;
+      const f = store.state.filters;
+      if (!f[p.kind].includes(p.key)) store.setFilters({ [p.kind]: [...f[p.kind], p.key] });
+      input.value = '';
+      close();
+    };
+    const mark = (i) => {
+      active = i;
+      [...list.children].forEach((li, k) => li.setAttribute('aria-selected', String(k === i)));
+      if (i >= 0 && list.children[i]) {
+        input.setAttribute('aria-activedescendant', list.children[i].id);
+        list.children[i].scrollIntoView({ block: 'nearest' });
+      }
+    };
+    input.addEventListener('input', show);
+    input.addEventListener('keydown', (e) => {
+      if (e.key === 'ArrowDown') { e.preventDefault(); if (list.hidden) show(); mark(Math.min(items.length - 1, active + 1)); }
+      else if (e.key === 'ArrowUp') { e.preventDefault(); mark(Math.max(0, active - 1)); }
+      else if (e.key === 'Enter') { if (!list.hidden && items.length) { e.preventDefault(); choose(active >= 0 ? active : 0); } }
+      else if (e.key === 'Escape') { if (!list.hidden) { e.preventDefault(); e.stopPropagation(); close(); } }
+    });
+    input.addEventListener('blur', () => setTimeout(close, 150));
+    list.addEventListener('mousedown', (e) => {
+      const li = e.target.closest('[data-index]');
+      if (li) { e.preventDefault(); choose(Number(li.dataset.index)); }
+    });
+  }
+
+  /** First fill (after the store has its initial state). */
+  init() {
+    this.fillProfiles();
+    this.syncSliders();
+    this.syncYear();
+    this.syncFilters();
+  }
+}

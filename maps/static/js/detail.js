@@ -1,0 +1,361 @@
+// The detail panel of the selected site (or of a drawn / dropped polygon): score, rank and rank
+// stability, the breakdown as a bar chart of points per criterion, every indicator with its unit,
+// and the source of every value. The breakdown of a stored site is drawn at once from the
+// client-side values and follows the sliders live; indicators, stability and sources come from
+// GET api/sites/{id}/score (refetched, debounced, when the weights change).
+
+import * as api from './api.js';
+import { points, weightVector, band } from './scoring.js';
+import { SCORE_BREAKS, SCORE_COLORS } from './layers.js';
+import { num, unit, int } from './i18n.js';
+import { apiQuery } from './permalink.js';
+
+const el = (tag, cls, text) => {
+  const e = document.createElement(tag);
+  if (cls) e.className = cls;
+  if (text !== undefined && text !== null) e.textContent = text;
+  return e;
+};
+
+/** Format one indicator by its name (units from the suffix); unknown names as they come. */
+export function formatIndicator(t, name, value) {
+  const lang = t.lang;
+  if (value === null || value === undefined || (typeof value === 'number' && Number.isNaN(value))) return t('detail.no_data');
+  if (name === 'area_ha' || name.endsWith('_ha')) return unit(lang, value, 'hectare', 1);
+  if (name.endsWith('_km')) return unit(lang, value, 'kilometer', 1);
+  if (name.endsWith('_share')) return unit(lang, value, 'percent', 0);
+  if (name.endsWith('_year')) return String(value);
+  if (typeof value === 'boolean') return t(value ? 'detail.yes' : 'detail.no');
+  const key = `${name.replace(/_(category|region)$/, '')}.${value}`;
+  if (name === 'planning_category' && t.has(`planning.${value}`)) return t(`planning.${value}`);
+  if (name === 'funding_region' && t.has(`funding.${value}`)) return t(`funding.${value}`);
+  if (t.has(key)) return t(key);
+  return typeof value === 'number' ? num(lang, value, 2) : String(value);
+}
+
+export class Detail {
+  constructor(root, ctx) {
+    this.root = root;
+    this.ctx = ctx; // {store, prep, criteria, getT, getValues, profiles}
+    this.empty = root.querySelector('[data-detail-empty]');
+    this.body = root.querySelector('[data-detail-body]');
+    this.chart = root.querySelector('[data-breakdown]');
+    this.rest = root.querySelector('[data-detail-rest]');
+    this.server = null; // last server answer for the selected site
+    this.serverFor = null;
+    this.abort = null;
+    this.timer = null;
+    const { store } = ctx;
+    store.addEventListener('change', (ev) => {
+      const k = ev.detail.keys;
+      if (k.has('sel') || k.has('adhoc')) {
+        this.server = null;
+        this.serverFor = null;
+        this.render();
+        this.fetchSoon(0);
+        if (k.has('sel') && store.state.sel) this.root.scrollTop = 0;
+      } else if (k.has('ranking') || k.has('lang') || k.has('shortlist') || k.has('cmp')) {
+        this.render();
+      }
+      if (k.has('weights') || k.has('profile') || k.has('year')) this.fetchSoon(350);
+    });
+    root.addEventListener('click', (e) => {
+      const b = e.target.closest('[data-detail-action]');
+      if (!b) return;
+      const id = store.state.sel;
+      const a = b.dataset.detailAction;
+      if (a === 'shortlist') store.toggleShortlist(id);
+      if (a === 'compare') {
+        if (store.toggleCompare(id) === false) ctx.toast(ctx.getT()('compare.full'));
+        else if (store.state.cmp.includes(id)) store.openCompare(true);
+      }
+      if (a === 'close') store.select(null);
+    });
+  }
+
+  query() {
+    const s = this.ctx.store.state;
+    return apiQuery(s, this.ctx.criteria.map((c) => c.name));
+  }
+
+  fetchSoon(ms) {
+    clearTimeout(this.timer);
+    const s = this.ctx.store.state;
+    if (!s.sel || s.sel === 'adhoc') return;
+    this.timer = setTimeout(() => this.fetch(), ms);
+  }
+
+  async fetch() {
+    const id = this.ctx.store.state.sel;
+    if (!id || id === 'adhoc') return;
+    this.abort?.abort();
+    this.abort = new AbortController();
+    try {
+      const d = await api.siteScore(id, this.query(), this.abort.signal);
+      if (this.ctx.store.state.sel !== id) return;
+      this.server = d;
+      this.serverFor = id;
+      this.render();
+    } catch (e) {
+      if (e.name === 'AbortError') return;
+      if (this.ctx.store.state.sel !== id) return;
+      this.server = { error: e.detail || e.message };
+      this.serverFor = id;
+      this.render();
+    }
+  }
+
+  render() {
+    const t = this.ctx.getT();
+    const s = this.ctx.store.state;
+    this.root.setAttribute('aria-labelledby', s.sel ? 'detail-name' : 'detail-title');
+    if (!s.sel) {
+      this.empty.hidden = false;
+      this.body.hidden = true;
+      this.body.replaceChildren();
+      this.chart.replaceChildren();
+      this.rest.replaceChildren();
+      return;
+    }
+    this.empty.hidden = true;
+    this.body.hidden = false;
+    if (s.sel === 'adhoc') this.renderAdhoc(t, s.adhoc);
+    else this.renderSite(t, s.sel);
+  }
+
+  header(t, title, sub) {
+    const head = el('div', 'detail-head');
+    const h = el('h2', 'detail-name', title);
+    h.id = 'detail-name';
+    const close = el('button', 'btn small icon', '×');
+    close.type = 'button';
+    close.dataset.detailAction = 'close';
+    close.setAttribute('aria-label', t('detail.close'));
+    head.append(h, close);
+    return [head, el('p', 'detail-sub', sub)];
+  }
+
+  scoreLine(t, score, rankText, percentileText) {
+    const box = el('div', 'score-line');
+    const b = band(score, SCORE_BREAKS);
+    const big = el('span', 'score-big', num(t.lang, score, 1));
+    if (b >= 0) big.style.setProperty('--band', SCORE_COLORS[b]);
+    const lab = el('span', 'score-label', t('detail.score'));
+    box.append(big, lab);
+    if (rankText) box.append(el('span', 'rank', rankText));
+    if (percentileText) box.append(el('span', 'rank', percentileText));
+    return box;
+  }
+
+  stability(t, st) {
+    if (!st) return null;
+    const p = typeof st === 'number' ? st : st.probability;
+    if (p === null || p === undefined) return null;
+    const top = st.top ?? 10;
+    const level = p >= 0.8 ? 'high' : p >= 0.5 ? 'mid' : 'low';
+    const wrap = el('p', `stability stability-${level}`);
+    const badge = el('span', 'badge', t(`stability.${level}`));
+    const pct = unit(t.lang, p, 'percent', 0);
+    const meaning = el('span', 'stability-text', t('stability.meaning', {
+      p: pct, top, draws: st.draws ?? 200, spread: unit(t.lang, st.spread ?? 0.25, 'percent', 0) }));
+    wrap.append(badge, ' ', meaning);
+    return wrap;
+  }
+
+  actions(t, id, isStored) {
+    const s = this.ctx.store.state;
+    const bar = el('div', 'detail-actions');
+    if (!isStored) return bar;
+    const inList = s.shortlist.includes(id);
+    const inCmp = s.cmp.includes(id);
+    const b1 = el('button', 'btn small', t(inList ? 'detail.unshortlist' : 'detail.shortlist'));
+    b1.type = 'button';
+    b1.dataset.detailAction = 'shortlist';
+    b1.setAttribute('aria-pressed', String(inList));
+    const b2 = el('button', 'btn small', t(inCmp ? 'detail.uncompare' : 'detail.compare'));
+    b2.type = 'button';
+    b2.dataset.detailAction = 'compare';
+    b2.setAttribute('aria-pressed', String(inCmp));
+    const a = el('a', 'btn small', t('detail.expose'));
+    const q = this.query();
+    q.set('site', id);
+    q.set('lang', t.lang);
+    a.href = `expose.html?${q}`;
+    a.target = '_blank';
+    a.rel = 'noopener';
+    bar.append(b1, b2, a);
+    return bar;
+  }
+
+  /** Bars: points per criterion, against the most the criterion could give (its weight share). */
+  breakdownChart(t, rows) {
+    const fig = el('figure', 'chart');
+    const cap = el('figcaption', 'chart-cap', t('detail.breakdown'));
+    const list = el('ul', 'bars');
+    const max = Math.max(1e-9, ...rows.map((r) => (Number.isNaN(r.max) ? 0 : r.max)));
+    for (const r of rows) {
+      const li = el('li', `bar-row${r.missing ? ' missing' : ''}`);
+      const label = el('span', 'bar-label', r.label);
+      const track = el('span', 'bar-track');
+      const possible = el('span', 'bar-possible');
+      possible.style.width = `${(100 * (Number.isNaN(r.max) ? 0 : r.max)) / max}%`;
+      const fill = el('span', 'bar-fill');
+      fill.style.width = r.missing ? '0%' : `${(100 * r.points) / max}%`;
+      possible.append(fill);
+      track.append(possible);
+      const val = el('span', 'bar-value', r.missing ? t('detail.no_data') : t('detail.points', { points: num(t.lang, r.points, 1) }));
+      li.append(label, track, val);
+      li.title = r.missing ? t('detail.missing_hint') : t('detail.bar_hint', {
+        v: num(t.lang, r.v, 2), w: num(t.lang, r.w, 1), points: num(t.lang, r.points, 1), max: num(t.lang, r.max, 1) });
+      list.append(li);
+    }
+    fig.append(cap, list);
+    const note = el('p', 'hint', t('detail.breakdown_hint'));
+    return [fig, note];
+  }
+
+  rowsFromClient(id) {
+    const { prep, criteria, getValues, store } = this.ctx;
+    const values = getValues();
+    const row = prep.rowOf.get(id);
+    if (!values || row === undefined) return null;
+    const C = criteria.length;
+    const w = weightVector(criteria.map((c) => c.name), store.state.weights);
+    const p = points(values, C, w, row);
+    let den = 0;
+    for (let i = 0; i < C; i++) if (!Number.isNaN(values[row * (C + 1) + i])) den += w[i];
+    return criteria.map((c, i) => ({
+      name: c.name, label: this.label(c), points: p[i], v: values[row * (C + 1) + i], w: w[i],
+      max: den > 0 ? (100 * w[i]) / den : 0, missing: Number.isNaN(p[i]),
+    }));
+  }
+
+  rowsFromServer(breakdown) {
+    const crit = this.ctx.criteria;
+    let den = 0;
+    for (const c of crit) if (breakdown[c.name] && !breakdown[c.name].missing) den += breakdown[c.name].weight;
+    return crit.filter((c) => breakdown[c.name]).map((c) => {
+      const b = breakdown[c.name];
+      return { name: c.name, label: this.label(c), points: b.points ?? NaN, v: b.v ?? NaN, w: b.weight,
+        max: den > 0 ? (100 * b.weight) / den : 0, missing: !!b.missing };
+    });
+  }
+
+  label(c) {
+    return this.ctx.getT().lang === 'de' ? c.label_de || c.name : c.label_en || c.name;
+  }
+
+  /** Indicators with units, grouped by criterion, each with its source. */
+  indicators(t, d) {
+    const frag = [];
+    frag.push(el('h3', 'subhead', t('detail.indicators')));
+    const dl = el('dl', 'indicators');
+    const bd = d.breakdown || {};
+    for (const c of this.ctx.criteria) {
+      const b = bd[c.name];
+      if (!b) continue;
+      const dt = el('dt', null, this.label(c));
+      const dd = el('dd');
+      const ind = b.indicator || {};
+      const parts = Object.entries(ind).map(([k, v]) => {
+        const lab = t.has(`indicator.${k}`) ? `${t(`indicator.${k}`)}: ` : '';
+        return lab + formatIndicator(t, k, v);
+      });
+      dd.append(el('span', 'ind-value', parts.join(' · ') || t('detail.no_data')));
+      if (b.missing) dd.append(el('span', 'badge warn', t('detail.missing')));
+      if (b.source) dd.append(this.source(t, b.source));
+      dl.append(dt, dd);
+    }
+    if (d.nearest_lep) {
+      dl.append(el('dt', null, t('detail.nearest_lep')),
+        el('dd', null, `${d.nearest_lep} · ${formatIndicator(t, 'nearest_lep_km', d.nearest_lep_km)}`));
+    }
+    if (d.planning_category) {
+      dl.append(el('dt', null, t('detail.planning_status')), el('dd', null, formatIndicator(t, 'planning_category', d.planning_category)));
+    }
+    frag.push(dl);
+    return frag;
+  }
+
+  source(t, src) {
+    const det = el('details', 'source');
+    det.append(el('summary', null, t('detail.source')));
+    const p = el('p', 'source-text');
+    const line = [src.title, src.resolution, src.date && t('detail.as_of', { date: src.date })].filter(Boolean).join(' · ');
+    p.append(el('span', null, line));
+    if (src.licence) {
+      p.append(el('br'));
+      if (src.licence_url && /^https?:\/\//.test(src.licence_url)) {
+        const a = el('a', null, src.licence);
+        a.href = src.licence_url;
+        a.target = '_blank';
+        a.rel = 'noopener noreferrer';
+        p.append(t('detail.licence'), ' ', a);
+      } else p.append(`${t('detail.licence')} ${src.licence}`);
+    }
+    if (src.attribution) {
+      p.append(el('br'), `© ${src.attribution}`);
+    }
+    det.append(p);
+    return det;
+  }
+
+  renderSite(t, id) {
+    const { prep, store } = this.ctx;
+    const row = prep.rowOf.get(id);
+    const c = prep.columns;
+    const r = store.state.ranking;
+    const d = this.serverFor === id ? this.server : null;
+    const name = row !== undefined ? c.name[row] || id : d?.name || id;
+    const sub = row !== undefined
+      ? [c.municipality[row], c.kreis[row] !== c.municipality[row] ? c.kreis[row] : null, t(`kind.${c.kind[row]}`)].filter(Boolean).join(' · ')
+      : '';
+    const body = [...this.header(t, name, sub)];
+    const score = r && row !== undefined ? r.score[row] : d?.score ?? NaN;
+    const rk = r && row !== undefined ? r.rank[row] : 0;
+    let rankText;
+    if (rk) rankText = t('detail.rank', { rank: int(t.lang, rk), of: int(t.lang, r.order.length) });
+    else if (r && row !== undefined) rankText = t(`excluded.${['', 'min_area_ha', 'max_h2_km', 'kind', 'ags', 'kreis', 'min_fibre', 'no_data'][r.why[row]] || 'no_data'}`);
+    body.push(this.scoreLine(t, Number.isNaN(score) ? (r?.raw?.[row] ?? NaN) : score, rankText));
+    if (rk && r.why[row] === 0 && d?.stability) {
+      const st = this.stability(t, d.stability);
+      if (st) body.push(st);
+    }
+    body.push(this.actions(t, id, row !== undefined));
+    this.body.replaceChildren(...body);
+    const rows = this.rowsFromClient(id) || (d?.breakdown ? this.rowsFromServer(d.breakdown) : []);
+    this.chart.replaceChildren(...this.breakdownChart(t, rows));
+    const rest = [];
+    if (d?.error) rest.push(el('p', 'alert', d.error));
+    else if (d) rest.push(...this.indicators(t, d));
+    else rest.push(el('p', 'hint', t('detail.loading')));
+    this.rest.replaceChildren(...rest);
+  }
+
+  renderAdhoc(t, adhoc) {
+    const body = [...this.header(t, t('detail.adhoc_title'), adhoc?.name || t('detail.adhoc_sub'))];
+    if (!adhoc || adhoc.pending) {
+      this.body.replaceChildren(...body, el('p', 'hint', t('detail.scoring')));
+      this.chart.replaceChildren();
+      this.rest.replaceChildren();
+      return;
+    }
+    if (adhoc.error) {
+      const alert = el('p', 'alert', adhoc.error);
+      alert.setAttribute('role', 'alert');
+      this.body.replaceChildren(...body, el('p', 'detail-sub', t('draw.refused')), alert);
+      this.chart.replaceChildren();
+      this.rest.replaceChildren();
+      return;
+    }
+    const d = adhoc.result;
+    const sub = [d.municipality, d.kreis && d.kreis !== d.municipality ? d.kreis : null, formatIndicator(t, 'area_ha', d.area_ha)].filter(Boolean).join(' · ');
+    body[1] = el('p', 'detail-sub', sub);
+    const pct = d.percentile != null ? t('detail.percentile', { p: num(t.lang, d.percentile, 0) }) : null;
+    body.push(this.scoreLine(t, d.score ?? NaN, null, pct));
+    if (d.excluded_by) body.push(el('p', 'alert', t(`excluded.${d.excluded_by}`)));
+    this.body.replaceChildren(...body);
+    this.chart.replaceChildren(...this.breakdownChart(t, d.breakdown ? this.rowsFromServer(d.breakdown) : []));
+    this.rest.replaceChildren(...this.indicators(t, d));
+  }
+}

@@ -1,0 +1,173 @@
+// Score your own area: draw a polygon (terra-draw) or drop / open a GeoJSON file; the polygon is
+// scored by POST api/score and shown in the detail panel (store.setAdhoc + select('adhoc')).
+// A refused polygon shows the API's own message (problem+json `detail`).
+
+import { TerraDraw, TerraDrawPolygonMode } from 'terra-draw';
+import { TerraDrawMapLibreGLAdapter } from 'terra-draw-maplibre-gl-adapter';
+import * as api from './api.js';
+import { apiQuery } from './permalink.js';
+
+const MAX_FILE_BYTES = 5 * 1024 * 1024;
+
+/** The first Polygon / MultiPolygon of parsed GeoJSON (Feature, FeatureCollection or geometry). */
+export function firstPolygon(gj) {
+  if (!gj || typeof gj !== 'object') return null;
+  if (gj.type === 'Polygon' || gj.type === 'MultiPolygon') return { type: 'Feature', properties: {}, geometry: gj };
+  if (gj.type === 'Feature') return firstPolygon(gj.geometry) && { type: 'Feature', properties: gj.properties || {}, geometry: gj.geometry };
+  if (gj.type === 'FeatureCollection') {
+    for (const f of gj.features || []) {
+      const p = firstPolygon(f);
+      if (p) return p;
+    }
+  }
+  return null;
+}
+
+function bbox(geom) {
+  const b = [Infinity, Infinity, -Infinity, -Infinity];
+  const walk = (c) => {
+    if (typeof c[0] === 'number') {
+      b[0] = Math.min(b[0], c[0]); b[1] = Math.min(b[1], c[1]);
+      b[2] = Math.max(b[2], c[0]); b[3] = Math.max(b[3], c[1]);
+    } else c.forEach(walk);
+  };
+  walk(geom.coordinates);
+  return [[b[0], b[1]], [b[2], b[3]]];
+}
+
+export class Draw {
+  constructor({ mapApi, store, criteria, getT, toast, button, fileInput, hint, dropZone, container }) {
+    Object.assign(this, { mapApi, store, criteria, getT, toast, button, hint });
+    this.draw = null;
+    this.feature = null;
+    this.abort = null;
+    this.timer = null;
+    button.addEventListener('click', () => (this.active ? this.stop() : this.start()));
+    fileInput.addEventListener('change', () => {
+      const f = fileInput.files?.[0];
+      if (f) this.readFile(f);
+      fileInput.value = '';
+    });
+    const wrap = container;
+    wrap.addEventListener('dragover', (e) => {
+      if (![...(e.dataTransfer?.types || [])].includes('Files')) return;
+      e.preventDefault();
+      dropZone.hidden = false;
+    });
+    dropZone.addEventListener('dragleave', () => { dropZone.hidden = true; });
+    wrap.addEventListener('drop', (e) => {
+      e.preventDefault();
+      dropZone.hidden = true;
+      const f = e.dataTransfer?.files?.[0];
+      if (f) this.readFile(f);
+    });
+    document.addEventListener('keydown', (e) => {
+      if (e.key === 'Escape' && this.active) this.stop();
+    });
+    store.addEventListener('change', (ev) => {
+      const k = ev.detail.keys;
+      if (this.feature && (k.has('weights') || k.has('profile') || k.has('year'))) {
+        clearTimeout(this.timer);
+        this.timer = setTimeout(() => this.score(this.feature, false), 400);
+      }
+      if (k.has('sel') && store.state.sel !== 'adhoc' && this.feature && !this.active) this.clearShape();
+    });
+  }
+
+  get active() {
+    return this.button.getAttribute('aria-pressed') === 'true';
+  }
+
+  ensure() {
+    if (this.draw) return this.draw;
+    const map = this.mapApi.map;
+    this.draw = new TerraDraw({
+      adapter: new TerraDrawMapLibreGLAdapter({ map }),
+      modes: [new TerraDrawPolygonMode({
+        styles: { fillColor: '#d55e00', fillOpacity: 0.25, outlineColor: '#d55e00', outlineWidth: 3,
+          closingPointColor: '#ffffff', closingPointOutlineColor: '#d55e00', closingPointWidth: 5 },
+      })],
+    });
+    this.draw.start();
+    this.draw.on('finish', (id) => {
+      const f = this.draw.getSnapshotFeature(id);
+      this.stop(true);
+      if (f) this.score({ type: 'Feature', properties: {}, geometry: f.geometry }, true);
+    });
+    return this.draw;
+  }
+
+  start() {
+    const d = this.ensure();
+    d.clear();
+    d.setMode('polygon');
+    this.button.setAttribute('aria-pressed', 'true');
+    this.hint.hidden = false;
+    this.mapApi.map.getCanvas().focus();
+  }
+
+  stop(keep = false) {
+    if (!this.draw) return;
+    this.draw.setMode('static');
+    if (!keep) this.draw.clear();
+    this.button.setAttribute('aria-pressed', 'false');
+    this.hint.hidden = true;
+  }
+
+  clearShape() {
+    this.feature = null;
+    this.draw?.clear();
+  }
+
+  async readFile(file) {
+    const t = this.getT();
+    if (file.size > MAX_FILE_BYTES) {
+      this.toast(t('draw.file_too_large'));
+      return;
+    }
+    let gj;
+    try {
+      gj = JSON.parse(await file.text());
+    } catch {
+      this.store.setAdhoc({ error: t('draw.not_json'), name: file.name });
+      this.store.select('adhoc');
+      return;
+    }
+    const f = firstPolygon(gj);
+    if (!f) {
+      this.store.setAdhoc({ error: t('draw.no_polygon'), name: file.name });
+      this.store.select('adhoc');
+      return;
+    }
+    this.stop();
+    const d = this.ensure();
+    d.clear();
+    if (f.geometry.type === 'Polygon') {
+      try {
+        d.addFeatures([{ type: 'Feature', geometry: f.geometry, properties: { mode: 'polygon' } }]);
+      } catch { /* shown only if terra-draw accepts it; the API decides validity */ }
+    }
+    try { this.mapApi.fitTo(bbox(f.geometry)); } catch { /* malformed coordinates: the API will say */ }
+    this.score(f, true, file.name);
+  }
+
+  async score(feature, select, name) {
+    const t = this.getT();
+    this.feature = feature;
+    this.abort?.abort();
+    this.abort = new AbortController();
+    const q = apiQuery(this.store.state, this.criteria.map((c) => c.name));
+    const label = name ?? this.store.state.adhoc?.name ?? null;
+    if (select) {
+      this.store.setAdhoc({ pending: true, feature, name: label });
+      this.store.select('adhoc');
+    }
+    try {
+      const result = await api.scorePolygon(feature, q, this.abort.signal);
+      this.store.setAdhoc({ result, feature, name: label });
+    } catch (e) {
+      if (e.name === 'AbortError') return;
+      this.store.setAdhoc({ error: e.detail || e.message || t('draw.failed'), feature, name: label });
+    }
+  }
+}

@@ -1,0 +1,208 @@
+// The map declared as data: functions that return the style (sources and layers) and the layer
+// groups with their legends. Pure: never receives `map`; only map.js calls addSource/addLayer.
+// Interaction state lives in the style: paint reads feature-state (band, sel, hover, cmp) keyed
+// by site_id (promoteId) and global-state (h2Year), so re-ranking never rebuilds a layer.
+
+/** Score classes: lower bounds of classes 1…5 (class 0 is below the first break). */
+export const SCORE_BREAKS = [40, 50, 60, 70, 80];
+/** viridis, light (low score) to dark (high score): colour-blind safe and prints in grey. */
+export const SCORE_COLORS = ['#fde725', '#7ad151', '#22a884', '#2a788e', '#414487', '#440154'];
+export const EXCLUDED_COLOR = '#a9a9a9';
+export const UNSCORED_COLOR = '#d0d0d0';
+
+/** H2 commissioning years, in pairs, by colour (plasma, dark early → orange late). */
+export const H2_YEAR_BREAKS = [2027, 2029, 2031];
+export const H2_YEAR_COLORS = ['#0d0887', '#7e03a8', '#cc4778', '#f89540'];
+export const H2_FUTURE_COLOR = '#8d8d8d';
+
+/** Planning categories (regional-plan outlines), Okabe–Ito colours. */
+export const PLAN_COLORS = { GIB: '#0072b2', GIB_Z: '#56b4e9', LARGE_PROJECT: '#cc79a7', ASB_GE: '#009e73' };
+export const BROWNFIELD_COLOR = '#8c510a';
+export const LEP_COLOR = '#d55e00';
+
+export const FONT = ['Noto Sans Regular'];
+export const FONT_BOLD = ['Noto Sans Bold'];
+
+/** Keys read by global-state expressions, with their defaults. */
+export const GLOBAL_STATE = { h2Year: 2032 };
+
+/** Layer ids bottom to top; map.js inserts optional layers (basemap, coverage) in this order. */
+export const LAYER_ORDER = [
+  'background', 'basemap', 'neighbour-fill', 'neighbour-line',
+  'coverage-fibre', 'coverage-mobile_5g',
+  'muni-line', 'kreis-line',
+  'lep-fill', 'lep-line',
+  'h2-future', 'h2-line',
+  'site-fill', 'plan-outline', 'brownfield-outline', 'site-line', 'site-points',
+  'neighbour-label', 'kreis-label', 'muni-label', 'lep-label',
+];
+
+/** Site layers: the ones carrying feature-state keyed by site_id, with their source-layer. */
+export const SITE_SOURCE_LAYERS = ['site_points', 'sites'];
+export const SITE_LAYERS = ['site-points', 'site-fill', 'site-line'];
+export const POINTS_MAXZOOM = 10;
+
+const fs = (k) => ['feature-state', k];
+const isSel = ['boolean', fs('sel'), false];
+const isHover = ['boolean', fs('hover'), false];
+const isCmp = ['boolean', fs('cmp'), false];
+const bandOf = ['coalesce', fs('band'), -2];
+
+/** circle/fill colour from the score band in feature-state. */
+export function bandColor() {
+  const m = ['match', bandOf, -1, EXCLUDED_COLOR];
+  SCORE_COLORS.forEach((c, i) => m.push(i, c));
+  m.push(UNSCORED_COLOR);
+  return m;
+}
+
+function h2Color() {
+  const s = ['step', ['to-number', ['get', 'commissioning_year'], 2025], H2_YEAR_COLORS[0]];
+  H2_YEAR_BREAKS.forEach((y, i) => s.push(y, H2_YEAR_COLORS[i + 1]));
+  return s;
+}
+
+const schematicDash = ['match', ['get', 'geometry_quality'], 'schematic', ['literal', [2, 1.5]], ['literal', [1, 0]]];
+const inService = ['<=', ['to-number', ['get', 'commissioning_year'], 9999], ['global-state', 'h2Year']];
+
+/** The style: one PMTiles vector source, the neighbours, optional basemap and coverage images. */
+export function style({ tiles, basemap = null, coverage = [], neighbours = null, h2Year = GLOBAL_STATE.h2Year }) {
+  const sources = {
+    nrw: { type: 'vector', url: `pmtiles://${tiles}`, promoteId: 'site_id' },
+    neighbours: { type: 'geojson', data: neighbours || { type: 'FeatureCollection', features: [] } },
+  };
+  if (basemap?.url) {
+    sources.basemap = { type: 'raster', tiles: [basemap.url], tileSize: 256, attribution: basemap.attribution || '' };
+  }
+  for (const c of coverage) {
+    sources[`coverage-${c.id}`] = { type: 'image', url: c.url, coordinates: c.coordinates };
+  }
+  const layers = [
+    { id: 'background', type: 'background', paint: { 'background-color': '#f3f1ec' } },
+    ...(basemap?.url ? [{ id: 'basemap', type: 'raster', source: 'basemap', paint: { 'raster-opacity': 0.85 } }] : []),
+    { id: 'neighbour-fill', type: 'fill', source: 'neighbours', filter: ['!=', ['get', 'id'], '276'],
+      paint: { 'fill-color': '#dcdcd8', 'fill-opacity': basemap?.url ? 0.3 : 1 } },
+    { id: 'neighbour-line', type: 'line', source: 'neighbours',
+      paint: { 'line-color': '#8a8a85', 'line-width': 1.2, 'line-dasharray': [3, 2] } },
+    ...coverage.map((c) => ({ id: `coverage-${c.id}`, type: 'raster', source: `coverage-${c.id}`,
+      layout: { visibility: 'none' }, paint: { 'raster-opacity': 0.65, 'raster-resampling': 'nearest' } })),
+    { id: 'muni-line', type: 'line', source: 'nrw', 'source-layer': 'municipalities',
+      paint: { 'line-color': '#b4b0a6', 'line-width': ['interpolate', ['linear'], ['zoom'], 6, 0.3, 12, 1] } },
+    { id: 'kreis-line', type: 'line', source: 'nrw', 'source-layer': 'kreise',
+      paint: { 'line-color': '#6f6b63', 'line-width': ['interpolate', ['linear'], ['zoom'], 6, 0.8, 12, 2] } },
+    { id: 'lep-fill', type: 'fill', source: 'nrw', 'source-layer': 'lep_sites',
+      paint: { 'fill-color': LEP_COLOR, 'fill-opacity': 0.12 } },
+    { id: 'lep-line', type: 'line', source: 'nrw', 'source-layer': 'lep_sites',
+      paint: { 'line-color': LEP_COLOR, 'line-width': 2.5 } },
+    { id: 'h2-future', type: 'line', source: 'nrw', 'source-layer': 'hydrogen',
+      filter: ['!', inService],
+      paint: { 'line-color': H2_FUTURE_COLOR, 'line-width': 1, 'line-opacity': 0.7, 'line-dasharray': [1, 2] } },
+    { id: 'h2-line', type: 'line', source: 'nrw', 'source-layer': 'hydrogen', filter: inService,
+      layout: { 'line-cap': 'butt' },
+      paint: { 'line-color': h2Color(),
+        'line-width': ['match', ['get', 'kind'], 'new_build', 4, 2],
+        'line-dasharray': schematicDash } },
+    { id: 'site-fill', type: 'fill', source: 'nrw', 'source-layer': 'sites', minzoom: POINTS_MAXZOOM,
+      paint: { 'fill-color': bandColor(), 'fill-opacity': ['case', ['==', bandOf, -1], 0.35, 0.8] } },
+    { id: 'plan-outline', type: 'line', source: 'nrw', 'source-layer': 'sites', minzoom: POINTS_MAXZOOM,
+      filter: ['==', ['get', 'kind'], 'regional_plan'],
+      paint: { 'line-color': ['match', ['get', 'planning_category'],
+        ...Object.entries(PLAN_COLORS).flat(), '#666666'], 'line-width': 2 } },
+    { id: 'brownfield-outline', type: 'line', source: 'nrw', 'source-layer': 'sites', minzoom: POINTS_MAXZOOM,
+      filter: ['==', ['get', 'kind'], 'brownfield'],
+      paint: { 'line-color': BROWNFIELD_COLOR, 'line-width': 2, 'line-dasharray': [2, 1] } },
+    { id: 'site-line', type: 'line', source: 'nrw', 'source-layer': 'sites', minzoom: POINTS_MAXZOOM,
+      paint: { 'line-color': ['case', isSel, '#000000', isHover, '#000000', isCmp, '#000000', 'rgba(0,0,0,0)'],
+        'line-width': ['case', isSel, 4, isHover, 2.5, isCmp, 2, 0] } },
+    { id: 'site-points', type: 'circle', source: 'nrw', 'source-layer': 'site_points', maxzoom: POINTS_MAXZOOM,
+      paint: {
+        'circle-color': bandColor(),
+        'circle-opacity': ['case', ['==', bandOf, -1], 0.45, 0.95],
+        'circle-radius': ['interpolate', ['linear'], ['zoom'],
+          5, ['case', isSel, 7, isHover, 6, ['==', bandOf, -1], 1.5, 2.6],
+          9.99, ['case', isSel, 11, isHover, 9, ['==', bandOf, -1], 3, 6]],
+        'circle-stroke-color': ['case', isSel, '#000000', isHover, '#000000', isCmp, '#000000', '#ffffff'],
+        'circle-stroke-width': ['case', isSel, 3, isHover, 2, isCmp, 2, 0.5],
+      } },
+    { id: 'neighbour-label', type: 'symbol', source: 'neighbours', filter: ['!=', ['get', 'id'], '276'],
+      layout: { 'text-field': ['get', 'label'], 'text-font': FONT, 'text-size': 13,
+        'text-letter-spacing': 0.2, 'text-transform': 'uppercase' },
+      paint: { 'text-color': '#77776f', 'text-halo-color': '#ffffff', 'text-halo-width': 1 } },
+    { id: 'kreis-label', type: 'symbol', source: 'nrw', 'source-layer': 'kreis_labels', maxzoom: 9,
+      layout: { 'text-field': ['get', 'kreis_name'], 'text-font': FONT, 'text-size': 11,
+        'text-max-width': 8, 'text-padding': 4 },
+      paint: { 'text-color': '#4a4740', 'text-halo-color': '#ffffff', 'text-halo-width': 1.4 } },
+    { id: 'muni-label', type: 'symbol', source: 'nrw', 'source-layer': 'municipality_labels', minzoom: 9,
+      layout: { 'text-field': ['get', 'name'], 'text-font': FONT, 'text-size': 12, 'text-max-width': 8 },
+      paint: { 'text-color': '#3d3a34', 'text-halo-color': '#ffffff', 'text-halo-width': 1.4 } },
+    { id: 'lep-label', type: 'symbol', source: 'nrw', 'source-layer': 'lep_sites', minzoom: 6,
+      layout: { 'text-field': ['get', 'name'], 'text-font': FONT_BOLD, 'text-size': 12,
+        'text-max-width': 9, 'text-offset': [0, 1.2], 'text-anchor': 'top' },
+      paint: { 'text-color': '#8a3b00', 'text-halo-color': '#ffffff', 'text-halo-width': 1.6 } },
+  ];
+  return {
+    version: 8,
+    // no `glyphs`: MapLibre draws labels with the page's fonts (Noto Sans via @font-face)
+    state: Object.fromEntries(Object.entries({ ...GLOBAL_STATE, h2Year }).map(([k, v]) => [k, { default: v }])),
+    sources,
+    layers,
+  };
+}
+
+/**
+ * The toggleable groups in legend order: id, i18n key, layer ids, manifest layer(s) for the
+ * attribution, whether on by default, and the legend rows ({swatch, key|text}).
+ */
+export function groups({ coverage = [], basemap = null } = {}) {
+  const g = [
+    { id: 'sites', key: 'layer.sites', layers: ['site-points', 'site-fill', 'site-line'], attribution: ['sites'], on: true,
+      legend: [
+        ...SCORE_COLORS.map((c, i) => ({ swatch: { kind: 'dot', color: c }, key: 'legend.score_class',
+          params: { from: i === 0 ? 0 : SCORE_BREAKS[i - 1], to: i < SCORE_BREAKS.length ? SCORE_BREAKS[i] : 100 } })),
+        { swatch: { kind: 'dot', color: EXCLUDED_COLOR }, key: 'legend.excluded' },
+      ] },
+    { id: 'plan', key: 'layer.plan', layers: ['plan-outline'], attribution: ['regional_plan'], on: true,
+      legend: Object.entries(PLAN_COLORS).map(([k, c]) => ({ swatch: { kind: 'outline', color: c }, key: `planning.${k}` }))
+        .concat([{ key: 'legend.from_zoom10' }]) },
+    { id: 'brownfields', key: 'layer.brownfields', layers: ['brownfield-outline'], attribution: ['brownfields'], on: true,
+      legend: [{ swatch: { kind: 'dash-outline', color: BROWNFIELD_COLOR }, key: 'legend.brownfield' }, { key: 'legend.from_zoom10' }] },
+    { id: 'lep', key: 'layer.lep', layers: ['lep-fill', 'lep-line', 'lep-label'], attribution: ['lep_sites'], on: true,
+      legend: [{ swatch: { kind: 'outline', color: LEP_COLOR }, key: 'legend.lep' }] },
+    { id: 'hydrogen', key: 'layer.hydrogen', layers: ['h2-line', 'h2-future'], attribution: ['hydrogen'], on: true,
+      legend: [
+        ...H2_YEAR_COLORS.map((c, i) => ({ swatch: { kind: 'line', color: c }, key: 'legend.h2_years',
+          params: { from: i === 0 ? 2025 : H2_YEAR_BREAKS[i - 1], to: i < H2_YEAR_BREAKS.length ? H2_YEAR_BREAKS[i] - 1 : 2032 } })),
+        { swatch: { kind: 'thick', color: '#555555' }, key: 'legend.h2_new_build' },
+        { swatch: { kind: 'line', color: '#555555' }, key: 'legend.h2_conversion' },
+        { swatch: { kind: 'dash', color: '#555555' }, key: 'legend.h2_schematic' },
+        { swatch: { kind: 'dots', color: H2_FUTURE_COLOR }, key: 'legend.h2_future' },
+      ] },
+    ...coverage.map((c) => ({ id: `coverage-${c.id}`, key: `layer.coverage_${c.id}`, layers: [`coverage-${c.id}`],
+      attribution: [c.id], text: c.attribution, on: false,
+      legend: (c.legend || []).map((b) => ({ swatch: { kind: 'fill', color: b.color }, text: b.label })) })),
+    { id: 'municipalities', key: 'layer.municipalities', layers: ['muni-line', 'muni-label'], attribution: ['municipalities'], on: true,
+      legend: [{ swatch: { kind: 'line', color: '#b4b0a6' }, key: 'legend.municipality' }] },
+    { id: 'kreise', key: 'layer.kreise', layers: ['kreis-line', 'kreis-label'], attribution: ['municipalities'], on: true,
+      legend: [{ swatch: { kind: 'line', color: '#6f6b63' }, key: 'legend.kreis' }] },
+    { id: 'neighbours', key: 'layer.neighbours', layers: ['neighbour-fill', 'neighbour-line', 'neighbour-label'],
+      attribution: [], textKey: 'source.natural_earth', on: true,
+      legend: [{ swatch: { kind: 'dash', color: '#8a8a85' }, key: 'legend.border' }] },
+  ];
+  if (basemap?.url) {
+    g.push({ id: 'basemap', key: 'layer.basemap', layers: ['basemap'], attribution: [], text: basemap.attribution || '', on: true, legend: [] });
+  }
+  return g;
+}
+
+/** Every global-state key used by a style's expressions (for the node test). */
+export function globalStateKeys(styleSpec) {
+  const keys = new Set();
+  const walk = (x) => {
+    if (Array.isArray(x)) {
+      if (x[0] === 'global-state' && typeof x[1] === 'string') keys.add(x[1]);
+      x.forEach(walk);
+    } else if (x && typeof x === 'object') Object.values(x).forEach(walk);
+  };
+  walk(styleSpec.layers);
+  return keys;
+}

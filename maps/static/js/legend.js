@@ -1,0 +1,123 @@
+// Layer toggles with their legends and attributions (the "Layers" tab), the list of sources,
+// and the small score legend on the map. Reads the groups from layers.groups(); writes only
+// store.setLayer(); the map follows the store.
+
+import { SCORE_BREAKS, SCORE_COLORS, EXCLUDED_COLOR } from './layers.js';
+
+const el = (tag, cls, text) => {
+  const e = document.createElement(tag);
+  if (cls) e.className = cls;
+  if (text !== undefined && text !== null) e.textContent = text;
+  return e;
+};
+
+function swatch(s) {
+  const sp = el('span', `sw sw-${s.kind}`);
+  sp.style.setProperty('--c', s.color);
+  sp.setAttribute('aria-hidden', 'true');
+  return sp;
+}
+
+export class Legend {
+  constructor({ list, sources, floating, store, groups, attribution, getT }) {
+    Object.assign(this, { list, sources, floating, store, groups, attribution, getT });
+    list.addEventListener('change', (e) => {
+      const cb = e.target.closest('input[data-layer]');
+      if (cb) store.setLayer(cb.dataset.layer, cb.checked);
+    });
+    store.addEventListener('change', (ev) => {
+      if (ev.detail.keys.has('lang')) this.render();
+      if (ev.detail.keys.has('layers')) this.syncChecks();
+    });
+    this.render();
+  }
+
+  attributionOf(g) {
+    const parts = [];
+    for (const layer of g.attribution) {
+      const a = this.attribution.find((x) => x.layer === layer);
+      if (a?.attribution) parts.push(a.attribution);
+    }
+    if (g.text) parts.push(g.text);
+    if (g.textKey) parts.push(this.getT()(g.textKey));
+    return [...new Set(parts)].join('; ');
+  }
+
+  render() {
+    const t = this.getT();
+    const vis = this.store.state.layers;
+    this.list.replaceChildren(...this.groups.map((g) => {
+      const li = el('li', 'layer');
+      const id = `layer-${g.id}`;
+      const head = el('div', 'layer-head');
+      const cb = el('input');
+      cb.type = 'checkbox';
+      cb.id = id;
+      cb.dataset.layer = g.id;
+      cb.checked = vis[g.id] ?? g.on;
+      const lab = el('label', null, t(g.key));
+      lab.htmlFor = id;
+      head.append(cb, lab);
+      li.append(head);
+      if (g.legend.length) {
+        const ul = el('ul', 'legend');
+        for (const row of g.legend) {
+          const r = el('li');
+          if (row.swatch) r.append(swatch(row.swatch));
+          r.append(el('span', row.swatch ? null : 'hint', row.text ?? t(row.key, row.params)));
+          ul.append(r);
+        }
+        li.append(ul);
+      }
+      const a = this.attributionOf(g);
+      if (a) li.append(el('p', 'attr', `© ${a}`));
+      return li;
+    }));
+    const seen = new Set();
+    this.sources.replaceChildren(...this.attribution.filter((a) => {
+      const k = `${a.attribution}|${a.licence}`;
+      if (seen.has(k)) return false;
+      seen.add(k);
+      return true;
+    }).map((a) => {
+      const li = el('li');
+      li.append(el('strong', null, t.has(`source_layer.${a.layer}`) ? t(`source_layer.${a.layer}`) : a.layer), ': ',
+        a.attribution || '', a.licence ? ` (${a.licence})` : '', a.date ? ` · ${t('detail.as_of', { date: a.date })}` : '');
+      if (a.synthetic) li.append(' ', el('span', 'badge warn', t('synthetic.label')));
+      return li;
+    }), (() => {
+      const li = el('li');
+      li.append(el('strong', null, t('layer.neighbours')), ': ', t('source.natural_earth'));
+      return li;
+    })());
+    this.renderFloating(t);
+  }
+
+  renderFloating(t) {
+    const rows = SCORE_COLORS.map((c, i) => {
+      const from = i === 0 ? 0 : SCORE_BREAKS[i - 1];
+      const to = i < SCORE_BREAKS.length ? SCORE_BREAKS[i] : 100;
+      return [c, i === 0 ? `< ${to}` : i === SCORE_COLORS.length - 1 ? `≥ ${from}` : `${from}–${to}`];
+    }).reverse();
+    const box = [el('p', 'legend-title', t('legend.score_title'))];
+    const ul = el('ul', 'legend-ramp');
+    for (const [c, text] of rows) {
+      const li = el('li');
+      li.append(swatch({ kind: 'dot', color: c }), el('span', null, text));
+      ul.append(li);
+    }
+    const li = el('li');
+    li.append(swatch({ kind: 'dot', color: EXCLUDED_COLOR }), el('span', null, t('legend.excluded_short')));
+    ul.append(li);
+    box.push(ul);
+    this.floating.replaceChildren(...box);
+  }
+
+  syncChecks() {
+    const vis = this.store.state.layers;
+    for (const g of this.groups) {
+      const cb = this.list.querySelector(`#layer-${CSS.escape(g.id)}`);
+      if (cb) cb.checked = vis[g.id] ?? g.on;
+    }
+  }
+}

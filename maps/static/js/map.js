@@ -1,0 +1,288 @@
+// The map: the only module that imports MapLibre GL JS and pmtiles. It builds the style from
+// layers.js, listens to the store, and writes feature-state (band, sel, hover, cmp) and
+// global-state (h2Year); it never rebuilds a layer on input. Map clicks call store.select().
+
+import * as maplibregl from 'maplibre-gl';
+import { PMTiles, Protocol } from 'pmtiles';
+import * as layers from './layers.js';
+import { band } from './scoring.js';
+import { features as topoFeatures, clipped } from './topojson.js';
+
+export const NRW_BOUNDS = [[5.86, 50.32], [9.46, 52.53]];
+const MAX_BOUNDS = [[1.5, 48.6], [14.0, 54.3]];
+const NEIGHBOUR_BOX = [0, 47, 16, 56];
+
+let protocol = null;
+
+function absolute(url) {
+  return new URL(url, document.baseURI).href;
+}
+
+function registerPmtiles(tilesUrl) {
+  if (!protocol) {
+    protocol = new Protocol();
+    maplibregl.addProtocol('pmtiles', protocol.tile);
+  }
+  const url = absolute(tilesUrl);
+  protocol.add(new PMTiles(url));
+  return url;
+}
+
+/** MapLibre's own control strings from the i18n table (keys "maplibre.<Control.Key>"). */
+function locale(t) {
+  const out = {};
+  for (const k of Object.keys(t.table)) if (k.startsWith('maplibre.')) out[k.slice(9)] = t(k);
+  return out;
+}
+
+function relabelControls(container, t) {
+  const set = (sel, key) => container.querySelectorAll(sel).forEach((el) => {
+    el.title = t(key);
+    el.setAttribute('aria-label', t(key));
+  });
+  set('.maplibregl-ctrl-zoom-in', 'maplibre.NavigationControl.ZoomIn');
+  set('.maplibregl-ctrl-zoom-out', 'maplibre.NavigationControl.ZoomOut');
+  set('.maplibregl-ctrl-attrib-button', 'maplibre.AttributionControl.ToggleAttribution');
+  const canvas = container.querySelector('canvas');
+  if (canvas) canvas.setAttribute('aria-label', t('maplibre.Map.Title'));
+}
+
+/**
+ * The main map. `ctx` = {store, t, cfg, coverage, prep (scoring.prepareTable), onReady}.
+ * Returns {map, ready (Promise), setT(t)}.
+ */
+export function createMap(container, ctx) {
+  const { store, cfg } = ctx;
+  let t = ctx.t;
+  const tiles = registerPmtiles(cfg.tiles);
+  const coverage = ctx.coverage.map((c) => ({ ...c, url: absolute(c.url) }));
+  const map = new maplibregl.Map({
+    container,
+    style: layers.style({ tiles, basemap: cfg.basemap, coverage, h2Year: store.state.year }),
+    hash: 'map',
+    bounds: NRW_BOUNDS,
+    fitBoundsOptions: { padding: 16 },
+    maxBounds: MAX_BOUNDS,
+    minZoom: 5,
+    maxZoom: 16,
+    dragRotate: false,
+    pitchWithRotate: false,
+    touchPitch: false,
+    attributionControl: false,
+    locale: locale(t),
+  });
+  map.touchZoomRotate.disableRotation();
+  map.keyboard.disableRotation();
+  map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'top-right');
+  map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-left');
+  map.addControl(new maplibregl.AttributionControl({ compact: true, customAttribution: attributionText(ctx) }), 'bottom-right');
+
+  const groups = layers.groups({ coverage, basemap: cfg.basemap });
+  const prev = { band: null, sel: null, hover: null, cmp: new Set() };
+  const prep = ctx.prep;
+  const popup = new maplibregl.Popup({ closeButton: false, closeOnClick: false, offset: 10, className: 'hover-tip' });
+
+  const setState = (id, st) => {
+    for (const sourceLayer of layers.SITE_SOURCE_LAYERS) map.setFeatureState({ source: 'nrw', sourceLayer, id }, st);
+  };
+
+  function applyRanking(r) {
+    const n = prep.n;
+    if (!prev.band) prev.band = new Int8Array(n).fill(-3);
+    const ids = prep.ids;
+    for (let i = 0; i < n; i++) {
+      const b = band(r.score[i], layers.SCORE_BREAKS);
+      if (b !== prev.band[i]) {
+        prev.band[i] = b;
+        setState(ids[i], { band: b });
+      }
+    }
+  }
+
+  function applyFlag(key, id, before) {
+    if (before === id) return id;
+    if (before) setState(before, { [key]: false });
+    if (id && id !== 'adhoc') setState(id, { [key]: true });
+    return id;
+  }
+
+  function applyCompare(list) {
+    const now = new Set(list);
+    for (const id of prev.cmp) if (!now.has(id)) setState(id, { cmp: false });
+    for (const id of now) if (!prev.cmp.has(id)) setState(id, { cmp: true });
+    prev.cmp = now;
+  }
+
+  function applyLayers(vis) {
+    for (const g of groups) {
+      const on = vis[g.id] ?? g.on;
+      for (const id of g.layers) if (map.getLayer(id)) map.setLayoutProperty(id, 'visibility', on ? 'visible' : 'none');
+    }
+  }
+
+  function panTo(id) {
+    const row = prep.rowOf.get(id);
+    if (row === undefined) return;
+    const lngLat = [prep.columns.lon[row], prep.columns.lat[row]];
+    const b = map.getBounds();
+    const pad = 0.12;
+    const w = b.getEast() - b.getWest();
+    const h = b.getNorth() - b.getSouth();
+    const inside = lngLat[0] > b.getWest() + w * pad && lngLat[0] < b.getEast() - w * pad
+      && lngLat[1] > b.getSouth() + h * pad && lngLat[1] < b.getNorth() - h * pad;
+    if (!inside) map.easeTo({ center: lngLat, duration: 400 });
+  }
+
+  function tip(e) {
+    const f = e.features?.[0];
+    if (!f) return;
+    const id = f.id ?? f.properties.site_id;
+    store.hover(id);
+    const row = prep.rowOf.get(id);
+    if (row === undefined) return;
+    const r = store.state.ranking;
+    const rk = r?.rank[row];
+    const el = document.createElement('div');
+    const name = document.createElement('strong');
+    name.textContent = prep.columns.name[row] || id;
+    const sub = document.createElement('div');
+    sub.textContent = rk ? t('map.tip', { score: num1(t, r.score[row]), rank: rk })
+      : t('map.tip_excluded');
+    el.append(name, sub);
+    popup.setLngLat(e.lngLat).setDOMContent(el).addTo(map);
+  }
+
+  function neighbours() {
+    return fetch('vendor/world-atlas/countries-50m.json').then((r) => r.json()).then((topo) => {
+      const fc = clipped(topoFeatures(topo, 'countries', NEIGHBOUR_BOX), NEIGHBOUR_BOX);
+      return fc;
+    });
+  }
+
+  let neighbourData = null;
+  const labelNeighbours = () => {
+    if (!neighbourData) return;
+    for (const f of neighbourData.features) {
+      const k = `country.${f.properties.id}`;
+      f.properties.label = t.has(k) ? t(k) : f.properties.name;
+    }
+    map.getSource('neighbours')?.setData(neighbourData);
+  };
+
+  let loaded = false;
+  const ready = new Promise((resolve) => {
+    map.on('load', () => {
+      loaded = true;
+      relabelControls(container, t);
+      applyLayers(store.state.layers);
+      for (const id of layers.SITE_LAYERS.concat(['site-points'])) {
+        map.on('mousemove', id, tip);
+        map.on('mouseleave', id, () => { store.hover(null); popup.remove(); });
+        map.on('click', id, (e) => {
+          const f = e.features?.[0];
+          if (f) store.select(f.id ?? f.properties.site_id);
+        });
+      }
+      map.on('mouseenter', 'site-points', () => { map.getCanvas().style.cursor = 'pointer'; });
+      map.on('mouseleave', 'site-points', () => { map.getCanvas().style.cursor = ''; });
+      map.on('mouseenter', 'site-fill', () => { map.getCanvas().style.cursor = 'pointer'; });
+      map.on('mouseleave', 'site-fill', () => { map.getCanvas().style.cursor = ''; });
+      neighbours().then((fc) => { neighbourData = fc; labelNeighbours(); }).catch(() => {});
+      resolve();
+    });
+  });
+
+  store.addEventListener('change', (ev) => {
+    const { keys, state } = ev.detail;
+    if (!loaded) return; // sync() applies the whole state on load
+    if (keys.has('ranking') && state.ranking) applyRanking(state.ranking);
+    if (keys.has('sel')) {
+      prev.sel = applyFlag('sel', state.sel, prev.sel);
+      if (state.sel && state.sel !== 'adhoc') panTo(state.sel);
+    }
+    if (keys.has('hover')) prev.hover = applyFlag('hover', state.hover, prev.hover);
+    if (keys.has('cmp')) applyCompare(state.cmp);
+    if (keys.has('layers')) applyLayers(state.layers);
+    if (keys.has('year')) map.setGlobalStateProperty('h2Year', state.year);
+  });
+
+  /** Apply the whole current state (after load). */
+  function sync() {
+    const s = store.state;
+    if (s.ranking) applyRanking(s.ranking);
+    prev.sel = applyFlag('sel', s.sel, prev.sel);
+    applyCompare(s.cmp);
+    applyLayers(s.layers);
+    map.setGlobalStateProperty('h2Year', s.year);
+  }
+
+  /** Resolves once the map is idle with all tiles loaded. */
+  function idle() {
+    return new Promise((resolve) => {
+      const check = () => {
+        if (map.loaded() && map.areTilesLoaded()) resolve();
+        else map.once('idle', check);
+      };
+      map.once('idle', check);
+      map.triggerRepaint();
+    });
+  }
+
+  return {
+    map,
+    groups,
+    ready,
+    sync,
+    idle,
+    setT(next) {
+      t = next;
+      relabelControls(container, t);
+      labelNeighbours();
+      popup.remove();
+    },
+    fitTo(bbox) { map.fitBounds(bbox, { padding: 60, maxZoom: 14 }); },
+  };
+}
+
+function num1(t, x) {
+  return new Intl.NumberFormat(t.locale, { minimumFractionDigits: 1, maximumFractionDigits: 1 }).format(x);
+}
+
+function attributionText(ctx) {
+  const seen = new Set();
+  const parts = [];
+  for (const a of ctx.attribution || []) {
+    if (a.attribution && !seen.has(a.attribution)) {
+      seen.add(a.attribution);
+      parts.push(a.attribution);
+    }
+  }
+  parts.push(ctx.t('source.natural_earth_short'));
+  return parts;
+}
+
+/**
+ * A small static map of one site for the exposé: the same style, the site highlighted, the
+ * canvas kept for printing. Resolves with the map when idle.
+ */
+export function createSiteMap(container, { cfg, siteId, center, zoom = 12, bandValue = null }) {
+  const tiles = registerPmtiles(cfg.tiles);
+  const map = new maplibregl.Map({
+    container,
+    style: layers.style({ tiles, basemap: cfg.basemap }),
+    center,
+    zoom,
+    interactive: false,
+    attributionControl: false,
+    canvasContextAttributes: { preserveDrawingBuffer: true },
+  });
+  map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-left');
+  return new Promise((resolve) => {
+    map.on('load', () => {
+      for (const sourceLayer of layers.SITE_SOURCE_LAYERS) {
+        map.setFeatureState({ source: 'nrw', sourceLayer, id: siteId }, { sel: true, band: bandValue ?? 3 });
+      }
+      map.once('idle', () => resolve(map));
+    });
+  });
+}

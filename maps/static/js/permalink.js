@@ -1,0 +1,92 @@
+// The URL's query (?…) is the record of the shareable state: profile, weights (w_<criterion>,
+// only those that differ from the profile), filters, H2 year, selection, comparison, shortlist
+// and language. The camera lives in the fragment (#map=zoom/lat/lng, MapLibre's hash: 'map').
+// Pure: encode/decode over URLSearchParams, no DOM; tested with node --test.
+
+const LIST_SEP = ',';
+const NUM_FILTERS = ['min_area_ha', 'max_h2_km', 'min_fibre'];
+const LIST_FILTERS = ['kind', 'ags', 'kreis'];
+
+function finite(x) {
+  const v = Number(x);
+  return x !== '' && x !== null && Number.isFinite(v) ? v : null;
+}
+
+function list(s) {
+  return s ? s.split(LIST_SEP).map((x) => x.trim()).filter(Boolean) : [];
+}
+
+/**
+ * Encode state as a query string (without '?'); defaults are left out.
+ * @param {object} s {profile, weights, year, filters, sel, cmp, shortlist, lang}
+ * @param {object} d {profile, weights (of s.profile), year (of s.profile), lang, kinds (all)}
+ */
+export function encode(s, d) {
+  const q = new URLSearchParams();
+  if (s.profile && s.profile !== d.profile) q.set('profile', s.profile);
+  for (const [c, w] of Object.entries(s.weights || {})) {
+    if (d.weights?.[c] !== w) q.set(`w_${c}`, String(w));
+  }
+  if (s.year != null && s.year !== d.year) q.set('h2_year', String(s.year));
+  const f = s.filters || {};
+  for (const k of NUM_FILTERS) if (f[k] != null) q.set(k, String(f[k]));
+  for (const k of LIST_FILTERS) {
+    const v = f[k] || [];
+    if (k === 'kind' && d.kinds && v.length === d.kinds.length && d.kinds.every((x) => v.includes(x))) continue;
+    if (v.length) q.set(k, v.join(LIST_SEP));
+  }
+  if (s.sel) q.set('sel', s.sel);
+  if (s.cmp?.length) q.set('cmp', s.cmp.join(LIST_SEP));
+  if (s.shortlist?.length) q.set('list', s.shortlist.join(LIST_SEP));
+  if (s.lang && s.lang !== d.lang) q.set('lang', s.lang);
+  return q.toString();
+}
+
+/**
+ * Decode a query string into a partial state; unknown or invalid values are dropped.
+ * @param {string} search location.search (with or without '?')
+ * @param {object} known {profiles: [names], criteria: [names], years: [min, max], langs}
+ */
+export function decode(search, known) {
+  const q = new URLSearchParams(search);
+  const out = {};
+  const profile = q.get('profile');
+  if (profile && (!known.profiles || known.profiles.includes(profile))) out.profile = profile;
+  const weights = {};
+  for (const c of known.criteria || []) {
+    const w = finite(q.get(`w_${c}`));
+    if (w !== null && w >= 0) weights[c] = w;
+  }
+  if (Object.keys(weights).length) out.weights = weights;
+  const year = finite(q.get('h2_year'));
+  if (year !== null && Number.isInteger(year) && (!known.years || (year >= known.years[0] && year <= known.years[1]))) {
+    out.year = year;
+  }
+  const filters = {};
+  for (const k of NUM_FILTERS) {
+    const v = finite(q.get(k));
+    if (v !== null && v >= 0 && (k !== 'min_fibre' || v <= 1)) filters[k] = v;
+  }
+  for (const k of LIST_FILTERS) {
+    const v = list(q.get(k));
+    if (v.length) filters[k] = v;
+  }
+  if (Object.keys(filters).length) out.filters = filters;
+  if (q.get('sel')) out.sel = q.get('sel');
+  const cmp = list(q.get('cmp'));
+  if (cmp.length) out.cmp = [...new Set(cmp)].slice(0, 4);
+  const shortlist = list(q.get('list'));
+  if (shortlist.length) out.shortlist = [...new Set(shortlist)];
+  const lang = q.get('lang');
+  if (lang && (known.langs || ['de', 'en']).includes(lang)) out.lang = lang;
+  return out;
+}
+
+/** The query string of the API for the same view (profile, w_…, h2_year, filters). */
+export function apiQuery(s, criteria) {
+  const q = new URLSearchParams();
+  q.set('profile', s.profile);
+  for (const c of criteria) if (s.weights?.[c] != null) q.set(`w_${c}`, String(s.weights[c]));
+  if (s.year != null) q.set('h2_year', String(s.year));
+  return q;
+}

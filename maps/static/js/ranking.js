@@ -1,0 +1,161 @@
+// The ranking list: an APG listbox. Focus stays on the role="listbox" element; the arrow keys,
+// Home/End and PageUp/PageDown move aria-activedescendant and select (selection follows focus).
+// Options are keyed by site (id="site-<site_id>"), so the active option survives a re-rank.
+// M toggles the shortlist, V the comparison. Only the top N (plus the selection) are rendered.
+
+import { band } from './scoring.js';
+import { SCORE_BREAKS, SCORE_COLORS, EXCLUDED_COLOR } from './layers.js';
+import { num, int, unit, pluralKey } from './i18n.js';
+
+export const TOP_N = 100;
+
+export class RankingList {
+  constructor(el, countEl, tpl, { store, prep, getT }) {
+    this.el = el;
+    this.countEl = countEl;
+    this.tpl = tpl;
+    this.store = store;
+    this.prep = prep;
+    this.getT = getT;
+    this.nodes = new Map();
+    this.rows = [];
+    el.addEventListener('keydown', (e) => this.onKey(e));
+    el.addEventListener('click', (e) => {
+      const li = e.target.closest('[data-site-id]');
+      if (!li) return;
+      const id = li.dataset.siteId;
+      if (e.target.closest('[data-action=shortlist]')) store.toggleShortlist(id);
+      else store.select(id);
+      el.focus({ preventScroll: true });
+    });
+    el.addEventListener('mouseover', (e) => {
+      const li = e.target.closest('[data-site-id]');
+      if (li && store.state.hover !== li.dataset.siteId) store.hover(li.dataset.siteId);
+    });
+    el.addEventListener('mouseleave', () => store.hover(null));
+    el.addEventListener('focus', () => {
+      if (!el.getAttribute('aria-activedescendant') && this.rows.length) {
+        const id = store.state.sel && this.nodes.has(store.state.sel) ? store.state.sel : this.rows[0];
+        this.activate(id, false);
+      }
+    });
+    store.addEventListener('change', (ev) => {
+      const k = ev.detail.keys;
+      if (k.has('ranking') || k.has('lang') || k.has('shortlist') || k.has('cmp') || k.has('sel')) this.render();
+      else if (k.has('hover')) this.markHover();
+    });
+  }
+
+  option(id) {
+    let li = this.nodes.get(id);
+    if (!li) {
+      li = this.tpl.content.firstElementChild.cloneNode(true);
+      li.id = `site-${id}`;
+      li.dataset.siteId = id;
+      this.nodes.set(id, li);
+    }
+    return li;
+  }
+
+  render() {
+    const r = this.store.state.ranking;
+    if (!r) return;
+    const t = this.getT();
+    const { sel, shortlist, cmp } = this.store.state;
+    const c = this.prep.columns;
+    const top = Array.from(r.order.subarray(0, TOP_N), (row) => this.prep.ids[row]);
+    const selRow = sel ? this.prep.rowOf.get(sel) : undefined;
+    if (selRow !== undefined && r.rank[selRow] > TOP_N) top.push(sel);
+    const lis = top.map((id) => {
+      const row = this.prep.rowOf.get(id);
+      const li = this.option(id);
+      const f = (name) => li.querySelector(`[data-f=${name}]`);
+      f('rank').textContent = `${r.rank[row]}.`;
+      f('name').textContent = c.name[row] || id;
+      f('sub').textContent = `${c.municipality[row] ?? ''} · ${unit(t.lang, c.area_ha[row], 'hectare', 1)} · ${t(`kind.${c.kind[row]}`)}`;
+      f('score').textContent = num(t.lang, r.score[row], 1);
+      const b = band(r.score[row], SCORE_BREAKS);
+      f('swatch').style.background = b < 0 ? EXCLUDED_COLOR : SCORE_COLORS[b];
+      const flags = f('flags');
+      const inList = shortlist.includes(id);
+      const inCmp = cmp.includes(id);
+      flags.replaceChildren();
+      const star = document.createElement('span');
+      star.className = `flag star${inList ? ' on' : ''}`;
+      star.dataset.action = 'shortlist';
+      star.textContent = inList ? '★' : '☆';
+      star.title = t(inList ? 'ranking.unshortlist' : 'ranking.shortlist');
+      flags.append(star);
+      if (inCmp) {
+        const v = document.createElement('span');
+        v.className = 'flag cmp';
+        v.textContent = '⇆';
+        flags.append(v);
+      }
+      let sr = li.querySelector('.sr-only');
+      if (!sr) {
+        sr = document.createElement('span');
+        sr.className = 'sr-only';
+        li.append(sr);
+      }
+      sr.textContent = [t('ranking.score_sr', { score: num(t.lang, r.score[row], 1) }),
+        inList ? t('ranking.on_shortlist') : '', inCmp ? t('ranking.in_compare') : ''].filter(Boolean).join(', ');
+      li.setAttribute('aria-selected', String(id === sel));
+      li.classList.toggle('beyond', r.rank[row] > TOP_N);
+      return li;
+    });
+    this.rows = top;
+    this.el.replaceChildren(...lis);
+    const active = this.el.getAttribute('aria-activedescendant');
+    if (sel && this.nodes.has(sel) && top.includes(sel)) {
+      this.el.setAttribute('aria-activedescendant', `site-${sel}`);
+    } else if (active && !top.includes(active.slice(5))) {
+      this.el.removeAttribute('aria-activedescendant');
+    }
+    if (sel && top.includes(sel)) this.option(sel).scrollIntoView({ block: 'nearest' });
+    this.markHover();
+    const excluded = this.prep.n - r.order.length;
+    const ranked = r.order.length;
+    this.countEl.textContent = t(pluralKey(t.lang, 'ranking.count', ranked), { ranked: int(t.lang, ranked), excluded: int(t.lang, excluded) });
+    this.countEl.title = Object.entries(r.excluded).map(([k, v]) => `${t(`excluded.${k}`)}: ${int(t.lang, v)}`).join('\n');
+    // prune the node cache now and then
+    if (this.nodes.size > 4 * TOP_N) {
+      const keep = new Set(top);
+      for (const id of this.nodes.keys()) if (!keep.has(id)) this.nodes.delete(id);
+    }
+  }
+
+  markHover() {
+    const h = this.store.state.hover;
+    for (const li of this.el.children) li.classList.toggle('hover', li.dataset.siteId === h);
+  }
+
+  activate(id, select = true) {
+    if (!id) return;
+    this.el.setAttribute('aria-activedescendant', `site-${id}`);
+    this.option(id).scrollIntoView({ block: 'nearest' });
+    if (select) this.store.select(id);
+  }
+
+  onKey(e) {
+    const rows = this.rows;
+    if (!rows.length) return;
+    const cur = (this.el.getAttribute('aria-activedescendant') || '').slice(5);
+    let i = rows.indexOf(cur);
+    const page = 10;
+    switch (e.key) {
+      case 'ArrowDown': i = i < 0 ? 0 : Math.min(rows.length - 1, i + 1); break;
+      case 'ArrowUp': i = i < 0 ? 0 : Math.max(0, i - 1); break;
+      case 'Home': i = 0; break;
+      case 'End': i = rows.length - 1; break;
+      case 'PageDown': i = Math.min(rows.length - 1, Math.max(0, i) + page); break;
+      case 'PageUp': i = Math.max(0, i - page); break;
+      case 'Enter': case ' ': if (cur) this.store.select(cur); e.preventDefault(); return;
+      case 'm': case 'M': if (cur) this.store.toggleShortlist(cur); e.preventDefault(); return;
+      case 'v': case 'V': if (cur) this.store.toggleCompare(cur); e.preventDefault(); return;
+      default: return;
+    }
+    e.preventDefault();
+    this.activate(rows[i]);
+  }
+}

@@ -1,0 +1,155 @@
+// Client-side re-ranking: the same formula, filters and tie-break as geo/scoring.py.
+// Pure: typed arrays in, order out; no DOM, no imports. Tested with node --test.
+//
+// values: Float64Array, n rows × (C + 1) columns, row-major: v ∈ [0, 1] per criterion in
+// criteria order (NaN = missing), then the H2 distance in km for the horizon (NaN = none).
+// score = 100 · Σ wᵢ·vᵢ / Σ wᵢ over the criteria with data, summed left to right in criteria
+// order, one double operation at a time (bit-identical to Scorer.combine for one weight vector).
+
+export const REASONS = ['min_area_ha', 'max_h2_km', 'kind', 'ags', 'kreis', 'min_fibre', 'no_data'];
+
+/**
+ * Prepare the site table once: typed columns and the site_id order for tie-breaks.
+ * @param {{count:number, columns:Object}} table the JSON of GET api/sites/table
+ */
+export function prepareTable(table) {
+  const c = table.columns;
+  const n = c.site_id.length;
+  const area = new Float64Array(n);
+  const fibre = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    area[i] = c.area_ha[i] ?? NaN;
+    fibre[i] = c.fibre_share?.[i] ?? -1;
+  }
+  // tie-break: site_id ascending by plain string comparison (a < b), as numpy's lexsort
+  const ids = c.site_id;
+  const byId = Array.from({ length: n }, (_, i) => i).sort((a, b) => (ids[a] < ids[b] ? -1 : ids[a] > ids[b] ? 1 : 0));
+  const idRank = new Uint32Array(n);
+  byId.forEach((row, k) => { idRank[row] = k; });
+  const rowOf = new Map();
+  for (let i = 0; i < n; i++) rowOf.set(ids[i], i);
+  return { n, ids, area, fibre, kind: c.kind, ags: c.ags, kreisAgs: c.kreis_ags, idRank, rowOf, columns: c };
+}
+
+/** Scores of every row for one weight vector (Float64Array length C). */
+export function scores(values, C, w, out) {
+  const stride = C + 1;
+  const n = (values.length / stride) | 0;
+  const s = out && out.length === n ? out : new Float64Array(n);
+  for (let r = 0, base = 0; r < n; r++, base += stride) {
+    let num = 0;
+    let den = 0;
+    for (let i = 0; i < C; i++) {
+      const v = values[base + i];
+      if (!Number.isNaN(v)) {
+        num += w[i] * v;
+        den += w[i];
+      }
+    }
+    s[r] = den > 0 ? 100 * num / den : NaN;
+  }
+  return s;
+}
+
+/**
+ * The hard filters; returns per row the index into REASONS + 1 of the first failing filter
+ * (0 = included). `minAreaDefault` is the profile's parameters.min_area_ha (or null).
+ */
+export function exclusions(prep, values, C, filters = {}, minAreaDefault = null, out) {
+  const n = prep.n;
+  const why = out && out.length === n ? out : new Uint8Array(n);
+  why.fill(0);
+  const stride = C + 1;
+  const minArea = filters.min_area_ha ?? minAreaDefault;
+  const maxH2 = filters.max_h2_km ?? null;
+  const kinds = filters.kind?.length ? new Set(filters.kind) : null;
+  const ags = filters.ags?.length ? new Set(filters.ags) : null;
+  const kreis = filters.kreis?.length ? new Set(filters.kreis) : null;
+  const minFibre = filters.min_fibre ?? null;
+  for (let r = 0; r < n; r++) {
+    let k = 0;
+    if (minArea !== null && !(prep.area[r] >= minArea)) k = 1;
+    else if (maxH2 !== null) {
+      const d = values[r * stride + C];
+      if (!((Number.isNaN(d) ? Infinity : d) <= maxH2)) k = 2;
+    }
+    if (k === 0 && kinds && !kinds.has(prep.kind[r])) k = 3;
+    else if (k === 0 && ags && !ags.has(prep.ags[r])) k = 4;
+    else if (k === 0 && kreis && !kreis.has(prep.kreisAgs[r])) k = 5;
+    else if (k === 0 && minFibre !== null && !(prep.fibre[r] >= minFibre)) k = 6;
+    why[r] = k;
+  }
+  return why;
+}
+
+/**
+ * Score, filter and order. Returns {order (Uint32Array of rows, best first), score
+ * (Float64Array, NaN when excluded), rank (Uint32Array, 0 when excluded), why (Uint8Array),
+ * excluded ({reason: count})}.
+ */
+export function rank(prep, values, C, weights, filters = {}, minAreaDefault = null, scratch = {}) {
+  const raw = scores(values, C, weights, scratch.raw);
+  const why = exclusions(prep, values, C, filters, minAreaDefault, scratch.why);
+  const n = prep.n;
+  const keep = new Uint32Array(n);
+  let m = 0;
+  for (let r = 0; r < n; r++) {
+    if (why[r] === 0 && Number.isNaN(raw[r])) why[r] = 7;
+    if (why[r] === 0) keep[m++] = r;
+  }
+  const order = keep.subarray(0, m);
+  const idRank = prep.idRank;
+  order.sort((a, b) => (raw[b] - raw[a]) || (idRank[a] - idRank[b]));
+  const rk = scratch.rank && scratch.rank.length === n ? scratch.rank : new Uint32Array(n);
+  rk.fill(0);
+  for (let k = 0; k < m; k++) rk[order[k]] = k + 1;
+  const excluded = {};
+  for (let r = 0; r < n; r++) {
+    if (why[r]) excluded[REASONS[why[r] - 1]] = (excluded[REASONS[why[r] - 1]] || 0) + 1;
+  }
+  const score = new Float64Array(n);
+  for (let r = 0; r < n; r++) score[r] = why[r] ? NaN : raw[r];
+  return { order: Uint32Array.from(order), score, rank: rk, why, excluded, raw };
+}
+
+/** Points per criterion of one row (100 · wᵢ·vᵢ / Σ w over criteria with data; NaN if missing). */
+export function points(values, C, weights, row) {
+  const base = row * (C + 1);
+  let den = 0;
+  for (let i = 0; i < C; i++) if (!Number.isNaN(values[base + i])) den += weights[i];
+  const out = new Float64Array(C);
+  for (let i = 0; i < C; i++) {
+    const v = values[base + i];
+    out[i] = Number.isNaN(v) ? NaN : den > 0 ? 100 * weights[i] * v / den : 0;
+  }
+  return out;
+}
+
+/**
+ * Why A beats B: per criterion the difference in points (A − B), largest advantage first.
+ * Missing data counts as 0 points for that site (it adds nothing to its score).
+ */
+export function whyBeats(values, C, weights, rowA, rowB, names) {
+  const pa = points(values, C, weights, rowA);
+  const pb = points(values, C, weights, rowB);
+  const diffs = [];
+  for (let i = 0; i < C; i++) {
+    const a = Number.isNaN(pa[i]) ? 0 : pa[i];
+    const b = Number.isNaN(pb[i]) ? 0 : pb[i];
+    diffs.push({ criterion: names[i], a, b, diff: a - b });
+  }
+  return diffs.sort((x, y) => y.diff - x.diff || (x.criterion < y.criterion ? -1 : 1));
+}
+
+/** Score class (0 … breaks.length) of a score; -1 for NaN (excluded). */
+export function band(score, breaks) {
+  if (Number.isNaN(score)) return -1;
+  let b = 0;
+  while (b < breaks.length && score >= breaks[b]) b++;
+  return b;
+}
+
+/** The weight vector (Float64Array in criteria order) from a {criterion: weight} object. */
+export function weightVector(criteria, weights) {
+  return Float64Array.from(criteria, (c) => Number(weights[c] ?? 0));
+}

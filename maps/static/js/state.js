@@ -1,0 +1,102 @@
+// One store, events out (todomvc's store): every named method changes the state and dispatches
+// one `change` event whose detail.keys lists what changed. Modules subscribe; they never call
+// each other, so the list never calls the map and the map never calls the list.
+
+export const MAX_COMPARE = 4;
+const SHORTLIST_KEY = 'nrw-sites.shortlist';
+
+export class Store extends EventTarget {
+  constructor(init) {
+    super();
+    this.s = {
+      lang: 'de',
+      profile: 'balanced',
+      weights: {},
+      year: 2032,
+      filters: { min_area_ha: null, max_h2_km: null, min_fibre: null, kind: [], ags: [], kreis: [] },
+      sel: null, // a site_id, or 'adhoc' for a drawn / dropped polygon
+      hover: null,
+      cmp: [],
+      shortlist: [],
+      layers: {},
+      adhoc: null, // {feature, result | error | pending}
+      ranking: null, // scoring.rank() output plus {key}
+      compareOpen: false,
+      ...init,
+    };
+  }
+
+  get state() {
+    return this.s;
+  }
+
+  _emit(keys) {
+    this.dispatchEvent(new CustomEvent('change', { detail: { keys: new Set(keys), state: this.s } }));
+  }
+
+  _set(patch) {
+    const keys = Object.keys(patch).filter((k) => this.s[k] !== patch[k]);
+    if (!keys.length) return;
+    Object.assign(this.s, patch);
+    if (keys.includes('shortlist')) this._saveShortlist();
+    this._emit(keys);
+  }
+
+  setLang(lang) { this._set({ lang }); }
+
+  /** A new profile brings its own weights and H2 horizon. */
+  setProfile(profile, weights, year) { this._set({ profile, weights: { ...weights }, year }); }
+
+  setWeight(criterion, w) { this._set({ weights: { ...this.s.weights, [criterion]: w } }); }
+
+  setWeights(weights) { this._set({ weights: { ...weights } }); }
+
+  setYear(year) { this._set({ year }); }
+
+  setFilters(patch) { this._set({ filters: { ...this.s.filters, ...patch } }); }
+
+  select(id) { this._set({ sel: id || null }); }
+
+  hover(id) { this._set({ hover: id || null }); }
+
+  toggleCompare(id, on) {
+    const has = this.s.cmp.includes(id);
+    const want = on ?? !has;
+    if (want === has) return;
+    if (want && this.s.cmp.length >= MAX_COMPARE) return false;
+    this._set({ cmp: want ? [...this.s.cmp, id] : this.s.cmp.filter((x) => x !== id) });
+    return true;
+  }
+
+  clearCompare() { this._set({ cmp: [] }); }
+
+  openCompare(open) { this._set({ compareOpen: !!open }); }
+
+  toggleShortlist(id, on) {
+    const has = this.s.shortlist.includes(id);
+    const want = on ?? !has;
+    if (want === has) return;
+    this._set({ shortlist: want ? [...this.s.shortlist, id] : this.s.shortlist.filter((x) => x !== id) });
+  }
+
+  clearShortlist() { this._set({ shortlist: [] }); }
+
+  setLayer(group, on) { this._set({ layers: { ...this.s.layers, [group]: !!on } }); }
+
+  setAdhoc(adhoc) { this._set({ adhoc }); }
+
+  setRanking(ranking) { this._set({ ranking }); }
+
+  _saveShortlist() {
+    try { localStorage.setItem(SHORTLIST_KEY, JSON.stringify(this.s.shortlist)); } catch { /* private mode */ }
+  }
+
+  static savedShortlist() {
+    try {
+      const v = JSON.parse(localStorage.getItem(SHORTLIST_KEY) || '[]');
+      return Array.isArray(v) ? v.filter((x) => typeof x === 'string') : [];
+    } catch {
+      return [];
+    }
+  }
+}

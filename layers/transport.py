@@ -79,6 +79,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -144,6 +145,13 @@ COMMERCIAL_IATA_NEIGHBOURS = frozenset({"AMS", "EIN", "MST", "BRU", "CRL", "LGG"
 COMMERCIAL_IATA = COMMERCIAL_IATA_NRW | COMMERCIAL_IATA_NEIGHBOURS
 
 OSM_CONFIG = "osmconf.ini"
+# what GDAL keeps while reading (fields of osmconf.ini); each reader then picks its own features
+OSM_WHERE = {
+    "points": "highway = 'motorway_junction' OR railway IN ('container_terminal', 'yard') "
+              "OR industrial = 'intermodal_freight_terminal'",
+    "multipolygons": "landuse = 'port' OR industrial IN ('port', 'intermodal_freight_terminal') "
+                     "OR harbour = 'yes' OR railway IN ('container_terminal', 'yard')",
+}
 OSM_SOURCE = "OpenStreetMap"
 HSTORE = re.compile(r'"((?:[^"\\]|\\.)*)"=>"((?:[^"\\]|\\.)*)"')
 MARINA = re.compile(r"marina|yacht", re.IGNORECASE)
@@ -178,7 +186,9 @@ def _unescape(s: str) -> str:
 def read_osm_junctions(path: Path, cfg: dict[str, Any]) -> gpd.GeoDataFrame:
     """``highway=motorway_junction`` nodes of an OSM extract."""
     layer = "motorway_junctions"
-    gdf, tags = _read_osm(layer, path, "points", "highway = 'motorway_junction'")
+    gdf, tags = _read_osm(layer, path, "points")
+    keep = np.array([t.get("highway") == "motorway_junction" for t in tags], dtype=bool)
+    gdf, tags = gdf[keep], [t for t, k in zip(tags, keep, strict=True) if k]
     out = gpd.GeoDataFrame({
         "junction_id": [f"node/{i}" for i in gdf["osm_id"]],
         "name": [t.get("name") for t in tags],
@@ -191,8 +201,7 @@ def read_osm_junctions(path: Path, cfg: dict[str, Any]) -> gpd.GeoDataFrame:
 def read_osm_ports(path: Path, cfg: dict[str, Any]) -> gpd.GeoDataFrame:
     """Inland port areas of an OSM extract (see the module docstring for the tags)."""
     layer = "ports"
-    gdf, tags = _read_osm(layer, path, "multipolygons",
-                          "landuse = 'port' OR industrial = 'port' OR harbour = 'yes'")
+    gdf, tags = _read_osm(layer, path, "multipolygons")
     keep = np.array([_is_port(t) for t in tags], dtype=bool)
     gdf, tags = gdf[keep], [t for t, k in zip(tags, keep, strict=True) if k]
     out = gpd.GeoDataFrame({
@@ -206,11 +215,9 @@ def read_osm_ports(path: Path, cfg: dict[str, Any]) -> gpd.GeoDataFrame:
 def read_osm_rail_freight(path: Path, cfg: dict[str, Any]) -> gpd.GeoDataFrame:
     """Container and intermodal terminals (nodes and areas) and named yards of an OSM extract."""
     layer = "rail_freight"
-    where = ("railway = 'container_terminal' OR railway = 'yard' "
-             "OR industrial = 'intermodal_freight_terminal'")
     frames = []
     for osm_layer in ("points", "multipolygons"):
-        gdf, tags = _read_osm(layer, path, osm_layer, where)
+        gdf, tags = _read_osm(layer, path, osm_layer)
         types = [_freight_type(t) for t in tags]
         keep = np.array([t is not None for t in types], dtype=bool)
         gdf = gdf[keep]
@@ -231,21 +238,34 @@ def read_osm_rail_freight(path: Path, cfg: dict[str, Any]) -> gpd.GeoDataFrame:
     return check(layer, out[~shapely.is_empty(out.geometry.values)].reset_index(drop=True), path)
 
 
-def _read_osm(layer: str, path: Path, osm_layer: str, where: str
-              ) -> tuple[gpd.GeoDataFrame, list[dict[str, str]]]:
-    """Read one layer of an OSM file filtered by ``where``; return it (EPSG:25832) and its tags."""
+def _read_osm(layer: str, path: Path, osm_layer: str) -> tuple[gpd.GeoDataFrame, list[dict[str, str]]]:
+    """The transport features of one OSM layer (``OSM_WHERE``), EPSG:25832, with their tags.
+
+    The three OSM-based layers share two passes over the file (points, multipolygons): a state
+    extract takes minutes per pass, so a pass is kept (keyed by path, size and mtime) for the
+    other readers of the same build.
+    """
     path = Path(path)
     if not path.name.lower().endswith((".osm", ".pbf")):
         raise SourceError(layer, path, "an OpenStreetMap extract must be named *.osm (XML) or "
                                        "*.osm.pbf: GDAL's OSM driver recognises the file by its name "
                                        "(decompress .osm.bz2 first)")
     require_file(layer, path)
+    stat = path.stat()
+    try:
+        gdf, tags = _osm_pass(str(path.resolve()), stat.st_size, stat.st_mtime_ns, osm_layer)
+    except Exception as exc:  # pyogrio raises several types; the message is what matters
+        raise SourceError(layer, path, f"cannot be read as an OpenStreetMap file (layer "
+                                       f"{osm_layer!r}): {exc}") from exc
+    return gdf.copy(), [dict(t) for t in tags]
+
+
+@lru_cache(maxsize=2)
+def _osm_pass(path: str, size: int, mtime_ns: int, osm_layer: str
+              ) -> tuple[gpd.GeoDataFrame, list[dict[str, str]]]:
     with resources.as_file(resources.files("layers").joinpath(OSM_CONFIG)) as ini:
-        try:
-            gdf = pyogrio.read_dataframe(path, layer=osm_layer, where=where, CONFIG_FILE=str(ini))
-        except Exception as exc:  # pyogrio raises several types; the message is what matters
-            raise SourceError(layer, path, f"cannot be read as an OpenStreetMap file (layer "
-                                           f"{osm_layer!r}): {exc}") from exc
+        gdf = pyogrio.read_dataframe(path, layer=osm_layer, where=OSM_WHERE[osm_layer],
+                                     CONFIG_FILE=str(ini))
     gdf = gdf.reset_index(drop=True)
     if gdf.crs is None:  # the OSM driver always declares WGS84; be safe with odd builds
         gdf = gdf.set_crs(4326)

@@ -178,6 +178,18 @@ def test_osm_rail_freight_nodes_and_areas(osm_file):
     assert kinds["node/30"] == "Point" and kinds["way/1007"] in ("Polygon", "MultiPolygon")
 
 
+def test_a_changed_extract_is_read_again(osm_file):
+    assert len(transport.read_osm_junctions(osm_file, {})) == 4
+    text = osm_file.read_text(encoding="utf-8").replace(
+        "</osm>", '  <node id="99" lat="51.6" lon="7.6"><tag k="highway" v="motorway_junction"/>'
+                  '<tag k="name" v="Kamener Kreuz"/></node>\n</osm>')
+    osm_file.write_text(text, encoding="utf-8")
+    gdf = transport.read_osm_junctions(osm_file, {})
+    assert len(gdf) == 5 and "Kamener Kreuz" in set(gdf["name"])
+    gdf.loc[0, "name"] = "changed by a caller"  # callers get copies of the kept pass
+    assert "changed by a caller" not in set(transport.read_osm_junctions(osm_file, {})["name"])
+
+
 def test_other_tags_with_quotes_commas_and_umlauts():
     text = r'"destination"=>"Düsseldorf; Köln, Bonn","exit_to"=>"Messe, \"Arena\", Stockum","x"=>"a\\b"'
     assert transport.parse_other_tags(text) == {

@@ -354,13 +354,17 @@ def read_db_stations(path: Path, cfg: dict[str, Any]) -> gpd.GeoDataFrame:
                  "a Deutsche Bahn Haltestellen file")
     problems: list[str] = []
     points = _points(layer, path, rec, cols, problems, ("Laenge", "Breite"))
-    mapping = {str(k): str(v) for k, v in cfg.get("values", {}).get("traffic", {}).items()}
+    values = cfg.get("values", {})
+    if set(values) - {"traffic"}:
+        raise SourceError(layer, path, f"[rail_stations.values] maps only 'traffic'; found "
+                                       f"{', '.join(sorted(set(values) - {'traffic'}))}")
+    mapping = {str(k): str(v) for k, v in values.get("traffic", {}).items()}
     canon = {t.casefold(): t for t in TRAFFIC}
     eva, names, traffic = [], [], []
     rows = rec.table[[cols[k] for k in ("eva_nr", "name", "traffic")]].itertuples(index=False, name=None)
     for label, record in zip(rec.labels, rows, strict=True):
         e, n, v = (_cell(x) for x in record)
-        e = _int_text(e)
+        e = _int_text(e) or ""
         if not re.fullmatch(r"\d{5,9}", e):
             problems.append(f"{label}: {e!r} in column '{cols['eva_nr']}' is not an EVA number "
                             "(digits, e.g. 8000085)")

@@ -299,11 +299,15 @@ def test_db_stations_unknown_traffic_code_and_its_mapping(tmp_path):
 
 
 def test_db_stations_duplicate_eva_and_bad_eva(tmp_path):
-    path = _db_csv(tmp_path, lambda ls: ls + [ls[1], "80x1;XX;;Irgendwo;RV;7,0;51,0;DB;;"])
+    path = _db_csv(tmp_path, lambda ls: ls + [ls[1], "80x1;XX;;Irgendwo;RV;7,0;51,0;DB;;",
+                                              ";XY;;Nirgendwo;RV;7,1;51,1;DB;;"])
     with pytest.raises(SourceError) as err:
         transport.read_db_stations(path, {})
     msg = str(err.value)
     assert "duplicate eva_nr 8000001" in msg and "'80x1'" in msg and "line 11" in msg
+    assert "line 12: '' in column 'EVA_NR'" in msg
+    with pytest.raises(SourceError, match="maps only 'traffic'"):
+        transport.read_db_stations(TRANSPORT / "D_Bahnhof_2020_sample.csv", {"values": {"name": {}}})
 
 
 def test_db_stations_from_an_ogr_file_with_or_without_crs(tmp_path):

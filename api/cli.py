@@ -76,6 +76,25 @@ def cmd_rollback(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_keys(args: argparse.Namespace) -> int:
+    """Create, list or revoke API keys; a new key is printed once, as the last line of stdout."""
+    from layers.keys import KeyStore
+
+    keys = KeyStore(_data_dir(args))
+    if args.action == "add":
+        token = keys.add(args.name, args.role)
+        print(f"created {args.role} key {args.name!r} in {keys.path}; it is shown only now, "
+              "store it safely:")
+        print(token)
+    elif args.action == "revoke":
+        key = keys.revoke(args.name)
+        print(f"revoked {key.role} key {key.name!r}; requests with it are refused from now on")
+    else:
+        for k in keys.list():
+            print(f"{k.name:<24} {k.role:<6} id {k.key_id}  created {k.created}")
+    return 0
+
+
 def _weights(items: list[str] | None) -> dict[str, str]:
     out: dict[str, str] = {}
     for item in items or []:
@@ -200,6 +219,19 @@ def parser() -> argparse.ArgumentParser:
     add("snapshots", cmd_snapshots, "list snapshots (* = live)")
     r = add("rollback", cmd_rollback, "make an older snapshot live")
     r.add_argument("snapshot")
+
+    k = add("keys", cmd_keys, "create, list or revoke API keys (staff, admin)")
+    k.set_defaults(action="list")
+    ks = k.add_subparsers(dest="action")
+    ka = ks.add_parser("add", help="create a key and print it once (last line of stdout)")
+    ka.add_argument("--role", required=True, choices=("staff", "admin"))
+    ka.add_argument("--name", required=True, help="a name for the key (letters, digits, _.-)")
+    ka.add_argument("--data", default=argparse.SUPPRESS, help="data directory")
+    kl = ks.add_parser("list", help="list the keys (names, roles, ids; never the keys)")
+    kl.add_argument("--data", default=argparse.SUPPRESS, help="data directory")
+    kr = ks.add_parser("revoke", help="remove a key by name")
+    kr.add_argument("name")
+    kr.add_argument("--data", default=argparse.SUPPRESS, help="data directory")
     return p
 
 

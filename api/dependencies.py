@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import Depends, Query, Request
 
+from api.auth import RoleDep, role_of, view_of
 from api.geojson import Collection
 from api.service import Service
 from api.settings import Settings
@@ -34,9 +35,18 @@ ProfileName = Literal[tuple(PROFILES)]  # type: ignore[valid-type]
 
 
 # -- application state ---------------------------------------------------------------------
-def get_service(request: Request) -> Service:
-    """The Service of the live snapshot, loaded once at start-up."""
-    return request.app.state.service
+def get_view(request: Request) -> Any:
+    """The caller's view of the live snapshot (api/views.py): public, or full for staff/admin."""
+    views = getattr(request.app.state, "views", None)
+    if views is None:  # an app state set up by hand (tests, tools): one view for everyone
+        return None
+    return views[view_of(role_of(request))]
+
+
+def get_service(request: Request, role: RoleDep) -> Service:
+    """The Service of the live snapshot in the caller's view, loaded once at start-up."""
+    view = get_view(request)
+    return request.app.state.service if view is None else view.service
 
 
 def get_settings(request: Request) -> Settings:
@@ -45,8 +55,9 @@ def get_settings(request: Request) -> Settings:
 
 
 def get_collections(request: Request) -> dict[str, Collection]:
-    """The pre-serialised OGC collections."""
-    return request.app.state.collections
+    """The pre-serialised OGC collections of the caller's view."""
+    view = get_view(request)
+    return request.app.state.collections if view is None else view.collections
 
 
 ServiceDep = Annotated[Service, Depends(get_service)]

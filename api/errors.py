@@ -17,23 +17,40 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
-from geo.errors import DomainError, InvalidGeometry, InvalidParameter, NotFound, TooLarge
+from geo.errors import Conflict, DomainError, InvalidGeometry, InvalidParameter, NotFound, TooLarge
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("nrw_sites.api")
 
+
+class Unauthorized(DomainError):
+    """A bearer key was sent but is not valid (the reason is never told)."""
+
+
+class Forbidden(DomainError):
+    """A valid key whose role may not use this resource."""
+
+
 # The one table: domain error -> HTTP status (the most specific class wins).
 STATUS: dict[type[Exception], int] = {
     InvalidParameter: 400,
+    Unauthorized: 401,
+    Forbidden: 403,
     NotFound: 404,
+    Conflict: 409,
     TooLarge: 413,
     InvalidGeometry: 422,
     DomainError: 400,
 }
-TITLES = {400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed",
-          413: "Content Too Large", 422: "Unprocessable Content", 500: "Internal Server Error"}
+TITLES = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
+          405: "Method Not Allowed", 409: "Conflict", 413: "Content Too Large",
+          415: "Unsupported Media Type", 422: "Unprocessable Content", 429: "Too Many Requests",
+          500: "Internal Server Error", 503: "Service Unavailable"}
 TYPES = {InvalidParameter: "invalid-parameter", NotFound: "not-found", TooLarge: "too-large",
-         InvalidGeometry: "invalid-geometry", DomainError: "invalid-request"}
+         InvalidGeometry: "invalid-geometry", Unauthorized: "unauthorized",
+         Forbidden: "forbidden", Conflict: "conflict", DomainError: "invalid-request"}
+# Headers that go with a status (RFC 9110 §11.6.1: a 401 names the scheme).
+HEADERS = {401: {"WWW-Authenticate": 'Bearer realm="nrw-sites"'}}
 GENERIC = {404: "There is no resource at this path.",
            405: "This method is not allowed on this resource.",
            500: "The server failed to answer this request; the error has been logged."}
@@ -87,7 +104,10 @@ def validation_detail(exc: RequestValidationError) -> str:
 
 
 async def _domain(_request: Request, exc: Exception) -> Response:
-    return problem(status_of(exc), str(exc), problem_type(exc))
+    status = status_of(exc)
+    resp = problem(status, str(exc), problem_type(exc))
+    resp.headers.update(HEADERS.get(status, {}))
+    return resp
 
 
 async def _validation(_request: Request, exc: Exception) -> Response:

@@ -12,7 +12,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-import pandas as pd
 from fastapi import Depends, FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
@@ -23,13 +22,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import errors, routes_exports, routes_features, routes_scoring, routes_ui
 from api.dependencies import ServiceDep, known_params
-from api.geojson import ID_FIELDS, build_collection
 from api.routes_features import JSONBytes
-from api.service import Service
 from api.settings import Settings
-from geo.criteria import DEFAULT_PROFILE
+from api.views import build_views
 from geo.errors import TooLarge
 from layers.build import code_version
+from layers.keys import KeyStore
+from layers.store import Store
 
 log = logging.getLogger("nrw_sites.api")
 STATIC = Path(__file__).resolve().parents[1] / "maps" / "static"
@@ -105,20 +104,22 @@ class BodySizeLimit:
         await send({"type": "http.response.body", "body": body})
 
 
-def load(app: FastAPI, settings: Settings) -> None:
-    """Load the live snapshot and pre-serialise the OGC collections into ``app.state``."""
+def load(app: FastAPI, settings: Settings, snapshot_id: str | None = None) -> None:
+    """Load the live (or a named) snapshot, build its public and full views (api/views.py) and
+    pre-serialise their OGC collections into ``app.state``.
+
+    The views are swapped in with one assignment, so a request sees either the old or the new
+    snapshot, never a mix; ``app.state.service``/``collections`` are the public view's.
+    """
     t = time.perf_counter()
-    svc = Service.open(settings.data)
-    r = svc.rank(DEFAULT_PROFILE, None)
-    extra = {"sites": pd.DataFrame({  # score and rank under the default profile
-        "score": [None if s != s else round(s, 3) for s in r.score.tolist()],
-        "rank": pd.array([k or None for k in r.rank.tolist()], dtype="Int64")})}
-    colls = {cid: build_collection(cid, svc.snap.layers[cid], extra.get(cid))
-             for cid in ID_FIELDS if cid in svc.snap.layers}
-    app.state.service = svc
-    app.state.collections = colls
-    log.info("snapshot %s loaded and pre-serialised in %.1f s (%s)", svc.snap.id,
-             time.perf_counter() - t, ", ".join(f"{k} {len(c.ids):,}" for k, c in colls.items()))
+    views = build_views(Store(settings.data).load(snapshot_id))
+    public = views["public"]
+    app.state.views = views
+    app.state.service = public.service
+    app.state.collections = public.collections
+    log.info("snapshot %s loaded and pre-serialised in %.1f s (%s)", public.service.snap.id,
+             time.perf_counter() - t,
+             ", ".join(f"{k} {len(c.ids):,}" for k, c in views["full"].collections.items()))
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -139,6 +140,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_url="/api/openapi.json", docs_url=None, redoc_url=None,
         lifespan=lifespan)
     app.state.settings = settings
+    app.state.keys = KeyStore(settings.data)
     errors.install(app)
     app.add_middleware(GZipMiddleware, minimum_size=1000, compresslevel=settings.gzip_level)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)

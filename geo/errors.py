@@ -19,3 +19,7 @@ class NotFound(DomainError):
 
 class TooLarge(DomainError):
     """A request or file exceeds a configured size limit."""
+
+
+class Conflict(DomainError):
+    """The request conflicts with work in progress (e.g. a second build while one runs)."""

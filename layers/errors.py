@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from geo.errors import DomainError
+from geo.errors import Conflict, DomainError
 
 MAX_LISTED = 25
 
@@ -32,3 +32,7 @@ def rows_text(rows: list[int], limit: int = 10) -> str:
     """Format 0-based feature positions as a short human list of 1-based row numbers."""
     shown = ", ".join(str(r + 1) for r in rows[:limit])
     return shown + (f" (+{len(rows) - limit} more)" if len(rows) > limit else "")
+
+
+class BuildRunning(Conflict, RuntimeError):
+    """Another build or publish holds the store's writer lock."""

@@ -28,6 +28,7 @@ import pandas as pd
 
 from geo.errors import NotFound
 from geo.grid import Coverage
+from layers.errors import BuildRunning
 
 MANIFEST = "manifest.json"
 
@@ -130,7 +131,7 @@ class Store:
             try:
                 fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError as exc:
-                raise RuntimeError(f"another build is running on {self.root}") from exc
+                raise BuildRunning(f"another build is running on {self.root}") from exc
             try:
                 yield
             finally:

@@ -74,12 +74,13 @@ export class Controls {
       const p = ctx.profileOf(store.state.profile);
       store.setWeights(p.weights);
     });
-    this.presetBox.addEventListener('click', (e) => {
-      const b = e.target.closest('[data-preset]');
-      if (!b) return;
-      if (b.dataset.preset === '__equal') {
-        store.setWeights(Object.fromEntries(ctx.criteria.map((c) => [c.name, 1])));
-      } else store.setWeights(ctx.profileOf(b.dataset.preset).weights);
+    this.presetBox.addEventListener('change', () => {
+      const v = this.presetBox.value;
+      if (v) store.setWeights(ctx.profileOf(v).weights);
+      this.presetBox.value = '';
+    });
+    root.querySelector('[data-action=equal-weights]').addEventListener('click', () => {
+      store.setWeights(Object.fromEntries(ctx.criteria.map((c) => [c.name, 1])));
     });
     this.sliderBox.addEventListener('input', (e) => {
       const s = e.target.closest('input[data-criterion]');
@@ -134,18 +135,14 @@ export class Controls {
     const p = this.ctx.profileOf(cur);
     const key = `profile_desc.${p.name}`;
     this.root.querySelector('[data-profile-description]').textContent = t.has(key) ? t(key) : p.description || '';
-    this.presetBox.replaceChildren(...this.ctx.profiles.map((q) => {
-      const b = el('button', 'btn small', t.lang === 'de' ? q.label_de || q.name : q.label_en || q.name);
-      b.type = 'button';
-      b.dataset.preset = q.name;
-      b.title = t('weights.preset_title');
-      return b;
-    }), (() => {
-      const b = el('button', 'btn small', t('weights.equal'));
-      b.type = 'button';
-      b.dataset.preset = '__equal';
-      return b;
-    })());
+    const none = el('option', null, t('weights.preset_choose'));
+    none.value = '';
+    this.presetBox.title = t('weights.preset_title');
+    this.presetBox.replaceChildren(none, ...this.ctx.profiles.map((q) => {
+      const o = el('option', null, t.lang === 'de' ? q.label_de || q.name : q.label_en || q.name);
+      o.value = q.name;
+      return o;
+    }));
   }
 
   buildSliders() {

@@ -109,6 +109,7 @@ export class Detail {
     const t = this.ctx.getT();
     const s = this.ctx.store.state;
     this.root.setAttribute('aria-labelledby', s.sel ? 'detail-name' : 'detail-title');
+    this.root.parentElement.classList.toggle('no-sel', !s.sel);
     if (!s.sel) {
       this.empty.hidden = false;
       this.body.hidden = true;

@@ -152,6 +152,44 @@ export function createMap(container, ctx) {
     popup.setLngLat(e.lngLat).setDOMContent(el).addTo(map);
   }
 
+  const pinned = new maplibregl.Popup({ closeButton: true, closeOnClick: true, offset: 10, className: 'site-pop', maxWidth: '260px' });
+  let pinnedId = null;
+  function clickPopup(id, lngLat) {
+    const row = prep.rowOf.get(id);
+    if (row === undefined) return;
+    popup.remove();
+    pinnedId = id;
+    pinned.setLngLat(lngLat).setDOMContent(popupContent(id, row)).addTo(map);
+  }
+  function popupContent(id, row) {
+    const el = document.createElement('div');
+    const name = document.createElement('strong');
+    name.textContent = prep.columns.name[row] || id;
+    const r = store.state.ranking;
+    const sub = document.createElement('div');
+    sub.textContent = r?.rank[row] ? t('map.tip', { score: num1(t, r.score[row]), rank: r.rank[row] }) : t('map.tip_excluded');
+    const bar = document.createElement('div');
+    bar.className = 'pop-actions';
+    const mk = (action, on, keyOn, keyOff) => {
+      const b = document.createElement('button');
+      b.type = 'button';
+      b.className = 'btn small';
+      b.textContent = t(on ? keyOn : keyOff);
+      b.setAttribute('aria-pressed', String(on));
+      b.addEventListener('click', () => {
+        if (action === 'shortlist') store.toggleShortlist(id);
+        else store.toggleCompare(id);
+        pinned.setDOMContent(popupContent(id, row));
+      });
+      return b;
+    };
+    bar.append(mk('shortlist', store.state.shortlist.includes(id), 'map.unshortlist', 'map.shortlist'),
+      mk('compare', store.state.cmp.includes(id), 'map.uncompare', 'map.compare'));
+    el.append(name, sub, bar);
+    return el;
+  }
+  pinned.on('close', () => { pinnedId = null; });
+
   function neighbours() {
     return fetch('vendor/world-atlas/countries-50m.json').then((r) => r.json()).then((topo) => {
       const fc = clipped(topoFeatures(topo, 'countries', NEIGHBOUR_BOX), NEIGHBOUR_BOX);
@@ -174,13 +212,17 @@ export function createMap(container, ctx) {
     map.on('load', () => {
       loaded = true;
       relabelControls(container, t);
+      container.querySelector('.maplibregl-ctrl-attrib')?.classList.remove('maplibregl-compact-show');
       applyLayers(store.state.layers);
       for (const id of layers.SITE_LAYERS.concat(['site-points'])) {
         map.on('mousemove', id, tip);
         map.on('mouseleave', id, () => { store.hover(null); popup.remove(); });
         map.on('click', id, (e) => {
           const f = e.features?.[0];
-          if (f) store.select(f.id ?? f.properties.site_id);
+          if (!f) return;
+          const sid = f.id ?? f.properties.site_id;
+          store.select(sid);
+          clickPopup(sid, e.lngLat);
         });
       }
       map.on('mouseenter', 'site-points', () => { map.getCanvas().style.cursor = 'pointer'; });
@@ -239,6 +281,7 @@ export function createMap(container, ctx) {
       relabelControls(container, t);
       labelNeighbours();
       popup.remove();
+      pinned.remove();
     },
     fitTo(bbox) { map.fitBounds(bbox, { padding: 60, maxZoom: 14 }); },
   };

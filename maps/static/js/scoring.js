@@ -28,7 +28,51 @@ export function prepareTable(table) {
   byId.forEach((row, k) => { idRank[row] = k; });
   const rowOf = new Map();
   for (let i = 0; i < n; i++) rowOf.set(ids[i], i);
-  return { n, ids, area, fibre, kind: c.kind, ags: c.ags, kreisAgs: c.kreis_ags, idRank, rowOf, columns: c };
+  return { n, ids, area, fibre, kind: c.kind, ags: c.ags, kreisAgs: c.kreis_ags, idRank, byId: Uint32Array.from(byId),
+    rowOf, columns: c };
+}
+
+const f64 = new Float64Array(1);
+const u32 = new Uint32Array(f64.buffer); // little-endian on every platform the page runs on
+const counts = new Uint32Array(65536);
+
+/**
+ * Stable sort of `rows` (already in site_id order) by score descending: LSD radix sort on the
+ * IEEE-754 bits of the scores (for scores ≥ 0 the bit pattern orders like the number), four
+ * 16-bit passes. Equal scores keep their site_id order, as numpy's lexsort does.
+ */
+export function sortByScoreDesc(rows, score) {
+  const m = rows.length;
+  const lo = new Uint32Array(m);
+  const hi = new Uint32Array(m);
+  for (let k = 0; k < m; k++) {
+    f64[0] = score[rows[k]];
+    lo[k] = ~u32[0] >>> 0; // inverted: ascending on the inverse is descending on the score
+    hi[k] = ~u32[1] >>> 0;
+  }
+  let src = new Uint32Array(m);
+  let dst = new Uint32Array(m);
+  for (let k = 0; k < m; k++) src[k] = k;
+  for (let pass = 0; pass < 4; pass++) {
+    const key = pass < 2 ? lo : hi;
+    const shift = pass % 2 ? 16 : 0;
+    counts.fill(0);
+    for (let k = 0; k < m; k++) counts[(key[src[k]] >>> shift) & 0xffff]++;
+    let sum = 0;
+    for (let d = 0; d < 65536; d++) {
+      const c = counts[d];
+      counts[d] = sum;
+      sum += c;
+    }
+    for (let k = 0; k < m; k++) {
+      const i = src[k];
+      dst[counts[(key[i] >>> shift) & 0xffff]++] = i;
+    }
+    [src, dst] = [dst, src];
+  }
+  const out = new Uint32Array(m);
+  for (let k = 0; k < m; k++) out[k] = rows[src[k]];
+  return out;
 }
 
 /** Scores of every row for one weight vector (Float64Array length C). */
@@ -91,15 +135,14 @@ export function rank(prep, values, C, weights, filters = {}, minAreaDefault = nu
   const raw = scores(values, C, weights, scratch.raw);
   const why = exclusions(prep, values, C, filters, minAreaDefault, scratch.why);
   const n = prep.n;
+  for (let r = 0; r < n; r++) if (why[r] === 0 && Number.isNaN(raw[r])) why[r] = 7;
   const keep = new Uint32Array(n);
   let m = 0;
-  for (let r = 0; r < n; r++) {
-    if (why[r] === 0 && Number.isNaN(raw[r])) why[r] = 7;
+  for (let k = 0; k < n; k++) {
+    const r = prep.byId[k];
     if (why[r] === 0) keep[m++] = r;
   }
-  const order = keep.subarray(0, m);
-  const idRank = prep.idRank;
-  order.sort((a, b) => (raw[b] - raw[a]) || (idRank[a] - idRank[b]));
+  const order = sortByScoreDesc(keep.subarray(0, m), raw);
   const rk = scratch.rank && scratch.rank.length === n ? scratch.rank : new Uint32Array(n);
   rk.fill(0);
   for (let k = 0; k < m; k++) rk[order[k]] = k + 1;
@@ -109,7 +152,7 @@ export function rank(prep, values, C, weights, filters = {}, minAreaDefault = nu
   }
   const score = new Float64Array(n);
   for (let r = 0; r < n; r++) score[r] = why[r] ? NaN : raw[r];
-  return { order: Uint32Array.from(order), score, rank: rk, why, excluded, raw };
+  return { order, score, rank: rk, why, excluded, raw };
 }
 
 /** Points per criterion of one row (100 · wᵢ·vᵢ / Σ w over criteria with data; NaN if missing). */

@@ -13,7 +13,7 @@ export function csv(rows, lang) {
     if (v === null || v === undefined || (typeof v === 'number' && Number.isNaN(v))) return '';
     let s = typeof v === 'number' ? (lang === 'de' ? String(v).replace('.', ',') : String(v)) : String(v);
     if (/^[=+\-@\t\r]/.test(s) && typeof v !== 'number') s = `'${s}`; // no formula injection
-    return /["\n\r;,]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+    return s.includes(sep) || /["\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
   };
   return `\ufeff${rows.map((r) => r.map(cell).join(sep)).join('\r\n')}\r\n`;
 }

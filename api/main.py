@@ -20,7 +20,7 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.routing import Match, Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api import errors, routes_exports, routes_features, routes_scoring, routes_ui
+from api import errors, routes_exports, routes_features, routes_scoring, routes_tiles, routes_ui
 from api.dependencies import ServiceDep, known_params
 from api.routes_features import JSONBytes
 from api.settings import Settings
@@ -148,6 +148,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(routes_scoring.router)
     app.include_router(routes_exports.router)
     app.include_router(routes_ui.router)
+    app.include_router(routes_tiles.router)
 
     @app.get("/healthz", tags=["Service"], response_class=JSONBytes, summary="Health",
              dependencies=[Depends(known_params())],

@@ -5,7 +5,10 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as L from '../../maps/static/js/layers.js';
 
-const cov = [{ id: 'fibre', url: 'x.png', coordinates: [[5, 53], [10, 53], [10, 50], [5, 50]], legend: [] }];
+const cov = [
+  { id: 'fibre', kind: 'image', url: 'x.png', coordinates: [[5, 53], [10, 53], [10, 50], [5, 50]], breaks: [0, 0.5, 1], colors: ['#000', '#fff'] },
+  { id: 'mobile_5g', kind: 'tile_property', sourceLayer: 'municipalities', property: 'mobile_5g_share', breaks: [0, 0.5, 1], colors: ['#000', '#fff'] },
+];
 const full = L.style({ tiles: 'http://x/t.pmtiles', basemap: { url: 'http://b/{z}/{x}/{y}.png', attribution: 'b' }, coverage: cov });
 const bare = L.style({ tiles: 'http://x/t.pmtiles' });
 
@@ -13,12 +16,19 @@ test('layer ids are unique and follow LAYER_ORDER', () => {
   for (const s of [full, bare]) {
     const ids = s.layers.map((l) => l.id);
     assert.equal(new Set(ids).size, ids.length);
-    const expected = L.LAYER_ORDER.filter((id) => ids.includes(id) || id.startsWith('coverage-mobile'));
-    assert.deepEqual(ids, expected.filter((id) => ids.includes(id)));
-    for (const id of ids) assert.ok(L.LAYER_ORDER.includes(id), id);
+    const slot = ids.map((id) => L.LAYER_ORDER.indexOf(id.startsWith('coverage-') ? 'coverage-*' : id));
+    assert.ok(!slot.includes(-1), `every id has a slot: ${ids}`);
+    for (let i = 1; i < slot.length; i++) assert.ok(slot[i] >= slot[i - 1], `${ids[i]} after ${ids[i - 1]}`);
   }
   assert.ok(!bare.layers.some((l) => l.id === 'basemap'), 'no base map unless configured');
   assert.ok(full.layers.some((l) => l.id === 'basemap' && l.source === 'basemap'));
+  const img = full.layers.find((l) => l.id === 'coverage-fibre');
+  const shares = full.layers.find((l) => l.id === 'coverage-mobile_5g');
+  assert.equal(img.type, 'raster');
+  assert.equal(full.sources['coverage-fibre'].type, 'image');
+  assert.equal(shares.type, 'fill');
+  assert.equal(shares['source-layer'], 'municipalities');
+  assert.equal(img.layout.visibility, 'none', 'coverage is off by default');
 });
 
 test('every global-state key is declared with a default', () => {

@@ -34,19 +34,31 @@ export async function config() {
 export const profiles = () => json('api/profiles');
 export const table = () => json('api/sites/table');
 
-/** Coverage overlays, normalised to {id, url, coordinates, legend, attribution}; [] if none. */
+/**
+ * Coverage overlays of GET api/coverage ({layers: [...]}), normalised to
+ * {id, kind: 'image'|'tile_property', url, coordinates, sourceLayer, property, breaks, colors,
+ * opacity, attribution, licence, title}; [] when there are none.
+ */
 export async function coverage() {
   try {
     const d = await json('api/coverage');
-    const list = Array.isArray(d) ? d : d.coverage || d.overlays || d.items || [];
+    const list = Array.isArray(d) ? d : d.layers || [];
     return list.map((c) => ({
-      id: c.id || c.name || c.layer,
-      url: c.url || c.png || c.href,
-      coordinates: c.coordinates || c.corners,
-      legend: (c.legend || c.breaks || []).map((b) => ({ color: b.color, label: b.label ?? String(b.value ?? b.from ?? '') })),
+      id: c.id,
+      kind: c.kind || 'image',
+      url: c.url,
+      coordinates: c.coordinates,
+      sourceLayer: c.source_layer,
+      property: c.property,
+      breaks: c.legend?.breaks || [],
+      colors: c.legend?.colors || [],
+      opacity: c.legend?.opacity ?? 0.7,
       attribution: c.attribution || '',
-      title: c.title || c.label || null,
-    })).filter((c) => c.id && c.url && Array.isArray(c.coordinates) && c.coordinates.length === 4);
+      licence: c.licence || '',
+      title: c.title || null,
+      resolution: c.resolution || null,
+    })).filter((c) => c.id && ((c.kind === 'image' && c.url && c.coordinates?.length === 4)
+      || (c.kind === 'tile_property' && c.sourceLayer && c.property)));
   } catch {
     return [];
   }

@@ -33,6 +33,71 @@ export function formatIndicator(t, name, value) {
   return typeof value === 'number' ? num(lang, value, 2) : String(value);
 }
 
+/** Bars: points per criterion, against the most the criterion could give (its weight share). */
+export function breakdownChart(t, rows) {
+  const fig = el('figure', 'chart');
+  const cap = el('figcaption', 'chart-cap', t('detail.breakdown'));
+  const list = el('ul', 'bars');
+  const max = Math.max(1e-9, ...rows.map((r) => (Number.isNaN(r.max) ? 0 : r.max)));
+  for (const r of rows) {
+    const li = el('li', `bar-row${r.missing ? ' missing' : ''}`);
+    const label = el('span', 'bar-label', r.label);
+    const track = el('span', 'bar-track');
+    const possible = el('span', 'bar-possible');
+    possible.style.width = `${(100 * (Number.isNaN(r.max) ? 0 : r.max)) / max}%`;
+    const fill = el('span', 'bar-fill');
+    fill.style.width = r.missing ? '0%' : `${(100 * r.points) / max}%`;
+    possible.append(fill);
+    track.append(possible);
+    const val = el('span', 'bar-value', r.missing ? t('detail.no_data') : t('detail.points', { points: num(t.lang, r.points, 1) }));
+    li.append(label, track, val);
+    li.title = r.missing ? t('detail.missing_hint') : t('detail.bar_hint', {
+      v: num(t.lang, r.v, 2), w: num(t.lang, r.w, 1), points: num(t.lang, r.points, 1), max: num(t.lang, r.max, 1) });
+    list.append(li);
+  }
+  fig.append(cap, list);
+  const note = el('p', 'hint', t('detail.breakdown_hint'));
+  return [fig, note];
+}
+
+
+/** A <details> with the source of one value: title, resolution, date, licence, attribution. */
+export function sourceDetails(t, src) {
+  const det = el('details', 'source');
+  det.append(el('summary', null, t('detail.source')));
+  const p = el('p', 'source-text');
+  const line = [src.title, src.resolution, src.date && t('detail.as_of', { date: src.date })].filter(Boolean).join(' · ');
+  p.append(el('span', null, line));
+  if (src.licence) {
+    p.append(el('br'));
+    if (src.licence_url && /^https?:\/\//.test(src.licence_url)) {
+      const a = el('a', null, src.licence);
+      a.href = src.licence_url;
+      a.target = '_blank';
+      a.rel = 'noopener noreferrer';
+      p.append(t('detail.licence'), ' ', a);
+    } else p.append(`${t('detail.licence')} ${src.licence}`);
+  }
+  if (src.attribution) {
+    p.append(el('br'), `© ${src.attribution}`);
+  }
+  det.append(p);
+  return det;
+}
+
+
+/** Chart rows from a server breakdown (points, v, weight, the most the criterion could give). */
+export function rowsFromBreakdown(criteria, breakdown, lang) {
+  let den = 0;
+  for (const c of criteria) if (breakdown[c.name] && !breakdown[c.name].missing) den += breakdown[c.name].weight;
+  return criteria.filter((c) => breakdown[c.name]).map((c) => {
+    const b = breakdown[c.name];
+    return { name: c.name, label: lang === 'de' ? c.label_de || c.name : c.label_en || c.name,
+      points: b.points ?? NaN, v: b.v ?? NaN, w: b.weight,
+      max: den > 0 && !b.missing ? (100 * b.weight) / den : 0, missing: !!b.missing };
+  });
+}
+
 export class Detail {
   constructor(root, ctx) {
     this.root = root;
@@ -188,31 +253,8 @@ export class Detail {
     return bar;
   }
 
-  /** Bars: points per criterion, against the most the criterion could give (its weight share). */
   breakdownChart(t, rows) {
-    const fig = el('figure', 'chart');
-    const cap = el('figcaption', 'chart-cap', t('detail.breakdown'));
-    const list = el('ul', 'bars');
-    const max = Math.max(1e-9, ...rows.map((r) => (Number.isNaN(r.max) ? 0 : r.max)));
-    for (const r of rows) {
-      const li = el('li', `bar-row${r.missing ? ' missing' : ''}`);
-      const label = el('span', 'bar-label', r.label);
-      const track = el('span', 'bar-track');
-      const possible = el('span', 'bar-possible');
-      possible.style.width = `${(100 * (Number.isNaN(r.max) ? 0 : r.max)) / max}%`;
-      const fill = el('span', 'bar-fill');
-      fill.style.width = r.missing ? '0%' : `${(100 * r.points) / max}%`;
-      possible.append(fill);
-      track.append(possible);
-      const val = el('span', 'bar-value', r.missing ? t('detail.no_data') : t('detail.points', { points: num(t.lang, r.points, 1) }));
-      li.append(label, track, val);
-      li.title = r.missing ? t('detail.missing_hint') : t('detail.bar_hint', {
-        v: num(t.lang, r.v, 2), w: num(t.lang, r.w, 1), points: num(t.lang, r.points, 1), max: num(t.lang, r.max, 1) });
-      list.append(li);
-    }
-    fig.append(cap, list);
-    const note = el('p', 'hint', t('detail.breakdown_hint'));
-    return [fig, note];
+    return breakdownChart(t, rows);
   }
 
   rowsFromClient(id) {
@@ -232,14 +274,7 @@ export class Detail {
   }
 
   rowsFromServer(breakdown) {
-    const crit = this.ctx.criteria;
-    let den = 0;
-    for (const c of crit) if (breakdown[c.name] && !breakdown[c.name].missing) den += breakdown[c.name].weight;
-    return crit.filter((c) => breakdown[c.name]).map((c) => {
-      const b = breakdown[c.name];
-      return { name: c.name, label: this.label(c), points: b.points ?? NaN, v: b.v ?? NaN, w: b.weight,
-        max: den > 0 ? (100 * b.weight) / den : 0, missing: !!b.missing };
-    });
+    return rowsFromBreakdown(this.ctx.criteria, breakdown, this.ctx.getT().lang);
   }
 
   label(c) {
@@ -279,26 +314,7 @@ export class Detail {
   }
 
   source(t, src) {
-    const det = el('details', 'source');
-    det.append(el('summary', null, t('detail.source')));
-    const p = el('p', 'source-text');
-    const line = [src.title, src.resolution, src.date && t('detail.as_of', { date: src.date })].filter(Boolean).join(' · ');
-    p.append(el('span', null, line));
-    if (src.licence) {
-      p.append(el('br'));
-      if (src.licence_url && /^https?:\/\//.test(src.licence_url)) {
-        const a = el('a', null, src.licence);
-        a.href = src.licence_url;
-        a.target = '_blank';
-        a.rel = 'noopener noreferrer';
-        p.append(t('detail.licence'), ' ', a);
-      } else p.append(`${t('detail.licence')} ${src.licence}`);
-    }
-    if (src.attribution) {
-      p.append(el('br'), `© ${src.attribution}`);
-    }
-    det.append(p);
-    return det;
+    return sourceDetails(t, src);
   }
 
   renderSite(t, id) {

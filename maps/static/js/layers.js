@@ -29,7 +29,7 @@ export const GLOBAL_STATE = { h2Year: 2032 };
 /** Layer ids bottom to top; map.js inserts optional layers (basemap, coverage) in this order. */
 export const LAYER_ORDER = [
   'background', 'basemap', 'neighbour-fill', 'neighbour-line',
-  'coverage-fibre', 'coverage-mobile_5g',
+  'coverage-*', // one per coverage overlay (image or municipal / Kreis shares), in API order
   'muni-line', 'kreis-line',
   'lep-fill', 'lep-line',
   'h2-future', 'h2-line',
@@ -65,6 +65,19 @@ function h2Color() {
 const schematicDash = ['match', ['get', 'geometry_quality'], 'schematic', ['literal', [2, 1.5]], ['literal', [1, 0]]];
 const inService = ['<=', ['to-number', ['get', 'commissioning_year'], 9999], ['global-state', 'h2Year']];
 
+/** A coverage overlay: a raster for an image, or municipal / Kreis shares as a step fill. */
+export function coverageLayer(c) {
+  const id = `coverage-${c.id}`;
+  if (c.kind === 'image') {
+    return { id, type: 'raster', source: id, layout: { visibility: 'none' },
+      paint: { 'raster-opacity': c.opacity ?? 0.7, 'raster-resampling': 'nearest' } };
+  }
+  const step = ['step', ['to-number', ['get', c.property], 0], c.colors[0] || '#440154'];
+  for (let i = 1; i < c.colors.length && i < c.breaks.length; i++) step.push(c.breaks[i], c.colors[i]);
+  return { id, type: 'fill', source: 'nrw', 'source-layer': c.sourceLayer, layout: { visibility: 'none' },
+    paint: { 'fill-color': ['case', ['has', c.property], step, 'rgba(0,0,0,0)'], 'fill-opacity': c.opacity ?? 0.7 } };
+}
+
 /** The style: one PMTiles vector source, the neighbours, optional basemap and coverage images. */
 export function style({ tiles, basemap = null, coverage = [], neighbours = null, h2Year = GLOBAL_STATE.h2Year }) {
   const sources = {
@@ -75,7 +88,7 @@ export function style({ tiles, basemap = null, coverage = [], neighbours = null,
     sources.basemap = { type: 'raster', tiles: [basemap.url], tileSize: 256, attribution: basemap.attribution || '' };
   }
   for (const c of coverage) {
-    sources[`coverage-${c.id}`] = { type: 'image', url: c.url, coordinates: c.coordinates };
+    if (c.kind === 'image') sources[`coverage-${c.id}`] = { type: 'image', url: c.url, coordinates: c.coordinates };
   }
   const layers = [
     { id: 'background', type: 'background', paint: { 'background-color': '#f3f1ec' } },
@@ -84,8 +97,7 @@ export function style({ tiles, basemap = null, coverage = [], neighbours = null,
       paint: { 'fill-color': '#dcdcd8', 'fill-opacity': basemap?.url ? 0.3 : 1 } },
     { id: 'neighbour-line', type: 'line', source: 'neighbours',
       paint: { 'line-color': '#8a8a85', 'line-width': 1.2, 'line-dasharray': [3, 2] } },
-    ...coverage.map((c) => ({ id: `coverage-${c.id}`, type: 'raster', source: `coverage-${c.id}`,
-      layout: { visibility: 'none' }, paint: { 'raster-opacity': 0.65, 'raster-resampling': 'nearest' } })),
+    ...coverage.map(coverageLayer),
     { id: 'muni-line', type: 'line', source: 'nrw', 'source-layer': 'municipalities',
       paint: { 'line-color': '#b4b0a6', 'line-width': ['interpolate', ['linear'], ['zoom'], 6, 0.3, 12, 1] } },
     { id: 'kreis-line', type: 'line', source: 'nrw', 'source-layer': 'kreise',
@@ -177,9 +189,10 @@ export function groups({ coverage = [], basemap = null } = {}) {
         { swatch: { kind: 'dash', color: '#555555' }, key: 'legend.h2_schematic' },
         { swatch: { kind: 'dots', color: H2_FUTURE_COLOR }, key: 'legend.h2_future' },
       ] },
-    ...coverage.map((c) => ({ id: `coverage-${c.id}`, key: `layer.coverage_${c.id}`, layers: [`coverage-${c.id}`],
+    ...coverage.map((c) => ({ id: `coverage-${c.id}`, key: `layer.coverage_${c.id}`, title: c.title, layers: [`coverage-${c.id}`],
       attribution: [c.id], text: c.attribution, on: false,
-      legend: (c.legend || []).map((b) => ({ swatch: { kind: 'fill', color: b.color }, text: b.label })) })),
+      legend: c.colors.length ? [{ ramp: c.colors, from: c.breaks[0] ?? 0, to: c.breaks[c.breaks.length - 1] ?? 1 },
+        ...(c.resolution ? [{ key: `resolution.${c.resolution}`, fallback: c.resolution }] : [])] : [] })),
     { id: 'municipalities', key: 'layer.municipalities', layers: ['muni-line', 'muni-label'], attribution: ['municipalities'], on: true,
       legend: [{ swatch: { kind: 'line', color: '#b4b0a6' }, key: 'legend.municipality' }] },
     { id: 'kreise', key: 'layer.kreise', layers: ['kreis-line', 'kreis-label'], attribution: ['municipalities'], on: true,

@@ -3,6 +3,7 @@
 // store.setLayer(); the map follows the store.
 
 import { SCORE_BREAKS, SCORE_COLORS, EXCLUDED_COLOR } from './layers.js';
+import { unit } from './i18n.js';
 
 const el = (tag, cls, text) => {
   const e = document.createElement(tag);
@@ -55,7 +56,7 @@ export class Legend {
       cb.id = id;
       cb.dataset.layer = g.id;
       cb.checked = vis[g.id] ?? g.on;
-      const lab = el('label', null, t(g.key));
+      const lab = el('label', null, t.has(g.key) ? t(g.key) : g.title || g.id);
       lab.htmlFor = id;
       head.append(cb, lab);
       li.append(head);
@@ -63,8 +64,16 @@ export class Legend {
         const ul = el('ul', 'legend');
         for (const row of g.legend) {
           const r = el('li');
-          if (row.swatch) r.append(swatch(row.swatch));
-          r.append(el('span', row.swatch ? null : 'hint', row.text ?? t(row.key, row.params)));
+          if (row.ramp) {
+            const bar = el('span', 'sw-ramp');
+            bar.style.background = `linear-gradient(to right, ${row.ramp.join(', ')})`;
+            bar.setAttribute('aria-hidden', 'true');
+            r.append(el('span', null, unit(t.lang, row.from, 'percent', 0)), bar, el('span', null, unit(t.lang, row.to, 'percent', 0)));
+          } else {
+            if (row.swatch) r.append(swatch(row.swatch));
+            const text = row.text ?? (t.has(row.key) || !row.fallback ? t(row.key, row.params) : row.fallback);
+            r.append(el('span', row.swatch ? null : 'hint', text));
+          }
           ul.append(r);
         }
         li.append(ul);

@@ -55,7 +55,7 @@ export function createMap(container, ctx) {
   const { store, cfg } = ctx;
   let t = ctx.t;
   const tiles = registerPmtiles(cfg.tiles);
-  const coverage = ctx.coverage.map((c) => ({ ...c, url: absolute(c.url) }));
+  const coverage = ctx.coverage.map((c) => (c.url ? { ...c, url: absolute(c.url) } : c));
   const map = new maplibregl.Map({
     container,
     style: layers.style({ tiles, basemap: cfg.basemap, coverage, h2Year: store.state.year }),
@@ -308,13 +308,13 @@ function attributionText(ctx) {
  * A small static map of one site for the exposé: the same style, the site highlighted, the
  * canvas kept for printing. Resolves with the map when idle.
  */
-export function createSiteMap(container, { cfg, siteId, center, zoom = 12, bandValue = null }) {
+export function createSiteMap(container, { cfg, siteId, bounds, bandValue = null }) {
   const tiles = registerPmtiles(cfg.tiles);
   const map = new maplibregl.Map({
     container,
     style: layers.style({ tiles, basemap: cfg.basemap }),
-    center,
-    zoom,
+    bounds,
+    fitBoundsOptions: { padding: 70, maxZoom: 13 },
     interactive: false,
     attributionControl: false,
     canvasContextAttributes: { preserveDrawingBuffer: true },
@@ -322,10 +322,12 @@ export function createSiteMap(container, { cfg, siteId, center, zoom = 12, bandV
   map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-left');
   return new Promise((resolve) => {
     map.on('load', () => {
+      if (map.getZoom() < layers.POINTS_MAXZOOM) map.setZoom(layers.POINTS_MAXZOOM); // polygons, not points
       for (const sourceLayer of layers.SITE_SOURCE_LAYERS) {
         map.setFeatureState({ source: 'nrw', sourceLayer, id: siteId }, { sel: true, band: bandValue ?? 3 });
       }
-      map.once('idle', () => resolve(map));
+      const done = () => (map.loaded() && map.areTilesLoaded() ? resolve(map) : map.once('idle', done));
+      map.once('idle', done);
     });
   });
 }

@@ -37,7 +37,7 @@ from tests.browser.harness import (
 
 N_SITES = 2000
 SEED = 42
-READY_TIMEOUT_MS = 60_000
+READY_TIMEOUT_MS = 30_000
 
 
 def _unavailable(reason: str) -> None:
@@ -141,8 +141,22 @@ class UI:
         return self.page
 
     def wait_ready(self, page: Any = None, timeout: int = READY_TIMEOUT_MS) -> None:
-        """Wait for ``<html data-ready="true">`` (sites drawn, map idle)."""
-        (page or self.page).wait_for_function(READY_JS, timeout=timeout)
+        """Wait for ``<html data-ready="true">`` (sites drawn, map idle); say why on timeout."""
+        p = page or self.page
+        try:
+            p.wait_for_function(READY_JS, timeout=timeout)
+        except Exception as e:  # noqa: BLE001 - playwright's TimeoutError, re-raised with the log
+            if "Timeout" not in type(e).__name__:
+                raise
+            try:
+                p.screenshot(path=str(self.artefact("not-ready.png")))
+            except Exception:  # noqa: BLE001
+                pass
+            lines = self.log.problems() + [f"failed request: {f}" for f in self.log.failed]
+            raise AssertionError(
+                f"<html data-ready> not 'true' after {timeout / 1000:.0f} s at {p.url} "
+                f"(screenshot {self.artefact('not-ready.png').name}); page log:\n  "
+                + ("\n  ".join(lines[:30]) or "(no errors)")) from None
 
     def settle(self, page: Any = None, timeout: int = READY_TIMEOUT_MS) -> None:
         """Wait for two animation frames and then for ``data-ready`` again."""

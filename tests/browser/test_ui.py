@@ -24,6 +24,8 @@ SLIDER = "input[type=range][data-criterion]"
 DETAIL = "[data-testid=detail]"
 BREAKDOWN = "[data-testid=detail] [data-testid=breakdown]"
 LANG = "[data-testid=lang]"
+PROFILE = "select[data-control=profile]"
+COMPARE = "#compare"
 TOP = 100
 
 
@@ -62,7 +64,10 @@ def random_weights(rng: random.Random, spec: dict[str, dict[str, Any]]) -> dict[
         out = {}
         for name, s in spec.items():
             lo, hi = s["min"], s["max"]
-            step = float(s["step"]) if s["step"] not in ("", "any", None) else (hi - lo) / 20
+            if s["step"] in ("", "any", None):  # a continuous slider: two decimals
+                out[name] = round(rng.uniform(lo, hi), 2) if rng.random() > 0.1 else lo
+                continue
+            step = float(s["step"])
             n = int(round((hi - lo) / step))
             out[name] = round(lo + step * rng.randint(0, n), 6)
         if any(v > 0 for v in out.values()):
@@ -124,31 +129,54 @@ def switch_language(page: Any, lang: str) -> None:
 
 
 def site_colours(page: Any) -> list[tuple[int, int, int]]:
-    """The site colour ramp as the legend declares it (swatch backgrounds in the legend)."""
-    raw = page.evaluate("""() => {
-        const root = document.querySelector('[data-testid=legend-sites]')
-            || document.querySelector('[data-legend=sites]')
+    """The site colour ramp the UI declares: ``SCORE_COLORS`` of ``js/layers.js`` (which the map
+    legend draws), or else the swatches of the score legend (``--c`` / background colour).
+    """
+    raw = page.evaluate("""async () => {
+        try {
+            const m = await import(new URL('js/layers.js', document.baseURI).href);
+            if (Array.isArray(m.SCORE_COLORS)) return m.SCORE_COLORS;
+        } catch (e) { /* fall back to the DOM */ }
+        const root = document.querySelector('[data-score-legend]')
             || document.querySelector('[data-testid=legend]');
         if (!root) return [];
-        const out = [];
-        for (const el of root.querySelectorAll('[data-color], [data-colour], .swatch, i, span')) {
-            const c = el.dataset.color || el.dataset.colour || getComputedStyle(el).backgroundColor;
-            if (c && !/rgba\\(0, 0, 0, 0\\)|transparent/.test(c)) out.push(c);
-        }
-        return out;
+        return [...root.querySelectorAll('.sw, [data-color]')].map(el =>
+            el.dataset.color || getComputedStyle(el).getPropertyValue('--c')
+            || getComputedStyle(el).backgroundColor);
     }""")
     cols = [c for c in (parse_css_colour(x) for x in raw) if c is not None]
     return list(dict.fromkeys(cols))
 
 
+def open_detail(page: Any, sid: str) -> None:
+    """Click the ranking entry of ``sid``; wait for its breakdown bars in the detail panel."""
+    page.locator(f'{RANKING} [data-site-id="{sid}"]').first.click()
+    page.locator(BREAKDOWN).first.wait_for(state="visible", timeout=10_000)
+    page.wait_for_function("""sid => {
+        const li = document.querySelector(`[data-testid=ranking] [data-site-id="${sid}"]`);
+        return li && li.getAttribute('aria-selected') === 'true'
+            && document.querySelectorAll('[data-testid=breakdown] li').length > 0;
+    }""", arg=sid, timeout=10_000)
+
+
 def open_first_detail(ui: UI) -> str:
     """Click the first ranking entry; wait for the detail panel and its breakdown; return its id."""
-    page = ui.page
-    first = page.locator(ENTRY).first
-    sid = first.get_attribute("data-site-id")
-    first.click()
-    page.locator(BREAKDOWN).first.wait_for(state="visible", timeout=10_000)
+    sid = ranking_ids(ui.page)[0]
+    open_detail(ui.page, sid)
     return sid
+
+
+def wait_for_query(page: Any, text: str, timeout: int = 5000) -> None:
+    """Wait until the page's URL query contains ``text`` (the permalink is written debounced)."""
+    page.wait_for_function("t => decodeURIComponent(location.search).includes(t)", arg=text,
+                           timeout=timeout)
+
+
+def select_profile(page: Any, name: str) -> None:
+    """Choose an investor profile in the profile selector."""
+    page.locator(PROFILE).select_option(name)
+    page.wait_for_function("n => window.nrwSites && window.nrwSites.store.state.profile === n",
+                           arg=name, timeout=5000)
 
 
 def run_axe(page: Any) -> list[dict[str, Any]]:
@@ -231,88 +259,161 @@ def test_browser_ranking_equals_api_for_random_weights_and_every_profile(
     checked = 0
     for prof in profiles["profiles"]:
         name = prof["name"]
-        for _ in range(50):
-            weights = random_weights(rng, spec)
+        vectors = [random_weights(rng, spec) for _ in range(50)]
+        got_all = page_rankings(page, name, vectors, TOP)
+        for weights, got in zip(vectors, got_all, strict=True):
             expected = api_order(api, name, weights)
-            got = page_ranking(page, name, weights, TOP)
             checked += 1
-            if got[:TOP] != expected[:TOP]:
+            assert len(expected) == TOP
+            if got != expected:
                 failures.append(f"{name} {weights}: {first_difference(got, expected)}")
+    assert checked >= 50 * len(profiles["profiles"])
     assert not failures, f"{len(failures)}/{checked} differ:\n" + "\n".join(failures[:10])
 
 
-def page_ranking(page: Any, profile: str, weights: dict[str, float], limit: int) -> list[str]:
-    """The page's own ranking for a profile and weights (the UI's scoring on its loaded data)."""
-    return page.evaluate("""async ([profile, weights, limit]) => {
-        const hook = window.nrwSites && window.nrwSites.rank;
-        if (hook) return await hook(profile, weights, limit);
-        throw new Error('the page exposes no ranking hook');
-    }""", [profile, weights, limit])
+def test_profile_and_sliders_in_the_page_give_the_api_order(
+        ui: UI, api: httpx.Client, profiles: dict[str, Any]) -> None:
+    """Through the controls: every profile from the selector, then two slider moves each."""
+    page = ui.goto("/")
+    rng = random.Random(3)
+    for prof in profiles["profiles"]:
+        select_profile(page, prof["name"])
+        shown_w = {k: v["value"] for k, v in sliders(page).items()}
+        assert shown_w == {k: float(v) for k, v in prof["weights"].items()}, \
+            f"{prof['name']}: the sliders do not show the profile's weights"
+        expected = api_order(api, prof["name"], shown_w)
+        shown = wait_for_order(page, expected)
+        assert shown[:TOP] == expected[:len(shown[:TOP])], \
+            f"{prof['name']}: {first_difference(shown, expected)}"
+        for _ in range(2):
+            weights = set_weights(page, random_weights(rng, sliders(page)))
+            expected = api_order(api, prof["name"], weights)
+            shown = wait_for_order(page, expected)
+            assert len(shown) >= min(TOP, len(expected))
+            assert shown[:TOP] == expected[:len(shown[:TOP])], \
+                f"{prof['name']} {weights}: {first_difference(shown, expected)}"
+
+
+# The page's scoring module ranking the page's own data: the prepared site table the app holds
+# (window.nrwSites.prep), the value array from the app's api.js cache, the profile's horizon and
+# minimum area as the app takes them, and no other filter.
+PAGE_RANK_JS = """async ([profile, weightsList, limit]) => {
+    const base = document.baseURI;
+    const S = await import(new URL('js/scoring.js', base).href);
+    const A = await import(new URL('js/api.js', base).href);
+    const prep = window.nrwSites.prep;
+    const [table, prof] = await Promise.all([A.table(), A.profiles()]);
+    const names = table.criteria || prof.criteria.map(c => c.name);
+    const p = prof.profiles.find(x => x.name === profile);
+    const years = table.h2_years && table.h2_years.length
+        ? [Math.min(...table.h2_years), Math.max(...table.h2_years)] : [2025, 2032];
+    const year = Math.min(years[1], Math.max(years[0], (p.parameters || {}).h2_horizon ?? years[1]));
+    const values = await A.values(profile, year);
+    const minArea = (p.parameters || {}).min_area_ha ?? null;
+    return weightsList.map(w => {
+        const r = S.rank(prep, values, names.length, S.weightVector(names, w), {}, minArea);
+        return Array.from(r.order.subarray(0, limit), row => prep.ids[row]);
+    });
+}"""
+
+
+def page_rankings(page: Any, profile: str, weights: list[dict[str, float]], limit: int) -> list[list[str]]:
+    """The page's own top ``limit`` for a profile and each weight vector."""
+    return page.evaluate(PAGE_RANK_JS, [profile, weights, limit])
 
 
 def test_clicking_an_entry_opens_its_breakdown(ui: UI, api: httpx.Client) -> None:
     page = ui.goto("/")
-    sid = open_first_detail(ui)
+    sid = ranking_ids(page)[2]
+    open_detail(page, sid)
     detail = page.locator(DETAIL).first
     assert detail.is_visible()
     item = api.get(f"/api/sites/{sid}/score").json()
     text = detail.inner_text()
-    assert item["name"] in text or sid in text, f"the detail panel does not name {sid}"
-    rows = page.locator(f"{BREAKDOWN} [data-criterion]")
-    crits = {c for c, b in item["breakdown"].items() if not b["missing"]}
-    assert rows.count() >= len(crits), f"breakdown rows {rows.count()} < criteria {len(crits)}"
+    assert item["name"] in text, f"the detail panel does not name {sid} ({item['name']!r})"
+    rows = page.locator(f"{BREAKDOWN} li")
+    assert rows.count() == len(item["breakdown"]), \
+        f"breakdown bars {rows.count()} vs criteria {len(item['breakdown'])}"
+    ui.screenshot("detail")
 
 
 def test_language_switch_changes_the_strings(ui: UI) -> None:
     page = ui.goto("/")
     assert page.evaluate("() => document.documentElement.lang") == "de", "German is the default"
+    open_first_detail(ui)
     de = visible_text(page)
     switch_language(page, "en")
     ui.settle()
     en = visible_text(page)
-    assert en != de
-    de_words, en_words = set(de.split()), set(en.split())
-    assert len(de_words ^ en_words) >= 10, "only a few strings changed"
+    changed = set(de.split()) ^ set(en.split())
+    assert len(changed) >= 30, f"only a few words changed: {sorted(changed)[:40]}"
+    for word in ("Rangliste", "Gewichtung", "Punktzahl"):
+        assert word in de and word not in en, f"{word!r} is still shown in English"
     ui.screenshot("en")
     switch_language(page, "de")
-    assert visible_text(page).split() == de.split() or page.evaluate(
-        "() => document.documentElement.lang") == "de"
+    ui.settle()
+    assert visible_text(page).split() == de.split(), "switching back does not restore German"
+
+
+def add_from_detail(page: Any, sid: str, action: str) -> None:
+    """Open ``sid``'s detail and press its shortlist or compare button (``data-detail-action``)."""
+    open_detail(page, sid)
+    btn = page.locator(f'{DETAIL} [data-detail-action="{action}"]').first
+    btn.click()
+    page.wait_for_function("b => b.getAttribute('aria-pressed') === 'true'",
+                           arg=btn.element_handle(), timeout=5000)
 
 
 def test_shortlist_downloads_as_geojson(ui: UI) -> None:
     page = ui.goto("/")
-    ids = ranking_ids(page)[:2]
+    ids = ranking_ids(page)[:3]
     for sid in ids:
-        page.locator(f'[data-testid=ranking] [data-site-id="{sid}"]').click()
-        page.locator("[data-testid=shortlist-add]").first.click()
+        add_from_detail(page, sid, "shortlist")
+    page.locator("[data-action=shortlist-open]").first.click()
     with page.expect_download() as dl:
-        page.locator("[data-testid=shortlist-geojson]").first.click()
+        page.locator("[data-action=download-geojson]").first.click()
     path = ui.artefact("shortlist.geojson")
     dl.value.save_as(path)
+    ui.screenshot("dialog")
     doc = json.loads(path.read_text(encoding="utf-8"))
     assert doc["type"] == "FeatureCollection"
-    got = [f["properties"].get("site_id") or f.get("id") for f in doc["features"]]
-    assert sorted(got) == sorted(ids)
+    got = [f.get("id") or f["properties"].get("site_id") for f in doc["features"]]
+    assert got == ids
     for f in doc["features"]:
-        assert f["geometry"]["type"] in ("Polygon", "MultiPolygon", "Point")
+        assert f["type"] == "Feature"
+        assert f["geometry"]["type"] in ("Polygon", "MultiPolygon")
+        lon, lat = f["geometry"]["coordinates"][0][0][:2] if f["geometry"]["type"] == "Polygon" \
+            else f["geometry"]["coordinates"][0][0][0][:2]
+        assert 5.8 < lon < 9.5 and 50.3 < lat < 52.6, "not WGS84 inside NRW"
 
 
 def test_permalink_round_trips(ui: UI, api: httpx.Client) -> None:
     page = ui.goto("/")
-    spec = sliders(page)
-    weights = set_weights(page, random_weights(random.Random(7), spec))
+    weights = set_weights(page, random_weights(random.Random(7), sliders(page)))
+    page.locator("#tab-filters").click()
+    page.locator("[data-filter=min_area_ha]").fill("8")
+    page.locator("[data-filter=min_area_ha]").dispatch_event("change")
     ui.settle()
-    sid = open_first_detail(ui)
-    ui.settle()
+    expected = api_order(api, None, weights, min_area_ha=8)
+    order = wait_for_order(page, expected)
+    assert order[:TOP] == expected[:TOP], f"min_area_ha=8: {first_difference(order, expected)}"
+    sid = order[4]
+    open_detail(page, sid)
+    wait_for_query(page, f"sel={sid}")
+    wait_for_query(page, "min_area_ha=8")
     url = page.url
-    order = ranking_ids(page)
     page2 = ui.context.new_page()
     page2.goto(url)
     ui.wait_ready(page2)
     assert {k: v["value"] for k, v in sliders(page2).items()} == weights
-    assert ranking_ids(page2) == order
-    assert page2.locator(BREAKDOWN).first.is_visible()
-    assert sid in page2.url
+    assert page2.locator("[data-filter=min_area_ha]").input_value() == "8"
+    assert ranking_ids(page2)[:TOP] == order[:TOP]
+    page2.wait_for_function("""sid => {
+        const li = document.querySelector(`[data-testid=ranking] [data-site-id="${sid}"]`);
+        return li && li.getAttribute('aria-selected') === 'true'
+            && document.querySelectorAll('[data-testid=breakdown] li').length > 0;
+    }""", arg=sid, timeout=10_000)
+    assert page.locator(DETAIL).inner_text() == page2.locator(DETAIL).inner_text()
     ui.screenshot("restored", page=page2)
 
 
@@ -320,15 +421,27 @@ def test_expose_pdf_has_one_page(ui: UI) -> None:
     from pypdf import PdfReader
 
     page = ui.goto("/")
-    open_first_detail(ui)
+    sid = open_first_detail(ui)
+    link = page.locator(f'[data-testid=expose], {DETAIL} a[href*="expose"]').first
     with ui.context.expect_page() as new:
-        page.locator("[data-testid=expose]").first.click()
+        link.click()
     expose = new.value
-    expose.wait_for_load_state("networkidle")
+    expose.wait_for_load_state("load")
     ui.wait_ready(expose)
+    ui.screenshot("expose", page=expose)
     out = ui.artefact("expose.pdf")
     expose.pdf(path=str(out), format="A4", print_background=True)
-    assert len(PdfReader(str(out)).pages) == 1
+    reader = PdfReader(str(out))
+    assert len(reader.pages) == 1, f"the exposé prints on {len(reader.pages)} pages ({out.name})"
+    text = reader.pages[0].extract_text()
+    name = api_name(ui, sid)
+    assert name.split(",")[0] in text, "the exposé PDF does not name the site"
+
+
+def api_name(ui: UI, sid: str) -> str:
+    """A site's name from the API."""
+    with httpx.Client(base_url=ui.base) as c:
+        return c.get(f"/api/sites/{sid}/score").json()["name"]
 
 
 @pytest.mark.parametrize("lang", ["de", "en"])
@@ -346,10 +459,11 @@ def test_axe_compare_view(ui: UI, lang: str) -> None:
     page = ui.goto("/")
     switch_language(page, lang)
     for sid in ranking_ids(page)[:3]:
-        page.locator(f'[data-testid=ranking] [data-site-id="{sid}"]').click()
-        page.locator("[data-testid=compare-add]").first.click()
-    page.locator("[data-testid=compare-open]").first.click()
-    page.locator("[data-testid=compare]").first.wait_for(state="visible")
+        add_from_detail(page, sid, "compare")
+    if not page.locator(COMPARE).is_visible():
+        page.locator("[data-action=compare-open]").first.click()
+    page.locator(COMPARE).wait_for(state="visible", timeout=5000)
     ui.settle()
+    ui.screenshot("compare")
     vs = run_axe(page)
     assert not vs, "axe: serious or critical violations\n  " + describe_violations(vs)

@@ -74,6 +74,7 @@ from pmtiles.tile import (
 )
 from pmtiles.writer import Writer
 
+from geo.access import public_mask
 from geo.crs import transformer
 from geo.grid import Coverage
 from layers.io import sha256
@@ -179,9 +180,7 @@ def tile_layers(layers: dict[str, gpd.GeoDataFrame], sites: gpd.GeoDataFrame,
     """
     out: dict[str, gpd.GeoDataFrame] = {}
     if sites is not None and len(sites):
-        s = sites
-        if "public" in s.columns:  # non-public sites never reach the public tiles
-            s = s[~s["public"].eq(False).fillna(False).to_numpy(bool)]
+        s = sites[public_mask(sites)]  # non-public sites never reach the public tiles
         s = s[s.geometry.notna().to_numpy() & ~s.geometry.is_empty.to_numpy()]
         poly = _wgs84(s, list(SITE_FIELDS))
         poly["area_ha"] = poly["area_ha"].astype(float).round(AREA_DECIMALS)

@@ -128,12 +128,20 @@ def archive(snap_dir: Path) -> Archive:
 
 
 @pytest.fixture(scope="module")
-def sites(store: Store) -> gpd.GeoDataFrame:
+def all_sites(store: Store) -> gpd.GeoDataFrame:
     return store.load().layers["sites"]
 
 
+@pytest.fixture(scope="module")
+def sites(all_sites: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The public sites: the only ones in the (public) tiles."""
+    if "public" not in all_sites.columns:
+        return all_sites
+    return all_sites[all_sites["public"].ne(False).to_numpy(bool)]
+
+
 # -- the archive ---------------------------------------------------------------------------
-def test_manifest_describes_the_archive(manifest, snap_dir):
+def test_manifest_describes_the_archive(manifest, snap_dir, sites):
     t = manifest["tiles"]
     path = snap_dir / t["file"]
     assert t["file"] == "map.pmtiles" and path.exists()
@@ -144,7 +152,7 @@ def test_manifest_describes_the_archive(manifest, snap_dir):
     assert (t["layers"]["site_points"]["minzoom"], t["layers"]["site_points"]["maxzoom"]) == (5, 9)
     assert (t["layers"]["sites"]["minzoom"], t["layers"]["sites"]["maxzoom"]) == (10, 14)
     assert t["layers"]["kreise"]["count"] == 53
-    assert t["layers"]["sites"]["count"] == t["layers"]["site_points"]["count"] == 300 + 4
+    assert t["layers"]["sites"]["count"] == t["layers"]["site_points"]["count"] == len(sites)
     assert t["seconds"] > 0 and manifest["timings_s"]["tiles"] >= t["seconds"]
     assert sum(v["tiles"] for v in t["tiles_per_zoom"].values()) > 0
     # no leftovers of the temporary per-layer archives in the snapshot
@@ -197,9 +205,10 @@ def test_every_tile_decodes(archive):
 
 @pytest.mark.parametrize(("layer", "z"), [("site_points", 5), ("site_points", 9), ("sites", 10),
                                           ("sites", 12), ("sites", 14)])
-def test_every_site_is_in_the_tiles(archive, sites, layer, z):
+def test_every_public_site_is_in_the_tiles(archive, sites, all_sites, layer, z):
     ids = {f["properties"]["site_id"] for _zxy, f in archive.features(layer, z)}
     assert ids == set(sites["site_id"])
+    assert len(sites) > 250 and len(all_sites) == 300 + 4
 
 
 def test_property_types_and_values(archive, sites):

@@ -79,6 +79,25 @@ export function values(profile, year) {
   return valueCache.get(key);
 }
 
+/**
+ * Start fetching the values before the profiles are known (the page's first request in
+ * parallel with the others): `profile` / `year` null mean the server's default profile and that
+ * profile's own horizon. Returns {profile, year, promise}; hand it to seedValues() once known.
+ */
+export function prefetchValues(profile, year) {
+  const q = new URLSearchParams();
+  if (profile) q.set('profile', profile);
+  if (year) q.set('h2_year', String(year));
+  const promise = fetch(`api/sites/values?${q}`).then(check).then((r) => r.arrayBuffer()).then((b) => new Float64Array(b));
+  promise.catch(() => {});
+  return { profile, year, promise };
+}
+
+/** Use a prefetched array for (profile, year). */
+export function seedValues(profile, year, promise) {
+  if (!valueCache.has(`${profile}|${year}`)) valueCache.set(`${profile}|${year}`, promise);
+}
+
 /** One site's score, breakdown and rank stability. */
 export function siteScore(siteId, query, signal) {
   const q = new URLSearchParams(query);

@@ -36,6 +36,13 @@ function toast(text) {
   toastTimer = setTimeout(() => { el.hidden = true; }, 4000);
 }
 
+// the largest download first, in parallel with config, profiles, table and strings
+const early = (() => {
+  const q = new URLSearchParams(location.search);
+  const y = Number(q.get('h2_year'));
+  return api.prefetchValues(q.get('profile'), Number.isInteger(y) && y > 0 ? y : null);
+})();
+
 async function main() {
   const q = new URLSearchParams(location.search);
   const firstLang = i18n.LANGS.includes(q.get('lang')) ? q.get('lang') : i18n.DEFAULT_LANG;
@@ -67,6 +74,9 @@ async function main() {
     shortlist: link.shortlist || Store.savedShortlist(),
     compareOpen: !!link.cmp?.length,
   });
+  if ((early.profile || prof.default) === store.state.profile && (early.year ?? horizon(p0)) === store.state.year) {
+    api.seedValues(store.state.profile, store.state.year, early.promise);
+  }
   const valuesFirst = api.values(store.state.profile, store.state.year);
   const getT = () => t;
 
@@ -86,7 +96,7 @@ async function main() {
   let currentValues = null;
   const getValues = () => currentValues;
 
-  const mapApi = createMap($('#map'), { store, t, cfg, coverage, prep, attribution: prof.attribution || [] });
+  const mapApi = createMap($('#map'), { store, t, cfg, coverage, prep, timings, attribution: prof.attribution || [] });
   tabs($('.panel-left'));
   const controls = new Controls($('.panel-left'), { store, profiles, criteria, prep, getT, profileOf });
   controls.init();
@@ -218,15 +228,18 @@ async function main() {
   document.querySelectorAll('[data-compare-count]').forEach((x) => { x.textContent = String(store.state.cmp.length); });
 
   // -- first ranking, then ready --------------------------------------------------------------
-  const [values] = await Promise.all([valuesFirst, mapApi.ready]);
+  const [values] = await Promise.all([valuesFirst, mapApi.styleReady]);
   timings.values = performance.now();
   mapApi.sync();
   rankNow(values);
+  timings.firstRanked = performance.now();
+  await mapApi.ready;
   store._emit(['compareOpen', 'cmp']);
   if (store.state.sel) store._emit(['sel']);
   await mapApi.idle();
   timings.ready = performance.now();
   doc.dataset.ready = 'true';
+  mapApi.loadNeighbours();
 
   // for benchmarks and browser tests: the JavaScript call behind a slider move
   window.nrwSites = {

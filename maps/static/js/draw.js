@@ -102,6 +102,7 @@ export class Draw {
     d.clear();
     d.setMode('polygon');
     this.button.setAttribute('aria-pressed', 'true');
+    document.body.classList.add('drawing');
     this.hint.hidden = false;
     this.mapApi.map.getCanvas().focus();
   }
@@ -111,6 +112,8 @@ export class Draw {
     this.draw.setMode('static');
     if (!keep) this.draw.clear();
     this.button.setAttribute('aria-pressed', 'false');
+    // the click that closes the polygon is still on its way to the map's site layers
+    setTimeout(() => document.body.classList.remove('drawing'), 300);
     this.hint.hidden = true;
   }
 

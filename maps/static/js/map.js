@@ -87,6 +87,7 @@ export function createMap(container, ctx) {
   };
 
   function applyRanking(r) {
+    const started = performance.now();
     const n = prep.n;
     if (!prev.band) prev.band = new Int8Array(n).fill(-3);
     const ids = prep.ids;
@@ -97,6 +98,7 @@ export function createMap(container, ctx) {
         setState(ids[i], { band: b });
       }
     }
+    ctx.timings && (ctx.timings.applyMs = performance.now() - started);
   }
 
   function applyFlag(key, id, before) {
@@ -133,7 +135,10 @@ export function createMap(container, ctx) {
     if (!inside) map.easeTo({ center: lngLat, duration: 400 });
   }
 
+  const drawing = () => document.body.classList.contains('drawing');
+
   function tip(e) {
+    if (drawing()) return;
     const f = e.features?.[0];
     if (!f) return;
     const id = f.id ?? f.properties.site_id;
@@ -207,10 +212,16 @@ export function createMap(container, ctx) {
     map.getSource('neighbours')?.setData(neighbourData);
   };
 
+  // feature-state can be written as soon as the style (and so the source) exists: colour the
+  // first tiles right away instead of re-rendering them after 'load'
   let loaded = false;
+  const styleReady = new Promise((resolve) => {
+    const go = () => { loaded = true; resolve(); };
+    if (map.isStyleLoaded()) go();
+    else map.once('style.load', go);
+  });
   const ready = new Promise((resolve) => {
     map.on('load', () => {
-      loaded = true;
       relabelControls(container, t);
       container.querySelector('.maplibregl-ctrl-attrib')?.classList.remove('maplibregl-compact-show');
       applyLayers(store.state.layers);
@@ -219,7 +230,7 @@ export function createMap(container, ctx) {
         map.on('mouseleave', id, () => { store.hover(null); popup.remove(); });
         map.on('click', id, (e) => {
           const f = e.features?.[0];
-          if (!f) return;
+          if (!f || drawing()) return;
           const sid = f.id ?? f.properties.site_id;
           store.select(sid);
           clickPopup(sid, e.lngLat);
@@ -229,7 +240,6 @@ export function createMap(container, ctx) {
       map.on('mouseleave', 'site-points', () => { map.getCanvas().style.cursor = ''; });
       map.on('mouseenter', 'site-fill', () => { map.getCanvas().style.cursor = 'pointer'; });
       map.on('mouseleave', 'site-fill', () => { map.getCanvas().style.cursor = ''; });
-      neighbours().then((fc) => { neighbourData = fc; labelNeighbours(); }).catch(() => {});
       resolve();
     });
   });
@@ -258,6 +268,11 @@ export function createMap(container, ctx) {
     map.setGlobalStateProperty('h2Year', s.year);
   }
 
+  /** The neighbour outline (world-atlas, ~0.3 MB): loaded after the sites are drawn. */
+  function loadNeighbours() {
+    return neighbours().then((fc) => { neighbourData = fc; labelNeighbours(); }).catch(() => {});
+  }
+
   /** Resolves once the map is idle with all tiles loaded. */
   function idle() {
     return new Promise((resolve) => {
@@ -273,9 +288,11 @@ export function createMap(container, ctx) {
   return {
     map,
     groups,
+    styleReady,
     ready,
     sync,
     idle,
+    loadNeighbours,
     setT(next) {
       t = next;
       relabelControls(container, t);

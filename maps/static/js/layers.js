@@ -79,7 +79,10 @@ export function coverageLayer(c) {
 }
 
 /** The style: one PMTiles vector source, the neighbours, optional basemap and coverage images. */
-export function style({ tiles, basemap = null, coverage = [], neighbours = null, h2Year = GLOBAL_STATE.h2Year }) {
+export function style({ tiles, basemap = null, coverage = [], neighbours = null, h2Year = GLOBAL_STATE.h2Year, sites = 50000 }) {
+  // points are drawn smaller the more sites there are (50,000 dots cover NRW at zoom 7)
+  const k = sites > 20000 ? 1 : sites > 5000 ? 1.3 : 1.6;
+  const r = (x) => Math.round(x * k * 10) / 10;
   const sources = {
     nrw: { type: 'vector', url: `pmtiles://${tiles}`, promoteId: 'site_id' },
     neighbours: { type: 'geojson', data: neighbours || { type: 'FeatureCollection', features: [] } },
@@ -131,8 +134,8 @@ export function style({ tiles, basemap = null, coverage = [], neighbours = null,
         'circle-color': bandColor(),
         'circle-opacity': ['case', ['==', bandOf, -1], 0.45, 0.95],
         'circle-radius': ['interpolate', ['linear'], ['zoom'],
-          5, ['case', isSel, 7, isHover, 6, ['==', bandOf, -1], 1, 1.6],
-          7, ['case', isSel, 8, isHover, 7, ['==', bandOf, -1], 1.3, 2.3],
+          5, ['case', isSel, 7, isHover, 6, ['==', bandOf, -1], r(1), r(1.6)],
+          7, ['case', isSel, 8, isHover, 7, ['==', bandOf, -1], r(1.3), r(2.3)],
           9.99, ['case', isSel, 11, isHover, 9, ['==', bandOf, -1], 3, 6]],
         'circle-stroke-color': ['case', isSel, '#000000', isHover, '#000000', isCmp, '#000000', '#ffffff'],
         'circle-stroke-width': ['interpolate', ['linear'], ['zoom'],

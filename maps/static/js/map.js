@@ -58,7 +58,7 @@ export function createMap(container, ctx) {
   const coverage = ctx.coverage.map((c) => (c.url ? { ...c, url: absolute(c.url) } : c));
   const map = new maplibregl.Map({
     container,
-    style: layers.style({ tiles, basemap: cfg.basemap, coverage, h2Year: store.state.year }),
+    style: layers.style({ tiles, basemap: cfg.basemap, coverage, h2Year: store.state.year, sites: ctx.prep.n }),
     hash: 'map',
     bounds: NRW_BOUNDS,
     fitBoundsOptions: { padding: 16 },
@@ -78,7 +78,7 @@ export function createMap(container, ctx) {
   map.addControl(new maplibregl.AttributionControl({ compact: true, customAttribution: attributionText(ctx) }), 'bottom-right');
 
   const groups = layers.groups({ coverage, basemap: cfg.basemap });
-  const prev = { band: null, sel: null, hover: null, cmp: new Set() };
+  const prev = { sel: null, hover: null, cmp: new Set() };
   const prep = ctx.prep;
   const popup = new maplibregl.Popup({ closeButton: false, closeOnClick: false, offset: 10, className: 'hover-tip' });
 
@@ -86,20 +86,41 @@ export function createMap(container, ctx) {
     for (const sourceLayer of layers.SITE_SOURCE_LAYERS) map.setFeatureState({ source: 'nrw', sourceLayer, id }, st);
   };
 
-  function applyRanking(r) {
+  // The band of every site lives in `bands`; it is written to the feature-state of the source
+  // layer that is drawn at the current zoom (points below POINTS_MAXZOOM, polygons from there),
+  // and the other layer catches up when the zoom crosses over: half the calls per slider move.
+  let bands = null;
+  const applied = {};
+  const activeLayer = () => (map.getZoom() < layers.POINTS_MAXZOOM ? 'site_points' : 'sites');
+
+  function flushBands(sourceLayer) {
+    if (!bands) return;
     const started = performance.now();
-    const n = prep.n;
-    if (!prev.band) prev.band = new Int8Array(n).fill(-3);
+    const done = applied[sourceLayer] || (applied[sourceLayer] = new Int8Array(prep.n).fill(-3));
     const ids = prep.ids;
-    for (let i = 0; i < n; i++) {
-      const b = band(r.score[i], layers.SCORE_BREAKS);
-      if (b !== prev.band[i]) {
-        prev.band[i] = b;
-        setState(ids[i], { band: b });
+    for (let i = 0; i < prep.n; i++) {
+      if (bands[i] !== done[i]) {
+        done[i] = bands[i];
+        map.setFeatureState({ source: 'nrw', sourceLayer, id: ids[i] }, { band: bands[i] });
       }
     }
-    ctx.timings && (ctx.timings.applyMs = performance.now() - started);
+    if (ctx.timings) ctx.timings.applyMs = performance.now() - started;
   }
+
+  function applyRanking(r) {
+    if (!bands) bands = new Int8Array(prep.n);
+    for (let i = 0; i < prep.n; i++) bands[i] = band(r.score[i], layers.SCORE_BREAKS);
+    active = activeLayer();
+    flushBands(active);
+  }
+  let active = null;
+  map.on('zoom', () => {
+    const a = activeLayer();
+    if (bands && active !== a) {
+      active = a;
+      flushBands(a);
+    }
+  });
 
   function applyFlag(key, id, before) {
     if (before === id) return id;

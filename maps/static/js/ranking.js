@@ -52,6 +52,11 @@ export class RankingList {
       li = this.tpl.content.firstElementChild.cloneNode(true);
       li.id = `site-${id}`;
       li.dataset.siteId = id;
+      li.f = Object.fromEntries([...li.querySelectorAll('[data-f]')].map((e) => [e.dataset.f, e]));
+      li.f.sr = document.createElement('span');
+      li.f.sr.className = 'sr-only';
+      li.append(li.f.sr);
+      li.key = '';
       this.nodes.set(id, li);
     }
     return li;
@@ -69,43 +74,43 @@ export class RankingList {
     const lis = top.map((id) => {
       const row = this.prep.rowOf.get(id);
       const li = this.option(id);
-      const f = (name) => li.querySelector(`[data-f=${name}]`);
-      f('rank').textContent = `${r.rank[row]}.`;
-      f('name').textContent = c.name[row] || id;
-      f('sub').textContent = `${c.municipality[row] ?? ''} · ${unit(t.lang, c.area_ha[row], 'hectare', 1)} · ${t(`kind.${c.kind[row]}`)}`;
-      f('score').textContent = num(t.lang, r.score[row], 1);
-      const b = band(r.score[row], SCORE_BREAKS);
-      f('swatch').style.background = b < 0 ? EXCLUDED_COLOR : SCORE_COLORS[b];
-      const flags = f('flags');
+      const f = li.f;
       const inList = shortlist.includes(id);
       const inCmp = cmp.includes(id);
-      flags.replaceChildren();
-      const star = document.createElement('span');
-      star.className = `flag star${inList ? ' on' : ''}`;
-      star.dataset.action = 'shortlist';
-      star.textContent = inList ? '★' : '☆';
-      star.title = t(inList ? 'ranking.unshortlist' : 'ranking.shortlist');
-      flags.append(star);
-      if (inCmp) {
-        const v = document.createElement('span');
-        v.className = 'flag cmp';
-        v.textContent = '⇆';
-        flags.append(v);
+      const score = r.score[row];
+      const key = `${t.lang}|${r.rank[row]}|${score}|${inList}|${inCmp}`;
+      if (li.key !== key) { // only rows whose rank, score or flags changed are rewritten
+        li.key = key;
+        f.rank.textContent = `${r.rank[row]}.`;
+        f.name.textContent = c.name[row] || id;
+        f.sub.textContent = `${c.municipality[row] ?? ''} · ${unit(t.lang, c.area_ha[row], 'hectare', 1)} · ${t(`kind.${c.kind[row]}`)}`;
+        f.score.textContent = num(t.lang, score, 1);
+        const b = band(score, SCORE_BREAKS);
+        f.swatch.style.background = b < 0 ? EXCLUDED_COLOR : SCORE_COLORS[b];
+        f.flags.replaceChildren();
+        const star = document.createElement('span');
+        star.className = `flag star${inList ? ' on' : ''}`;
+        star.dataset.action = 'shortlist';
+        star.textContent = inList ? '★' : '☆';
+        star.title = t(inList ? 'ranking.unshortlist' : 'ranking.shortlist');
+        f.flags.append(star);
+        if (inCmp) {
+          const v = document.createElement('span');
+          v.className = 'flag cmp';
+          v.textContent = '⇆';
+          f.flags.append(v);
+        }
+        f.sr.textContent = [t('ranking.score_sr', { score: num(t.lang, score, 1) }),
+          inList ? t('ranking.on_shortlist') : '', inCmp ? t('ranking.in_compare') : ''].filter(Boolean).join(', ');
+        li.classList.toggle('beyond', r.rank[row] > TOP_N);
       }
-      let sr = li.querySelector('.sr-only');
-      if (!sr) {
-        sr = document.createElement('span');
-        sr.className = 'sr-only';
-        li.append(sr);
-      }
-      sr.textContent = [t('ranking.score_sr', { score: num(t.lang, r.score[row], 1) }),
-        inList ? t('ranking.on_shortlist') : '', inCmp ? t('ranking.in_compare') : ''].filter(Boolean).join(', ');
       li.setAttribute('aria-selected', String(id === sel));
-      li.classList.toggle('beyond', r.rank[row] > TOP_N);
       return li;
     });
+    // replace the children only when the order changed
+    const same = lis.length === this.el.children.length && lis.every((li, i) => this.el.children[i] === li);
     this.rows = top;
-    this.el.replaceChildren(...lis);
+    if (!same) this.el.replaceChildren(...lis);
     const active = this.el.getAttribute('aria-activedescendant');
     if (sel && this.nodes.has(sel) && top.includes(sel)) {
       this.el.setAttribute('aria-activedescendant', `site-${sel}`);

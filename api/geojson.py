@@ -29,7 +29,9 @@ GEOMETRY_TYPES = {0: "Point", 1: "LineString", 3: "Polygon", 4: "MultiPoint",
                   5: "MultiLineString", 6: "MultiPolygon"}
 # The feature id of each collection (all collections are snapshot layers of the same name).
 ID_FIELDS = {"sites": "site_id", "municipalities": "ags", "regional_plan": "area_id",
-             "brownfields": "area_id", "lep_sites": "area_id", "hydrogen": "segment_id"}
+             "brownfields": "area_id", "lep_sites": "area_id", "hydrogen": "segment_id",
+             "motorway_junctions": "junction_id", "rail_stations": "eva_nr", "ports": "port_id",
+             "rail_freight": "terminal_id", "airports": "airport_id"}
 
 
 # -- out -----------------------------------------------------------------------------------

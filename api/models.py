@@ -19,6 +19,7 @@ from geo.result import INDICATOR_FIELDS, INTEGER_FIELDS
 STRICT = ConfigDict(extra="forbid")
 INDICATOR_TYPES: dict[str, Any] = {
     "planning_category": str | None, "funding_region": str | None, "is_brownfield": bool | None,
+    "rail_target": Literal["freight_terminal", "long_distance_station"] | None,
     **{k: int | None for k in INTEGER_FIELDS},
 }
 Scalar = float | int | str | bool | None
@@ -101,6 +102,12 @@ SiteItem = create_model(
     stability=(StabilityModel | None, None),
     breakdown=(Breakdown | None, Field(None, description="absent with breakdown=false")),
     **{k: (INDICATOR_TYPES.get(k, float | None), ...) for k in INDICATOR_FIELDS},
+    # staff and admin only (geo/access.py); left out of the public's OpenAPI document
+    owner_contact=(str | None, Field(None, description="confidential: owner's contact")),
+    asking_price_eur_m2=(float | None, Field(None, ge=0, description="confidential: asking "
+                                                                       "price, EUR per m²")),
+    notes=(str | None, Field(None, description="confidential: notes")),
+    public=(bool | None, Field(None, description="confidential: false = not public yet")),
 )
 
 

@@ -52,6 +52,14 @@ TITLES = {
     "lep_sites": ("LEP NRW large sites", "The four state large sites (LEP NRW Ziel 6.4-1)."),
     "hydrogen": ("Hydrogen core network", "Wasserstoff-Kernnetz segments with commissioning "
                                           "year."),
+    "motorway_junctions": ("Motorway junctions", "Autobahn junctions (Anschlussstellen) with "
+                                                 "name and exit number."),
+    "rail_stations": ("Railway stations", "Deutsche Bahn passenger stations (Haltestellendaten) "
+                                          "with long-distance (FV) or regional (RV) traffic."),
+    "ports": ("Inland ports", "Binnenhäfen: port areas on the Rhine, Ruhr, Lippe and canals."),
+    "rail_freight": ("Rail freight terminals", "Intermodal, container and freight yards."),
+    "airports": ("Airports", "Airports and airfields; `commercial` marks scheduled passenger "
+                             "services (only those count for the airport criterion)."),
 }
 ITEMS_PARAMS = frozenset({"bbox", "limit", "offset", "datetime", "f"})
 FormatParam = Annotated[Literal["json", "geojson"] | None, Query(

@@ -33,10 +33,14 @@ PLANNING_VALUES = MappingProxyType({"LEP": 1.0, "LARGE_PROJECT": 1.0, "GIB": 0.9
 FUNDING_VALUES = MappingProxyType({"GRW_C": 1.0, "JTF": 1.0, "FIVE_SITES": 1.0, "GRW_D": 0.5,
                                    "none": 0.0})
 H2_FULL_KM, H2_ZERO_KM = 1.0, 20.0
+# Transport access: (full value at ≤ km, zero at ≥ km), straight-line from the site's edge.
+DISTANCE_RAMPS = MappingProxyType({"motorway": (2.0, 25.0), "rail": (3.0, 30.0),
+                                   "port": (5.0, 50.0), "airport": (20.0, 100.0)})
 
-CriterionName = Literal["area", "planning", "brownfield", "h2", "fibre", "mobile_5g", "funding"]
+CriterionName = Literal["area", "planning", "brownfield", "h2", "fibre", "mobile_5g", "funding",
+                        "motorway", "rail", "port", "airport"]
 CRITERIA_ORDER: tuple[str, ...] = ("area", "planning", "brownfield", "h2", "fibre", "mobile_5g",
-                                   "funding")
+                                   "funding", "motorway", "rail", "port", "airport")
 
 
 class Criterion(BaseModel):
@@ -51,7 +55,9 @@ class Criterion(BaseModel):
     layer: str = Field(description="the snapshot layer (or fact table) the indicator comes from")
 
     def value(self, ind: Mapping[str, np.ndarray], p: Profile) -> np.ndarray:
-        """Return v per site (NaN where data is missing)."""
+        """Return v per site (NaN where data is missing, also when the column is absent)."""
+        if self.indicators[0] not in ind:
+            return np.full(len(next(iter(ind.values()))), np.nan)
         x = np.asarray(ind[self.indicators[0]])
         match self.name:
             case "area":
@@ -72,7 +78,14 @@ class Criterion(BaseModel):
                 return np.clip(x.astype(float), 0.0, 1.0)
             case "funding":
                 return _lookup(x, FUNDING_VALUES)
+            case "motorway" | "rail" | "port" | "airport":
+                return distance_value(x.astype(float), *DISTANCE_RAMPS[self.name])
         raise InvalidParameter(f"criterion {self.name!r} has no value function")
+
+
+def distance_value(km: np.ndarray, full: float, zero: float) -> np.ndarray:
+    """1 at ≤ ``full`` km, linear to 0 at ≥ ``zero`` km; NaN (no data) stays NaN."""
+    return np.clip((zero - km) / (zero - full), 0.0, 1.0)
 
 
 def _is_missing(x: np.ndarray) -> np.ndarray:
@@ -119,6 +132,26 @@ CRITERIA: Mapping[str, Criterion] = MappingProxyType({c.name: c for c in (
               indicators=("funding_region",), label_en="Funding region",
               label_de="Fördergebiet",
               description="GRW C, JTF region or 5-Standorte programme 1.0, GRW D 0.5, none 0."),
+    Criterion(name="motorway", layer="motorway_junctions",
+              indicators=("motorway_km",), label_en="Motorway junction",
+              label_de="Autobahnanschluss",
+              description="Straight-line distance (Luftlinie) from the site's edge to the nearest "
+                          "motorway junction: 1 at ≤ 2 km, linear to 0 at ≥ 25 km."),
+    Criterion(name="rail", layer="rail_freight",
+              indicators=("rail_km", "rail_target"), label_en="Rail freight",
+              label_de="Schienengüterverkehr",
+              description="Straight-line distance (Luftlinie) to the nearest rail freight "
+                          "terminal, or, without terminal data, to the nearest long-distance "
+                          "station (rail_target says which): 1 at ≤ 3 km, 0 at ≥ 30 km."),
+    Criterion(name="port", layer="ports",
+              indicators=("port_km",), label_en="Inland port", label_de="Binnenhafen",
+              description="Straight-line distance (Luftlinie) to the nearest inland port area: "
+                          "1 at ≤ 5 km, linear to 0 at ≥ 50 km."),
+    Criterion(name="airport", layer="airports",
+              indicators=("airport_km",), label_en="Commercial airport",
+              label_de="Verkehrsflughafen",
+              description="Straight-line distance (Luftlinie) to the nearest airport with "
+                          "scheduled passenger services: 1 at ≤ 20 km, linear to 0 at ≥ 100 km."),
 )})
 
 
@@ -182,26 +215,36 @@ class _Profiles(BaseModel):
 
 PROFILES: Mapping[str, Profile] = MappingProxyType({p.name: p for p in _Profiles(items=(
     Profile(name="balanced", label_en="Balanced", label_de="Ausgewogen",
-            description="All criteria count equally.",
-            weights={c: 1.0 for c in CRITERIA_ORDER}),
+            description="The seven site criteria count equally; transport access a quarter each.",
+            weights={**{c: 1.0 for c in CRITERIA_ORDER}, **{c: 0.25 for c in DISTANCE_RAMPS}}),
     Profile(name="hydrogen", label_en="Hydrogen / energy-intensive industry",
             label_de="Wasserstoff / energieintensive Industrie",
             description="Hydrogen access and size weigh most; pipelines must be in service by 2030.",
             weights={"area": 2, "planning": 1, "brownfield": 0.5, "h2": 4, "fibre": 0.5,
-                     "mobile_5g": 0.5, "funding": 1},
+                     "mobile_5g": 0.5, "funding": 1, "motorway": 0.25, "rail": 0.25,
+                     "port": 0.25, "airport": 0.1},
             area_min_ha=5, area_target_ha=100, h2_horizon=2030),
     Profile(name="digital", label_en="Digital / data centres", label_de="Digital / Rechenzentren",
             description="Fibre and 5G weigh most; moderate size.",
             weights={"area": 0.5, "planning": 1, "brownfield": 0.5, "h2": 0, "fibre": 4,
-                     "mobile_5g": 3, "funding": 0.5},
+                     "mobile_5g": 3, "funding": 0.5, "motorway": 0.1, "rail": 0, "port": 0,
+                     "airport": 0.1},
             area_min_ha=2, area_target_ha=20),
     Profile(name="large_scale", label_en="Large-scale settlement (≥ 50 ha)",
             label_de="Großansiedlung (≥ 50 ha)",
             description="The LEP rule for a first settlement: at least 50 ha; size, planning and "
                         "hydrogen weigh most.",
             weights={"area": 4, "planning": 2, "brownfield": 0, "h2": 2, "fibre": 1,
-                     "mobile_5g": 0.5, "funding": 1},
+                     "mobile_5g": 0.5, "funding": 1, "motorway": 0.5, "rail": 0.25,
+                     "port": 0.25, "airport": 0.25},
             area_min_ha=50, area_target_ha=200, min_area_ha=50),
+    Profile(name="logistics", label_en="Logistics and freight", label_de="Logistik und Güterverkehr",
+            description="Motorway, inland port and rail freight access weigh most (the "
+                        "guideline's shift of freight to waterways and rail); moderate size.",
+            weights={"area": 2, "planning": 1, "brownfield": 0.5, "h2": 0.5, "fibre": 1,
+                     "mobile_5g": 1, "funding": 0.5, "motorway": 4, "rail": 3, "port": 3,
+                     "airport": 1},
+            area_min_ha=5, area_target_ha=50),
 )).items})
 DEFAULT_PROFILE = "balanced"
 

@@ -19,7 +19,6 @@ Notes
 from __future__ import annotations
 
 import threading
-
 from collections.abc import Mapping
 
 import numpy as np
@@ -307,6 +306,23 @@ def h2_by_year(sites: np.ndarray, lines: np.ndarray, years: np.ndarray,
             if earlier:
                 queue.append((idx[y == later], earlier[-1]))
     return {h: (km[h], yr[h]) for h in hs}
+
+
+def nearest_km(sites: np.ndarray, targets: np.ndarray, tree: shapely.STRtree | None = None
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """Straight-line distance (km) from each site's edge to the nearest target (0 inside one),
+    and that target's index; NaN and -1 when there are no targets.
+    """
+    n = len(sites)
+    if not len(targets) or not n:
+        return np.full(n, np.nan), np.full(n, -1)
+    tree = tree or shapely.STRtree(targets)
+    (s_idx, t_idx), d = tree.query_nearest(sites, return_distance=True, all_matches=False)
+    km = np.full(n, np.nan)
+    which = np.full(n, -1)
+    km[s_idx] = d / 1000.0
+    which[s_idx] = t_idx
+    return km, which
 
 
 def pick_horizon(by_year: Mapping[int, tuple[np.ndarray, np.ndarray]], horizon: int,

@@ -123,20 +123,20 @@ class Scorer:
     def combine(v: np.ndarray, w: np.ndarray) -> np.ndarray:
         """score = 100 · Σ w·v / Σ w over available criteria; v (n × c), w (c,) or (c × k).
 
-        For one weight vector the sums run left to right in criterion order, one IEEE double
-        operation at a time, so that the web UI (maps/static/js/scoring.js) computes bit-identical
-        scores and therefore the same order and tie-breaks.
+        The sums run left to right in criterion order, one IEEE double operation at a time, so
+        that equal sites get equal scores and the web UI (maps/static/js/scoring.js) computes
+        bit-identical scores, hence the same order and tie-breaks.
         """
         ok = ~np.isnan(v)
-        if w.ndim == 1:
-            num = np.zeros(len(v))
-            den = np.zeros(len(v))
-            for i, wi in enumerate(w.tolist()):
-                num = num + np.where(ok[:, i], wi * v[:, i], 0.0)
-                den = den + np.where(ok[:, i], wi, 0.0)
-        else:
-            num = np.where(ok, v, 0.0) @ w
-            den = ok.astype(float) @ w
+        shape = (len(v),) if w.ndim == 1 else (len(v), w.shape[1])
+        num = np.zeros(shape)
+        den = np.zeros(shape)
+        for i in range(v.shape[1]):  # no BLAS: its rounding may differ between equal rows
+            wi = w[i] if w.ndim == 1 else w[i][None, :]
+            oki = ok[:, i] if w.ndim == 1 else ok[:, i, None]
+            vi = v[:, i] if w.ndim == 1 else v[:, i, None]
+            num = num + np.where(oki, wi * vi, 0.0)
+            den = den + np.where(oki, wi, 0.0)
         with np.errstate(invalid="ignore", divide="ignore"):
             return np.where(den > 0, 100.0 * num / den, np.nan)
 

@@ -14,6 +14,7 @@ import pandas as pd
 import shapely
 
 from geo import indicators as ind
+from geo.access import PUBLIC_FIELD, RESTRICTED_FIELDS
 from geo.crs import WORK_CRS
 from geo.grid import Coverage
 
@@ -24,7 +25,47 @@ PUBLIC_COLUMNS = (
     "planning_category", "is_brownfield", "h2_distance_km",
     "h2_commissioning_year", "fibre_share", "mobile_5g_share", "funding_region",
     "contamination", "availability", "former_use", "plan", "source_id",
+    "motorway_km", "rail_km", "rail_target", "port_km", "airport_km",
 )
+RAIL_TARGETS = ("freight_terminal", "long_distance_station")
+
+
+def transport_distances(geoms: np.ndarray, layers: Mapping[str, gpd.GeoDataFrame],
+                        tree: Callable[[str], shapely.STRtree]) -> dict[str, np.ndarray]:
+    """Straight-line distances (km, from the site's edge) to the nearest motorway junction, rail
+    freight terminal (else long-distance station, named in ``rail_target``), inland port and
+    commercial airport; NaN where the layer is missing.
+    """
+    n = len(geoms)
+    out: dict[str, np.ndarray] = {}
+
+    def near(name: str, keep: np.ndarray | None = None) -> np.ndarray | None:
+        layer = layers.get(name)
+        if layer is None or not len(layer) or (keep is not None and not keep.any()):
+            return None
+        if keep is None:
+            return ind.nearest_km(geoms, layer.geometry.values, tree(name))[0]
+        return ind.nearest_km(geoms, layer.geometry.values[keep])[0]
+
+    for col, name in (("motorway_km", "motorway_junctions"), ("port_km", "ports")):
+        km = near(name)
+        out[col] = np.full(n, np.nan) if km is None else km
+    rail = near("rail_freight")
+    target = RAIL_TARGETS[0]
+    if rail is None and "rail_stations" in layers:
+        rail = near("rail_stations", layers["rail_stations"]["long_distance"].to_numpy(bool))
+        target = RAIL_TARGETS[1]
+    out["rail_km"] = np.full(n, np.nan) if rail is None else rail
+    out["rail_target"] = np.full(n, None if rail is None else target, dtype=object)
+    airports = layers.get("airports")
+    km = None if airports is None else near("airports", airports["commercial"].to_numpy(bool))
+    out["airport_km"] = np.full(n, np.nan) if km is None else km
+    return out
+
+
+def _restricted(layer: pd.DataFrame) -> dict[str, np.ndarray]:
+    """The confidential columns of a candidate layer (geo/access.py), as they are."""
+    return {c: layer[c].to_numpy() for c in RESTRICTED_FIELDS if c in layer.columns}
 
 
 def derive_sites(layers: Mapping[str, gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
@@ -34,14 +75,15 @@ def derive_sites(layers: Mapping[str, gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
         rp = layers["regional_plan"]
         frames.append(pd.DataFrame({
             "source_id": rp["area_id"].astype(str), "name": rp["name"], "kind": "regional_plan",
-            "planning_category": rp["category"], "plan": rp["plan"], "geometry": rp.geometry.values}))
+            "planning_category": rp["category"], "plan": rp["plan"], **_restricted(rp),
+            "geometry": rp.geometry.values}))
     if "brownfields" in layers:
         bf = layers["brownfields"]
         frames.append(pd.DataFrame({
             "source_id": bf["area_id"].astype(str), "name": bf["name"], "kind": "brownfield",
             "source_ags": bf["ags"], "former_use": bf["former_use"],
             "contamination": bf["contamination"], "availability": bf["availability"],
-            "geometry": bf.geometry.values}))
+            **_restricted(bf), "geometry": bf.geometry.values}))
     if "lep_sites" in layers:
         lep = layers["lep_sites"]
         geoms = lep.geometry.values
@@ -55,6 +97,8 @@ def derive_sites(layers: Mapping[str, gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
     if not frames:
         return gpd.GeoDataFrame({"site_id": [], "geometry": []}, geometry="geometry", crs=WORK_CRS)
     df = pd.concat(frames, ignore_index=True)
+    if PUBLIC_FIELD in df.columns:  # LEP sites and areas without the flag are public
+        df[PUBLIC_FIELD] = df[PUBLIC_FIELD].map(lambda v: v is not False and v is not np.False_)
     df.insert(0, "site_id", [f"{PREFIX[k]}-{s}" for k, s in zip(df["kind"], df["source_id"],
                                                                    strict=True)])
     return gpd.GeoDataFrame(df, geometry="geometry", crs=WORK_CRS)
@@ -77,10 +121,15 @@ def _majority_host(geoms: np.ndarray, hosts: np.ndarray, tree: shapely.STRtree) 
 def compute_indicators(sites: gpd.GeoDataFrame, layers: Mapping[str, gpd.GeoDataFrame],
                        coverage: Mapping[str, Coverage], funding: pd.DataFrame | None,
                        progress: Callable[[str], None] | None = None,
-                       trees: dict[str, shapely.STRtree] | None = None) -> gpd.GeoDataFrame:
+                       trees: dict[str, shapely.STRtree] | None = None,
+                       warn: Callable[[str], None] | None = None) -> gpd.GeoDataFrame:
     """Add every indicator column of DESIGN §3.3 to ``sites`` (returns a new frame).
 
     ``trees`` caches STRtrees per layer between calls (ad-hoc scoring of single polygons).
+    A site's ``ags`` is the municipality holding most of its area; a key the source gave
+    (``source_ags``, e.g. a brownfield cadastre's) is checked against it, and each mismatch is
+    reported through ``warn`` naming the site id; the geometry wins (the source key is kept only
+    for a site that lies in no municipality at all).
     """
     cache = trees if trees is not None else {}
 
@@ -103,10 +152,19 @@ def compute_indicators(sites: gpd.GeoDataFrame, layers: Mapping[str, gpd.GeoData
     best = ind.largest_overlap(pairs, n)
     unit_ags = muni["ags"].to_numpy()
     ags = np.where(best >= 0, unit_ags[np.maximum(best, 0)], None).astype(object)
-    if "source_ags" in out.columns:  # a brownfield cadastre's own key wins when it is valid
+    if "source_ags" in out.columns:  # checked against the geometry, which wins
         own = out["source_ags"].to_numpy(object)
-        valid = np.isin(own, unit_ags)
-        ags = np.where(valid, own, ags)
+        given = np.array([isinstance(a, str) and bool(a) for a in own])
+        nowhere = pd.isna(ags) & np.isin(own, unit_ags)
+        ags = np.where(nowhere, own, ags)
+        wrong = np.flatnonzero(given & (own != ags))
+        if len(wrong) and warn is not None:
+            ids = out["site_id"].to_numpy(object)
+            shown = ", ".join(f"{ids[i]} ({own[i]} → {ags[i]})" for i in wrong[:20])
+            more = f" and {len(wrong) - 20} more" if len(wrong) > 20 else ""
+            warn(f"{len(wrong)} site(s) carry a municipality key (AGS) that their geometry "
+                 "contradicts; the key of the municipality holding most of the site's area is "
+                 f"used (site id: source AGS → AGS): {shown}{more}")
         out = out.drop(columns="source_ags")
     lookup = muni.set_index("ags")
     out["ags"] = ags
@@ -154,6 +212,10 @@ def compute_indicators(sites: gpd.GeoDataFrame, layers: Mapping[str, gpd.GeoData
     else:
         out["h2_distance_km"] = np.nan
         out["h2_commissioning_year"] = np.nan
+
+    step("transport access (straight-line distances)")
+    for col, value in transport_distances(geoms, layers, tree).items():
+        out[col] = value
 
     step("fibre and 5G shares")
     shares = grid_job.result()

@@ -40,7 +40,13 @@ FORMAT_TITLES = {
     "fnb-measures": "FNB Gas, Wasserstoff-Kernnetz measure list",
     "lines": "pipeline line file",
     "derived": "NRW Site Finder, derived from the candidate layers",
+    "osm": "OpenStreetMap extract",
+    "db-haltestellen": "Deutsche Bahn, Haltestellendaten",
+    "openflights": "OpenFlights airports",
+    "ourairports": "OurAirports airports",
 }
+# Where a criterion's own layer is missing, its value comes from this one (see geo/sites.py).
+FALLBACK_LAYERS = {"rail_freight": "rail_stations"}
 COVERAGE_RESOLUTION = {
     "grid_100m": "100 m grid (EPSG:25832), area-weighted over the site",
     "municipal": "per municipality (statistics), mixed by the site's area in each",
@@ -67,6 +73,8 @@ def _resolution(criterion: str, layer: str, meta: Mapping[str, Any],
         return "site polygon, area in EPSG:25832"
     if meta.get("kind") == "coverage":
         return COVERAGE_RESOLUTION.get(str(meta.get("resolution")), str(meta.get("resolution")))
+    if layer in ("motorway_junctions", "rail_freight", "ports", "airports", "rail_stations"):
+        return "straight-line distance (Luftlinie) from the site's edge to the nearest feature"
     if layer == "hydrogen":
         line = ("schematic straight lines between Kernnetz places" if hydrogen_quality
                 == "schematic" else "line geometry")
@@ -86,17 +94,19 @@ def criterion_sources(manifest: Mapping[str, Any], hydrogen_quality: str | None 
         if crit.layer == "funding":
             out[name] = FUNDING
             continue
-        meta = layers.get(crit.layer)
-        if meta is None:
+        layer = crit.layer if crit.layer in layers else FALLBACK_LAYERS.get(crit.layer)
+        meta = layers.get(layer) if layer else None
+        if layer is None or meta is None:
             continue
         fmt = str(meta.get("format", ""))
         title = FORMAT_TITLES.get(fmt, fmt or None)
-        if fmt in ("mapped", "lines") and meta.get("attribution"):
+        real_fact_in_demo = fmt == "demo" and not meta.get("synthetic", False)
+        if (fmt in ("mapped", "lines") or real_fact_in_demo) and meta.get("attribution"):
             title = str(meta["attribution"])
         licence = meta.get("licence")
         out[name] = Source(
-            layer=crit.layer, title=title,
-            resolution=_resolution(name, crit.layer, meta, hydrogen_quality),
+            layer=layer, title=title,
+            resolution=_resolution(name, layer, meta, hydrogen_quality),
             date=meta.get("date") or str(manifest.get("created", ""))[:10] or None,
             licence=licence, licence_url=licence_url(licence),
             attribution=meta.get("attribution"), synthetic=bool(meta.get("synthetic", False)))

@@ -7,11 +7,12 @@ import pytest
 
 from tests.api.conftest import assert_problem
 
-COLLECTIONS = ["sites", "municipalities", "regional_plan", "brownfields", "lep_sites", "hydrogen"]
+COLLECTIONS = ["sites", "municipalities", "regional_plan", "brownfields", "lep_sites", "hydrogen",
+               "motorway_junctions", "rail_stations", "ports", "rail_freight", "airports"]
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 
 
-def test_collections_lists_the_six_layers(client, svc):
+def test_collections_lists_every_layer(client, svc):
     r = client.get("/api/collections")
     assert r.status_code == 200
     assert r.headers["content-type"].startswith("application/json")

@@ -68,7 +68,7 @@ def test_openapi_documents_every_endpoint_with_examples(client):
     ranking = {p["name"]: p for p in paths["/api/ranking"]["get"]["parameters"]}
     assert {"w_area", "w_h2", "w_fibre", "profile", "limit", "offset", "stability"} <= ranking.keys()
     assert ranking["profile"]["schema"]["anyOf"][0]["enum"] == ["balanced", "hydrogen", "digital",
-                                                              "large_scale"]
+                                                              "large_scale", "logistics"]
     items = {p["name"]: p for p in paths["/api/collections/{cid}/items"]["get"]["parameters"]}
     assert items["limit"]["schema"]["maximum"] == 10_000
     assert "example" in paths["/api/score"]["post"]["requestBody"]["content"]["application/geo+json"]

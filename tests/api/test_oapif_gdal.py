@@ -21,7 +21,9 @@ def test_gdal_lists_every_collection(oapif):
     layers = dict(pyogrio.list_layers(oapif))
     assert layers == {"sites": "Polygon", "municipalities": "MultiPolygon",
                       "regional_plan": "Polygon", "brownfields": "Polygon",
-                      "lep_sites": "Polygon", "hydrogen": "LineString"}
+                      "lep_sites": "Polygon", "hydrogen": "LineString",
+                      "motorway_junctions": "Point", "rail_stations": "Point", "ports": "Polygon",
+                      "rail_freight": "Polygon", "airports": "Point"}
 
 
 def test_gdal_reads_every_site(oapif, svc):

@@ -29,7 +29,8 @@ def test_polygon_is_scored(client, svc):
     assert 0 <= body["score"] <= 100 and 0 <= body["percentile"] <= 100
     assert body["profile"] == "balanced" and body["kind"] == "adhoc" and body["rank"] is None
     assert list(body["breakdown"]) == ["area", "planning", "brownfield", "h2", "fibre",
-                                       "mobile_5g", "funding"]
+                                       "mobile_5g", "funding", "motorway", "rail", "port",
+                                       "airport"]
     assert body["snapshot"] == svc.snap.id and body["synthetic"] is True and body["attribution"]
     # the percentile is the share of stored sites scoring at or below it
     stored = np.array([i["score"] for i in client.get("/api/ranking?limit=10000").json()["items"]])

@@ -29,7 +29,7 @@ def value(criterion: str, column: str, xs: list, profile: Profile = BALANCED) ->
 
 def test_criteria_names_are_the_contract():
     assert CRITERIA_ORDER == ("area", "planning", "brownfield", "h2", "fibre", "mobile_5g",
-                              "funding")
+                              "funding", "motorway", "rail", "port", "airport")
     assert tuple(CRITERIA) == CRITERIA_ORDER
     for c in CRITERIA.values():
         assert c.label_en and c.label_de and c.description
@@ -144,8 +144,8 @@ def test_valid_weights_become_floats():
 
 
 # -- profiles -------------------------------------------------------------------------------------
-def test_profile_registry_has_the_four_profiles():
-    assert set(PROFILES) == {"balanced", "hydrogen", "digital", "large_scale"}
+def test_profile_registry_has_the_five_profiles():
+    assert set(PROFILES) == {"balanced", "hydrogen", "digital", "large_scale", "logistics"}
     for name, p in PROFILES.items():
         assert p.name == name
         assert set(p.weights) <= set(CRITERIA)
@@ -155,7 +155,12 @@ def test_profile_registry_has_the_four_profiles():
 
 
 def test_profile_parameters_match_the_design():
-    assert BALANCED.weights == {c: 1.0 for c in CRITERIA_ORDER}
+    transport = ("motorway", "rail", "port", "airport")
+    assert BALANCED.weights == {c: 0.25 if c in transport else 1.0 for c in CRITERIA_ORDER}
+    for p in PROFILES.values():  # every profile weighs transport access
+        assert set(p.weights) == set(CRITERIA_ORDER)
+    logistics = PROFILES["logistics"].weights
+    assert sorted(logistics, key=logistics.get)[-3:] == ["rail", "port", "motorway"]
     assert PROFILES["hydrogen"].h2_horizon == 2030
     assert PROFILES["hydrogen"].weights["h2"] == max(PROFILES["hydrogen"].weights.values())
     digital = PROFILES["digital"].weights
@@ -185,9 +190,10 @@ def test_effective_weights_apply_overrides_to_the_profile():
     w = effective_weights(BALANCED, {"h2": 3, "funding": 0})
     assert list(w) == list(CRITERIA_ORDER)
     assert w == {"area": 1.0, "planning": 1.0, "brownfield": 1.0, "h2": 3.0, "fibre": 1.0,
-                 "mobile_5g": 1.0, "funding": 0.0}
+                 "mobile_5g": 1.0, "funding": 0.0, "motorway": 0.25, "rail": 0.25, "port": 0.25,
+                 "airport": 0.25}
     assert effective_weights(PROFILES["digital"], None)["h2"] == 0.0
-    assert effective_weights(BALANCED, {}) == {c: 1.0 for c in CRITERIA_ORDER}
+    assert effective_weights(BALANCED, {}) == BALANCED.weights
 
 
 def test_effective_weights_refuse_all_zero_and_unknown_overrides():

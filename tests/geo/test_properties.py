@@ -21,8 +21,10 @@ NAN = float("nan")
 shares = st.floats(0.0, 1.0)
 maybe_shares = st.one_of(shares, st.just(NAN))
 # weights 0 or at least 1e-3 (subnormal weights would underflow when scaled)
-weights = st.lists(st.one_of(st.just(0.0), st.floats(1e-3, 10.0)), min_size=7,
-                   max_size=7).filter(lambda w: sum(w) > 0)
+C = len(CRITERIA_ORDER)
+weights = st.lists(st.one_of(st.just(0.0), st.floats(1e-3, 10.0)), min_size=C,
+                   max_size=C).filter(lambda w: sum(w) > 0)
+maybe_km = st.one_of(st.floats(0.0, 150.0), st.just(NAN))
 profiles = st.sampled_from(sorted(PROFILES))
 site = st.fixed_dictionaries({
     "kind": st.sampled_from(["regional_plan", "brownfield", "lep"]),
@@ -35,6 +37,7 @@ site = st.fixed_dictionaries({
     "fibre_share": maybe_shares,
     "mobile_5g_share": maybe_shares,
     "funding_region": st.sampled_from(["GRW_C", "GRW_D", "JTF", "FIVE_SITES", "none", None]),
+    "motorway_km": maybe_km, "rail_km": maybe_km, "port_km": maybe_km, "airport_km": maybe_km,
 })
 
 
@@ -62,7 +65,7 @@ def score_of(sites: list[dict], profile: str, w: list[float] | None = None) -> n
 
 # -- score bounds ---------------------------------------------------------------------------------
 @FAST
-@given(v=st.lists(st.lists(maybe_shares, min_size=7, max_size=7), min_size=1, max_size=8),
+@given(v=st.lists(st.lists(maybe_shares, min_size=C, max_size=C), min_size=1, max_size=8),
        w=weights)
 def test_combined_score_is_within_0_and_100(v, w):
     s = Scorer.combine(np.array(v, dtype=float), np.array(w))

@@ -88,7 +88,9 @@ def test_build_from_real_sources_names_every_source_and_licence(shared_raw, tmp_
     assert "Breitbandatlas" in m["layers"]["fibre"]["attribution"]
     assert m["layers"]["fibre"]["units_joined"] == 396
     assert m["layers"]["mobile_5g"]["units_joined"] == 53
-    assert set(m["missing_layers"]) == {"regional_plan", "brownfields", "hydrogen"}
+    assert set(m["missing_layers"]) == {"regional_plan", "brownfields", "hydrogen",
+                                        "motorway_junctions", "ports", "rail_freight",
+                                        "rail_stations", "airports"}
     assert main(["layers", "--data", str(tmp_path / "data")]) == 0
     assert "dl-de/zero-2-0" in capsys.readouterr().out
 

@@ -46,7 +46,8 @@ def test_manifest_names_every_source_licence_and_checksum(store, fixtures):
 def test_snapshot_files_are_geoparquet_in_25832(store):
     snap = store.load()
     assert set(snap.layers) == {"municipalities", "regional_plan", "brownfields", "lep_sites",
-                                "hydrogen", "sites"}
+                                "hydrogen", "sites", "motorway_junctions", "ports", "rail_freight",
+                                "rail_stations", "airports"}
     for gdf in snap.layers.values():
         assert gdf.crs.to_epsg() == 25832
     assert snap.layers["municipalities"]["ags"].tolist() == ["05562008", "05562036", "05913000"]

@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -43,10 +44,15 @@ class Source:
     synthetic: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON form."""
-        return {"layer": self.layer, "title": self.title, "resolution": self.resolution,
-                "date": self.date, "licence": self.licence, "licence_url": self.licence_url,
-                "attribution": self.attribution, "synthetic": self.synthetic}
+        """The JSON form (one shared dict per source: do not mutate it)."""
+        return _source_dict(self)
+
+
+@lru_cache(maxsize=256)
+def _source_dict(s: Source) -> dict[str, Any]:
+    return {"layer": s.layer, "title": s.title, "resolution": s.resolution, "date": s.date,
+            "licence": s.licence, "licence_url": s.licence_url, "attribution": s.attribution,
+            "synthetic": s.synthetic}
 
 
 @dataclass(frozen=True, slots=True)

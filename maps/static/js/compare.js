@@ -4,7 +4,7 @@
 
 import { points, weightVector, whyBeats, band } from './scoring.js';
 import { SCORE_BREAKS, SCORE_COLORS } from './layers.js';
-import { num, unit, int, collator } from './i18n.js';
+import { num, unit, int } from './i18n.js';
 
 const el = (tag, cls, text) => {
   const e = document.createElement(tag);
@@ -18,7 +18,7 @@ export class Compare {
     this.root = root;
     this.body = root.querySelector('[data-compare-body]');
     this.ctx = ctx; // {store, prep, criteria, getT, getValues}
-    this.sort = { key: 'rank', dir: 'ascending' };
+    this.sort = { key: null, dir: 'ascending' }; // key: a site id whose points order the rows
     const { store } = ctx;
     store.addEventListener('change', (ev) => {
       const k = ev.detail.keys;
@@ -63,90 +63,85 @@ export class Compare {
     }).filter(Boolean);
   }
 
+  /**
+   * Sites side by side: one column per site (in rank order), one row per figure (score, rank,
+   * area, then the points of every criterion). The button in a site's column header sorts the
+   * criterion rows by that site's points (aria-sort); a second press reverses the order.
+   */
   render() {
     const t = this.ctx.getT();
     const { criteria } = this.ctx;
-    const rows = this.rows();
-    const coll = collator(t.lang);
+    const rows = this.rows().sort((a, b) => a.rank - b.rank || (a.id < b.id ? -1 : 1));
     const { key, dir } = this.sort;
-    const sign = dir === 'ascending' ? 1 : -1;
-    const val = (r) => {
-      if (key === 'name') return r.name;
-      if (key === 'score') return r.score;
-      if (key === 'rank') return r.rank;
-      if (key === 'area') return r.area;
-      const i = criteria.findIndex((c) => c.name === key);
-      return Number.isNaN(r.points[i]) ? -1 : r.points[i];
-    };
-    const sorted = rows.slice().sort((a, b) => {
-      const x = val(a);
-      const y = val(b);
-      return sign * (typeof x === 'string' ? coll.compare(x, y) : x - y);
-    });
     const table = el('table', 'compare-table');
     table.append(el('caption', 'sr-only', t('compare.caption')));
     const head = el('tr');
-    const cols = [
-      ['name', t('compare.site')], ['score', t('compare.score')], ['rank', t('compare.rank')], ['area', t('compare.area')],
-      ...criteria.map((c) => [c.name, this.label(c)]),
-    ];
-    for (const [k, text] of cols) {
-      const th = el('th');
+    const corner = el('th', null, t('compare.criterion'));
+    corner.scope = 'col';
+    head.append(corner);
+    for (const r of rows) {
+      const th = el('th', 'site-col');
       th.scope = 'col';
-      const b = el('button', 'sort', text);
+      const b = el('button', 'sort', r.name);
       b.type = 'button';
-      b.dataset.sort = k;
-      th.append(b);
-      if (k === key) th.setAttribute('aria-sort', dir);
-      head.append(th);
-    }
-    head.append(el('th', 'sr-only-th', t('compare.actions')));
-    head.lastChild.scope = 'col';
-    const thead = el('thead');
-    thead.append(head);
-    const tbody = el('tbody');
-    const best = {};
-    criteria.forEach((c, i) => {
-      best[c.name] = Math.max(...rows.map((r) => (Number.isNaN(r.points[i]) ? -1 : r.points[i])));
-    });
-    for (const r of sorted) {
-      const tr = el('tr');
-      const th = el('th');
-      th.scope = 'row';
-      const link = el('button', 'linklike', r.name);
-      link.type = 'button';
-      link.dataset.show = r.id;
-      th.append(link, el('span', 'cmp-sub', r.municipality || ''));
-      tr.append(th);
-      const sc = el('td', 'num');
-      const b = band(r.score, SCORE_BREAKS);
-      const sw = el('span', 'swatch');
-      sw.style.background = b >= 0 ? SCORE_COLORS[b] : '#aaa';
-      sc.append(sw, num(t.lang, r.score, 1));
-      tr.append(sc, el('td', 'num', r.excluded ? t('compare.excluded') : int(t.lang, r.rank)),
-        el('td', 'num', unit(t.lang, r.area, 'hectare', 1)));
-      criteria.forEach((c, i) => {
-        const p = r.points[i];
-        const td = el('td', 'num', Number.isNaN(p) ? t('detail.no_data') : num(t.lang, p, 1));
-        if (!Number.isNaN(p) && rows.length > 1 && p === best[c.name]) td.classList.add('best');
-        tr.append(td);
-      });
-      const act = el('td');
-      const rm = el('button', 'btn small', t('compare.remove'));
+      b.dataset.sort = r.id;
+      b.title = t('compare.sort_by', { name: r.name });
+      if (key === r.id) th.setAttribute('aria-sort', dir);
+      const sub = el('span', 'cmp-sub', r.municipality || '');
+      const bar = el('span', 'cmp-actions');
+      const show = el('button', 'linklike small', t('compare.details'));
+      show.type = 'button';
+      show.dataset.show = r.id;
+      show.setAttribute('aria-label', t('compare.details_named', { name: r.name }));
+      const rm = el('button', 'linklike small', t('compare.remove'));
       rm.type = 'button';
       rm.dataset.remove = r.id;
       rm.setAttribute('aria-label', t('compare.remove_named', { name: r.name }));
-      act.append(rm);
-      tr.append(act);
+      bar.append(show, ' · ', rm);
+      th.append(b, sub, bar);
+      head.append(th);
+    }
+    const thead = el('thead');
+    thead.append(head);
+    const tbody = el('tbody');
+    const line = (label, cells, cls) => {
+      const tr = el('tr', cls);
+      const th = el('th', null, label);
+      th.scope = 'row';
+      tr.append(th, ...cells);
       tbody.append(tr);
+    };
+    line(t('compare.score'), rows.map((r) => {
+      const td = el('td', 'num strong');
+      const b = band(r.score, SCORE_BREAKS);
+      const sw = el('span', 'swatch');
+      sw.style.background = b >= 0 ? SCORE_COLORS[b] : '#aaa';
+      td.append(sw, ' ', num(t.lang, r.score, 1));
+      return td;
+    }), 'score-row');
+    line(t('compare.rank'), rows.map((r) => el('td', 'num', r.excluded ? t('compare.excluded') : int(t.lang, r.rank))));
+    line(t('compare.area'), rows.map((r) => el('td', 'num', unit(t.lang, r.area, 'hectare', 1))));
+    let order = criteria.map((c, i) => i);
+    const sortCol = rows.findIndex((r) => r.id === key);
+    if (sortCol >= 0) {
+      const p = rows[sortCol].points;
+      const v = (i) => (Number.isNaN(p[i]) ? -1 : p[i]);
+      order = order.sort((a, b) => (dir === 'descending' ? v(a) - v(b) : v(b) - v(a)));
+    }
+    for (const i of order) {
+      const c = criteria[i];
+      const vals = rows.map((r) => r.points[i]);
+      const best = Math.max(...vals.map((p) => (Number.isNaN(p) ? -1 : p)));
+      line(this.label(c), vals.map((p) => {
+        const td = el('td', 'num', Number.isNaN(p) ? t('detail.no_data') : num(t.lang, p, 1));
+        if (!Number.isNaN(p) && rows.length > 1 && p === best && best > 0) td.classList.add('best');
+        return td;
+      }));
     }
     table.append(thead, tbody);
     const wrap = el('div', 'table-scroll');
-    wrap.append(table);
-    const why = this.why(t, rows);
-    this.body.replaceChildren(wrap, why);
-    const hint = el('p', 'hint', t('compare.points_hint'));
-    this.body.append(hint);
+    wrap.append(table, el('p', 'hint', t('compare.points_hint')));
+    this.body.replaceChildren(wrap, this.why(t, rows));
   }
 
   why(t, rows) {

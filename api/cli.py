@@ -146,7 +146,12 @@ def cmd_export(args: argparse.Namespace) -> int:
     from api import exports, service
     from layers.build import stderr_progress
 
-    svc = service.Service.open(_data_dir(args))
+    snap = _store(args).load()
+    if not args.confidential:  # files for the municipalities: the public view only
+        from api.views import public_snapshot
+
+        snap = public_snapshot(snap)
+    svc = service.Service(snap)
     index = exports.export_municipalities(svc, None if args.all else args.municipality,
                                           Path(args.out), args.profile, stderr_progress())
     print(f"wrote {len(index['municipalities'])} municipalities to {args.out}")
@@ -214,6 +219,8 @@ def parser() -> argparse.ArgumentParser:
     g.add_argument("--all", action="store_true")
     e.add_argument("--out", required=True)
     e.add_argument("--profile", default="balanced")
+    e.add_argument("--confidential", action="store_true",
+                   help="include non-public sites and the confidential fields (staff use only)")
 
     add("layers", cmd_layers, "list the live snapshot's layers")
     add("snapshots", cmd_snapshots, "list snapshots (* = live)")

@@ -20,7 +20,8 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.routing import Match, Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api import errors, routes_exports, routes_features, routes_scoring, routes_tiles, routes_ui
+from api import errors, openapi, routes_exports, routes_features, routes_scoring, routes_tiles, routes_ui
+from api.auth import RoleDep
 from api.dependencies import ServiceDep, known_params
 from api.routes_features import JSONBytes
 from api.settings import Settings
@@ -137,7 +138,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     "+ GeoJSON) for the layers, and site scoring: profiles, ranking with hard "
                     "filters and rank stability, ad-hoc polygon scores, municipality exports. "
                     "Errors are application/problem+json (RFC 9457).",
-        openapi_url="/api/openapi.json", docs_url=None, redoc_url=None,
+        openapi_url=None, docs_url=None, redoc_url=None,
         lifespan=lifespan)
     app.state.settings = settings
     app.state.keys = KeyStore(settings.data)
@@ -157,6 +158,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def healthz(svc: ServiceDep) -> JSONBytes:
         """Liveness and the snapshot being served."""
         return JSONBytes({"status": "ok", "snapshot": svc.snap.id, "synthetic": svc.synthetic})
+
+    @app.get("/api/openapi.json", include_in_schema=False, response_class=JSONBytes)
+    def openapi_document(role: RoleDep) -> JSONBytes:
+        """The OpenAPI document (the public's without the confidential fields)."""
+        return JSONBytes(openapi.document(app, role))
 
     vendor = "/static/vendor/swagger-ui"
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

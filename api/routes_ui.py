@@ -20,11 +20,18 @@ from geo.scoring import with_horizon
 router = APIRouter(prefix="/api", tags=["Web UI data"])
 OCTETS = "application/octet-stream"
 REVALIDATE = "public, max-age=0, must-revalidate"
+PRIVATE = "private, max-age=0, must-revalidate"
 
 
-def _cached(request: Request, etag: str, body: bytes, media_type: str) -> Response:
-    """A response with an ETag; 304 when the client already has it."""
-    headers = {"ETag": etag, "Cache-Control": REVALIDATE}
+def _cached(request: Request, etag: str, body: bytes, media_type: str,
+            view: str = "public") -> Response:
+    """A response with an ETag; 304 when the client already has it. The full view (staff)
+    has its own ETag and is never stored by shared caches.
+    """
+    if view != "public":
+        etag = f'{etag[:-1]}-{view}"'
+    headers = {"ETag": etag, "Cache-Control": REVALIDATE if view == "public" else PRIVATE,
+               "Vary": "Authorization"}
     if etag in request.headers.get("if-none-match", ""):
         return Response(status_code=304, headers=headers)
     return Response(body, media_type=media_type, headers=headers)
@@ -37,7 +44,7 @@ def sites_table(request: Request, svc: ServiceDep) -> Response:
     """Per-site columns (id, name, kind, keys, area, fibre share, a point in WGS84), row i of
     every column being site i, in the row order of ``/api/sites/values``.
     """
-    return _cached(request, f'"{svc.snap.id}-table"', svc.table_bytes(), JSON)
+    return _cached(request, f'"{svc.snap.id}-table"', svc.table_bytes(), JSON, svc.view)
 
 
 @router.get("/sites/values", summary="Criterion values for re-ranking in the browser",
@@ -57,7 +64,7 @@ def sites_values(request: Request, svc: ServiceDep, profile: ProfileParam = None
     """
     p = with_horizon(get_profile(profile), h2_year)
     body = svc.values_bytes(p.name, p.h2_horizon)
-    return _cached(request, f'"{svc.snap.id}-{p.name}-{p.h2_horizon}"', body, OCTETS)
+    return _cached(request, f'"{svc.snap.id}-{p.name}-{p.h2_horizon}"', body, OCTETS, svc.view)
 
 
 @router.get("/ui/config", summary="Web UI settings", response_class=JSONBytes,

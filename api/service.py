@@ -17,10 +17,11 @@ import pandas as pd
 import shapely
 
 from api.geojson import dumps, geometry_json, invalid_reason, to_wgs84
+from geo.access import RESTRICTED_FIELDS
 from geo.criteria import CRITERIA_ORDER, get_profile
 from geo.crs import WORK_CRS
 from geo.errors import InvalidGeometry, NotFound
-from geo.result import SiteResult, plain_list
+from geo.result import SiteResult, plain, plain_list
 from geo.scoring import Filters, Ranking, Scorer, percentile, with_horizon
 from geo.sites import compute_indicators
 from layers.build import load_funding
@@ -53,6 +54,10 @@ class Service:
         quality = (str(h2["geometry_quality"].mode().iloc[0])
                    if h2 is not None and len(h2) and "geometry_quality" in h2 else None)
         self.sources = criterion_sources(snap.manifest, quality)
+        self.view = "full"  # api/views.py names the public view
+        # confidential columns travel with the items of the full view (staff, admin)
+        self.restricted = {c: [plain(x) for x in self.sites[c].to_numpy(object)]
+                           for c in RESTRICTED_FIELDS if c in self.sites.columns}
 
     @classmethod
     def open(cls, data_dir: Path, snapshot_id: str | None = None) -> Service:
@@ -100,7 +105,12 @@ class Service:
         """Sites as ranking items: the results serialised (identity, indicators, score, rank,
         breakdown).
         """
-        return [x.to_dict() for x in self.results(r, rows, breakdown, scorer, inline_sources)]
+        out = [x.to_dict() for x in self.results(r, rows, breakdown, scorer, inline_sources)]
+        if self.restricted and scorer is None:
+            for item, row in zip(out, np.asarray(rows).tolist(), strict=True):
+                for c, values in self.restricted.items():
+                    item[c] = values[row]
+        return out
 
     def sources_doc(self) -> dict[str, dict[str, Any]]:
         """The source of every criterion (the same for every site of the snapshot)."""

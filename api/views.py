@@ -51,6 +51,7 @@ def public_snapshot(snap: Snapshot) -> Snapshot:
 def build_view(name: str, snap: Snapshot) -> View:
     """A Service and the OGC collections (sites with score and rank under the default profile)."""
     svc = Service(snap)
+    svc.view = name
     r = svc.rank(DEFAULT_PROFILE, None)
     extra = {"sites": pd.DataFrame({
         "score": [None if s != s else round(s, 3) for s in r.score.tolist()],

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from layers.errors import SourceError, rows_text
-from layers.schema import NUMERIC, SCHEMAS
+from layers.schema import CONFIDENTIAL_DEFAULTS, FALSE_WORDS, NUMERIC, SCHEMAS, TRUE_WORDS
 
 
 def apply_mapping(layer: str, src: gpd.GeoDataFrame, cfg: dict[str, Any], path: Path | None,
@@ -36,10 +36,11 @@ def apply_mapping(layer: str, src: gpd.GeoDataFrame, cfg: dict[str, Any], path: 
     defaults: dict[str, Any] = dict(cfg.get("defaults", {}))
     problems: list[str] = []
 
-    unknown = [c for c in list(columns) + list(values) + list(defaults) if c not in schema.columns]
+    known = (*schema.columns, *schema.optional)
+    unknown = [c for c in list(columns) + list(values) + list(defaults) if c not in known]
     if unknown:
         problems.append(f"unknown canonical field(s) {', '.join(sorted(set(unknown)))}; "
-                        f"known: {', '.join(schema.columns)}")
+                        f"known: {', '.join(known)}")
     absent = [f"{canon} = \"{col}\"" for canon, col in columns.items() if col not in src.columns]
     if absent:
         problems.append(f"source column(s) not in file: {', '.join(absent)}; the file has: "
@@ -69,6 +70,9 @@ def apply_mapping(layer: str, src: gpd.GeoDataFrame, cfg: dict[str, Any], path: 
             problems.append(f"no source for required field '{canon}': add it under [{layer}.columns] "
                             f"or [{layer}.defaults]")
 
+    for canon in schema.optional:  # confidential fields (all optional): mapped, default or empty
+        out[canon] = (src[columns[canon]].to_numpy(object) if canon in columns
+                      else defaults.get(canon, CONFIDENTIAL_DEFAULTS.get(canon)))
     for canon, table in values.items():
         if canon not in out.columns:
             continue
@@ -84,6 +88,58 @@ def apply_mapping(layer: str, src: gpd.GeoDataFrame, cfg: dict[str, Any], path: 
                 f"'{columns.get(canon, canon)}' (rows {rows_text(list(np.flatnonzero(bad.to_numpy())))}): "
                 f"add them to [{layer}.values.{canon}] mapping to one of {', '.join(sorted(allowed))}")
         out[canon] = mapped
+    for canon, kind in schema.optional.items():  # then their types
+        if kind == "boolean":
+            out[canon] = _booleans(out[canon], canon, columns.get(canon, canon), problems)
+        elif kind == "number":
+            out[canon] = _numbers(out[canon], canon, columns.get(canon, canon), problems)
+        else:
+            out[canon] = pd.Series([None if v is None or pd.isna(v) or not str(v).strip()
+                                    else str(v).strip() for v in out[canon]],
+                                   index=out.index, dtype=object)
     if problems:
         raise SourceError(layer, path, problems)
     return gpd.GeoDataFrame(out, geometry=src.geometry.values, crs=src.crs)
+
+
+def _numbers(col: pd.Series, canon: str, source: str, problems: list[str]) -> pd.Series:
+    """Numbers (a decimal comma is accepted); empty is null; anything else is reported."""
+    def parse(v: Any) -> float | None:
+        if v is None or (isinstance(v, float) and np.isnan(v)) or not str(v).strip():
+            return np.nan
+        if isinstance(v, (bool, np.bool_)):
+            return None
+        try:
+            x = float(str(v).strip().replace(",", "."))
+        except ValueError:
+            return None
+        return x if np.isfinite(x) and x >= 0 else None
+
+    out = col.map(parse)
+    bad = out.isna().to_numpy(bool) & ~col.map(
+        lambda v: v is None or (isinstance(v, float) and np.isnan(v)) or not str(v).strip()
+    ).to_numpy(bool)
+    if bad.any():
+        problems.append(f"column '{source}' must hold numbers ≥ 0 for {canon} "
+                        f"(rows {rows_text(list(np.flatnonzero(bad)))})")
+    return out.astype(float)
+
+
+def _booleans(col: pd.Series, canon: str, source: str, problems: list[str]) -> pd.Series:
+    """true/false, ja/nein, yes/no, 1/0 (any case) as booleans; empty is true for ``public``."""
+    def parse(v: Any) -> Any:
+        if isinstance(v, (bool, np.bool_)):
+            return bool(v)
+        if v is None or (isinstance(v, float) and np.isnan(v)) or not str(v).strip():
+            return CONFIDENTIAL_DEFAULTS.get(canon)
+        text = str(v).strip().lower()
+        if text.endswith(".0"):
+            text = text[:-2]
+        return True if text in TRUE_WORDS else False if text in FALSE_WORDS else "bad"
+
+    out = col.map(parse)
+    bad = (out == "bad").to_numpy(bool)
+    if bad.any():
+        problems.append(f"column '{source}' must hold true/false (ja/nein, 1/0) for {canon} "
+                        f"(rows {rows_text(list(np.flatnonzero(bad)))})")
+    return out.map(lambda v: v if v != "bad" else None)

@@ -23,7 +23,16 @@ H2_KINDS = ("conversion", "new_build")
 GEOMETRY_QUALITY = ("surveyed", "schematic")
 
 POLYGONAL = ("Polygon", "MultiPolygon")
-NUMERIC = frozenset({"area_ha_reported", "commissioning_year", "dn_mm", "pressure_bar"})
+NUMERIC = frozenset({"area_ha_reported", "commissioning_year", "dn_mm", "pressure_bar",
+                     "asking_price_eur_m2"})
+# Optional confidential fields of candidate areas (geo/access.py): field -> type. Never shown to
+# the public; ``public = false`` keeps the whole site from the public.
+CONFIDENTIAL = {"owner_contact": "string", "asking_price_eur_m2": "number", "notes": "string",
+                "public": "boolean"}
+CONFIDENTIAL_DEFAULTS = {"owner_contact": None, "asking_price_eur_m2": None, "notes": None,
+                         "public": True}
+TRUE_WORDS = frozenset({"true", "1", "yes", "ja", "j", "y", "wahr"})
+FALSE_WORDS = frozenset({"false", "0", "no", "nein", "n", "falsch"})
 
 
 @dataclass(frozen=True)
@@ -36,6 +45,7 @@ class Schema:
     codes: dict[str, tuple[str, ...]] = field(default_factory=dict)
     keys: dict[str, re.Pattern[str]] = field(default_factory=dict)
     nullable: tuple[str, ...] = ()
+    optional: dict[str, str] = field(default_factory=dict)  # field -> string|number|boolean
 
 
 SCHEMAS: dict[str, Schema] = {
@@ -45,13 +55,13 @@ SCHEMAS: dict[str, Schema] = {
     ),
     "regional_plan": Schema(
         "area_id", ("area_id", "category", "plan", "name"), POLYGONAL,
-        codes={"category": PLAN_CATEGORIES}, nullable=("name", "plan"),
+        codes={"category": PLAN_CATEGORIES}, nullable=("name", "plan"), optional=CONFIDENTIAL,
     ),
     "brownfields": Schema(
         "area_id", ("area_id", "name", "ags", "former_use", "contamination", "availability"),
         POLYGONAL,
         codes={"contamination": CONTAMINATION, "availability": AVAILABILITY},
-        keys={"ags": AGS8}, nullable=("name", "ags", "former_use"),
+        keys={"ags": AGS8}, nullable=("name", "ags", "former_use"), optional=CONFIDENTIAL,
     ),
     "lep_sites": Schema(
         "area_id", ("area_id", "name", "municipalities", "area_ha_reported", "accuracy"),
@@ -141,6 +151,22 @@ def check(layer: str, gdf: gpd.GeoDataFrame, path: str | Path | None = None,
                 problems.append(f"{col} must be a string of {_digits(pattern)} "
                                 f"digits with leading zero (e.g. '05562008'); found {', '.join(seen)} "
                                 f"in {where(bad)}")
+    for col, kind in schema.optional.items():
+        if col not in gdf.columns:
+            continue
+        values = gdf[col]
+        if kind == "boolean":
+            bad = ~values.map(lambda v: isinstance(v, (bool, np.bool_))).to_numpy(bool)
+            if bad.any():
+                problems.append(f"{col} must be true or false (not empty) in {where(bad)}")
+        elif kind == "number":
+            num = values.map(lambda v: v if isinstance(v, (int, float, np.number))
+                             and not isinstance(v, (bool, np.bool_)) else
+                             (np.nan if v is None else "x"))
+            bad = ~num.map(lambda v: v != "x" and (v != v or (np.isfinite(v) and v >= 0))) \
+                .to_numpy(bool)
+            if bad.any():
+                problems.append(f"{col} must be a number ≥ 0 or empty in {where(bad)}")
     if problems:
         raise SourceError(layer, path, problems)
     return gdf

@@ -148,15 +148,27 @@ def site_colours(page: Any) -> list[tuple[int, int, int]]:
     return list(dict.fromkeys(cols))
 
 
+# The detail panel of ``sid`` is complete: its entry selected, breakdown bars drawn, and the
+# server's part (indicators, sources, rank stability) arrived: no "loading" hint left.
+DETAIL_DONE_JS = """sid => {
+    const li = document.querySelector(`[data-testid=ranking] [data-site-id="${sid}"]`);
+    const rest = document.querySelector('[data-testid=detail] [data-detail-rest]');
+    return !!li && li.getAttribute('aria-selected') === 'true'
+        && document.querySelectorAll('[data-testid=breakdown] li').length > 0
+        && (!rest || !!rest.querySelector(':scope > :not(p.hint)'));
+}"""
+
+
+def wait_detail(page: Any, sid: str) -> None:
+    """Wait until the detail panel shows ``sid`` completely."""
+    page.wait_for_function(DETAIL_DONE_JS, arg=sid, timeout=15_000)
+
+
 def open_detail(page: Any, sid: str) -> None:
-    """Click the ranking entry of ``sid``; wait for its breakdown bars in the detail panel."""
+    """Click the ranking entry of ``sid``; wait until its detail panel is complete."""
     page.locator(f'{RANKING} [data-site-id="{sid}"]').first.click()
     page.locator(BREAKDOWN).first.wait_for(state="visible", timeout=10_000)
-    page.wait_for_function("""sid => {
-        const li = document.querySelector(`[data-testid=ranking] [data-site-id="${sid}"]`);
-        return li && li.getAttribute('aria-selected') === 'true'
-            && document.querySelectorAll('[data-testid=breakdown] li').length > 0;
-    }""", arg=sid, timeout=10_000)
+    wait_detail(page, sid)
 
 
 def open_first_detail(ui: UI) -> str:
@@ -340,10 +352,11 @@ def test_clicking_an_entry_opens_its_breakdown(ui: UI, api: httpx.Client) -> Non
 def test_language_switch_changes_the_strings(ui: UI) -> None:
     page = ui.goto("/")
     assert page.evaluate("() => document.documentElement.lang") == "de", "German is the default"
-    open_first_detail(ui)
+    sid = open_first_detail(ui)
     de = visible_text(page)
     switch_language(page, "en")
     ui.settle()
+    wait_detail(page, sid)
     en = visible_text(page)
     changed = set(de.split()) ^ set(en.split())
     assert len(changed) >= 30, f"only a few words changed: {sorted(changed)[:40]}"
@@ -352,6 +365,7 @@ def test_language_switch_changes_the_strings(ui: UI) -> None:
     ui.screenshot("en")
     switch_language(page, "de")
     ui.settle()
+    wait_detail(page, sid)
     assert visible_text(page).split() == de.split(), "switching back does not restore German"
 
 
@@ -408,11 +422,7 @@ def test_permalink_round_trips(ui: UI, api: httpx.Client) -> None:
     assert {k: v["value"] for k, v in sliders(page2).items()} == weights
     assert page2.locator("[data-filter=min_area_ha]").input_value() == "8"
     assert ranking_ids(page2)[:TOP] == order[:TOP]
-    page2.wait_for_function("""sid => {
-        const li = document.querySelector(`[data-testid=ranking] [data-site-id="${sid}"]`);
-        return li && li.getAttribute('aria-selected') === 'true'
-            && document.querySelectorAll('[data-testid=breakdown] li').length > 0;
-    }""", arg=sid, timeout=10_000)
+    wait_detail(page2, sid)
     assert page.locator(DETAIL).inner_text() == page2.locator(DETAIL).inner_text()
     ui.screenshot("restored", page=page2)
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import os
+import resource
 import sys
 import tempfile
 import time
@@ -29,6 +31,7 @@ from bench._measure import Stages
 from geo.access import public_mask
 from layers.build import build
 from layers.store import Store
+from layers.tiles import write_pmtiles
 
 
 def _varint(buf: bytes, i: int) -> tuple[int, int]:
@@ -124,7 +127,11 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--data", help="data dir (default: a temporary one)")
     ap.add_argument("--reuse", action="store_true", help="use the live snapshot in --data")
+    ap.add_argument("--retile", type=int, default=1,
+                    help="rebuild the archive this many times from the stored snapshot, timed alone")
     args = ap.parse_args()
+    print(f"load average at start: {' '.join(f'{x:.1f}' for x in os.getloadavg())} "
+          f"({os.cpu_count()} CPUs; other work on the machine slows every figure)")
     data = Path(args.data) if args.data else Path(tempfile.mkdtemp(prefix="nrw-bench-tiles-"))
     store = Store(data)
     if args.reuse and store.current_id():
@@ -145,6 +152,23 @@ def main() -> None:
     n_sites, n_all = len(public), len(stored)
     print(f"\nPMTiles build: {t['seconds']:.1f} s (target ≤ 60 s, ≤ 30 s better; "
           f"build stage 'tiles' incl. coverage overlays: {manifest['timings_s']['tiles']:.1f} s)")
+    if args.retile:
+        snap = store.load()
+        layers = {k: v for k, v in snap.layers.items() if k != "sites"}
+        for i in range(args.retile):
+            with tempfile.TemporaryDirectory(prefix="nrw-bench-retile-") as d:
+                s0, c0 = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(
+                    resource.RUSAGE_CHILDREN)
+                t0 = time.perf_counter()
+                info = write_pmtiles(Path(d), layers, snap.layers["sites"], coverage=snap.coverage)
+                wall = time.perf_counter() - t0
+                s1, c1 = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(
+                    resource.RUSAGE_CHILDREN)
+                cpu = sum(b.ru_utime + b.ru_stime - a.ru_utime - a.ru_stime
+                          for a, b in ((s0, s1), (c0, c1)))
+                print(f"PMTiles rebuild {i + 1}: {wall:.1f} s wall, {cpu:.1f} CPU-s "
+                      f"(on an idle 2-core machine ≈ {cpu / 2:.1f} s at best), "
+                      f"{info['size'] / 1e6:.1f} MB; load average now {os.getloadavg()[0]:.1f}")
     print(f"archive: {t['size'] / 1e6:.1f} MB, {sum(v['tiles'] for v in t['tiles_per_zoom'].values()):,}"
           f" tiles, z{t['minzoom']}–z{t['maxzoom']}")
     print(f"{'zoom':>4} {'tiles':>7} {'MB':>7} {'largest kB':>11}")

@@ -84,11 +84,12 @@ export function values(profile, year) {
  * parallel with the others): `profile` / `year` null mean the server's default profile and that
  * profile's own horizon. Returns {profile, year, promise}; hand it to seedValues() once known.
  */
-export function prefetchValues(profile, year) {
+export function prefetchValues(profile, year, started = null) {
   const q = new URLSearchParams();
   if (profile) q.set('profile', profile);
   if (year) q.set('h2_year', String(year));
-  const promise = fetch(`api/sites/values?${q}`).then(check).then((r) => r.arrayBuffer()).then((b) => new Float64Array(b));
+  const promise = (started || fetch(`api/sites/values?${q}`)).then(check).then((r) => r.arrayBuffer())
+    .then((b) => new Float64Array(b));
   promise.catch(() => {});
   return { profile, year, promise };
 }

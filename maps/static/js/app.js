@@ -37,7 +37,10 @@ function toast(text) {
 }
 
 // the largest download first, in parallel with config, profiles, table and strings
+// (index.html's inline script has usually started it already: window.nrwPrefetch)
 const early = (() => {
+  const pre = window.nrwPrefetch;
+  if (pre?.response) return api.prefetchValues(pre.profile, pre.year, pre.response);
   const q = new URLSearchParams(location.search);
   const y = Number(q.get('h2_year'));
   return api.prefetchValues(q.get('profile'), Number.isInteger(y) && y > 0 ? y : null);
@@ -228,12 +231,15 @@ async function main() {
   document.querySelectorAll('[data-compare-count]').forEach((x) => { x.textContent = String(store.state.cmp.length); });
 
   // -- first ranking, then ready --------------------------------------------------------------
+  mapApi.styleReady.then(() => { timings.styleReady = performance.now(); });
+  valuesFirst.then(() => { timings.valuesArrived = performance.now(); });
   const [values] = await Promise.all([valuesFirst, mapApi.styleReady]);
   timings.values = performance.now();
   mapApi.sync();
   rankNow(values);
   timings.firstRanked = performance.now();
   await mapApi.ready;
+  timings.load = performance.now();
   store._emit(['compareOpen', 'cmp']);
   if (store.state.sel) store._emit(['sel']);
   await mapApi.idle();

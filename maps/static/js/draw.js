@@ -1,9 +1,8 @@
 // Score your own area: draw a polygon (terra-draw) or drop / open a GeoJSON file; the polygon is
 // scored by POST api/score and shown in the detail panel (store.setAdhoc + select('adhoc')).
 // A refused polygon shows the API's own message (problem+json `detail`).
+// terra-draw (~260 kB) is imported on first use, not at page load.
 
-import { TerraDraw, TerraDrawPolygonMode } from 'terra-draw';
-import { TerraDrawMapLibreGLAdapter } from 'terra-draw-maplibre-gl-adapter';
 import * as api from './api.js';
 import { apiQuery } from './permalink.js';
 
@@ -78,7 +77,10 @@ export class Draw {
     return this.button.getAttribute('aria-pressed') === 'true';
   }
 
-  ensure() {
+  async ensure() {
+    if (this.draw) return this.draw;
+    const [{ TerraDraw, TerraDrawPolygonMode }, { TerraDrawMapLibreGLAdapter }] = await Promise.all([
+      import('terra-draw'), import('terra-draw-maplibre-gl-adapter')]);
     if (this.draw) return this.draw;
     const map = this.mapApi.map;
     this.draw = new TerraDraw({
@@ -97,8 +99,8 @@ export class Draw {
     return this.draw;
   }
 
-  start() {
-    const d = this.ensure();
+  async start() {
+    const d = await this.ensure();
     d.clear();
     d.setMode('polygon');
     this.button.setAttribute('aria-pressed', 'true');
@@ -143,7 +145,7 @@ export class Draw {
       return;
     }
     this.stop();
-    const d = this.ensure();
+    const d = await this.ensure();
     d.clear();
     if (f.geometry.type === 'Polygon') {
       try {

@@ -117,7 +117,8 @@ export class RankingList {
     } else if (active && !top.includes(active.slice(5))) {
       this.el.removeAttribute('aria-activedescendant');
     }
-    if (sel && top.includes(sel)) this.option(sel).scrollIntoView({ block: 'nearest' });
+    // after the other panels have re-laid out (the detail panel changes the list's height)
+    if (sel && top.includes(sel)) requestAnimationFrame(() => this.option(sel).scrollIntoView({ block: 'nearest' }));
     this.markHover();
     const excluded = this.prep.n - r.order.length;
     const ranked = r.order.length;

@@ -94,7 +94,9 @@ export class Controls {
     });
     root.querySelectorAll('[data-kind]').forEach((cb) => cb.addEventListener('change', () => {
       const kinds = [...root.querySelectorAll('[data-kind]')].filter((x) => x.checked).map((x) => x.dataset.kind);
-      store.setFilters({ kind: kinds.length === root.querySelectorAll('[data-kind]').length ? [] : kinds });
+      const all = kinds.length === root.querySelectorAll('[data-kind]').length;
+      // none checked means no site at all, not "no filter"
+      store.setFilters({ kind: all ? [] : kinds.length ? kinds : ['none'] });
     }));
     root.querySelector('[data-action=reset-filters]').addEventListener('click', () => {
       store.setFilters({ min_area_ha: null, max_h2_km: null, min_fibre: null, kind: [], ags: [], kreis: [] });

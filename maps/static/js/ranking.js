@@ -111,6 +111,8 @@ export class RankingList {
     const same = lis.length === this.el.children.length && lis.every((li, i) => this.el.children[i] === li);
     this.rows = top;
     if (!same) this.el.replaceChildren(...lis);
+    const empty = this.el.parentElement.querySelector('[data-ranking-empty]');
+    if (empty) empty.hidden = top.length > 0;
     const active = this.el.getAttribute('aria-activedescendant');
     if (sel && this.nodes.has(sel) && top.includes(sel)) {
       this.el.setAttribute('aria-activedescendant', `site-${sel}`);

@@ -308,21 +308,44 @@ def h2_by_year(sites: np.ndarray, lines: np.ndarray, years: np.ndarray,
     return {h: (km[h], yr[h]) for h in hs}
 
 
-def nearest_km(sites: np.ndarray, targets: np.ndarray, tree: shapely.STRtree | None = None
+def anchors(sites: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A point inside each site and a radius around it that covers the site (to its bounds)."""
+    p = shapely.point_on_surface(sites)
+    x0, y0, x1, y1 = shapely.bounds(sites).T
+    px, py = shapely.get_x(p), shapely.get_y(p)
+    radius = np.hypot(np.maximum(px - x0, x1 - px), np.maximum(py - y0, y1 - py))
+    return p, radius
+
+
+def nearest_km(sites: np.ndarray, targets: np.ndarray, tree: shapely.STRtree | None = None,
+               anchor: tuple[np.ndarray, np.ndarray] | None = None
                ) -> tuple[np.ndarray, np.ndarray]:
     """Straight-line distance (km) from each site's edge to the nearest target (0 inside one),
     and that target's index; NaN and -1 when there are no targets.
+
+    Exact, by bounds: from a point p inside the site the nearest target, at distance d, bounds
+    the answer from above; a site within radius r of p can be nearer than d only to targets
+    within d + r of p. Only those few candidate pairs get an exact polygon distance, instead of
+    a nearest-neighbour search of polygons (about 4x faster). ``anchor`` = ``anchors(sites)``,
+    computed once for several target layers.
     """
+    sites, targets = np.asarray(sites, dtype=object), np.asarray(targets, dtype=object)
     n = len(sites)
     if not len(targets) or not n:
         return np.full(n, np.nan), np.full(n, -1)
     tree = tree or shapely.STRtree(targets)
-    (s_idx, t_idx), d = tree.query_nearest(sites, return_distance=True, all_matches=False)
-    km = np.full(n, np.nan)
+    p, radius = anchor if anchor is not None else anchors(sites)
+    (pi, _), d = tree.query_nearest(p, return_distance=True, all_matches=False)
+    upper = np.full(n, np.inf)
+    upper[pi] = d
+    s_idx, t_idx = tree.query(p, predicate="dwithin", distance=upper + radius + 1e-6)
+    dist = shapely.distance(sites[s_idx], targets[t_idx])
+    best = np.full(n, np.inf)
+    np.minimum.at(best, s_idx, dist)
     which = np.full(n, -1)
-    km[s_idx] = d / 1000.0
-    which[s_idx] = t_idx
-    return km, which
+    hit = dist == best[s_idx]
+    which[s_idx[hit]] = t_idx[hit]
+    return np.where(np.isfinite(best), best / 1000.0, np.nan), which
 
 
 def pick_horizon(by_year: Mapping[int, tuple[np.ndarray, np.ndarray]], horizon: int,

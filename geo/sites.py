@@ -36,16 +36,18 @@ def transport_distances(geoms: np.ndarray, layers: Mapping[str, gpd.GeoDataFrame
     freight terminal (else long-distance station, named in ``rail_target``), inland port and
     commercial airport; NaN where the layer is missing.
     """
+    geoms = np.asarray(geoms, dtype=object)  # plain shapely arrays: no pandas ufunc dispatch
     n = len(geoms)
     out: dict[str, np.ndarray] = {}
+    anchor = ind.anchors(geoms)
 
     def near(name: str, keep: np.ndarray | None = None) -> np.ndarray | None:
         layer = layers.get(name)
         if layer is None or not len(layer) or (keep is not None and not keep.any()):
             return None
         if keep is None:
-            return ind.nearest_km(geoms, layer.geometry.values, tree(name))[0]
-        return ind.nearest_km(geoms, layer.geometry.values[keep])[0]
+            return ind.nearest_km(geoms, layer.geometry.values, tree(name), anchor)[0]
+        return ind.nearest_km(geoms, layer.geometry.values[keep], None, anchor)[0]
 
     for col, name in (("motorway_km", "motorway_junctions"), ("port_km", "ports")):
         km = near(name)

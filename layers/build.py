@@ -24,6 +24,7 @@ from layers import demo
 from layers.errors import SourceError
 from layers.io import sha256
 from layers.lep import DEFAULTS as LEP_DEFAULTS
+from layers.municipalities import BOUNDARIES_ATTRIBUTION, BOUNDARIES_FILE, BOUNDARIES_LICENCE
 from layers.sources import COVERAGE_LAYERS, LAYERS, load_sources
 from layers.store import Store, write_coverage, write_manifest, write_vector
 
@@ -91,7 +92,11 @@ def build(store: Store, *, sources: Path | None = None, n_sites: int = 2000, see
             at("indicators")
             say("sites: deriving candidates and indicators")
             funding = load_funding()
-            sites = compute_indicators(derive_sites(layers), layers, coverage, funding, say)
+            warnings: list[str] = []
+            sites = compute_indicators(derive_sites(layers), layers, coverage, funding, say,
+                                       warn=warnings.append)
+            for w in warnings:
+                say(f"warning: {w}")
             timings["indicators"] = round(time.perf_counter() - t, 3)
 
             t = time.perf_counter()
@@ -123,6 +128,7 @@ def build(store: Store, *, sources: Path | None = None, n_sites: int = 2000, see
                 "funding": {"source": f"layers/{FUNDING_FILE}", "rows": len(funding),
                             "note": "GRW list is a sourced subset, see the file header"},
                 "timings_s": timings,
+                "warnings": warnings,
             }
             timings["write"] = round(time.perf_counter() - t, 3)
             t = time.perf_counter()  # the web map's data: map.pmtiles and coverage overlays (§5.3)
@@ -150,9 +156,10 @@ def _ingest_demo(n_sites: int, seed: int, say: Progress
                    "date": dt.date.today().isoformat(), "synthetic": True, "note": note}
             for name, note in d.notes.items()}
     meta["lep_sites"].update(LEP_DEFAULTS["facts"], synthetic=False)
-    meta["municipalities"]["attribution"] = (
-        "names and keys © Land NRW (Geobasis NRW DVG2, dl-de/zero-2-0); "
-        "boundaries SYNTHETIC (NRW Site Finder demo)")
+    meta["municipalities"].update(  # real (generalised) facts, not synthetic
+        source=f"layers/{BOUNDARIES_FILE} (Geobasis NRW DVG2, generalised)",
+        licence=BOUNDARIES_LICENCE, attribution=BOUNDARIES_ATTRIBUTION, date="2022-03-08",
+        synthetic=False)
     meta["hydrogen"]["attribution"] = (
         "place names: FNB Gas Kernnetz lists, geocoded by PyPSA-DE (MIT; OSM-based, ODbL); "
         "segments SYNTHETIC (NRW Site Finder demo)")

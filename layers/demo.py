@@ -1,16 +1,17 @@
 """The embedded default: a deterministic, clearly synthetic demo dataset at NRW scale.
 
 Real facts where they are facts:
-- the 396 municipality names and AGS keys and their Kreise (Geobasis NRW DVG2, layers/facts/);
+- the 396 municipalities and 53 Kreise: names, AGS keys and boundaries (Geobasis NRW DVG2,
+  generalised with ``coverage_simplify`` at 50 m, layers/facts/nrw_boundaries.topojson);
 - the four LEP NRW sites at their approximate positions and reported sizes (layers/lep.py);
 - the Kernnetz place names and their geocoded positions (PyPSA-DE, layers/facts/);
 - the six planning regions and which Kreise belong to the Regionalverband Ruhr.
 
 Synthetic (and labelled so in the manifest, the API, the UI and every export):
-- municipality boundaries: Voronoi cells around each municipality's real representative point,
-  clipped to the generalised NRW outline;
-- regional-plan areas and brownfields: positions drawn around towns (denser in cities), sizes
-  log-normal (GIB median ≈ 25 ha, brownfields ≈ 2.5 ha), categories and attributes by frequency;
+- regional-plan areas and brownfields: positions drawn around towns (denser in cities), inside
+  NRW's real boundary, sizes log-normal (GIB median ≈ 25 ha, brownfields ≈ 2.5 ha), categories
+  and attributes by frequency; each takes its name, key, Kreis and plan from the municipality
+  holding most of its area (so a name never names another town);
 - Kernnetz segments: straight lines between real place names (nearest-neighbour network),
   commissioning 2025–2032, conversion or new build;
 - fibre and 5G: 100 m grids with an urban gradient, regional patches and rural gaps.
@@ -33,8 +34,9 @@ import shapely
 
 from geo.crs import WORK_CRS, transformer
 from geo.grid import NRW_GRID, Coverage, GridSpec
+from geo.indicators import largest_overlap, unit_overlaps
 from layers import lep
-from layers.municipalities import facts
+from layers.municipalities import boundaries, facts
 from layers.schema import check
 
 SYNTHETIC_LICENCE = "CC0-1.0 (generated demo data)"
@@ -88,20 +90,40 @@ def _choice(rng: np.random.Generator, table: tuple[tuple[str, float], ...], n: i
     return rng.choice(names, size=n, p=p / p.sum())
 
 
-def _municipalities(rng: np.random.Generator) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
-    """Voronoi cells around the real representative points, clipped to NRW."""
+@dataclass
+class _Units:
+    """The real municipalities (generalised DVG2) and their union, NRW, for placing sites."""
+
+    gdf: gpd.GeoDataFrame
+    tree: shapely.STRtree
+    state: shapely.Geometry
+
+    def holder(self, geoms: np.ndarray) -> np.ndarray:
+        """Row of the municipality holding most of each geometry's area (-1: none)."""
+        pairs = unit_overlaps(geoms, self.gdf.geometry.values, self.tree)
+        return largest_overlap(pairs, len(geoms))
+
+    def column(self, name: str, rows: np.ndarray) -> np.ndarray:
+        """A municipality column for the given rows."""
+        return self.gdf[name].to_numpy(object)[rows]
+
+
+def _municipalities() -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """The real boundaries (layers/facts) and the facts with representative points in metres."""
     f = facts().copy()
     x, y = transformer(4326, 25832).transform(f["lon"].to_numpy(), f["lat"].to_numpy())
     f["x"], f["y"] = x, y
-    outline = nrw_outline()
-    cells = shapely.voronoi_polygons(shapely.multipoints(np.c_[x, y]), extend_to=outline,
-                                     ordered=True)
-    parts = shapely.intersection(shapely.get_parts(cells), outline)
-    geoms = [g if g.geom_type == "MultiPolygon" else shapely.MultiPolygon(
-        [p for p in shapely.get_parts(g) if p.geom_type == "Polygon"]) for g in parts]
-    gdf = gpd.GeoDataFrame(f[["ags", "name", "kreis_ags", "kreis_name"]], geometry=geoms,
-                           crs=WORK_CRS)
+    gdf = boundaries()[["ags", "name", "kreis_ags", "kreis_name", "geometry"]]
+    if not (gdf["ags"].to_numpy() == f["ags"].to_numpy()).all():
+        raise ValueError("layers/facts: boundaries and municipality facts disagree on the keys")
     return gdf, f
+
+
+def _units(gdf: gpd.GeoDataFrame) -> _Units:
+    geoms = gdf.geometry.values
+    state = shapely.coverage_union_all(geoms)
+    shapely.prepare(state)
+    return _Units(gdf, shapely.STRtree(geoms), state)
 
 
 def _weights(f: pd.DataFrame) -> np.ndarray:
@@ -136,10 +158,10 @@ def _star_polygons(rng: np.random.Generator, cx: np.ndarray, cy: np.ndarray,
 
 
 def _place(rng: np.random.Generator, f: pd.DataFrame, w: np.ndarray, n: int,
-           spread: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Draw ``n`` points inside NRW around towns chosen by urban weight; return x, y, town index."""
-    outline = nrw_outline()
-    shapely.prepare(outline)
+           spread: float, state: shapely.Geometry) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Draw ``n`` points inside NRW (``state``) around towns chosen by urban weight; return x, y,
+    town index.
+    """
     p = w * np.sqrt(f["area_km2"].to_numpy())
     p = p / p.sum()
     xs, ys, towns = [], [], []
@@ -150,7 +172,7 @@ def _place(rng: np.random.Generator, f: pd.DataFrame, w: np.ndarray, n: int,
         sd = spread * np.sqrt(f["area_km2"].to_numpy()[town]) * 1000 / 3
         x = f["x"].to_numpy()[town] + rng.standard_normal(m) * sd
         y = f["y"].to_numpy()[town] + rng.standard_normal(m) * sd
-        ok = shapely.contains_xy(outline, x, y)
+        ok = shapely.contains_xy(state, x, y)
         xs.append(x[ok])
         ys.append(y[ok])
         towns.append(town[ok])
@@ -163,24 +185,27 @@ def _plan_of(kreis_ags: np.ndarray) -> np.ndarray:
 
 
 def _regional_plan(rng: np.random.Generator, f: pd.DataFrame, w: np.ndarray,
-                   n: int) -> gpd.GeoDataFrame:
-    x, y, town = _place(rng, f, w, n, spread=0.9)
+                   n: int, units: _Units) -> gpd.GeoDataFrame:
+    x, y, _town = _place(rng, f, w, n, spread=0.9, state=units.state)
     category = _choice(rng, CATEGORIES, n)
     area_ha = np.exp(rng.normal(np.log(25), 0.95, size=n)).clip(2, 400)
     large = category == "LARGE_PROJECT"
     area_ha[large] = rng.uniform(80, 260, size=int(large.sum()))
-    names = [f"{rng.choice(GIB_NAMES)} {f['name'].iat[t]} {rng.choice(PARTS)}" for t in town]
+    kind, part = rng.choice(GIB_NAMES, size=n), rng.choice(PARTS, size=n)
+    geoms = _star_polygons(rng, x, y, area_ha * 1e4)
+    home = units.holder(geoms)  # the centre lies in NRW, so every area has a holder
+    town = units.column("name", home)
     return gpd.GeoDataFrame({
         "area_id": [f"RP-{i + 1:06d}" for i in range(n)],
         "category": category,
-        "plan": _plan_of(f["kreis_ags"].to_numpy()[town]),
-        "name": names,
-    }, geometry=_star_polygons(rng, x, y, area_ha * 1e4), crs=WORK_CRS)
+        "plan": _plan_of(units.column("kreis_ags", home)),
+        "name": [f"{k} {t} {p}" for k, t, p in zip(kind, town, part, strict=True)],
+    }, geometry=geoms, crs=WORK_CRS)
 
 
 def _brownfields(rng: np.random.Generator, f: pd.DataFrame, w: np.ndarray, n: int,
-                 rp: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    x, y, town = _place(rng, f, w ** 1.5, n, spread=0.7)
+                 rp: gpd.GeoDataFrame, units: _Units) -> gpd.GeoDataFrame:
+    x, y, _town = _place(rng, f, w ** 1.5, n, spread=0.7, state=units.state)
     area_ha = np.exp(rng.normal(np.log(2.5), 1.1, size=n)).clip(0.05, 150)
     # About a sixth lie within a regional-plan area (reuse inside GIB), as in the cadastres.
     inside = rng.random(n) < 0.16
@@ -190,48 +215,21 @@ def _brownfields(rng: np.random.Generator, f: pd.DataFrame, w: np.ndarray, n: in
     x = np.where(inside, shapely.get_x(c), x)
     y = np.where(inside, shapely.get_y(c), y)
     area_ha = np.where(inside, np.minimum(area_ha, host_ha * 0.4), area_ha)
+    geoms = _star_polygons(rng, x, y, area_ha * 1e4)
+    home = units.holder(geoms)  # the cadastre's key: the municipality holding most of it
     former = _choice(rng, FORMER_USE, n)
-    ruhr = np.isin(f["kreis_ags"].to_numpy()[town], list(RVR_KREISE))
+    ruhr = np.isin(units.column("kreis_ags", home), list(RVR_KREISE))
     former = np.where(ruhr & (rng.random(n) < 0.3), "Bergbau (Zeche)", former)
-    names = [f"Brache {f['name'].iat[t]}, ehem. {u}" for t, u in zip(town, former, strict=True)]
+    town = units.column("name", home)
+    names = [f"Brache {t}, ehem. {u}" for t, u in zip(town, former, strict=True)]
     return gpd.GeoDataFrame({
         "area_id": [f"BF-{i + 1:06d}" for i in range(n)],
         "name": names,
-        "ags": f["ags"].to_numpy()[town],
+        "ags": units.column("ags", home),
         "former_use": former,
         "contamination": _choice(rng, CONTAMINATION, n),
         "availability": _choice(rng, AVAILABILITY, n),
-    }, geometry=_star_polygons(rng, x, y, area_ha * 1e4), crs=WORK_CRS)
-
-
-OWNER_KINDS = ("Liegenschaftsamt", "Wirtschaftsförderung", "private Eigentümerin",
-               "Grundstücksgesellschaft", "Industrieunternehmen")
-NOTES = ("Eigentümer verkaufsbereit, Gespräch im Quartal vereinbart",
-         "Teilfläche reserviert für Erweiterung eines Ansiedlers",
-         "Altlastengutachten liegt vor (vertraulich)",
-         "Preis verhandelbar bei Ansiedlung ≥ 200 Arbeitsplätze")
-NON_PUBLIC_SHARE = 0.05
-
-
-def _confidential(layer: gpd.GeoDataFrame, rng: np.random.Generator, owner_share: float
-                  ) -> gpd.GeoDataFrame:
-    """Add SYNTHETIC confidential fields: owner contact (for ``owner_share`` of the areas),
-    asking price, notes, and about 5 % of the areas not public (geo/access.py).
-    """
-    n = len(layer)
-    out = layer.copy()
-    has_owner = rng.random(n) < owner_share
-    kinds = rng.choice(np.array(OWNER_KINDS), size=n)
-    out["owner_contact"] = [
-        f"{k} (SYNTHETIC), +49 211 555{i % 10_000:04d}, owner-{a.lower()}@example.invalid"
-        if o else None for i, (k, a, o) in enumerate(zip(kinds, layer["area_id"], has_owner,
-                                                         strict=True))]
-    price = np.round(np.exp(rng.normal(np.log(70), 0.6, size=n)), 0)
-    out["asking_price_eur_m2"] = np.where(rng.random(n) < 0.6, price, np.nan)
-    notes = rng.choice(np.array(NOTES), size=n)
-    out["notes"] = np.where(rng.random(n) < 0.15, notes, None)
-    out["public"] = rng.random(n) >= NON_PUBLIC_SHARE
-    return out
+    }, geometry=geoms, crs=WORK_CRS)
 
 
 def _hydrogen(rng: np.random.Generator) -> gpd.GeoDataFrame:
@@ -326,17 +324,15 @@ def generate(n_sites: int = 2000, seed: int = 42, progress: Any = None) -> Demo:
         raise ValueError("--sites must be at least 10")
     step = progress or (lambda _msg: None)
     rng = np.random.default_rng(seed)
-    step("municipalities (Voronoi around real town points)")
-    muni, f = _municipalities(rng)
+    step("municipalities (real boundaries, generalised DVG2)")
+    muni, f = _municipalities()
+    units = _units(muni)
     w = _weights(f)
     n_rp = int(round(n_sites * 0.35))
     step(f"regional_plan ({n_rp} areas)")
-    rp = _regional_plan(rng, f, w, n_rp)
+    rp = _regional_plan(rng, f, w, n_rp, units)
     step(f"brownfields ({n_sites - n_rp} areas)")
-    bf = _brownfields(rng, f, w, n_sites - n_rp, rp)
-    secret = np.random.default_rng([seed, 11])  # own stream: the other layers stay as they were
-    rp = _confidential(rp, secret, owner_share=0.4)
-    bf = _confidential(bf, secret, owner_share=1.0)  # every brownfield has an owner contact
+    bf = _brownfields(rng, f, w, n_sites - n_rp, rp, units)
     step("hydrogen (Kernnetz places)")
     h2 = _hydrogen(rng)
     step("fibre and 5G grids (100 m)")
@@ -349,7 +345,8 @@ def generate(n_sites: int = 2000, seed: int = 42, progress: Any = None) -> Demo:
         "hydrogen": check("hydrogen", h2),
     }
     notes = {
-        "municipalities": "real names and AGS keys (DVG2); SYNTHETIC Voronoi boundaries",
+        "municipalities": "real names, AGS keys and boundaries (Geobasis NRW DVG2, generalised: "
+                          "coverage_simplify 50 m)",
         "regional_plan": "SYNTHETIC areas; real planning-region names",
         "brownfields": "SYNTHETIC areas",
         "lep_sites": "real facts (LEP NRW Ziel 6.4-1); positions approximate ±1–2 km",

@@ -9,6 +9,10 @@ Formats:
 
 Output (EPSG:25832): ``ags`` (8-char str), ``name``, ``kreis_ags`` (5), ``kreis_name``, geometry
 MultiPolygon.
+
+Built-in facts: ``boundaries()`` and ``kreise()`` decode ``facts/nrw_boundaries.topojson``, the
+396 municipalities and 53 Kreise generalised from DVG2 (``coverage_simplify``, 50 m; see
+layers/facts/README.md and ``layers/facts/derive_boundaries.py``).
 """
 
 from __future__ import annotations
@@ -19,9 +23,12 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
+import orjson
 import pandas as pd
 import shapely
 
+from geo.crs import WORK_CRS
 from layers.errors import SourceError
 from layers.io import read_vector
 from layers.schema import check
@@ -41,6 +48,70 @@ def facts() -> pd.DataFrame:
     """
     with resources.files("layers").joinpath("facts/nrw_municipalities.csv").open("rb") as f:
         return pd.read_csv(f, dtype={"ags": str, "kreis_ags": str})
+
+
+BOUNDARIES_FILE = "facts/nrw_boundaries.topojson"
+BOUNDARIES_LICENCE = "dl-de/zero-2-0"
+BOUNDARIES_ATTRIBUTION = "© Land NRW (Geobasis NRW), DVG2 (STAND 2022-03-08), dl-de/zero-2-0; " \
+    "generalised (coverage_simplify 50 m)"
+
+
+@lru_cache(maxsize=1)
+def _topology() -> dict[str, Any]:
+    with resources.files("layers").joinpath(BOUNDARIES_FILE).open("rb") as f:
+        return orjson.loads(f.read())
+
+
+def _decode(topo: dict[str, Any], name: str) -> tuple[list[dict[str, Any]], list[shapely.Geometry]]:
+    """Properties and MultiPolygons of one TopoJSON object (quantised, delta-encoded arcs)."""
+    sx, sy = topo["transform"]["scale"]
+    tx, ty = topo["transform"]["translate"]
+    arcs = [np.cumsum(np.asarray(a, dtype=np.float64), axis=0) * (sx, sy) + (tx, ty)
+            for a in topo["arcs"]]
+
+    def ring(refs: list[int]) -> np.ndarray:
+        parts = [arcs[r] if r >= 0 else arcs[~r][::-1] for r in refs]
+        return np.vstack([parts[0]] + [p[1:] for p in parts[1:]])
+
+    props, geoms = [], []
+    for g in topo["objects"][name]["geometries"]:
+        polys = g["arcs"] if g["type"] == "MultiPolygon" else [g["arcs"]]
+        geoms.append(shapely.MultiPolygon([shapely.Polygon(ring(p[0]), [ring(h) for h in p[1:]])
+                                           for p in polys]))
+        props.append(g["properties"])
+    return props, geoms
+
+
+@lru_cache(maxsize=1)
+def _boundaries() -> gpd.GeoDataFrame:
+    props, geoms = _decode(_topology(), "municipalities")
+    df = pd.DataFrame(props)
+    k = _kreise_frame()
+    df["kreis_name"] = df["kreis_ags"].map(dict(zip(k["kreis_ags"], k["name"], strict=True)))
+    return gpd.GeoDataFrame(df[["ags", "name", "kreis_ags", "kreis_name", "area_m2_dvg2"]],
+                            geometry=geoms, crs=WORK_CRS)
+
+
+@lru_cache(maxsize=1)
+def _kreise_frame() -> gpd.GeoDataFrame:
+    props, geoms = _decode(_topology(), "kreise")
+    return gpd.GeoDataFrame(pd.DataFrame(props), geometry=geoms, crs=WORK_CRS)
+
+
+def boundaries() -> gpd.GeoDataFrame:
+    """The 396 municipalities with their generalised DVG2 boundaries (EPSG:25832): ``ags``,
+    ``name``, ``kreis_ags``, ``kreis_name``, ``area_m2_dvg2`` (the official area), geometry.
+
+    The polygons form an exact coverage (shared edges, no gaps or overlaps). A copy each call.
+    """
+    return _boundaries().copy()
+
+
+def kreise() -> gpd.GeoDataFrame:
+    """The 53 Kreise (the union of their municipalities, EPSG:25832): ``kreis_ags``, ``name``,
+    ``area_m2_dvg2``, geometry. A copy each call.
+    """
+    return _kreise_frame().copy()
 
 
 def kreis_names() -> dict[str, str]:

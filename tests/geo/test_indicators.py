@@ -641,3 +641,24 @@ def test_any_allowed_horizon_finds_the_segments_in_service_or_refuses(computed):
         km, yr = hand_h2(s, 2028)
         assert got["h2_distance_km"][i] == pytest.approx(km)
         assert got["h2_commissioning_year"][i] == yr
+
+
+def test_a_source_key_the_geometry_contradicts_is_a_warning_and_the_geometry_wins(layers):
+    bf = layers["brownfields"].copy()
+    # b1 lies wholly in Nordheim (05562008) but its cadastre says Südheim; b2 names no
+    # municipality of the layer at all; b3 gives none (no warning for a missing key)
+    bf["ags"] = ["05562012", "05999999", None, "05562008"]
+    warnings: list[str] = []
+    out = compute_indicators(derive_sites({**layers, "brownfields": bf}),
+                             {**layers, "brownfields": bf}, {}, None, warn=warnings.append)
+    got = out.set_index("site_id")["ags"]
+    assert got["bf-b1"] == "05562008" and got["bf-b2"] == "05562012"
+    assert got["bf-b3"] == "05562008" and got["bf-b4"] == "05562008"
+    assert len(warnings) == 1
+    assert warnings[0].startswith("2 site(s) carry a municipality key")
+    assert "bf-b1 (05562012 → 05562008)" in warnings[0]
+    assert "bf-b2 (05999999 → 05562012)" in warnings[0]
+    assert "bf-b3" not in warnings[0] and "bf-b4" not in warnings[0]
+    quiet: list[str] = []  # the keys of the fixture agree with the geometry
+    compute_indicators(derive_sites(layers), layers, {}, None, warn=quiet.append)
+    assert quiet == []

@@ -10,7 +10,7 @@ import shapely
 from geo.crs import NRW_BOUNDS
 from layers import demo
 from layers.build import build
-from layers.municipalities import facts
+from layers.municipalities import boundaries, facts
 from layers.store import Store
 
 
@@ -42,15 +42,37 @@ def test_counts_and_everything_inside_nrw(small):
     assert xmin <= b[0] and ymin <= b[1] and b[2] <= xmax and b[3] <= ymax
 
 
-def test_municipalities_are_the_real_396_names_and_keys(small):
+def test_municipalities_are_the_real_396_names_keys_and_boundaries(small):
     m = small.layers["municipalities"]
     f = facts()
     assert len(m) == 396
     assert sorted(m["ags"]) == sorted(f["ags"])
     assert m.set_index("ags").loc["05562008", "name"] == "Datteln"
     assert m["kreis_ags"].nunique() == 53
-    # Voronoi cells tile NRW: their area is the outline's area
-    assert m.area.sum() == pytest.approx(demo.nrw_outline().area, rel=1e-6)
+    # the generalised DVG2 boundaries of layers/facts, not a synthetic tiling
+    real = boundaries()
+    assert m.geometry.geom_equals_exact(real.geometry, tolerance=0).all()
+    km2 = m.set_index("ags").area / 1e6
+    assert np.abs(km2 / f.set_index("ags")["area_km2"] - 1).max() < 0.01
+
+
+def test_sites_are_named_and_keyed_after_the_municipality_holding_them(small):
+    from geo.indicators import largest_overlap, unit_overlaps
+
+    m = small.layers["municipalities"]
+    for name in ("regional_plan", "brownfields"):
+        layer = small.layers[name]
+        home = largest_overlap(unit_overlaps(layer.geometry.values, m.geometry.values),
+                               len(layer))
+        assert (home >= 0).all(), name
+        town = m["name"].to_numpy()[home]
+        assert all(f" {t} " in f" {n.replace(',', ' ')} " for n, t in
+                   zip(layer["name"], town, strict=True)), name
+        if name == "brownfields":  # the cadastre's key agrees with the geometry
+            assert (layer["ags"].to_numpy() == m["ags"].to_numpy()[home]).all()
+        else:  # the plan of the Kreis holding the area
+            ruhr = np.isin(m["kreis_ags"].to_numpy()[home], list(demo.RVR_KREISE))
+            assert ((layer["plan"] == demo.PLAN_RUHR).to_numpy() == ruhr).all()
 
 
 def test_sizes_and_attributes_are_distributed_like_the_real_thing(small):
@@ -104,3 +126,8 @@ def test_demo_snapshot_is_labelled_synthetic(tmp_path):
             "note"]
     assert m["layers"]["lep_sites"]["synthetic"] is False
     assert m["layers"]["sites"]["count"] == 204
+    # boundaries are real (generalised) facts: not synthetic, with their own licence
+    muni = m["layers"]["municipalities"]
+    assert muni["synthetic"] is False and muni["licence"] == "dl-de/zero-2-0"
+    assert "DVG2" in muni["attribution"] and "SYNTHETIC" not in muni["attribution"]
+    assert m["warnings"] == []  # the demo's brownfield keys agree with their geometry

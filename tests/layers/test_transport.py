@@ -522,7 +522,7 @@ def test_bad_transport_file_fails_the_build_and_keeps_the_snapshot(workspace, ca
 def demo_layers():
     from layers import demo
 
-    muni, _ = demo._municipalities(np.random.default_rng(42))
+    muni, _ = demo._municipalities()
     return muni, demo_transport(muni, np.random.default_rng(7))
 
 

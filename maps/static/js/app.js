@@ -99,11 +99,11 @@ async function main() {
   let currentValues = null;
   const getValues = () => currentValues;
 
-  const mapApi = createMap($('#map'), { store, t, cfg, coverage, prep, timings, attribution: prof.attribution || [] });
+  const mapApi = createMap($('#map'), { store, t, cfg, coverage, prep, timings, toast, attribution: prof.attribution || [] });
   tabs($('.panel-left'));
   const controls = new Controls($('.panel-left'), { store, profiles, criteria, prep, getT, profileOf });
   controls.init();
-  new RankingList($('[data-testid=ranking]'), $('[data-ranking-count]'), $('#tpl-option'), { store, prep, getT });
+  new RankingList($('[data-testid=ranking]'), $('[data-ranking-count]'), $('#tpl-option'), { store, prep, getT, toast });
   new Detail($('[data-testid=detail]'), { store, prep, criteria, getT, getValues, toast });
   new Compare($('#compare'), { store, prep, criteria, getT, getValues });
   const exposeUrl = (id) => {

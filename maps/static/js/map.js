@@ -70,6 +70,7 @@ export function createMap(container, ctx) {
     touchPitch: false,
     attributionControl: false,
     locale: locale(t),
+    fadeDuration: 0, // labels appear at once: the map is idle (and the page ready) sooner
   });
   map.touchZoomRotate.disableRotation();
   map.keyboard.disableRotation();
@@ -204,7 +205,7 @@ export function createMap(container, ctx) {
       b.setAttribute('aria-pressed', String(on));
       b.addEventListener('click', () => {
         if (action === 'shortlist') store.toggleShortlist(id);
-        else store.toggleCompare(id);
+        else if (store.toggleCompare(id) === false) ctx.toast?.(t('compare.full'));
         pinned.setDOMContent(popupContent(id, row));
       });
       return b;

@@ -10,7 +10,8 @@ import { num, int, unit, pluralKey } from './i18n.js';
 export const TOP_N = 100;
 
 export class RankingList {
-  constructor(el, countEl, tpl, { store, prep, getT }) {
+  constructor(el, countEl, tpl, { store, prep, getT, toast = () => {} }) {
+    this.toast = toast;
     this.el = el;
     this.countEl = countEl;
     this.tpl = tpl;
@@ -160,7 +161,10 @@ export class RankingList {
       case 'PageUp': i = Math.max(0, i - page); break;
       case 'Enter': case ' ': if (cur) this.store.select(cur); e.preventDefault(); return;
       case 'm': case 'M': if (cur) this.store.toggleShortlist(cur); e.preventDefault(); return;
-      case 'v': case 'V': if (cur) this.store.toggleCompare(cur); e.preventDefault(); return;
+      case 'v': case 'V':
+        if (cur && this.store.toggleCompare(cur) === false) this.toast(this.getT()('compare.full'));
+        e.preventDefault();
+        return;
       default: return;
     }
     e.preventDefault();

@@ -112,6 +112,11 @@ export class RankingList {
     const same = lis.length === this.el.children.length && lis.every((li, i) => this.el.children[i] === li);
     this.rows = top;
     if (!same) this.el.replaceChildren(...lis);
+    // for tests: changes on every render of a new ranking (wait for it after moving a slider)
+    if (this.lastRanking !== r) {
+      this.lastRanking = r;
+      this.el.dataset.generation = String((Number(this.el.dataset.generation) || 0) + 1);
+    }
     const empty = this.el.parentElement.querySelector('[data-ranking-empty]');
     if (empty) empty.hidden = top.length > 0;
     const active = this.el.getAttribute('aria-activedescendant');

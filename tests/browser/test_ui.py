@@ -477,3 +477,119 @@ def test_axe_compare_view(ui: UI, lang: str) -> None:
     ui.screenshot("compare")
     vs = run_axe(page)
     assert not vs, "axe: serious or critical violations\n  " + describe_violations(vs)
+
+
+# -- keyboard: one check per row of the help's key table (data-test-id), in one page -----------
+def _active(page: Any) -> str:
+    return (page.locator(RANKING).get_attribute("aria-activedescendant") or "").removeprefix("site-")
+
+
+def _selected(page: Any) -> str | None:
+    return page.evaluate("() => window.nrwSites.store.state.sel")
+
+
+def _zoom(page: Any) -> float:
+    return float(page.evaluate("() => (location.hash.match(/map=([\\d.]+)/) || [0, 0])[1]"))
+
+
+def _key_listbox_arrows(page: Any) -> None:
+    ids = ranking_ids(page)
+    page.locator(RANKING).focus()
+    assert _active(page) == ids[0], "focusing the list does not make its first entry active"
+    page.keyboard.press("ArrowDown")
+    assert _active(page) == ids[1] and _selected(page) == ids[1], "ArrowDown does not move on"
+    page.keyboard.press("ArrowUp")
+    assert _active(page) == ids[0] and _selected(page) == ids[0], "ArrowUp does not move back"
+
+
+def _key_listbox_home_end(page: Any) -> None:
+    page.locator(RANKING).focus()
+    page.keyboard.press("End")
+    ids = ranking_ids(page)
+    assert _active(page) == ids[-1], "End does not go to the last entry"
+    page.keyboard.press("Home")
+    assert _active(page) == ranking_ids(page)[0], "Home does not go to the first entry"
+
+
+def _key_listbox_m(page: Any) -> None:
+    page.locator(RANKING).focus()
+    before = int(page.locator("[data-shortlist-count]").first.inner_text())
+    page.keyboard.press("m")
+    page.wait_for_function("n => +document.querySelector('[data-shortlist-count]').textContent === n",
+                           arg=before + 1, timeout=3000)
+    assert _active(page) in page.evaluate("() => window.nrwSites.store.state.shortlist")
+
+
+def _key_listbox_v(page: Any) -> None:
+    page.locator(RANKING).focus()
+    page.keyboard.press("v")
+    assert _active(page) in page.evaluate("() => window.nrwSites.store.state.cmp")
+
+
+def _key_slider(page: Any) -> None:
+    s = page.locator(f"{SLIDER}").first
+    s.focus()
+    v0 = float(s.input_value())
+    page.keyboard.press("ArrowRight")
+    assert float(s.input_value()) > v0, "ArrowRight does not raise the weight"
+    page.keyboard.press("PageDown")
+    page.keyboard.press("PageDown")
+    assert float(s.input_value()) < v0, "PageDown does not lower the weight"
+    page.keyboard.press("End")
+    assert float(s.input_value()) == float(s.get_attribute("max") or 100)
+
+
+def _key_tabs(page: Any) -> None:
+    page.locator("[role=tab][aria-selected=true]").first.focus()
+    first = page.evaluate("() => document.activeElement.id")
+    page.keyboard.press("ArrowRight")
+    moved = page.evaluate("() => document.activeElement.id")
+    assert moved != first, "ArrowRight does not move between the tabs"
+    assert page.locator(f"#{first}").get_attribute("aria-selected") == "true", \
+        "a tab activates on focus (the help says Enter)"
+    page.keyboard.press("Enter")
+    assert page.locator(f"#{moved}").get_attribute("aria-selected") == "true"
+    pane = page.locator(f"#{moved}").get_attribute("aria-controls")
+    assert page.locator(f"#{pane}").is_visible()
+
+
+def _key_escape(page: Any) -> None:
+    page.locator("[data-action=help-open]").click()
+    dlg = page.locator("[data-dialog=help]")
+    assert dlg.evaluate("d => d.open")
+    page.keyboard.press("Escape")
+    assert not dlg.evaluate("d => d.open"), "Escape does not close the dialog"
+
+
+def _key_map(page: Any) -> None:
+    canvas = page.locator("canvas.maplibregl-canvas")
+    canvas.focus()
+    z0 = _zoom(page)
+    page.keyboard.press("+")
+    page.wait_for_function("z => +(location.hash.match(/map=([\\d.]+)/) || [0, 0])[1] > z",
+                           arg=z0, timeout=5000)
+    assert _zoom(page) > z0
+
+
+KEY_CHECKS = {
+    "key-listbox-arrows": _key_listbox_arrows, "key-listbox-home-end": _key_listbox_home_end,
+    "key-listbox-m": _key_listbox_m, "key-listbox-v": _key_listbox_v, "key-slider": _key_slider,
+    "key-tabs": _key_tabs, "key-escape": _key_escape, "key-map": _key_map,
+}
+
+
+def test_keyboard_contract_of_the_help_table(ui: UI) -> None:
+    """Every row of the help's key table (``data-test-id``) does what it says."""
+    page = ui.goto("/")
+    rows = page.eval_on_selector_all("[data-test-id^=key-]", "els => els.map(e => e.dataset.testId)")
+    assert rows, "the help has no key table with data-test-id rows"
+    unknown = sorted(set(rows) - set(KEY_CHECKS))
+    assert not unknown, f"help rows without a test here: {unknown}"
+    failures = []
+    for row in rows:
+        try:
+            KEY_CHECKS[row](page)
+        except (AssertionError, Exception) as e:  # noqa: BLE001 - collected per row
+            failures.append(f"{row}: {str(e).splitlines()[0][:200]}")
+            page.keyboard.press("Escape")
+    assert not failures, "keyboard rows that fail:\n  " + "\n  ".join(failures)

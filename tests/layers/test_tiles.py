@@ -369,6 +369,8 @@ def test_snapshots_load_with_and_without_map_data(store, manifest, snap_dir):
         p.unlink()
     m = json.loads((old / "manifest.json").read_text())
     m = {k: v for k, v in m.items() if k not in ("tiles", "coverage_overlays")}
+    if "files" in m:  # an old snapshot lists only the files it has
+        m["files"] = {k: v for k, v in m["files"].items() if (old / k).exists()}
     m["id"] = old.name
     (old / "manifest.json").write_text(json.dumps(m))
     snap = store.load(old.name)

@@ -184,6 +184,9 @@ async function main() {
     }
   });
 
+  // printing the page prints the detail with every source shown
+  window.addEventListener('beforeprint', () => document.querySelectorAll('[data-testid=detail] details').forEach((d) => { d.open = true; }));
+
   // -- header actions -----------------------------------------------------------------------
   document.addEventListener('click', async (e) => {
     const b = e.target.closest('[data-action]');

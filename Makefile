@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: install serve test browser lint realdata bench bench-ui clean
+.PHONY: install serve test browser lint typecheck format-check realdata bench bench-ui clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,14 @@ browser: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check geo layers api maps tests bench
+
+# mypy over geo/ layers/ api/ maps/ (configuration in pyproject.toml, [tool.mypy]).
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+# Formatting check; joins `make lint` once the tree has been formatted with `ruff format`.
+format-check: $(STAMP)
+	$(BIN)/ruff format --check geo layers api maps tests bench
 
 realdata: $(STAMP)
 	NRW_SITES_REQUIRE_REALDATA=1 $(BIN)/python -m pytest -q -m realdata

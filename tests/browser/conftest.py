@@ -122,12 +122,13 @@ def _slug(name: str) -> str:
 class UI:
     """One browser context and page on the live server, with its log and helpers."""
 
-    def __init__(self, browser: Any, base: str, name: str):
+    def __init__(self, browser: Any, base: str, name: str, **context: Any):
         self.base = base
         self.name = name
         self.log = PageLog()
-        self.context = browser.new_context(viewport=VIEWPORT, base_url=base, accept_downloads=True,
-                                           locale="de-DE", timezone_id="Europe/Berlin")
+        opts = {"viewport": VIEWPORT, "base_url": base, "accept_downloads": True,
+                "locale": "de-DE", "timezone_id": "Europe/Berlin", **context}
+        self.context = browser.new_context(**opts)
         self.log.attach(self.context)
         self.page = self.context.new_page()
         self.shots = 0

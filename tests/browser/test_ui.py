@@ -593,3 +593,23 @@ def test_keyboard_contract_of_the_help_table(ui: UI) -> None:
             failures.append(f"{row}: {str(e).splitlines()[0][:200]}")
             page.keyboard.press("Escape")
     assert not failures, "keyboard rows that fail:\n  " + "\n  ".join(failures)
+
+
+def test_tablet_touch_layout(browser: Any, server: str, request: pytest.FixtureRequest) -> None:
+    """1024×768 with touch: ready, the list and a slider within the viewport, a tap opens a detail."""
+    u = UI(browser, server, request.node.name, viewport={"width": 1024, "height": 768},
+           has_touch=True)
+    request.node._bt_ui = u
+    try:
+        page = u.goto("/")
+        for sel in (f"{ENTRY} >> nth=0", f"{SLIDER} >> nth=0", LANG):
+            box = page.locator(sel).bounding_box()
+            assert box and box["x"] >= 0 and box["x"] + box["width"] <= 1024 + 1, \
+                f"{sel} is outside the 1024 px viewport: {box}"
+        sid = ranking_ids(page)[1]
+        page.locator(f'{RANKING} [data-site-id="{sid}"]').tap()
+        wait_detail(page, sid)
+        assert page.locator(BREAKDOWN).is_visible()
+        u.screenshot()
+    finally:
+        u.close()

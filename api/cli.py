@@ -173,11 +173,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
             store.sweep()
     except RuntimeError:
         pass
+    from layers import jobs
+
+    jobs.sweep(store.root)
     if store.current_id() is None:
         print(f"no snapshot in {store.root}: building the demo dataset first "
               f"({settings.demo_sites} synthetic sites)", file=sys.stderr)
         build(store, n_sites=settings.demo_sites, seed=settings.demo_seed,
               progress=stderr_progress())
+    store.verify()  # a damaged live snapshot stops here with the file named, not at a request
     print(f"serving on http://{args.host}:{args.port}/  (API: /api, docs: /api/docs)",
           file=sys.stderr)
     uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")

@@ -37,10 +37,14 @@ ProfileName = Literal[tuple(PROFILES)]  # type: ignore[valid-type]
 # -- application state ---------------------------------------------------------------------
 def get_view(request: Request) -> Any:
     """The caller's view of the live snapshot (api/views.py): public, or full for staff/admin."""
+    cached = getattr(request.state, "view", None)
+    if cached is not None:  # one request sees one snapshot, even across a reload
+        return cached
     views = getattr(request.app.state, "views", None)
     if views is None:  # an app state set up by hand (tests, tools): one view for everyone
         return None
-    return views[view_of(role_of(request))]
+    request.state.view = views[view_of(role_of(request))]
+    return request.state.view
 
 
 def get_service(request: Request, role: RoleDep) -> Service:

@@ -7,6 +7,7 @@ collection; requests then only slice arrays and join bytes.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -20,9 +21,19 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.routing import Match, Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api import errors, openapi, routes_exports, routes_features, routes_scoring, routes_tiles, routes_ui
+from api import (
+    errors,
+    openapi,
+    routes_admin,
+    routes_exports,
+    routes_features,
+    routes_scoring,
+    routes_tiles,
+    routes_ui,
+)
 from api.auth import RoleDep
 from api.dependencies import ServiceDep, known_params
+from api.live import LiveSnapshot
 from api.routes_features import JSONBytes
 from api.settings import Settings
 from api.views import build_views
@@ -57,18 +68,20 @@ class BodySizeLimit:
     received (so chunked uploads without Content-Length are limited too).
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int):
+    def __init__(self, app: ASGIApp, max_bytes: int, paths: dict[str, int] | None = None):
         self.app = app
         self.max_bytes = max_bytes
+        self.paths = paths or {}  # a larger limit for some paths (the admin's bundle upload)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Pass the request on with a byte-counting ``receive``."""
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        detail = f"the request body is larger than {self.max_bytes:,} bytes"
+        limit = self.paths.get(scope.get("path", ""), self.max_bytes)
+        detail = f"the request body is larger than {limit:,} bytes"
         for name, value in scope.get("headers", ()):
-            if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
+            if name == b"content-length" and value.isdigit() and int(value) > limit:
                 await self._refuse(send, detail)
                 return
         received = 0
@@ -79,7 +92,7 @@ class BodySizeLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > limit:
                     raise _BodyTooLarge(detail)
             return message
 
@@ -113,7 +126,9 @@ def load(app: FastAPI, settings: Settings, snapshot_id: str | None = None) -> No
     snapshot, never a mix; ``app.state.service``/``collections`` are the public view's.
     """
     t = time.perf_counter()
-    views = build_views(Store(settings.data).load(snapshot_id))
+    store = Store(settings.data)
+    manifest = store.verify(snapshot_id)  # damaged files are found now, not at a request
+    views = build_views(store.load(manifest["id"]))
     public = views["public"]
     app.state.views = views
     app.state.service = public.service
@@ -142,14 +157,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan)
     app.state.settings = settings
     app.state.keys = KeyStore(settings.data)
+    app.state.reload_lock = threading.Lock()
     errors.install(app)
     app.add_middleware(GZipMiddleware, minimum_size=1000, compresslevel=settings.gzip_level)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes,
+                       paths={"/api/admin/snapshots": settings.max_bundle_bytes})
+    app.add_middleware(LiveSnapshot, fastapi_app=app, settings=settings)
     app.include_router(routes_features.router)
     app.include_router(routes_scoring.router)
     app.include_router(routes_exports.router)
     app.include_router(routes_ui.router)
     app.include_router(routes_tiles.router)
+    app.include_router(routes_admin.router)
 
     @app.get("/healthz", tags=["Service"], response_class=JSONBytes, summary="Health",
              dependencies=[Depends(known_params())],

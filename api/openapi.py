@@ -14,6 +14,13 @@ from fastapi import FastAPI
 from api.auth import Role, view_of
 from geo.access import RESTRICTED_FIELDS
 
+PROBLEM_SCHEMA = {
+    "type": "object", "title": "Problem", "required": ["type", "title", "status", "detail"],
+    "description": "RFC 9457 problem details; the detail never repeats the request's input.",
+    "properties": {"type": {"type": "string"}, "title": {"type": "string"},
+                   "status": {"type": "integer", "minimum": 400, "maximum": 599},
+                   "detail": {"type": "string"}}}
+
 
 def _strip(node: Any, names: frozenset[str]) -> Any:
     """Remove properties named in ``names`` from every schema below ``node``."""
@@ -38,6 +45,7 @@ def document(app: FastAPI, role: Role) -> dict[str, Any]:
     view = view_of(role)
     if view not in cache:
         doc = copy.deepcopy(app.openapi())
+        doc.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
         if view == "public":
             _strip(doc, frozenset(RESTRICTED_FIELDS))
         cache[view] = doc

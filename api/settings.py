@@ -18,6 +18,15 @@ class Settings(BaseSettings):
     demo_seed: int = 42
     max_body_bytes: int = Field(2_000_000, ge=1_000, description="largest accepted request body")
     max_vertices: int = Field(20_000, ge=4, description="most vertices in a POSTed geometry")
+    max_bundle_bytes: int = Field(200_000_000, ge=1_000,
+                                  description="largest sources bundle (zip) POSTed by an admin")
+    max_unpacked_bytes: int = Field(2_000_000_000, ge=1_000,
+                                    description="most bytes a sources bundle may unpack to")
+    max_in_flight: int = Field(24, ge=0, description="requests served at once per worker; more "
+                                                      "are answered 503 with Retry-After (0 = "
+                                                      "no limit)")
+    reload_check_s: float = Field(1.0, ge=0.05, description="how often a worker looks whether "
+                                                            "CURRENT names another snapshot")
     max_limit: int = Field(10_000, ge=1, le=10_000)
     gzip_level: int = Field(1, ge=1, le=9)
     basemap_url: str | None = Field(

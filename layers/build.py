@@ -63,10 +63,11 @@ def _now() -> str:
 
 def build(store: Store, *, sources: Path | None = None, n_sites: int = 2000, seed: int = 42,
           progress: Progress | None = None,
-          hook: Callable[[str], None] | None = None) -> dict[str, Any]:
+          hook: Callable[[str], None] | None = None, activate: bool = True) -> dict[str, Any]:
     """Build and publish a snapshot from ``sources`` (a sources.toml) or the demo generator.
 
-    ``hook`` is called with a stage name at each stage boundary (used by the kill tests).
+    ``hook`` is called with a stage name at each stage boundary (used by the kill tests);
+    with ``activate=False`` the snapshot is published but CURRENT stays (admin publishing).
     Returns the published manifest.
     """
     say = progress or (lambda _m: None)
@@ -139,7 +140,7 @@ def build(store: Store, *, sources: Path | None = None, n_sites: int = 2000, see
             at("manifest")
             write_manifest(staging, manifest)
             at("publish")
-            store.publish(staging, sid)
+            store.publish(staging, sid, activate=activate)
             at("published")
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)

@@ -36,3 +36,7 @@ def rows_text(rows: list[int], limit: int = 10) -> str:
 
 class BuildRunning(Conflict, RuntimeError):
     """Another build or publish holds the store's writer lock."""
+
+
+class CorruptSnapshot(Conflict):
+    """A snapshot file does not match the checksum written at publish."""

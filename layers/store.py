@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import json
 import os
 import shutil
@@ -28,7 +29,7 @@ import pandas as pd
 
 from geo.errors import NotFound
 from geo.grid import Coverage
-from layers.errors import BuildRunning
+from layers.errors import BuildRunning, CorruptSnapshot
 
 MANIFEST = "manifest.json"
 
@@ -158,16 +159,51 @@ class Store:
             sid = f"{stamp}-{n}"
         return sid
 
-    def publish(self, staging: Path, snapshot_id: str) -> None:
-        """Move a complete staging directory into place and switch CURRENT to it."""
-        for f in staging.iterdir():
-            with open(f, "rb") as fh:
-                os.fsync(fh.fileno())
+    def publish(self, staging: Path, snapshot_id: str, activate: bool = True) -> None:
+        """Move a complete staging directory into place and (unless ``activate`` is false)
+        switch CURRENT to it. The sha256 and size of every file go into the manifest first, so
+        a file damaged later is found when the snapshot is loaded.
+        """
+        manifest = json.loads((staging / MANIFEST).read_text(encoding="utf-8"))
+        files = {}
+        for f in sorted(staging.iterdir()):
+            if f.name != MANIFEST and f.is_file():
+                with open(f, "rb") as fh:
+                    os.fsync(fh.fileno())
+                files[f.name] = {"sha256": _sha256(f), "bytes": f.stat().st_size}
+        manifest["files"] = files
+        _write_json_atomic(staging / MANIFEST, manifest)
         _fsync_dir(staging)
         self.snapshots.mkdir(parents=True, exist_ok=True)
         os.replace(staging, self.snapshots / snapshot_id)
         _fsync_dir(self.snapshots)
-        self.set_current(snapshot_id)
+        if activate:
+            self.set_current(snapshot_id)
+
+    def verify(self, snapshot_id: str | None = None) -> dict[str, Any]:
+        """Check every file of a snapshot against the checksums of its manifest; raise
+        CorruptSnapshot naming the first bad file. Returns the manifest.
+        """
+        manifest = self.manifest(snapshot_id)
+        path = self.snapshots / manifest["id"]
+        layer_files = {m.get("file") for m in manifest.get("layers", {}).values()}
+        for name, meta in manifest.get("files", {}).items():
+            f = path / name
+            problem = None
+            if not f.is_file():
+                if name not in layer_files:  # map data are optional: served without them
+                    continue
+                problem = "is missing"
+            elif f.stat().st_size != meta["bytes"]:
+                problem = f"has {f.stat().st_size:,} bytes, the manifest says {meta['bytes']:,}"
+            elif _sha256(f) != meta["sha256"]:
+                problem = "does not match its sha256 in the manifest"
+            if problem:
+                raise CorruptSnapshot(
+                    f"snapshot {manifest['id']} in {self.root} is damaged: {name} {problem}. "
+                    "Activate another snapshot (`nrw-sites rollback ID`, see `nrw-sites "
+                    "snapshots`) or build a new one")
+        return manifest
 
     def set_current(self, snapshot_id: str) -> None:
         """Atomically point CURRENT at a complete snapshot."""
@@ -180,6 +216,14 @@ class Store:
             os.fsync(f.fileno())
         os.replace(tmp, self.root / "CURRENT")
         _fsync_dir(self.root)
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
 
 
 def write_vector(staging: Path, name: str, gdf: gpd.GeoDataFrame) -> str:

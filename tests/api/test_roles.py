@@ -100,7 +100,7 @@ def test_every_route_for_every_role(client, tokens, secret, svc):
                     seen += 1
                     if url.startswith(ADMIN_PREFIX):
                         expected = {"public": {401}, "staff": {403}, "admin": {200, 202, 400, 404,
-                                                                               409, 422}}[role]
+                                                                               409, 415, 422}}[role]
                     else:
                         expected = {200, 206}
                     assert r.status_code in expected, (method, url, role, r.status_code, r.text[:300])

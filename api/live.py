@@ -1,0 +1,82 @@
+"""Following the live snapshot: each worker switches when ``DATA_DIR/CURRENT`` names another one.
+
+``reload(app, settings, sid)`` checks the snapshot's files against the checksums in its manifest,
+loads it and builds its views, then swaps them in with one assignment (api/main.py ``load``);
+requests already running keep the views they started with. A failed reload keeps the old views
+and is logged. ``LiveSnapshot`` (ASGI middleware) looks at CURRENT at most every
+``reload_check_s`` seconds and reloads in a background thread, so an activation by an admin
+request, the command line (``nrw-sites rollback``) or another worker reaches every worker.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from layers.store import Store
+
+log = logging.getLogger("nrw_sites.api")
+
+
+def live_id(app: Any) -> str | None:
+    """The snapshot id the app serves now."""
+    views = getattr(app.state, "views", None)
+    return None if views is None else views["full"].service.snap.id
+
+
+def reload(app: Any, settings: Any, snapshot_id: str) -> None:
+    """Load ``snapshot_id`` and switch the app to it (one reload at a time per worker)."""
+    from api.main import load
+
+    lock: threading.Lock = app.state.reload_lock
+    with lock:
+        if live_id(app) == snapshot_id:
+            return
+        t = time.perf_counter()
+        load(app, settings, snapshot_id)
+        log.info("switched to snapshot %s in %.1f s", snapshot_id, time.perf_counter() - t)
+
+
+class LiveSnapshot:
+    """ASGI middleware: notice a new CURRENT and reload in the background."""
+
+    def __init__(self, app: ASGIApp, fastapi_app: Any, settings: Any):
+        self.app = app
+        self.fastapi_app = fastapi_app
+        self.settings = settings
+        self.store = Store(settings.data)
+        self.next_check = 0.0
+        self.failed: dict[str, float] = {}
+
+    def _check(self) -> None:
+        now = time.monotonic()
+        if now < self.next_check:
+            return
+        self.next_check = now + self.settings.reload_check_s
+        current = self.store.current_id()
+        if current is None or current == live_id(self.fastapi_app):
+            return
+        if self.fastapi_app.state.reload_lock.locked():
+            return
+        if now - self.failed.get(current, -1e9) < 30:
+            return
+
+        def work() -> None:
+            try:
+                reload(self.fastapi_app, self.settings, current)
+            except Exception:
+                self.failed[current] = time.monotonic()
+                log.exception("could not switch to snapshot %s; still serving %s", current,
+                              live_id(self.fastapi_app))
+
+        threading.Thread(target=work, daemon=True, name="nrw-sites-reload").start()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Check CURRENT now and then, then pass the request on."""
+        if scope["type"] == "http" and getattr(self.fastapi_app.state, "views", None):
+            self._check()
+        await self.app(scope, receive, send)

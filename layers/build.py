@@ -21,6 +21,7 @@ import pandas as pd
 from geo.grid import Coverage
 from geo.sites import compute_indicators, derive_sites
 from layers import demo
+from layers.demo_transport import FACT_META as TRANSPORT_FACTS
 from layers.errors import SourceError
 from layers.io import sha256
 from layers.lep import DEFAULTS as LEP_DEFAULTS
@@ -157,6 +158,9 @@ def _ingest_demo(n_sites: int, seed: int, say: Progress
                    "date": dt.date.today().isoformat(), "synthetic": True, "note": note}
             for name, note in d.notes.items()}
     meta["lep_sites"].update(LEP_DEFAULTS["facts"], synthetic=False)
+    for name, facts in TRANSPORT_FACTS.items():  # real facts, with their own licences
+        if name in meta:
+            meta[name].update(facts, synthetic=False)
     meta["municipalities"].update(  # real (generalised) facts, not synthetic
         source=f"layers/{BOUNDARIES_FILE} (Geobasis NRW DVG2, generalised)",
         licence=BOUNDARIES_LICENCE, attribution=BOUNDARIES_ATTRIBUTION, date="2022-03-08",

@@ -36,6 +36,8 @@ from geo.crs import WORK_CRS, transformer
 from geo.grid import NRW_GRID, Coverage, GridSpec
 from geo.indicators import largest_overlap, unit_overlaps
 from layers import lep
+from layers.demo_transport import NOTES as TRANSPORT_NOTES
+from layers.demo_transport import demo_transport
 from layers.municipalities import boundaries, facts
 from layers.schema import check
 
@@ -335,6 +337,8 @@ def generate(n_sites: int = 2000, seed: int = 42, progress: Any = None) -> Demo:
     bf = _brownfields(rng, f, w, n_sites - n_rp, rp, units)
     step("hydrogen (Kernnetz places)")
     h2 = _hydrogen(rng)
+    step("transport (junctions, ports, freight terminals; real stations and airports)")
+    transport = demo_transport(muni, np.random.default_rng([seed, 13]))  # own stream
     step("fibre and 5G grids (100 m)")
     cov = _coverage(rng, f, w)
     layers = {
@@ -343,8 +347,10 @@ def generate(n_sites: int = 2000, seed: int = 42, progress: Any = None) -> Demo:
         "brownfields": check("brownfields", bf),
         "lep_sites": lep.read_facts(None, {}),
         "hydrogen": check("hydrogen", h2),
+        **transport,
     }
     notes = {
+        **TRANSPORT_NOTES,
         "municipalities": "real names, AGS keys and boundaries (Geobasis NRW DVG2, generalised: "
                           "coverage_simplify 50 m)",
         "regional_plan": "SYNTHETIC areas; real planning-region names",

@@ -101,7 +101,7 @@ async function main() {
 
   const mapApi = createMap($('#map'), { store, t, cfg, coverage, prep, timings, toast, attribution: prof.attribution || [] });
   tabs($('.panel-left'));
-  const controls = new Controls($('.panel-left'), { store, profiles, criteria, prep, getT, profileOf });
+  const controls = new Controls($('.panel-left'), { store, profiles, criteria, prep, getT, profileOf, horizon });
   controls.init();
   new RankingList($('[data-testid=ranking]'), $('[data-ranking-count]'), $('#tpl-option'), { store, prep, getT, toast });
   new Detail($('[data-testid=detail]'), { store, prep, criteria, getT, getValues, toast });

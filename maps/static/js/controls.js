@@ -68,15 +68,14 @@ export class Controls {
     this.buildSliders();
     this.profileSelect.addEventListener('change', () => {
       const p = ctx.profileOf(this.profileSelect.value);
-      store.setProfile(p.name, p.weights, p.parameters?.h2_horizon ?? store.state.year);
+      store.setProfile(p.name, this.weightsOf(p), ctx.horizon(p));
     });
     root.querySelector('[data-action=reset-weights]').addEventListener('click', () => {
-      const p = ctx.profileOf(store.state.profile);
-      store.setWeights(p.weights);
+      store.setWeights(this.weightsOf(ctx.profileOf(store.state.profile)));
     });
     this.presetBox.addEventListener('change', () => {
       const v = this.presetBox.value;
-      if (v) store.setWeights(ctx.profileOf(v).weights);
+      if (v) store.setWeights(this.weightsOf(ctx.profileOf(v)));
       this.presetBox.value = '';
     });
     root.querySelector('[data-action=equal-weights]').addEventListener('click', () => {
@@ -123,6 +122,11 @@ export class Controls {
 
   label(c) {
     return this.ctx.getT().lang === 'de' ? c.label_de || c.name : c.label_en || c.name;
+  }
+
+  /** A profile's weights for every criterion (0 where the profile names none). */
+  weightsOf(p) {
+    return Object.fromEntries(this.ctx.criteria.map((c) => [c.name, p.weights?.[c.name] ?? 0]));
   }
 
   fillProfiles() {

@@ -180,12 +180,10 @@ export function createMap(container, ctx) {
   }
 
   const pinned = new maplibregl.Popup({ closeButton: true, closeOnClick: true, offset: 10, className: 'site-pop', maxWidth: '260px' });
-  let pinnedId = null;
   function clickPopup(id, lngLat) {
     const row = prep.rowOf.get(id);
     if (row === undefined) return;
     popup.remove();
-    pinnedId = id;
     pinned.setLngLat(lngLat).setDOMContent(popupContent(id, row)).addTo(map);
   }
   function popupContent(id, row) {
@@ -215,7 +213,6 @@ export function createMap(container, ctx) {
     el.append(name, sub, bar);
     return el;
   }
-  pinned.on('close', () => { pinnedId = null; });
 
   function neighbours() {
     return fetch('vendor/world-atlas/countries-50m.json').then((r) => r.json()).then((topo) => {

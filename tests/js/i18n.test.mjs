@@ -52,3 +52,13 @@ test('fill inserts text, not markup; formats follow the language', () => {
   assert.equal(pluralKey('de', 'ranking.count', 1), 'ranking.count.one');
   assert.equal(pluralKey('en', 'ranking.count', 2), 'ranking.count.other');
 });
+
+test('the German text in the markup is the table text (no drift, no flash of other text)', () => {
+  for (const page of ['index.html', 'expose.html']) {
+    const html = readFileSync(`${root}${page}`, 'utf8');
+    for (const m of html.matchAll(/<\w+[^>]*data-i18n="([^"]+)"[^>]*>([^<]*)</g)) {
+      const text = m[2].trim().replace(/&amp;/g, '&');
+      if (text) assert.equal(text, de[m[1]].trim(), `${page}: ${m[1]}`);
+    }
+  }
+});

@@ -475,13 +475,11 @@ def test_sources_toml_formats_defaults_and_option_checks(tmp_path, fixtures, osm
 
 
 @pytest.fixture()
-def workspace(tmp_path, fixtures, osm_file):
-    """The fixtures' sources.toml plus the five transport layers."""
+def workspace(tmp_path, fixtures):
+    """A copy of the fixtures; their sources.toml names the five transport layers (the OSM
+    extract is transport/nrw-sample.osm, written by ``osm_file``)."""
     src = tmp_path / "src"
     shutil.copytree(fixtures, src)
-    toml = src / "sources.toml"
-    toml.write_text(toml.read_text(encoding="utf-8") + TRANSPORT_TOML.format(osm=osm_file),
-                    encoding="utf-8")
     return src, tmp_path / "data"
 
 

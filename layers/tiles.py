@@ -16,6 +16,11 @@ kreis_labels       5–14   point      kreis_ags, kreis_name
 hydrogen           5–14   line       segment_id, name, kind, commissioning_year (integer),
                                      geometry_quality
 lep_sites          5–14   polygon    area_id, name
+motorway_junctions 5–14   point      junction_id, name, ref
+rail_stations      5–14   point      eva_nr, name, traffic, long_distance
+rail_freight       5–14   point      terminal_id, name, type (representative point of an area)
+ports              5–14   point      port_id, name (representative point of the port area)
+airports           5–14   point      airport_id, name, iata, commercial
 ================== ====== ========== ==========================================================
 
 Points are representative points (inside the polygon). ``site_id`` is kept in every site feature
@@ -54,11 +59,11 @@ import struct
 import tempfile
 import time
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import geopandas as gpd
 import numpy as np
@@ -115,6 +120,14 @@ class TileLayer:
 
 
 SITE_FIELDS = ("site_id", "kind", "planning_category", "area_ha")
+# Transport access (issue 13), drawn as points: (properties, description); the first is the id.
+TRANSPORT_FIELDS: dict[str, tuple[tuple[str, ...], str]] = {
+    "motorway_junctions": (("junction_id", "name", "ref"), "motorway junctions"),
+    "rail_stations": (("eva_nr", "name", "traffic", "long_distance"), "railway stations (DB)"),
+    "rail_freight": (("terminal_id", "name", "type"), "rail freight terminals"),
+    "ports": (("port_id", "name"), "inland ports"),
+    "airports": (("airport_id", "name", "iata", "commercial"), "airports and airfields"),
+}
 TILE_LAYERS: tuple[TileLayer, ...] = (
     TileLayer("municipalities", MINZOOM, MAXZOOM, "Polygon", ("ags", "name", "kreis_ags"),
               "Gemeinden (AGS); fibre_share / mobile_5g_share where coverage is a unit statistic"),
@@ -133,6 +146,8 @@ TILE_LAYERS: tuple[TileLayer, ...] = (
               "label points of the municipalities"),
     TileLayer("kreis_labels", MINZOOM, MAXZOOM, "Point", ("kreis_ags", "kreis_name"),
               "label points of the Kreise"),
+    *(TileLayer(name, MINZOOM, MAXZOOM, "Point", fields, description)
+      for name, (fields, description) in TRANSPORT_FIELDS.items()),
 )
 LAYER_ORDER = {spec.name: i for i, spec in enumerate(TILE_LAYERS)}
 SPECS = {spec.name: spec for spec in TILE_LAYERS}
@@ -148,7 +163,10 @@ def _wgs84(gdf: gpd.GeoDataFrame, columns: list[str], geometry: Any = None) -> g
     return out[keep].reset_index(drop=True)
 
 
-def _strings(df: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
+_Frame = TypeVar("_Frame", bound=pd.DataFrame)
+
+
+def _strings(df: _Frame, columns: tuple[str, ...]) -> _Frame:
     """Make ``columns`` plain Python strings (None where missing): OGR String fields."""
     for c in columns:
         if c in df.columns:
@@ -207,12 +225,19 @@ def tile_layers(layers: dict[str, gpd.GeoDataFrame], sites: gpd.GeoDataFrame,
     if h2 is not None and len(h2):
         fields = list(SPECS["hydrogen"].fields)
         h = _wgs84(h2, fields)
-        h["commissioning_year"] = pd.array(
+        # call-overload: pandas-stubs have no pd.array overload for a float Series to "Int64"
+        h["commissioning_year"] = pd.array(  # type: ignore[call-overload]
             pd.to_numeric(h["commissioning_year"], errors="coerce").round(), dtype="Int64")
         out["hydrogen"] = _strings(h, ("segment_id", "name", "kind", "geometry_quality"))
     lep = layers.get("lep_sites")
     if lep is not None and len(lep):
         out["lep_sites"] = _strings(_wgs84(lep, ["area_id", "name"]), ("area_id", "name"))
+    for name, (fields, _) in TRANSPORT_FIELDS.items():
+        gdf = layers.get(name)
+        if gdf is not None and len(gdf):
+            cols = [c for c in fields if c in gdf.columns]
+            pts = _wgs84(gdf, cols, shapely.point_on_surface(gdf.geometry.values))
+            out[name] = _strings(pts, tuple(c for c in cols if pts[c].dtype == object))
     return {k: v for k, v in out.items() if len(v)}
 
 
@@ -323,7 +348,7 @@ def _write_parts(data: dict[str, gpd.GeoDataFrame], tmp: Path, say: Progress
 
 
 # -- merging --------------------------------------------------------------------------------
-def _tile_entries(get: Callable[[int, int], bytes], header: dict[str, Any]
+def _tile_entries(get: Callable[[int, int], bytes], header: Mapping[str, Any]
                   ) -> Iterator[tuple[int, int, int]]:
     """(tile id, offset in the tile data, length) of every addressed tile of an archive."""
 
@@ -377,11 +402,12 @@ def _merge(parts: list[tuple[str, int, int, str, float]], out: Path, metadata: d
         for name in sorted(layer_meta, key=LAYER_ORDER.__getitem__)]
     per_zoom: dict[int, dict[str, int]] = {}
     w, s, e, n = bounds
-    header = {"tile_type": TileType.MVT, "tile_compression": Compression.GZIP,
-              "min_lon_e7": int(np.floor(w * 1e7)), "min_lat_e7": int(np.floor(s * 1e7)),
-              "max_lon_e7": int(np.ceil(e * 1e7)), "max_lat_e7": int(np.ceil(n * 1e7)),
-              "center_zoom": CENTER_ZOOM, "center_lon_e7": int(round((w + e) / 2 * 1e7)),
-              "center_lat_e7": int(round((s + n) / 2 * 1e7))}
+    out_header: dict[str, Any] = {  # finalize() fills in the rest of pmtiles' HeaderDict
+        "tile_type": TileType.MVT, "tile_compression": Compression.GZIP,
+        "min_lon_e7": int(np.floor(w * 1e7)), "min_lat_e7": int(np.floor(s * 1e7)),
+        "max_lon_e7": int(np.ceil(e * 1e7)), "max_lat_e7": int(np.ceil(n * 1e7)),
+        "center_zoom": CENTER_ZOOM, "center_lon_e7": int(round((w + e) / 2 * 1e7)),
+        "center_lat_e7": int(round((s + n) / 2 * 1e7))}
     def combine(ids: list[int]) -> list[bytes]:  # zlib releases the GIL: two threads, two cores
         out = []
         for tile_id in ids:
@@ -405,7 +431,7 @@ def _merge(parts: list[tuple[str, int, int, str, float]], out: Path, metadata: d
                 pz = per_zoom.setdefault(z, {"tiles": 0, "bytes": 0})
                 pz["tiles"] += 1
                 pz["bytes"] += len(data)
-        writer.finalize(header, metadata)
+        writer.finalize(out_header, metadata)
     return {"tiles_per_zoom": {str(z): per_zoom[z] for z in sorted(per_zoom)}}
 
 
@@ -460,7 +486,9 @@ def write_pmtiles(staging: Path, layers: dict[str, gpd.GeoDataFrame], sites: gpd
 
 
 def _bounds(data: dict[str, gpd.GeoDataFrame]) -> tuple[float, float, float, float]:
-    b = np.array([gdf.total_bounds for gdf in data.values()])
+    """The area the map is about (transport points reach 10 km beyond NRW: not counted)."""
+    core = [gdf for name, gdf in data.items() if name not in TRANSPORT_FIELDS] or list(data.values())
+    b = np.array([gdf.total_bounds for gdf in core])
     return (float(b[:, 0].min()), float(b[:, 1].min()), float(b[:, 2].max()), float(b[:, 3].max()))
 
 
@@ -581,7 +609,8 @@ def write_map_data(staging: Path, layers: dict[str, gpd.GeoDataFrame], sites: gp
     ``entries`` are the manifest's layer entries (their attributions go into the archive).
     """
     seen: list[str] = []
-    for name in ("municipalities", "regional_plan", "brownfields", "lep_sites", "hydrogen"):
+    for name in ("municipalities", "regional_plan", "brownfields", "lep_sites", "hydrogen",
+                 *TRANSPORT_FIELDS):
         a = (entries.get(name) or {}).get("attribution")
         if a and a not in seen:
             seen.append(a)

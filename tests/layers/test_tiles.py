@@ -148,7 +148,9 @@ def test_manifest_describes_the_archive(manifest, snap_dir, sites):
     assert t["sha256"] == sha256(path) and t["size"] == path.stat().st_size
     assert (t["minzoom"], t["maxzoom"]) == (5, 14)
     assert set(t["layers"]) == {"site_points", "sites", "municipalities", "municipality_labels",
-                                "kreise", "kreis_labels", "hydrogen", "lep_sites"}
+                                "kreise", "kreis_labels", "hydrogen", "lep_sites",
+                                "motorway_junctions", "rail_stations", "rail_freight", "ports",
+                                "airports"}
     assert (t["layers"]["site_points"]["minzoom"], t["layers"]["site_points"]["maxzoom"]) == (5, 9)
     assert (t["layers"]["sites"]["minzoom"], t["layers"]["sites"]["maxzoom"]) == (10, 14)
     assert t["layers"]["kreise"]["count"] == 53
@@ -397,3 +399,20 @@ def test_kreise_are_dissolved_municipalities(store):
     k = tiles._kreise(muni)
     assert sorted(k["kreis_ags"]) == sorted(muni["kreis_ags"].unique())
     assert k.geometry.area.sum() == pytest.approx(muni.geometry.area.sum(), rel=1e-6)
+
+
+@pytest.mark.parametrize(("layer", "id_field"), [("motorway_junctions", "junction_id"),
+                                                 ("rail_stations", "eva_nr"),
+                                                 ("rail_freight", "terminal_id"),
+                                                 ("ports", "port_id"), ("airports", "airport_id")])
+def test_every_transport_feature_is_in_the_tiles_as_a_point(archive, store, layer, id_field):
+    stored = store.load().layers[layer]
+    for z in (5, 12):
+        feats = [f for _zxy, f in archive.features(layer, z)]
+        assert {f["properties"][id_field] for f in feats} == set(stored[id_field].astype(str))
+        assert {f["geometry"]["type"] for f in feats} == {"Point"}
+    if layer == "airports":  # the commercial flag travels (only those count for the criterion)
+        flags = {f["properties"]["airport_id"]: f["properties"]["commercial"]
+                 for _zxy, f in archive.features(layer, 5)}
+        assert flags == dict(zip(stored["airport_id"].astype(str), stored["commercial"],
+                                 strict=True))

@@ -71,3 +71,9 @@ test('legend groups name existing layers; score classes match the ramp', () => {
   for (const g of groups) for (const id of g.layers) assert.ok(ids.has(id), `${g.id}: ${id}`);
   assert.equal(L.SCORE_COLORS.length, L.SCORE_BREAKS.length + 1);
 });
+
+test('an overlay added later goes into its slot (beforeOf)', () => {
+  const ids = bare.layers.map((l) => l.id);
+  assert.equal(L.beforeOf('coverage-fibre', ids), 'muni-line');
+  assert.equal(L.beforeOf('lep-label', ids), undefined);
+});

@@ -8,7 +8,7 @@ import * as api from './api.js';
 import * as i18n from './i18n.js';
 import { prepareTable, rank, weightVector } from './scoring.js';
 import { encode, decode, apiQuery } from './permalink.js';
-import { createMap } from './map.js';
+import { createMap, warmUp } from './map.js';
 import { tabs, Controls } from './controls.js';
 import { RankingList } from './ranking.js';
 import { Detail } from './detail.js';
@@ -49,8 +49,10 @@ const early = (() => {
 async function main() {
   const q = new URLSearchParams(location.search);
   const firstLang = i18n.LANGS.includes(q.get('lang')) ? q.get('lang') : i18n.DEFAULT_LANG;
+  const config = api.config();
+  config.then((c) => warmUp(c.tiles)).catch(() => {});
   const [cfg, prof, table, coverage, t0] = await Promise.all([
-    api.config(), api.profiles(), api.table(), api.coverage(), translatorFor(firstLang),
+    config, api.profiles(), api.table(), api.coverage(), translatorFor(firstLang),
   ]);
   timings.data = performance.now();
   let t = t0;
@@ -237,6 +239,7 @@ async function main() {
   mapApi.styleReady.then(() => { timings.styleReady = performance.now(); });
   valuesFirst.then(() => { timings.valuesArrived = performance.now(); });
   const [values] = await Promise.all([valuesFirst, mapApi.styleReady]);
+  await mapApi.tilesRequested;
   timings.values = performance.now();
   mapApi.sync();
   rankNow(values);

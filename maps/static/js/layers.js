@@ -65,6 +65,18 @@ function h2Color() {
 const schematicDash = ['match', ['get', 'geometry_quality'], 'schematic', ['literal', [2, 1.5]], ['literal', [1, 0]]];
 const inService = ['<=', ['to-number', ['get', 'commissioning_year'], 9999], ['global-state', 'h2Year']];
 
+/** The image source of a coverage overlay (a PNG with its four WGS84 corners). */
+export function coverageSource(c) {
+  return { type: 'image', url: c.url, coordinates: c.coordinates };
+}
+
+/** The id of the first layer in `present` that comes after `id` in LAYER_ORDER (for addLayer). */
+export function beforeOf(id, present) {
+  const slot = (x) => LAYER_ORDER.indexOf(x.startsWith('coverage-') ? 'coverage-*' : x);
+  const mine = slot(id);
+  return present.find((x) => slot(x) > mine);
+}
+
 /** A coverage overlay: a raster for an image, or municipal / Kreis shares as a step fill. */
 export function coverageLayer(c) {
   const id = `coverage-${c.id}`;
@@ -91,7 +103,7 @@ export function style({ tiles, basemap = null, coverage = [], neighbours = null,
     sources.basemap = { type: 'raster', tiles: [basemap.url], tileSize: 256, attribution: basemap.attribution || '' };
   }
   for (const c of coverage) {
-    if (c.kind === 'image') sources[`coverage-${c.id}`] = { type: 'image', url: c.url, coordinates: c.coordinates };
+    if (c.kind === 'image') sources[`coverage-${c.id}`] = coverageSource(c);
   }
   const layers = [
     { id: 'background', type: 'background', paint: { 'background-color': '#f3f1ec' } },

@@ -13,6 +13,7 @@ const MAX_BOUNDS = [[1.5, 48.6], [14.0, 54.3]];
 const NEIGHBOUR_BOX = [0, 47, 16, 56];
 
 let protocol = null;
+const archives = new Map();
 
 function absolute(url) {
   return new URL(url, document.baseURI).href;
@@ -24,8 +25,32 @@ function registerPmtiles(tilesUrl) {
     maplibregl.addProtocol('pmtiles', protocol.tile);
   }
   const url = absolute(tilesUrl);
-  protocol.add(new PMTiles(url));
+  if (!archives.has(url)) {
+    const p = new PMTiles(url); // one instance per archive: the map and warmUp share its cache
+    protocol.add(p);
+    archives.set(url, p);
+  }
   return url;
+}
+
+/**
+ * Start what the map needs before the rest of the data is in: MapLibre's web worker and the
+ * PMTiles header with its root directory (called as soon as api/ui/config has arrived).
+ */
+export function warmUp(tilesUrl) {
+  maplibregl.prewarm();
+  if (!tilesUrl) return;
+  const p = archives.get(registerPmtiles(tilesUrl));
+  // the tiles of the first view (NRW at zoom 6): fetching them now also brings the (leaf)
+  // directories into the archive's cache before the map asks
+  const z = 6;
+  const x = (lon) => Math.floor(((lon + 180) / 360) * 2 ** z);
+  const y = (lat) => {
+    const r = (lat * Math.PI) / 180;
+    return Math.floor(((1 - Math.log(Math.tan(r) + 1 / Math.cos(r)) / Math.PI) / 2) * 2 ** z);
+  };
+  const [[w, s], [e, n]] = NRW_BOUNDS;
+  for (let tx = x(w); tx <= x(e); tx++) for (let ty = y(n); ty <= y(s); ty++) p.getZxy(z, tx, ty).catch(() => {});
 }
 
 /** MapLibre's own control strings from the i18n table (keys "maplibre.<Control.Key>"). */
@@ -58,7 +83,9 @@ export function createMap(container, ctx) {
   const coverage = ctx.coverage.map((c) => (c.url ? { ...c, url: absolute(c.url) } : c));
   const map = new maplibregl.Map({
     container,
-    style: layers.style({ tiles, basemap: cfg.basemap, coverage, h2Year: store.state.year, sites: ctx.prep.n }),
+    // image overlays are added when first switched on (their PNGs are not loaded before)
+    style: layers.style({ tiles, basemap: cfg.basemap, coverage: coverage.filter((c) => c.kind !== 'image'),
+      h2Year: store.state.year, sites: ctx.prep.n }),
     hash: 'map',
     bounds: NRW_BOUNDS,
     fitBoundsOptions: { padding: 16 },
@@ -137,9 +164,17 @@ export function createMap(container, ctx) {
     prev.cmp = now;
   }
 
+  function addImageOverlay(c) {
+    const id = `coverage-${c.id}`;
+    if (map.getLayer(id)) return;
+    map.addSource(id, layers.coverageSource(c));
+    map.addLayer(layers.coverageLayer(c), layers.beforeOf(id, map.getStyle().layers.map((l) => l.id)));
+  }
+
   function applyLayers(vis) {
     for (const g of groups) {
       const on = vis[g.id] ?? g.on;
+      if (on) for (const c of coverage) if (c.kind === 'image' && g.layers.includes(`coverage-${c.id}`)) addImageOverlay(c);
       for (const id of g.layers) if (map.getLayer(id)) map.setLayoutProperty(id, 'visibility', on ? 'visible' : 'none');
     }
   }
@@ -239,6 +274,18 @@ export function createMap(container, ctx) {
     if (map.isStyleLoaded()) go();
     else map.once('style.load', go);
   });
+  // resolves once the first site tiles are on their way (or after a moment): the first re-rank
+  // then runs while the tiles download and parse, instead of delaying their requests
+  const tilesRequested = new Promise((resolve) => {
+    const on = (e) => {
+      if (e.sourceId === 'nrw' && e.tile) {
+        map.off('sourcedataloading', on);
+        resolve();
+      }
+    };
+    map.on('sourcedataloading', on);
+    setTimeout(resolve, 1500);
+  });
   const ready = new Promise((resolve) => {
     map.on('load', () => {
       relabelControls(container, t);
@@ -308,6 +355,7 @@ export function createMap(container, ctx) {
     map,
     groups,
     styleReady,
+    tilesRequested,
     ready,
     sync,
     idle,

@@ -7,12 +7,15 @@ builds a public view without them (api/views.py), the tiles leave them out (laye
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 import numpy as np
 import pandas as pd
 
 CONFIDENTIAL_FIELDS = ("owner_contact", "asking_price_eur_m2", "notes")
 PUBLIC_FIELD = "public"
 RESTRICTED_FIELDS = (*CONFIDENTIAL_FIELDS, PUBLIC_FIELD)
+_Frame = TypeVar("_Frame", bound=pd.DataFrame)
 
 
 def public_mask(df: pd.DataFrame) -> np.ndarray:
@@ -23,7 +26,7 @@ def public_mask(df: pd.DataFrame) -> np.ndarray:
     return ~(col.eq(False).fillna(False).to_numpy(bool))
 
 
-def public_view(df: pd.DataFrame) -> pd.DataFrame:
+def public_view(df: _Frame) -> _Frame:
     """The public rows without any restricted column (index reset)."""
     out = df[public_mask(df)]
     out = out.drop(columns=[c for c in RESTRICTED_FIELDS if c in out.columns])

@@ -75,7 +75,8 @@ class Criterion(BaseModel):
                 v = np.clip((H2_ZERO_KM - d) / (H2_ZERO_KM - H2_FULL_KM), 0.0, 1.0)
                 return np.where(np.isnan(d), 0.0, v)
             case "fibre" | "mobile_5g":
-                return np.clip(x.astype(float), 0.0, 1.0)
+                share: np.ndarray = np.clip(x.astype(float), 0.0, 1.0)
+                return share
             case "funding":
                 return _lookup(x, FUNDING_VALUES)
             case "motorway" | "rail" | "port" | "airport":
@@ -90,7 +91,8 @@ def distance_value(km: np.ndarray, full: float, zero: float) -> np.ndarray:
 
 def _is_missing(x: np.ndarray) -> np.ndarray:
     if x.dtype.kind == "f":
-        return np.isnan(x)
+        nan: np.ndarray = np.isnan(x)
+        return nan
     return np.array([v is None or (isinstance(v, float) and math.isnan(v)) for v in x], dtype=bool)
 
 

@@ -73,9 +73,13 @@ class Coverage:
         if self.grid is not None and self.grid.shape != self.spec.shape:
             raise ValueError(f"grid shape {self.grid.shape} does not match {self.spec.shape}")
 
-    def stats(self) -> dict[str, float]:
+    def stats(self) -> dict[str, float | None]:
         """Summary for the manifest: count of values, their mean and the share of no-data."""
-        values = self.grid.ravel() if self.grid is not None else self.units.to_numpy(float)
+        if self.grid is not None:
+            values = self.grid.ravel()
+        else:
+            assert self.units is not None  # __post_init__: a grid or units
+            values = self.units.to_numpy(float)
         valid = np.isfinite(values)
         return {"values": int(valid.sum()),
                 "mean": round(float(values[valid].mean()), 4) if valid.any() else None,

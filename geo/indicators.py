@@ -19,7 +19,8 @@ Notes
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -101,7 +102,7 @@ def unit_share(pairs: pd.DataFrame, unit_keys: np.ndarray, values: pd.Series,
 
 
 # -- coverage on the grid -------------------------------------------------------------------------
-class _WKBFeature(Feature):
+class _WKBFeature(Feature):  # type: ignore[misc]  # base is Any: exactextract has no hints
     """A minimal exactextract feature: an integer id and WKB geometry."""
 
     def __init__(self, fid: int = 0, wkb: bytes | None = None):
@@ -129,7 +130,7 @@ class _WKBFeature(Feature):
         return ["fid"]
 
 
-class _WKBSource(FeatureSource):
+class _WKBSource(FeatureSource):  # type: ignore[misc]  # Any base, as above
     """Feed WKB geometries to exactextract directly, without a GeoDataFrame round trip."""
 
     def __init__(self, wkbs: np.ndarray):
@@ -139,7 +140,7 @@ class _WKBSource(FeatureSource):
     def count(self) -> int:  # noqa: D102
         return len(self.wkbs)
 
-    def __iter__(self):  # noqa: D105
+    def __iter__(self) -> Iterator[_WKBFeature]:  # noqa: D105
         for i, w in enumerate(self.wkbs):
             yield _WKBFeature(i, w)
 
@@ -161,8 +162,9 @@ def _extract(wkbs: np.ndarray, grids: Mapping[str, Coverage] | None = None) -> p
         xmin, ymin, xmax, ymax = cov.spec.bounds
         rasters.append(NumPyRasterSource(np.asarray(cov.grid), xmin, ymin, xmax, ymax,
                                          nodata=np.nan, name=name))
-    return exact_extract(rasters, _WKBSource(wkbs), ["mean", "count"], include_cols=["fid"],
-                         output="pandas")
+    rows: pd.DataFrame = exact_extract(rasters, _WKBSource(wkbs), ["mean", "count"],
+                                       include_cols=["fid"], output="pandas")
+    return rows
 
 
 class GridShares:
@@ -252,7 +254,9 @@ def split_segments(lines: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     coords, idx = shapely.get_coordinates(parts, return_index=True)
     same = idx[1:] == idx[:-1]
     starts = np.flatnonzero(same)
-    segs = shapely.linestrings(np.stack([coords[starts], coords[starts + 1]], axis=1))
+    # an (n, 2, 2) coordinate array gives an array of lines (typed as LineString | array)
+    segs = cast(np.ndarray, shapely.linestrings(np.stack([coords[starts], coords[starts + 1]],
+                                                         axis=1)))
     return segs, part_src[idx[starts]]
 
 
@@ -427,7 +431,8 @@ def funding_region(ags: np.ndarray, table: pd.DataFrame) -> tuple[np.ndarray, li
     by_key: dict[str, set[str]] = {}
     for key, cat in zip(table["key"], table["category"], strict=True):
         by_key.setdefault(str(key), set()).add(str(cat))
-    best, programmes = [], []
+    best: list[str | None] = []
+    programmes: list[list[str]] = []
     for a in ags:
         if a is None or (isinstance(a, float) and np.isnan(a)):
             best.append(None)

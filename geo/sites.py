@@ -7,6 +7,7 @@ Columns starting with ``_`` are internal (per-year hydrogen distances, data frac
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
@@ -17,6 +18,9 @@ from geo import indicators as ind
 from geo.access import PUBLIC_FIELD, RESTRICTED_FIELDS
 from geo.crs import WORK_CRS
 from geo.grid import Coverage
+
+if TYPE_CHECKING:
+    from geopandas.array import GeometryArray
 
 KINDS = ("regional_plan", "brownfield", "lep")
 PREFIX = {"regional_plan": "rp", "brownfield": "bf", "lep": "lep"}
@@ -45,9 +49,10 @@ def transport_distances(geoms: np.ndarray, layers: Mapping[str, gpd.GeoDataFrame
         layer = layers.get(name)
         if layer is None or not len(layer) or (keep is not None and not keep.any()):
             return None
+        targets = _array(layer)
         if keep is None:
-            return ind.nearest_km(geoms, layer.geometry.values, tree(name), anchor)[0]
-        return ind.nearest_km(geoms, layer.geometry.values[keep], None, anchor)[0]
+            return ind.nearest_km(geoms, targets, tree(name), anchor)[0]
+        return ind.nearest_km(geoms, targets[keep], None, anchor)[0]
 
     for col, name in (("motorway_km", "motorway_junctions"), ("port_km", "ports")):
         km = near(name)
@@ -63,6 +68,11 @@ def transport_distances(geoms: np.ndarray, layers: Mapping[str, gpd.GeoDataFrame
     km = None if airports is None else near("airports", airports["commercial"].to_numpy(bool))
     out["airport_km"] = np.full(n, np.nan) if km is None else km
     return out
+
+
+def _array(layer: gpd.GeoDataFrame) -> np.ndarray:
+    """A layer's geometries as a plain shapely array."""
+    return np.asarray(layer.geometry.values)
 
 
 def _restricted(layer: pd.DataFrame) -> dict[str, np.ndarray]:
@@ -88,7 +98,7 @@ def derive_sites(layers: Mapping[str, gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
             **_restricted(bf), "geometry": bf.geometry.values}))
     if "lep_sites" in layers:
         lep = layers["lep_sites"]
-        geoms = lep.geometry.values
+        geoms: GeometryArray | np.ndarray = lep.geometry.values
         points = shapely.get_type_id(geoms) == 0
         if points.any():  # official points: a circle of the reported area
             radius = np.sqrt(lep["area_ha_reported"].fillna(100).to_numpy(float) * 1e4 / np.pi)
@@ -142,7 +152,7 @@ def compute_indicators(sites: gpd.GeoDataFrame, layers: Mapping[str, gpd.GeoData
 
     step = progress or (lambda _m: None)
     out = sites.copy()
-    geoms = out.geometry.values
+    geoms = _array(out)
     n = len(out)
     out["area_ha"] = ind.area_ha(geoms)
     # coverage on grids runs in worker processes while the vector indicators are computed
@@ -150,10 +160,12 @@ def compute_indicators(sites: gpd.GeoDataFrame, layers: Mapping[str, gpd.GeoData
 
     step("municipality and Kreis (largest overlap)")
     muni = layers["municipalities"]
-    pairs = ind.unit_overlaps(geoms, muni.geometry.values, tree("municipalities"))
+    pairs = ind.unit_overlaps(geoms, _array(muni), tree("municipalities"))
     best = ind.largest_overlap(pairs, n)
     unit_ags = muni["ags"].to_numpy()
-    ags = np.where(best >= 0, unit_ags[np.maximum(best, 0)], None).astype(object)
+    # attr-defined: numpy's stubs take where(c, x, None) for where(c) (None is no ArrayLike)
+    ags = np.where(best >= 0, unit_ags[np.maximum(best, 0)],
+                   None).astype(object)  # type: ignore[attr-defined]
     if "source_ags" in out.columns:  # checked against the geometry, which wins
         own = out["source_ags"].to_numpy(object)
         given = np.array([isinstance(a, str) and bool(a) for a in own])
@@ -179,7 +191,7 @@ def compute_indicators(sites: gpd.GeoDataFrame, layers: Mapping[str, gpd.GeoData
     if "brownfields" in layers:
         is_bf = kind == "brownfield"
         other = np.flatnonzero(~is_bf)
-        is_bf[other] = ind.brownfield_majority(geoms[other], layers["brownfields"].geometry.values,
+        is_bf[other] = ind.brownfield_majority(geoms[other], _array(layers["brownfields"]),
                                                tree("brownfields"))
         out["is_brownfield"] = is_bf
     else:
@@ -193,7 +205,7 @@ def compute_indicators(sites: gpd.GeoDataFrame, layers: Mapping[str, gpd.GeoData
     for name, category in (("regional_plan", None), ("lep_sites", "LEP")):
         todo = open_rows[pd.isna(planning[open_rows])]
         if name in layers and len(layers[name]) and len(todo):
-            host = _majority_host(geoms[todo], layers[name].geometry.values, tree(name))
+            host = _majority_host(geoms[todo], _array(layers[name]), tree(name))
             found = host >= 0
             planning[todo[found]] = (layers[name]["category"].to_numpy()[host[found]]
                                      if category is None else category)
@@ -205,7 +217,7 @@ def compute_indicators(sites: gpd.GeoDataFrame, layers: Mapping[str, gpd.GeoData
     step("hydrogen core network distance")
     if "hydrogen" in layers and len(layers["hydrogen"]):
         h2 = layers["hydrogen"]
-        by_year = ind.h2_by_year(geoms, h2.geometry.values, h2["commissioning_year"].to_numpy(int))
+        by_year = ind.h2_by_year(geoms, _array(h2), h2["commissioning_year"].to_numpy(int))
         for year, (km, yr) in by_year.items():
             out[f"_h2_km_{year}"] = km
             out[f"_h2_year_{year}"] = yr
@@ -241,5 +253,5 @@ def compute_indicators(sites: gpd.GeoDataFrame, layers: Mapping[str, gpd.GeoData
         if col not in out.columns:
             out[col] = None
     order = [c for c in PUBLIC_COLUMNS if c in out.columns]
-    rest = [c for c in out.columns if c not in order and c != "geometry"]
-    return gpd.GeoDataFrame(out[order + rest + ["geometry"]], geometry="geometry", crs=WORK_CRS)
+    others = [c for c in out.columns if c not in order and c != "geometry"]
+    return gpd.GeoDataFrame(out[order + others + ["geometry"]], geometry="geometry", crs=WORK_CRS)

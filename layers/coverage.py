@@ -65,7 +65,8 @@ def _shares(layer: str, path: Path, keys: pd.Series, raw: pd.Series, digits: int
     values = np.full(len(raw), np.nan)
     for i, (key, text) in enumerate(zip(keys, raw, strict=True)):
         line = f"line {lines[i]}"
-        if key is pd.NA or not re.fullmatch(rf"\d{{{digits}}}", str(key)):
+        # comparison-overlap: pandas-stubs type a "string" Series' items as str; missing ones are NA
+        if key is pd.NA or not re.fullmatch(rf"\d{{{digits}}}", str(key)):  # type: ignore[comparison-overlap]
             hint = " (leading zero lost? store AGS as text)" if str(key).isdigit() else ""
             problems.append(f"{line}: AGS {str(key)[:20]!r} is not a {digits}-digit key{hint}")
             continue

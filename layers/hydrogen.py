@@ -28,7 +28,7 @@ import re
 import unicodedata
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import geopandas as gpd
 import numpy as np
@@ -111,7 +111,7 @@ def read_fnb_measures(path: Path, cfg: dict[str, Any]) -> gpd.GeoDataFrame:
         if row_problems:
             problems += row_problems
             continue
-        row["geometry"] = shapely.LineString(ends)
+        row["geometry"] = shapely.LineString(cast(list[tuple[float, float]], ends))  # no None
         rows.append(row)
         labels.append(label)
     problems += [

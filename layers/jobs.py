@@ -71,7 +71,7 @@ def _alive(pid: int | None) -> bool:
 
 def read(data: Path, job_id: str) -> dict[str, Any]:
     """A job's state; a running job whose process is gone is reported failed."""
-    doc = json.loads((job_dir(data, job_id) / "job.json").read_text(encoding="utf-8"))
+    doc: dict[str, Any] = json.loads((job_dir(data, job_id) / "job.json").read_text(encoding="utf-8"))
     if doc["state"] in ("queued", "running") and not _alive(doc.get("pid")):
         started = doc.get("started") or doc["created"]
         age = time.time() - dt.datetime.fromisoformat(started).timestamp()
@@ -117,7 +117,7 @@ def start(data: Path, upload: Path, activate: bool, max_unpacked: int = 2_000_00
         d = data / JOBS / job_id
         d.mkdir(parents=True)
         os.replace(upload, d / "bundle.zip")
-        doc = {"id": job_id, "state": "queued", "created": _now(), "started": None,
+        doc: dict[str, Any] = {"id": job_id, "state": "queued", "created": _now(), "started": None,
                "finished": None, "activate": activate, "snapshot": None, "error": None,
                "progress": [], "pid": None}
         _write(d, doc)
@@ -133,7 +133,8 @@ def start(data: Path, upload: Path, activate: bool, max_unpacked: int = 2_000_00
 
 def read_raw(d: Path) -> dict[str, Any]:
     """job.json as written."""
-    return json.loads((d / "job.json").read_text(encoding="utf-8"))
+    doc: dict[str, Any] = json.loads((d / "job.json").read_text(encoding="utf-8"))
+    return doc
 
 
 def _reap_later(proc: subprocess.Popen[bytes]) -> None:

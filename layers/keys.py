@@ -15,6 +15,7 @@ how a revocation by the command line reaches a running server.
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import datetime as dt
 import fcntl
@@ -133,7 +134,7 @@ class KeyStore:
 
     # -- writing ---------------------------------------------------------------------------
     @contextlib.contextmanager
-    def _locked(self) -> Iterator[list[dict[str, Any]]]:
+    def _locked(self) -> Iterator[builtins.list[dict[str, Any]]]:  # list: the method above
         self.root.mkdir(parents=True, exist_ok=True)
         with open(self.root / ".keys.lock", "w") as f:
             fcntl.flock(f, fcntl.LOCK_EX)
@@ -142,7 +143,7 @@ class KeyStore:
             finally:
                 fcntl.flock(f, fcntl.LOCK_UN)
 
-    def _write(self, entries: list[dict[str, Any]]) -> None:
+    def _write(self, entries: builtins.list[dict[str, Any]]) -> None:
         tmp = self.root / f".{KEYS_FILE}.tmp-{os.getpid()}-{secrets.token_hex(4)}"
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:

@@ -59,7 +59,8 @@ BOUNDARIES_ATTRIBUTION = "© Land NRW (Geobasis NRW), DVG2 (STAND 2022-03-08), d
 @lru_cache(maxsize=1)
 def _topology() -> dict[str, Any]:
     with resources.files("layers").joinpath(BOUNDARIES_FILE).open("rb") as f:
-        return orjson.loads(f.read())
+        topo: dict[str, Any] = orjson.loads(f.read())
+    return topo
 
 
 def _decode(topo: dict[str, Any], name: str) -> tuple[list[dict[str, Any]], list[shapely.Geometry]]:
@@ -73,7 +74,8 @@ def _decode(topo: dict[str, Any], name: str) -> tuple[list[dict[str, Any]], list
         parts = [arcs[r] if r >= 0 else arcs[~r][::-1] for r in refs]
         return np.vstack([parts[0]] + [p[1:] for p in parts[1:]])
 
-    props, geoms = [], []
+    props: list[dict[str, Any]] = []
+    geoms: list[shapely.Geometry] = []
     for g in topo["objects"][name]["geometries"]:
         polys = g["arcs"] if g["type"] == "MultiPolygon" else [g["arcs"]]
         geoms.append(shapely.MultiPolygon([shapely.Polygon(ring(p[0]), [ring(h) for h in p[1:]])

@@ -27,7 +27,7 @@ DEFAULTS = {
     "brownfields": {"mapped": {"licence": "see source",
                                "attribution": "Brachflächenkataster (see sources.toml)"}},
 }
-FILL = {
+FILL: dict[str, dict[str, Any]] = {
     "regional_plan": {"name": None, "plan": None},
     "brownfields": {"name": None, "ags": None, "former_use": None, "contamination": "unknown",
                     "availability": "unknown"},

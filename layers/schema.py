@@ -89,7 +89,7 @@ def check(layer: str, gdf: gpd.GeoDataFrame, path: str | Path | None = None,
     problems: list[str] = []
 
     def where(mask: np.ndarray) -> str:
-        idx = list(np.flatnonzero(mask))
+        idx = np.flatnonzero(mask).tolist()
         if row_labels is not None:
             return ", ".join(row_labels[i] for i in idx[:10]) + (
                 f" (+{len(idx) - 10} more)" if len(idx) > 10 else "")
@@ -126,9 +126,9 @@ def check(layer: str, gdf: gpd.GeoDataFrame, path: str | Path | None = None,
             problems.append(f"{schema.id_column} is empty in {where(null_id)}")
         dup = ids.duplicated(keep=False).to_numpy() & ~null_id
         if dup.any():
-            values = sorted({str(v) for v in ids[dup]})[:5]
+            dups = sorted({str(v) for v in ids[dup]})[:5]
             problems.append(
-                f"duplicate {schema.id_column} {', '.join(values)} in {where(dup)}")
+                f"duplicate {schema.id_column} {', '.join(dups)} in {where(dup)}")
 
     for col, allowed in schema.codes.items():
         if col in gdf.columns:

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from layers import coverage, hydrogen, lep, municipalities, planning, transport, xplan
 from layers.errors import SourceError
@@ -22,7 +22,7 @@ COVERAGE_LAYERS = ("fibre", "mobile_5g")
 LAYERS = VECTOR_LAYERS + TRANSPORT_LAYERS + COVERAGE_LAYERS
 
 # layer -> format -> (reader(path, cfg), default licence/attribution)
-Reader = Callable[[Path | None, dict[str, Any]], Any]
+Reader = Callable[[Path, dict[str, Any]], Any]  # the NO_PATH_FORMATS readers also take None
 FORMATS: dict[str, dict[str, tuple[Reader, dict[str, str]]]] = {
     "municipalities": {
         "dvg": (municipalities.read_dvg, municipalities.DEFAULTS["dvg"]),
@@ -117,7 +117,7 @@ class LayerSource:
     def read(self) -> Any:
         """Run the format's reader; returns a canonical GeoDataFrame or a Coverage."""
         reader, _ = FORMATS[self.layer][self.format]
-        return reader(self.path, self.options)
+        return reader(cast(Path, self.path), self.options)  # None only for NO_PATH_FORMATS
 
 
 def _option_problems(layer: str, fmt: str, options: dict[str, Any]) -> list[str]:
@@ -128,10 +128,12 @@ def _option_problems(layer: str, fmt: str, options: dict[str, Any]) -> list[str]
             known = ", ".join(FORMAT_OPTIONS[fmt]) or "none"
             out.append(f"[{layer}]: unknown option {key[:40]!r} for format {fmt!r} (options: {known})")
         elif not isinstance(value, OPTION_TYPES[key]) or isinstance(value, bool):
-            kind = {dict: "a table", str: "a string", list: "a list"}.get(
-                OPTION_TYPES[key], "a number")
+            kinds: dict[type | tuple[type, ...], str] = {dict: "a table", str: "a string",
+                                                          list: "a list"}
+            kind = kinds.get(OPTION_TYPES[key], "a number")
             out.append(f"[{layer}]: option {key!r} must be {kind}")
-        elif key == "values" and not all(isinstance(v, dict) for v in value.values()):
+        elif key == "values" and not all(isinstance(v, dict) for v in cast(dict[str, Any],
+                                                                            value).values()):
             out.append(f"[{layer}]: each [{layer}.values.<field>] must be a table of "
                        "source value = canonical value")
     return out

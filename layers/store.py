@@ -11,6 +11,7 @@ CURRENT at an older one.
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import fcntl
 import hashlib
@@ -102,7 +103,8 @@ class Store:
         path = self.snapshots / sid / MANIFEST
         if not path.exists():
             raise NotFound(f"snapshot {sid!r} does not exist in {self.root}")
-        return json.loads(path.read_text(encoding="utf-8"))
+        manifest: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        return manifest
 
     def load(self, snapshot_id: str | None = None) -> Snapshot:
         """Load every layer of a snapshot (default: the live one)."""
@@ -138,7 +140,7 @@ class Store:
             finally:
                 fcntl.flock(f, fcntl.LOCK_UN)
 
-    def sweep(self) -> list[str]:
+    def sweep(self) -> builtins.list[str]:  # list: the method above
         """Remove half-written build directories left by failed or killed builds."""
         removed = []
         for d in self.root.glob(".tmp-*"):

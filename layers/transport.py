@@ -89,6 +89,7 @@ import numpy as np
 import pandas as pd
 import pyogrio
 import shapely
+from shapely.geometry.base import BaseGeometry
 
 from geo.crs import WORK_CRS, transformer
 from layers.errors import SourceError
@@ -208,7 +209,7 @@ def read_osm_ports(path: Path, cfg: dict[str, Any]) -> gpd.GeoDataFrame:
         "port_id": _area_ids(gdf),
         "name": [t.get("name") for t in tags],
         "source": OSM_SOURCE,
-    }, geometry=_polygonal(gdf.geometry.values), crs=WORK_CRS)
+    }, geometry=_polygonal(np.asarray(gdf.geometry.values)), crs=WORK_CRS)
     return check(layer, out[~shapely.is_empty(out.geometry.values)].reset_index(drop=True), path)
 
 
@@ -227,7 +228,7 @@ def read_osm_rail_freight(path: Path, cfg: dict[str, Any]) -> gpd.GeoDataFrame:
             geoms = shapely.force_2d(gdf.geometry.values)
         else:
             ids = _area_ids(gdf)
-            geoms = _polygonal(gdf.geometry.values)
+            geoms = _polygonal(np.asarray(gdf.geometry.values))
         frames.append(gpd.GeoDataFrame({
             "terminal_id": ids,
             "name": [t.get("name") for t in tags],
@@ -273,7 +274,7 @@ def _osm_pass(path: str, size: int, mtime_ns: int, osm_layer: str
     tags = []
     for record in gdf[fields + (["other_tags"] if "other_tags" in gdf else [])].to_dict("records"):
         t = parse_other_tags(record.pop("other_tags", None))
-        t.update({k: str(v).strip() for k, v in record.items() if _present(v)})
+        t.update({str(k): str(v).strip() for k, v in record.items() if _present(v)})
         tags.append(t)
     return to_work_crs(gdf), tags
 
@@ -320,7 +321,7 @@ def _polygonal(geoms: np.ndarray) -> np.ndarray:
     return geoms
 
 
-def _polygon_parts(g: shapely.Geometry) -> shapely.Geometry:
+def _polygon_parts(g: BaseGeometry) -> BaseGeometry:
     if g.geom_type in POLYGONAL:
         return g
     parts = [p for p in shapely.get_parts(g) if p.geom_type in POLYGONAL]
@@ -592,12 +593,13 @@ def _points(layer: str, path: Path, rec: Records, cols: dict[str, str], problems
                 problems.append(f"{rec.labels[i]}: empty '{cols[key]}'")
     lon, lat = lonlat.T
     bad = np.isfinite(lon) & np.isfinite(lat) & ((np.abs(lon) > 180) | (np.abs(lat) > 90))
-    for i in np.flatnonzero(bad):
-        problems.append(f"{rec.labels[i]}: {lon[i]}, {lat[i]} in columns '{cols['lon']}', "
+    for k in np.flatnonzero(bad):
+        problems.append(f"{rec.labels[k]}: {lon[k]}, {lat[k]} in columns '{cols['lon']}', "
                         f"'{cols['lat']}' are not WGS84 degrees (longitude, latitude)")
     ok = np.isfinite(lon) & np.isfinite(lat) & ~bad
     x, y = transformer(4326, 25832).transform(np.where(ok, lon, 0.0), np.where(ok, lat, 0.0))
-    return np.where(ok, shapely.points(x, y), None)
+    # return-value: numpy's stubs take where(c, x, None) for where(c) (None is no ArrayLike)
+    return np.where(ok, shapely.points(x, y), None)  # type: ignore[return-value]
 
 
 def _finish(layer: str, out: gpd.GeoDataFrame, path: Path, labels: list[str],

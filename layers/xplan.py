@@ -34,7 +34,7 @@ import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import geopandas as gpd
 import shapely
@@ -123,7 +123,8 @@ def read_xplan_rp(path: Path, cfg: dict[str, Any]) -> gpd.GeoDataFrame:
          "category": [f.category for f in good],
          "plan": [plan] * len(good),
          "name": [f.name for f in good]},
-        geometry=[f.geometry for f in good], crs=WORK_CRS)
+        geometry=cast(list[shapely.Geometry], [f.geometry for f in good]),  # each has one
+        crs=WORK_CRS)
     try:
         check(LAYER, out, path, row_labels=[f.label for f in good])
     except SourceError as exc:
@@ -222,7 +223,7 @@ def _to_work_crs(features: list[_Feature]) -> None:
                 f.problems.append(f"{f.label}: unrecognised srsName {srs!r}; use e.g. "
                                   "\"EPSG:25832\"")
             continue
-        geoms = [f.geometry for f in members]
+        geoms = cast(list[shapely.Geometry], [f.geometry for f in members])  # none is None
         if _lat_first(crs) and not PLAIN_EPSG.fullmatch(srs.strip()):
             geoms = list(shapely.transform(geoms, lambda c: c[:, ::-1]))  # GML URN axis order
         gdf = to_work_crs(gpd.GeoDataFrame(geometry=geoms, crs=crs))

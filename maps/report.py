@@ -17,10 +17,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import folium
-from branca.element import Element, MacroElement
+from branca.element import Element, Figure, MacroElement
 
 from geo.criteria import CRITERIA, CRITERIA_ORDER
 
@@ -79,11 +79,12 @@ class _Layers(MacroElement):
         self._name = "NrwReportLayers"
         self.data = data
 
-    def render(self, **kwargs: Any) -> None:
+    # override: branca's Element.render returns the HTML; a MacroElement's adds to its root
+    def render(self, **kwargs: Any) -> None:  # type: ignore[override]
         """Add the layer script after the map's own script."""
         assert self._parent is not None
         js = JS % {"map": self._parent.get_name(), "data": self.data}
-        self.get_root().script.add_child(_Raw(js), name=self.get_name())
+        cast(Figure, self.get_root()).script.add_child(_Raw(js), name=self.get_name())
 
 
 @dataclass
@@ -215,7 +216,7 @@ def municipality_map(*, name: str, ags: str, sites: Sequence[Site], outline: str
     m = folium.Map(location=[(y0 + y1) / 2, (x0 + x1) / 2], zoom_start=12, tiles=None,
                    control_scale=True)
     m.default_js, m.default_css = [], []  # no CDN: Leaflet is inlined below
-    fig = m.get_root()
+    fig = cast(Figure, m.get_root())  # a Map's root is its Figure
     fig.title = html.escape(f"{name} ({ags}) – industrial sites – NRW Site Finder")
     fig.header.add_child(_Raw(leaflet_assets()), name="leaflet")
     fig.header.add_child(_Raw(f"<style>{CSS}</style>"), name="nrw_css")

@@ -25,7 +25,9 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyogrio
@@ -38,7 +40,7 @@ TOLERANCE_M = 50.0
 DATE = "2022-03-08"
 
 
-def _multipolygons(geoms: np.ndarray) -> np.ndarray:
+def _multipolygons(geoms: Iterable[Any]) -> np.ndarray:
     return np.array([g if g.geom_type == "MultiPolygon" else shapely.MultiPolygon([g])
                      for g in geoms], dtype=object)
 
@@ -108,7 +110,7 @@ class Arcs:
         return int(allc[:, 0].min()), int(allc[:, 1].min())
 
 
-def derive(raw: Path) -> dict:
+def derive(raw: Path) -> dict[str, Any]:
     """The topology of the generalised DVG2 municipalities and Kreise."""
     folder = raw / "geobasis_nrw_dvg2"
     gem = pyogrio.read_dataframe(folder / "dvg2gem_nw.shp")
@@ -166,7 +168,7 @@ def derive(raw: Path) -> dict:
     }
 
 
-def dumps(topology: dict) -> str:
+def dumps(topology: dict[str, Any]) -> str:
     """Compact JSON, one arc per line (diffable, still small)."""
     head = {k: v for k, v in topology.items() if k != "arcs"}
     text = json.dumps(head, ensure_ascii=False, separators=(",", ":"))

@@ -188,7 +188,7 @@ def build_collection(cid: str, gdf: pd.DataFrame, extra: pd.DataFrame | None = N
     if extra is not None:
         props = pd.concat([props.reset_index(drop=True), extra.reset_index(drop=True)], axis=1)
     ids = props[ID_FIELDS[cid]].astype(str).to_numpy(object)
-    geoms = to_wgs84(gdf.geometry.values)
+    geoms = to_wgs84(np.asarray(gdf.geometry.values))
     bounds = shapely.bounds(geoms) if len(geoms) else np.zeros((0, 4))
     feats = features_bytes(ids.tolist(), geometry_json(geoms), properties_json(props))
     types = {c: _kind(props[c]) for c in props.columns}
@@ -292,10 +292,11 @@ def read_polygon(raw: bytes, max_vertices: int) -> shapely.Geometry:
     gtype = obj.get("type")
     if gtype not in ("Polygon", "MultiPolygon"):
         raise InvalidGeometry(f"only Polygon and MultiPolygon geometries can be scored; {ACCEPTED}")
-    coords = obj.get("coordinates")
+    coords: Any = obj.get("coordinates")
     depth = 3 if gtype == "Polygon" else 4
     if _count_positions(coords, depth, max_vertices) == 0:
         raise InvalidGeometry("the geometry is empty")
+    geom: shapely.Polygon | shapely.MultiPolygon
     if gtype == "Polygon":
         geom = _polygon(coords)
     else:

@@ -24,6 +24,7 @@ import pytest
 
 from tests.browser.harness import (
     ARTIFACTS,
+    CONSOLE_DETAIL_JS,
     INDEX,
     READY_JS,
     VIEWPORT,
@@ -129,6 +130,7 @@ class UI:
         opts = {"viewport": VIEWPORT, "base_url": base, "accept_downloads": True,
                 "locale": "de-DE", "timezone_id": "Europe/Berlin", **context}
         self.context = browser.new_context(**opts)
+        self.context.add_init_script(CONSOLE_DETAIL_JS)
         self.log.attach(self.context)
         self.page = self.context.new_page()
         self.shots = 0
@@ -154,6 +156,7 @@ class UI:
             except Exception:  # noqa: BLE001
                 pass
             lines = self.log.problems() + [f"failed request: {f}" for f in self.log.failed]
+            lines += [f"console.error detail: {d}" for d in self.console_details()[:10]]
             raise AssertionError(
                 f"<html data-ready> not 'true' after {timeout / 1000:.0f} s at {p.url} "
                 f"(screenshot {self.artefact('not-ready.png').name}); page log:\n  "
@@ -176,6 +179,16 @@ class UI:
         """A path in artifacts/ named after the test."""
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         return ARTIFACTS / _slug(f"{self.name}-{suffix}")
+
+    def console_details(self) -> list[str]:
+        """Message and stack of every console.error call in the open pages (see harness)."""
+        out: list[str] = []
+        for p in self.context.pages:
+            try:
+                out += [f"{p.url}: {m}" for m in p.evaluate("() => window.__btConsoleErrors || []")]
+            except Exception:  # noqa: BLE001 - a closed or navigating page has none to give
+                pass
+        return out
 
     def close(self) -> None:
         """Close the context (pages, downloads)."""
@@ -204,5 +217,8 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
     if u is not None:
         problems = u.log.problems()
         if problems:
-            raise AssertionError("the page was not clean:\n  " + "\n  ".join(problems[:30]))
+            details = u.console_details() if u.log.console_errors else []
+            lines = problems[:30] + [f"console.error detail: {d}" for d in details[:10]]
+            lines += [f"failed request: {f}" for f in u.log.failed[:10]]
+            raise AssertionError("the page was not clean:\n  " + "\n  ".join(lines))
     return res

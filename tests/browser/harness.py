@@ -51,6 +51,33 @@ CHROMIUM_ARGS = [
 
 READY_JS = "document.documentElement.dataset.ready === 'true'"
 
+# Added before any page script: keeps the message and stack of what reaches console.error (the
+# console event of an Error object carries only "Error") and the URL of every rejected fetch(),
+# read back when a test reports errors.
+CONSOLE_DETAIL_JS = r"""
+(() => {
+  const keep = window.__btConsoleErrors = [];
+  const text = (x) => {
+    const e = x instanceof Error ? x : (x && x.error instanceof Error ? x.error : null);
+    if (e) return `${e.name}: ${e.message}\n${(e.stack || '').split('\n').slice(1, 4).join('\n')}`;
+    try { return typeof x === 'string' ? x : JSON.stringify(x); } catch { return String(x); }
+  };
+  const origFetch = window.fetch;
+  window.fetch = function (input, init) {
+    const url = typeof input === 'string' ? input : (input && input.url) || String(input);
+    return origFetch.call(this, input, init).catch((e) => {
+      try { keep.push(`(fetch ${url} rejected: ${e && e.name}: ${e && e.message})`); } catch { /* */ }
+      throw e;
+    });
+  };
+  const orig = console.error;
+  console.error = function (...args) {
+    try { keep.push(args.map(text).join(' ')); } catch { /* never break the page */ }
+    return orig.apply(this, args);
+  };
+})();
+"""
+
 
 def browser_required() -> bool:
     """True when the browser tests must run (CI, or NRW_SITES_REQUIRE_BROWSER): fail, not skip."""

@@ -68,6 +68,8 @@ class Attribution(BaseModel):
     layer: str
     attribution: str | None
     licence: str | None
+    licence_url: str | None = Field(description="the licence's text (null: no known licence)",
+                                    examples=["https://www.govdata.de/dl-de/zero-2-0"])
     source: str | None
     date: str | None
     synthetic: bool
@@ -95,6 +97,14 @@ SiteItem = create_model(
     municipality=(str | None, ...), kreis=(str | None, ...),
     kind=(Literal["regional_plan", "brownfield", "lep", "adhoc"], ...),
     area_ha=(float, Field(ge=0)),
+    kreis_ags=(str | None, Field(None, pattern=r"^\d{5}$", examples=["05562"])),
+    source_id=(str | None, Field(None, description="the area's id in its source layer")),
+    plan=(str | None, Field(None, description="the regional plan of a plan area")),
+    contamination=(str | None, Field(None, description="brownfields: none, suspected, "
+                                                       "confirmed, remediated, unknown")),
+    availability=(str | None, Field(None, description="brownfields: now, lt2y, gt2y, "
+                                                      "unknown")),
+    former_use=(str | None, Field(None, description="brownfields: the former use")),
     score=(float | None, Field(ge=0, le=100, description="null when excluded or no data")),
     rank=(int | None, Field(ge=1, description="among the sites that pass the filters")),
     excluded_by=(str | None, Field(None, description="the hard filter that excluded the site")),
@@ -144,6 +154,8 @@ class SiteScoreResponse(SiteItem, Provenance):  # type: ignore[valid-type,misc]
     weights: dict[str, float]
     h2_year: int
     numberRanked: int
+    stability_params: StabilityParams | None = Field(
+        None, description="draws, spread, seed and top N of the stability figure")
     nearest_lep: str | None = Field(description="the nearest LEP NRW large site")
     nearest_lep_km: float | None = Field(description="straight-line distance from the site's "
                                                      "edge, km")

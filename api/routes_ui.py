@@ -14,7 +14,7 @@ from api.dependencies import ProfileParam, ServiceDep, SettingsDep, known_params
 from api.models import SitesTable, UIConfig
 from api.routes_features import JSON, JSONBytes
 from api.routes_scoring import H2YearParam
-from geo.criteria import get_profile
+from geo.criteria import CRITERIA_ORDER, get_profile
 from geo.scoring import with_horizon
 
 router = APIRouter(prefix="/api", tags=["Web UI data"])
@@ -51,20 +51,26 @@ def sites_table(request: Request, svc: ServiceDep) -> Response:
             dependencies=[Depends(known_params("profile", "h2_year"))],
             responses={200: {"content": {OCTETS: {"schema": {"type": "string",
                                                               "format": "binary"}}},
-                             "description": "little-endian float64, row-major n × (C + 1)"},
+                             "description": "float64 H2 km × n, then uint16 v·10⁴ × n × C "
+                                            "(little-endian; 65535 = no data)"},
                        304: {"description": "not modified"}})
 def sites_values(request: Request, svc: ServiceDep, profile: ProfileParam = None,
                  h2_year: H2YearParam = None) -> Response:
-    """``v`` ∈ [0, 1] per site and criterion (in the order of ``criteria`` in the table; NaN =
-    no data), then the distance in km to the nearest hydrogen segment in service by the horizon
-    year (NaN = none): little-endian float64, n × (C + 1), rows as in ``/api/sites/table``.
+    """The per-site data the browser re-ranks with, for a profile and horizon year, rows as in
+    ``/api/sites/table``: first the distance in km to the nearest hydrogen segment in service by
+    the horizon (little-endian float64 × n; NaN = none), then ``k`` = v · 10⁴ per site and
+    criterion (little-endian uint16 × n × C, row-major, criteria in the table's order; 65535 =
+    no data). ``v = k / 10⁴`` is exactly the scorer's v (4 decimals).
 
     ``score = 100 · Σ wᵢ·vᵢ / Σ wᵢ`` over the criteria with data, summed in criterion order,
     gives exactly the scores of ``/api/ranking``; ties go to the smaller ``site_id``.
+    The response header ``X-Criteria-Count`` is C.
     """
     p = with_horizon(get_profile(profile), h2_year)
     body = svc.values_bytes(p.name, p.h2_horizon)
-    return _cached(request, f'"{svc.snap.id}-{p.name}-{p.h2_horizon}"', body, OCTETS, svc.view)
+    resp = _cached(request, f'"{svc.snap.id}-{p.name}-{p.h2_horizon}"', body, OCTETS, svc.view)
+    resp.headers["X-Criteria-Count"] = str(len(CRITERIA_ORDER))
+    return resp
 
 
 @router.get("/ui/config", summary="Web UI settings", response_class=JSONBytes,

@@ -22,12 +22,14 @@ from geo.criteria import CRITERIA_ORDER, get_profile
 from geo.crs import WORK_CRS
 from geo.errors import InvalidGeometry, NotFound
 from geo.result import SiteResult, plain, plain_list
-from geo.scoring import Filters, Ranking, Scorer, percentile, with_horizon
+from geo.scoring import V_DECIMALS, Filters, Ranking, Scorer, percentile, with_horizon
 from geo.sites import compute_indicators
 from layers.build import load_funding
 from layers.io import read_vector
-from layers.provenance import criterion_sources
+from layers.provenance import criterion_sources, licence_url
 from layers.store import Snapshot, Store
+
+NO_VALUE = 65535  # "no data" in the compact value array
 
 
 def _is_na(v: Any) -> bool:
@@ -72,6 +74,7 @@ class Service:
     def attribution(self) -> list[dict[str, Any]]:
         """Attribution and licence of every layer, as they travel with every answer."""
         return [{"layer": name, "attribution": m.get("attribution"), "licence": m.get("licence"),
+                 "licence_url": licence_url(m.get("licence")),
                  "source": m.get("source"), "date": m.get("date"),
                  "synthetic": bool(m.get("synthetic", False))}
                 for name, m in self.snap.manifest["layers"].items()]
@@ -148,6 +151,8 @@ class Service:
         r = self.rank(profile, weights, stability_top=stability_top, h2_year=h2_year)
         out = self.items(r, np.array([row]))[0]
         out.update(self.nearest_lep(row))
+        if r.stability is not None:
+            out["stability_params"] = r.stability_params
         out.update(profile=r.profile.name, weights=r.weights, h2_year=r.profile.h2_horizon,
                    synthetic=self.synthetic, numberRanked=int(len(r.order)))
         return out
@@ -184,15 +189,18 @@ class Service:
         return self._ui["table-bytes"]
 
     def values_bytes(self, profile: str | None, h2_year: int | None) -> bytes:
-        """v per site and criterion, then the H2 distance (km) for the horizon: little-endian
-        float64, row-major n × (criteria + 1), NaN = no data; rows as in ``table``.
+        """The values the browser re-ranks with, compact: first the H2 distance (km) for the
+        horizon per site as little-endian float64 (NaN = none), then v per site and criterion as
+        little-endian uint16 ``k`` = v · 10⁴ (65535 = no data), row-major n × C; rows as in
+        ``table``. ``v = k / 10⁴`` is exactly the scorer's v (4 decimals).
         """
         p = with_horizon(get_profile(profile), h2_year)
         key = ("values", p.name, p.h2_horizon)
         if key not in self._ui:
-            h2 = self.scorer.indicators(p)["h2_distance_km"].astype(float)
-            m = np.column_stack([self.scorer.values(p), h2]).astype("<f8")
-            self._ui[key] = np.ascontiguousarray(m).tobytes()
+            h2 = self.scorer.indicators(p)["h2_distance_km"].astype("<f8")
+            v = self.scorer.values(p)
+            k = np.where(np.isnan(v), NO_VALUE, np.rint(np.nan_to_num(v) * 10**V_DECIMALS))
+            self._ui[key] = h2.tobytes() + np.ascontiguousarray(k.astype("<u2")).tobytes()
         return self._ui[key]
 
     # -- ad-hoc scoring ---------------------------------------------------------------------

@@ -2,7 +2,8 @@
 
 The API, the command line, the report maps, the exports and the web UI all read a
 ``SiteResult``; none of them recomputes a breakdown. ``SiteResult.to_dict`` gives the JSON shape
-of the contract (DESIGN §5.3): identity, the indicator fields flat, ``score``, ``rank``,
+of the contract (DESIGN §5.3): identity, the site's attributes (Kreis key, source id, plan,
+brownfield facts), the indicator fields flat, ``score``, ``rank``,
 ``excluded_by`` (only for excluded sites), ``missing``, ``stability`` (when asked for) and
 ``breakdown`` — per criterion the indicator value(s), ``v`` (0–1), ``weight``, ``points``,
 ``missing`` and the ``source`` of the data behind it.
@@ -24,6 +25,9 @@ import numpy as np
 from geo.criteria import CRITERIA, CRITERIA_ORDER
 
 IDENTITY_FIELDS = ("site_id", "name", "ags", "municipality", "kreis", "kind", "area_ha")
+# What else the site is (not scored): its Kreis key, source id and plan, and the brownfield facts.
+ATTRIBUTE_FIELDS = ("kreis_ags", "source_id", "plan", "contamination", "availability",
+                    "former_use")
 # Every indicator of every criterion, in registry order (area_ha is part of the identity).
 INDICATOR_FIELDS = tuple(dict.fromkeys(
     k for c in CRITERIA_ORDER for k in CRITERIA[c].indicators if k not in IDENTITY_FIELDS))
@@ -100,6 +104,7 @@ class SiteResult:
     missing: tuple[str, ...]
     stability: Stability | None = None
     breakdown: tuple[CriterionScore, ...] | None = None
+    attributes: Mapping[str, Any] | None = None  # ATTRIBUTE_FIELDS
 
     @property
     def site_id(self) -> str:
@@ -116,6 +121,8 @@ class SiteResult:
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape of a ranking item (DESIGN §5.3)."""
         out: dict[str, Any] = dict(self.identity)
+        if self.attributes is not None:
+            out.update(self.attributes)
         out["score"] = self.score
         out["rank"] = self.rank
         if self.excluded_by is not None:
@@ -177,7 +184,7 @@ def build_results(cols: Mapping[str, np.ndarray], v: np.ndarray, weights: Mappin
     per row (rank 0 = not ranked), ``indicator_names`` the indicator fields of each criterion.
     """
     n = len(v)
-    names = set(IDENTITY_FIELDS) | set(INDICATOR_FIELDS)
+    names = set(IDENTITY_FIELDS) | set(INDICATOR_FIELDS) | set(ATTRIBUTE_FIELDS)
     names |= {k for c in order for k in indicator_names[c]}
     lists = {k: plain_list(np.asarray(cols[k])) if k in cols else [None] * n for k in names}
     for k in INTEGER_FIELDS & names:  # years are integers, also where stored as float
@@ -203,6 +210,7 @@ def build_results(cols: Mapping[str, np.ndarray], v: np.ndarray, weights: Mappin
                 for i, c in enumerate(order))
         out.append(SiteResult(
             identity={k: lists[k][j] for k in IDENTITY_FIELDS},
+            attributes={k: lists[k][j] for k in ATTRIBUTE_FIELDS},
             indicators={k: lists[k][j] for k in INDICATOR_FIELDS},
             score=score_l[j], rank=rank_l[j],
             excluded_by=(None if rank_l[j] is not None or excluded_by is None

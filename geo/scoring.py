@@ -54,6 +54,7 @@ class Filters:
 
 
 H2_YEARS = (2025, 2050)
+V_DECIMALS = 4
 
 
 def with_horizon(p: Profile, h2_year: int | None) -> Profile:
@@ -113,6 +114,9 @@ class Scorer:
         if key not in self._values:
             ind = self.indicators(profile)
             v = np.column_stack([CRITERIA[c].value(ind, profile) for c in CRITERIA_ORDER])
+            # 4 decimals (the breakdown's precision): v = k / 10⁴ exactly as the browser decodes
+            # the compact value array, so both compute bit-identical scores
+            v = np.round(v, V_DECIMALS)
             if not self.has_h2:
                 v[:, CRITERIA_ORDER.index("h2")] = np.nan
             self._values[key] = v

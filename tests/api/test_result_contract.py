@@ -113,6 +113,7 @@ def test_site_score_has_nearest_lep_and_stability(client, svc):
     assert body["nearest_lep"] == lep["name"].iloc[int(d.argmin())]
     assert body["nearest_lep_km"] == pytest.approx(d.min() / 1e3, abs=1e-3)
     assert body["stability"]["top"] == 10 and 0 <= body["stability"]["probability"] <= 1
+    assert body["stability_params"] == {"draws": 200, "spread": 0.25, "seed": 0, "top": 10}
 
 
 def test_table_and_values_reproduce_the_ranking(client):
@@ -125,8 +126,9 @@ def test_table_and_values_reproduce_the_ranking(client):
     assert crits == list(CRITERIA_ORDER) and len(cols["site_id"]) == n
     rng = np.random.default_rng(5)
     for profile in PROFILES.values():
-        raw = client.get(f"/api/sites/values?profile={profile.name}").content
-        vals = np.frombuffer(raw, dtype="<f8").reshape(n, len(crits) + 1)
+        resp = client.get(f"/api/sites/values?profile={profile.name}")
+        assert resp.headers["x-criteria-count"] == str(len(crits))
+        vals = decode_values(resp.content, len(crits))
         for _ in range(5):
             w = {c: float(rng.choice([0, 0.5, 1, 2, 3.5])) for c in crits}
             w[crits[int(rng.integers(len(crits)))]] = 1.0
@@ -146,6 +148,29 @@ def test_table_and_values_reproduce_the_ranking(client):
                     scores.append((-(100 * num / den), cols["site_id"][i]))
             mine = [s for _, s in sorted(scores)[:100]]
             assert mine == [i["site_id"] for i in api["items"]]
+
+
+def decode_values(raw: bytes, c: int) -> np.ndarray:
+    """The compact value array as the browser decodes it (maps/static/js/api.js decodeValues):
+    n × (C + 1), v = k / 10⁴ (NaN for 65535), then the H2 km."""
+    n = len(raw) // (8 + 2 * c)
+    assert len(raw) == n * (8 + 2 * c)
+    km = np.frombuffer(raw[:8 * n], dtype="<f8")
+    k = np.frombuffer(raw[8 * n:], dtype="<u2").reshape(n, c)
+    v = np.where(k == 65535, np.nan, k / 10000)
+    return np.column_stack([v, km])
+
+
+def test_values_are_the_scorers_exactly(client, svc):
+    from geo.criteria import get_profile
+
+    p = get_profile("hydrogen")
+    resp = client.get("/api/sites/values?profile=hydrogen")
+    vals = decode_values(resp.content, len(CRITERIA_ORDER))
+    assert np.array_equal(vals[:, :-1], svc.scorer.values(p), equal_nan=True)  # bit for bit
+    km = svc.scorer.indicators(p)["h2_distance_km"].astype(float)
+    assert np.array_equal(vals[:, -1], km, equal_nan=True)
+    assert len(resp.content) < 0.3 * len(svc.sites) * (len(CRITERIA_ORDER) + 1) * 8 + 8 * len(svc.sites)
 
 
 def test_values_cache_headers(client):

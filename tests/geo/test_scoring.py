@@ -50,14 +50,15 @@ V_BALANCED = {
     "b": [0.0, 0.4, 1.0, 0.5, NAN, 1.0, 0.0],
     "c": [0.5, 1.0, 0.0, 1.0, 1.0, 0.5, 1.0],
     "d": [1.0, 0.6, 0.0, 0.0, 0.0, 0.0, 1.0],
-    "e": [1.0, 0.4, 1.0, 17 / 19, 0.8, 0.6, NAN],
+    "e": [1.0, 0.4, 1.0, 0.8947, 0.8, 0.6, NAN],  # h2: 17/19 = 0.894736… kept to 4 decimals
 }
 SCORE_BALANCED = {"a": 100 * 4.15 / 7, "b": 100 * 2.9 / 6, "c": 100 * 5 / 7,
-                  "d": 100 * 2.6 / 7, "e": 100 * (3.8 + 17 / 19) / 6}
+                  "d": 100 * 2.6 / 7, "e": 100 * (3.8 + 0.8947) / 6}
 
 
 def hand_score(v: list[float], w: list[float]) -> float:
-    ok = [(wi, vi) for wi, vi in zip(w, v, strict=True) if not math.isnan(vi)]
+    """The score by hand, with v kept to 4 decimals as the scorer keeps it."""
+    ok = [(wi, round(vi, 4)) for wi, vi in zip(w, v, strict=True) if not math.isnan(vi)]
     return 100 * sum(wi * vi for wi, vi in ok) / sum(wi for wi, _ in ok)
 
 

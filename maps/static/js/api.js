@@ -65,14 +65,39 @@ export async function coverage() {
 }
 
 const valueCache = new Map();
+const NO_VALUE = 65535;
 
-/** The per-criterion values for (profile, year): Float64Array n × (C + 1); fetched once each. */
+/**
+ * Decode the compact value array of api/sites/values into Float64Array n × (C + 1), row-major:
+ * v = k / 10⁴ per criterion (NaN for 65535 = no data), then the H2 distance in km. The server
+ * sends float64 km × n, then uint16 k × n × C (little-endian); C is in X-Criteria-Count.
+ * k / 10⁴ is the scorer's v exactly, so the scores are bit-identical to the API's.
+ */
+export function decodeValues(buffer, C) {
+  const n = buffer.byteLength / (8 + 2 * C);
+  if (!Number.isInteger(n)) throw new Error('values: unexpected length');
+  const km = new Float64Array(buffer, 0, n);
+  const k = new Uint16Array(buffer, 8 * n, n * C);
+  const out = new Float64Array(n * (C + 1));
+  for (let r = 0, i = 0, o = 0; r < n; r++) {
+    for (let c = 0; c < C; c++, i++, o++) out[o] = k[i] === NO_VALUE ? NaN : k[i] / 10000;
+    out[o++] = km[r];
+  }
+  return out;
+}
+
+function readValues(response) {
+  const C = Number(response.headers.get('X-Criteria-Count'));
+  return response.arrayBuffer().then((b) => decodeValues(b, C));
+}
+
+/** The per-criterion values for (profile, year): Float64Array n × (C + 1) (see decodeValues);
+ * fetched once each. */
 export function values(profile, year) {
   const key = `${profile}|${year}`;
   if (!valueCache.has(key)) {
     const q = new URLSearchParams({ profile, h2_year: String(year) });
-    const p = fetch(`api/sites/values?${q}`).then(check).then((r) => r.arrayBuffer())
-      .then((b) => new Float64Array(b));
+    const p = fetch(`api/sites/values?${q}`).then(check).then(readValues);
     p.catch(() => valueCache.delete(key));
     valueCache.set(key, p);
   }
@@ -88,8 +113,7 @@ export function prefetchValues(profile, year, started = null) {
   const q = new URLSearchParams();
   if (profile) q.set('profile', profile);
   if (year) q.set('h2_year', String(year));
-  const promise = (started || fetch(`api/sites/values?${q}`)).then(check).then((r) => r.arrayBuffer())
-    .then((b) => new Float64Array(b));
+  const promise = (started || fetch(`api/sites/values?${q}`)).then(check).then(readValues);
   promise.catch(() => {});
   return { profile, year, promise };
 }

@@ -65,7 +65,7 @@ test('labels use local fonts declared in app.css; no glyph server', () => {
 });
 
 test('legend groups name existing layers; score classes match the ramp', () => {
-  const ids = new Set(full.layers.map((l) => l.id));
+  const ids = new Set(full.layers.concat(L.transportLayers()).map((l) => l.id));
   const groups = L.groups({ coverage: cov, basemap: { url: 'u' } });
   assert.equal(new Set(groups.map((g) => g.id)).size, groups.length);
   for (const g of groups) for (const id of g.layers) assert.ok(ids.has(id), `${g.id}: ${id}`);
@@ -76,4 +76,58 @@ test('an overlay added later goes into its slot (beforeOf)', () => {
   const ids = bare.layers.map((l) => l.id);
   assert.equal(L.beforeOf('coverage-fibre', ids), 'muni-line');
   assert.equal(L.beforeOf('lep-label', ids), undefined);
+});
+
+test('transport layers: one per kind in LAYER_ORDER, off by default, on the tile layers', () => {
+  const tl = L.transportLayers();
+  const ids = tl.map((l) => l.id);
+  assert.deepEqual(ids, L.TRANSPORT_LAYERS, 'in LAYER_ORDER');
+  assert.equal(new Set(ids).size, ids.length);
+  assert.deepEqual(ids, [
+    'junction-points', 'airfield-points', 'station-rv-points', 'freight-points', 'port-points',
+    'station-fv-points', 'airport-points',
+    'junction-label', 'station-rv-label', 'freight-label', 'port-label', 'airfield-label', 'station-fv-label',
+    'airport-label']);
+  const styleIds = new Set(full.layers.map((l) => l.id));
+  for (const l of tl) {
+    assert.ok(!styleIds.has(l.id), `${l.id} is not in the initial style (map.js adds it on load)`);
+    assert.equal(l.source, 'nrw');
+    assert.ok(['motorway_junctions', 'rail_stations', 'rail_freight', 'ports', 'airports'].includes(l['source-layer']), l.id);
+    assert.equal(l.layout.visibility, 'none', `${l.id} off by default`);
+  }
+  // the transport slots sit above the site points and below the place labels
+  const all = [...full.layers.map((l) => l.id)];
+  for (const id of ids) {
+    const b = L.beforeOf(id, all);
+    all.splice(b ? all.indexOf(b) : all.length, 0, id);
+  }
+  const order = all.map((id) => L.LAYER_ORDER.indexOf(id.startsWith('coverage-') ? 'coverage-*' : id));
+  for (let i = 1; i < order.length; i++) assert.ok(order[i] >= order[i - 1], `${all[i]} after ${all[i - 1]}`);
+  assert.ok(all.indexOf('junction-points') > all.indexOf('site-points'));
+  assert.ok(all.indexOf('airport-label') < all.indexOf('muni-label'));
+  // airfields smaller and greyer than commercial airports; FV distinct from regional stations
+  const T = L.TRANSPORT;
+  assert.ok(T.airfield.r < T.airport.r && T.station_rv.r < T.station_fv.r);
+  assert.notEqual(T.station_fv.fill, T.station_rv.fill);
+  const fills = Object.values(T).map((c) => `${c.fill}/${c.stroke}`);
+  assert.equal(new Set(fills).size, fills.length, 'every kind has its own fill/stroke');
+  for (const c of Object.values(T)) assert.ok(!L.SCORE_COLORS.includes(c.fill), 'no site colour');
+  const ap = tl.find((l) => l.id === 'airport-points');
+  const af = tl.find((l) => l.id === 'airfield-points');
+  assert.match(JSON.stringify(ap.filter), /commercial/);
+  assert.match(JSON.stringify(af.filter), /commercial/);
+});
+
+test('transport groups: off by default, legend and attribution per tile layer', () => {
+  const groups = L.groups({});
+  const byId = Object.fromEntries(groups.map((g) => [g.id, g]));
+  for (const id of ['motorway_junctions', 'rail_stations', 'rail_freight', 'ports', 'airports']) {
+    const g = byId[id];
+    assert.ok(g, id);
+    assert.equal(g.on, false);
+    assert.deepEqual(g.attribution, [id]);
+    assert.ok(g.legend.some((r) => r.swatch), `${id} has a legend swatch`);
+  }
+  const covered = new Set(groups.flatMap((g) => g.layers));
+  for (const id of L.TRANSPORT_LAYERS) assert.ok(covered.has(id), `${id} is toggled by a group`);
 });

@@ -20,6 +20,23 @@ export const PLAN_COLORS = { GIB: '#0072b2', GIB_Z: '#56b4e9', LARGE_PROJECT: '#
 export const BROWNFIELD_COLOR = '#8c510a';
 export const LEP_COLOR = '#d55e00';
 
+/**
+ * Transport points (tile layers motorway_junctions, rail_stations, rail_freight, ports, airports):
+ * circles told apart by fill, ring and size, not by hue alone (Okabe–Ito colours), none of them
+ * a viridis site colour. `fill`/`stroke`/`r` are at zoom 10; the legend swatches read the same.
+ */
+export const TRANSPORT = {
+  junction: { fill: '#ffffff', stroke: '#0072b2', width: 2, r: 3.5 },
+  station_fv: { fill: '#000000', stroke: '#ffffff', width: 1.5, r: 5.5 },
+  station_rv: { fill: '#ffffff', stroke: '#000000', width: 1.5, r: 3 },
+  freight: { fill: '#e69f00', stroke: '#000000', width: 1.2, r: 4.5 },
+  port: { fill: '#56b4e9', stroke: '#00365c', width: 2, r: 5 },
+  airport: { fill: '#cc79a7', stroke: '#000000', width: 2, r: 7.5 },
+  airfield: { fill: '#b3b3b3', stroke: '#666666', width: 1, r: 3.5 },
+};
+/** Zoom from which each kind of transport point is labelled. */
+export const TRANSPORT_LABEL_ZOOM = { airport: 7, airfield: 11, station_fv: 9, station_rv: 12, port: 10, freight: 11, junction: 11 };
+
 export const FONT = ['Noto Sans Regular'];
 export const FONT_BOLD = ['Noto Sans Bold'];
 
@@ -34,8 +51,17 @@ export const LAYER_ORDER = [
   'lep-fill', 'lep-line',
   'h2-future', 'h2-line',
   'site-fill', 'plan-outline', 'brownfield-outline', 'site-line', 'site-points',
-  'neighbour-label', 'kreis-label', 'muni-label', 'lep-label',
+  // transport points (added in map.js on load, off by default), smallest below
+  'junction-points', 'airfield-points', 'station-rv-points', 'freight-points', 'port-points',
+  'station-fv-points', 'airport-points',
+  'neighbour-label',
+  'junction-label', 'station-rv-label', 'freight-label', 'port-label', 'airfield-label', 'station-fv-label',
+  'airport-label',
+  'kreis-label', 'muni-label', 'lep-label',
 ];
+
+/** The transport layer ids: one circle layer and one label layer per kind. */
+export const TRANSPORT_LAYERS = LAYER_ORDER.filter((id) => /^(junction|airfield|station|freight|port|airport)-/.test(id));
 
 /** Site layers: the ones carrying feature-state keyed by site_id, with their source-layer. */
 export const SITE_SOURCE_LAYERS = ['site_points', 'sites'];
@@ -88,6 +114,61 @@ export function coverageLayer(c) {
   for (let i = 1; i < c.colors.length && i < c.breaks.length; i++) step.push(c.breaks[i], c.colors[i]);
   return { id, type: 'fill', source: 'nrw', 'source-layer': c.sourceLayer, layout: { visibility: 'none' },
     paint: { 'fill-color': ['case', ['has', c.property], step, 'rgba(0,0,0,0)'], 'fill-opacity': c.opacity ?? 0.7 } };
+}
+
+const isFV = ['any', ['==', ['get', 'long_distance'], true], ['==', ['get', 'traffic'], 'FV']];
+const isCommercial = ['==', ['get', 'commercial'], true];
+
+function circle(id, sourceLayer, kind, filter) {
+  const c = TRANSPORT[kind];
+  // a little smaller at low zoom, so that the sites stay readable under them
+  const radius = ['interpolate', ['linear'], ['zoom'], 5, Math.max(1.5, c.r * 0.5), 10, c.r, 14, c.r * 1.4];
+  const width = ['interpolate', ['linear'], ['zoom'], 5, Math.max(0.6, c.width * 0.6), 10, c.width];
+  return { id, type: 'circle', source: 'nrw', 'source-layer': sourceLayer, layout: { visibility: 'none' },
+    ...(filter ? { filter } : {}),
+    paint: { 'circle-color': c.fill, 'circle-radius': radius, 'circle-stroke-color': c.stroke,
+      'circle-stroke-width': width, 'circle-pitch-alignment': 'map' } };
+}
+
+function label(id, sourceLayer, minzoom, text, { filter = null, size = 11, bold = false, color = '#222222' } = {}) {
+  return { id, type: 'symbol', source: 'nrw', 'source-layer': sourceLayer, minzoom,
+    ...(filter ? { filter } : {}),
+    layout: { visibility: 'none', 'text-field': text, 'text-font': bold ? FONT_BOLD : FONT, 'text-size': size,
+      'text-max-width': 9, 'text-variable-anchor': ['left', 'right', 'top', 'bottom'], 'text-radial-offset': 0.9,
+      'text-justify': 'auto', 'text-padding': 3 },
+    paint: { 'text-color': color, 'text-halo-color': '#ffffff', 'text-halo-width': 1.5 } };
+}
+
+const nameOf = ['coalesce', ['get', 'name'], ''];
+const present = (k) => ['all', ['has', k], ['!=', ['to-string', ['get', k]], '']];
+
+/**
+ * The transport layers (all off: map.js adds them on load, the toggles switch visibility), in
+ * LAYER_ORDER. Airfields (commercial = false) small and grey under the commercial airports;
+ * long-distance stations (traffic FV) filled, regional ones a ring.
+ */
+export function transportLayers() {
+  const z = TRANSPORT_LABEL_ZOOM;
+  return [
+    circle('junction-points', 'motorway_junctions', 'junction'),
+    circle('airfield-points', 'airports', 'airfield', ['!', isCommercial]),
+    circle('station-rv-points', 'rail_stations', 'station_rv', ['!', isFV]),
+    circle('freight-points', 'rail_freight', 'freight'),
+    circle('port-points', 'ports', 'port'),
+    circle('station-fv-points', 'rail_stations', 'station_fv', isFV),
+    circle('airport-points', 'airports', 'airport', isCommercial),
+    label('junction-label', 'motorway_junctions', z.junction,
+      ['case', present('ref'), ['concat', ['to-string', ['get', 'ref']], ' ', nameOf], nameOf],
+      { size: 10, color: '#00406b' }),
+    label('freight-label', 'rail_freight', z.freight, nameOf, { size: 10, color: '#5c3d00' }),
+    label('port-label', 'ports', z.port, nameOf, { size: 10.5, color: '#00365c' }),
+    label('station-rv-label', 'rail_stations', z.station_rv, nameOf, { filter: ['!', isFV], size: 10 }),
+    label('station-fv-label', 'rail_stations', z.station_fv, nameOf, { filter: isFV, size: 11, bold: true }),
+    label('airfield-label', 'airports', z.airfield, nameOf, { filter: ['!', isCommercial], size: 10, color: '#555555' }),
+    label('airport-label', 'airports', z.airport,
+      ['case', present('iata'), ['concat', nameOf, ' (', ['to-string', ['get', 'iata']], ')'], nameOf],
+      { filter: isCommercial, size: 11.5, bold: true, color: '#6b2150' }),
+  ].sort((a, b) => LAYER_ORDER.indexOf(a.id) - LAYER_ORDER.indexOf(b.id));
 }
 
 /** The style: one PMTiles vector source, the neighbours, optional basemap and coverage images. */
@@ -207,6 +288,7 @@ export function groups({ coverage = [], basemap = null } = {}) {
         { swatch: { kind: 'dash', color: '#555555' }, key: 'legend.h2_schematic' },
         { swatch: { kind: 'dots', color: H2_FUTURE_COLOR }, key: 'legend.h2_future' },
       ] },
+    ...transportGroups(),
     ...coverage.map((c) => ({ id: `coverage-${c.id}`, key: `layer.coverage_${c.id}`, title: c.title, layers: [`coverage-${c.id}`],
       attribution: [c.id], text: c.attribution, on: false,
       legend: c.colors.length ? [{ ramp: c.colors, from: c.breaks[0] ?? 0, to: c.breaks[c.breaks.length - 1] ?? 1 },
@@ -223,6 +305,30 @@ export function groups({ coverage = [], basemap = null } = {}) {
     g.push({ id: 'basemap', key: 'layer.basemap', layers: ['basemap'], attribution: [], text: basemap.attribution || '', on: true, legend: [] });
   }
   return g;
+}
+
+/** A legend swatch of a transport circle. */
+const pt = (kind, size = 'm') => ({ kind: 'pt', size, color: TRANSPORT[kind].fill, stroke: TRANSPORT[kind].stroke });
+
+/** The transport groups: off by default, one per tile layer (attribution = its manifest layer). */
+export function transportGroups() {
+  return [
+    { id: 'motorway_junctions', key: 'layer.motorway_junctions', layers: ['junction-points', 'junction-label'],
+      attribution: ['motorway_junctions'], on: false,
+      legend: [{ swatch: pt('junction', 's'), key: 'legend.motorway_junction' }, { key: 'legend.labels_from', params: { zoom: TRANSPORT_LABEL_ZOOM.junction } }] },
+    { id: 'rail_stations', key: 'layer.rail_stations', layers: ['station-fv-points', 'station-rv-points', 'station-fv-label', 'station-rv-label'],
+      attribution: ['rail_stations'], on: false,
+      legend: [{ swatch: pt('station_fv'), key: 'legend.station_fv' }, { swatch: pt('station_rv', 's'), key: 'legend.station_rv' },
+        { key: 'legend.labels_from', params: { zoom: TRANSPORT_LABEL_ZOOM.station_fv } }] },
+    { id: 'rail_freight', key: 'layer.rail_freight', layers: ['freight-points', 'freight-label'],
+      attribution: ['rail_freight'], on: false,
+      legend: [{ swatch: pt('freight'), key: 'legend.rail_freight' }] },
+    { id: 'ports', key: 'layer.ports', layers: ['port-points', 'port-label'], attribution: ['ports'], on: false,
+      legend: [{ swatch: pt('port'), key: 'legend.port' }] },
+    { id: 'airports', key: 'layer.airports', layers: ['airport-points', 'airfield-points', 'airport-label', 'airfield-label'],
+      attribution: ['airports'], on: false,
+      legend: [{ swatch: pt('airport', 'l'), key: 'legend.airport' }, { swatch: pt('airfield', 's'), key: 'legend.airfield' }] },
+  ];
 }
 
 /** Every global-state key used by a style's expressions (for the node test). */

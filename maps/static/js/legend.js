@@ -13,8 +13,9 @@ const el = (tag, cls, text) => {
 };
 
 function swatch(s) {
-  const sp = el('span', `sw sw-${s.kind}`);
+  const sp = el('span', `sw sw-${s.kind}${s.size ? ` sw-${s.size}` : ''}`);
   sp.style.setProperty('--c', s.color);
+  if (s.stroke) sp.style.setProperty('--s', s.stroke);
   sp.setAttribute('aria-hidden', 'true');
   return sp;
 }

@@ -171,6 +171,34 @@ export function createMap(container, ctx) {
     map.addLayer(layers.coverageLayer(c), layers.beforeOf(id, map.getStyle().layers.map((l) => l.id)));
   }
 
+  /** The transport points (off unless the store says on): added once, on load, in their slots. */
+  function addTransport() {
+    for (const spec of layers.transportLayers()) {
+      if (map.getLayer(spec.id)) continue;
+      map.addLayer(spec, layers.beforeOf(spec.id, map.getStyle().layers.map((l) => l.id)));
+    }
+    for (const id of layers.TRANSPORT_LAYERS.filter((x) => x.endsWith('-points'))) {
+      map.on('mousemove', id, transportTip);
+      map.on('mouseleave', id, () => popup.remove());
+    }
+  }
+
+  function transportTip(e) {
+    if (drawing()) return;
+    const f = e.features?.[0];
+    if (!f) return;
+    // a site under the pointer keeps its own tip
+    if (map.queryRenderedFeatures(e.point, { layers: layers.SITE_LAYERS.filter((x) => map.getLayer(x)) }).length) return;
+    const p = f.properties;
+    const el = document.createElement('div');
+    const name = document.createElement('strong');
+    name.textContent = p.name || p.ref || p.iata || '';
+    const sub = document.createElement('div');
+    sub.textContent = t(`transport.${transportKind(f)}`);
+    el.append(name, sub);
+    popup.setLngLat(e.lngLat).setDOMContent(el).addTo(map);
+  }
+
   function applyLayers(vis) {
     for (const g of groups) {
       const on = vis[g.id] ?? g.on;
@@ -290,6 +318,7 @@ export function createMap(container, ctx) {
     map.on('load', () => {
       relabelControls(container, t);
       container.querySelector('.maplibregl-ctrl-attrib')?.classList.remove('maplibregl-compact-show');
+      addTransport();
       applyLayers(store.state.layers);
       for (const id of layers.SITE_LAYERS.concat(['site-points'])) {
         map.on('mousemove', id, tip);
@@ -369,6 +398,19 @@ export function createMap(container, ctx) {
     },
     fitTo(bbox) { map.fitBounds(bbox, { padding: 60, maxZoom: 14 }); },
   };
+}
+
+/** The i18n suffix (`transport.<kind>`) of a transport feature. */
+export function transportKind(f) {
+  const p = f.properties || {};
+  switch (f.sourceLayer) {
+    case 'motorway_junctions': return 'junction';
+    case 'rail_stations': return p.long_distance === true || p.traffic === 'FV' ? 'station_fv' : 'station_rv';
+    case 'rail_freight': return 'freight';
+    case 'ports': return 'port';
+    case 'airports': return p.commercial === true ? 'airport' : 'airfield';
+    default: return 'other';
+  }
 }
 
 function num1(t, x) {

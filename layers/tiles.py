@@ -232,10 +232,10 @@ def tile_layers(layers: dict[str, gpd.GeoDataFrame], sites: gpd.GeoDataFrame,
     lep = layers.get("lep_sites")
     if lep is not None and len(lep):
         out["lep_sites"] = _strings(_wgs84(lep, ["area_id", "name"]), ("area_id", "name"))
-    for name, (fields, _) in TRANSPORT_FIELDS.items():
+    for name, (wanted, _) in TRANSPORT_FIELDS.items():
         gdf = layers.get(name)
         if gdf is not None and len(gdf):
-            cols = [c for c in fields if c in gdf.columns]
+            cols = [c for c in wanted if c in gdf.columns]
             pts = _wgs84(gdf, cols, shapely.point_on_surface(gdf.geometry.values))
             out[name] = _strings(pts, tuple(c for c in cols if pts[c].dtype == object))
     return {k: v for k, v in out.items() if len(v)}

@@ -169,11 +169,19 @@ def process_memory() -> dict[str, float]:
     for p in browser_processes():
         try:
             cmd = " ".join(p.cmdline())
-            kind = ("renderer" if "--type=renderer" in cmd else
-                    "gpu" if "--type=gpu-process" in cmd else
-                    "utility" if "--type=utility" in cmd else
-                    "zygote" if "--type=zygote" in cmd else
-                    "browser" if "--type=" not in cmd else "other")
+            kind = (
+                "renderer"
+                if "--type=renderer" in cmd
+                else "gpu"
+                if "--type=gpu-process" in cmd
+                else "utility"
+                if "--type=utility" in cmd
+                else "zygote"
+                if "--type=zygote" in cmd
+                else "browser"
+                if "--type=" not in cmd
+                else "other"
+            )
             try:
                 full = p.memory_full_info()
                 rss, pss = full.rss, getattr(full, "pss", full.rss)
@@ -241,8 +249,7 @@ def measure_navigation(browser: Any, url: str) -> dict[str, Any]:
                 before_ready[ev["requestId"]] = ev.get("encodedDataLength", 0)
 
     urls: dict[str, str] = {}
-    cdp.on("Network.requestWillBeSent",
-           lambda ev: urls.__setitem__(ev["requestId"], ev["request"]["url"]))
+    cdp.on("Network.requestWillBeSent", lambda ev: urls.__setitem__(ev["requestId"], ev["request"]["url"]))
     cdp.on("Network.loadingFinished", finished)
     finished_reqs: list[Any] = []
     ctx.on("requestfinished", lambda r: finished_reqs.append(r))
@@ -256,10 +263,13 @@ def measure_navigation(browser: Any, url: str) -> dict[str, Any]:
     ui_timings = page.evaluate("() => (window.nrwSites && window.nrwSites.timings) || null")
     if ready_ms is None and ui_timings and ui_timings.get("ready") is not None:
         ready_ms = ui_timings["ready"]
-    nav = page.evaluate("() => { const n = performance.getEntriesByType('navigation')[0];"
-                        " return n ? {dcl: n.domContentLoadedEventEnd, load: n.loadEventEnd} : null; }")
+    nav = page.evaluate(
+        "() => { const n = performance.getEntriesByType('navigation')[0];"
+        " return n ? {dcl: n.domContentLoadedEventEnd, load: n.loadEventEnd} : null; }"
+    )
     sites_shown = page.evaluate(
-        "() => document.querySelectorAll('[data-testid=ranking] [data-site-id]').length")
+        "() => document.querySelectorAll('[data-testid=ranking] [data-site-id]').length"
+    )
     pw_bytes = 0
     for r in list(finished_reqs):
         try:
@@ -276,11 +286,16 @@ def measure_navigation(browser: Any, url: str) -> dict[str, Any]:
             per_url[key] = per_url.get(key, 0) + n
     page.wait_for_timeout(500)
     metrics = {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
-    heap = page.evaluate("() => performance.memory ? {used: performance.memory.usedJSHeapSize,"
-                         " total: performance.memory.totalJSHeapSize} : null")
+    heap = page.evaluate(
+        "() => performance.memory ? {used: performance.memory.usedJSHeapSize,"
+        " total: performance.memory.totalJSHeapSize} : null"
+    )
     mem = process_memory()
     out = {
-        "ready_ms": ready_ms, "wall_to_ready_s": wall, "navigation": nav, "ui_timings": ui_timings,
+        "ready_ms": ready_ms,
+        "wall_to_ready_s": wall,
+        "navigation": nav,
+        "ui_timings": ui_timings,
         "requests_before_ready": len(before_ready),
         "bytes_before_ready_cdp": sum(before_ready.values()),
         "bytes_before_ready_playwright": pw_bytes,
@@ -288,24 +303,29 @@ def measure_navigation(browser: Any, url: str) -> dict[str, Any]:
         "bytes_before_ready_by_path": dict(sorted(per_url.items(), key=lambda kv: -kv[1])),
         "js_heap_used_mb": metrics.get("JSHeapUsedSize", 0) / 1e6,
         "js_heap_total_mb": metrics.get("JSHeapTotalSize", 0) / 1e6,
-        "performance_memory": heap, "process_memory": mem,
-        "problems": log.problems(), "ranking_entries": sites_shown,
-        "_page": page, "_ctx": ctx,
+        "performance_memory": heap,
+        "process_memory": mem,
+        "problems": log.problems(),
+        "ranking_entries": sites_shown,
+        "_page": page,
+        "_ctx": ctx,
     }
     return out
 
 
 def slider_value(page: Any, name: str) -> float:
     """A weight slider's current value."""
-    return float(page.evaluate(
-        "n => +document.querySelector(`input[type=range][data-criterion=\"${n}\"]`).value", name))
+    return float(
+        page.evaluate('n => +document.querySelector(`input[type=range][data-criterion="${n}"]`).value', name)
+    )
 
 
 def busiest_criterion(page: Any) -> tuple[str, float, float]:
     """The slider used for the timings: ``h2`` if there is one (it moves most sites' bands)."""
     spec = page.eval_on_selector_all(
         "input[type=range][data-criterion]",
-        "els => els.map(e => [e.dataset.criterion, Number(e.min || 0), Number(e.max || 100)])")
+        "els => els.map(e => [e.dataset.criterion, Number(e.min || 0), Number(e.max || 100)])",
+    )
     if not spec:
         raise RuntimeError("no weight slider (input[type=range][data-criterion]) on the page")
     for name, lo, hi in spec:
@@ -350,9 +370,9 @@ def _mask(shape: tuple[int, int], rects: dict[str, Any]) -> np.ndarray:
     h, w = shape
     m = np.zeros((h, w), dtype=bool)
     x0, y0, x1, y1 = (int(round(v)) for v in rects["canvas"])
-    m[max(0, y0):min(h, y1), max(0, x0):min(w, x1)] = True
+    m[max(0, y0) : min(h, y1), max(0, x0) : min(w, x1)] = True
     for a, b, c, d in rects["over"]:
-        m[max(0, int(b)):min(h, int(np.ceil(d))), max(0, int(a)):min(w, int(np.ceil(c)))] = False
+        m[max(0, int(b)) : min(h, int(np.ceil(d))), max(0, int(a)) : min(w, int(np.ceil(c)))] = False
     return m
 
 
@@ -374,8 +394,10 @@ def measure_pixels(ctx: Any, page: Any, runs: int) -> list[dict[str, Any]]:
             pass
 
     cdp.on("Page.screencastFrame", on_frame)
-    cdp.send("Page.startScreencast", {"format": "png", "everyNthFrame": 1,
-                                      "maxWidth": VIEWPORT["width"], "maxHeight": VIEWPORT["height"]})
+    cdp.send(
+        "Page.startScreencast",
+        {"format": "png", "everyNthFrame": 1, "maxWidth": VIEWPORT["width"], "maxHeight": VIEWPORT["height"]},
+    )
     name, lo, hi = busiest_criterion(page)
     out = []
     mask = None
@@ -414,9 +436,14 @@ def measure_pixels(ctx: Any, page: Any, runs: int) -> list[dict[str, Any]]:
                     if int(diff.sum()) >= 20:
                         found = (ts * 1000 - t_dispatch, int(diff.sum()))
                         break
-            out.append({"criterion": name, "value": value,
-                        "pixels_ms": found[0] if found else None,
-                        "changed_pixels": found[1] if found else 0})
+            out.append(
+                {
+                    "criterion": name,
+                    "value": value,
+                    "pixels_ms": found[0] if found else None,
+                    "changed_pixels": found[1] if found else 0,
+                }
+            )
     finally:
         try:
             cdp.send("Page.stopScreencast")
@@ -454,11 +481,17 @@ def main() -> None:
     manifest = ensure_data(data, args.sites, args.seed, args.reuse)
     n_sites = manifest.get("layers", {}).get("sites", {}).get("count", args.sites)
     results: dict[str, Any] = {
-        "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "sites": n_sites,
-        "snapshot": manifest.get("id"), "reused_snapshot": manifest.get("_reused"),
-        "build_timings_s": manifest.get("timings_s"), "machine": {
-            "cpus": psutil.cpu_count(), "python": platform.python_version(),
-            "platform": platform.platform(), "load_average_at_start": os.getloadavg()},
+        "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "sites": n_sites,
+        "snapshot": manifest.get("id"),
+        "reused_snapshot": manifest.get("_reused"),
+        "build_timings_s": manifest.get("timings_s"),
+        "machine": {
+            "cpus": psutil.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "load_average_at_start": os.getloadavg(),
+        },
         "viewport": VIEWPORT,
     }
     log_path = Path(f"/tmp/bt-bench-server-{args.sites}.log")
@@ -468,8 +501,11 @@ def main() -> None:
         navs = []
         for i in range(args.runs):
             nav = measure_navigation(browser, url)
-            print(f"navigation {i + 1}: ready at {nav['ready_ms']:.0f} ms, "
-                  f"{nav['bytes_before_ready_cdp'] / 1e6:.2f} MB before ready", flush=True)
+            print(
+                f"navigation {i + 1}: ready at {nav['ready_ms']:.0f} ms, "
+                f"{nav['bytes_before_ready_cdp'] / 1e6:.2f} MB before ready",
+                flush=True,
+            )
             if i < args.runs - 1:
                 nav.pop("_ctx").close()
                 nav.pop("_page")
@@ -477,13 +513,17 @@ def main() -> None:
         last = navs[-1]
         page, ctx = last.pop("_page"), last.pop("_ctx")
         rerank = measure_rerank(page, args.slider_runs)
-        print(f"re-rank, input → list: {[round(r['list_ms'] or -1) for r in rerank['input']]} ms; "
-              f"setWeights(): {[round(r['ms']) for r in rerank['hook']]} ms", flush=True)
+        print(
+            f"re-rank, input → list: {[round(r['list_ms'] or -1) for r in rerank['input']]} ms; "
+            f"setWeights(): {[round(r['ms']) for r in rerank['hook']]} ms",
+            flush=True,
+        )
         pixels = measure_pixels(ctx, page, args.slider_runs)
         print(f"input → pixels: {[round(r['pixels_ms'] or -1) for r in pixels]} ms", flush=True)
         mem_after = process_memory()
-        heap_after = {m["name"]: m["value"] for m in
-                      ctx.new_cdp_session(page).send("Performance.getMetrics")["metrics"]}
+        heap_after = {
+            m["name"]: m["value"] for m in ctx.new_cdp_session(page).send("Performance.getMetrics")["metrics"]
+        }
         ctx.close()
         browser.close()
 
@@ -503,41 +543,49 @@ def main() -> None:
         "memory_mb": median([page_mem(n) for n in navs]),
         "pmtiles_s": pmtiles_seconds(manifest),
     }
-    results.update({
-        "summary": summary,
-        "targets": {k: {"what": w, "target": t, "unit": u} for k, (w, t, u) in TARGETS.items()},
-        "details": {
-            "navigations": navs, "rerank": rerank, "pixels": pixels,
-            "ready_first_navigation_s": (navs[0]["ready_ms"] or 0) / 1000,
-            "rerank_hook_max_ms": max([r["ms"] for r in rerank["hook"]], default=None),
-            "input_to_list_p95_ms": pct([r["list_ms"] for r in rerank["input"]], 0.95),
-            "input_dispatch_median_ms": median([r["dispatch_ms"] for r in rerank["input"]]),
-            "pixels_p95_ms": pct([r["pixels_ms"] for r in pixels], 0.95),
-            "memory_after_sliders": mem_after,
-            "js_heap_used_after_sliders_mb": heap_after.get("JSHeapUsedSize", 0) / 1e6,
-            "definitions": {
-                "ready_s": "median over the navigations after the first (fresh context each) of "
-                           "performance.now() when <html data-ready> became 'true'",
-                "rerank_ms": "median of window.nrwSites.setWeights() (the UI's synchronous "
-                             "re-rank + ranking list + map feature-state), slider h2 0 ↔ max",
-                "input_to_list_ms": "median time from an input event on the slider to the "
-                                    "ranking list's new order in the DOM (includes the rAF wait)",
-                "pixels_ms": "median time from the input event to the first compositor frame "
-                             "(CDP screencast timestamp) with changed map pixels",
-                "memory_mb": "PSS of the page's renderer + PSS of the GPU process (SwiftShader "
-                             "holds the WebGL buffers there); the JS heap is inside the renderer",
-                "bytes_mb": "CDP Network.loadingFinished encodedDataLength before ready",
+    results.update(
+        {
+            "summary": summary,
+            "targets": {k: {"what": w, "target": t, "unit": u} for k, (w, t, u) in TARGETS.items()},
+            "details": {
+                "navigations": navs,
+                "rerank": rerank,
+                "pixels": pixels,
+                "ready_first_navigation_s": (navs[0]["ready_ms"] or 0) / 1000,
+                "rerank_hook_max_ms": max([r["ms"] for r in rerank["hook"]], default=None),
+                "input_to_list_p95_ms": pct([r["list_ms"] for r in rerank["input"]], 0.95),
+                "input_dispatch_median_ms": median([r["dispatch_ms"] for r in rerank["input"]]),
+                "pixels_p95_ms": pct([r["pixels_ms"] for r in pixels], 0.95),
+                "memory_after_sliders": mem_after,
+                "js_heap_used_after_sliders_mb": heap_after.get("JSHeapUsedSize", 0) / 1e6,
+                "definitions": {
+                    "ready_s": "median over the navigations after the first (fresh context each) of "
+                    "performance.now() when <html data-ready> became 'true'",
+                    "rerank_ms": "median of window.nrwSites.setWeights() (the UI's synchronous "
+                    "re-rank + ranking list + map feature-state), slider h2 0 ↔ max",
+                    "input_to_list_ms": "median time from an input event on the slider to the "
+                    "ranking list's new order in the DOM (includes the rAF wait)",
+                    "pixels_ms": "median time from the input event to the first compositor frame "
+                    "(CDP screencast timestamp) with changed map pixels",
+                    "memory_mb": "PSS of the page's renderer + PSS of the GPU process (SwiftShader "
+                    "holds the WebGL buffers there); the JS heap is inside the renderer",
+                    "bytes_mb": "CDP Network.loadingFinished encodedDataLength before ready",
+                },
             },
-        },
-    })
+        }
+    )
     results["machine"]["load_average_at_end"] = os.getloadavg()
     load = max(results["machine"]["load_average_at_start"][0], os.getloadavg()[0])
     if load > psutil.cpu_count():
-        print(f"\nwarning: load average {load:.1f} on {psutil.cpu_count()} CPUs: other work ran "
-              f"beside the benchmark; the timings are pessimistic")
-    print(f"\nUI benchmark, {n_sites:,} sites, chromium {results['chromium']}, "
-          f"{VIEWPORT['width']}×{VIEWPORT['height']}, software WebGL (SwiftShader), "
-          f"{psutil.cpu_count()} CPUs")
+        print(
+            f"\nwarning: load average {load:.1f} on {psutil.cpu_count()} CPUs: other work ran "
+            f"beside the benchmark; the timings are pessimistic"
+        )
+    print(
+        f"\nUI benchmark, {n_sites:,} sites, chromium {results['chromium']}, "
+        f"{VIEWPORT['width']}×{VIEWPORT['height']}, software WebGL (SwiftShader), "
+        f"{psutil.cpu_count()} CPUs"
+    )
     print(f"{'what':<52} {'measured':>10} {'target':>10}  ok")
     rows = [(k, *TARGETS[k]) for k in TARGETS]
     rows.insert(2, ("input_to_list_ms", "  slider input event → list re-ordered (DOM)", 100.0, "ms"))
@@ -546,15 +594,21 @@ def main() -> None:
         ok = "–" if v is None else ("yes" if v <= target else "NO")
         print(f"{what:<52} {fmt(v, unit):>10} {'≤ ' + fmt(target, unit):>10}  {ok}")
     mem = last["process_memory"]
-    print(f"\nready, first navigation (cold server caches): {navs[0]['ready_ms'] / 1000:.2f} s; "
-          f"UI timings of the last: {last.get('ui_timings')}")
-    print(f"JS heap used at ready {last['js_heap_used_mb']:.0f} MB; renderer PSS "
-          f"{mem.get('renderer_max_pss_mb', 0):.0f} MB (RSS {mem.get('renderer_max_rss_mb', 0):.0f}); "
-          f"GPU process PSS {mem.get('gpu_pss_mb', 0):.0f} MB (RSS {mem.get('gpu_rss_mb', 0):.0f}); "
-          f"all chromium PSS {mem.get('all_pss_mb', 0):.0f} MB")
-    print(f"bytes before ready: CDP {summary['bytes_mb']:.2f} MB (page target), playwright "
-          f"{median([n['bytes_before_ready_playwright'] / 1e6 for n in navs]):.2f} MB (incl. workers); "
-          f"{last['requests_before_ready']} requests; largest:")
+    print(
+        f"\nready, first navigation (cold server caches): {navs[0]['ready_ms'] / 1000:.2f} s; "
+        f"UI timings of the last: {last.get('ui_timings')}"
+    )
+    print(
+        f"JS heap used at ready {last['js_heap_used_mb']:.0f} MB; renderer PSS "
+        f"{mem.get('renderer_max_pss_mb', 0):.0f} MB (RSS {mem.get('renderer_max_rss_mb', 0):.0f}); "
+        f"GPU process PSS {mem.get('gpu_pss_mb', 0):.0f} MB (RSS {mem.get('gpu_rss_mb', 0):.0f}); "
+        f"all chromium PSS {mem.get('all_pss_mb', 0):.0f} MB"
+    )
+    print(
+        f"bytes before ready: CDP {summary['bytes_mb']:.2f} MB (page target), playwright "
+        f"{median([n['bytes_before_ready_playwright'] / 1e6 for n in navs]):.2f} MB (incl. workers); "
+        f"{last['requests_before_ready']} requests; largest:"
+    )
     for path, n in list(last["bytes_before_ready_by_path"].items())[:6]:
         print(f"  {n / 1e6:8.2f} MB  {path}")
     problems = sorted({p for n in navs for p in n["problems"]})

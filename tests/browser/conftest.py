@@ -127,8 +127,14 @@ class UI:
         self.base = base
         self.name = name
         self.log = PageLog()
-        opts = {"viewport": VIEWPORT, "base_url": base, "accept_downloads": True,
-                "locale": "de-DE", "timezone_id": "Europe/Berlin", **context}
+        opts = {
+            "viewport": VIEWPORT,
+            "base_url": base,
+            "accept_downloads": True,
+            "locale": "de-DE",
+            "timezone_id": "Europe/Berlin",
+            **context,
+        }
         self.context = browser.new_context(**opts)
         self.context.add_init_script(CONSOLE_DETAIL_JS)
         self.log.attach(self.context)
@@ -160,7 +166,8 @@ class UI:
             raise AssertionError(
                 f"<html data-ready> not 'true' after {timeout / 1000:.0f} s at {p.url} "
                 f"(screenshot {self.artefact('not-ready.png').name}); page log:\n  "
-                + ("\n  ".join(lines[:30]) or "(no errors)")) from None
+                + ("\n  ".join(lines[:30]) or "(no errors)")
+            ) from None
 
     def settle(self, page: Any = None, timeout: int = READY_TIMEOUT_MS) -> None:
         """Wait for two animation frames and then for ``data-ready`` again."""

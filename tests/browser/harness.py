@@ -111,8 +111,9 @@ def build_demo(data: Path, n_sites: int, seed: int = 42) -> dict[str, Any]:
 
 
 @contextmanager
-def live_server(data: Path, log: Path | None = None, port: int | None = None,
-                timeout: float = 120) -> Iterator[str]:
+def live_server(
+    data: Path, log: Path | None = None, port: int | None = None, timeout: float = 120
+) -> Iterator[str]:
     """``nrw-sites serve`` (uvicorn) on 127.0.0.1 and a free port in a subprocess; yields the URL.
 
     A subprocess, not a thread: the browser and the server must not share a GIL. The server's
@@ -125,23 +126,40 @@ def live_server(data: Path, log: Path | None = None, port: int | None = None,
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "api.cli", "serve", "--data", str(data),
-             "--host", LOCAL_HOST, "--port", str(port)],
-            cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+            [
+                sys.executable,
+                "-m",
+                "api.cli",
+                "serve",
+                "--data",
+                str(data),
+                "--host",
+                LOCAL_HOST,
+                "--port",
+                str(port),
+            ],
+            cwd=ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
     try:
         deadline = time.monotonic() + timeout
         while True:
             if proc.poll() is not None:
-                raise RuntimeError(f"the server exited ({proc.returncode}): "
-                                   f"{log.read_text(errors='replace')[-3000:]}")
+                raise RuntimeError(
+                    f"the server exited ({proc.returncode}): {log.read_text(errors='replace')[-3000:]}"
+                )
             try:
                 if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
                     break
             except httpx.TransportError:
                 pass
             if time.monotonic() > deadline:
-                raise RuntimeError(f"the server did not answer /healthz within {timeout:.0f} s: "
-                                   f"{log.read_text(errors='replace')[-3000:]}")
+                raise RuntimeError(
+                    f"the server did not answer /healthz within {timeout:.0f} s: "
+                    f"{log.read_text(errors='replace')[-3000:]}"
+                )
             time.sleep(0.1)
         yield url
     finally:
@@ -189,8 +207,7 @@ class PageLog:
         context.on("console", on_console)
         context.on("weberror", lambda e: self.page_errors.append(str(e.error)))
         context.on("request", lambda r: self.requests.append(r.url))
-        context.on("requestfailed",
-                   lambda r: self.failed.append(f"{r.method} {r.url}: {r.failure}"))
+        context.on("requestfailed", lambda r: self.failed.append(f"{r.method} {r.url}: {r.failure}"))
 
     def offsite(self) -> list[str]:
         """Requests that went anywhere but the test server."""
@@ -227,7 +244,7 @@ def parse_css_colour(text: str) -> tuple[int, int, int] | None:
                 return None
         return None
     if t.startswith("rgb"):
-        inner = t[t.find("(") + 1:t.rfind(")")].replace("/", " ").replace(",", " ").split()
+        inner = t[t.find("(") + 1 : t.rfind(")")].replace("/", " ").replace(",", " ").split()
         try:
             r, g, b = (float(x) for x in inner[:3])
         except ValueError:
@@ -244,6 +261,8 @@ def colour_counts(img: np.ndarray, colours: list[tuple[int, int, int]], tol: int
 
 # Screenshot of the map alone: every element hidden except the map canvas, so legend swatches
 # and panels cannot pass for drawn sites.
-MAP_ONLY_CSS = ("body * { visibility: hidden !important; } "
-                "canvas.maplibregl-canvas, .maplibregl-canvas-container canvas "
-                "{ visibility: visible !important; }")
+MAP_ONLY_CSS = (
+    "body * { visibility: hidden !important; } "
+    "canvas.maplibregl-canvas, .maplibregl-canvas-container canvas "
+    "{ visibility: visible !important; }"
+)

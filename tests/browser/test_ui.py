@@ -37,15 +37,19 @@ def ranking_ids(page: Any) -> list[str]:
 
 def sliders(page: Any) -> dict[str, dict[str, Any]]:
     """Each weight slider: criterion → {min, max, step, value}."""
-    rows = page.eval_on_selector_all(SLIDER, """els => els.map(e => ({
+    rows = page.eval_on_selector_all(
+        SLIDER,
+        """els => els.map(e => ({
         name: e.dataset.criterion, min: Number(e.min || 0), max: Number(e.max || 100),
-        step: e.step, value: Number(e.value)}))""")
+        step: e.step, value: Number(e.value)}))""",
+    )
     return {r["name"]: r for r in rows}
 
 
 def set_weights(page: Any, weights: dict[str, float]) -> dict[str, float]:
     """Move sliders as a user would (value, then ``input`` and ``change``); return their values."""
-    return page.evaluate("""ws => {
+    return page.evaluate(
+        """ws => {
         const out = {};
         for (const [name, w] of Object.entries(ws)) {
             const el = document.querySelector(`input[type=range][data-criterion="${name}"]`);
@@ -55,7 +59,9 @@ def set_weights(page: Any, weights: dict[str, float]) -> dict[str, float]:
             out[name] = Number(el.value);
         }
         return out;
-    }""", weights)
+    }""",
+        weights,
+    )
 
 
 def random_weights(rng: random.Random, spec: dict[str, dict[str, Any]]) -> dict[str, float]:
@@ -74,8 +80,9 @@ def random_weights(rng: random.Random, spec: dict[str, dict[str, Any]]) -> dict[
             return out
 
 
-def api_order(api: httpx.Client, profile: str | None, weights: dict[str, float],
-              limit: int = TOP, **filters: Any) -> list[str]:
+def api_order(
+    api: httpx.Client, profile: str | None, weights: dict[str, float], limit: int = TOP, **filters: Any
+) -> list[str]:
     """``/api/ranking``'s site ids for a profile and weights."""
     params: dict[str, Any] = {"limit": limit, **filters}
     if profile:
@@ -89,12 +96,16 @@ def api_order(api: httpx.Client, profile: str | None, weights: dict[str, float],
 def wait_for_order(page: Any, expected: list[str], timeout: int = 10_000) -> list[str]:
     """Wait until the list shows ``expected`` (compared over the entries shown); return it."""
     try:
-        page.wait_for_function("""exp => {
+        page.wait_for_function(
+            """exp => {
             const ids = [...document.querySelectorAll('[data-testid=ranking] [data-site-id]')]
                 .map(e => e.dataset.siteId);
             const n = Math.min(ids.length, exp.length);
             return n > 0 && ids.slice(0, n).every((id, i) => id === exp[i]);
-        }""", arg=expected, timeout=timeout)
+        }""",
+            arg=expected,
+            timeout=timeout,
+        )
     except Exception:  # noqa: BLE001 - reported by the assertion below with the diff
         pass
     return ranking_ids(page)
@@ -122,8 +133,9 @@ def switch_language(page: Any, lang: str) -> None:
     else:
         current = page.evaluate("() => document.documentElement.lang")
         if current != lang:
-            target = page.locator(f'{LANG} [lang="{lang}"], {LANG} [value="{lang}"], '
-                                  f'{LANG} [data-lang="{lang}"]')
+            target = page.locator(
+                f'{LANG} [lang="{lang}"], {LANG} [value="{lang}"], {LANG} [data-lang="{lang}"]'
+            )
             (target.first if target.count() else el).click()
     page.wait_for_function("l => document.documentElement.lang === l", arg=lang, timeout=5000)
 
@@ -180,15 +192,15 @@ def open_first_detail(ui: UI) -> str:
 
 def wait_for_query(page: Any, text: str, timeout: int = 5000) -> None:
     """Wait until the page's URL query contains ``text`` (the permalink is written debounced)."""
-    page.wait_for_function("t => decodeURIComponent(location.search).includes(t)", arg=text,
-                           timeout=timeout)
+    page.wait_for_function("t => decodeURIComponent(location.search).includes(t)", arg=text, timeout=timeout)
 
 
 def select_profile(page: Any, name: str) -> None:
     """Choose an investor profile in the profile selector."""
     page.locator(PROFILE).select_option(name)
-    page.wait_for_function("n => window.nrwSites && window.nrwSites.store.state.profile === n",
-                           arg=name, timeout=5000)
+    page.wait_for_function(
+        "n => window.nrwSites && window.nrwSites.store.state.profile === n", arg=name, timeout=5000
+    )
 
 
 def run_axe(page: Any) -> list[dict[str, Any]]:
@@ -204,8 +216,9 @@ def describe_violations(vs: list[dict[str, Any]]) -> str:
     lines = []
     for v in vs:
         targets = [" ".join(map(str, n.get("target", []))) for n in v.get("nodes", [])[:4]]
-        lines.append(f"{v['impact']}: {v['id']} ({v.get('help')}) x{len(v.get('nodes', []))}: "
-                     f"{'; '.join(targets)}")
+        lines.append(
+            f"{v['impact']}: {v['id']} ({v.get('help')}) x{len(v.get('nodes', []))}: {'; '.join(targets)}"
+        )
     return "\n  ".join(lines)
 
 
@@ -240,8 +253,9 @@ def test_initial_list_is_the_api_order(ui: UI, api: httpx.Client, profiles: dict
     assert shown[:n] == expected[:n], first_difference(shown, expected)
 
 
-def test_sliders_reorder_the_list_into_the_api_order(ui: UI, api: httpx.Client,
-                                                     profiles: dict[str, Any]) -> None:
+def test_sliders_reorder_the_list_into_the_api_order(
+    ui: UI, api: httpx.Client, profiles: dict[str, Any]
+) -> None:
     page = ui.goto("/")
     spec = sliders(page)
     names = {c["name"] for c in profiles["criteria"]}
@@ -276,7 +290,8 @@ def test_slider_recolours_the_sites(ui: UI) -> None:
 
 
 def test_browser_ranking_equals_api_for_random_weights_and_every_profile(
-        ui: UI, api: httpx.Client, profiles: dict[str, Any]) -> None:
+    ui: UI, api: httpx.Client, profiles: dict[str, Any]
+) -> None:
     """≥ 50 random weight vectors × every profile: the page's top 100 is the API's, in order."""
     page = ui.goto("/")
     spec = sliders(page)
@@ -298,26 +313,30 @@ def test_browser_ranking_equals_api_for_random_weights_and_every_profile(
 
 
 def test_profile_and_sliders_in_the_page_give_the_api_order(
-        ui: UI, api: httpx.Client, profiles: dict[str, Any]) -> None:
+    ui: UI, api: httpx.Client, profiles: dict[str, Any]
+) -> None:
     """Through the controls: every profile from the selector, then two slider moves each."""
     page = ui.goto("/")
     rng = random.Random(3)
     for prof in profiles["profiles"]:
         select_profile(page, prof["name"])
         shown_w = {k: v["value"] for k, v in sliders(page).items()}
-        assert shown_w == {k: float(v) for k, v in prof["weights"].items()}, \
+        assert shown_w == {k: float(v) for k, v in prof["weights"].items()}, (
             f"{prof['name']}: the sliders do not show the profile's weights"
+        )
         expected = api_order(api, prof["name"], shown_w)
         shown = wait_for_order(page, expected)
-        assert shown[:TOP] == expected[:len(shown[:TOP])], \
+        assert shown[:TOP] == expected[: len(shown[:TOP])], (
             f"{prof['name']}: {first_difference(shown, expected)}"
+        )
         for _ in range(2):
             weights = set_weights(page, random_weights(rng, sliders(page)))
             expected = api_order(api, prof["name"], weights)
             shown = wait_for_order(page, expected)
             assert len(shown) >= min(TOP, len(expected))
-            assert shown[:TOP] == expected[:len(shown[:TOP])], \
+            assert shown[:TOP] == expected[: len(shown[:TOP])], (
                 f"{prof['name']} {weights}: {first_difference(shown, expected)}"
+            )
 
 
 # The page's scoring module ranking the page's own data: the prepared site table the app holds
@@ -358,8 +377,9 @@ def test_clicking_an_entry_opens_its_breakdown(ui: UI, api: httpx.Client) -> Non
     text = detail.inner_text()
     assert item["name"] in text, f"the detail panel does not name {sid} ({item['name']!r})"
     rows = page.locator(f"{BREAKDOWN} li")
-    assert rows.count() == len(item["breakdown"]), \
+    assert rows.count() == len(item["breakdown"]), (
         f"breakdown bars {rows.count()} vs criteria {len(item['breakdown'])}"
+    )
     ui.screenshot("detail")
 
 
@@ -388,8 +408,9 @@ def add_from_detail(page: Any, sid: str, action: str) -> None:
     open_detail(page, sid)
     btn = page.locator(f'{DETAIL} [data-detail-action="{action}"]').first
     btn.click()
-    page.wait_for_function("b => b.getAttribute('aria-pressed') === 'true'",
-                           arg=btn.element_handle(), timeout=5000)
+    page.wait_for_function(
+        "b => b.getAttribute('aria-pressed') === 'true'", arg=btn.element_handle(), timeout=5000
+    )
 
 
 def test_shortlist_downloads_as_geojson(ui: UI) -> None:
@@ -410,8 +431,11 @@ def test_shortlist_downloads_as_geojson(ui: UI) -> None:
     for f in doc["features"]:
         assert f["type"] == "Feature"
         assert f["geometry"]["type"] in ("Polygon", "MultiPolygon")
-        lon, lat = f["geometry"]["coordinates"][0][0][:2] if f["geometry"]["type"] == "Polygon" \
+        lon, lat = (
+            f["geometry"]["coordinates"][0][0][:2]
+            if f["geometry"]["type"] == "Polygon"
             else f["geometry"]["coordinates"][0][0][0][:2]
+        )
         assert 5.8 < lon < 9.5 and 50.3 < lat < 52.6, "not WGS84 inside NRW"
 
 
@@ -529,8 +553,11 @@ def _key_listbox_m(page: Any) -> None:
     page.locator(RANKING).focus()
     before = int(page.locator("[data-shortlist-count]").first.inner_text())
     page.keyboard.press("m")
-    page.wait_for_function("n => +document.querySelector('[data-shortlist-count]').textContent === n",
-                           arg=before + 1, timeout=3000)
+    page.wait_for_function(
+        "n => +document.querySelector('[data-shortlist-count]').textContent === n",
+        arg=before + 1,
+        timeout=3000,
+    )
     assert _active(page) in page.evaluate("() => window.nrwSites.store.state.shortlist")
 
 
@@ -559,8 +586,9 @@ def _key_tabs(page: Any) -> None:
     page.keyboard.press("ArrowRight")
     moved = page.evaluate("() => document.activeElement.id")
     assert moved != first, "ArrowRight does not move between the tabs"
-    assert page.locator(f"#{first}").get_attribute("aria-selected") == "true", \
+    assert page.locator(f"#{first}").get_attribute("aria-selected") == "true", (
         "a tab activates on focus (the help says Enter)"
+    )
     page.keyboard.press("Enter")
     assert page.locator(f"#{moved}").get_attribute("aria-selected") == "true"
     pane = page.locator(f"#{moved}").get_attribute("aria-controls")
@@ -580,15 +608,21 @@ def _key_map(page: Any) -> None:
     canvas.focus()
     z0 = _zoom(page)
     page.keyboard.press("+")
-    page.wait_for_function("z => +(location.hash.match(/map=([\\d.]+)/) || [0, 0])[1] > z",
-                           arg=z0, timeout=5000)
+    page.wait_for_function(
+        "z => +(location.hash.match(/map=([\\d.]+)/) || [0, 0])[1] > z", arg=z0, timeout=5000
+    )
     assert _zoom(page) > z0
 
 
 KEY_CHECKS = {
-    "key-listbox-arrows": _key_listbox_arrows, "key-listbox-home-end": _key_listbox_home_end,
-    "key-listbox-m": _key_listbox_m, "key-listbox-v": _key_listbox_v, "key-slider": _key_slider,
-    "key-tabs": _key_tabs, "key-escape": _key_escape, "key-map": _key_map,
+    "key-listbox-arrows": _key_listbox_arrows,
+    "key-listbox-home-end": _key_listbox_home_end,
+    "key-listbox-m": _key_listbox_m,
+    "key-listbox-v": _key_listbox_v,
+    "key-slider": _key_slider,
+    "key-tabs": _key_tabs,
+    "key-escape": _key_escape,
+    "key-map": _key_map,
 }
 
 
@@ -611,15 +645,15 @@ def test_keyboard_contract_of_the_help_table(ui: UI) -> None:
 
 def test_tablet_touch_layout(browser: Any, server: str, request: pytest.FixtureRequest) -> None:
     """1024×768 with touch: ready, the list and a slider within the viewport, a tap opens a detail."""
-    u = UI(browser, server, request.node.name, viewport={"width": 1024, "height": 768},
-           has_touch=True)
+    u = UI(browser, server, request.node.name, viewport={"width": 1024, "height": 768}, has_touch=True)
     request.node._bt_ui = u
     try:
         page = u.goto("/")
         for sel in (f"{ENTRY} >> nth=0", f"{SLIDER} >> nth=0", LANG):
             box = page.locator(sel).bounding_box()
-            assert box and box["x"] >= 0 and box["x"] + box["width"] <= 1024 + 1, \
+            assert box and box["x"] >= 0 and box["x"] + box["width"] <= 1024 + 1, (
                 f"{sel} is outside the 1024 px viewport: {box}"
+            )
         sid = ranking_ids(page)[1]
         page.locator(f'{RANKING} [data-site-id="{sid}"]').tap()
         wait_detail(page, sid)

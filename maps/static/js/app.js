@@ -267,7 +267,12 @@ async function main() {
   };
 }
 
+// a request cut off because the page is being left (reload, navigation) is no failure
+let leaving = false;
+addEventListener('pagehide', () => { leaving = true; });
+
 main().catch((e) => {
+  if (leaving || e?.name === 'AbortError') return;
   console.error(e);
   const el = document.querySelector('[data-toast]');
   if (el) {

@@ -26,14 +26,16 @@ export const LEP_COLOR = '#d55e00';
  * a viridis site colour. `fill`/`stroke`/`r` are at zoom 10; the legend swatches read the same.
  */
 export const TRANSPORT = {
-  junction: { fill: '#ffffff', stroke: '#0072b2', width: 2, r: 3.5 },
+  junction: { fill: '#0072b2', stroke: '#ffffff', width: 1.2, r: 3.5 },
   station_fv: { fill: '#000000', stroke: '#ffffff', width: 1.5, r: 5.5 },
   station_rv: { fill: '#ffffff', stroke: '#000000', width: 1.5, r: 3 },
   freight: { fill: '#e69f00', stroke: '#000000', width: 1.2, r: 4.5 },
-  port: { fill: '#56b4e9', stroke: '#00365c', width: 2, r: 5 },
+  port: { fill: '#56b4e9', stroke: '#00365c', width: 2, r: 5.5 },
   airport: { fill: '#cc79a7', stroke: '#000000', width: 2, r: 7.5 },
   airfield: { fill: '#b3b3b3', stroke: '#666666', width: 1, r: 3.5 },
 };
+/** Regional stations (several hundred) are drawn from this zoom only: NRW stays readable. */
+export const STATION_RV_MINZOOM = 8;
 /** Zoom from which each kind of transport point is labelled. */
 export const TRANSPORT_LABEL_ZOOM = { airport: 7, airfield: 11, station_fv: 9, station_rv: 12, port: 10, freight: 11, junction: 11 };
 
@@ -152,7 +154,7 @@ export function transportLayers() {
   return [
     circle('junction-points', 'motorway_junctions', 'junction'),
     circle('airfield-points', 'airports', 'airfield', ['!', isCommercial]),
-    circle('station-rv-points', 'rail_stations', 'station_rv', ['!', isFV]),
+    { ...circle('station-rv-points', 'rail_stations', 'station_rv', ['!', isFV]), minzoom: STATION_RV_MINZOOM },
     circle('freight-points', 'rail_freight', 'freight'),
     circle('port-points', 'ports', 'port'),
     circle('station-fv-points', 'rail_stations', 'station_fv', isFV),
@@ -318,7 +320,7 @@ export function transportGroups() {
       legend: [{ swatch: pt('junction', 's'), key: 'legend.motorway_junction' }, { key: 'legend.labels_from', params: { zoom: TRANSPORT_LABEL_ZOOM.junction } }] },
     { id: 'rail_stations', key: 'layer.rail_stations', layers: ['station-fv-points', 'station-rv-points', 'station-fv-label', 'station-rv-label'],
       attribution: ['rail_stations'], on: false,
-      legend: [{ swatch: pt('station_fv'), key: 'legend.station_fv' }, { swatch: pt('station_rv', 's'), key: 'legend.station_rv' },
+      legend: [{ swatch: pt('station_fv'), key: 'legend.station_fv' }, { swatch: pt('station_rv', 's'), key: 'legend.station_rv', params: { zoom: STATION_RV_MINZOOM } },
         { key: 'legend.labels_from', params: { zoom: TRANSPORT_LABEL_ZOOM.station_fv } }] },
     { id: 'rail_freight', key: 'layer.rail_freight', layers: ['freight-points', 'freight-label'],
       attribution: ['rail_freight'], on: false,

@@ -13,6 +13,11 @@ const MAX_BOUNDS = [[1.5, 48.6], [14.0, 54.3]];
 const NEIGHBOUR_BOX = [0, 47, 16, 56];
 
 let protocol = null;
+// set while the page is being left: requests cut off by the navigation are no errors
+let leaving = false;
+addEventListener('pagehide', () => { leaving = true; });
+addEventListener('beforeunload', () => { leaving = true; });
+addEventListener('pageshow', () => { leaving = false; });
 const archives = new Map();
 
 function absolute(url) {
@@ -98,6 +103,21 @@ export function createMap(container, ctx) {
     attributionControl: false,
     locale: locale(t),
     fadeDuration: 0, // labels appear at once: the map is idle (and the page ready) sooner
+  });
+  // MapLibre logs every 'error' event with console.error unless someone listens: a request
+  // aborted (a tile no longer needed, the page being left) is no error; an optional overlay
+  // (neighbours, coverage images) that fails is noted quietly; a failure of the site tiles is
+  // shown to the user (once), since the map is then incomplete.
+  let told = false;
+  map.on('error', (e) => {
+    const err = e?.error || e;
+    const msg = String(err?.message || err || '');
+    if (leaving || err?.name === 'AbortError' || /abort/i.test(msg)) return;
+    console.warn('map:', e?.sourceId || '', msg);
+    if (e?.sourceId === 'nrw' && !told) {
+      told = true;
+      ctx.toast?.(t('map.tiles_failed'));
+    }
   });
   map.touchZoomRotate.disableRotation();
   map.keyboard.disableRotation();

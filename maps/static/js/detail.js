@@ -61,12 +61,16 @@ export function breakdownChart(t, rows) {
 }
 
 
+const TRANSPORT_SOURCE_LAYERS = new Set(['motorway_junctions', 'rail_stations', 'rail_freight', 'ports', 'airports']);
+
 /** A <details> with the source of one value: title, resolution, date, licence, attribution. */
 export function sourceDetails(t, src) {
   const det = el('details', 'source');
   det.append(el('summary', null, t('detail.source')));
   const p = el('p', 'source-text');
-  const line = [src.title, src.resolution, src.date && t('detail.as_of', { date: src.date })].filter(Boolean).join(' · ');
+  // the transport distances: the API's resolution text is English; say it in the UI's language
+  const res = TRANSPORT_SOURCE_LAYERS.has(src.layer) && t.has('resolution.straight_line') ? t('resolution.straight_line') : src.resolution;
+  const line = [src.title, res, src.date && t('detail.as_of', { date: src.date })].filter(Boolean).join(' · ');
   p.append(el('span', null, line));
   if (src.licence) {
     p.append(el('br'));

@@ -85,12 +85,14 @@ class Provenance(BaseModel):
     attribution: list[Attribution]
 
 
-Breakdown = create_model(  # one documented field per criterion of the registry
+# call-overload: create_model's field types are TypeForms, which mypy does not infer from a
+# runtime value like `CriterionEntry | None`; Breakdown and SiteItem are then Any to mypy.
+Breakdown = create_model(  # type: ignore[call-overload]  # one field per criterion
     "Breakdown", __config__=STRICT,
     **{c: (CriterionEntry | None, Field(None, description=CRITERIA[c].label_en))
        for c in CRITERIA_ORDER})
 
-SiteItem = create_model(
+SiteItem = create_model(  # type: ignore[call-overload]  # see Breakdown
     "SiteItem", __config__=STRICT,
     site_id=(str, Field(examples=["rp-RP-000001"])),
     name=(str | None, ...), ags=(str | None, Field(pattern=r"^\d{8}$", examples=["05562008"])),
@@ -144,10 +146,10 @@ class RankingResponse(Provenance):
     sources: dict[str, SourceModel] = Field(
         description="the source of each criterion's data, the same for every item (the items' "
                     "breakdown entries leave it out; /api/sites/{id}/score has it inline)")
-    items: list[SiteItem]  # type: ignore[valid-type]  # built from the registry
+    items: list[SiteItem]  # built from the registry
 
 
-class SiteScoreResponse(SiteItem, Provenance):  # type: ignore[valid-type,misc]
+class SiteScoreResponse(SiteItem, Provenance):
     """``GET /api/sites/{site_id}/score``."""
 
     profile: str
@@ -161,7 +163,7 @@ class SiteScoreResponse(SiteItem, Provenance):  # type: ignore[valid-type,misc]
                                                      "edge, km")
 
 
-class AdhocScoreResponse(SiteItem, Provenance):  # type: ignore[valid-type,misc]
+class AdhocScoreResponse(SiteItem, Provenance):
     """``POST /api/score``."""
 
     profile: str

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -206,7 +207,7 @@ class Service:
     # -- ad-hoc scoring ---------------------------------------------------------------------
     def score_geometries(self, geoms: np.ndarray, profile: str | None,
                          weights: dict[str, Any] | None,
-                         names: list[str] | None = None,
+                         names: Sequence[str | None] | None = None,
                          h2_year: int | None = None,
                          ids: list[str | None] | None = None) -> list[dict[str, Any]]:
         """Score polygons (EPSG:25832) against the stored layers; add their percentile."""
@@ -273,7 +274,7 @@ class Service:
         for item, extra in zip(items, props.to_dict("records"), strict=True):
             for k, v in extra.items():  # the caller's other properties travel along
                 if k not in item:
-                    item[k] = None if _is_na(v) else v
+                    item[str(k)] = None if _is_na(v) else v  # column names are strings
         keep = [k for k, i in enumerate(items)
                 if not (filters and filters.min_area_ha is not None
                         and i["area_ha"] < filters.min_area_ha)]
@@ -300,4 +301,5 @@ class Service:
     def items_geojson(self, items: list[dict[str, Any]], profile: str | None) -> str:
         """A FeatureCollection of stored sites' ranking items."""
         rows = [self.row_of[i["site_id"]] for i in items]
-        return self.feature_collection(self.sites.geometry.values[rows], items, profile)
+        return self.feature_collection(np.asarray(self.sites.geometry.values)[rows], items,
+                                       profile)

@@ -153,7 +153,8 @@ def plain_list(a: np.ndarray) -> list[Any]:
     if a.dtype.kind == "f":
         return [None if x != x else round(x, 6) for x in a.tolist()]
     if a.dtype.kind in "biu":
-        return a.tolist()
+        values: list[Any] = a.tolist()
+        return values
     return [plain(x) for x in a]
 
 

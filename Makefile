@@ -28,6 +28,9 @@ test: $(STAMP)
 browser: $(STAMP)
 	$(BIN)/python -m pytest -q -m browser tests/browser
 
+# To add once mypy passes on the whole tree and the tree is formatted (ruff format, once):
+#	$(BIN)/mypy
+#	$(BIN)/ruff format --check geo layers api maps tests bench
 lint: $(STAMP)
 	$(BIN)/ruff check geo layers api maps tests bench
 

@@ -383,6 +383,35 @@ def test_clicking_an_entry_opens_its_breakdown(ui: UI, api: httpx.Client) -> Non
     ui.screenshot("detail")
 
 
+TRANSPORT_GROUPS = ["motorway_junctions", "rail_stations", "rail_freight", "ports", "airports"]
+
+
+def test_transport_layers_toggle_through_visibility(ui: UI) -> None:
+    """The five transport layers: off at first, switched on from the Layers tab by visibility
+    (the same layer objects, not rebuilt), each with a legend row and an attribution."""
+    page = ui.goto("/")
+    page.click("[role=tab][aria-controls=pane-layers]")
+    vis_js = """(ids) => ids.map((g) => {
+      const m = window.nrwSites.map;
+      return m.getStyle().layers.filter((l) => l.source === 'nrw' && ['motorway_junctions', 'rail_stations',
+        'rail_freight', 'ports', 'airports'].includes(l['source-layer']) && l['source-layer'] === g)
+        .map((l) => m.getLayoutProperty(l.id, 'visibility') || 'visible');
+    })"""
+    before = page.evaluate(vis_js, TRANSPORT_GROUPS)
+    assert all(v and set(v) == {"none"} for v in before), f"transport layers not all off: {before}"
+    n_layers = page.evaluate("() => window.nrwSites.map.getStyle().layers.length")
+    for g in TRANSPORT_GROUPS:
+        row = page.locator(f"#layer-{g}").locator("xpath=ancestor::li[1]")
+        assert row.locator(".legend li").count() >= 1, f"{g}: no legend row"
+        assert row.locator(".attr").inner_text().startswith("©"), f"{g}: no attribution"
+        page.check(f"#layer-{g}")
+    after = page.evaluate(vis_js, TRANSPORT_GROUPS)
+    assert all(set(v) == {"visible"} for v in after), f"not switched on: {after}"
+    assert page.evaluate("() => window.nrwSites.map.getStyle().layers.length") == n_layers, "layers were rebuilt"
+    ui.settle()
+    ui.screenshot("transport")
+
+
 def test_language_switch_changes_the_strings(ui: UI) -> None:
     page = ui.goto("/")
     assert page.evaluate("() => document.documentElement.lang") == "de", "German is the default"

@@ -258,6 +258,12 @@ def main(argv: list[str] | None = None) -> int:
     except (DomainError, RuntimeError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    except OSError as exc:  # a full disk, a read-only or missing directory: say so, no traceback
+        where = f" ({exc.filename})" if exc.filename else ""
+        print(f"error: {exc.strerror or exc}{where}", file=sys.stderr)
+        if args.fn is cmd_build:
+            print("the previous snapshot is still live.", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -27,10 +27,16 @@ from geo.sites import KINDS
 
 MAX_LIMIT = 10_000
 MAX_LIST = 500
+MAX_WEIGHT = 1e6  # finite sums: 11 criteria × 1e6 × v stay far from overflow
 CONTAMINATION = ("none", "suspected", "confirmed", "remediated", "unknown")
 WEIGHT_PARAMS = tuple(f"w_{c}" for c in CRITERIA_ORDER)
 FILTER_PARAMS = ("min_area_ha", "max_area_ha", "max_h2_km", "kind", "ags", "kreis", "min_fibre",
                  "min_5g", "contamination")
+# parameters that take one value (a second one would silently win or lose: refused instead)
+SCALAR_PARAMS = frozenset({"limit", "offset", "bbox", "datetime", "f", "profile", "stability",
+                           "draws", "spread", "seed", "h2_year", "breakdown", "activate",
+                           "min_area_ha", "max_area_ha", "max_h2_km", "min_fibre", "min_5g",
+                           *(f"w_{c}" for c in CRITERIA_ORDER)})
 ProfileName = Literal[tuple(PROFILES)]  # type: ignore[valid-type]
 
 
@@ -94,6 +100,9 @@ def reject_unknown(request: Request, allowed: set[str] | frozenset[str]) -> None
     if unknown:  # the client's names are not repeated; the accepted ones are listed instead
         accepted = ", ".join(sorted(allowed)) or "none"
         raise InvalidParameter(f"unknown query parameter; this path accepts: {accepted}")
+    for name in SCALAR_PARAMS & allowed:  # one value each (lists: comma-separated or repeated)
+        if len(request.query_params.getlist(name)) > 1:
+            raise InvalidParameter(f"query parameter {name!r} is given more than once")
 
 
 def known_params(*names: str) -> Callable[[Request], None]:
@@ -121,6 +130,9 @@ OffsetParam = Annotated[int, Query(ge=0, le=10_000_000, description="Items to sk
                                    examples=[0])]
 
 
+_NUMBER = re.compile(r"-?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")  # as the OpenAPI pattern
+
+
 def bbox_param(bbox: Annotated[str | None, Query(
         description="minLon,minLat,maxLon,maxLat in WGS84 (CRS84); features intersecting it.",
         examples=["6.7,51.1,7.1,51.3"])] = None) -> tuple[float, float, float, float] | None:
@@ -129,7 +141,7 @@ def bbox_param(bbox: Annotated[str | None, Query(
         return None
     msg = "bbox must be 4 (or 6) comma-separated numbers: minLon,minLat,maxLon,maxLat in WGS84"
     parts = bbox.split(",")
-    if len(parts) not in (4, 6):
+    if len(parts) not in (4, 6) or not all(_NUMBER.fullmatch(p) for p in parts):
         raise InvalidParameter(msg)
     try:
         vals = [float(p) for p in parts]
@@ -183,8 +195,9 @@ def _weights_dependency() -> Callable[..., dict[str, float]]:
 
     params = [inspect.Parameter(
         f"w_{c}", inspect.Parameter.KEYWORD_ONLY, annotation=float | None,
-        default=Query(None, ge=0, description=f"Weight of {c} ({CRITERIA[c].label_en}); "
-                      "overrides the profile's weight. Finite, ≥ 0; not all zero.",
+        default=Query(None, ge=0, le=MAX_WEIGHT,
+                      description=f"Weight of {c} ({CRITERIA[c].label_en}); "
+                      "overrides the profile's weight. 0–1,000,000; not all zero.",
                       examples=[2.0])) for c in CRITERIA_ORDER]
     weights.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
     weights.__doc__ = "Weights from w_<criterion> query parameters (only those given)."

@@ -11,7 +11,6 @@ repaired) — and each failure raises a domain error with a message that names t
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -279,8 +278,8 @@ def read_polygon(raw: bytes, max_vertices: int) -> shapely.Geometry:
     Raises InvalidParameter (not JSON), InvalidGeometry (wrong type, non-finite or open rings,
     outside NRW, swapped axes, invalid rings) and TooLarge (more than ``max_vertices``).
     """
-    try:
-        obj = json.loads(raw)
+    try:  # strict RFC 8259: NaN, Infinity, 1e400 and nesting deeper than 1024 are not JSON
+        obj = orjson.loads(raw)
     except (ValueError, RecursionError):
         raise InvalidParameter(f"the request body is not valid JSON; {ACCEPTED}") from None
     if not isinstance(obj, dict):

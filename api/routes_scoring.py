@@ -22,6 +22,7 @@ from api.dependencies import (
     known_params,
     provenance,
 )
+from api.errors import problem
 from api.geojson import read_polygon, to_work_crs
 from api.models import AdhocScoreResponse, ProfilesResponse, RankingResponse, SiteScoreResponse
 from api.routes_features import JSON, JSONBytes
@@ -31,6 +32,7 @@ from geo.errors import InvalidGeometry
 from geo.scoring import with_horizon
 
 router = APIRouter(prefix="/api", tags=["Scoring"])
+ACCEPTED_TYPES = ("application/geo+json", "application/json")
 
 RANKING_PARAMS = ("profile", "limit", "offset", "stability", "draws", "spread", "seed",
                   "h2_year", "breakdown", *WEIGHT_PARAMS, *FILTER_PARAMS)
@@ -166,12 +168,17 @@ def score_body(svc: Service, raw: bytes, max_vertices: int, profile: str | None,
                  "rank": None, "percentile": 84.5, "profile": "balanced"}}}},
                         400: {"description": "not JSON, or bad parameters"},
                         413: {"description": "body or vertex count too large"},
+                        415: {"description": "not application/geo+json or application/json"},
                         422: {"description": "invalid geometry (reason given)"}})
 async def score(request: Request, svc: ServiceDep, settings: SettingsDep, weights: WeightsDep,
                 profile: ProfileParam = None, h2_year: H2YearParam = None) -> Response:
     """Score an ad-hoc polygon against the stored layers: indicators, score, breakdown, and its
     percentile among the stored sites under the same weights.
     """
+    ctype = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
+    if ctype not in ACCEPTED_TYPES:
+        return problem(415, "send the geometry as application/geo+json or application/json",
+                       "urn:nrw-sites:problem:unsupported-media-type")
     raw = await request.body()
     out = await run_in_threadpool(score_body, svc, raw, settings.max_vertices, profile,
                                   weights or None, h2_year)

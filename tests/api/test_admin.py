@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import re
 import stat
 import time
 import warnings
@@ -18,39 +17,23 @@ from layers.build import build
 from layers.keys import KeyStore
 from layers.store import Store
 from tests.api.conftest import assert_problem
+from tests.fixture_subset import FIXTURES, files, sources_text
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from fastapi.testclient import TestClient
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
-LAYERS = ("municipalities", "regional_plan", "brownfields", "lep_sites")
 MARKER = "zz-marker-7f3a"
-
-
-def _sources_text() -> str:
-    """The fixture sources.toml reduced to the municipality and candidate layers."""
-    text = (FIXTURES / "sources.toml").read_text(encoding="utf-8")
-    keep, out = False, []
-    for line in text.splitlines():
-        m = re.match(r"^\[([a-z_0-9]+)", line)
-        if m:
-            keep = m.group(1) in LAYERS
-        if keep:
-            out.append(line)
-    return "\n".join(out) + "\n"
 
 
 def make_bundle(sources: str | None = None, extra: dict[str, bytes] | None = None) -> bytes:
     """A zip with sources.toml and the fixture files it names."""
-    sources = _sources_text() if sources is None else sources
+    sources = sources_text() if sources is None else sources
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("sources.toml", sources)
-        for rel in re.findall(r'^path = "([^"]+)"', sources, flags=re.M):
-            base = FIXTURES / rel
-            for f in base.parent.glob(base.stem + ".*"):  # shapefile sidecars too
-                zf.write(f, str(Path(rel).parent / f.name))
+        for f, rel in files(sources):  # shapefile sidecars too
+            zf.write(f, rel)
         for name, body in (extra or {}).items():
             zf.writestr(name, body)
     return buf.getvalue()
@@ -211,9 +194,9 @@ def test_publish_builds_outside_the_request_then_activate_and_roll_back(admin_en
 
 
 @pytest.mark.parametrize(("sources", "phrase"), [
-    (_sources_text().replace('path = "dvg/dvg2gem_nw.shp"', 'path = "../../../../etc/passwd"'),
+    (sources_text().replace('path = "dvg/dvg2gem_nw.shp"', 'path = "../../../../etc/passwd"'),
      "outside the bundle"),
-    (_sources_text().replace('name = "BEZ"', 'name = "NO_SUCH_COLUMN"'), "NO_SUCH_COLUMN"),
+    (sources_text().replace('name = "BEZ"', 'name = "NO_SUCH_COLUMN"'), "NO_SUCH_COLUMN"),
 ])
 def test_a_failed_build_changes_nothing_and_its_error_is_in_the_job(admin_env, sources, phrase):
     c, root, h = admin_env

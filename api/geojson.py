@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import orjson
@@ -22,6 +22,9 @@ import shapely
 
 from geo.crs import NRW_BOUNDS_WGS84, transformer
 from geo.errors import InvalidGeometry, InvalidParameter, TooLarge
+
+if TYPE_CHECKING:
+    from geopandas.array import GeometryArray
 
 DECIMALS = 7
 GEOMETRY_TYPES = {0: "Point", 1: "LineString", 3: "Polygon", 4: "MultiPoint",
@@ -34,7 +37,7 @@ ID_FIELDS = {"sites": "site_id", "municipalities": "ags", "regional_plan": "area
 
 
 # -- out -----------------------------------------------------------------------------------
-def to_wgs84(geoms: np.ndarray) -> np.ndarray:
+def to_wgs84(geoms: np.ndarray | GeometryArray) -> np.ndarray:
     """EPSG:25832 geometries → WGS84 lon/lat, 7 decimals, CCW exterior rings (RFC 7946)."""
     tr = transformer(25832, 4326)
     scale = 10.0**DECIMALS

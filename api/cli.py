@@ -142,7 +142,7 @@ def _table(items: list[dict[str, Any]], synthetic: bool) -> None:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    """Write <AGS>.geojson, <AGS>.html and index.json for municipalities."""
+    """Write <key>.<format> per municipality, Kreis or NRW, and index.json."""
     from api import exports, service
     from layers.build import stderr_progress
 
@@ -151,10 +151,18 @@ def cmd_export(args: argparse.Namespace) -> int:
         from api.views import public_snapshot
 
         snap = public_snapshot(snap)
+    if not (args.all or args.municipality or args.kreis or args.nrw):
+        print("error: give --municipality AGS ..., --all, --kreis KEY ... or --nrw",
+              file=sys.stderr)
+        return 2
     svc = service.Service(snap)
-    index = exports.export_municipalities(svc, None if args.all else args.municipality,
-                                          Path(args.out), args.profile, stderr_progress())
-    print(f"wrote {len(index['municipalities'])} municipalities to {args.out}")
+    areas = exports.areas_of(svc, args.municipality, args.kreis, args.nrw, args.all)
+    index = exports.export_many(svc, areas, Path(args.out), args.profile, args.format,
+                                args.crs, args.lang, stderr_progress(), args.workers)
+    kinds = [e["kind"] for e in index["areas"]]
+    counts = ", ".join(f"{kinds.count(k)} {w}" for k, w in (
+        ("municipality", "municipalities"), ("kreis", "Kreise"), ("nrw", "NRW")) if k in kinds)
+    print(f"wrote {counts} ({', '.join(args.format)}) to {args.out}")
     return 0
 
 
@@ -217,10 +225,20 @@ def parser() -> argparse.ArgumentParser:
     sc.add_argument("--top", type=int, default=20)
     sc.add_argument("--format", choices=("table", "json", "geojson"), default="table")
 
-    e = add("export", cmd_export, "write GeoJSON + HTML map per municipality")
-    g = e.add_mutually_exclusive_group(required=True)
+    e = add("export", cmd_export, "write the sites of municipalities, Kreise or NRW as "
+                                  "GeoJSON, GeoPackage, CSV, Shapefile and HTML report maps")
+    g = e.add_mutually_exclusive_group()
     g.add_argument("--municipality", nargs="+", metavar="AGS")
-    g.add_argument("--all", action="store_true")
+    g.add_argument("--all", action="store_true", help="all 396 municipalities")
+    e.add_argument("--kreis", nargs="+", metavar="KEY", help="Kreise (5-digit keys)")
+    e.add_argument("--nrw", action="store_true", help="all of NRW (nrw.<format>)")
+    e.add_argument("--format", nargs="+", default=["geojson", "html"],
+                   choices=("geojson", "gpkg", "csv", "shp.zip", "html"),
+                   help="formats to write (default: geojson html; html: municipalities only)")
+    e.add_argument("--crs", help="CRS of GeoPackage, Shapefile and CSV (default EPSG:25832)")
+    e.add_argument("--lang", choices=("de", "en"), default="de",
+                   help="language of labels, CSV headers and the QGIS legend (default de)")
+    e.add_argument("--workers", type=int, help="processes writing files (default: CPUs, ≤ 4)")
     e.add_argument("--out", required=True)
     e.add_argument("--profile", default="balanced")
     e.add_argument("--confidential", action="store_true",

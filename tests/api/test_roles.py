@@ -55,6 +55,7 @@ def secret(data_dir) -> dict[str, list[str]]:
 def _concrete(client, path: str, secret: dict[str, list[str]], snapshot: str) -> list[str]:
     values = {"cid": ["sites", "brownfields", "regional_plan", "municipalities"],
               "site_id": secret["public_site"], "fid": None, "ags": secret["public_ags"],
+              "kreis": [a[:5] for a in secret["public_ags"]],
               "snapshot": [snapshot], "layer": ["fibre"], "id": ["nothing-here"],
               "job_id": ["nothing-here"], "snapshot_id": ["nothing-here"]}
     names = re.findall(r"\{(\w+)\}", path)

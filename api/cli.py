@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 from pathlib import Path
@@ -192,7 +193,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
     store.verify()  # a damaged live snapshot stops here with the file named, not at a request
     print(f"serving on http://{args.host}:{args.port}/  (API: /api, docs: /api/docs)",
           file=sys.stderr)
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    if args.workers > 1:  # each worker builds the app from the environment (NRW_SITES_*)
+        os.environ["NRW_SITES_DATA"] = str(settings.data)
+        uvicorn.run("api.main:create_app", factory=True, host=args.host, port=args.port,
+                    workers=args.workers, log_level="warning", access_log=False)
+    else:  # api/traffic.py writes one JSON line per request instead of uvicorn's access log
+        uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="warning",
+                    access_log=False)
     return 0
 
 
@@ -216,6 +224,7 @@ def parser() -> argparse.ArgumentParser:
     s = add("serve", cmd_serve, "serve the web UI and the API")
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=8000)
+    s.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
 
     sc = add("score", cmd_score, "rank stored sites, or the sites in a file")
     sc.add_argument("--profile", default="balanced")

@@ -36,6 +36,7 @@ from api.dependencies import ServiceDep, known_params
 from api.live import LiveSnapshot
 from api.routes_features import JSONBytes
 from api.settings import Settings
+from api.traffic import InFlightLimit, RequestLog
 from api.views import build_views
 from geo.errors import TooLarge
 from layers.build import code_version
@@ -156,6 +157,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_url=None, docs_url=None, redoc_url=None,
         lifespan=lifespan)
     app.state.settings = settings
+    if not logging.getLogger().handlers and not logging.getLogger("nrw_sites").handlers:
+        handler = logging.StreamHandler()  # a uvicorn worker process: log lines to stderr
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        logging.getLogger("nrw_sites").addHandler(handler)
+        logging.getLogger("nrw_sites").setLevel(logging.INFO)
     app.state.keys = KeyStore(settings.data)
     app.state.reload_lock = threading.Lock()
     errors.install(app)
@@ -163,6 +169,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes,
                        paths={"/api/admin/snapshots": settings.max_bundle_bytes})
     app.add_middleware(LiveSnapshot, fastapi_app=app, settings=settings)
+    app.add_middleware(InFlightLimit, max_in_flight=settings.max_in_flight,
+                       max_wait_s=settings.max_wait_ms / 1e3)
+    app.add_middleware(RequestLog)  # outermost: every request is logged, shed ones too
     app.include_router(routes_features.router)
     app.include_router(routes_scoring.router)
     app.include_router(routes_exports.router)

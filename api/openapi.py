@@ -73,7 +73,7 @@ ERRORS = {400: "bad query parameter (unknown names included)",
           404: "unknown id or path",
           413: "the body is too large",
           422: "a well-formed body with an invalid geometry (the reason is given)",
-          503: "overloaded: too many requests in flight; retry after Retry-After seconds"}
+          429: "busy: too many requests in flight; retry after Retry-After seconds"}
 _LINK = {"type": "object", "required": ["href", "rel"],
          "properties": {"href": {"type": "string"}, "rel": {"type": "string"},
                         "type": {"type": "string"}, "title": {"type": "string"}}}
@@ -158,7 +158,7 @@ def honest(doc: dict[str, Any], collections: list[str]) -> dict[str, Any]:
             old422 = responses.get("422", {})
             if "HTTPValidationError" in str(old422):
                 del responses["422"]
-            wanted = {400, 401, 503} | ({403} if admin else set())
+            wanted = {400, 401, 429} | ({403} if admin else set())
             if "{" in path:
                 wanted.add(404)
             if method == "post" and path == "/api/score":

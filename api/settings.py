@@ -22,9 +22,10 @@ class Settings(BaseSettings):
                                   description="largest sources bundle (zip) POSTed by an admin")
     max_unpacked_bytes: int = Field(2_000_000_000, ge=1_000,
                                     description="most bytes a sources bundle may unpack to")
-    max_in_flight: int = Field(24, ge=0, description="requests served at once per worker; more "
-                                                      "are answered 503 with Retry-After (0 = "
-                                                      "no limit)")
+    max_in_flight: int = Field(16, ge=0, description="requests served at once per worker; as "
+                                                      "many more wait up to max_wait_ms, the "
+                                                      "rest get 429 with Retry-After (0 = off)")
+    max_wait_ms: float = Field(30, ge=0, le=10_000, description="longest wait for a slot")
     reload_check_s: float = Field(1.0, ge=0.05, description="how often a worker looks whether "
                                                             "CURRENT names another snapshot")
     max_limit: int = Field(10_000, ge=1, le=10_000)

@@ -21,6 +21,7 @@ from types import MappingProxyType
 from typing import Any, Literal
 
 import numpy as np
+import pandas as pd
 
 from geo.criteria import CRITERIA, CRITERIA_ORDER
 from geo.result import INDICATOR_FIELDS, INTEGER_FIELDS, SiteResult
@@ -220,7 +221,7 @@ def site_fields(restricted: Sequence[str] = ()) -> list[Field]:
 
 
 def _plain_float(x: Any) -> float | None:
-    return None if x is None or x != x else float(x)
+    return None if x is None or pd.isna(x) else float(x)
 
 
 def flat_columns(results: Sequence[SiteResult], extra: Mapping[str, Sequence[Any]],
@@ -256,11 +257,11 @@ def flat_columns(results: Sequence[SiteResult], extra: Mapping[str, Sequence[Any
         cols[k] = list(values)
     for f in site_fields(list(restricted or {})):  # integers stay integers
         if f.kind == "int":
-            cols[f.name] = [None if x is None or x != x else int(x) for x in cols[f.name]]
+            cols[f.name] = [None if pd.isna(x) else int(x) for x in cols[f.name]]
         elif f.kind == "float":
             cols[f.name] = [_plain_float(x) for x in cols[f.name]]
         elif f.kind == "bool":
-            cols[f.name] = [None if x is None or x != x else bool(x) for x in cols[f.name]]
+            cols[f.name] = [None if pd.isna(x) else bool(x) for x in cols[f.name]]
     return cols
 
 

@@ -350,13 +350,13 @@ def csv_bytes(layer: ExportLayer, crs: OutputCrs, lang: str) -> bytes:
     for f in layer.fields:
         values = frame[f.name].to_numpy(object)
         if f.kind == "bool":
-            cols[f.label(lang)] = [None if v is None or v != v else yes if v else no
+            cols[f.label(lang)] = [None if pd.isna(v) else yes if v else no
                                    for v in values]
         elif f.kind == "float":
             arr = pd.to_numeric(pd.Series(values), errors="coerce").astype(float)
             cols[f.label(lang)] = arr.round(f.decimals) if f.decimals is not None else arr
         elif f.kind == "int":
-            cols[f.label(lang)] = pd.array([None if v is None or v != v else int(v)
+            cols[f.label(lang)] = pd.array([None if pd.isna(v) else int(v)
                                             for v in values], dtype="Int64")
         else:
             cols[f.label(lang)] = [code_label(f.name, v, lang) for v in values]

@@ -18,6 +18,7 @@ from api.dependencies import (
     LimitDep,
     OffsetParam,
     ServiceDep,
+    SettingsDep,
     datetime_param,
     get_collections,
     known_params,
@@ -146,9 +147,38 @@ def landing(request: Request, svc: ServiceDep, f: FormatParam = None) -> Respons
              "title": "the collections"},
             {"href": f"{base}/profiles", "rel": "describedby", "type": JSON,
              "title": "scoring profiles and criteria"},
+            {"href": f"{base}/catalog", "rel": "describedby", "type": "application/ld+json",
+             "title": "the DCAT-AP.de catalogue of the data"},
         ],
         **provenance(svc),
     })
+
+
+class JSONLD(JSONBytes):
+    """A JSON-LD body."""
+
+    media_type = "application/ld+json"
+
+
+@router.get("/catalog", response_class=JSONLD, summary="DCAT-AP.de catalogue",
+            dependencies=[Depends(known_params())],
+            responses={200: {"description": "The published datasets and their distributions "
+                                            "(DCAT-AP.de, JSON-LD): licences as dcat-ap.de URIs, "
+                                            "publisher, temporal and spatial coverage, snapshot "
+                                            "date, one distribution per export format.",
+                             "content": {"application/ld+json": {"schema": {
+                                 "type": "object"}, "example": {
+                                 "@type": "dcat:Catalog", "dcat:dataset": [{
+                                     "@type": "dcat:Dataset", "dcat:distribution": [{
+                                         "@type": "dcat:Distribution", "dct:license": {
+                                             "@id": "http://dcat-ap.de/def/licenses/"
+                                                    "dl-zero-de/2.0"}}]}]}}}}})
+def catalog(request: Request, svc: ServiceDep, settings: SettingsDep) -> Response:
+    """The DCAT-AP.de catalogue of this deployment's data (api/catalog.py)."""
+    from api.catalog import catalog as build
+
+    base = settings.public_url.rstrip("/") + "/api" if settings.public_url else _base(request)
+    return JSONLD(build(svc, settings, base))
 
 
 @router.get("/conformance", response_class=JSONBytes, summary="Conformance classes",

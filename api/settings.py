@@ -34,3 +34,9 @@ class Settings(BaseSettings):
         None, description="optional raster base map for the web UI, an XYZ template such as "
                           "https://tiles.example.org/{z}/{x}/{y}.png; off by default (offline)")
     basemap_attribution: str | None = Field(None, description="attribution of the base map")
+    publisher: str = Field("NRW Site Finder", description="who publishes this deployment's "
+                           "data (the DCAT catalogue's dct:publisher)")
+    publisher_url: str | None = Field(None, description="the publisher's web site")
+    public_url: str | None = Field(None, description="the service's public base URL, e.g. "
+                                   "https://sites.example.nrw (catalogue links; default: the "
+                                   "URL of the request)")

@@ -59,6 +59,28 @@ FUNDING = Source(
                                   "each row names its source")
 
 
+# The same licences in the DCAT-AP.de licence vocabulary (http://dcat-ap.de/def/licenses/).
+DCAT_LICENCES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(p, re.IGNORECASE), uri) for p, uri in (
+        (r"dl-de/zero-2-0", "http://dcat-ap.de/def/licenses/dl-zero-de/2.0"),
+        (r"dl-de/by-2-0", "http://dcat-ap.de/def/licenses/dl-by-de/2.0"),
+        (r"\bCC0[- ]1\.0\b", "http://dcat-ap.de/def/licenses/cc-zero"),
+        (r"\bCC[- ]BY[- ]4\.0\b", "http://dcat-ap.de/def/licenses/cc-by/4.0"),
+        (r"\bODbL\b", "http://dcat-ap.de/def/licenses/odbl"),
+    ))
+DCAT_OTHER_OPEN = "http://dcat-ap.de/def/licenses/other-open"
+
+
+def dcat_licence(licence: str | None) -> str:
+    """The DCAT-AP.de licence URI of a licence text (``other-open`` when not in the vocabulary,
+    e.g. the Breitbandatlas terms or fact tables).
+    """
+    for pattern, uri in DCAT_LICENCES:
+        if pattern.search(licence or ""):
+            return uri
+    return DCAT_OTHER_OPEN
+
+
 def licence_url(licence: str | None) -> str | None:
     """The URL of a known licence named in ``licence`` (None when unknown)."""
     for pattern, url in LICENCE_URLS:

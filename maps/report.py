@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -39,6 +40,7 @@ CSS = """
 .nrw-synthetic{top:10px;right:10px;background:#b00020;color:#fff;font-weight:600}
 .nrw-pop table{border-collapse:collapse}.nrw-pop td,.nrw-pop th{padding:1px 5px;text-align:left}
 .nrw-pop td.n{text-align:right}
+@media print{.nrw-attr a[href]::after{content:" <" attr(href) ">"}}
 """
 JS = """(function () {
   var map = %(map)s, D = %(data)s;
@@ -192,6 +194,14 @@ def _fc(features: Sequence[tuple[str, dict[str, Any]]]) -> str:
     return f'{{"type":"FeatureCollection","features":[{feats}]}}'
 
 
+def _licence(a: dict[str, Any]) -> str:
+    """A licence name, linked to its text when the URL is known (printed after the link)."""
+    name, url = _e(a.get("licence")), a.get("licence_url")
+    if not (isinstance(url, str) and re.fullmatch(r"https?://[^\s\"'<>]+", url)):
+        return name
+    return f"<a href=\"{html.escape(url)}\">{name}</a>"
+
+
 def _legend() -> str:
     lo = 0
     rows = []
@@ -237,7 +247,7 @@ def municipality_map(*, name: str, ags: str, sites: Sequence[Site], outline: str
     m.add_child(_Layers(payload.replace("<", "\\u003c")))
 
     rows = "".join(f"<li><b>{_e(a.get('layer'))}</b>: {_e(a.get('attribution'))} "
-                   f"({_e(a.get('licence'))})</li>" for a in attribution)
+                   f"({_licence(a)})</li>" for a in attribution)
     boxes = [
         f"<div class='nrw-box nrw-title'><h1>{_e(name)} <small>({_e(ags)})</small></h1>"
         f"{n} candidate site{'s' if n != 1 else ''} · profile {_e(profile)} · generated "

@@ -282,6 +282,12 @@ def test_csv_for_excel_in_german_and_english(client, svc, busiest):
     head_en = next(csv.reader(io.StringIO(en.decode("utf-8-sig")), delimiter=";"))
     assert head_en[:3] == ["Site ID", "Name", "Kind"] and "Easting (EPSG:25832)" in head_en
     assert len(head_en) == len(head)
+    strict = client.get(f"/api/exports/municipalities/{busiest}.csv?profile=large_scale")
+    rows = list(csv.DictReader(io.StringIO(strict.content.decode("utf-8-sig")), delimiter=";"))
+    excluded = [x for x in rows if x["ausgeschlossen durch"]]
+    assert excluded and all(x["Rang im Gebiet"] == "" and x["Punktzahl (0–100)"] == ""
+                            for x in excluded)
+    assert {x["ausgeschlossen durch"] for x in excluded} == {"Mindestfläche"}
 
 
 # -- Shapefile ----------------------------------------------------------------------------------

@@ -177,9 +177,9 @@ def honest(doc: dict[str, Any], collections: list[str]) -> dict[str, Any]:
                         del sch["type"]
             ok = responses.get("200", {}).get("content", {})
             for ctype, media in ok.items():
-                if ctype in ("application/json", "application/geo+json") and \
-                        media.get("schema", {}).get("type") == "string" and path in BODIES:
-                    media["schema"] = BODIES[path]
+                if ctype.endswith("json") and media.get("schema", {}).get("type") == "string":
+                    # a Response class says "string"; every JSON answer here is an object
+                    media["schema"] = BODIES.get(path, {"type": "object"})
             if path == "/api/sites/values" and "application/octet-stream" in ok:
                 ok.pop("application/json", None)
             op["security"] = [{SCHEME: []}] if admin else [{}, {SCHEME: []}]

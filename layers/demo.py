@@ -234,6 +234,36 @@ def _brownfields(rng: np.random.Generator, f: pd.DataFrame, w: np.ndarray, n: in
     }, geometry=geoms, crs=WORK_CRS)
 
 
+OWNER_KINDS = ("Liegenschaftsamt", "Wirtschaftsförderung", "private Eigentümerin",
+               "Grundstücksgesellschaft", "Industrieunternehmen")
+NOTES = ("Eigentümer verkaufsbereit, Gespräch im Quartal vereinbart",
+         "Teilfläche reserviert für Erweiterung eines Ansiedlers",
+         "Altlastengutachten liegt vor (vertraulich)",
+         "Preis verhandelbar bei Ansiedlung ≥ 200 Arbeitsplätze")
+NON_PUBLIC_SHARE = 0.05
+
+
+def _confidential(layer: gpd.GeoDataFrame, rng: np.random.Generator, owner_share: float
+                  ) -> gpd.GeoDataFrame:
+    """Add SYNTHETIC confidential fields: owner contact (for ``owner_share`` of the areas),
+    asking price, notes, and about 5 % of the areas not public (geo/access.py).
+    """
+    n = len(layer)
+    out = layer.copy()
+    has_owner = rng.random(n) < owner_share
+    kinds = rng.choice(np.array(OWNER_KINDS), size=n)
+    out["owner_contact"] = [
+        f"{k} (SYNTHETIC), +49 211 555{i % 10_000:04d}, owner-{a.lower()}@example.invalid"
+        if o else None for i, (k, a, o) in enumerate(zip(kinds, layer["area_id"], has_owner,
+                                                         strict=True))]
+    price = np.round(np.exp(rng.normal(np.log(70), 0.6, size=n)), 0)
+    out["asking_price_eur_m2"] = np.where(rng.random(n) < 0.6, price, np.nan)
+    notes = rng.choice(np.array(NOTES), size=n)
+    out["notes"] = np.where(rng.random(n) < 0.15, notes, None)
+    out["public"] = rng.random(n) >= NON_PUBLIC_SHARE
+    return out
+
+
 def _hydrogen(rng: np.random.Generator) -> gpd.GeoDataFrame:
     """A network between the real Kernnetz places: minimum spanning tree plus near neighbours."""
     places = kernnetz_places().drop_duplicates(subset=["lon", "lat"]).reset_index(drop=True)
@@ -335,6 +365,9 @@ def generate(n_sites: int = 2000, seed: int = 42, progress: Any = None) -> Demo:
     rp = _regional_plan(rng, f, w, n_rp, units)
     step(f"brownfields ({n_sites - n_rp} areas)")
     bf = _brownfields(rng, f, w, n_sites - n_rp, rp, units)
+    secret = np.random.default_rng([seed, 11])  # own stream: the other layers stay as they were
+    rp = _confidential(rp, secret, owner_share=0.4)
+    bf = _confidential(bf, secret, owner_share=1.0)  # every brownfield has an owner contact
     step("hydrogen (Kernnetz places)")
     h2 = _hydrogen(rng)
     step("transport (junctions, ports, freight terminals; real stations and airports)")

@@ -77,7 +77,8 @@ class Demo:
 def nrw_outline() -> shapely.MultiPolygon:
     """NRW's generalised outline (DVG2, 1.5 km Douglas-Peucker), EPSG:25832."""
     with resources.files("layers").joinpath("facts/nrw_outline.json").open("rb") as f:
-        return shapely.from_wkt(json.load(f)["wkt"])
+        outline: shapely.MultiPolygon = shapely.from_wkt(json.load(f)["wkt"])
+    return outline
 
 
 def kernnetz_places() -> pd.DataFrame:
@@ -102,12 +103,13 @@ class _Units:
 
     def holder(self, geoms: np.ndarray) -> np.ndarray:
         """Row of the municipality holding most of each geometry's area (-1: none)."""
-        pairs = unit_overlaps(geoms, self.gdf.geometry.values, self.tree)
+        pairs = unit_overlaps(geoms, np.asarray(self.gdf.geometry.values), self.tree)
         return largest_overlap(pairs, len(geoms))
 
     def column(self, name: str, rows: np.ndarray) -> np.ndarray:
         """A municipality column for the given rows."""
-        return self.gdf[name].to_numpy(object)[rows]
+        values: np.ndarray = self.gdf[name].to_numpy(object)[rows]
+        return values
 
 
 def _municipalities() -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
@@ -259,7 +261,8 @@ def _confidential(layer: gpd.GeoDataFrame, rng: np.random.Generator, owner_share
     price = np.round(np.exp(rng.normal(np.log(70), 0.6, size=n)), 0)
     out["asking_price_eur_m2"] = np.where(rng.random(n) < 0.6, price, np.nan)
     notes = rng.choice(np.array(NOTES), size=n)
-    out["notes"] = np.where(rng.random(n) < 0.15, notes, None)
+    # call-overload: numpy's stubs accept no None as a branch of np.where (it is fine at run time)
+    out["notes"] = np.where(rng.random(n) < 0.15, notes, None)  # type: ignore[call-overload]
     out["public"] = rng.random(n) >= NON_PUBLIC_SHARE
     return out
 
@@ -311,7 +314,8 @@ def _smooth_noise(rng: np.random.Generator, spec: GridSpec, cell_km: float) -> n
         m[np.arange(n), lo + 1] = t
         return m
 
-    return interp(spec.ny, cy) @ coarse @ interp(spec.nx, cx).T
+    noise: np.ndarray = interp(spec.ny, cy) @ coarse @ interp(spec.nx, cx).T
+    return noise
 
 
 def _urbanity(f: pd.DataFrame, w: np.ndarray, spec: GridSpec) -> np.ndarray:
@@ -321,9 +325,10 @@ def _urbanity(f: pd.DataFrame, w: np.ndarray, spec: GridSpec) -> np.ndarray:
     cx, cy = xs[step // 2::step], ys[step // 2::step]
     u = np.zeros((len(cy), len(cx)), dtype=np.float32)
     scale = 1500 + 3500 * w
+    fx, fy = f["x"].to_numpy(float), f["y"].to_numpy(float)
     for k in range(len(f)):
-        dx = (cx - f["x"].iat[k])[None, :]
-        dy = (cy - f["y"].iat[k])[:, None]
+        dx = (cx - fx[k])[None, :]
+        dy = (cy - fy[k])[:, None]
         np.maximum(u, w[k] * np.exp(-np.sqrt(dx * dx + dy * dy) / scale[k]), out=u)
     u = np.repeat(np.repeat(u, step, axis=0), step, axis=1)
     return u[:spec.ny, :spec.nx]

@@ -53,13 +53,13 @@ def get_view(request: Request) -> Any:
     return request.state.view
 
 
-def get_service(request: Request, role: RoleDep) -> Service:
+async def get_service(request: Request, role: RoleDep) -> Service:
     """The Service of the live snapshot in the caller's view, loaded once at start-up."""
     view = get_view(request)
     return request.app.state.service if view is None else view.service
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     """The settings the app was built with."""
     return request.app.state.settings
 
@@ -74,7 +74,7 @@ ServiceDep = Annotated[Service, Depends(get_service)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
-def get_collection(cid: str, request: Request) -> Collection:
+async def get_collection(cid: str, request: Request) -> Collection:
     """The collection named in the path, or NotFound."""
     coll = get_collections(request).get(cid)
     if coll is None:
@@ -109,14 +109,14 @@ def known_params(*names: str) -> Callable[[Request], None]:
     """A dependency that allows only the given query parameters."""
     allowed = frozenset(names)
 
-    def check(request: Request) -> None:
+    async def check(request: Request) -> None:
         reject_unknown(request, allowed)
 
     return check
 
 
 # -- paging and bbox -----------------------------------------------------------------------
-def limit_param(settings: SettingsDep, limit: Annotated[int, Query(
+async def limit_param(settings: SettingsDep, limit: Annotated[int, Query(
         ge=1, le=MAX_LIMIT, description="Most items to return (1–10,000).",
         examples=[100])] = 100) -> int:
     """The page size, within the configured maximum."""
@@ -162,7 +162,7 @@ BBoxDep = Annotated[tuple[float, float, float, float] | None, Depends(bbox_param
 _RFC3339 = re.compile(r"^(\.\.|\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2}))?)?$")
 
 
-def datetime_param(datetime: Annotated[str | None, Query(
+async def datetime_param(datetime: Annotated[str | None, Query(
         description="RFC 3339 instant or interval (OGC API Features Core). No collection has a "
                     "temporal property, so a valid value does not restrict the result.",
         examples=["2025-01-01T00:00:00Z/.."])] = None) -> None:
@@ -190,7 +190,7 @@ ProfileParam = Annotated[ProfileName | None, Query(  # type: ignore[valid-type]
 def _weights_dependency() -> Callable[..., dict[str, float]]:
     """Build a dependency with one documented ``w_<criterion>`` query parameter per criterion."""
 
-    def weights(**kw: float | None) -> dict[str, float]:
+    async def weights(**kw: float | None) -> dict[str, float]:
         return {k[2:]: v for k, v in kw.items() if v is not None}
 
     params = [inspect.Parameter(
@@ -224,7 +224,7 @@ def _choices(values: list[str] | None, allowed: tuple[str, ...], what: str) -> t
     return items
 
 
-def filters_param(
+async def filters_param(
     min_area_ha: Annotated[float | None, Query(ge=0, description="Minimum site area in ha.",
                                                examples=[10])] = None,
     max_area_ha: Annotated[float | None, Query(ge=0, description="Maximum site area in ha.")]

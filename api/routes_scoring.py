@@ -23,16 +23,17 @@ from api.dependencies import (
     provenance,
 )
 from api.errors import problem
-from api.geojson import read_polygon, to_work_crs
+from api.geojson import dumps, read_polygon, to_work_crs
 from api.models import AdhocScoreResponse, ProfilesResponse, RankingResponse, SiteScoreResponse
 from api.routes_features import JSON, JSONBytes
 from api.service import Service
 from geo.criteria import CRITERIA, CRITERIA_ORDER, DEFAULT_PROFILE, PROFILES, effective_weights, get_profile
 from geo.errors import InvalidGeometry
-from geo.scoring import with_horizon
+from geo.scoring import Filters, with_horizon
 
 router = APIRouter(prefix="/api", tags=["Scoring"])
 ACCEPTED_TYPES = ("application/geo+json", "application/json")
+RANKING_PAGES = 256  # cached pages of the profiles' own rankings per snapshot view (bounded)
 
 RANKING_PARAMS = ("profile", "limit", "offset", "stability", "draws", "spread", "seed",
                   "h2_year", "breakdown", *WEIGHT_PARAMS, *FILTER_PARAMS)
@@ -113,12 +114,21 @@ def ranking(svc: ServiceDep, weights: WeightsDep, filters: FiltersDep, limit: Li
     probability of staying in the top N under weight noise (``draws``, ``spread``, ``seed``),
     ``h2_year`` sets the hydrogen horizon, ``breakdown=false`` leaves the breakdown out.
     """
+    # the profiles' own rankings are fixed per snapshot view: their pages are kept as bytes
+    plain = not weights and filters == Filters() and stability is None and h2_year is None
+    key = (profile, limit, offset, breakdown)
+    pages: dict[Any, bytes] = svc._ui.setdefault("ranking-pages", {})
+    if plain and key in pages:
+        return JSONBytes(pages[key])
     out = svc.ranking(profile, weights or None, filters, limit=limit, offset=offset,
                       stability_top=stability, draws=draws, spread=spread, seed=seed,
                       h2_year=h2_year, breakdown=breakdown)
     prov = provenance(svc)
     out["licence"], out["attribution"] = prov["licence"], prov["attribution"]
-    return JSONBytes(out)
+    body = dumps(out)
+    if plain and len(pages) < RANKING_PAGES:
+        pages[key] = body
+    return JSONBytes(body)
 
 
 @router.get("/sites/{site_id}/score", response_class=JSONBytes, summary="One site's score",

@@ -12,8 +12,11 @@ import inspect
 import math
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
+import numpy as np
+import shapely
 from fastapi import Depends, Query, Request
 
 from api.auth import RoleDep, role_of, view_of
@@ -21,6 +24,7 @@ from api.geojson import Collection
 from api.service import Service
 from api.settings import Settings
 from geo.criteria import CRITERIA, CRITERIA_ORDER, DEFAULT_PROFILE, PROFILES
+from geo.crs import CRS84_OUT, OUTPUT_CRS, OutputCrs, output_crs, transformer
 from geo.errors import InvalidParameter, NotFound
 from geo.scoring import Filters, parse_list
 from geo.sites import KINDS
@@ -126,6 +130,18 @@ async def limit_param(settings: SettingsDep, limit: Annotated[int, Query(
 
 
 LimitDep = Annotated[int, Depends(limit_param)]
+
+
+def items_limit(settings: SettingsDep, limit: Annotated[int, Query(
+        ge=1, le=1_000_000_000,
+        description="Most items to return; values above the maximum (10,000) are capped to "
+                    "it: numberReturned and the next link say how many came.",
+        examples=[1000])] = 100) -> int:
+    """The page size of OGC items: above the maximum, the maximum (GIS clients ask for more)."""
+    return min(limit, settings.max_limit)
+
+
+ItemsLimitDep = Annotated[int, Depends(items_limit)]
 OffsetParam = Annotated[int, Query(ge=0, le=10_000_000, description="Items to skip.",
                                    examples=[0])]
 
@@ -158,6 +174,68 @@ def bbox_param(bbox: Annotated[str | None, Query(
 
 
 BBoxDep = Annotated[tuple[float, float, float, float] | None, Depends(bbox_param)]
+
+
+@dataclass(frozen=True)
+class BBoxFilter:
+    """A bbox as the collections select by: WGS84 (lon/lat) or a polygon in EPSG:25832."""
+
+    wgs84: tuple[float, float, float, float] | None = None
+    area: shapely.Geometry | None = None
+
+
+def bbox_filter(bbox: Annotated[str | None, Query(
+        description="minx,miny,maxx,maxy (or 6 numbers with heights) in bbox-crs, in that CRS's "
+                    "axis order (CRS84: lon,lat; EPSG:4326 and 4258: lat,lon; EPSG:3035: "
+                    "northing,easting; EPSG:25832: easting,northing); features intersecting it.",
+        examples=["6.7,51.1,7.1,51.3"])] = None,
+        bbox_crs: Annotated[str | None, Query(
+            alias="bbox-crs", description="CRS of bbox (OGC API – Features Part 2); default "
+                                          "CRS84.",
+            examples=["http://www.opengis.net/def/crs/EPSG/0/25832"])] = None) -> BBoxFilter:
+    """Parse ``bbox`` in ``bbox-crs`` (Part 2) into what Collection.select takes."""
+    crs = output_crs(bbox_crs)
+    if bbox is None:
+        return BBoxFilter()
+    if crs.uri == CRS84_OUT.uri:
+        return BBoxFilter(wgs84=bbox_param(bbox))
+    msg = (f"bbox must be 4 (or 6) comma-separated numbers in {crs.curie}, in its axis order "
+           "(minimum of axis 1, minimum of axis 2, maximum of axis 1, maximum of axis 2)")
+    parts = bbox.split(",")
+    if len(parts) not in (4, 6) or not all(_NUMBER.fullmatch(p) for p in parts):
+        raise InvalidParameter(msg)
+    vals = [float(p) for p in parts]
+    if not all(math.isfinite(v) for v in vals):
+        raise InvalidParameter(msg)
+    a0, b0, a1, b1 = (vals[0], vals[1], vals[3], vals[4]) if len(vals) == 6 else vals
+    x0, y0, x1, y1 = (b0, a0, b1, a1) if crs.swap_axes else (a0, b0, a1, b1)
+    if crs.epsg == 4326:  # latitude first: the CRS84 box
+        return BBoxFilter(wgs84=bbox_param(f"{x0},{y0},{x1},{y1}"))
+    if x0 > x1 or y0 > y1:
+        raise InvalidParameter("bbox minimum is greater than its maximum")
+    box = shapely.box(x0, y0, x1, y1)
+    if crs.epsg != 25832:  # curved in EPSG:25832: densify the edges, then transform
+        box = shapely.segmentize(box, max(x1 - x0, y1 - y0, 1e-9) / 64)
+        box = shapely.transform(box, lambda xy: np.column_stack(
+            transformer(crs.epsg, 25832).transform(xy[:, 0], xy[:, 1])))
+        if not shapely.is_valid(box) or not np.isfinite(shapely.get_coordinates(box)).all():
+            raise InvalidParameter(f"bbox is outside the area of {crs.curie}")
+    return BBoxFilter(area=box)
+
+
+BBoxFilterDep = Annotated[BBoxFilter, Depends(bbox_filter)]
+
+
+def crs_param(crs: Annotated[str | None, Query(
+        description="CRS of the coordinates (OGC API – Features Part 2): "
+                    + ", ".join(c.uri for c in OUTPUT_CRS) + " (or EPSG:25832 etc.); default "
+                    "CRS84. The answer names it in the Content-Crs header.",
+        examples=["http://www.opengis.net/def/crs/EPSG/0/25832"])] = None) -> OutputCrs:
+    """The CRS features are answered in."""
+    return output_crs(crs)
+
+
+CrsDep = Annotated[OutputCrs, Depends(crs_param)]
 
 _RFC3339 = re.compile(r"^(\.\.|\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2}))?)?$")
 

@@ -12,6 +12,7 @@ repaired) — and each failure raises a domain error with a message that names t
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -20,7 +21,7 @@ import orjson
 import pandas as pd
 import shapely
 
-from geo.crs import NRW_BOUNDS_WGS84, transformer
+from geo.crs import CRS84_OUT, NRW_BOUNDS_WGS84, WORK_OUT, OutputCrs, project_xy, transformer
 from geo.errors import InvalidGeometry, InvalidParameter, TooLarge
 
 if TYPE_CHECKING:
@@ -121,9 +122,47 @@ class Collection:
     columns: dict[str, np.ndarray]
     types: dict[str, str]  # property -> "string" | "number" | "integer" | "boolean"
     index: dict[str, int] = field(default_factory=dict)
+    work_geoms: np.ndarray | None = None  # EPSG:25832 (the storage CRS)
+    props: list[bytes] | None = None  # properties JSON per feature
+    by_crs: dict[str, list[bytes]] = field(default_factory=dict)  # feature bytes per CRS URI
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _work_bounds: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         self.index = {fid: i for i, fid in enumerate(self.ids.tolist())}
+
+    def features_in(self, crs: OutputCrs) -> list[bytes]:
+        """The feature bytes in ``crs`` (OGC API – Features Part 2): CRS84 is the RFC 7946
+        set; EPSG:25832 is built at start-up, the others on first use, each once.
+        """
+        if crs.uri == CRS84_OUT.uri:
+            return self.features
+        if crs.uri not in self.by_crs:
+            with self._lock:
+                if crs.uri not in self.by_crs:
+                    self.by_crs[crs.uri] = self._serialise(crs)
+        return self.by_crs[crs.uri]
+
+    def _serialise(self, crs: OutputCrs) -> list[bytes]:
+        if self.work_geoms is None or self.props is None:
+            raise InvalidParameter("this collection is only available in CRS84")
+        if crs.epsg == 4326:  # the RFC 7946 coordinates, latitude first
+            geoms = shapely.transform(self.geoms, lambda xy: xy[:, ::-1].copy())
+        else:
+            def project(xy: np.ndarray) -> np.ndarray:
+                out = project_xy(xy, crs)
+                return out[:, ::-1].copy() if crs.swap_axes else out
+
+            geoms = shapely.transform(self.work_geoms, project)
+        return features_bytes(self.ids.tolist(), geometry_json(geoms), self.props)
+
+    @property
+    def work_bounds(self) -> np.ndarray:
+        """EPSG:25832 bounds of every feature."""
+        if self._work_bounds is None:
+            g = self.work_geoms if self.work_geoms is not None else np.zeros(0, dtype=object)
+            self._work_bounds = shapely.bounds(g) if len(g) else np.zeros((0, 4))
+        return self._work_bounds
 
     @property
     def extent(self) -> list[float]:
@@ -135,10 +174,20 @@ class Collection:
                 (np.nanmin(b[:, 0]), np.nanmin(b[:, 1]), np.nanmax(b[:, 2]), np.nanmax(b[:, 3]))]
 
     def select(self, bbox: tuple[float, float, float, float] | None,
-               props: dict[str, list[str]]) -> np.ndarray:
-        """Row positions of features intersecting ``bbox`` and matching every property filter
-        (a property given several times matches any of its values).
+               props: dict[str, list[str]], area: shapely.Geometry | None = None
+               ) -> np.ndarray:
+        """Row positions of features intersecting ``bbox`` (WGS84) or ``area`` (a polygon in
+        EPSG:25832: a bbox given in another CRS) and matching every property filter (a
+        property given several times matches any of its values).
         """
+        if area is not None:
+            rows = self.select(None, props)
+            b = self.work_bounds[rows]
+            x0, y0, x1, y1 = shapely.bounds(area)
+            rows = rows[(b[:, 0] <= x1) & (b[:, 2] >= x0) & (b[:, 1] <= y1) & (b[:, 3] >= y0)]
+            shapely.prepare(area)
+            assert self.work_geoms is not None
+            return rows[shapely.intersects(area, self.work_geoms[rows])]
         if bbox is not None and bbox[0] > bbox[2]:  # crossing the antimeridian: two boxes
             x0, y0, x1, y1 = bbox
             return np.union1d(self.select((x0, y0, 180.0, y1), props),
@@ -190,14 +239,19 @@ def build_collection(cid: str, gdf: pd.DataFrame, extra: pd.DataFrame | None = N
     if extra is not None:
         props = pd.concat([props.reset_index(drop=True), extra.reset_index(drop=True)], axis=1)
     ids = props[ID_FIELDS[cid]].astype(str).to_numpy(object)
-    geoms = to_wgs84(np.asarray(gdf.geometry.values))
+    work = np.asarray(gdf.geometry.values)
+    geoms = to_wgs84(work)
     bounds = shapely.bounds(geoms) if len(geoms) else np.zeros((0, 4))
-    feats = features_bytes(ids.tolist(), geometry_json(geoms), properties_json(props))
+    props_json = properties_json(props)
+    feats = features_bytes(ids.tolist(), geometry_json(geoms), props_json)
     types = {c: _kind(props[c]) for c in props.columns}
     columns = {c: props[c].to_numpy(object) if types[c] == "string" else
                props[c].to_numpy(bool) if types[c] == "boolean" else
                props[c].to_numpy(float, na_value=np.nan) for c in props.columns}
-    return Collection(cid, ids, feats, bounds, geoms, columns, types)
+    coll = Collection(cid, ids, feats, bounds, geoms, columns, types, work_geoms=work,
+                      props=props_json)
+    coll.features_in(WORK_OUT)  # the storage CRS is served as fast as CRS84
+    return coll
 
 
 # -- in ------------------------------------------------------------------------------------

@@ -34,6 +34,7 @@ from api import (
 from api.auth import RoleDep
 from api.dependencies import ServiceDep, known_params
 from api.live import LiveSnapshot
+from api.methods import HeadOptions
 from api.routes_features import JSONBytes
 from api.settings import Settings
 from api.traffic import InFlightLimit, RequestLog
@@ -165,6 +166,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.keys = KeyStore(settings.data)
     app.state.reload_lock = threading.Lock()
     errors.install(app)
+    app.add_middleware(HeadOptions)  # HEAD and OPTIONS on every route
     app.add_middleware(GZipMiddleware, minimum_size=1000, compresslevel=settings.gzip_level)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes,
                        paths={"/api/admin/snapshots": settings.max_bundle_bytes})

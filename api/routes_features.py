@@ -13,9 +13,10 @@ from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response
 
 from api.dependencies import (
-    BBoxDep,
+    BBoxFilterDep,
     CollectionDep,
-    LimitDep,
+    CrsDep,
+    ItemsLimitDep,
     OffsetParam,
     ServiceDep,
     SettingsDep,
@@ -27,6 +28,7 @@ from api.dependencies import (
 )
 from api.geojson import Collection, dumps
 from api.service import Service
+from geo.crs import CRS84_OUT, OUTPUT_CRS, WORK_OUT, OutputCrs
 from geo.errors import NotFound
 
 router = APIRouter(prefix="/api", tags=["OGC API – Features"])
@@ -39,7 +41,14 @@ CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+    "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables-query-parameters",
 ]
+CRS_LIST = [c.uri for c in OUTPUT_CRS]
+STORAGE_CRS = WORK_OUT.uri
+QUERYABLES_REL = "http://www.opengis.net/def/rel/ogc/1.0/queryables"
+SCHEMA_JSON = "application/schema+json"
 TITLES = {
     "sites": ("Candidate sites",
               "Regional-plan areas, brownfields and LEP large sites with their indicators, and "
@@ -62,7 +71,7 @@ TITLES = {
     "airports": ("Airports", "Airports and airfields; `commercial` marks scheduled passenger "
                              "services (only those count for the airport criterion)."),
 }
-ITEMS_PARAMS = frozenset({"bbox", "limit", "offset", "datetime", "f"})
+ITEMS_PARAMS = frozenset({"bbox", "bbox-crs", "crs", "limit", "offset", "datetime", "f"})
 FormatParam = Annotated[Literal["json", "geojson"] | None, Query(
     description="Output format; GeoJSON is the only one.")]
 
@@ -114,9 +123,12 @@ def collection_doc(coll: Collection, base: str) -> dict[str, Any]:
         "links": [
             {"href": url, "rel": "self", "type": JSON, "title": "this collection"},
             {"href": f"{url}/items", "rel": "items", "type": GEOJSON, "title": "the features"},
+            {"href": f"{url}/queryables", "rel": QUERYABLES_REL, "type": SCHEMA_JSON,
+             "title": "the properties items can be filtered by"},
         ],
         "extent": {"spatial": {"bbox": [coll.extent], "crs": CRS84}},
-        "crs": [CRS84],
+        "crs": CRS_LIST,  # OGC API – Features Part 2
+        "storageCrs": STORAGE_CRS,
         "numberOfFeatures": len(coll.ids),
         "properties": dict(coll.types),  # filterable with ?name=value on /items
     }
@@ -217,6 +229,34 @@ def collection(request: Request, coll: CollectionDep, svc: ServiceDep,
     return JSONBytes({**collection_doc(coll, _base(request)), **provenance(svc, _layers(coll.id))})
 
 
+QUERYABLE_TYPES = {"string": "string", "number": "number", "integer": "integer",
+                   "boolean": "boolean"}
+
+
+@router.get("/collections/{cid}/queryables", response_class=JSONBytes,
+            summary="Queryable properties",
+            dependencies=[Depends(known_params("f"))],
+            responses={200: {"description": "JSON Schema of the properties /items filters by "
+                                            "(?name=value, equality).",
+                             "content": {SCHEMA_JSON: {"schema": {"type": "object"}, "example": {
+                                 "$schema": "https://json-schema.org/draft/2020-12/schema",
+                                 "type": "object", "properties": {
+                                     "ags": {"type": "string", "title": "ags"}}}}}},
+                       404: {"description": "unknown collection"}})
+def queryables(request: Request, coll: CollectionDep, f: FormatParam = None) -> Response:
+    """The properties of a collection that ``/items`` filters by (OGC API – Features Part 3)."""
+    url = f"{_base(request)}/collections/{coll.id}/queryables"
+    title, _ = TITLES[coll.id]
+    doc = {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": url,
+           "type": "object", "title": title,
+           "properties": {"geometry": {"title": "geometry (bbox, bbox-crs)",
+                                       "format": "geometry-any"},
+                          **{name: {"title": name, "type": QUERYABLE_TYPES[kind]}
+                             for name, kind in coll.types.items()}},
+           "additionalProperties": False}
+    return Response(dumps(doc), media_type=SCHEMA_JSON)
+
+
 def _link(request: Request, rel: str, offset: int, limit: int) -> dict[str, str]:
     url = request.url.include_query_params(offset=offset, limit=limit)
     return {"href": str(url), "rel": rel, "type": GEOJSON,
@@ -232,19 +272,22 @@ def _link(request: Request, rel: str, offset: int, limit: int) -> dict[str, str]
                                  "features": [FEATURE_EXAMPLE]}}}},
                        400: {"description": "bad query parameter (also: unknown parameters)"},
                        404: {"description": "unknown collection"}})
-def items(request: Request, coll: CollectionDep, svc: ServiceDep, bbox: BBoxDep,
-          limit: LimitDep, offset: OffsetParam = 0, _dt: None = Depends(datetime_param),
-          f: FormatParam = None) -> Response:
-    """Features of a collection, in pages (``limit`` ≤ 10,000), with ``next``/``prev`` links.
+def items(request: Request, coll: CollectionDep, svc: ServiceDep, bbox: BBoxFilterDep,
+          limit: ItemsLimitDep, crs: CrsDep, offset: OffsetParam = 0,
+          _dt: None = Depends(datetime_param), f: FormatParam = None) -> Response:
+    """Features of a collection, in pages of ``limit`` (above 10,000: 10,000), with
+    ``next``/``prev`` links.
 
-    Filter with ``bbox`` (WGS84) and with any property of the collection as a query parameter
-    (equality), e.g. ``/api/collections/sites/items?kind=brownfield&ags=05562008``. Sites carry
-    their indicators and their score and rank under the balanced profile.
+    Filter with ``bbox`` (in ``bbox-crs``, default CRS84) and with any property of the
+    collection as a query parameter (equality, see ``/queryables``), e.g.
+    ``/api/collections/sites/items?kind=brownfield&ags=05562008``. ``crs`` chooses the CRS of
+    the coordinates (Part 2; the ``Content-Crs`` header names it). Sites carry their indicators
+    and their score and rank under the balanced profile.
     """
     reject_unknown(request, ITEMS_PARAMS | coll.columns.keys())
     props = {k: request.query_params.getlist(k) for k in request.query_params
              if k in coll.columns}
-    rows = coll.select(bbox, props)
+    rows = coll.select(bbox.wgs84, props, bbox.area)
     page = rows[offset: offset + limit]
     links = [_link(request, "self", offset, limit)]
     if offset + len(page) < len(rows):
@@ -254,25 +297,29 @@ def items(request: Request, coll: CollectionDep, svc: ServiceDep, bbox: BBoxDep,
     head = dumps({"type": "FeatureCollection", "numberMatched": int(len(rows)),
                   "numberReturned": int(len(page)), "timeStamp": _now(), "links": links,
                   **provenance(svc, _layers(coll.id))})
-    feats = coll.features
+    feats = coll.features_in(crs)
     body = b"".join((head[:-1], b',"features":[', b",".join([feats[i] for i in page.tolist()]),
                      b"]}"))
-    return GeoJSONResponse(body)
+    return GeoJSONResponse(body, headers={"Content-Crs": f"<{crs.uri}>"})
 
 
 @router.get("/collections/{cid}/items/{fid}", response_class=GeoJSONResponse,
             summary="One feature",
-            dependencies=[Depends(known_params("f"))],
+            dependencies=[Depends(known_params("f", "crs"))],
             responses={200: {"description": "A GeoJSON Feature (WGS84).",
                              "content": {GEOJSON: {"example": FEATURE_EXAMPLE}}},
                        404: {"description": "unknown collection or feature"}})
-def item(request: Request, coll: CollectionDep, fid: str, svc: ServiceDep,
+def item(request: Request, coll: CollectionDep, fid: str, svc: ServiceDep, crs: CrsDep,
          f: FormatParam = None) -> Response:
-    """One feature by its id (sites: site_id; municipalities: AGS; areas: area_id)."""
-    return GeoJSONResponse(feature_bytes(request, coll, fid, svc))
+    """One feature by its id (sites: site_id; municipalities: AGS; areas: area_id), in
+    ``crs`` (default CRS84).
+    """
+    return GeoJSONResponse(feature_bytes(request, coll, fid, svc, crs),
+                           headers={"Content-Crs": f"<{crs.uri}>"})
 
 
-def feature_bytes(request: Request, coll: Collection, fid: str, svc: Service) -> bytes:
+def feature_bytes(request: Request, coll: Collection, fid: str, svc: Service,
+                  crs: OutputCrs = CRS84_OUT) -> bytes:
     """A single feature with its links and provenance members."""
     row = coll.index.get(fid)
     if row is None:
@@ -283,4 +330,4 @@ def feature_bytes(request: Request, coll: Collection, fid: str, svc: Service) ->
          "title": "this feature"},
         {"href": url, "rel": "collection", "type": JSON, "title": "the collection"}],
         **provenance(svc, _layers(coll.id))})
-    return coll.features[row][:-1] + b"," + extra[1:]
+    return coll.features_in(crs)[row][:-1] + b"," + extra[1:]

@@ -23,7 +23,7 @@ def test_collections_lists_every_layer(client, svc):
         rels = {link["rel"]: link for link in c["links"]}
         assert rels["items"]["href"].endswith(f"/api/collections/{c['id']}/items")
         assert rels["items"]["type"] == "application/geo+json"
-        assert c["crs"] == [CRS84]
+        assert c["crs"][0] == CRS84 and len(c["crs"]) == 5  # Part 2: tests/api/test_crs.py
         assert c["itemType"] == "feature"
 
 

@@ -407,7 +407,8 @@ def test_transport_layers_toggle_through_visibility(ui: UI) -> None:
         page.check(f"#layer-{g}")
     after = page.evaluate(vis_js, TRANSPORT_GROUPS)
     assert all(set(v) == {"visible"} for v in after), f"not switched on: {after}"
-    assert page.evaluate("() => window.nrwSites.map.getStyle().layers.length") == n_layers, "layers were rebuilt"
+    count = page.evaluate("() => window.nrwSites.map.getStyle().layers.length")
+    assert count == n_layers, "layers were rebuilt"
     ui.settle()
     ui.screenshot("transport")
 

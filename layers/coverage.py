@@ -30,7 +30,7 @@ import shapely
 from geo.crs import transformer
 from geo.grid import Coverage, grid_from_points
 from layers.errors import SourceError
-from layers.io import parse_number, read_table, read_vector
+from layers.io import number_format, parse_number, read_table, read_vector
 
 ATTRIBUTION_BBA = "Breitbandatlas | Gigabit-Grundbuch (gigabitgrundbuch.bund.de); modified (shares per site)"
 DEFAULTS = {
@@ -54,10 +54,11 @@ def _column(layer: str, path: Path, df: pd.DataFrame, name: str) -> pd.Series:
 
 
 def _shares(layer: str, path: Path, keys: pd.Series, raw: pd.Series, digits: int,
-            lines: np.ndarray | None = None) -> pd.Series:
+            lines: np.ndarray | None = None, number_format: str | None = None) -> pd.Series:
     """Validate keys (strings of ``digits`` digits) and percent values; return shares by key.
 
-    ``lines`` gives each row's line number in the file (default: row + 2, after the header).
+    ``lines`` gives each row's line number in the file (default: row + 2, after the header);
+    ``number_format`` how the file writes numbers (``"de"``, ``"en"``; see io.parse_number).
     """
     problems: list[str] = []
     keys = keys.astype("string").str.strip()
@@ -71,9 +72,9 @@ def _shares(layer: str, path: Path, keys: pd.Series, raw: pd.Series, digits: int
             problems.append(f"{line}: AGS {str(key)[:20]!r} is not a {digits}-digit key{hint}")
             continue
         try:
-            values[i] = parse_number(text)
-        except ValueError:
-            problems.append(f"{line}: value {str(text)[:20]!r} is not a number")
+            values[i] = parse_number(text, number_format)
+        except ValueError as exc:
+            problems.append(f"{line}: value {exc}")
             continue
         if not np.isnan(values[i]) and not 0 <= values[i] <= 100:
             problems.append(f"{line}: value {str(text)[:20]!r} is not a percentage between 0 and 100")
@@ -93,7 +94,7 @@ def read_breitbandatlas_municipal(layer: str, path: Path, cfg: dict[str, Any]) -
     df = read_table(layer, path)
     column = cfg.get("column", "FTTH/B ≥ 1000 Mbit/s")
     shares = _shares(layer, path, _column(layer, path, df, "AGS"),
-                     _column(layer, path, df, column), 8)
+                     _column(layer, path, df, column), 8, number_format=number_format(cfg, df))
     return Coverage("municipal", units=shares)
 
 
@@ -111,7 +112,7 @@ def read_breitbandatlas_kreis(layer: str, path: Path, cfg: dict[str, Any]) -> Co
                           f"area types: {', '.join(sorted(a.dropna().unique()))}")
     shares = _shares(layer, path, _column(layer, path, rows, "AGS"),
                      _column(layer, path, rows, "Verfügbarkeit"), 5,
-                     lines=rows.index.to_numpy() + 2)
+                     lines=rows.index.to_numpy() + 2, number_format=number_format(cfg, df))
     return Coverage("kreis", units=shares)
 
 
@@ -135,7 +136,12 @@ def read_inspire_grid(layer: str, path: Path, cfg: dict[str, Any]) -> Coverage:
     if np.any(size != 100):
         raise SourceError(layer, path, "only 100 m cells are supported (found "
                           f"{', '.join(sorted(set(parts[0])))} m)")
-    values = _column(layer, path, df, value_column).map(parse_number).to_numpy() * scale
+    fmt = number_format(cfg, df)
+    try:
+        values = _column(layer, path, df, value_column).map(
+            lambda v: parse_number(v, fmt)).to_numpy() * scale
+    except ValueError as exc:
+        raise SourceError(layer, path, f"column {value_column!r}: {exc}") from None
     e = parts[2].astype(float).to_numpy() + 50.0
     n = parts[1].astype(float).to_numpy() + 50.0
     x, y = transformer(3035, 25832).transform(e, n)

@@ -37,7 +37,7 @@ import shapely
 
 from geo.crs import WORK_CRS, transformer
 from layers.errors import SourceError, rows_text
-from layers.io import parse_number, read_table, read_vector
+from layers.io import AmbiguousNumber, number_format, parse_number, read_table, read_vector
 from layers.mapping import apply_mapping
 from layers.schema import check
 
@@ -81,6 +81,7 @@ def read_fnb_measures(path: Path, cfg: dict[str, Any]) -> gpd.GeoDataFrame:
     """Read an FNB Kernnetz measure list into schematic straight segments between places."""
     path = Path(path)
     table = read_table(LAYER, path, cfg.get("layer"))
+    fmt = number_format(cfg, table)
     columns = _find_columns(table, path)
     places, places_source = _places(cfg)
     unit = "row" if path.suffix.lower() in (".xlsx", ".xlsm") else "line"
@@ -104,7 +105,7 @@ def read_fnb_measures(path: Path, cfg: dict[str, Any]) -> gpd.GeoDataFrame:
                     if point is None:
                         unknown.setdefault(name, []).append(label)
             continue
-        row, row_problems = _segment(cell, label)
+        row, row_problems = _segment(cell, label, fmt)
         if _norm(cell["start"]) == _norm(cell["end"]):
             row_problems.append(f"{label}: start and end are the same place ({cell['start']}); "
                                 "a schematic segment needs two different places")
@@ -140,7 +141,8 @@ def read_lines(path: Path, cfg: dict[str, Any]) -> gpd.GeoDataFrame:
     return check(LAYER, gdf, path)
 
 
-def _segment(cell: dict[str, str], label: str) -> tuple[dict[str, Any], list[str]]:
+def _segment(cell: dict[str, str], label: str, number_format: str | None = None
+             ) -> tuple[dict[str, Any], list[str]]:
     """Turn the attribute cells of one pipeline row into output fields and problems."""
     problems = []
     kind = KINDS.get(cell["kind"].casefold())
@@ -154,9 +156,11 @@ def _segment(cell: dict[str, str], label: str) -> tuple[dict[str, Any], list[str
     numbers = {}
     for key, field in (("dn", "dn_mm"), ("pressure", "pressure_bar")):
         try:
-            numbers[field] = _number(cell.get(key, ""))
-        except ValueError:
-            problems.append(f"{label}: {cell[key]!r} in column '{COLUMNS[key]}' is not a number")
+            numbers[field] = _number(cell.get(key, ""), number_format)
+        except ValueError as exc:
+            why = f" ({exc})" if isinstance(exc, AmbiguousNumber) else ""
+            problems.append(f"{label}: {cell[key]!r} in column '{COLUMNS[key]}' is not a "
+                            f"number{why}")
     operator = next((cell[c] for c in OPERATOR_COLUMNS if cell.get(c)), None)
     row = {"segment_id": cell["segment_id"] or None,
            "name": f"{cell['start']} – {cell['end']}",
@@ -208,8 +212,10 @@ def _places(cfg: dict[str, Any]) -> tuple[dict[str, tuple[float, float]], str]:
     else:
         with resources.files("layers").joinpath(BUILT_IN_PLACES).open("rb") as f:
             table = pd.read_csv(f, dtype=str)
+        table.attrs["number_format"] = "en"
         source = Path(f"layers/{BUILT_IN_PLACES}")
         described = f"the built-in {source} (or set `places` in sources.toml)"
+    fmt = table.attrs.get("number_format")  # the places file's own format
     table.columns = [str(c).strip().lower() for c in table.columns]
     missing = [c for c in ("name", "lon", "lat") if c not in table.columns]
     if missing:
@@ -220,7 +226,7 @@ def _places(cfg: dict[str, Any]) -> tuple[dict[str, tuple[float, float]], str]:
     for i, (name, lon, lat) in enumerate(zip(table["name"], table["lon"], table["lat"],
                                              strict=True)):
         try:
-            point = (parse_number(lon), parse_number(lat))
+            point = (parse_number(lon, fmt), parse_number(lat, fmt))
         except ValueError:
             point = (np.nan, np.nan)
         if not (abs(point[0]) <= 180 and abs(point[1]) <= 90):
@@ -242,14 +248,14 @@ def _year(value: Any) -> int | None:
     return max(int(y) for y in years) if years else None
 
 
-def _number(text: str) -> float:
+def _number(text: str, number_format: str | None = None) -> float:
     """Parse a number cell such as '1000', 'DN 600' or '67,5' (NaN when empty)."""
     if not text:
         return np.nan
     m = NUMBER.search(text)
     if not m:
         raise ValueError(text)
-    return parse_number(m.group())
+    return parse_number(m.group(), number_format)
 
 
 def _text(value: Any) -> str:

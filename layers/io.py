@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 from pathlib import Path
+from typing import Literal
 
 import geopandas as gpd
 import numpy as np
@@ -70,7 +72,8 @@ def to_work_crs(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 def read_table(layer: str, path: Path, sheet: str | None = None) -> pd.DataFrame:
     """Read a CSV (comma, or German ``;`` with decimal commas; UTF-8 or Windows-1252) or an xlsx
-    sheet, every cell as a string.
+    sheet, every cell as a string. ``attrs["number_format"]`` says how the CSV writes numbers
+    (``"de"`` for ``;``, ``"en"`` for ``,``; none for xlsx, whose text cells may be either).
     """
     require_file(layer, path)
     try:
@@ -87,21 +90,81 @@ def read_table(layer: str, path: Path, sheet: str | None = None) -> pd.DataFrame
                                   f"0x{raw[exc.start]:02x}); save the file as UTF-8") from None
         head = text.split("\n", 1)[0]
         sep = ";" if head.count(";") > head.count(",") else ","
-        return pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
-                           na_values=[""])
+        table = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
+                            na_values=[""])
+        # the number format of the file type: ';' CSVs are German (Excel's German export),
+        # ',' CSVs cannot hold decimal commas unquoted, so English; a source may declare its own
+        table.attrs["number_format"] = "de" if sep == ";" else "en"
+        return table
     except SourceError:
         raise
     except Exception as exc:
         raise SourceError(layer, path, f"cannot be read as a table: {exc}") from exc
 
 
-def parse_number(value: object) -> float:
-    """Parse '1.234,5' (German), '1234.5', '45 %' or '' into a float (NaN when empty)."""
+NumberFormat = Literal["de", "en"]
+NUMBER_FORMATS: dict[str, tuple[str, str]] = {"de": (",", "."), "en": (".", ",")}  # decimal, group
+_GROUPED = {f: re.compile(rf"^[+-]?[1-9]\d{{0,2}}(\{g}\d{{3}})+(\{d}\d+)?$")
+            for f, (d, g) in NUMBER_FORMATS.items()}
+_PLAIN = {"de": re.compile(r"^[+-]?(\d+(,\d*)?|,\d+)$"),
+          "en": re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")}
+NA_WORDS = frozenset({"-", "k.A.", "n/a", "n.v.", "NA"})
+
+
+def number_format(cfg: dict[str, object], table: pd.DataFrame | None = None) -> str | None:
+    """A source's number format: declared in sources.toml (``number_format = "de"``), else the
+    one its file type implies (``read_table``'s ``attrs``), else none (ambiguity is an error).
+    """
+    declared = cfg.get("number_format")
+    if declared is not None:
+        return str(declared)
+    return None if table is None else table.attrs.get("number_format")
+
+
+class AmbiguousNumber(ValueError):
+    """A number that German and English formats read differently ('1.234'), with no format
+    declared: an error, not a guess.
+    """
+
+
+def _read_as(text: str, fmt: str) -> float | None:
+    decimal, group = NUMBER_FORMATS[fmt]
+    if _GROUPED[fmt].match(text):
+        return float(text.replace(group, "").replace(decimal, "."))
+    if _PLAIN[fmt].match(text):
+        return float(text.replace(decimal, "."))
+    return None
+
+
+def parse_number(value: object, number_format: str | None = None) -> float:
+    """Parse a number cell: ``'1.234,5'`` (German: ``.`` groups thousands, ``,`` is the
+    decimal), ``'1,234.5'`` (English), ``'45 %'`` or ``''`` (NaN).
+
+    ``number_format`` (``"de"`` or ``"en"``) declares the file's format: ``parse_number("1.234",
+    "de") == 1234.0``, ``parse_number("1.234", "en") == 1.234``; a cell that is not a number in
+    that format raises ValueError (``"1.5"`` in German). Without a declared format a cell is read
+    when both formats agree or only one fits (``"1.5"``, ``"1,5"``, ``"1.234,5"``, ``"1234"``),
+    and raises AmbiguousNumber when they disagree (``"1.234"``, ``"1,234"``). Spaces (also
+    no-break and thin spaces) group thousands in both. Numbers that are already numbers pass.
+    """
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return float("nan")
-    text = str(value).strip().replace("%", "").replace("\u00a0", "").replace(" ", "")
-    if not text or text in {"-", "k.A.", "n/a"}:
+    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
+        return float(value)
+    if number_format is not None and number_format not in NUMBER_FORMATS:
+        raise ValueError(f"unknown number format {str(number_format)[:10]!r}; use 'de' or 'en'")
+    text = str(value).strip().replace("%", "")
+    text = re.sub(r"[\s\u00a0\u2009\u202f]", "", text)
+    if not text or text in NA_WORDS:
         return float("nan")
-    if "," in text:
-        text = text.replace(".", "").replace(",", ".")
-    return float(text)
+    formats = [number_format] if number_format else list(NUMBER_FORMATS)
+    readings = {f: v for f in formats if (v := _read_as(text, f)) is not None}
+    if not readings:
+        what = {"de": " in German format", "en": " in English format"}.get(number_format or "", "")
+        raise ValueError(f"{text[:20]!r} is not a number{what}")
+    found = set(readings.values())
+    if len(found) > 1:
+        raise AmbiguousNumber(f"{text[:20]!r} is ambiguous: {readings['de']:g} in German, "
+                              f"{readings['en']:g} in English; declare number_format = "
+                              "\"de\" or \"en\" for this file")
+    return found.pop()

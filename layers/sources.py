@@ -86,16 +86,17 @@ NO_PATH_FORMATS = {("lep_sites", "facts"), ("rail_stations", "facts"), ("airport
 OPTION_TYPES: dict[str, type | tuple[type, ...]] = {
     "layer": str, "columns": dict, "values": dict, "defaults": dict, "column": str,
     "technology": str, "area_type": str, "id_column": str, "value_column": str,
-    "scale": (int, float), "threshold": (int, float), "places": str,
+    "scale": (int, float), "threshold": (int, float), "places": str, "number_format": str,
     "commercial": list,
 }
 FORMAT_OPTIONS: dict[str, tuple[str, ...]] = {
     "dvg": ("layer",), "vg250": ("layer",), "mapped": ("layer", "columns", "values", "defaults"),
     "xplan-rp": ("values", "defaults"), "facts": (),
-    "breitbandatlas-municipal": ("column",), "breitbandatlas-kreis": ("technology", "area_type"),
-    "inspire-grid": ("layer", "id_column", "value_column", "scale"),
+    "breitbandatlas-municipal": ("column", "number_format"),
+    "breitbandatlas-kreis": ("technology", "area_type", "number_format"),
+    "inspire-grid": ("layer", "id_column", "value_column", "scale", "number_format"),
     "bnetza-grid": ("layer", "value_column", "scale", "threshold"),
-    "fnb-measures": ("layer", "places"), "lines": ("layer", "columns", "values", "defaults"),
+    "fnb-measures": ("layer", "places", "number_format"), "lines": ("layer", "columns", "values", "defaults"),
     "osm": (), "db-haltestellen": ("layer", "values"), "openflights": ("layer", "commercial"),
     "ourairports": ("layer", "commercial"),
 }
@@ -136,6 +137,9 @@ def _option_problems(layer: str, fmt: str, options: dict[str, Any]) -> list[str]
                                                                             value).values()):
             out.append(f"[{layer}]: each [{layer}.values.<field>] must be a table of "
                        "source value = canonical value")
+        elif key == "number_format" and value not in ("de", "en"):
+            out.append(f"[{layer}]: number_format must be \"de\" (1.234,5) or \"en\" "
+                       "(1,234.5)")
     return out
 
 

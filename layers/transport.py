@@ -542,6 +542,7 @@ def _read_openflights_records(layer: str, path: Path, source_layer: str | None) 
     try:
         table = pd.read_csv(io.StringIO(text), header=0 if header else None, dtype=str,
                             keep_default_na=False, na_values=["\\N", ""])
+        table.attrs["number_format"] = "en"  # OpenFlights: comma-separated, decimal points
     except Exception as exc:
         raise SourceError(layer, path, f"cannot be read as an OpenFlights airports file: {exc}") from exc
     if not header:
@@ -585,7 +586,7 @@ def _points(layer: str, path: Path, rec: Records, cols: dict[str, str], problems
     for j, key in enumerate(("lon", "lat")):
         for i, v in enumerate(rec.table[cols[key]].tolist()):
             try:
-                lonlat[i, j] = parse_number(v)
+                lonlat[i, j] = parse_number(v, rec.table.attrs.get("number_format"))
             except ValueError:
                 problems.append(f"{rec.labels[i]}: {v!r} in column '{cols[key]}' is not a number")
                 continue

@@ -34,13 +34,30 @@ CSS = """
 .nrw-box{position:absolute;z-index:1100;background:#fff;padding:6px 9px;border-radius:4px;
  box-shadow:0 1px 4px rgba(0,0,0,.35);font:13px/1.35 system-ui,sans-serif;max-width:46%}
 .nrw-title{top:10px;left:54px}.nrw-title h1{font-size:16px;margin:0 0 2px}
-.nrw-legend{bottom:40px;right:10px}.nrw-legend i{display:inline-block;width:14px;height:10px;
- margin-right:5px;border:1px solid #555}
+.nrw-legend{bottom:40px;right:10px}.nrw-legend svg{vertical-align:middle;margin-right:5px}
+.nrw-legend .nrw-sep{margin-top:4px}
 .nrw-attr{bottom:60px;left:10px;font-size:11px;max-height:30%;overflow:auto}
 .nrw-synthetic{top:10px;right:10px;background:#b00020;color:#fff;font-weight:600}
 .nrw-pop table{border-collapse:collapse}.nrw-pop td,.nrw-pop th{padding:1px 5px;text-align:left}
 .nrw-pop td.n{text-align:right}
-@media print{.nrw-attr a[href]::after{content:" <" attr(href) ">"}}
+@page{size:A4 landscape;margin:8mm}
+/* print: a fixed-size map (the A4 landscape width inside the margins), fitted again to the
+   municipality when the print layout applies (see the script), the sources below it */
+@media print{
+ *{-webkit-print-color-adjust:exact;print-color-adjust:exact}
+ html,body{height:auto!important;width:auto!important}
+ body{display:flex;flex-direction:column}
+ .folium-map{order:1;position:relative!important;width:280mm!important;height:128mm!important;
+  border:1px solid #999;box-sizing:border-box}
+ .leaflet-control-zoom,.leaflet-control-attribution{display:none!important}
+ .nrw-box{box-shadow:none;border:1px solid #999}
+ .nrw-title{top:3mm;left:3mm}.nrw-synthetic{top:3mm;right:3mm}
+ .nrw-legend{top:14mm;bottom:auto;right:3mm}
+ .nrw-attr{order:2;position:static!important;max-height:none!important;overflow:visible!important;
+  max-width:none!important;margin-top:2mm;font-size:7.5pt;line-height:1.25;columns:2;
+  column-gap:6mm}
+ .nrw-attr ul{margin:0!important}
+ .nrw-attr a[href]::after{content:" <" attr(href) ">"}}
 """
 JS = """(function () {
   var map = %(map)s, D = %(data)s;
@@ -52,12 +69,23 @@ JS = """(function () {
     onEachFeature: function (f, l) { l.bindTooltip(f.properties.t); }}).addTo(map);
   L.geoJSON(D.sites, {
     style: function (f) {
-      return {color: "#333", weight: 1, fillColor: f.properties.c, fillOpacity: 0.8}; },
+      return {color: "#333", weight: 1, fillColor: f.properties.c, fillOpacity: 0.8,
+              dashArray: f.properties.x ? "3 2" : null}; },
     onEachFeature: function (f, l) {
       l.bindTooltip(f.properties.t, {sticky: true});
       l.bindPopup(f.properties.p, {maxWidth: 380}); }}).addTo(map);
   map.fitBounds(D.bounds);
   map.attributionControl.addAttribution(D.attribution);
+  // printing changes the map's size: fit the municipality again for paper and back for screen
+  var refit = function () {
+    map.invalidateSize({animate: false, pan: false});
+    map.fitBounds(D.bounds, {animate: false});
+  };
+  window.addEventListener("beforeprint", refit);
+  window.addEventListener("afterprint", refit);
+  var mq = window.matchMedia && window.matchMedia("print");
+  if (mq) { if (mq.addEventListener) { mq.addEventListener("change", refit); }
+            else if (mq.addListener) { mq.addListener(refit); } }
 })();"""
 
 
@@ -202,14 +230,41 @@ def _licence(a: dict[str, Any]) -> str:
     return f"<a href=\"{html.escape(url)}\">{name}</a>"
 
 
+def _swatch(fill: str | None = None, stroke: str = "#333", dash: str | None = None,
+            line: bool = False) -> str:
+    """A legend symbol as inline SVG (printed even without background graphics)."""
+    d = f' stroke-dasharray="{dash}"' if dash else ""
+    if line:
+        return (f"<svg width='22' height='10' aria-hidden='true'><line x1='1' y1='5' x2='21' "
+                f"y2='5' stroke='{stroke}' stroke-width='2.5'{d}/></svg>")
+    return (f"<svg width='16' height='11' aria-hidden='true'><rect x='0.5' y='0.5' width='15' "
+            f"height='10' fill='{fill}' stroke='{stroke}'{d}/></svg>")
+
+
+LEGEND_LINES = (
+    ("#111", None, "the municipality"),
+    ("#777", None, "neighbouring municipalities"),
+    ("#0b63c4", "8 6", "hydrogen core network (Kernnetz)"),
+)
+
+
 def _legend() -> str:
+    """Every symbol on the map: the score classes, not ranked, sites across the boundary,
+    the boundaries and the hydrogen network.
+    """
     lo = 0
     rows = []
-    for upper, c in CLASSES:
-        rows.append(f"<i style='background:{c}'></i>{lo}–{min(upper, 100)}<br>")
-        lo = upper
-    rows.append(f"<i style='background:{NO_SCORE}'></i>not ranked")
-    return f"<div class='nrw-box nrw-legend'><b>Score</b><br>{''.join(rows)}</div>"
+    for upper, c in reversed(CLASSES):
+        lower = [0] + [u for u, _ in CLASSES[:-1]]
+        lo = lower[[u for u, _ in CLASSES].index(upper)]
+        rows.append(f"<div>{_swatch(c)}{lo}–{min(upper, 100)}</div>")
+    rows.append(f"<div>{_swatch(NO_SCORE)}not ranked (excluded by the profile)</div>")
+    rows.append(f"<div class=nrw-sep>{_swatch('#ffffff', dash='3 2')}site across the "
+                "municipal boundary</div>")
+    rows += [f"<div>{_swatch(stroke=c, dash=d, line=True)}{_e(label)}</div>"
+             for c, d, label in LEGEND_LINES]
+    return (f"<div class='nrw-box nrw-legend' data-testid=legend><b>Score (0–100)</b>"
+            f"{''.join(rows)}</div>")
 
 
 def municipality_map(*, name: str, ags: str, sites: Sequence[Site], outline: str,
@@ -224,7 +279,7 @@ def municipality_map(*, name: str, ags: str, sites: Sequence[Site], outline: str
     """
     x0, y0, x1, y1 = bounds
     m = folium.Map(location=[(y0 + y1) / 2, (x0 + x1) / 2], zoom_start=12, tiles=None,
-                   control_scale=True)
+                   control_scale=True, zoom_snap=0.25)
     m.default_js, m.default_css = [], []  # no CDN: Leaflet is inlined below
     fig = cast(Figure, m.get_root())  # a Map's root is its Figure
     fig.title = html.escape(f"{name} ({ags}) – industrial sites – NRW Site Finder")
@@ -234,7 +289,9 @@ def municipality_map(*, name: str, ags: str, sites: Sequence[Site], outline: str
     n = len(sites)
     data = {
         "sites": _fc([(s.geometry, {"c": color(s.item.get("score")), "t": tooltip(s.item, n),
-                                    "p": popup(s.item)}) for s in sites]),
+                                    "p": popup(s.item),
+                                    "x": bool(s.item.get("crosses_boundary"))})
+                      for s in sites]),
         "outline": outline,
         "neighbours": _fc([(g, {"t": html.escape(label)}) for label, g in neighbours]),
         "hydrogen": _fc([(g, {"t": html.escape(label)}) for label, g in hydrogen]),

@@ -160,7 +160,8 @@ def test_kreis_csv_errors_give_the_line_in_the_file(workspace, capsys):
 
 @pytest.mark.parametrize("old, new, message", [
     ('column = "FTTH/B ≥ 1000 Mbit/s"', 'colum = "FTTH/B ≥ 1000 Mbit/s"',
-     "[fibre]: unknown option 'colum' for format 'breitbandatlas-municipal' (options: column)"),
+     "[fibre]: unknown option 'colum' for format 'breitbandatlas-municipal' "
+     "(options: column, number_format)"),
     ('technology = "5G2"', 'technology = 5', "[mobile_5g]: option 'technology' must be a string"),
     ('[brownfields.columns]\n', '[brownfields.values2]\n', "[brownfields]: unknown option 'values2'"),
 ])

@@ -30,6 +30,14 @@ PRINT_STATE_JS = """() => {
 }"""
 
 
+OUTLINE_FITS_JS = """() => {
+  const map = document.querySelector('.folium-map').getBoundingClientRect();
+  const o = document.querySelector('path[stroke="#111"]').getBoundingClientRect();
+  return map.width < 1100 && o.left >= map.left - 1 && o.top >= map.top - 1
+    && o.right <= map.right + 1 && o.bottom <= map.bottom + 1;
+}"""
+
+
 @pytest.fixture(scope="module")
 def report(bt_data: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int]:
     """The report page of the municipality with the most sites, and its number of sites."""
@@ -68,7 +76,8 @@ def test_the_report_prints_its_map_with_every_site_and_a_complete_legend(browser
     page.wait_for_function(f"() => document.querySelectorAll('path.leaflet-interactive')"
                            f".length >= {n_sites}")
     page.emulate_media(media="print")  # what the print dialog and page.pdf lay out
-    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+    # the print layout's media-query change refits the map; it lands a frame or more later
+    page.wait_for_function(OUTLINE_FITS_JS, timeout=10_000)
     state = page.evaluate(PRINT_STATE_JS)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     pdf = ARTIFACTS / "report-print.pdf"

@@ -120,8 +120,12 @@ def first_difference(a: list[str], b: list[str]) -> str:
 
 
 def visible_text(page: Any) -> str:
-    """The page's rendered text (``innerText`` of the body)."""
-    return page.evaluate("() => document.body.innerText")
+    """The page's rendered text (``innerText`` of the body) without the transient toast."""
+    return page.evaluate("""() => {
+      const toast = document.querySelector('[data-toast]');
+      const text = document.body.innerText;
+      return toast && !toast.hidden ? text.replace(toast.innerText, '') : text;
+    }""")
 
 
 def switch_language(page: Any, lang: str) -> None:
@@ -230,6 +234,29 @@ def test_page_loads_ready_without_errors(ui: UI) -> None:
     assert len(ui.log.requests) > 0
     assert ui.log.offsite() == []
     assert ui.log.console_errors == [] and ui.log.page_errors == []
+
+
+def test_tile_requests_that_fail_once_are_retried(ui: UI) -> None:
+    """Every PMTiles range (header, directories, tiles) fails on its first request, as over a
+    dropped connection: the map retries, draws every colour and tells the user nothing."""
+    failed: list[str] = []
+
+    def flaky(route: Any) -> None:
+        rng = route.request.headers.get("range", "")
+        if rng not in failed:
+            failed.append(rng)
+            route.abort("connectionreset")
+        else:
+            route.continue_()
+
+    ui.context.route("**/api/tiles/*.pmtiles", flaky)
+    page = ui.goto("/")
+    assert len(failed) >= 3, failed  # the header, a directory and tiles did fail once
+    counts = colour_counts(decode_png(ui.screenshot("map-only", style=MAP_ONLY_CSS)),
+                           site_colours(page), tol=12)
+    assert sum(counts) >= 2000, counts
+    assert page.locator("[data-toast]").is_hidden(), page.locator("[data-toast]").inner_text()
+    ui.log.console_errors = [m for m in ui.log.console_errors if "ERR_CONNECTION_RESET" not in m]
 
 
 def test_sites_are_drawn_in_the_legend_colours(ui: UI) -> None:

@@ -3,7 +3,7 @@
 // global-state (h2Year); it never rebuilds a layer on input. Map clicks call store.select().
 
 import * as maplibregl from 'maplibre-gl';
-import { PMTiles, Protocol } from 'pmtiles';
+import { PMTiles, Protocol, SharedPromiseCache } from 'pmtiles';
 import * as layers from './layers.js';
 import { band } from './scoring.js';
 import { features as topoFeatures, clipped } from './topojson.js';
@@ -20,6 +20,34 @@ addEventListener('beforeunload', () => { leaving = true; });
 addEventListener('pageshow', () => { leaving = false; });
 const archives = new Map();
 
+/**
+ * pmtiles' shared cache keeps a failed header or directory fetch as a rejected promise, so one
+ * dropped connection would break every later tile of that directory until the page is reloaded.
+ * This cache forgets a failure, so that the next request (the retry below) fetches it again.
+ * The directory key is the one pmtiles 4.x builds (source key, ETag, offset, length).
+ */
+class ForgetfulCache extends SharedPromiseCache {
+  async getHeader(source) {
+    try {
+      return await super.getHeader(source);
+    } catch (err) {
+      this.cache.delete(source.getKey());
+      throw err;
+    }
+  }
+
+  async getDirectory(source, offset, length, header, signal) {
+    try {
+      return await super.getDirectory(source, offset, length, header, signal);
+    } catch (err) {
+      const key = `${source.getKey()}|${header.etag || ''}|${offset}|${length}`;
+      this.cache.delete(key);
+      this.pendingFetches.delete(key);
+      throw err;
+    }
+  }
+}
+
 function absolute(url) {
   return new URL(url, document.baseURI).href;
 }
@@ -27,11 +55,22 @@ function absolute(url) {
 function registerPmtiles(tilesUrl) {
   if (!protocol) {
     protocol = new Protocol();
-    maplibregl.addProtocol('pmtiles', protocol.tile);
+    // a range request that fails on the network (a busy server, a dropped connection) is tried
+    // twice more before MapLibre marks the tile as failed; an aborted one is not retried
+    maplibregl.addProtocol('pmtiles', async (params, abort) => {
+      for (let attempt = 0; ; attempt += 1) {
+        try {
+          return await protocol.tilev4(params, abort);
+        } catch (err) {
+          if (abort.signal.aborted || err?.name === 'AbortError' || attempt >= 2) throw err;
+          await new Promise((r) => { setTimeout(r, 250 * 2 ** attempt); });
+        }
+      }
+    });
   }
   const url = absolute(tilesUrl);
   if (!archives.has(url)) {
-    const p = new PMTiles(url); // one instance per archive: the map and warmUp share its cache
+    const p = new PMTiles(url, new ForgetfulCache()); // one per archive: map and warmUp share it
     protocol.add(p);
     archives.set(url, p);
   }

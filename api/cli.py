@@ -35,9 +35,9 @@ def cmd_build(args: argparse.Namespace) -> int:
                      n_sites=args.sites, seed=args.seed, progress=stderr_progress())
     print(f"snapshot {manifest['id']}{' (SYNTHETIC demo data)' if manifest['synthetic'] else ''}")
     for name, meta in manifest["layers"].items():
-        print(f"  {name:<15} {meta['count']:>9,}")
+        print(f"  {name:<18} {meta['count']:>9,}")
     for name in manifest["missing_layers"]:
-        print(f"  {name:<15} {'-':>9}  not configured: criterion has no data")
+        print(f"  {name:<18} {'-':>9}  not configured: criterion has no data")
     return 0
 
 

@@ -11,7 +11,7 @@ import datetime as dt
 import inspect
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
@@ -109,7 +109,7 @@ def reject_unknown(request: Request, allowed: set[str] | frozenset[str]) -> None
             raise InvalidParameter(f"query parameter {name!r} is given more than once")
 
 
-def known_params(*names: str) -> Callable[[Request], None]:
+def known_params(*names: str) -> Callable[[Request], Awaitable[None]]:
     """A dependency that allows only the given query parameters."""
     allowed = frozenset(names)
 
@@ -265,7 +265,7 @@ ProfileParam = Annotated[ProfileName | None, Query(  # type: ignore[valid-type]
     examples=[DEFAULT_PROFILE])]
 
 
-def _weights_dependency() -> Callable[..., dict[str, float]]:
+def _weights_dependency() -> Callable[..., Awaitable[dict[str, float]]]:
     """Build a dependency with one documented ``w_<criterion>`` query parameter per criterion."""
 
     async def weights(**kw: float | None) -> dict[str, float]:

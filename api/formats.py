@@ -117,7 +117,9 @@ def _column(values: np.ndarray, kind: str) -> tuple[np.ndarray, np.ndarray | Non
         return np.where(null, 0, values).astype(np.int64), null if null.any() else None
     if kind == "bool":
         return np.where(null, False, values).astype(bool), null if null.any() else None
-    return np.where(null, None, values).astype(object), None
+    out = np.asarray(values, dtype=object).copy()  # text: a missing value is written as NULL
+    out[null] = None
+    return out, None
 
 
 def raw_layer(layer: ExportLayer, crs: OutputCrs, default_type: str = "MultiPolygon"

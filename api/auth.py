@@ -21,9 +21,12 @@ Role = Literal["public", "staff", "admin"]
 ROLES: tuple[Role, ...] = ("public", "staff", "admin")
 SCHEME = "bearerKey"
 INVALID = "the credentials are not valid"
-bearer = HTTPBearer(auto_error=False, scheme_name=SCHEME,
-                    description="An API key from `nrw-sites keys add --role staff|admin`. "
-                                "Without a key the caller is the public.")
+bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name=SCHEME,
+    description="An API key from `nrw-sites keys add --role staff|admin`. "
+    "Without a key the caller is the public.",
+)
 
 
 def role_of(request: Request) -> Role:
@@ -47,8 +50,9 @@ def role_of(request: Request) -> Role:
     return role
 
 
-async def get_role(request: Request,
-                   _credentials: HTTPAuthorizationCredentials | None = Security(bearer)) -> Role:
+async def get_role(
+    request: Request, _credentials: HTTPAuthorizationCredentials | None = Security(bearer)
+) -> Role:
     """The caller's role (the ``Security`` parameter only declares the scheme in OpenAPI).
 
     Async, so the public's requests take no thread hop; a key's first check (scrypt, ~40 ms)

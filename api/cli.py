@@ -8,17 +8,20 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from geo.errors import DomainError
 from layers.errors import SourceError
+
+if TYPE_CHECKING:  # imported where used: the command line starts without pandas
+    from layers.store import Store
 
 
 def _data_dir(args: argparse.Namespace) -> Path:
     return Path(args.data or os.environ.get("NRW_SITES_DATA") or "data")
 
 
-def _store(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def _store(args: argparse.Namespace) -> Store:
     from layers.store import Store
 
     return Store(_data_dir(args))
@@ -31,8 +34,13 @@ def cmd_build(args: argparse.Namespace) -> int:
     if bool(args.demo) == bool(args.sources):
         print("error: give exactly one of --demo or --sources FILE", file=sys.stderr)
         return 2
-    manifest = build(_store(args), sources=Path(args.sources) if args.sources else None,
-                     n_sites=args.sites, seed=args.seed, progress=stderr_progress())
+    manifest = build(
+        _store(args),
+        sources=Path(args.sources) if args.sources else None,
+        n_sites=args.sites,
+        seed=args.seed,
+        progress=stderr_progress(),
+    )
     print(f"snapshot {manifest['id']}{' (SYNTHETIC demo data)' if manifest['synthetic'] else ''}")
     for name, meta in manifest["layers"].items():
         print(f"  {name:<18} {meta['count']:>9,}")
@@ -44,13 +52,19 @@ def cmd_build(args: argparse.Namespace) -> int:
 def cmd_layers(args: argparse.Namespace) -> int:
     """List the live snapshot's layers with count, source, licence and data date."""
     m = _store(args).manifest()
-    print(f"snapshot {m['id']} created {m['created']}"
-          f"{'  SYNTHETIC demo data' if m['synthetic'] else ''}")
+    print(f"snapshot {m['id']} created {m['created']}{'  SYNTHETIC demo data' if m['synthetic'] else ''}")
     rows = [("layer", "count", "format", "licence", "date", "source")]
     for name, meta in m["layers"].items():
-        rows.append((name, f"{meta['count']:,}", str(meta.get("format", "")),
-                     str(meta.get("licence", "")), str(meta.get("date") or ""),
-                     str(meta.get("source", ""))))
+        rows.append(
+            (
+                name,
+                f"{meta['count']:,}",
+                str(meta.get("format", "")),
+                str(meta.get("licence", "")),
+                str(meta.get("date") or ""),
+                str(meta.get("source", "")),
+            )
+        )
     widths = [max(len(r[i]) for r in rows) for i in range(5)]
     for r in rows:
         print("  ".join(c.ljust(widths[i]) for i, c in enumerate(r[:5])) + "  " + r[5])
@@ -63,8 +77,10 @@ def cmd_snapshots(args: argparse.Namespace) -> int:
     current = store.current_id()
     for m in store.list():
         mark = "*" if m["id"] == current else " "
-        print(f"{mark} {m['id']}  {m['created']}  {m['layers']['sites']['count']:>7,} sites"
-              f"{'  synthetic' if m['synthetic'] else ''}")
+        print(
+            f"{mark} {m['id']}  {m['created']}  {m['layers']['sites']['count']:>7,} sites"
+            f"{'  synthetic' if m['synthetic'] else ''}"
+        )
     return 0
 
 
@@ -84,8 +100,7 @@ def cmd_keys(args: argparse.Namespace) -> int:
     keys = KeyStore(_data_dir(args))
     if args.action == "add":
         token = keys.add(args.name, args.role)
-        print(f"created {args.role} key {args.name!r} in {keys.path}; it is shown only now, "
-              "store it safely:")
+        print(f"created {args.role} key {args.name!r} in {keys.path}; it is shown only now, store it safely:")
         print(token)
     elif args.action == "revoke":
         key = keys.revoke(args.name)
@@ -123,8 +138,11 @@ def cmd_score(args: argparse.Namespace) -> int:
         json.dump(items, sys.stdout, ensure_ascii=False, indent=1)
         print()
     elif args.format == "geojson":
-        sys.stdout.write(svc.feature_collection(geoms, items, args.profile) if args.sites
-                         else svc.items_geojson(items, args.profile))
+        sys.stdout.write(
+            svc.feature_collection(geoms, items, args.profile)
+            if args.sites
+            else svc.items_geojson(items, args.profile)
+        )
         print()
     else:
         _table(items, svc.synthetic)
@@ -134,12 +152,15 @@ def cmd_score(args: argparse.Namespace) -> int:
 def _table(items: list[dict[str, Any]], synthetic: bool) -> None:
     if synthetic:
         print("SYNTHETIC demo data: not official sites")
-    print(f"{'rank':>4}  {'score':>5}  {'site_id':<16} {'kind':<13} {'area_ha':>8}  "
-          f"{'municipality':<24} name")
+    print(
+        f"{'rank':>4}  {'score':>5}  {'site_id':<16} {'kind':<13} {'area_ha':>8}  {'municipality':<24} name"
+    )
     for i in items:
         score = "-" if i["score"] is None else f"{i['score']:.1f}"
-        print(f"{i['rank'] or '-':>4}  {score:>5}  {i['site_id']:<16} {i['kind']:<13} "
-              f"{i['area_ha']:>8.1f}  {str(i['municipality'])[:24]:<24} {i['name']}")
+        print(
+            f"{i['rank'] or '-':>4}  {score:>5}  {i['site_id']:<16} {i['kind']:<13} "
+            f"{i['area_ha']:>8.1f}  {str(i['municipality'])[:24]:<24} {i['name']}"
+        )
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -153,16 +174,27 @@ def cmd_export(args: argparse.Namespace) -> int:
 
         snap = public_snapshot(snap)
     if not (args.all or args.municipality or args.kreis or args.nrw):
-        print("error: give --municipality AGS ..., --all, --kreis KEY ... or --nrw",
-              file=sys.stderr)
+        print("error: give --municipality AGS ..., --all, --kreis KEY ... or --nrw", file=sys.stderr)
         return 2
     svc = service.Service(snap)
     areas = exports.areas_of(svc, args.municipality, args.kreis, args.nrw, args.all)
-    index = exports.export_many(svc, areas, Path(args.out), args.profile, args.format,
-                                args.crs, args.lang, stderr_progress(), args.workers)
+    index = exports.export_many(
+        svc,
+        areas,
+        Path(args.out),
+        args.profile,
+        args.format,
+        args.crs,
+        args.lang,
+        stderr_progress(),
+        args.workers,
+    )
     kinds = [e["kind"] for e in index["areas"]]
-    counts = ", ".join(f"{kinds.count(k)} {w}" for k, w in (
-        ("municipality", "municipalities"), ("kreis", "Kreise"), ("nrw", "NRW")) if k in kinds)
+    counts = ", ".join(
+        f"{kinds.count(k)} {w}"
+        for k, w in (("municipality", "municipalities"), ("kreis", "Kreise"), ("nrw", "NRW"))
+        if k in kinds
+    )
     print(f"wrote {counts} ({', '.join(args.format)}) to {args.out}")
     return 0
 
@@ -186,21 +218,30 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     jobs.sweep(store.root)
     if store.current_id() is None:
-        print(f"no snapshot in {store.root}: building the demo dataset first "
-              f"({settings.demo_sites} synthetic sites)", file=sys.stderr)
-        build(store, n_sites=settings.demo_sites, seed=settings.demo_seed,
-              progress=stderr_progress())
+        print(
+            f"no snapshot in {store.root}: building the demo dataset first "
+            f"({settings.demo_sites} synthetic sites)",
+            file=sys.stderr,
+        )
+        build(store, n_sites=settings.demo_sites, seed=settings.demo_seed, progress=stderr_progress())
     store.verify()  # a damaged live snapshot stops here with the file named, not at a request
-    print(f"serving on http://{args.host}:{args.port}/  (API: /api, docs: /api/docs)",
-          file=sys.stderr)
+    print(f"serving on http://{args.host}:{args.port}/  (API: /api, docs: /api/docs)", file=sys.stderr)
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     if args.workers > 1:  # each worker builds the app from the environment (NRW_SITES_*)
         os.environ["NRW_SITES_DATA"] = str(settings.data)
-        uvicorn.run("api.main:create_app", factory=True, host=args.host, port=args.port,
-                    workers=args.workers, log_level="warning", access_log=False)
+        uvicorn.run(
+            "api.main:create_app",
+            factory=True,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            log_level="warning",
+            access_log=False,
+        )
     else:  # api/traffic.py writes one JSON line per request instead of uvicorn's access log
-        uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="warning",
-                    access_log=False)
+        uvicorn.run(
+            create_app(settings), host=args.host, port=args.port, log_level="warning", access_log=False
+        )
     return 0
 
 
@@ -234,24 +275,39 @@ def parser() -> argparse.ArgumentParser:
     sc.add_argument("--top", type=int, default=20)
     sc.add_argument("--format", choices=("table", "json", "geojson"), default="table")
 
-    e = add("export", cmd_export, "write the sites of municipalities, Kreise or NRW as "
-                                  "GeoJSON, GeoPackage, CSV, Shapefile and HTML report maps")
+    e = add(
+        "export",
+        cmd_export,
+        "write the sites of municipalities, Kreise or NRW as "
+        "GeoJSON, GeoPackage, CSV, Shapefile and HTML report maps",
+    )
     g = e.add_mutually_exclusive_group()
     g.add_argument("--municipality", nargs="+", metavar="AGS")
     g.add_argument("--all", action="store_true", help="all 396 municipalities")
     e.add_argument("--kreis", nargs="+", metavar="KEY", help="Kreise (5-digit keys)")
     e.add_argument("--nrw", action="store_true", help="all of NRW (nrw.<format>)")
-    e.add_argument("--format", nargs="+", default=["geojson", "html"],
-                   choices=("geojson", "gpkg", "csv", "shp.zip", "html"),
-                   help="formats to write (default: geojson html; html: municipalities only)")
+    e.add_argument(
+        "--format",
+        nargs="+",
+        default=["geojson", "html"],
+        choices=("geojson", "gpkg", "csv", "shp.zip", "html"),
+        help="formats to write (default: geojson html; html: municipalities only)",
+    )
     e.add_argument("--crs", help="CRS of GeoPackage, Shapefile and CSV (default EPSG:25832)")
-    e.add_argument("--lang", choices=("de", "en"), default="de",
-                   help="language of labels, CSV headers and the QGIS legend (default de)")
+    e.add_argument(
+        "--lang",
+        choices=("de", "en"),
+        default="de",
+        help="language of labels, CSV headers and the QGIS legend (default de)",
+    )
     e.add_argument("--workers", type=int, help="processes writing files (default: CPUs, ≤ 4)")
     e.add_argument("--out", required=True)
     e.add_argument("--profile", default="balanced")
-    e.add_argument("--confidential", action="store_true",
-                   help="include non-public sites and the confidential fields (staff use only)")
+    e.add_argument(
+        "--confidential",
+        action="store_true",
+        help="include non-public sites and the confidential fields (staff use only)",
+    )
 
     add("layers", cmd_layers, "list the live snapshot's layers")
     add("snapshots", cmd_snapshots, "list snapshots (* = live)")

@@ -34,13 +34,42 @@ MAX_LIST = 500
 MAX_WEIGHT = 1e6  # finite sums: 11 criteria × 1e6 × v stay far from overflow
 CONTAMINATION = ("none", "suspected", "confirmed", "remediated", "unknown")
 WEIGHT_PARAMS = tuple(f"w_{c}" for c in CRITERIA_ORDER)
-FILTER_PARAMS = ("min_area_ha", "max_area_ha", "max_h2_km", "kind", "ags", "kreis", "min_fibre",
-                 "min_5g", "contamination")
+FILTER_PARAMS = (
+    "min_area_ha",
+    "max_area_ha",
+    "max_h2_km",
+    "kind",
+    "ags",
+    "kreis",
+    "min_fibre",
+    "min_5g",
+    "contamination",
+)
 # parameters that take one value (a second one would silently win or lose: refused instead)
-SCALAR_PARAMS = frozenset({"limit", "offset", "bbox", "datetime", "f", "profile", "stability",
-                           "draws", "spread", "seed", "h2_year", "breakdown", "activate",
-                           "min_area_ha", "max_area_ha", "max_h2_km", "min_fibre", "min_5g",
-                           *(f"w_{c}" for c in CRITERIA_ORDER)})
+SCALAR_PARAMS = frozenset(
+    {
+        "limit",
+        "offset",
+        "bbox",
+        "datetime",
+        "f",
+        "profile",
+        "stability",
+        "draws",
+        "spread",
+        "seed",
+        "h2_year",
+        "breakdown",
+        "activate",
+        "min_area_ha",
+        "max_area_ha",
+        "max_h2_km",
+        "min_fibre",
+        "min_5g",
+        *(f"w_{c}" for c in CRITERIA_ORDER),
+    }
+)
+# valid-type: the profile names are data (geo/profiles.py), so the Literal is built at run time
 ProfileName = Literal[tuple(PROFILES)]  # type: ignore[valid-type]
 
 
@@ -93,8 +122,12 @@ def provenance(svc: Service, layers: list[str] | None = None) -> dict[str, Any]:
     """Snapshot id, synthetic flag, licence and attribution that travel with every answer."""
     attribution = [a for a in svc.attribution() if layers is None or a["layer"] in layers]
     licences = sorted({str(a["licence"]) for a in attribution if a.get("licence")})
-    return {"snapshot": svc.snap.id, "synthetic": svc.synthetic,
-            "licence": "; ".join(licences), "attribution": attribution}
+    return {
+        "snapshot": svc.snap.id,
+        "synthetic": svc.synthetic,
+        "licence": "; ".join(licences),
+        "attribution": attribution,
+    }
 
 
 # -- unknown parameters --------------------------------------------------------------------
@@ -120,9 +153,12 @@ def known_params(*names: str) -> Callable[[Request], Awaitable[None]]:
 
 
 # -- paging and bbox -----------------------------------------------------------------------
-async def limit_param(settings: SettingsDep, limit: Annotated[int, Query(
-        ge=1, le=MAX_LIMIT, description="Most items to return (1–10,000).",
-        examples=[100])] = 100) -> int:
+async def limit_param(
+    settings: SettingsDep,
+    limit: Annotated[
+        int, Query(ge=1, le=MAX_LIMIT, description="Most items to return (1–10,000).", examples=[100])
+    ] = 100,
+) -> int:
     """The page size, within the configured maximum."""
     if limit > settings.max_limit:
         raise InvalidParameter(f"limit must be between 1 and {settings.max_limit}")
@@ -132,26 +168,39 @@ async def limit_param(settings: SettingsDep, limit: Annotated[int, Query(
 LimitDep = Annotated[int, Depends(limit_param)]
 
 
-def items_limit(settings: SettingsDep, limit: Annotated[int, Query(
-        ge=1, le=1_000_000_000,
-        description="Most items to return; values above the maximum (10,000) are capped to "
-                    "it: numberReturned and the next link say how many came.",
-        examples=[1000])] = 100) -> int:
+def items_limit(
+    settings: SettingsDep,
+    limit: Annotated[
+        int,
+        Query(
+            ge=1,
+            le=1_000_000_000,
+            description="Most items to return; values above the maximum (10,000) are capped to "
+            "it: numberReturned and the next link say how many came.",
+            examples=[1000],
+        ),
+    ] = 100,
+) -> int:
     """The page size of OGC items: above the maximum, the maximum (GIS clients ask for more)."""
     return min(limit, settings.max_limit)
 
 
 ItemsLimitDep = Annotated[int, Depends(items_limit)]
-OffsetParam = Annotated[int, Query(ge=0, le=10_000_000, description="Items to skip.",
-                                   examples=[0])]
+OffsetParam = Annotated[int, Query(ge=0, le=10_000_000, description="Items to skip.", examples=[0])]
 
 
 _NUMBER = re.compile(r"-?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")  # as the OpenAPI pattern
 
 
-def bbox_param(bbox: Annotated[str | None, Query(
-        description="minLon,minLat,maxLon,maxLat in WGS84 (CRS84); features intersecting it.",
-        examples=["6.7,51.1,7.1,51.3"])] = None) -> tuple[float, float, float, float] | None:
+def bbox_param(
+    bbox: Annotated[
+        str | None,
+        Query(
+            description="minLon,minLat,maxLon,maxLat in WGS84 (CRS84); features intersecting it.",
+            examples=["6.7,51.1,7.1,51.3"],
+        ),
+    ] = None,
+) -> tuple[float, float, float, float] | None:
     """Parse ``bbox`` (4 or 6 numbers, WGS84) into (minx, miny, maxx, maxy)."""
     if bbox is None:
         return None
@@ -184,23 +233,35 @@ class BBoxFilter:
     area: shapely.Geometry | None = None
 
 
-def bbox_filter(bbox: Annotated[str | None, Query(
-        description="minx,miny,maxx,maxy (or 6 numbers with heights) in bbox-crs, in that CRS's "
-                    "axis order (CRS84: lon,lat; EPSG:4326 and 4258: lat,lon; EPSG:3035: "
-                    "northing,easting; EPSG:25832: easting,northing); features intersecting it.",
-        examples=["6.7,51.1,7.1,51.3"])] = None,
-        bbox_crs: Annotated[str | None, Query(
-            alias="bbox-crs", description="CRS of bbox (OGC API – Features Part 2); default "
-                                          "CRS84.",
-            examples=["http://www.opengis.net/def/crs/EPSG/0/25832"])] = None) -> BBoxFilter:
+def bbox_filter(
+    bbox: Annotated[
+        str | None,
+        Query(
+            description="minx,miny,maxx,maxy (or 6 numbers with heights) in bbox-crs, in that CRS's "
+            "axis order (CRS84: lon,lat; EPSG:4326 and 4258: lat,lon; EPSG:3035: "
+            "northing,easting; EPSG:25832: easting,northing); features intersecting it.",
+            examples=["6.7,51.1,7.1,51.3"],
+        ),
+    ] = None,
+    bbox_crs: Annotated[
+        str | None,
+        Query(
+            alias="bbox-crs",
+            description="CRS of bbox (OGC API – Features Part 2); default CRS84.",
+            examples=["http://www.opengis.net/def/crs/EPSG/0/25832"],
+        ),
+    ] = None,
+) -> BBoxFilter:
     """Parse ``bbox`` in ``bbox-crs`` (Part 2) into what Collection.select takes."""
     crs = output_crs(bbox_crs)
     if bbox is None:
         return BBoxFilter()
     if crs.uri == CRS84_OUT.uri:
         return BBoxFilter(wgs84=bbox_param(bbox))
-    msg = (f"bbox must be 4 (or 6) comma-separated numbers in {crs.curie}, in its axis order "
-           "(minimum of axis 1, minimum of axis 2, maximum of axis 1, maximum of axis 2)")
+    msg = (
+        f"bbox must be 4 (or 6) comma-separated numbers in {crs.curie}, in its axis order "
+        "(minimum of axis 1, minimum of axis 2, maximum of axis 1, maximum of axis 2)"
+    )
     parts = bbox.split(",")
     if len(parts) not in (4, 6) or not all(_NUMBER.fullmatch(p) for p in parts):
         raise InvalidParameter(msg)
@@ -216,8 +277,9 @@ def bbox_filter(bbox: Annotated[str | None, Query(
     box = shapely.box(x0, y0, x1, y1)
     if crs.epsg != 25832:  # curved in EPSG:25832: densify the edges, then transform
         box = shapely.segmentize(box, max(x1 - x0, y1 - y0, 1e-9) / 64)
-        box = shapely.transform(box, lambda xy: np.column_stack(
-            transformer(crs.epsg, 25832).transform(xy[:, 0], xy[:, 1])))
+        box = shapely.transform(
+            box, lambda xy: np.column_stack(transformer(crs.epsg, 25832).transform(xy[:, 0], xy[:, 1]))
+        )
         if not shapely.is_valid(box) or not np.isfinite(shapely.get_coordinates(box)).all():
             raise InvalidParameter(f"bbox is outside the area of {crs.curie}")
     return BBoxFilter(area=box)
@@ -226,11 +288,18 @@ def bbox_filter(bbox: Annotated[str | None, Query(
 BBoxFilterDep = Annotated[BBoxFilter, Depends(bbox_filter)]
 
 
-def crs_param(crs: Annotated[str | None, Query(
-        description="CRS of the coordinates (OGC API – Features Part 2): "
-                    + ", ".join(c.uri for c in OUTPUT_CRS) + " (or EPSG:25832 etc.); default "
-                    "CRS84. The answer names it in the Content-Crs header.",
-        examples=["http://www.opengis.net/def/crs/EPSG/0/25832"])] = None) -> OutputCrs:
+def crs_param(
+    crs: Annotated[
+        str | None,
+        Query(
+            description="CRS of the coordinates (OGC API – Features Part 2): "
+            + ", ".join(c.uri for c in OUTPUT_CRS)
+            + " (or EPSG:25832 etc.); default "
+            "CRS84. The answer names it in the Content-Crs header.",
+            examples=["http://www.opengis.net/def/crs/EPSG/0/25832"],
+        ),
+    ] = None,
+) -> OutputCrs:
     """The CRS features are answered in."""
     return output_crs(crs)
 
@@ -240,10 +309,16 @@ CrsDep = Annotated[OutputCrs, Depends(crs_param)]
 _RFC3339 = re.compile(r"^(\.\.|\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2}))?)?$")
 
 
-async def datetime_param(datetime: Annotated[str | None, Query(
-        description="RFC 3339 instant or interval (OGC API Features Core). No collection has a "
-                    "temporal property, so a valid value does not restrict the result.",
-        examples=["2025-01-01T00:00:00Z/.."])] = None) -> None:
+async def datetime_param(
+    datetime: Annotated[
+        str | None,
+        Query(
+            description="RFC 3339 instant or interval (OGC API Features Core). No collection has a "
+            "temporal property, so a valid value does not restrict the result.",
+            examples=["2025-01-01T00:00:00Z/.."],
+        ),
+    ] = None,
+) -> None:
     """Validate ``datetime`` (an instant or an interval ``start/end`` with ``..`` open ends)."""
     if datetime is None:
         return
@@ -260,9 +335,13 @@ async def datetime_param(datetime: Annotated[str | None, Query(
 
 
 # -- profile, weights, filters -------------------------------------------------------------
-ProfileParam = Annotated[ProfileName | None, Query(  # type: ignore[valid-type]
-    description=f"Scoring profile (default {DEFAULT_PROFILE}); see /api/profiles.",
-    examples=[DEFAULT_PROFILE])]
+ProfileParam = Annotated[
+    ProfileName | None,  # type: ignore[valid-type]  # (see ProfileName)
+    Query(
+        description=f"Scoring profile (default {DEFAULT_PROFILE}); see /api/profiles.",
+        examples=[DEFAULT_PROFILE],
+    ),
+]
 
 
 def _weights_dependency() -> Callable[..., Awaitable[dict[str, float]]]:
@@ -271,12 +350,23 @@ def _weights_dependency() -> Callable[..., Awaitable[dict[str, float]]]:
     async def weights(**kw: float | None) -> dict[str, float]:
         return {k[2:]: v for k, v in kw.items() if v is not None}
 
-    params = [inspect.Parameter(
-        f"w_{c}", inspect.Parameter.KEYWORD_ONLY, annotation=float | None,
-        default=Query(None, ge=0, le=MAX_WEIGHT,
-                      description=f"Weight of {c} ({CRITERIA[c].label_en}); "
-                      "overrides the profile's weight. 0–1,000,000; not all zero.",
-                      examples=[2.0])) for c in CRITERIA_ORDER]
+    params = [
+        inspect.Parameter(
+            f"w_{c}",
+            inspect.Parameter.KEYWORD_ONLY,
+            annotation=float | None,
+            default=Query(
+                None,
+                ge=0,
+                le=MAX_WEIGHT,
+                description=f"Weight of {c} ({CRITERIA[c].label_en}); "
+                "overrides the profile's weight. 0–1,000,000; not all zero.",
+                examples=[2.0],
+            ),
+        )
+        for c in CRITERIA_ORDER
+    ]
+    # attr-defined: FastAPI reads the parameters from __signature__, which functions lack in typeshed
     weights.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
     weights.__doc__ = "Weights from w_<criterion> query parameters (only those given)."
     return weights
@@ -290,8 +380,7 @@ def _codes(values: list[str] | None, pattern: str, what: str) -> tuple[str, ...]
     if len(items) > MAX_LIST:
         raise InvalidParameter(f"at most {MAX_LIST} values for {what}")
     if not all(re.fullmatch(pattern, x) for x in items):
-        raise InvalidParameter(f"{what} takes {'8' if what == 'ags' else '5'}-digit keys, "
-                               "comma-separated")
+        raise InvalidParameter(f"{what} takes {'8' if what == 'ags' else '5'}-digit keys, comma-separated")
     return items
 
 
@@ -303,34 +392,54 @@ def _choices(values: list[str] | None, allowed: tuple[str, ...], what: str) -> t
 
 
 async def filters_param(
-    min_area_ha: Annotated[float | None, Query(ge=0, description="Minimum site area in ha.",
-                                               examples=[10])] = None,
-    max_area_ha: Annotated[float | None, Query(ge=0, description="Maximum site area in ha.")]
-    = None,
-    max_h2_km: Annotated[float | None, Query(
-        ge=0, description="Maximum distance (km) to a hydrogen core-network segment in service "
-                          "by the profile's horizon.", examples=[5])] = None,
-    kind: Annotated[list[str] | None, Query(
-        description=f"Site kinds, comma-separated: {', '.join(KINDS)}.",
-        examples=["brownfield"])] = None,
-    ags: Annotated[list[str] | None, Query(
-        description="Municipality keys (8-digit AGS), comma-separated.",
-        examples=["05562008"])] = None,
-    kreis: Annotated[list[str] | None, Query(
-        description="Kreis keys (5-digit), comma-separated.", examples=["05562"])] = None,
-    min_fibre: Annotated[float | None, Query(ge=0, le=1, description="Minimum fibre share 0–1.",
-                                             examples=[0.5])] = None,
-    min_5g: Annotated[float | None, Query(ge=0, le=1, description="Minimum 5G share 0–1.")]
-    = None,
-    contamination: Annotated[list[str] | None, Query(
-        description=f"Brownfield contamination states to keep: {', '.join(CONTAMINATION)}; "
-                    "sites that are not brownfields always pass.")] = None,
+    min_area_ha: Annotated[
+        float | None, Query(ge=0, description="Minimum site area in ha.", examples=[10])
+    ] = None,
+    max_area_ha: Annotated[float | None, Query(ge=0, description="Maximum site area in ha.")] = None,
+    max_h2_km: Annotated[
+        float | None,
+        Query(
+            ge=0,
+            description="Maximum distance (km) to a hydrogen core-network segment in service "
+            "by the profile's horizon.",
+            examples=[5],
+        ),
+    ] = None,
+    kind: Annotated[
+        list[str] | None,
+        Query(description=f"Site kinds, comma-separated: {', '.join(KINDS)}.", examples=["brownfield"]),
+    ] = None,
+    ags: Annotated[
+        list[str] | None,
+        Query(description="Municipality keys (8-digit AGS), comma-separated.", examples=["05562008"]),
+    ] = None,
+    kreis: Annotated[
+        list[str] | None, Query(description="Kreis keys (5-digit), comma-separated.", examples=["05562"])
+    ] = None,
+    min_fibre: Annotated[
+        float | None, Query(ge=0, le=1, description="Minimum fibre share 0–1.", examples=[0.5])
+    ] = None,
+    min_5g: Annotated[float | None, Query(ge=0, le=1, description="Minimum 5G share 0–1.")] = None,
+    contamination: Annotated[
+        list[str] | None,
+        Query(
+            description=f"Brownfield contamination states to keep: {', '.join(CONTAMINATION)}; "
+            "sites that are not brownfields always pass."
+        ),
+    ] = None,
 ) -> Filters:
     """Hard filters of the ranking (DESIGN §3.3) from query parameters."""
-    return Filters(min_area_ha=min_area_ha, max_area_ha=max_area_ha, max_h2_km=max_h2_km,
-                   kind=_choices(kind, KINDS, "kind"), ags=_codes(ags, r"\d{8}", "ags"),
-                   kreis=_codes(kreis, r"\d{5}", "kreis"), min_fibre=min_fibre, min_5g=min_5g,
-                   contamination=_choices(contamination, CONTAMINATION, "contamination"))
+    return Filters(
+        min_area_ha=min_area_ha,
+        max_area_ha=max_area_ha,
+        max_h2_km=max_h2_km,
+        kind=_choices(kind, KINDS, "kind"),
+        ags=_codes(ags, r"\d{8}", "ags"),
+        kreis=_codes(kreis, r"\d{5}", "kreis"),
+        min_fibre=min_fibre,
+        min_5g=min_5g,
+        contamination=_choices(contamination, CONTAMINATION, "contamination"),
+    )
 
 
 FiltersDep = Annotated[Filters, Depends(filters_param)]

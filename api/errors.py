@@ -42,18 +42,37 @@ STATUS: dict[type[Exception], int] = {
     InvalidGeometry: 422,
     DomainError: 400,
 }
-TITLES = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
-          405: "Method Not Allowed", 409: "Conflict", 413: "Content Too Large",
-          415: "Unsupported Media Type", 422: "Unprocessable Content", 429: "Too Many Requests",
-          500: "Internal Server Error", 503: "Service Unavailable"}
-TYPES = {InvalidParameter: "invalid-parameter", NotFound: "not-found", TooLarge: "too-large",
-         InvalidGeometry: "invalid-geometry", Unauthorized: "unauthorized",
-         Forbidden: "forbidden", Conflict: "conflict", DomainError: "invalid-request"}
+TITLES = {
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    409: "Conflict",
+    413: "Content Too Large",
+    415: "Unsupported Media Type",
+    422: "Unprocessable Content",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    503: "Service Unavailable",
+}
+TYPES = {
+    InvalidParameter: "invalid-parameter",
+    NotFound: "not-found",
+    TooLarge: "too-large",
+    InvalidGeometry: "invalid-geometry",
+    Unauthorized: "unauthorized",
+    Forbidden: "forbidden",
+    Conflict: "conflict",
+    DomainError: "invalid-request",
+}
 # Headers that go with a status (RFC 9110 §11.6.1: a 401 names the scheme).
 HEADERS = {401: {"WWW-Authenticate": 'Bearer realm="nrw-sites"'}}
-GENERIC = {404: "There is no resource at this path.",
-           405: "This method is not allowed on this resource.",
-           500: "The server failed to answer this request; the error has been logged."}
+GENERIC = {
+    404: "There is no resource at this path.",
+    405: "This method is not allowed on this resource.",
+    500: "The server failed to answer this request; the error has been logged.",
+}
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9_.\-]{1,40}$")
 
 
@@ -75,15 +94,18 @@ def problem_type(exc: Exception) -> str:
 
 def problem_body(status: int, detail: str, type_: str = "about:blank") -> bytes:
     """Serialise an RFC 9457 problem document."""
-    doc: dict[str, Any] = {"type": type_, "title": TITLES.get(status, "Error"),
-                           "status": status, "detail": detail[:500]}
+    doc: dict[str, Any] = {
+        "type": type_,
+        "title": TITLES.get(status, "Error"),
+        "status": status,
+        "detail": detail[:500],
+    }
     return json.dumps(doc, ensure_ascii=False).encode()
 
 
 def problem(status: int, detail: str, type_: str = "about:blank") -> Response:
     """Return a problem+json response."""
-    return Response(problem_body(status, detail, type_), status_code=status,
-                    media_type=PROBLEM_JSON)
+    return Response(problem_body(status, detail, type_), status_code=status, media_type=PROBLEM_JSON)
 
 
 def safe_name(name: Any) -> str | None:

@@ -63,12 +63,17 @@ TITLES = {
     "regional_plan": ("Regionalplan: GIB und weitere Bereiche", "Regional plans: industrial areas"),
     "brownfields": ("Brachflächen", "Brownfields"),
     "lep_sites": ("LEP-NRW-Großstandorte", "LEP NRW large sites"),
-    "hydrogen": ("Wasserstoff-Kernnetz (bis 20 km um das Gebiet)",
-                 "Hydrogen core network (within 20 km of the area)"),
+    "hydrogen": (
+        "Wasserstoff-Kernnetz (bis 20 km um das Gebiet)",
+        "Hydrogen core network (within 20 km of the area)",
+    ),
     "municipalities": ("Gemeindegrenzen", "Municipal boundaries"),
 }
-AREA_WORDS = {"municipality": ("Gemeinde", "municipality"), "kreis": ("Kreis", "Kreis"),
-              "nrw": ("Land", "state")}
+AREA_WORDS = {
+    "municipality": ("Gemeinde", "municipality"),
+    "kreis": ("Kreis", "Kreis"),
+    "nrw": ("Land", "state"),
+}
 
 
 def generated_now() -> str:
@@ -145,8 +150,11 @@ class SiteIndex:
                 return None
             geoms = np.asarray(gdf.geometry.values)
             cols = [c for c in gdf.columns if c != gdf.geometry.name and not c.startswith("_")]
-            self._layers[name] = (geoms, shapely.STRtree(geoms),
-                                  pd.DataFrame(gdf[cols]).reset_index(drop=True))
+            self._layers[name] = (
+                geoms,
+                shapely.STRtree(geoms),
+                pd.DataFrame(gdf[cols]).reset_index(drop=True),
+            )
         return self._layers[name]
 
     def area(self, kind: AreaKind, key: str | None) -> Area:
@@ -157,8 +165,7 @@ class SiteIndex:
             rows = np.flatnonzero(self.ags == key)
             if not len(rows):
                 raise NotFound("no municipality with this AGS")
-            return Area(kind, str(key), str(self.names[rows[0]]), rows,
-                        str(self.kreis_names[rows[0]]))
+            return Area(kind, str(key), str(self.names[rows[0]]), rows, str(self.kreis_names[rows[0]]))
         rows = np.flatnonzero(self.kreis_ags == key)
         if not len(rows):
             raise NotFound("no Kreis with this key")
@@ -210,11 +217,9 @@ def site_table(svc: Service, r: Ranking, rows: np.ndarray) -> pd.DataFrame:
     ``rank`` is still the rank in NRW (``local_ranks`` makes it the export's).
     """
     results = svc.results(r, rows, breakdown=True, inline_sources=False)
-    restricted = {c: [v[i] for i in rows.tolist()]
-                  for c, v in getattr(svc, "restricted", {}).items()}
+    restricted = {c: [v[i] for i in rows.tolist()] for c, v in getattr(svc, "restricted", {}).items()}
     rank_nrw = [int(k) or None for k in r.rank[rows].tolist()]
-    cols = flat_columns(results, {"rank_nrw": rank_nrw,
-                                  "crosses_boundary": [False] * len(rows)}, restricted)
+    cols = flat_columns(results, {"rank_nrw": rank_nrw, "crosses_boundary": [False] * len(rows)}, restricted)
     return pd.DataFrame(cols)
 
 
@@ -223,8 +228,9 @@ def restricted_names(svc: Service) -> list[str]:
     return list(getattr(svc, "restricted", {}))
 
 
-def area_sites(svc: Service, table: pd.DataFrame, table_rows: np.ndarray, r: Ranking,
-               area: Area) -> gpd.GeoDataFrame:
+def area_sites(
+    svc: Service, table: pd.DataFrame, table_rows: np.ndarray, r: Ranking, area: Area
+) -> gpd.GeoDataFrame:
     """The sites of ``area`` from a table of flat columns (``table_rows``: its site rows)."""
     rows, crosses = site_index(svc).rows(area)
     order = export_order(r, rows, svc.scorer.site_id)
@@ -235,8 +241,7 @@ def area_sites(svc: Service, table: pd.DataFrame, table_rows: np.ndarray, r: Ran
     ranked = r.rank[order] > 0
     df["rank"] = pd.array(np.where(ranked, np.cumsum(ranked), 0), dtype="Int64")
     df.loc[~ranked, "rank"] = pd.NA
-    return gpd.GeoDataFrame(df, geometry=np.asarray(svc.sites.geometry.values)[order],
-                            crs=WORK_CRS)
+    return gpd.GeoDataFrame(df, geometry=np.asarray(svc.sites.geometry.values)[order], crs=WORK_CRS)
 
 
 # -- layers of an export ------------------------------------------------------------------------
@@ -266,36 +271,54 @@ def _styles_cached(name: str, fields: tuple[Field, ...]) -> dict[str, str]:
             out[lang] = qgis.score_style(lang, al)
         elif name == "regional_plan":
             lab = _codes_labels("category", lang)
-            colours = {"GIB": "#6a3d9a", "GIB_Z": "#cab2d6", "LARGE_PROJECT": "#e31a1c",
-                       "ASB_GE": "#fdbf6f"}
-            out[lang] = qgis.categorised_style("category", [
-                (k, lab[k], qgis.Symbol("fill", c, opacity=0.45)) for k, c in colours.items()],
-                2, al, other=("andere" if lang == "de" else "other",
-                              qgis.Symbol("fill", "#bbbbbb", opacity=0.45)))
+            colours = {"GIB": "#6a3d9a", "GIB_Z": "#cab2d6", "LARGE_PROJECT": "#e31a1c", "ASB_GE": "#fdbf6f"}
+            out[lang] = qgis.categorised_style(
+                "category",
+                [(k, lab[k], qgis.Symbol("fill", c, opacity=0.45)) for k, c in colours.items()],
+                2,
+                al,
+                other=("andere" if lang == "de" else "other", qgis.Symbol("fill", "#bbbbbb", opacity=0.45)),
+            )
         elif name == "brownfields":
             lab = _codes_labels("contamination", lang)
-            colours = {"none": "#b2df8a", "remediated": "#33a02c", "suspected": "#fdbf6f",
-                       "confirmed": "#e31a1c", "unknown": "#999999"}
-            out[lang] = qgis.categorised_style("contamination", [
-                (k, lab[k], qgis.Symbol("fill", c, "#7f2704", opacity=0.6))
-                for k, c in colours.items()], 2, al)
+            colours = {
+                "none": "#b2df8a",
+                "remediated": "#33a02c",
+                "suspected": "#fdbf6f",
+                "confirmed": "#e31a1c",
+                "unknown": "#999999",
+            }
+            out[lang] = qgis.categorised_style(
+                "contamination",
+                [(k, lab[k], qgis.Symbol("fill", c, "#7f2704", opacity=0.6)) for k, c in colours.items()],
+                2,
+                al,
+            )
         elif name == "lep_sites":
-            out[lang] = qgis.single_style(qgis.Symbol("fill", "#1f78b4", "#08306b", 0.6,
-                                                      opacity=0.35), 2, al)
+            out[lang] = qgis.single_style(qgis.Symbol("fill", "#1f78b4", "#08306b", 0.6, opacity=0.35), 2, al)
         elif name == "hydrogen":
             lab = _codes_labels("kind", lang)
-            out[lang] = qgis.categorised_style("kind", [
-                ("conversion", lab["conversion"], qgis.Symbol("line", "#0b63c4", width_mm=0.8,
-                                                              dashed=True)),
-                ("new_build", lab["new_build"], qgis.Symbol("line", "#08306b", width_mm=0.8))],
-                1, al)
+            out[lang] = qgis.categorised_style(
+                "kind",
+                [
+                    (
+                        "conversion",
+                        lab["conversion"],
+                        qgis.Symbol("line", "#0b63c4", width_mm=0.8, dashed=True),
+                    ),
+                    ("new_build", lab["new_build"], qgis.Symbol("line", "#08306b", width_mm=0.8)),
+                ],
+                1,
+                al,
+            )
         else:
             out[lang] = qgis.single_style(qgis.Symbol("fill", "", "#111111", 0.6), 2, al)
     return out
 
 
-def _context(svc: Service, name: str, outline: shapely.Geometry, nrw: bool,
-             attrib: list[dict[str, Any]]) -> ExportLayer | None:
+def _context(
+    svc: Service, name: str, outline: shapely.Geometry, nrw: bool, attrib: list[dict[str, Any]]
+) -> ExportLayer | None:
     found = site_index(svc).layer(name)
     if found is None:
         return None
@@ -308,46 +331,83 @@ def _context(svc: Service, name: str, outline: shapely.Geometry, nrw: bool,
         hit = np.sort(tree.query(outline, predicate="intersects"))
         hit = hit[shapely.relate_pattern(geoms[hit], outline, "T********")]
     fields = [layer_field(c) for c in df.columns]
-    frame = gpd.GeoDataFrame(df.iloc[hit].reset_index(drop=True), geometry=geoms[hit],
-                             crs=WORK_CRS)
-    return ExportLayer(name, {"de": _title(name, "de"), "en": _title(name, "en")}, frame, fields,
-                       _styles(name, fields), LAYER_CODES,
-                       [a for a in attrib if a["layer"] == name])
+    frame = gpd.GeoDataFrame(df.iloc[hit].reset_index(drop=True), geometry=geoms[hit], crs=WORK_CRS)
+    return ExportLayer(
+        name,
+        {"de": _title(name, "de"), "en": _title(name, "en")},
+        frame,
+        fields,
+        _styles(name, fields),
+        LAYER_CODES,
+        [a for a in attrib if a["layer"] == name],
+    )
 
 
 def _boundary(svc: Service, area: Area, attrib: list[dict[str, Any]]) -> ExportLayer:
     muni = svc.snap.layers["municipalities"]
     cols = ["ags", "name", "kreis_ags", "kreis_name"]
     fields = [layer_field(c) for c in cols]
-    frame = gpd.GeoDataFrame(muni[cols].iloc[area.units].reset_index(drop=True),
-                             geometry=np.asarray(muni.geometry.values)[area.units], crs=WORK_CRS)
-    return ExportLayer("municipalities", {"de": _title("municipalities", "de"),
-                                          "en": _title("municipalities", "en")},
-                       frame, fields, _styles("municipalities", fields), {},
-                       [a for a in attrib if a["layer"] == "municipalities"])
+    frame = gpd.GeoDataFrame(
+        muni[cols].iloc[area.units].reset_index(drop=True),
+        geometry=np.asarray(muni.geometry.values)[area.units],
+        crs=WORK_CRS,
+    )
+    return ExportLayer(
+        "municipalities",
+        {"de": _title("municipalities", "de"), "en": _title("municipalities", "en")},
+        frame,
+        fields,
+        _styles("municipalities", fields),
+        {},
+        [a for a in attrib if a["layer"] == "municipalities"],
+    )
 
 
-def sites_layer(svc: Service, frame: gpd.GeoDataFrame, attrib: list[dict[str, Any]]
-                ) -> ExportLayer:
+def sites_layer(svc: Service, frame: gpd.GeoDataFrame, attrib: list[dict[str, Any]]) -> ExportLayer:
     """The scored sites as an export layer (flat columns, score style)."""
     fields = site_fields(restricted_names(svc))
-    return ExportLayer("sites", {"de": _title("sites", "de"), "en": _title("sites", "en")},
-                       frame[[f.name for f in fields] + ["geometry"]], fields,
-                       _styles("sites", fields), {}, attrib)
+    return ExportLayer(
+        "sites",
+        {"de": _title("sites", "de"), "en": _title("sites", "en")},
+        frame[[f.name for f in fields] + ["geometry"]],
+        fields,
+        _styles("sites", fields),
+        {},
+        attrib,
+    )
 
 
-def export_meta(svc: Service, area: Area, r: Ranking, frame: gpd.GeoDataFrame,
-                generated: str, attrib: list[dict[str, Any]]) -> ExportMeta:
+def export_meta(
+    svc: Service,
+    area: Area,
+    r: Ranking,
+    frame: gpd.GeoDataFrame,
+    generated: str,
+    attrib: list[dict[str, Any]],
+) -> ExportMeta:
     """What the export says about itself."""
     word = AREA_WORDS[area.kind]
     not_ranked = int(frame["rank"].isna().sum())
-    title = {"de": f"Gewerbe- und Industriestandorte: {word[0]} {area.name}",
-             "en": f"Industrial sites: {word[1]} {area.name}"}
-    return ExportMeta(title, {"kind": area.kind, "key": area.key, "name": area.name},
-                      svc.snap.id, svc.synthetic, r.profile.name, r.weights, generated,
-                      attrib, svc.sources_doc(),
-                      {"numberMatched": len(frame), "numberNotRanked": not_ranked,
-                       "numberCrossingBoundary": int(frame["crosses_boundary"].sum())})
+    title = {
+        "de": f"Gewerbe- und Industriestandorte: {word[0]} {area.name}",
+        "en": f"Industrial sites: {word[1]} {area.name}",
+    }
+    return ExportMeta(
+        title,
+        {"kind": area.kind, "key": area.key, "name": area.name},
+        svc.snap.id,
+        svc.synthetic,
+        r.profile.name,
+        r.weights,
+        generated,
+        attrib,
+        svc.sources_doc(),
+        {
+            "numberMatched": len(frame),
+            "numberNotRanked": not_ranked,
+            "numberCrossingBoundary": int(frame["crosses_boundary"].sum()),
+        },
+    )
 
 
 def geojson_members(meta: ExportMeta, area: Area) -> dict[str, Any]:
@@ -358,17 +418,33 @@ def geojson_members(meta: ExportMeta, area: Area) -> dict[str, Any]:
     elif area.kind == "kreis":
         head.update(kreis_ags=area.key, kreis=area.name)
     licences = meta.licences()
-    head.update({
-        "profile": meta.profile, "weights": dict(meta.weights), **meta.extra,
-        "snapshot": meta.snapshot, "synthetic": meta.synthetic, "generated": meta.generated,
-        "licence": "; ".join(sorted(str(x["licence"]) for x in licences)),
-        "licences": licences, "attribution": list(meta.attribution),
-        "sources": dict(meta.sources)})
+    head.update(
+        {
+            "profile": meta.profile,
+            "weights": dict(meta.weights),
+            **meta.extra,
+            "snapshot": meta.snapshot,
+            "synthetic": meta.synthetic,
+            "generated": meta.generated,
+            "licence": "; ".join(sorted(str(x["licence"]) for x in licences)),
+            "licences": licences,
+            "attribution": list(meta.attribution),
+            "sources": dict(meta.sources),
+        }
+    )
     return head
 
 
-def render(svc: Service, area: Area, fmt: str, r: Ranking, frame: gpd.GeoDataFrame,
-           crs: OutputCrs, lang: str, generated: str) -> bytes:
+def render(
+    svc: Service,
+    area: Area,
+    fmt: str,
+    r: Ranking,
+    frame: gpd.GeoDataFrame,
+    crs: OutputCrs,
+    lang: str,
+    generated: str,
+) -> bytes:
     """One export file as bytes."""
     attrib = attribution(svc)
     meta = export_meta(svc, area, r, frame, generated, attrib)
@@ -382,9 +458,15 @@ def render(svc: Service, area: Area, fmt: str, r: Ranking, frame: gpd.GeoDataFra
         path = Path(tmp) / f"{area.slug}.{fmt}"
         if fmt == "gpkg":
             outline = index.outline(area)
-            layers = [sites, *[x for x in (_context(svc, n, outline, area.kind == "nrw", attrib)
-                                           for n in CONTEXT_LAYERS) if x is not None],
-                      _boundary(svc, area, attrib)]
+            layers = [
+                sites,
+                *[
+                    x
+                    for x in (_context(svc, n, outline, area.kind == "nrw", attrib) for n in CONTEXT_LAYERS)
+                    if x is not None
+                ],
+                _boundary(svc, area, attrib),
+            ]
             write_gpkg(path, layers, meta, crs, lang)
         elif fmt == "shp.zip":
             write_shp_zip(path, [sites, _boundary(svc, area, attrib)], meta, crs, lang)
@@ -402,15 +484,23 @@ def check_options(fmt: str, crs: str | None, lang: str | None) -> tuple[OutputCr
     if fmt == "geojson":
         out = output_crs(crs, CRS84_OUT)
         if out.epsg != 4326:
-            raise InvalidParameter("GeoJSON exports are RFC 7946 (WGS84 longitude/latitude); "
-                                   "for EPSG:25832 use .gpkg, .shp.zip or .csv")
+            raise InvalidParameter(
+                "GeoJSON exports are RFC 7946 (WGS84 longitude/latitude); "
+                "for EPSG:25832 use .gpkg, .shp.zip or .csv"
+            )
         return CRS84_OUT, lang or "de"
     return output_crs(crs, WORK_OUT), lang or "de"
 
 
-def export_area(svc: Service, kind: AreaKind, key: str | None, fmt: str, profile: str | None,
-                crs: str | None = None, lang: str | None = None
-                ) -> tuple[bytes, str, str, str]:
+def export_area(
+    svc: Service,
+    kind: AreaKind,
+    key: str | None,
+    fmt: str,
+    profile: str | None,
+    crs: str | None = None,
+    lang: str | None = None,
+) -> tuple[bytes, str, str, str]:
     """One export (HTTP): the bytes, the file name, the media type and the CRS URI."""
     out_crs, out_lang = check_options(fmt, crs, lang)
     index = site_index(svc)
@@ -438,22 +528,34 @@ class _Context:
     def of(cls, svc: Service) -> _Context:
         """Build the context once per export run."""
         layer = svc.snap.layers["municipalities"]
-        outlines = shapely.simplify(to_wgs84(layer.geometry.values), CONTEXT_SIMPLIFY_DEG,
-                                    preserve_topology=True)
+        outlines = shapely.simplify(
+            to_wgs84(layer.geometry.values), CONTEXT_SIMPLIFY_DEG, preserve_topology=True
+        )
         labels = [f"{n} ({a})" for n, a in zip(layer["name"], layer["ags"], strict=True)]
         lines: list[tuple[str, str, shapely.Geometry]] = []
         h2 = svc.snap.layers.get("hydrogen")
         if h2 is not None and len(h2):
             geoms = to_wgs84(h2.geometry.values)
-            lines = [(f"Hydrogen core network: {n} ({k}, in service {y})", t.decode(), g)
-                     for n, k, y, t, g in zip(h2["name"], h2["kind"], h2["commissioning_year"],
-                                              geometry_json(geoms), geoms, strict=True)]
-        return cls(outlines, [g.decode() for g in geometry_json(outlines)], labels,
-                   shapely.STRtree(outlines), lines)
+            lines = [
+                (f"Hydrogen core network: {n} ({k}, in service {y})", t.decode(), g)
+                for n, k, y, t, g in zip(
+                    h2["name"], h2["kind"], h2["commissioning_year"], geometry_json(geoms), geoms, strict=True
+                )
+            ]
+        return cls(
+            outlines, [g.decode() for g in geometry_json(outlines)], labels, shapely.STRtree(outlines), lines
+        )
 
-    def report(self, area: Area, items: list[dict[str, Any]], geoms: list[bytes],
-               attrib: list[dict[str, Any]], synthetic: bool, profile_label: str,
-               generated: str) -> str:
+    def report(
+        self,
+        area: Area,
+        items: list[dict[str, Any]],
+        geoms: list[bytes],
+        attrib: list[dict[str, Any]],
+        synthetic: bool,
+        profile_label: str,
+        generated: str,
+    ) -> str:
         """The report map of one municipality, with its neighbours and nearby pipelines."""
         row = int(area.units[0])
         x0, y0, x1, y1 = (round(float(v), DECIMALS) for v in shapely.bounds(self.outlines[row]))
@@ -462,31 +564,39 @@ class _Context:
         view = shapely.box(x0 - m, y0 - m, x1 + m, y1 + m)
         h2 = [(label, text) for label, text, g in self.lines if shapely.intersects(view, g)]
         return municipality_map(
-            name=area.name, ags=area.key,
+            name=area.name,
+            ags=area.key,
             sites=[Site(g.decode(), it) for g, it in zip(geoms, items, strict=True)],
             outline=self.outline_json[row],
-            neighbours=[(self.labels[i], self.outline_json[i]) for i in near], hydrogen=h2,
-            bounds=(x0, y0, x1, y1), attribution=attrib, synthetic=synthetic,
-            profile=profile_label, generated=generated)
+            neighbours=[(self.labels[i], self.outline_json[i]) for i in near],
+            hydrogen=h2,
+            bounds=(x0, y0, x1, y1),
+            attribution=attrib,
+            synthetic=synthetic,
+            profile=profile_label,
+            generated=generated,
+        )
 
 
-def report_items(svc: Service, r: Ranking, frame: gpd.GeoDataFrame, rows: np.ndarray
-                 ) -> list[dict[str, Any]]:
+def report_items(svc: Service, r: Ranking, frame: gpd.GeoDataFrame, rows: np.ndarray) -> list[dict[str, Any]]:
     """The report map's items (with breakdown) in export order, ranks as in the export."""
     by_id = {sid: i for i, sid in enumerate(frame["site_id"].tolist())}
     items = svc.items(r, rows, inline_sources=False)
     items.sort(key=lambda it: by_id[it["site_id"]])
-    for it, rank, cross in zip(items, frame["rank"].tolist(), frame["crosses_boundary"],
-                               strict=True):
+    for it, rank, cross in zip(items, frame["rank"].tolist(), frame["crosses_boundary"], strict=True):
         it["rank_nrw"] = it["rank"]
         it["rank"] = None if rank is pd.NA else rank
         it["crosses_boundary"] = bool(cross)
     return items
 
 
-def areas_of(svc: Service, municipalities: Sequence[str] | None = None,
-             kreise: Sequence[str] | None = None, nrw: bool = False,
-             all_municipalities: bool = False) -> list[Area]:
+def areas_of(
+    svc: Service,
+    municipalities: Sequence[str] | None = None,
+    kreise: Sequence[str] | None = None,
+    nrw: bool = False,
+    all_municipalities: bool = False,
+) -> list[Area]:
     """The areas a command-line run names (unknown keys: NotFound naming them)."""
     index = site_index(svc)
     out: list[Area] = []
@@ -503,10 +613,17 @@ def areas_of(svc: Service, municipalities: Sequence[str] | None = None,
     return out
 
 
-def export_many(svc: Service, areas: Sequence[Area], out_dir: Path, profile: str | None,
-                formats: Sequence[str] = ("geojson", "html"), crs: str | None = None,
-                lang: str | None = None, progress: Progress | None = None,
-                workers: int | None = None) -> dict[str, Any]:
+def export_many(
+    svc: Service,
+    areas: Sequence[Area],
+    out_dir: Path,
+    profile: str | None,
+    formats: Sequence[str] = ("geojson", "html"),
+    crs: str | None = None,
+    lang: str | None = None,
+    progress: Progress | None = None,
+    workers: int | None = None,
+) -> dict[str, Any]:
     """Write ``<key>.<format>`` for every area and format, and ``index.json``; return the index.
 
     ``html`` is the report map (municipalities only). With ``workers`` > 1 the files are
@@ -516,16 +633,16 @@ def export_many(svc: Service, areas: Sequence[Area], out_dir: Path, profile: str
     unknown = [f for f in formats if f not in (*FORMATS, "html")]
     if unknown:
         raise InvalidParameter(f"unknown format; formats: {', '.join((*FORMATS, 'html'))}")
-    options = {f: check_options(f, crs if f != "geojson" else None, lang)
-               for f in formats if f != "html"}
+    options = {f: check_options(f, crs if f != "geojson" else None, lang) for f in formats if f != "html"}
     p = get_profile(profile)
     out_dir.mkdir(parents=True, exist_ok=True)
     generated = generated_now()
     say(f"ranking {len(svc.sites):,} sites under profile {p.name}")
     r = svc.rank(p.name, None)
     index = site_index(svc)
-    all_rows = np.unique(np.concatenate([index.rows(a)[0] for a in areas])) if areas else \
-        np.zeros(0, dtype=np.int64)
+    all_rows = (
+        np.unique(np.concatenate([index.rows(a)[0] for a in areas])) if areas else np.zeros(0, dtype=np.int64)
+    )
     say(f"{len(all_rows):,} sites in {len(areas)} areas: flat columns")
     table = site_table(svc, r, all_rows)
     ctx = _Context.of(svc) if "html" in formats else None
@@ -542,34 +659,48 @@ def export_many(svc: Service, areas: Sequence[Area], out_dir: Path, profile: str
                 rows, _ = index.rows(area)
                 items = report_items(svc, r, frame, rows)
                 geoms = geometry_json(to_wgs84(frame.geometry.values))
-                (out_dir / name).write_text(ctx.report(area, items, geoms, attrib, svc.synthetic,
-                                                       p.label_en, generated), encoding="utf-8")
+                (out_dir / name).write_text(
+                    ctx.report(area, items, geoms, attrib, svc.synthetic, p.label_en, generated),
+                    encoding="utf-8",
+                )
             else:
                 c, lg = options[fmt]
                 (out_dir / name).write_bytes(render(svc, area, fmt, r, frame, c, lg, generated))
             files[fmt] = name
         ranked = frame["rank"].notna()
-        return {"kind": area.kind, "key": area.key, "name": area.name,
-                **({"ags": area.key, "kreis": area.kreis} if area.kind == "municipality"
-                   else {}),
-                "sites": int(len(frame)), "not_ranked": int((~ranked).sum()),
-                "crossing_boundary": int(frame["crosses_boundary"].sum()),
-                "best_score": (float(frame["score"][ranked].iloc[0]) if ranked.any() else None),
-                "files": files}
+        return {
+            "kind": area.kind,
+            "key": area.key,
+            "name": area.name,
+            **({"ags": area.key, "kreis": area.kreis} if area.kind == "municipality" else {}),
+            "sites": int(len(frame)),
+            "not_ranked": int((~ranked).sum()),
+            "crossing_boundary": int(frame["crosses_boundary"].sum()),
+            "best_score": (float(frame["score"][ranked].iloc[0]) if ranked.any() else None),
+            "files": files,
+        }
 
     entries = _run(one, areas, workers, say)
-    doc = {"snapshot": svc.snap.id, "synthetic": svc.synthetic, "profile": p.name,
-           "generated": generated, "formats": list(formats),
-           "crs": {f: c.curie for f, (c, _) in options.items()}, "lang": lang or "de",
-           "attribution": attrib, "areas": entries,
-           "municipalities": [e for e in entries if e["kind"] == "municipality"]}
+    doc = {
+        "snapshot": svc.snap.id,
+        "synthetic": svc.synthetic,
+        "profile": p.name,
+        "generated": generated,
+        "formats": list(formats),
+        "crs": {f: c.curie for f, (c, _) in options.items()},
+        "lang": lang or "de",
+        "attribution": attrib,
+        "areas": entries,
+        "municipalities": [e for e in entries if e["kind"] == "municipality"],
+    }
     (out_dir / "index.json").write_bytes(orjson.dumps(doc, option=orjson.OPT_INDENT_2))
     say(f"wrote {len(entries)} areas to {out_dir}")
     return doc
 
 
-def _run(one: Callable[[Area], dict[str, Any]], areas: Sequence[Area], workers: int | None,
-         say: Progress) -> list[dict[str, Any]]:
+def _run(
+    one: Callable[[Area], dict[str, Any]], areas: Sequence[Area], workers: int | None, say: Progress
+) -> list[dict[str, Any]]:
     """Run ``one`` over the areas, in forked processes when ``workers`` > 1."""
     n = workers if workers is not None else min(os.cpu_count() or 1, 4)
     if n <= 1 or len(areas) < 8 or not hasattr(os, "fork"):
@@ -605,9 +736,14 @@ def _call(k: int) -> dict[str, Any]:
     return _ONE(_AREAS[k])
 
 
-def export_municipalities(svc: Service, ags_list: list[str] | None, out_dir: Path,
-                          profile: str | None, progress: Progress | None = None,
-                          formats: Sequence[str] = ("geojson", "html")) -> dict[str, Any]:
+def export_municipalities(
+    svc: Service,
+    ags_list: list[str] | None,
+    out_dir: Path,
+    profile: str | None,
+    progress: Progress | None = None,
+    formats: Sequence[str] = ("geojson", "html"),
+) -> dict[str, Any]:
     """Write ``<AGS>.geojson``, ``<AGS>.html`` and ``index.json`` for the given municipalities
     (all when ``ags_list`` is None) into ``out_dir``; return the index.
     """

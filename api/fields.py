@@ -31,45 +31,70 @@ Kind = Literal["str", "float", "int", "bool"]
 LANGS: tuple[str, ...] = ("de", "en")
 
 # Labels of coded values (German, English).
-CODES: Mapping[str, Mapping[str, tuple[str, str]]] = MappingProxyType({
-    "kind": {"regional_plan": ("Regionalplan-Bereich", "Regional-plan area"),
-             "brownfield": ("Brachfläche", "Brownfield"),
-             "lep": ("LEP-Großstandort", "LEP large site"),
-             "adhoc": ("eigene Fläche", "Own area")},
-    "planning_category": {
-        "LEP": ("landesbedeutsamer Großstandort (LEP NRW Ziel 6.4-1)",
-                "LEP NRW large site (Ziel 6.4-1)"),
-        "LARGE_PROJECT": ("Bereich für flächenintensive Großvorhaben",
-                          "Area for land-intensive large projects"),
-        "GIB": ("GIB (Bereich für gewerbliche und industrielle Nutzungen)",
-                "GIB (industrial and commercial area)"),
-        "GIB_Z": ("GIB mit Zweckbindung", "GIB with a special purpose"),
-        "ASB_GE": ("ASB, gewerbliche Nutzung", "ASB, commercial use"),
-        "BROWNFIELD": ("Brachfläche ohne Regionalplan-Festlegung",
-                       "Brownfield without regional-plan designation"),
-        "NONE": ("keine Festlegung", "no designation")},
-    "contamination": {"none": ("keine", "none"), "suspected": ("Verdacht", "suspected"),
-                      "confirmed": ("bestätigt", "confirmed"),
-                      "remediated": ("saniert", "remediated"),
-                      "unknown": ("unbekannt", "unknown")},
-    "availability": {"now": ("sofort", "now"), "lt2y": ("in bis zu 2 Jahren", "within 2 years"),
-                     "gt2y": ("in mehr als 2 Jahren", "in more than 2 years"),
-                     "unknown": ("unbekannt", "unknown")},
-    "funding_region": {"GRW_C": ("GRW-C-Fördergebiet", "GRW C region"),
-                       "GRW_D": ("GRW-D-Fördergebiet", "GRW D region"),
-                       "JTF": ("JTF-Region (Just Transition Fund)", "JTF region"),
-                       "FIVE_SITES": ("5-Standorte-Programm", "5-Standorte programme"),
-                       "none": ("kein Fördergebiet", "none")},
-    "rail_target": {"freight_terminal": ("Güterverkehrsterminal", "rail freight terminal"),
-                    "long_distance_station": ("Fernverkehrsbahnhof", "long-distance station")},
-    "excluded_by": {"min_area_ha": ("Mindestfläche", "minimum area"),
-                    "max_area_ha": ("Höchstfläche", "maximum area"),
-                    "max_h2_km": ("Entfernung zum H2-Kernnetz", "distance to the H2 network"),
-                    "kind": ("Art der Fläche", "kind of site"), "ags": ("Gemeinde", "municipality"),
-                    "kreis": ("Kreis", "Kreis"), "min_fibre": ("Glasfaser", "fibre"),
-                    "min_5g": ("5G", "5G"), "contamination": ("Altlasten", "contamination"),
-                    "no_data": ("keine Daten", "no data")},
-})
+CODES: Mapping[str, Mapping[str, tuple[str, str]]] = MappingProxyType(
+    {
+        "kind": {
+            "regional_plan": ("Regionalplan-Bereich", "Regional-plan area"),
+            "brownfield": ("Brachfläche", "Brownfield"),
+            "lep": ("LEP-Großstandort", "LEP large site"),
+            "adhoc": ("eigene Fläche", "Own area"),
+        },
+        "planning_category": {
+            "LEP": ("landesbedeutsamer Großstandort (LEP NRW Ziel 6.4-1)", "LEP NRW large site (Ziel 6.4-1)"),
+            "LARGE_PROJECT": (
+                "Bereich für flächenintensive Großvorhaben",
+                "Area for land-intensive large projects",
+            ),
+            "GIB": (
+                "GIB (Bereich für gewerbliche und industrielle Nutzungen)",
+                "GIB (industrial and commercial area)",
+            ),
+            "GIB_Z": ("GIB mit Zweckbindung", "GIB with a special purpose"),
+            "ASB_GE": ("ASB, gewerbliche Nutzung", "ASB, commercial use"),
+            "BROWNFIELD": (
+                "Brachfläche ohne Regionalplan-Festlegung",
+                "Brownfield without regional-plan designation",
+            ),
+            "NONE": ("keine Festlegung", "no designation"),
+        },
+        "contamination": {
+            "none": ("keine", "none"),
+            "suspected": ("Verdacht", "suspected"),
+            "confirmed": ("bestätigt", "confirmed"),
+            "remediated": ("saniert", "remediated"),
+            "unknown": ("unbekannt", "unknown"),
+        },
+        "availability": {
+            "now": ("sofort", "now"),
+            "lt2y": ("in bis zu 2 Jahren", "within 2 years"),
+            "gt2y": ("in mehr als 2 Jahren", "in more than 2 years"),
+            "unknown": ("unbekannt", "unknown"),
+        },
+        "funding_region": {
+            "GRW_C": ("GRW-C-Fördergebiet", "GRW C region"),
+            "GRW_D": ("GRW-D-Fördergebiet", "GRW D region"),
+            "JTF": ("JTF-Region (Just Transition Fund)", "JTF region"),
+            "FIVE_SITES": ("5-Standorte-Programm", "5-Standorte programme"),
+            "none": ("kein Fördergebiet", "none"),
+        },
+        "rail_target": {
+            "freight_terminal": ("Güterverkehrsterminal", "rail freight terminal"),
+            "long_distance_station": ("Fernverkehrsbahnhof", "long-distance station"),
+        },
+        "excluded_by": {
+            "min_area_ha": ("Mindestfläche", "minimum area"),
+            "max_area_ha": ("Höchstfläche", "maximum area"),
+            "max_h2_km": ("Entfernung zum H2-Kernnetz", "distance to the H2 network"),
+            "kind": ("Art der Fläche", "kind of site"),
+            "ags": ("Gemeinde", "municipality"),
+            "kreis": ("Kreis", "Kreis"),
+            "min_fibre": ("Glasfaser", "fibre"),
+            "min_5g": ("5G", "5G"),
+            "contamination": ("Altlasten", "contamination"),
+            "no_data": ("keine Daten", "no data"),
+        },
+    }
+)
 BOOL_WORDS = {"de": ("ja", "nein"), "en": ("yes", "no")}
 
 
@@ -94,106 +119,265 @@ class Field:
         return self.desc_de if lang == "de" else self.desc_en
 
 
-def _f(name: str, kind: Kind, de: str, en: str, desc_de: str = "", desc_en: str = "",
-       decimals: int | None = None) -> Field:
+def _f(
+    name: str, kind: Kind, de: str, en: str, desc_de: str = "", desc_en: str = "", decimals: int | None = None
+) -> Field:
     return Field(name, kind, de, en, desc_de, desc_en, decimals)
 
 
 # Known fields (identity, attributes, result, indicators); order = column order.
-KNOWN: Mapping[str, Field] = MappingProxyType({f.name: f for f in (
-    _f("site_id", "str", "Standort-ID", "Site ID",
-       "stabile Kennung: rp-/bf-/lep- und die ID der Quelle", "stable id: rp-/bf-/lep- and the "
-       "source id"),
-    _f("name", "str", "Name", "Name"),
-    _f("kind", "str", "Art", "Kind", "Regionalplan-Bereich, Brachfläche oder LEP-Großstandort",
-       "regional-plan area, brownfield or LEP large site"),
-    _f("planning_category", "str", "Planungsrecht", "Planning status",
-       "Festlegung im Regionalplan (GIB, GIB-Z, Großvorhaben, ASB-GE), LEP-Standort oder Brache",
-       "regional-plan designation, LEP site or brownfield"),
-    _f("plan", "str", "Regionalplan", "Regional plan"),
-    _f("contamination", "str", "Altlasten", "Contamination", "nur Brachflächen",
-       "brownfields only"),
-    _f("availability", "str", "Verfügbarkeit", "Availability", "nur Brachflächen",
-       "brownfields only"),
-    _f("former_use", "str", "frühere Nutzung", "Former use", "nur Brachflächen",
-       "brownfields only"),
-    _f("ags", "str", "AGS (Gemeindeschlüssel)", "AGS (municipality key)",
-       "Gemeinde, die den größten Teil der Fläche enthält (8 Stellen, Text)",
-       "the municipality holding most of the site's area (8 digits, text)"),
-    _f("municipality", "str", "Gemeinde", "Municipality"),
-    _f("kreis_ags", "str", "Kreisschlüssel", "Kreis key", "5 Stellen, Text", "5 digits, text"),
-    _f("kreis", "str", "Kreis", "Kreis"),
-    _f("source_id", "str", "ID in der Quelle", "Source id"),
-    _f("area_ha", "float", "Fläche (ha)", "Area (ha)", "Fläche in EPSG:25832",
-       "area in EPSG:25832", 2),
-    _f("score", "float", "Punktzahl (0–100)", "Score (0–100)",
-       "100 · Σ w·v / Σ w über die Kriterien mit Daten", "100 · Σ w·v / Σ w over the criteria "
-       "with data", 1),
-    _f("rank", "int", "Rang im Gebiet", "Rank in the area",
-       "Rang unter den Standorten dieses Exports", "rank among the sites of this export"),
-    _f("rank_nrw", "int", "Rang in NRW", "Rank in NRW"),
-    _f("excluded_by", "str", "ausgeschlossen durch", "Excluded by",
-       "harter Filter, der den Standort ausschließt (leer: bewertet)",
-       "the hard filter that excluded the site (empty: ranked)"),
-    _f("crosses_boundary", "bool", "über die Gebietsgrenze", "Crosses the boundary",
-       "der Standort liegt nur teilweise im exportierten Gebiet",
-       "the site lies only partly inside the exported area"),
-    _f("is_brownfield", "bool", "Brachfläche (Wiedernutzung)", "Brownfield (reuse)",
-       "der Standort ist oder liegt zur Hälfte auf einer Brache",
-       "the site is, or half lies on, a brownfield"),
-    _f("h2_distance_km", "float", "Entfernung H2-Kernnetz (km)", "Distance to H2 network (km)",
-       "Luftlinie vom Rand zum nächsten Kernnetz-Abschnitt in Betrieb bis zum Zieljahr",
-       "straight line from the edge to the nearest segment in service by the horizon", 3),
-    _f("h2_commissioning_year", "int", "Inbetriebnahme H2 (Jahr)", "H2 commissioning year",
-       "Inbetriebnahme des nächsten Abschnitts", "commissioning of the nearest segment"),
-    _f("fibre_share", "float", "Glasfaser-Anteil (0–1)", "Fibre share (0–1)",
-       "flächengewichteter Anteil mit FTTH/B ≥ 1 Gbit/s", "area-weighted share with FTTH/B "
-       "≥ 1 Gbit/s", 3),
-    _f("mobile_5g_share", "float", "5G-Anteil (0–1)", "5G share (0–1)",
-       "flächengewichteter Anteil mit 5G", "area-weighted share with 5G", 3),
-    _f("funding_region", "str", "Fördergebiet", "Funding region"),
-    _f("motorway_km", "float", "Entfernung Autobahnanschluss (km)", "Motorway junction (km)",
-       "Luftlinie", "straight line", 3),
-    _f("rail_km", "float", "Entfernung Schiene (km)", "Rail (km)",
-       "Luftlinie zum Güterterminal (sonst Fernbahnhof)", "straight line to a freight terminal "
-       "(else a long-distance station)", 3),
-    _f("rail_target", "str", "Schienenziel", "Rail target"),
-    _f("port_km", "float", "Entfernung Binnenhafen (km)", "Inland port (km)", "Luftlinie",
-       "straight line", 3),
-    _f("airport_km", "float", "Entfernung Verkehrsflughafen (km)", "Commercial airport (km)",
-       "Luftlinie", "straight line", 3),
-    _f("missing", "str", "fehlende Daten", "Missing data",
-       "Kriterien ohne Daten (zählen weder als 0 noch in der Summe)",
-       "criteria without data (neither 0 nor part of the sums)"),
-    _f("owner_contact", "str", "Eigentümer-Kontakt (vertraulich)", "Owner contact (confidential)"),
-    _f("asking_price_eur_m2", "float", "Preisvorstellung €/m² (vertraulich)",
-       "Asking price EUR/m² (confidential)", decimals=2),
-    _f("notes", "str", "Notizen (vertraulich)", "Notes (confidential)"),
-    _f("public", "bool", "öffentlich", "Public"),
-)})
-HEAD_FIELDS = ("site_id", "name", "kind", "planning_category", "plan", "contamination",
-               "availability", "former_use", "ags", "municipality", "kreis_ags", "kreis",
-               "source_id", "area_ha", "score", "rank", "rank_nrw", "excluded_by",
-               "crosses_boundary")
+KNOWN: Mapping[str, Field] = MappingProxyType(
+    {
+        f.name: f
+        for f in (
+            _f(
+                "site_id",
+                "str",
+                "Standort-ID",
+                "Site ID",
+                "stabile Kennung: rp-/bf-/lep- und die ID der Quelle",
+                "stable id: rp-/bf-/lep- and the source id",
+            ),
+            _f("name", "str", "Name", "Name"),
+            _f(
+                "kind",
+                "str",
+                "Art",
+                "Kind",
+                "Regionalplan-Bereich, Brachfläche oder LEP-Großstandort",
+                "regional-plan area, brownfield or LEP large site",
+            ),
+            _f(
+                "planning_category",
+                "str",
+                "Planungsrecht",
+                "Planning status",
+                "Festlegung im Regionalplan (GIB, GIB-Z, Großvorhaben, ASB-GE), LEP-Standort oder Brache",
+                "regional-plan designation, LEP site or brownfield",
+            ),
+            _f("plan", "str", "Regionalplan", "Regional plan"),
+            _f("contamination", "str", "Altlasten", "Contamination", "nur Brachflächen", "brownfields only"),
+            _f(
+                "availability", "str", "Verfügbarkeit", "Availability", "nur Brachflächen", "brownfields only"
+            ),
+            _f("former_use", "str", "frühere Nutzung", "Former use", "nur Brachflächen", "brownfields only"),
+            _f(
+                "ags",
+                "str",
+                "AGS (Gemeindeschlüssel)",
+                "AGS (municipality key)",
+                "Gemeinde, die den größten Teil der Fläche enthält (8 Stellen, Text)",
+                "the municipality holding most of the site's area (8 digits, text)",
+            ),
+            _f("municipality", "str", "Gemeinde", "Municipality"),
+            _f("kreis_ags", "str", "Kreisschlüssel", "Kreis key", "5 Stellen, Text", "5 digits, text"),
+            _f("kreis", "str", "Kreis", "Kreis"),
+            _f("source_id", "str", "ID in der Quelle", "Source id"),
+            _f(
+                "area_ha",
+                "float",
+                "Fläche (ha)",
+                "Area (ha)",
+                "Fläche in EPSG:25832",
+                "area in EPSG:25832",
+                2,
+            ),
+            _f(
+                "score",
+                "float",
+                "Punktzahl (0–100)",
+                "Score (0–100)",
+                "100 · Σ w·v / Σ w über die Kriterien mit Daten",
+                "100 · Σ w·v / Σ w over the criteria with data",
+                1,
+            ),
+            _f(
+                "rank",
+                "int",
+                "Rang im Gebiet",
+                "Rank in the area",
+                "Rang unter den Standorten dieses Exports",
+                "rank among the sites of this export",
+            ),
+            _f("rank_nrw", "int", "Rang in NRW", "Rank in NRW"),
+            _f(
+                "excluded_by",
+                "str",
+                "ausgeschlossen durch",
+                "Excluded by",
+                "harter Filter, der den Standort ausschließt (leer: bewertet)",
+                "the hard filter that excluded the site (empty: ranked)",
+            ),
+            _f(
+                "crosses_boundary",
+                "bool",
+                "über die Gebietsgrenze",
+                "Crosses the boundary",
+                "der Standort liegt nur teilweise im exportierten Gebiet",
+                "the site lies only partly inside the exported area",
+            ),
+            _f(
+                "is_brownfield",
+                "bool",
+                "Brachfläche (Wiedernutzung)",
+                "Brownfield (reuse)",
+                "der Standort ist oder liegt zur Hälfte auf einer Brache",
+                "the site is, or half lies on, a brownfield",
+            ),
+            _f(
+                "h2_distance_km",
+                "float",
+                "Entfernung H2-Kernnetz (km)",
+                "Distance to H2 network (km)",
+                "Luftlinie vom Rand zum nächsten Kernnetz-Abschnitt in Betrieb bis zum Zieljahr",
+                "straight line from the edge to the nearest segment in service by the horizon",
+                3,
+            ),
+            _f(
+                "h2_commissioning_year",
+                "int",
+                "Inbetriebnahme H2 (Jahr)",
+                "H2 commissioning year",
+                "Inbetriebnahme des nächsten Abschnitts",
+                "commissioning of the nearest segment",
+            ),
+            _f(
+                "fibre_share",
+                "float",
+                "Glasfaser-Anteil (0–1)",
+                "Fibre share (0–1)",
+                "flächengewichteter Anteil mit FTTH/B ≥ 1 Gbit/s",
+                "area-weighted share with FTTH/B ≥ 1 Gbit/s",
+                3,
+            ),
+            _f(
+                "mobile_5g_share",
+                "float",
+                "5G-Anteil (0–1)",
+                "5G share (0–1)",
+                "flächengewichteter Anteil mit 5G",
+                "area-weighted share with 5G",
+                3,
+            ),
+            _f("funding_region", "str", "Fördergebiet", "Funding region"),
+            _f(
+                "motorway_km",
+                "float",
+                "Entfernung Autobahnanschluss (km)",
+                "Motorway junction (km)",
+                "Luftlinie",
+                "straight line",
+                3,
+            ),
+            _f(
+                "rail_km",
+                "float",
+                "Entfernung Schiene (km)",
+                "Rail (km)",
+                "Luftlinie zum Güterterminal (sonst Fernbahnhof)",
+                "straight line to a freight terminal (else a long-distance station)",
+                3,
+            ),
+            _f("rail_target", "str", "Schienenziel", "Rail target"),
+            _f(
+                "port_km",
+                "float",
+                "Entfernung Binnenhafen (km)",
+                "Inland port (km)",
+                "Luftlinie",
+                "straight line",
+                3,
+            ),
+            _f(
+                "airport_km",
+                "float",
+                "Entfernung Verkehrsflughafen (km)",
+                "Commercial airport (km)",
+                "Luftlinie",
+                "straight line",
+                3,
+            ),
+            _f(
+                "missing",
+                "str",
+                "fehlende Daten",
+                "Missing data",
+                "Kriterien ohne Daten (zählen weder als 0 noch in der Summe)",
+                "criteria without data (neither 0 nor part of the sums)",
+            ),
+            _f("owner_contact", "str", "Eigentümer-Kontakt (vertraulich)", "Owner contact (confidential)"),
+            _f(
+                "asking_price_eur_m2",
+                "float",
+                "Preisvorstellung €/m² (vertraulich)",
+                "Asking price EUR/m² (confidential)",
+                decimals=2,
+            ),
+            _f("notes", "str", "Notizen (vertraulich)", "Notes (confidential)"),
+            _f("public", "bool", "öffentlich", "Public"),
+        )
+    }
+)
+HEAD_FIELDS = (
+    "site_id",
+    "name",
+    "kind",
+    "planning_category",
+    "plan",
+    "contamination",
+    "availability",
+    "former_use",
+    "ags",
+    "municipality",
+    "kreis_ags",
+    "kreis",
+    "source_id",
+    "area_ha",
+    "score",
+    "rank",
+    "rank_nrw",
+    "excluded_by",
+    "crosses_boundary",
+)
 RESTRICTED = ("owner_contact", "asking_price_eur_m2", "notes", "public")
 # Shapefile names of the known fields (≤ 10 characters).
-SHP_KNOWN = MappingProxyType({
-    "planning_category": "plan_cat", "contamination": "contam", "availability": "availabil",
-    "municipality": "municipal", "excluded_by": "excl_by", "crosses_boundary": "cross_bdry",
-    "is_brownfield": "is_brownf", "h2_distance_km": "h2_km",
-    "h2_commissioning_year": "h2_year", "fibre_share": "fibre", "mobile_5g_share": "mobile5g",
-    "funding_region": "funding", "motorway_km": "motorw_km", "rail_target": "rail_targt",
-    "owner_contact": "owner", "asking_price_eur_m2": "price_m2"})
+SHP_KNOWN = MappingProxyType(
+    {
+        "planning_category": "plan_cat",
+        "contamination": "contam",
+        "availability": "availabil",
+        "municipality": "municipal",
+        "excluded_by": "excl_by",
+        "crosses_boundary": "cross_bdry",
+        "is_brownfield": "is_brownf",
+        "h2_distance_km": "h2_km",
+        "h2_commissioning_year": "h2_year",
+        "fibre_share": "fibre",
+        "mobile_5g_share": "mobile5g",
+        "funding_region": "funding",
+        "motorway_km": "motorw_km",
+        "rail_target": "rail_targt",
+        "owner_contact": "owner",
+        "asking_price_eur_m2": "price_m2",
+    }
+)
 
 
 def _indicator_field(name: str) -> Field:
     """A field for an indicator the table above does not know yet (a new criterion)."""
     crit = next(c for c in CRITERIA_ORDER if name in CRITERIA[c].indicators)
-    kind: Kind = "int" if name in INTEGER_FIELDS else "float" if name.endswith(
-        ("_km", "_share", "_ha")) else "str"
-    return _f(name, kind, f"{CRITERIA[crit].label_de}: {name}",
-              f"{CRITERIA[crit].label_en}: {name}", CRITERIA[crit].description,
-              CRITERIA[crit].description, 3 if kind == "float" else None)
+    kind: Kind = (
+        "int" if name in INTEGER_FIELDS else "float" if name.endswith(("_km", "_share", "_ha")) else "str"
+    )
+    return _f(
+        name,
+        kind,
+        f"{CRITERIA[crit].label_de}: {name}",
+        f"{CRITERIA[crit].label_en}: {name}",
+        CRITERIA[crit].description,
+        CRITERIA[crit].description,
+        3 if kind == "float" else None,
+    )
 
 
 def criterion_fields() -> list[Field]:
@@ -201,11 +385,28 @@ def criterion_fields() -> list[Field]:
     out = []
     for c in CRITERIA_ORDER:
         crit = CRITERIA[c]
-        out.append(_f(f"v_{c}", "float", f"Wert {crit.label_de} (0–1)",
-                      f"Value {crit.label_en} (0–1)", crit.description, crit.description, 4))
-        out.append(_f(f"pts_{c}", "float", f"Punkte {crit.label_de}", f"Points {crit.label_en}",
-                      "Beitrag zur Punktzahl: 100 · w · v / Σ w",
-                      "contribution to the score: 100 · w · v / Σ w", 2))
+        out.append(
+            _f(
+                f"v_{c}",
+                "float",
+                f"Wert {crit.label_de} (0–1)",
+                f"Value {crit.label_en} (0–1)",
+                crit.description,
+                crit.description,
+                4,
+            )
+        )
+        out.append(
+            _f(
+                f"pts_{c}",
+                "float",
+                f"Punkte {crit.label_de}",
+                f"Points {crit.label_en}",
+                "Beitrag zur Punktzahl: 100 · w · v / Σ w",
+                "contribution to the score: 100 · w · v / Σ w",
+                2,
+            )
+        )
     return out
 
 
@@ -224,16 +425,20 @@ def _plain_float(x: Any) -> float | None:
     return None if x is None or pd.isna(x) else float(x)
 
 
-def flat_columns(results: Sequence[SiteResult], extra: Mapping[str, Sequence[Any]],
-                 restricted: Mapping[str, Sequence[Any]] | None = None) -> dict[str, list[Any]]:
+def flat_columns(
+    results: Sequence[SiteResult],
+    extra: Mapping[str, Sequence[Any]],
+    restricted: Mapping[str, Sequence[Any]] | None = None,
+) -> dict[str, list[Any]]:
     """The flat columns of ``site_fields()`` from typed results (breakdown required).
 
     ``extra`` holds the export's own per-row columns (``rank``, ``rank_nrw``,
     ``crosses_boundary``); ``restricted`` the confidential columns of the caller's view.
     """
     n = len(results)
-    cols: dict[str, list[Any]] = {k: [None] * n for k in
-                                  (f.name for f in site_fields(list(restricted or {})))}
+    cols: dict[str, list[Any]] = {
+        k: [None] * n for k in (f.name for f in site_fields(list(restricted or {})))
+    }
     for j, r in enumerate(results):
         for k, v in r.identity.items():
             if k in cols:
@@ -268,8 +473,11 @@ def flat_columns(results: Sequence[SiteResult], extra: Mapping[str, Sequence[Any
 def code_label(field: str, value: Any, lang: str) -> Any:
     """The label of a coded value (unknown codes and other fields pass through)."""
     if field == "missing" and isinstance(value, str):
-        return ", ".join(CRITERIA[c].label_de if lang == "de" else CRITERIA[c].label_en
-                         for c in value.split(",") if c in CRITERIA)
+        return ", ".join(
+            CRITERIA[c].label_de if lang == "de" else CRITERIA[c].label_en
+            for c in value.split(",")
+            if c in CRITERIA
+        )
     table = CODES.get(field)
     if table is None or not isinstance(value, str) or value not in table:
         return value
@@ -293,7 +501,7 @@ def shp_names(fields: Sequence[Field]) -> dict[str, str]:
         base, k = short, 1
         while short in used:  # a collision: number it, within 10 characters
             k += 1
-            short = f"{base[:10 - len(str(k))]}{k}"
+            short = f"{base[: 10 - len(str(k))]}{k}"
         used.add(short)
         out[name] = short
     return out
@@ -307,36 +515,51 @@ def as_array(values: list[Any], kind: Kind) -> np.ndarray:
 
 
 # Fields of the context layers of a GeoPackage (the canonical layers of DESIGN §3.2).
-LAYER_CODES: Mapping[str, Mapping[str, tuple[str, str]]] = MappingProxyType({
-    "category": CODES["planning_category"], "contamination": CODES["contamination"],
-    "availability": CODES["availability"],
-    "kind": {"conversion": ("Umstellung (Erdgasleitung)", "conversion (natural-gas pipeline)"),
-             "new_build": ("Neubau", "new build")},
-    "geometry_quality": {"surveyed": ("vermessen", "surveyed"),
-                         "schematic": ("schematisch (gerade Linie zwischen Orten)",
-                                       "schematic (straight line between places)")},
-})
-LAYER_FIELDS: Mapping[str, Field] = MappingProxyType({f.name: f for f in (
-    _f("area_id", "str", "Flächen-ID", "Area id"),
-    _f("category", "str", "Festlegung", "Designation"),
-    _f("name", "str", "Name", "Name"), _f("plan", "str", "Regionalplan", "Regional plan"),
-    _f("ags", "str", "AGS (Gemeindeschlüssel)", "AGS (municipality key)"),
-    _f("former_use", "str", "frühere Nutzung", "Former use"),
-    _f("contamination", "str", "Altlasten", "Contamination"),
-    _f("availability", "str", "Verfügbarkeit", "Availability"),
-    _f("municipalities", "str", "Gemeinden", "Municipalities"),
-    _f("area_ha_reported", "float", "Fläche laut Quelle (ha)", "Reported area (ha)"),
-    _f("accuracy", "str", "Lagegenauigkeit", "Positional accuracy"),
-    _f("segment_id", "str", "Abschnitts-ID", "Segment id"),
-    _f("kind", "str", "Maßnahme", "Measure"),
-    _f("commissioning_year", "int", "Inbetriebnahme (Jahr)", "Commissioning year"),
-    _f("dn_mm", "int", "Nenndurchmesser DN (mm)", "Nominal diameter DN (mm)"),
-    _f("pressure_bar", "float", "Druckstufe (bar)", "Pressure (bar)"),
-    _f("operator", "str", "Betreiber", "Operator"),
-    _f("geometry_quality", "str", "Geometrie", "Geometry"),
-    _f("kreis_ags", "str", "Kreisschlüssel", "Kreis key"),
-    _f("kreis_name", "str", "Kreis", "Kreis"),
-)})
+LAYER_CODES: Mapping[str, Mapping[str, tuple[str, str]]] = MappingProxyType(
+    {
+        "category": CODES["planning_category"],
+        "contamination": CODES["contamination"],
+        "availability": CODES["availability"],
+        "kind": {
+            "conversion": ("Umstellung (Erdgasleitung)", "conversion (natural-gas pipeline)"),
+            "new_build": ("Neubau", "new build"),
+        },
+        "geometry_quality": {
+            "surveyed": ("vermessen", "surveyed"),
+            "schematic": (
+                "schematisch (gerade Linie zwischen Orten)",
+                "schematic (straight line between places)",
+            ),
+        },
+    }
+)
+LAYER_FIELDS: Mapping[str, Field] = MappingProxyType(
+    {
+        f.name: f
+        for f in (
+            _f("area_id", "str", "Flächen-ID", "Area id"),
+            _f("category", "str", "Festlegung", "Designation"),
+            _f("name", "str", "Name", "Name"),
+            _f("plan", "str", "Regionalplan", "Regional plan"),
+            _f("ags", "str", "AGS (Gemeindeschlüssel)", "AGS (municipality key)"),
+            _f("former_use", "str", "frühere Nutzung", "Former use"),
+            _f("contamination", "str", "Altlasten", "Contamination"),
+            _f("availability", "str", "Verfügbarkeit", "Availability"),
+            _f("municipalities", "str", "Gemeinden", "Municipalities"),
+            _f("area_ha_reported", "float", "Fläche laut Quelle (ha)", "Reported area (ha)"),
+            _f("accuracy", "str", "Lagegenauigkeit", "Positional accuracy"),
+            _f("segment_id", "str", "Abschnitts-ID", "Segment id"),
+            _f("kind", "str", "Maßnahme", "Measure"),
+            _f("commissioning_year", "int", "Inbetriebnahme (Jahr)", "Commissioning year"),
+            _f("dn_mm", "int", "Nenndurchmesser DN (mm)", "Nominal diameter DN (mm)"),
+            _f("pressure_bar", "float", "Druckstufe (bar)", "Pressure (bar)"),
+            _f("operator", "str", "Betreiber", "Operator"),
+            _f("geometry_quality", "str", "Geometrie", "Geometry"),
+            _f("kreis_ags", "str", "Kreisschlüssel", "Kreis key"),
+            _f("kreis_name", "str", "Kreis", "Kreis"),
+        )
+    }
+)
 
 
 def layer_field(name: str) -> Field:

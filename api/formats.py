@@ -49,8 +49,12 @@ from geo.crs import WORK_OUT, OutputCrs, project_xy, transformer
 pyogrio.set_gdal_config_options({"OGR_SQLITE_SYNCHRONOUS": "OFF"})
 
 FORMATS = ("geojson", "gpkg", "csv", "shp.zip")
-MEDIA_TYPES = {"geojson": "application/geo+json", "gpkg": "application/geopackage+sqlite3",
-               "csv": "text/csv; charset=utf-8", "shp.zip": "application/zip"}
+MEDIA_TYPES = {
+    "geojson": "application/geo+json",
+    "gpkg": "application/geopackage+sqlite3",
+    "csv": "text/csv; charset=utf-8",
+    "shp.zip": "application/zip",
+}
 GPKG_VERSION = "1.2"
 GEOMETRY_COLUMN = "geom"
 
@@ -88,13 +92,18 @@ class ExportMeta:
         seen: dict[str, dict[str, Any]] = {}
         for a in self.attribution:
             if a.get("licence"):
-                seen.setdefault(str(a["licence"]), {"licence": a["licence"],
-                                                    "url": a.get("licence_url")})
+                seen.setdefault(str(a["licence"]), {"licence": a["licence"], "url": a.get("licence_url")})
         return list(seen.values())
 
 
-GEOMETRY_TYPES = {0: "Point", 1: "LineString", 3: "Polygon", 4: "MultiPoint",
-                  5: "MultiLineString", 6: "MultiPolygon"}
+GEOMETRY_TYPES = {
+    0: "Point",
+    1: "LineString",
+    3: "Polygon",
+    4: "MultiPoint",
+    5: "MultiLineString",
+    6: "MultiPolygon",
+}
 MULTI = {"Point": "MultiPoint", "LineString": "MultiLineString", "Polygon": "MultiPolygon"}
 
 
@@ -122,16 +131,17 @@ def _column(values: np.ndarray, kind: str) -> tuple[np.ndarray, np.ndarray | Non
     return out, None
 
 
-def raw_layer(layer: ExportLayer, crs: OutputCrs, default_type: str = "MultiPolygon"
-              ) -> RawLayer:
+def raw_layer(layer: ExportLayer, crs: OutputCrs, default_type: str = "MultiPolygon") -> RawLayer:
     """Columns as typed arrays and geometries as WKB in ``crs`` (x/y order, 1 cm)."""
     geoms = np.asarray(layer.frame.geometry.values)
     geoms = shapely.transform(geoms, lambda xy: project_xy(xy, crs))
-    types = {GEOMETRY_TYPES.get(int(t), "Unknown") for t in np.unique(shapely.get_type_id(geoms))
-             if t >= 0}
+    types = {GEOMETRY_TYPES.get(int(t), "Unknown") for t in np.unique(shapely.get_type_id(geoms)) if t >= 0}
     simple = {t.replace("Multi", "") for t in types}
-    gtype = MULTI[simple.pop()] if len(simple) == 1 and not types - set(GEOMETRY_TYPES.values()) \
+    gtype = (
+        MULTI[simple.pop()]
+        if len(simple) == 1 and not types - set(GEOMETRY_TYPES.values())
         else (default_type if not types else "Unknown")
+    )
     data, masks = [], []
     for f in layer.fields:
         d, m = _column(layer.frame[f.name].to_numpy(object), f.kind)
@@ -140,27 +150,50 @@ def raw_layer(layer: ExportLayer, crs: OutputCrs, default_type: str = "MultiPoly
     return RawLayer(shapely.to_wkb(geoms), data, masks, [f.name for f in layer.fields], gtype)
 
 
-def _write_raw(path: Path | io.BytesIO, raw: RawLayer, crs: OutputCrs, names: Sequence[str],
-               **kw: Any) -> None:
-    pyogrio.raw.write(path, raw.wkb, raw.data, list(names), field_mask=raw.masks,
-                      geometry_type=raw.geometry_type, crs=f"EPSG:{crs.epsg}",
-                      promote_to_multi=True, **kw)
+def _write_raw(
+    path: Path | io.BytesIO, raw: RawLayer, crs: OutputCrs, names: Sequence[str], **kw: Any
+) -> None:
+    pyogrio.raw.write(
+        path,
+        raw.wkb,
+        raw.data,
+        list(names),
+        field_mask=raw.masks,
+        geometry_type=raw.geometry_type,
+        crs=f"EPSG:{crs.epsg}",
+        promote_to_multi=True,
+        **kw,
+    )
 
 
 DEFAULT_TYPES = {"hydrogen": "MultiLineString"}
 
 
 # -- GeoPackage ---------------------------------------------------------------------------------
-def write_gpkg(path: Path, layers: Sequence[ExportLayer], meta: ExportMeta, crs: OutputCrs,
-               lang: str) -> None:
+def write_gpkg(
+    path: Path, layers: Sequence[ExportLayer], meta: ExportMeta, crs: OutputCrs, lang: str
+) -> None:
     """Write the layers, their QGIS styles, column titles and metadata into a GeoPackage."""
     for k, layer in enumerate(layers):
         raw = raw_layer(layer, crs, DEFAULT_TYPES.get(layer.name, "MultiPolygon"))
-        opts = {"SPATIAL_INDEX": "YES", "GEOMETRY_NAME": GEOMETRY_COLUMN, "FID": "fid",
-                "IDENTIFIER": layer.title[lang], "DESCRIPTION": _layer_description(layer, lang)}
-        _write_raw(path, raw, crs, raw.names, layer=layer.name, driver="GPKG", append=k > 0,
-                   layer_options=opts,
-                   dataset_options={"VERSION": GPKG_VERSION} if k == 0 else None)
+        opts = {
+            "SPATIAL_INDEX": "YES",
+            "GEOMETRY_NAME": GEOMETRY_COLUMN,
+            "FID": "fid",
+            "IDENTIFIER": layer.title[lang],
+            "DESCRIPTION": _layer_description(layer, lang),
+        }
+        _write_raw(
+            path,
+            raw,
+            crs,
+            raw.names,
+            layer=layer.name,
+            driver="GPKG",
+            append=k > 0,
+            layer_options=opts,
+            dataset_options={"VERSION": GPKG_VERSION} if k == 0 else None,
+        )
     styled = [x for x in layers if lang in x.style]
     now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S")
     k = len(styled)
@@ -178,21 +211,36 @@ def write_gpkg(path: Path, layers: Sequence[ExportLayer], meta: ExportMeta, crs:
         "styleSLD": text([""] * k),
         "useAsDefault": np.ones(k, dtype=bool),
         "description": text([f"NRW Site Finder ({lang})"] * k),
-        "owner": text([""] * k), "ui": text([None] * k),
-        "update_time": np.array([now] * k, dtype="datetime64[ms]")}
-    pyogrio.raw.write(path, None, list(columns.values()), list(columns), layer="layer_styles",
-                      driver="GPKG", append=True, geometry_type=None,
-                      layer_options={"FID": "id", "IDENTIFIER": "layer_styles",
-                                     "DESCRIPTION": "QGIS layer styles"})
+        "owner": text([""] * k),
+        "ui": text([None] * k),
+        "update_time": np.array([now] * k, dtype="datetime64[ms]"),
+    }
+    pyogrio.raw.write(
+        path,
+        None,
+        list(columns.values()),
+        list(columns),
+        layer="layer_styles",
+        driver="GPKG",
+        append=True,
+        geometry_type=None,
+        layer_options={"FID": "id", "IDENTIFIER": "layer_styles", "DESCRIPTION": "QGIS layer styles"},
+    )
     _gpkg_tables(path, layers, meta, lang)
 
 
 def _layer_description(layer: ExportLayer, lang: str) -> str:
-    lic = "; ".join(f"{a.get('attribution')} ({a.get('licence')}"
-                    + (f", {a['licence_url']}" if a.get("licence_url") else "") + ")"
-                    for a in layer.licence)
-    return (f"{layer.title[lang]}. " + ("Quellen und Lizenzen: " if lang == "de" else
-                                        "Sources and licences: ") + lic)
+    lic = "; ".join(
+        f"{a.get('attribution')} ({a.get('licence')}"
+        + (f", {a['licence_url']}" if a.get("licence_url") else "")
+        + ")"
+        for a in layer.licence
+    )
+    return (
+        f"{layer.title[lang]}. "
+        + ("Quellen und Lizenzen: " if lang == "de" else "Sources and licences: ")
+        + lic
+    )
 
 
 _SCHEMA_DDL = """
@@ -219,45 +267,61 @@ CREATE TABLE IF NOT EXISTS gpkg_metadata_reference (reference_scope TEXT NOT NUL
 """
 _EXTENSIONS = (
     ("gpkg_data_columns", "gpkg_schema", "http://www.geopackage.org/spec/#extension_schema"),
-    ("gpkg_data_column_constraints", "gpkg_schema",
-     "http://www.geopackage.org/spec/#extension_schema"),
+    ("gpkg_data_column_constraints", "gpkg_schema", "http://www.geopackage.org/spec/#extension_schema"),
     ("gpkg_metadata", "gpkg_metadata", "http://www.geopackage.org/spec/#extension_metadata"),
-    ("gpkg_metadata_reference", "gpkg_metadata",
-     "http://www.geopackage.org/spec/#extension_metadata"),
+    ("gpkg_metadata_reference", "gpkg_metadata", "http://www.geopackage.org/spec/#extension_metadata"),
 )
 DCAT_URI = "http://www.w3.org/ns/dcat#"
 
 
-def _gpkg_tables(path: Path, layers: Sequence[ExportLayer], meta: ExportMeta,
-                 lang: str) -> None:
+def _gpkg_tables(path: Path, layers: Sequence[ExportLayer], meta: ExportMeta, lang: str) -> None:
     """Add gpkg_data_columns and gpkg_metadata (+ their gpkg_extensions rows)."""
     con = sqlite3.connect(path)
     try:
         con.execute("PRAGMA synchronous = OFF")
         con.executescript(_SCHEMA_DDL)
-        con.executemany("INSERT OR IGNORE INTO gpkg_extensions VALUES (?, NULL, ?, ?, "
-                        "'read-write')", _EXTENSIONS)
-        rows = [(x.name, f.name, f.name, f.label(lang), f.description(lang) or None)
-                for x in layers for f in x.fields]
-        con.executemany("INSERT INTO gpkg_data_columns (table_name, column_name, name, title, "
-                        "description) VALUES (?, ?, ?, ?, ?)", rows)
-        cur = con.execute("INSERT INTO gpkg_metadata (md_scope, md_standard_uri, mime_type, "
-                          "metadata) VALUES ('dataset', ?, 'application/ld+json', ?)",
-                          (DCAT_URI, json.dumps(dataset_jsonld(meta, lang), ensure_ascii=False)))
+        con.executemany(
+            "INSERT OR IGNORE INTO gpkg_extensions VALUES (?, NULL, ?, ?, 'read-write')", _EXTENSIONS
+        )
+        rows = [
+            (x.name, f.name, f.name, f.label(lang), f.description(lang) or None)
+            for x in layers
+            for f in x.fields
+        ]
+        con.executemany(
+            "INSERT INTO gpkg_data_columns (table_name, column_name, name, title, "
+            "description) VALUES (?, ?, ?, ?, ?)",
+            rows,
+        )
+        cur = con.execute(
+            "INSERT INTO gpkg_metadata (md_scope, md_standard_uri, mime_type, "
+            "metadata) VALUES ('dataset', ?, 'application/ld+json', ?)",
+            (DCAT_URI, json.dumps(dataset_jsonld(meta, lang), ensure_ascii=False)),
+        )
         root = cur.lastrowid
-        con.execute("INSERT INTO gpkg_metadata_reference (reference_scope, md_file_id) "
-                    "VALUES ('geopackage', ?)", (root,))
+        con.execute(
+            "INSERT INTO gpkg_metadata_reference (reference_scope, md_file_id) VALUES ('geopackage', ?)",
+            (root,),
+        )
         for x in layers:
-            doc = {"@type": "dcat:Dataset", "dct:title": x.title[lang],
-                   "dct:license": [{"@id": a.get("licence_url") or "", "rdfs:label":
-                                    a.get("licence")} for a in x.licence],
-                   "dct:rightsHolder": [a.get("attribution") for a in x.licence]}
-            cur = con.execute("INSERT INTO gpkg_metadata (md_scope, md_standard_uri, mime_type, "
-                              "metadata) VALUES ('dataset', ?, 'application/ld+json', ?)",
-                              (DCAT_URI, json.dumps(doc, ensure_ascii=False)))
-            con.execute("INSERT INTO gpkg_metadata_reference (reference_scope, table_name, "
-                        "md_file_id, md_parent_id) VALUES ('table', ?, ?, ?)",
-                        (x.name, cur.lastrowid, root))
+            doc = {
+                "@type": "dcat:Dataset",
+                "dct:title": x.title[lang],
+                "dct:license": [
+                    {"@id": a.get("licence_url") or "", "rdfs:label": a.get("licence")} for a in x.licence
+                ],
+                "dct:rightsHolder": [a.get("attribution") for a in x.licence],
+            }
+            cur = con.execute(
+                "INSERT INTO gpkg_metadata (md_scope, md_standard_uri, mime_type, "
+                "metadata) VALUES ('dataset', ?, 'application/ld+json', ?)",
+                (DCAT_URI, json.dumps(doc, ensure_ascii=False)),
+            )
+            con.execute(
+                "INSERT INTO gpkg_metadata_reference (reference_scope, table_name, "
+                "md_file_id, md_parent_id) VALUES ('table', ?, ?, ?)",
+                (x.name, cur.lastrowid, root),
+            )
         con.commit()
     finally:
         con.close()
@@ -266,24 +330,28 @@ def _gpkg_tables(path: Path, layers: Sequence[ExportLayer], meta: ExportMeta,
 def dataset_jsonld(meta: ExportMeta, lang: str) -> dict[str, Any]:
     """The export as a DCAT-AP dataset (JSON-LD), for gpkg_metadata and the README."""
     return {
-        "@context": {"dcat": DCAT_URI, "dct": "http://purl.org/dc/terms/",
-                     "rdfs": "http://www.w3.org/2000/01/rdf-schema#"},
-        "@type": "dcat:Dataset", "dct:title": meta.title[lang],
-        "dct:description": ("SYNTHETIC demo data – not official sites. " if meta.synthetic
-                            else "") + f"Profile {meta.profile}; snapshot {meta.snapshot}.",
-        "dct:issued": meta.generated, "dct:identifier": f"{meta.snapshot}/{meta.area['key']}",
+        "@context": {
+            "dcat": DCAT_URI,
+            "dct": "http://purl.org/dc/terms/",
+            "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+        },
+        "@type": "dcat:Dataset",
+        "dct:title": meta.title[lang],
+        "dct:description": ("SYNTHETIC demo data – not official sites. " if meta.synthetic else "")
+        + f"Profile {meta.profile}; snapshot {meta.snapshot}.",
+        "dct:issued": meta.generated,
+        "dct:identifier": f"{meta.snapshot}/{meta.area['key']}",
         "dct:spatial": {"rdfs:label": f"{meta.area['name']} ({meta.area['key']})"},
-        "dct:license": [{"@id": x["url"] or "", "rdfs:label": x["licence"]}
-                        for x in meta.licences()],
-        "dct:rightsHolder": sorted({str(a["attribution"]) for a in meta.attribution
-                                    if a.get("attribution")}),
+        "dct:license": [{"@id": x["url"] or "", "rdfs:label": x["licence"]} for x in meta.licences()],
+        "dct:rightsHolder": sorted({str(a["attribution"]) for a in meta.attribution if a.get("attribution")}),
         "dct:source": [dict(a) for a in meta.attribution],
     }
 
 
 # -- Shapefile ---------------------------------------------------------------------------------
-def write_shp_zip(path: Path, layers: Sequence[ExportLayer], meta: ExportMeta, crs: OutputCrs,
-                  lang: str) -> None:
+def write_shp_zip(
+    path: Path, layers: Sequence[ExportLayer], meta: ExportMeta, crs: OutputCrs, lang: str
+) -> None:
     """A zip of one Shapefile per layer (UTF-8, .prj), the field-name mapping and the licences."""
     with tempfile.TemporaryDirectory(prefix="nrw-shp-") as tmp:
         names: dict[str, dict[str, str]] = {}
@@ -291,9 +359,14 @@ def write_shp_zip(path: Path, layers: Sequence[ExportLayer], meta: ExportMeta, c
             mapping = shp_names(layer.fields)
             names[layer.name] = mapping
             raw = raw_layer(layer, crs)
-            _write_raw(Path(tmp) / f"{layer.name}.shp", raw, crs,
-                       [mapping[n] for n in raw.names], driver="ESRI Shapefile",
-                       encoding="UTF-8")
+            _write_raw(
+                Path(tmp) / f"{layer.name}.shp",
+                raw,
+                crs,
+                [mapping[n] for n in raw.names],
+                driver="ESRI Shapefile",
+                encoding="UTF-8",
+            )
         with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as z:
             for layer in layers:
                 for ext in ("shp", "shx", "dbf", "prj", "cpg"):
@@ -313,12 +386,19 @@ def readme_text(meta: ExportMeta, lang: str) -> str:
     de = lang == "de"
     lines = [meta.title[lang], ""]
     if meta.synthetic:
-        lines += ["SYNTHETISCHE Demo-Daten – keine amtlichen Flächen." if de else
-                  "SYNTHETIC demo data – not official sites.", ""]
-    lines += [f"{'Stand' if de else 'Snapshot'}: {meta.snapshot}",
-              f"{'Erzeugt' if de else 'Generated'}: {meta.generated}",
-              f"{'Profil' if de else 'Profile'}: {meta.profile}", "",
-              "Quellen und Lizenzen:" if de else "Sources and licences:"]
+        lines += [
+            "SYNTHETISCHE Demo-Daten – keine amtlichen Flächen."
+            if de
+            else "SYNTHETIC demo data – not official sites.",
+            "",
+        ]
+    lines += [
+        f"{'Stand' if de else 'Snapshot'}: {meta.snapshot}",
+        f"{'Erzeugt' if de else 'Generated'}: {meta.generated}",
+        f"{'Profil' if de else 'Profile'}: {meta.profile}",
+        "",
+        "Quellen und Lizenzen:" if de else "Sources and licences:",
+    ]
     for a in meta.attribution:
         url = f" <{a['licence_url']}>" if a.get("licence_url") else ""
         lines.append(f"- {a.get('layer')}: {a.get('attribution')} – {a.get('licence')}{url}")
@@ -332,11 +412,17 @@ def geojson_bytes(layer: ExportLayer, members: Mapping[str, Any]) -> bytes:
     raw.data.insert(0, raw.data[0])  # the id (GDAL moves the ID_FIELD out of properties)
     raw.masks.insert(0, None)
     buf = io.BytesIO()
-    options = {"RFC7946": "YES", "ID_FIELD": "_fid", "ID_TYPE": "String", "WRITE_NAME": "NO",
-               "COORDINATE_PRECISION": "7",
-               "FOREIGN_MEMBERS_COLLECTION": json.dumps(members, ensure_ascii=False)}
-    _write_raw(buf, raw, WORK_OUT, ["_fid", *raw.names], driver="GeoJSON", layer=layer.name,
-               layer_options=options)
+    options = {
+        "RFC7946": "YES",
+        "ID_FIELD": "_fid",
+        "ID_TYPE": "String",
+        "WRITE_NAME": "NO",
+        "COORDINATE_PRECISION": "7",
+        "FOREIGN_MEMBERS_COLLECTION": json.dumps(members, ensure_ascii=False),
+    }
+    _write_raw(
+        buf, raw, WORK_OUT, ["_fid", *raw.names], driver="GeoJSON", layer=layer.name, layer_options=options
+    )
     return buf.getvalue()
 
 
@@ -352,14 +438,12 @@ def csv_bytes(layer: ExportLayer, crs: OutputCrs, lang: str) -> bytes:
     for f in layer.fields:
         values = frame[f.name].to_numpy(object)
         if f.kind == "bool":
-            cols[f.label(lang)] = [None if pd.isna(v) else yes if v else no
-                                   for v in values]
+            cols[f.label(lang)] = [None if pd.isna(v) else yes if v else no for v in values]
         elif f.kind == "float":
             arr = pd.to_numeric(pd.Series(values), errors="coerce").astype(float)
             cols[f.label(lang)] = arr.round(f.decimals) if f.decimals is not None else arr
         elif f.kind == "int":
-            cols[f.label(lang)] = pd.array([None if pd.isna(v) else int(v)
-                                            for v in values], dtype="Int64")
+            cols[f.label(lang)] = pd.array([None if pd.isna(v) else int(v) for v in values], dtype="Int64")
         else:
             cols[f.label(lang)] = [code_label(f.name, v, lang) for v in values]
     utm = np.round(xy, 2)
@@ -373,6 +457,5 @@ def csv_bytes(layer: ExportLayer, crs: OutputCrs, lang: str) -> bytes:
         cols[f"X ({crs.curie})"] = other[:, 0]
         cols[f"Y ({crs.curie})"] = other[:, 1]
     df = pd.DataFrame(cols)
-    text = df.to_csv(sep=";", decimal=",", index=False, lineterminator="\r\n",
-                     quoting=csv.QUOTE_MINIMAL)
+    text = df.to_csv(sep=";", decimal=",", index=False, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
     return ("\ufeff" + text).encode("utf-8")

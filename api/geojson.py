@@ -28,13 +28,28 @@ if TYPE_CHECKING:
     from geopandas.array import GeometryArray
 
 DECIMALS = 7
-GEOMETRY_TYPES = {0: "Point", 1: "LineString", 3: "Polygon", 4: "MultiPoint",
-                  5: "MultiLineString", 6: "MultiPolygon"}
+GEOMETRY_TYPES = {
+    0: "Point",
+    1: "LineString",
+    3: "Polygon",
+    4: "MultiPoint",
+    5: "MultiLineString",
+    6: "MultiPolygon",
+}
 # The feature id of each collection (all collections are snapshot layers of the same name).
-ID_FIELDS = {"sites": "site_id", "municipalities": "ags", "regional_plan": "area_id",
-             "brownfields": "area_id", "lep_sites": "area_id", "hydrogen": "segment_id",
-             "motorway_junctions": "junction_id", "rail_stations": "eva_nr", "ports": "port_id",
-             "rail_freight": "terminal_id", "airports": "airport_id"}
+ID_FIELDS = {
+    "sites": "site_id",
+    "municipalities": "ags",
+    "regional_plan": "area_id",
+    "brownfields": "area_id",
+    "lep_sites": "area_id",
+    "hydrogen": "segment_id",
+    "motorway_junctions": "junction_id",
+    "rail_stations": "eva_nr",
+    "ports": "port_id",
+    "rail_freight": "terminal_id",
+    "airports": "airport_id",
+}
 
 
 # -- out -----------------------------------------------------------------------------------
@@ -57,8 +72,10 @@ def _nest(coords: np.ndarray, offsets: tuple[np.ndarray, ...]) -> list[bytes]:
     if not offsets:  # points
         return [orjson.dumps(c, option=orjson.OPT_SERIALIZE_NUMPY) for c in coords]
     o = offsets[0].tolist()
-    level = [orjson.dumps(coords[a:b], option=orjson.OPT_SERIALIZE_NUMPY)
-             for a, b in zip(o[:-1], o[1:], strict=True)]
+    level = [
+        orjson.dumps(coords[a:b], option=orjson.OPT_SERIALIZE_NUMPY)
+        for a, b in zip(o[:-1], o[1:], strict=True)
+    ]
     for off in offsets[1:]:
         o = off.tolist()
         level = [b"[" + b",".join(level[a:b]) + b"]" for a, b in zip(o[:-1], o[1:], strict=True)]
@@ -93,16 +110,17 @@ def properties_json(df: pd.DataFrame) -> list[bytes]:
     """One JSON object per row (NaN → null, floats to 6 decimals), fast for 100,000 rows."""
     if df.empty:
         return [b"{}"] * len(df)
-    text = df.to_json(orient="records", lines=True, force_ascii=False, double_precision=6,
-                      date_format="iso")
+    text = df.to_json(orient="records", lines=True, force_ascii=False, double_precision=6, date_format="iso")
     # pandas escapes every "/" as "\/": valid JSON, but unusual; undo it.
     return text.replace("\\/", "/").encode().splitlines()
 
 
 def features_bytes(ids: list[str], geoms: list[bytes], props: list[bytes]) -> list[bytes]:
     """Serialise ``{"type":"Feature","id":..,"geometry":..,"properties":..}`` per row."""
-    return [b'{"type":"Feature","id":' + orjson.dumps(i) + b',"geometry":' + g
-            + b',"properties":' + p + b"}" for i, g, p in zip(ids, geoms, props, strict=True)]
+    return [
+        b'{"type":"Feature","id":' + orjson.dumps(i) + b',"geometry":' + g + b',"properties":' + p + b"}"
+        for i, g, p in zip(ids, geoms, props, strict=True)
+    ]
 
 
 def dumps(obj: Any) -> bytes:
@@ -149,6 +167,7 @@ class Collection:
         if crs.epsg == 4326:  # the RFC 7946 coordinates, latitude first
             geoms = shapely.transform(self.geoms, lambda xy: xy[:, ::-1].copy())
         else:
+
             def project(xy: np.ndarray) -> np.ndarray:
                 out = project_xy(xy, crs)
                 return out[:, ::-1].copy() if crs.swap_axes else out
@@ -170,12 +189,17 @@ class Collection:
         if not len(self.bounds):
             return list(NRW_BOUNDS_WGS84)
         b = self.bounds
-        return [round(float(x), DECIMALS) for x in
-                (np.nanmin(b[:, 0]), np.nanmin(b[:, 1]), np.nanmax(b[:, 2]), np.nanmax(b[:, 3]))]
+        return [
+            round(float(x), DECIMALS)
+            for x in (np.nanmin(b[:, 0]), np.nanmin(b[:, 1]), np.nanmax(b[:, 2]), np.nanmax(b[:, 3]))
+        ]
 
-    def select(self, bbox: tuple[float, float, float, float] | None,
-               props: dict[str, list[str]], area: shapely.Geometry | None = None
-               ) -> np.ndarray:
+    def select(
+        self,
+        bbox: tuple[float, float, float, float] | None,
+        props: dict[str, list[str]],
+        area: shapely.Geometry | None = None,
+    ) -> np.ndarray:
         """Row positions of features intersecting ``bbox`` (WGS84) or ``area`` (a polygon in
         EPSG:25832: a bbox given in another CRS) and matching every property filter (a
         property given several times matches any of its values).
@@ -190,8 +214,9 @@ class Collection:
             return rows[shapely.intersects(area, self.work_geoms[rows])]
         if bbox is not None and bbox[0] > bbox[2]:  # crossing the antimeridian: two boxes
             x0, y0, x1, y1 = bbox
-            return np.union1d(self.select((x0, y0, 180.0, y1), props),
-                              self.select((-180.0, y0, x1, y1), props))
+            return np.union1d(
+                self.select((x0, y0, 180.0, y1), props), self.select((-180.0, y0, x1, y1), props)
+            )
         keep = np.ones(len(self.ids), dtype=bool)
         for name, values in props.items():
             keep &= np.logical_or.reduce([self._equals(name, raw) for raw in values])
@@ -232,8 +257,7 @@ def _kind(s: pd.Series) -> str:
     return "string"
 
 
-def build_collection(cid: str, gdf: pd.DataFrame, extra: pd.DataFrame | None = None
-                     ) -> Collection:
+def build_collection(cid: str, gdf: pd.DataFrame, extra: pd.DataFrame | None = None) -> Collection:
     """Pre-serialise one layer (EPSG:25832 GeoDataFrame) as an OGC collection."""
     props = gdf.drop(columns=[c for c in gdf.columns if c == "geometry" or c.startswith("_")])
     if extra is not None:
@@ -245,11 +269,15 @@ def build_collection(cid: str, gdf: pd.DataFrame, extra: pd.DataFrame | None = N
     props_json = properties_json(props)
     feats = features_bytes(ids.tolist(), geometry_json(geoms), props_json)
     types = {c: _kind(props[c]) for c in props.columns}
-    columns = {c: props[c].to_numpy(object) if types[c] == "string" else
-               props[c].to_numpy(bool) if types[c] == "boolean" else
-               props[c].to_numpy(float, na_value=np.nan) for c in props.columns}
-    coll = Collection(cid, ids, feats, bounds, geoms, columns, types, work_geoms=work,
-                      props=props_json)
+    columns = {
+        c: props[c].to_numpy(object)
+        if types[c] == "string"
+        else props[c].to_numpy(bool)
+        if types[c] == "boolean"
+        else props[c].to_numpy(float, na_value=np.nan)
+        for c in props.columns
+    }
+    coll = Collection(cid, ids, feats, bounds, geoms, columns, types, work_geoms=work, props=props_json)
     coll.features_in(WORK_OUT)  # the storage CRS is served as fast as CRS84
     return coll
 
@@ -279,15 +307,17 @@ def _ring(ring: list[Any]) -> np.ndarray:
     if len(ring) < 4:
         raise InvalidGeometry("a polygon ring needs at least 4 positions")
     for pos in ring:
-        if (not isinstance(pos, list) or len(pos) not in (2, 3)
-                or not all(isinstance(c, (int, float)) and not isinstance(c, bool) for c in pos)):
+        if (
+            not isinstance(pos, list)
+            or len(pos) not in (2, 3)
+            or not all(isinstance(c, (int, float)) and not isinstance(c, bool) for c in pos)
+        ):
             raise InvalidGeometry("each position must be [longitude, latitude] numbers")
     arr = np.array([pos[:2] for pos in ring], dtype=float)
     if not np.isfinite(arr).all():
         raise InvalidGeometry("coordinates must be finite numbers")
     if not np.array_equal(arr[0], arr[-1]):
-        raise InvalidGeometry("a polygon ring must be closed: its last position must equal its "
-                              "first")
+        raise InvalidGeometry("a polygon ring must be closed: its last position must equal its first")
     return arr
 
 
@@ -311,8 +341,10 @@ def _check_nrw(coords: np.ndarray) -> None:
     if inside(y, x):
         raise InvalidGeometry("coordinates look swapped: GeoJSON is longitude, latitude")
     if (np.abs(x) > 180).any() or (np.abs(y) > 90).any():
-        raise InvalidGeometry("coordinates outside North Rhine-Westphalia: they look projected "
-                              "(metres); GeoJSON is WGS84 longitude, latitude")
+        raise InvalidGeometry(
+            "coordinates outside North Rhine-Westphalia: they look projected "
+            "(metres); GeoJSON is WGS84 longitude, latitude"
+        )
     raise InvalidGeometry("coordinates outside North Rhine-Westphalia")
 
 
@@ -359,8 +391,9 @@ def read_polygon(raw: bytes, max_vertices: int) -> shapely.Geometry:
         geom = shapely.MultiPolygon([_polygon(p) for p in coords])
     _check_nrw(shapely.get_coordinates(geom))
     if not shapely.is_valid(geom):
-        raise InvalidGeometry(f"invalid geometry: {invalid_reason(geom)} (not repaired; fix the "
-                              "rings and send it again)")
+        raise InvalidGeometry(
+            f"invalid geometry: {invalid_reason(geom)} (not repaired; fix the rings and send it again)"
+        )
     if shapely.area(geom) <= 0:
         raise InvalidGeometry("the geometry has no area")
     return geom
@@ -376,7 +409,7 @@ def to_work_crs(geom_wgs84: shapely.Geometry) -> shapely.Geometry:
 
     out = shapely.transform(geom_wgs84, project)
     if not shapely.is_valid(out):
-        raise InvalidGeometry("the geometry becomes invalid when projected to EPSG:25832; "
-                              "simplify near-touching rings")
+        raise InvalidGeometry(
+            "the geometry becomes invalid when projected to EPSG:25832; simplify near-touching rings"
+        )
     return out
-

@@ -70,8 +70,9 @@ class LiveSnapshot:
                 reload(self.fastapi_app, self.settings, current)
             except Exception:
                 self.failed[current] = time.monotonic()
-                log.exception("could not switch to snapshot %s; still serving %s", current,
-                              live_id(self.fastapi_app))
+                log.exception(
+                    "could not switch to snapshot %s; still serving %s", current, live_id(self.fastapi_app)
+                )
 
         threading.Thread(target=work, daemon=True, name="nrw-sites-reload").start()
 

@@ -114,9 +114,17 @@ class BodySizeLimit:
     @staticmethod
     async def _refuse(send: Send, detail: str) -> None:
         body = errors.problem_body(413, detail, "urn:nrw-sites:problem:too-large")
-        await send({"type": "http.response.start", "status": 413, "headers": [
-            (b"content-type", errors.PROBLEM_JSON.encode()),
-            (b"content-length", str(len(body)).encode()), (b"connection", b"close")]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", errors.PROBLEM_JSON.encode()),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"connection", b"close"),
+                ],
+            }
+        )
         await send({"type": "http.response.body", "body": body})
 
 
@@ -135,9 +143,12 @@ def load(app: FastAPI, settings: Settings, snapshot_id: str | None = None) -> No
     app.state.views = views
     app.state.service = public.service
     app.state.collections = public.collections
-    log.info("snapshot %s loaded and pre-serialised in %.1f s (%s)", public.service.snap.id,
-             time.perf_counter() - t,
-             ", ".join(f"{k} {len(c.ids):,}" for k, c in views["full"].collections.items()))
+    log.info(
+        "snapshot %s loaded and pre-serialised in %.1f s (%s)",
+        public.service.snap.id,
+        time.perf_counter() - t,
+        ", ".join(f"{k} {len(c.ids):,}" for k, c in views["full"].collections.items()),
+    )
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -150,13 +161,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         yield
 
     app = FastAPI(
-        title="NRW Site Finder API", version=code_version(),
+        title="NRW Site Finder API",
+        version=code_version(),
         description="Industrial sites in North Rhine-Westphalia: OGC API – Features (Part 1 Core "
-                    "+ GeoJSON) for the layers, and site scoring: profiles, ranking with hard "
-                    "filters and rank stability, ad-hoc polygon scores, municipality exports. "
-                    "Errors are application/problem+json (RFC 9457).",
-        openapi_url=None, docs_url=None, redoc_url=None,
-        lifespan=lifespan)
+        "+ GeoJSON) for the layers, and site scoring: profiles, ranking with hard "
+        "filters and rank stability, ad-hoc polygon scores, municipality exports. "
+        "Errors are application/problem+json (RFC 9457).",
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+    )
     app.state.settings = settings
     if not logging.getLogger().handlers and not logging.getLogger("nrw_sites").handlers:
         handler = logging.StreamHandler()  # a uvicorn worker process: log lines to stderr
@@ -168,11 +183,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     app.add_middleware(HeadOptions)  # HEAD and OPTIONS on every route
     app.add_middleware(GZipMiddleware, minimum_size=1000, compresslevel=settings.gzip_level)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes,
-                       paths={"/api/admin/snapshots": settings.max_bundle_bytes})
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=settings.max_body_bytes,
+        paths={"/api/admin/snapshots": settings.max_bundle_bytes},
+    )
     app.add_middleware(LiveSnapshot, fastapi_app=app, settings=settings)
-    app.add_middleware(InFlightLimit, max_in_flight=settings.max_in_flight,
-                       max_wait_s=settings.max_wait_ms / 1e3)
+    app.add_middleware(
+        InFlightLimit, max_in_flight=settings.max_in_flight, max_wait_s=settings.max_wait_ms / 1e3
+    )
     app.add_middleware(RequestLog)  # outermost: every request is logged, shed ones too
     app.include_router(routes_features.router)
     app.include_router(routes_scoring.router)
@@ -181,10 +200,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(routes_tiles.router)
     app.include_router(routes_admin.router)
 
-    @app.get("/healthz", tags=["Service"], response_class=JSONBytes, summary="Health",
-             dependencies=[Depends(known_params())],
-             responses={200: {"content": {"application/json": {"example": {
-                 "status": "ok", "snapshot": "20250101T000000Z", "synthetic": True}}}}})
+    @app.get(
+        "/healthz",
+        tags=["Service"],
+        response_class=JSONBytes,
+        summary="Health",
+        dependencies=[Depends(known_params())],
+        responses={
+            200: {
+                "content": {
+                    "application/json": {
+                        "example": {"status": "ok", "snapshot": "20250101T000000Z", "synthetic": True}
+                    }
+                }
+            }
+        },
+    )
     def healthz(svc: ServiceDep) -> JSONBytes:
         """Liveness and the snapshot being served."""
         return JSONBytes({"status": "ok", "snapshot": svc.snap.id, "synthetic": svc.synthetic})
@@ -201,10 +232,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def docs() -> HTMLResponse:
         """Interactive API documentation (Swagger UI, served from the vendored copy)."""
         return get_swagger_ui_html(
-            openapi_url="/api/openapi.json", title="NRW Site Finder API",
+            openapi_url="/api/openapi.json",
+            title="NRW Site Finder API",
             swagger_js_url=f"{vendor}/swagger-ui-bundle.js",
             swagger_css_url=f"{vendor}/swagger-ui.css",
-            swagger_favicon_url=f"{vendor}/favicon-32x32.png")
+            swagger_favicon_url=f"{vendor}/favicon-32x32.png",
+        )
 
     app.router.routes.append(_UIMount("/", StaticFiles(directory=STATIC, html=True), name="ui"))
 

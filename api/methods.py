@@ -41,8 +41,8 @@ class HeadOptions:
         async def first(message: Message) -> None:
             nonlocal refused, allowed
             if message["type"] == "http.response.start" and (
-                    message["status"] == 405 or (message["status"] == 404
-                                                 and scope["method"] == "HEAD")):
+                message["status"] == 405 or (message["status"] == 404 and scope["method"] == "HEAD")
+            ):
                 # a 404 to HEAD may come from the web UI's mount, which catches every method
                 # on a path the API answers only for GET (/healthz): ask with GET
                 refused = True
@@ -57,13 +57,19 @@ class HeadOptions:
             if "GET" in allowed:
                 allowed.add("HEAD")
             allow = ", ".join(sorted(allowed | {"OPTIONS"}))
-            await send({"type": "http.response.start", "status": 204,
-                        "headers": [(b"allow", allow.encode())]})
+            await send(
+                {"type": "http.response.start", "status": 204, "headers": [(b"allow", allow.encode())]}
+            )
             await send({"type": "http.response.body", "body": b""})
             return
         if "GET" not in allowed:  # nothing to copy: the 405 as the router gave it, no body
-            await send({"type": "http.response.start", "status": 405, "headers": [
-                (b"allow", ", ".join(sorted(allowed)).encode())]})
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 405,
+                    "headers": [(b"allow", ", ".join(sorted(allowed)).encode())],
+                }
+            )
             await send({"type": "http.response.body", "body": b""})
             return
 

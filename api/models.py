@@ -18,7 +18,9 @@ from geo.result import INDICATOR_FIELDS, INTEGER_FIELDS
 
 STRICT = ConfigDict(extra="forbid")
 INDICATOR_TYPES: dict[str, Any] = {
-    "planning_category": str | None, "funding_region": str | None, "is_brownfield": bool | None,
+    "planning_category": str | None,
+    "funding_region": str | None,
+    "is_brownfield": bool | None,
     "rail_target": Literal["freight_terminal", "long_distance_station"] | None,
     **{k: int | None for k in INTEGER_FIELDS},
 }
@@ -31,8 +33,9 @@ class SourceModel(BaseModel):
     model_config = STRICT
     layer: str = Field(description="snapshot layer or fact table", examples=["mobile_5g"])
     title: str | None = Field(description="the source", examples=["BNetzA Mobilfunk-Monitoring"])
-    resolution: str | None = Field(description="spatial resolution and method",
-                                   examples=["100 m grid (EPSG:25832), area-weighted"])
+    resolution: str | None = Field(
+        description="spatial resolution and method", examples=["100 m grid (EPSG:25832), area-weighted"]
+    )
     date: str | None = Field(description="as-of date of the data", examples=["2025-10-01"])
     licence: str | None = Field(examples=["dl-de/by-2-0"])
     licence_url: str | None = Field(examples=["https://www.govdata.de/dl-de/by-2-0"])
@@ -47,8 +50,9 @@ class CriterionEntry(BaseModel):
     indicator: dict[str, Scalar] = Field(description="the indicator value(s) behind v")
     v: float | None = Field(ge=0, le=1, description="value 0–1 (null: no data)")
     weight: float = Field(ge=0)
-    points: float | None = Field(description="100 · w · v / Σ w over criteria with data; the "
-                                             "points of a site add up to its score")
+    points: float | None = Field(
+        description="100 · w · v / Σ w over criteria with data; the points of a site add up to its score"
+    )
     missing: bool = Field(description="true when the criterion has no data for this site")
     source: SourceModel | None = None
 
@@ -68,8 +72,10 @@ class Attribution(BaseModel):
     layer: str
     attribution: str | None
     licence: str | None
-    licence_url: str | None = Field(description="the licence's text (null: no known licence)",
-                                    examples=["https://www.govdata.de/dl-de/zero-2-0"])
+    licence_url: str | None = Field(
+        description="the licence's text (null: no known licence)",
+        examples=["https://www.govdata.de/dl-de/zero-2-0"],
+    )
     source: str | None
     date: str | None
     synthetic: bool
@@ -88,24 +94,29 @@ class Provenance(BaseModel):
 # call-overload: create_model's field types are TypeForms, which mypy does not infer from a
 # runtime value like `CriterionEntry | None`; Breakdown and SiteItem are then Any to mypy.
 Breakdown = create_model(  # type: ignore[call-overload]  # one field per criterion
-    "Breakdown", __config__=STRICT,
-    **{c: (CriterionEntry | None, Field(None, description=CRITERIA[c].label_en))
-       for c in CRITERIA_ORDER})
+    "Breakdown",
+    __config__=STRICT,
+    **{c: (CriterionEntry | None, Field(None, description=CRITERIA[c].label_en)) for c in CRITERIA_ORDER},
+)
 
 SiteItem = create_model(  # type: ignore[call-overload]  # see Breakdown
-    "SiteItem", __config__=STRICT,
+    "SiteItem",
+    __config__=STRICT,
     site_id=(str, Field(examples=["rp-RP-000001"])),
-    name=(str | None, ...), ags=(str | None, Field(pattern=r"^\d{8}$", examples=["05562008"])),
-    municipality=(str | None, ...), kreis=(str | None, ...),
+    name=(str | None, ...),
+    ags=(str | None, Field(pattern=r"^\d{8}$", examples=["05562008"])),
+    municipality=(str | None, ...),
+    kreis=(str | None, ...),
     kind=(Literal["regional_plan", "brownfield", "lep", "adhoc"], ...),
     area_ha=(float, Field(ge=0)),
     kreis_ags=(str | None, Field(None, pattern=r"^\d{5}$", examples=["05562"])),
     source_id=(str | None, Field(None, description="the area's id in its source layer")),
     plan=(str | None, Field(None, description="the regional plan of a plan area")),
-    contamination=(str | None, Field(None, description="brownfields: none, suspected, "
-                                                       "confirmed, remediated, unknown")),
-    availability=(str | None, Field(None, description="brownfields: now, lt2y, gt2y, "
-                                                      "unknown")),
+    contamination=(
+        str | None,
+        Field(None, description="brownfields: none, suspected, confirmed, remediated, unknown"),
+    ),
+    availability=(str | None, Field(None, description="brownfields: now, lt2y, gt2y, unknown")),
     former_use=(str | None, Field(None, description="brownfields: the former use")),
     score=(float | None, Field(ge=0, le=100, description="null when excluded or no data")),
     rank=(int | None, Field(ge=1, description="among the sites that pass the filters")),
@@ -116,8 +127,10 @@ SiteItem = create_model(  # type: ignore[call-overload]  # see Breakdown
     **{k: (INDICATOR_TYPES.get(k, float | None), ...) for k in INDICATOR_FIELDS},
     # staff and admin only (geo/access.py); left out of the public's OpenAPI document
     owner_contact=(str | None, Field(None, description="confidential: owner's contact")),
-    asking_price_eur_m2=(float | None, Field(None, ge=0, description="confidential: asking "
-                                                                       "price, EUR per m²")),
+    asking_price_eur_m2=(
+        float | None,
+        Field(None, ge=0, description="confidential: asking price, EUR per m²"),
+    ),
     notes=(str | None, Field(None, description="confidential: notes")),
     public=(bool | None, Field(None, description="confidential: false = not public yet")),
 )
@@ -145,7 +158,8 @@ class RankingResponse(Provenance):
     stability: StabilityParams | None = None
     sources: dict[str, SourceModel] = Field(
         description="the source of each criterion's data, the same for every item (the items' "
-                    "breakdown entries leave it out; /api/sites/{id}/score has it inline)")
+        "breakdown entries leave it out; /api/sites/{id}/score has it inline)"
+    )
     items: list[SiteItem]  # built from the registry
 
 
@@ -157,10 +171,10 @@ class SiteScoreResponse(SiteItem, Provenance):
     h2_year: int
     numberRanked: int
     stability_params: StabilityParams | None = Field(
-        None, description="draws, spread, seed and top N of the stability figure")
+        None, description="draws, spread, seed and top N of the stability figure"
+    )
     nearest_lep: str | None = Field(description="the nearest LEP NRW large site")
-    nearest_lep_km: float | None = Field(description="straight-line distance from the site's "
-                                                     "edge, km")
+    nearest_lep_km: float | None = Field(description="straight-line distance from the site's edge, km")
 
 
 class AdhocScoreResponse(SiteItem, Provenance):
@@ -169,8 +183,9 @@ class AdhocScoreResponse(SiteItem, Provenance):
     profile: str
     weights: dict[str, float]
     h2_year: int
-    percentile: float | None = Field(ge=0, le=100, description="share of stored sites scoring "
-                                                               "at or below this polygon")
+    percentile: float | None = Field(
+        ge=0, le=100, description="share of stored sites scoring at or below this polygon"
+    )
 
 
 class ProfileParameters(BaseModel):

@@ -16,11 +16,17 @@ from api.errors import PROBLEM_JSON
 from geo.access import RESTRICTED_FIELDS
 
 PROBLEM_SCHEMA = {
-    "type": "object", "title": "Problem", "required": ["type", "title", "status", "detail"],
+    "type": "object",
+    "title": "Problem",
+    "required": ["type", "title", "status", "detail"],
     "description": "RFC 9457 problem details; the detail never repeats the request's input.",
-    "properties": {"type": {"type": "string"}, "title": {"type": "string"},
-                   "status": {"type": "integer", "minimum": 400, "maximum": 599},
-                   "detail": {"type": "string"}}}
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer", "minimum": 400, "maximum": 599},
+        "detail": {"type": "string"},
+    },
+}
 
 
 def _strip(node: Any, names: frozenset[str]) -> Any:
@@ -59,86 +65,143 @@ def document(app: FastAPI, role: Role) -> dict[str, Any]:
 # -- making the document honest ---------------------------------------------------------------
 _NUM = r"-?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?"
 BBOX_PATTERN = rf"^{_NUM},{_NUM},{_NUM},{_NUM}(,{_NUM},{_NUM})?$"
-DATETIME_PATTERN = (r"^(\.\.|\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2}))?)"
-                    r"(/(\.\.|\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2}))?))?$")
+DATETIME_PATTERN = (
+    r"^(\.\.|\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2}))?)"
+    r"(/(\.\.|\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2}))?))?$"
+)
 
 
 def _list_pattern(word: str) -> str:
     return rf"^({word})(,({word}))*$"
 
 
-ERRORS = {400: "bad query parameter (unknown names included)",
-          401: "the bearer key is not valid (no reason is given)",
-          403: "the key's role may not use this resource",
-          404: "unknown id or path",
-          413: "the body is too large",
-          422: "a well-formed body with an invalid geometry (the reason is given)",
-          429: "busy: too many requests in flight; retry after Retry-After seconds"}
-_LINK = {"type": "object", "required": ["href", "rel"],
-         "properties": {"href": {"type": "string"}, "rel": {"type": "string"},
-                        "type": {"type": "string"}, "title": {"type": "string"}}}
-_GEOMETRY = {"type": ["object", "null"], "required": ["type"],
-             "properties": {"type": {"type": "string"}}}
-FEATURE = {"type": "object", "required": ["type", "geometry", "properties"],
-           "properties": {"type": {"const": "Feature"}, "id": {"type": ["string", "integer"]},
-                          "geometry": _GEOMETRY, "properties": {"type": ["object", "null"]},
-                          "links": {"type": "array", "items": _LINK}}}
-FEATURE_COLLECTION = {"type": "object", "required": ["type", "features"],
-                      "properties": {"type": {"const": "FeatureCollection"},
-                                     "features": {"type": "array", "items": FEATURE},
-                                     "numberMatched": {"type": "integer", "minimum": 0},
-                                     "numberReturned": {"type": "integer", "minimum": 0},
-                                     "links": {"type": "array", "items": _LINK}}}
+ERRORS = {
+    400: "bad query parameter (unknown names included)",
+    401: "the bearer key is not valid (no reason is given)",
+    403: "the key's role may not use this resource",
+    404: "unknown id or path",
+    413: "the body is too large",
+    422: "a well-formed body with an invalid geometry (the reason is given)",
+    429: "busy: too many requests in flight; retry after Retry-After seconds",
+}
+_LINK = {
+    "type": "object",
+    "required": ["href", "rel"],
+    "properties": {
+        "href": {"type": "string"},
+        "rel": {"type": "string"},
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+    },
+}
+_GEOMETRY = {"type": ["object", "null"], "required": ["type"], "properties": {"type": {"type": "string"}}}
+FEATURE = {
+    "type": "object",
+    "required": ["type", "geometry", "properties"],
+    "properties": {
+        "type": {"const": "Feature"},
+        "id": {"type": ["string", "integer"]},
+        "geometry": _GEOMETRY,
+        "properties": {"type": ["object", "null"]},
+        "links": {"type": "array", "items": _LINK},
+    },
+}
+FEATURE_COLLECTION = {
+    "type": "object",
+    "required": ["type", "features"],
+    "properties": {
+        "type": {"const": "FeatureCollection"},
+        "features": {"type": "array", "items": FEATURE},
+        "numberMatched": {"type": "integer", "minimum": 0},
+        "numberReturned": {"type": "integer", "minimum": 0},
+        "links": {"type": "array", "items": _LINK},
+    },
+}
 _OBJECT_WITH = lambda *keys: {"type": "object", "required": list(keys)}  # noqa: E731
 BODIES = {
-    "/api": {**_OBJECT_WITH("title", "links"),
-             "properties": {"links": {"type": "array", "items": _LINK}}},
-    "/api/conformance": {**_OBJECT_WITH("conformsTo"),
-                         "properties": {"conformsTo": {"type": "array",
-                                                       "items": {"type": "string"}}}},
-    "/api/collections": {**_OBJECT_WITH("links", "collections"),
-                         "properties": {"collections": {"type": "array", "items": _OBJECT_WITH(
-                             "id", "links", "extent")}}},
+    "/api": {**_OBJECT_WITH("title", "links"), "properties": {"links": {"type": "array", "items": _LINK}}},
+    "/api/conformance": {
+        **_OBJECT_WITH("conformsTo"),
+        "properties": {"conformsTo": {"type": "array", "items": {"type": "string"}}},
+    },
+    "/api/collections": {
+        **_OBJECT_WITH("links", "collections"),
+        "properties": {"collections": {"type": "array", "items": _OBJECT_WITH("id", "links", "extent")}},
+    },
     "/api/collections/{cid}": _OBJECT_WITH("id", "title", "links", "extent"),
     "/api/collections/{cid}/items": FEATURE_COLLECTION,
     "/api/collections/{cid}/items/{fid}": FEATURE,
     "/api/exports/municipalities/{ags}.geojson": FEATURE_COLLECTION,
-    "/healthz": {**_OBJECT_WITH("status", "snapshot", "synthetic"),
-                 "properties": {"status": {"const": "ok"}, "snapshot": {"type": "string"},
-                                "synthetic": {"type": "boolean"}}},
+    "/healthz": {
+        **_OBJECT_WITH("status", "snapshot", "synthetic"),
+        "properties": {
+            "status": {"const": "ok"},
+            "snapshot": {"type": "string"},
+            "synthetic": {"type": "boolean"},
+        },
+    },
     "/api/tiles": {"type": "object"},
     "/api/coverage": {"type": "object"},
 }
 _POSITION = {"type": "array", "minItems": 2, "maxItems": 3, "items": {"type": "number"}}
 _RING = {"type": "array", "minItems": 4, "items": _POSITION}
-_POLYGON = {"type": "object", "required": ["type", "coordinates"], "properties": {
-    "type": {"const": "Polygon"}, "coordinates": {"type": "array", "minItems": 1,
-                                                  "items": _RING}}}
-_MULTIPOLYGON = {"type": "object", "required": ["type", "coordinates"], "properties": {
-    "type": {"const": "MultiPolygon"}, "coordinates": {"type": "array", "minItems": 1,
-                                                       "items": {"type": "array", "minItems": 1,
-                                                                 "items": _RING}}}}
-GEOJSON_BODY = {"title": "GeoJSON Polygon, MultiPolygon or a Feature of one (RFC 7946, WGS84)",
-                "oneOf": [_POLYGON, _MULTIPOLYGON, {
-                    "type": "object", "required": ["type", "geometry"], "properties": {
-                        "type": {"const": "Feature"},
-                        "properties": {"type": ["object", "null"]},
-                        "geometry": {"oneOf": [_POLYGON, _MULTIPOLYGON]}}}]}
+_POLYGON = {
+    "type": "object",
+    "required": ["type", "coordinates"],
+    "properties": {
+        "type": {"const": "Polygon"},
+        "coordinates": {"type": "array", "minItems": 1, "items": _RING},
+    },
+}
+_MULTIPOLYGON = {
+    "type": "object",
+    "required": ["type", "coordinates"],
+    "properties": {
+        "type": {"const": "MultiPolygon"},
+        "coordinates": {
+            "type": "array",
+            "minItems": 1,
+            "items": {"type": "array", "minItems": 1, "items": _RING},
+        },
+    },
+}
+GEOJSON_BODY = {
+    "title": "GeoJSON Polygon, MultiPolygon or a Feature of one (RFC 7946, WGS84)",
+    "oneOf": [
+        _POLYGON,
+        _MULTIPOLYGON,
+        {
+            "type": "object",
+            "required": ["type", "geometry"],
+            "properties": {
+                "type": {"const": "Feature"},
+                "properties": {"type": ["object", "null"]},
+                "geometry": {"oneOf": [_POLYGON, _MULTIPOLYGON]},
+            },
+        },
+    ],
+}
 PARAMETER_SCHEMAS = {
     "bbox": {"type": "string", "pattern": BBOX_PATTERN},
     "datetime": {"type": "string", "pattern": DATETIME_PATTERN},
-    "kind": {"type": "array", "items": {"type": "string", "pattern": _list_pattern(
-        "regional_plan|brownfield|lep")}},
-    "contamination": {"type": "array", "items": {"type": "string", "pattern": _list_pattern(
-        "none|suspected|confirmed|remediated|unknown")}},
+    "kind": {
+        "type": "array",
+        "items": {"type": "string", "pattern": _list_pattern("regional_plan|brownfield|lep")},
+    },
+    "contamination": {
+        "type": "array",
+        "items": {"type": "string", "pattern": _list_pattern("none|suspected|confirmed|remediated|unknown")},
+    },
     "ags": {"type": "array", "items": {"type": "string", "pattern": _list_pattern(r"\d{8}")}},
     "kreis": {"type": "array", "items": {"type": "string", "pattern": _list_pattern(r"\d{5}")}},
 }
 
 
 def _problem_response(status: int, description: str | None = None) -> dict[str, Any]:
-    return {"description": description or ERRORS.get(status, "error"),
-            "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+    return {
+        "description": description or ERRORS.get(status, "error"),
+        "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    }
 
 
 def honest(doc: dict[str, Any], collections: list[str]) -> dict[str, Any]:

@@ -86,32 +86,46 @@ class Activated(BaseModel):
 
 
 def _problem(description: str) -> dict[str, Any]:
-    return {"description": description, "content": {PROBLEM_JSON: {"schema": {
-        "$ref": "#/components/schemas/Problem"}}}}
+    return {
+        "description": description,
+        "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    }
 
 
 def _job_doc(request: Request, doc: dict[str, Any]) -> dict[str, Any]:
     return {**doc, "url": f"{str(request.base_url).rstrip('/')}/api/admin/jobs/{doc['id']}"}
 
 
-@router.post("/snapshots", status_code=202, response_class=JSONBytes,
-             summary="Publish a sources bundle",
-             dependencies=[Depends(known_params("activate"))],
-             openapi_extra={"requestBody": {"required": True, "description": (
-                 "A zip with sources.toml at its top level and the files it names (paths "
-                 "relative to it, inside the zip). At most NRW_SITES_MAX_BUNDLE_BYTES; it may "
-                 "unpack to at most NRW_SITES_MAX_UNPACKED_BYTES, no entry more than 200-fold."),
-                 "content": {ZIP: {"schema": {"type": "string", "format": "binary"}}}}},
-             responses={202: {"model": JobModel, "description": "the job was started; follow "
-                                                                  "Location"},
-                        400: _problem("not a zip, unsafe names, file types, no sources.toml"),
-                        409: _problem("a publish or build is running"),
-                        413: _problem("the bundle is too large or a zip bomb"),
-                        415: _problem("the body is not application/zip")})
-async def publish(request: Request, settings: SettingsDep,
-                  activate: Annotated[bool, Query(description="make the snapshot live when the "
-                                                              "build succeeds")] = False
-                  ) -> Response:
+@router.post(
+    "/snapshots",
+    status_code=202,
+    response_class=JSONBytes,
+    summary="Publish a sources bundle",
+    dependencies=[Depends(known_params("activate"))],
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "description": (
+                "A zip with sources.toml at its top level and the files it names (paths "
+                "relative to it, inside the zip). At most NRW_SITES_MAX_BUNDLE_BYTES; it may "
+                "unpack to at most NRW_SITES_MAX_UNPACKED_BYTES, no entry more than 200-fold."
+            ),
+            "content": {ZIP: {"schema": {"type": "string", "format": "binary"}}},
+        }
+    },
+    responses={
+        202: {"model": JobModel, "description": "the job was started; follow Location"},
+        400: _problem("not a zip, unsafe names, file types, no sources.toml"),
+        409: _problem("a publish or build is running"),
+        413: _problem("the bundle is too large or a zip bomb"),
+        415: _problem("the body is not application/zip"),
+    },
+)
+async def publish(
+    request: Request,
+    settings: SettingsDep,
+    activate: Annotated[bool, Query(description="make the snapshot live when the build succeeds")] = False,
+) -> Response:
     """Upload a sources bundle and build it into a snapshot outside the request (202 + job)."""
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if ctype not in (ZIP, "application/x-zip-compressed", "application/octet-stream"):
@@ -132,8 +146,7 @@ async def publish(request: Request, settings: SettingsDep,
         if size == 0:
             raise InvalidParameter("the request body is empty; send a zip bundle")
         await run_in_threadpool(bundle.check, upload, settings.max_unpacked_bytes)
-        doc = await run_in_threadpool(jobs.start, data, upload, activate,
-                                      settings.max_unpacked_bytes)
+        doc = await run_in_threadpool(jobs.start, data, upload, activate, settings.max_unpacked_bytes)
     finally:
         if upload.exists():
             os.unlink(upload)
@@ -144,37 +157,64 @@ async def publish(request: Request, settings: SettingsDep,
 def _unsupported() -> Response:
     from api.errors import problem
 
-    return problem(415, "send the bundle as application/zip",
-                   "urn:nrw-sites:problem:unsupported-media-type")
+    return problem(415, "send the bundle as application/zip", "urn:nrw-sites:problem:unsupported-media-type")
 
 
-@router.get("/jobs/{job_id}", response_class=JSONBytes, summary="A publishing job",
-            dependencies=[Depends(known_params())],
-            responses={200: {"model": JobModel}, 404: _problem("unknown job")})
+@router.get(
+    "/jobs/{job_id}",
+    response_class=JSONBytes,
+    summary="A publishing job",
+    dependencies=[Depends(known_params())],
+    responses={200: {"model": JobModel}, 404: _problem("unknown job")},
+)
 def job(request: Request, settings: SettingsDep, job_id: str) -> Response:
     """State, progress, error and snapshot of a publishing job."""
     return JSONBytes(_job_doc(request, jobs.read(settings.data, job_id)))
 
 
-@router.get("/snapshots", response_class=JSONBytes, summary="Snapshots",
-            dependencies=[Depends(known_params())], responses={200: {"model": SnapshotList}})
+@router.get(
+    "/snapshots",
+    response_class=JSONBytes,
+    summary="Snapshots",
+    dependencies=[Depends(known_params())],
+    responses={200: {"model": SnapshotList}},
+)
 def snapshots(request: Request, settings: SettingsDep) -> Response:
     """Every complete snapshot, newest first, with the live one marked."""
     store = Store(settings.data)
     current = store.current_id()
     served = live_id(request.app)
-    return JSONBytes({"current": current, "snapshots": [{
-        "id": m["id"], "created": m["created"], "live": m["id"] == current,
-        "served": m["id"] == served, "synthetic": bool(m.get("synthetic")),
-        "sites": m.get("layers", {}).get("sites", {}).get("count"),
-        "source": m.get("source"), "code_version": m.get("code_version")}
-        for m in store.list()]})
+    return JSONBytes(
+        {
+            "current": current,
+            "snapshots": [
+                {
+                    "id": m["id"],
+                    "created": m["created"],
+                    "live": m["id"] == current,
+                    "served": m["id"] == served,
+                    "synthetic": bool(m.get("synthetic")),
+                    "sites": m.get("layers", {}).get("sites", {}).get("count"),
+                    "source": m.get("source"),
+                    "code_version": m.get("code_version"),
+                }
+                for m in store.list()
+            ],
+        }
+    )
 
 
-@router.post("/snapshots/{snapshot_id}/activate", response_class=JSONBytes,
-             summary="Make a snapshot live", dependencies=[Depends(known_params())],
-             responses={200: {"model": Activated}, 404: _problem("unknown snapshot"),
-                        409: _problem("a build is running, or the snapshot is damaged")})
+@router.post(
+    "/snapshots/{snapshot_id}/activate",
+    response_class=JSONBytes,
+    summary="Make a snapshot live",
+    dependencies=[Depends(known_params())],
+    responses={
+        200: {"model": Activated},
+        404: _problem("unknown snapshot"),
+        409: _problem("a build is running, or the snapshot is damaged"),
+    },
+)
 async def activate(request: Request, settings: SettingsDep, snapshot_id: str) -> Response:
     """Roll forward or back: check the snapshot's files, point CURRENT at it, and switch this
     worker to it before answering (the others follow within a second of their next request).
@@ -192,5 +232,4 @@ async def activate(request: Request, settings: SettingsDep, snapshot_id: str) ->
     except RuntimeError:
         raise Conflict("a build is running on this data directory; try again later") from None
     await run_in_threadpool(reload, request.app, settings, snapshot_id)
-    return JSONBytes({"snapshot": snapshot_id, "live": True,
-                      "served": live_id(request.app) == snapshot_id})
+    return JSONBytes({"snapshot": snapshot_id, "live": True, "served": live_id(request.app) == snapshot_id})

@@ -23,48 +23,79 @@ from geo.crs import OUTPUT_CRS
 
 router = APIRouter(prefix="/api/exports", tags=["Exports"])
 
-CrsParam = Annotated[str | None, Query(
-    description="CRS of the coordinates: EPSG:25832 (default), EPSG:4326, EPSG:4258, EPSG:3035 "
-                "or OGC:CRS84, as a CURIE or an OGC URI. GeoJSON is always RFC 7946 (WGS84).",
-    examples=["EPSG:25832"])]
-LangParam = Annotated[Literal["de", "en"] | None, Query(
-    description="Language of CSV headers and value labels, GeoPackage titles and the QGIS "
-                "legend: de (default) or en. Field names stay the same ASCII names.")]
+CrsParam = Annotated[
+    str | None,
+    Query(
+        description="CRS of the coordinates: EPSG:25832 (default), EPSG:4326, EPSG:4258, EPSG:3035 "
+        "or OGC:CRS84, as a CURIE or an OGC URI. GeoJSON is always RFC 7946 (WGS84).",
+        examples=["EPSG:25832"],
+    ),
+]
+LangParam = Annotated[
+    Literal["de", "en"] | None,
+    Query(
+        description="Language of CSV headers and value labels, GeoPackage titles and the QGIS "
+        "legend: de (default) or en. Field names stay the same ASCII names."
+    ),
+]
 DESCRIPTIONS = {
     "geojson": "RFC 7946 FeatureCollection (WGS84, counter-clockwise outer rings, 7 decimals, "
-               "no crs member), flat properties, and the top-level members name, attribution, "
-               "licence(s), generated, snapshot, profile, synthetic, sources.",
+    "no crs member), flat properties, and the top-level members name, attribution, "
+    "licence(s), generated, snapshot, profile, synthetic, sources.",
     "gpkg": "GeoPackage 1.2: layers sites, regional_plan, brownfields, lep_sites, hydrogen and "
-            "municipalities, a QGIS style per layer (layer_styles), column titles "
-            "(gpkg_data_columns) and metadata (gpkg_metadata).",
+    "municipalities, a QGIS style per layer (layer_styles), column titles "
+    "(gpkg_data_columns) and metadata (gpkg_metadata).",
     "csv": "CSV for Excel: UTF-8 with BOM, semicolon, decimal comma, labelled headers, the "
-           "centroid as Rechtswert/Hochwert (EPSG:25832) and longitude/latitude.",
+    "centroid as Rechtswert/Hochwert (EPSG:25832) and longitude/latitude.",
     "shp.zip": "Zipped Shapefiles sites and boundary (.shp .shx .dbf .prj .cpg UTF-8), "
-               "fields.csv mapping the 10-character field names, LIESMICH.txt with licences.",
+    "fields.csv mapping the 10-character field names, LIESMICH.txt with licences.",
 }
 CRS_URIS = ", ".join(c.uri for c in OUTPUT_CRS)
 EXAMPLES = {
     "geojson": {
-        "type": "FeatureCollection", "name": "Gelsenkirchen", "ags": "05513000",
-        "profile": "balanced", "snapshot": "20250101T000000Z", "synthetic": True,
-        "generated": "2025-01-01T00:00:00+00:00", "licence": "dl-de/zero-2-0; CC0-1.0",
-        "licences": [{"licence": "dl-de/zero-2-0",
-                      "url": "https://www.govdata.de/dl-de/zero-2-0"}],
-        "attribution": [{"layer": "municipalities", "attribution": "© Land NRW (Geobasis NRW)",
-                         "licence": "dl-de/zero-2-0",
-                         "licence_url": "https://www.govdata.de/dl-de/zero-2-0"}],
-        "features": [{"type": "Feature", "id": "bf-BF-000123", "geometry": {
-            "type": "Polygon", "coordinates": [[[7.05, 51.5], [7.06, 51.5], [7.06, 51.51],
-                                                [7.05, 51.5]]]},
-            "properties": {"site_id": "bf-BF-000123", "ags": "05513000", "score": 71.2,
-                           "rank": 1, "rank_nrw": 88, "crosses_boundary": False,
-                           "v_h2": 0.9, "pts_h2": 12.9}}]},
+        "type": "FeatureCollection",
+        "name": "Gelsenkirchen",
+        "ags": "05513000",
+        "profile": "balanced",
+        "snapshot": "20250101T000000Z",
+        "synthetic": True,
+        "generated": "2025-01-01T00:00:00+00:00",
+        "licence": "dl-de/zero-2-0; CC0-1.0",
+        "licences": [{"licence": "dl-de/zero-2-0", "url": "https://www.govdata.de/dl-de/zero-2-0"}],
+        "attribution": [
+            {
+                "layer": "municipalities",
+                "attribution": "© Land NRW (Geobasis NRW)",
+                "licence": "dl-de/zero-2-0",
+                "licence_url": "https://www.govdata.de/dl-de/zero-2-0",
+            }
+        ],
+        "features": [
+            {
+                "type": "Feature",
+                "id": "bf-BF-000123",
+                "geometry": {
+                    "type": "Polygon",
+                    "coordinates": [[[7.05, 51.5], [7.06, 51.5], [7.06, 51.51], [7.05, 51.5]]],
+                },
+                "properties": {
+                    "site_id": "bf-BF-000123",
+                    "ags": "05513000",
+                    "score": 71.2,
+                    "rank": 1,
+                    "rank_nrw": 88,
+                    "crosses_boundary": False,
+                    "v_h2": 0.9,
+                    "pts_h2": 12.9,
+                },
+            }
+        ],
+    },
     "csv": "Standort-ID;Name;Art;…;Punktzahl (0–100);…;Rechtswert (EPSG:25832);Hochwert "
-           "(EPSG:25832)\r\nbf-BF-000123;Brache Gelsenkirchen;Brachfläche;…;71,2;…;"
-           "364512,25;5712345,5\r\n",
+    "(EPSG:25832)\r\nbf-BF-000123;Brache Gelsenkirchen;Brachfläche;…;71,2;…;"
+    "364512,25;5712345,5\r\n",
     "gpkg": "(a GeoPackage 1.2 file)",
-    "shp.zip": "(a zip: sites.shp .shx .dbf .prj .cpg, municipalities.*, fields.csv, "
-               "LIESMICH.txt)",
+    "shp.zip": "(a zip: sites.shp .shx .dbf .prj .cpg, municipalities.*, fields.csv, LIESMICH.txt)",
 }
 
 
@@ -73,50 +104,74 @@ def _disposition(name: str, fmt: str) -> str:
 
 
 def _route(kind: AreaKind, fmt: str) -> Callable[..., Awaitable[Response]]:
-    async def respond(svc: ServiceDep, key: str | None, profile: str | None,
-                      crs: str | None, lang: str | None) -> Response:
+    async def respond(
+        svc: ServiceDep, key: str | None, profile: str | None, crs: str | None, lang: str | None
+    ) -> Response:
         if key is not None:
             valid_key(kind, key)
         body, name, media, crs_uri = await run_in_threadpool(
-            export_area, svc, kind, key, fmt, profile, crs, lang)
-        return Response(body, media_type=media, headers={
-            "Content-Disposition": _disposition(name, fmt), "Content-Crs": f"<{crs_uri}>"})
+            export_area, svc, kind, key, fmt, profile, crs, lang
+        )
+        return Response(
+            body,
+            media_type=media,
+            headers={"Content-Disposition": _disposition(name, fmt), "Content-Crs": f"<{crs_uri}>"},
+        )
 
     if kind == "nrw":
-        async def state(svc: ServiceDep, profile: ProfileParam = None, crs: CrsParam = None,
-                        lang: LangParam = None) -> Response:
+
+        async def state(
+            svc: ServiceDep, profile: ProfileParam = None, crs: CrsParam = None, lang: LangParam = None
+        ) -> Response:
             return await respond(svc, None, profile, crs, lang)
 
         return state
 
     if kind == "kreis":
-        async def kreis(kreis: str, svc: ServiceDep, profile: ProfileParam = None,
-                        crs: CrsParam = None, lang: LangParam = None) -> Response:
+
+        async def kreis(
+            kreis: str,
+            svc: ServiceDep,
+            profile: ProfileParam = None,
+            crs: CrsParam = None,
+            lang: LangParam = None,
+        ) -> Response:
             return await respond(svc, kreis, profile, crs, lang)
 
         return kreis
 
-    async def municipality(ags: str, svc: ServiceDep, profile: ProfileParam = None,
-                           crs: CrsParam = None, lang: LangParam = None) -> Response:
+    async def municipality(
+        ags: str, svc: ServiceDep, profile: ProfileParam = None, crs: CrsParam = None, lang: LangParam = None
+    ) -> Response:
         return await respond(svc, ags, profile, crs, lang)
 
     return municipality
 
 
-PATHS = {"municipality": ("/municipalities/{ags}.", "municipality (8-digit AGS)"),
-         "kreis": ("/kreise/{kreis}.", "Kreis (5-digit key)"),
-         "nrw": ("/nrw.", "all of North Rhine-Westphalia")}
+PATHS: dict[AreaKind, tuple[str, str]] = {
+    "municipality": ("/municipalities/{ags}.", "municipality (8-digit AGS)"),
+    "kreis": ("/kreise/{kreis}.", "Kreis (5-digit key)"),
+    "nrw": ("/nrw.", "all of North Rhine-Westphalia"),
+}
 for _kind, (_prefix, _what) in PATHS.items():
     for _fmt in FORMATS:
         router.add_api_route(
-            f"{_prefix}{_fmt}", _route(_kind, _fmt), methods=["GET"],  # type: ignore[arg-type]
-            response_class=Response, name=f"export_{_kind}_{_fmt.replace('.', '_')}",
+            f"{_prefix}{_fmt}",
+            _route(_kind, _fmt),
+            methods=["GET"],
+            response_class=Response,
+            name=f"export_{_kind}_{_fmt.replace('.', '_')}",
             summary=f"Sites of a {_what} ({_fmt})",
             description=f"The sites intersecting the {_what}: {DESCRIPTIONS[_fmt]} Sites "
-                        "crossing the area's boundary are included and flagged "
-                        "crosses_boundary. CRSs: " + CRS_URIS + ".",
+            "crossing the area's boundary are included and flagged "
+            "crosses_boundary. CRSs: " + CRS_URIS + ".",
             dependencies=[Depends(known_params("profile", "crs", "lang"))],
-            responses={200: {"content": {MEDIA_TYPES[_fmt]: {"example": EXAMPLES[_fmt]}},
-                             "description": DESCRIPTIONS[_fmt]},
-                       400: {"description": "bad profile, crs or lang"},
-                       404: {"description": "unknown municipality or Kreis key"}})
+            responses={
+                200: {
+                    "content": {MEDIA_TYPES[_fmt]: {"example": EXAMPLES[_fmt]}},
+                    "description": DESCRIPTIONS[_fmt],
+                },
+                400: {"description": "bad profile, crs or lang"},
+                404: {"description": "unknown municipality or Kreis key"},
+            },
+        )

@@ -122,10 +122,13 @@ def _matches_strong(value: str, etag: str) -> bool:
     return any(t == "*" or (not t.startswith("W/") and t == etag) for t in _etags(value))
 
 
-def _problem(status: int, title: str, detail: str, kind: str,
-             headers: dict[str, str] | None = None) -> Response:
-    body = json.dumps({"type": f"urn:nrw-sites:problem:{kind}", "title": title, "status": status,
-                       "detail": detail}, ensure_ascii=False).encode()
+def _problem(
+    status: int, title: str, detail: str, kind: str, headers: dict[str, str] | None = None
+) -> Response:
+    body = json.dumps(
+        {"type": f"urn:nrw-sites:problem:{kind}", "title": title, "status": status, "detail": detail},
+        ensure_ascii=False,
+    ).encode()
     return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
@@ -133,8 +136,14 @@ def _problem(status: int, title: str, detail: str, kind: str,
 class FileRangesResponse(Response):
     """Send a file, one byte range of it, or several as ``multipart/byteranges``, streaming."""
 
-    def __init__(self, path: Path, size: int, ranges: list[tuple[int, int]] | None,
-                 headers: dict[str, str], media_type: str):
+    def __init__(
+        self,
+        path: Path,
+        size: int,
+        ranges: list[tuple[int, int]] | None,
+        headers: dict[str, str],
+        media_type: str,
+    ):
         self.path = path
         self.segments: list[tuple[bytes, int, int]] = []
         self.trailer = b""
@@ -151,7 +160,8 @@ class FileRangesResponse(Response):
             for i, (start, end) in enumerate(ranges):
                 head = ("\r\n" if i else "") + (
                     f"--{boundary}\r\nContent-Type: {media_type}\r\n"
-                    f"Content-Range: bytes {start}-{end - 1}/{size}\r\n\r\n")
+                    f"Content-Range: bytes {start}-{end - 1}/{size}\r\n\r\n"
+                )
                 self.segments.append((head.encode("latin-1"), start, end))
             self.trailer = f"\r\n--{boundary}--\r\n".encode("latin-1")
             media_type = f"multipart/byteranges; boundary={boundary}"
@@ -161,8 +171,7 @@ class FileRangesResponse(Response):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Send the headers, then the parts read with ``os.pread``."""
-        await send({"type": "http.response.start", "status": self.status_code,
-                    "headers": self.raw_headers})
+        await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
         if scope.get("method") == "HEAD":
             await send({"type": "http.response.body", "body": b"", "more_body": False})
             return
@@ -201,25 +210,54 @@ def _etag(sha: str) -> str:
     return f'"{sha[:40]}"'
 
 
-@router.get("/tiles", response_class=JSONBytes, summary="The map's vector tiles",
-            dependencies=[Depends(known_params())],
-            responses={200: {"content": {JSON: {"example": {
-                "snapshot": "20250101T000000Z", "synthetic": True,
-                "url": "http://127.0.0.1:8000/api/tiles/20250101T000000Z.pmtiles",
-                "minzoom": 5, "maxzoom": 14, "bounds": [5.87, 50.32, 9.46, 52.53],
-                "layers": {"site_points": {"minzoom": 5, "maxzoom": 9, "geometry": "Point"}},
-                "promote_id": {"sites": "site_id", "site_points": "site_id"}}}}},
-                       304: {"description": "not modified"},
-                       404: {"description": "the live snapshot has no map tiles"}})
+@router.get(
+    "/tiles",
+    response_class=JSONBytes,
+    summary="The map's vector tiles",
+    dependencies=[Depends(known_params())],
+    responses={
+        200: {
+            "content": {
+                JSON: {
+                    "example": {
+                        "snapshot": "20250101T000000Z",
+                        "synthetic": True,
+                        "url": "http://127.0.0.1:8000/api/tiles/20250101T000000Z.pmtiles",
+                        "minzoom": 5,
+                        "maxzoom": 14,
+                        "bounds": [5.87, 50.32, 9.46, 52.53],
+                        "layers": {"site_points": {"minzoom": 5, "maxzoom": 9, "geometry": "Point"}},
+                        "promote_id": {"sites": "site_id", "site_points": "site_id"},
+                    }
+                }
+            }
+        },
+        304: {"description": "not modified"},
+        404: {"description": "the live snapshot has no map tiles"},
+    },
+)
 def tiles_info(request: Request, svc: ServiceDep) -> Response:
     """The live snapshot's PMTiles archive: URL (``pmtiles://`` + url in MapLibre), zooms,
     bounds, center, the layers with their zooms and properties, and the attribution.
     """
     path, info = _tiles_entry(svc)
-    keep = ("minzoom", "maxzoom", "bounds", "center", "layers", "promote_id", "size", "sha256",
-            "tiles_per_zoom", "attribution")
-    doc = {"url": f"{_base(request)}/tiles/{svc.snap.id}.pmtiles",
-           **{k: info[k] for k in keep if k in info}, **provenance(svc)}
+    keep = (
+        "minzoom",
+        "maxzoom",
+        "bounds",
+        "center",
+        "layers",
+        "promote_id",
+        "size",
+        "sha256",
+        "tiles_per_zoom",
+        "attribution",
+    )
+    doc = {
+        "url": f"{_base(request)}/tiles/{svc.snap.id}.pmtiles",
+        **{k: info[k] for k in keep if k in info},
+        **provenance(svc),
+    }
     return _json_revalidated(request, doc)
 
 
@@ -243,12 +281,17 @@ def _archive(request: Request, svc: Service, snapshot: str) -> Response:
     except FileNotFoundError:
         raise NotFound(NO_TILES) from None
     etag = _etag(info["sha256"])
-    headers = {"ETag": etag, "Cache-Control": IMMUTABLE, "Accept-Ranges": "bytes",
-               "X-Content-Type-Options": "nosniff"}
+    headers = {
+        "ETag": etag,
+        "Cache-Control": IMMUTABLE,
+        "Accept-Ranges": "bytes",
+        "X-Content-Type-Options": "nosniff",
+    }
     h = request.headers
     if "if-match" in h and not _matches_strong(h["if-match"], etag):
-        return _problem(412, "Precondition Failed", "the archive does not match If-Match",
-                        "precondition-failed", headers)
+        return _problem(
+            412, "Precondition Failed", "the archive does not match If-Match", "precondition-failed", headers
+        )
     if "if-none-match" in h and _matches_weak(h["if-none-match"], etag):
         return Response(status_code=304, headers=headers)
     ranges = None
@@ -256,17 +299,23 @@ def _archive(request: Request, svc: Service, snapshot: str) -> Response:
         try:
             ranges = parse_ranges(h["range"], size)
         except RangeNotSatisfiable:
-            return _problem(416, "Range Not Satisfiable",
-                            f"the Range header asks for no satisfiable byte range of this "
-                            f"{size}-byte file, is malformed, or asks for more than "
-                            f"{MAX_RANGES} separate ranges", "range-not-satisfiable",
-                            {**headers, "Content-Range": f"bytes */{size}"})
+            return _problem(
+                416,
+                "Range Not Satisfiable",
+                f"the Range header asks for no satisfiable byte range of this "
+                f"{size}-byte file, is malformed, or asks for more than "
+                f"{MAX_RANGES} separate ranges",
+                "range-not-satisfiable",
+                {**headers, "Content-Range": f"bytes */{size}"},
+            )
     return FileRangesResponse(path, size, ranges, headers, PMTILES)
 
 
 ARCHIVE_RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: {"description": "the whole archive", "content": {PMTILES: {"schema": {
-        "type": "string", "format": "binary"}}}},
+    200: {
+        "description": "the whole archive",
+        "content": {PMTILES: {"schema": {"type": "string", "format": "binary"}}},
+    },
     206: {"description": "the requested byte range(s)"},
     304: {"description": "not modified (If-None-Match)"},
     404: {"description": "not the live snapshot, or it has no map tiles"},
@@ -275,9 +324,13 @@ ARCHIVE_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-@router.get("/tiles/{snapshot}.pmtiles", summary="The map's PMTiles archive (range requests)",
-            response_class=Response, dependencies=[Depends(known_params())],
-            responses=ARCHIVE_RESPONSES)
+@router.get(
+    "/tiles/{snapshot}.pmtiles",
+    summary="The map's PMTiles archive (range requests)",
+    response_class=Response,
+    dependencies=[Depends(known_params())],
+    responses=ARCHIVE_RESPONSES,
+)
 def archive(request: Request, snapshot: str, svc: ServiceDep) -> Response:
     """The snapshot's vector tiles as one PMTiles v3 archive (MVT, gzip), read with HTTP
     range requests, e.g. by the pmtiles JS client: ``Range: bytes=0-16383`` → 206.
@@ -289,8 +342,7 @@ def archive(request: Request, snapshot: str, svc: ServiceDep) -> Response:
     return _archive(request, svc, snapshot)
 
 
-@router.head("/tiles/{snapshot}.pmtiles", include_in_schema=False,
-             dependencies=[Depends(known_params())])
+@router.head("/tiles/{snapshot}.pmtiles", include_in_schema=False, dependencies=[Depends(known_params())])
 def archive_head(request: Request, snapshot: str, svc: ServiceDep) -> Response:
     """The headers of ``GET /api/tiles/{snapshot}.pmtiles``."""
     return _archive(request, svc, snapshot)
@@ -301,22 +353,48 @@ def _overlays(svc: Service) -> dict[str, Any]:
     return svc.snap.manifest.get("coverage_overlays") or {}
 
 
-@router.get("/coverage", response_class=JSONBytes, summary="Fibre and 5G map overlays",
-            dependencies=[Depends(known_params())],
-            responses={200: {"content": {JSON: {"example": {
-                "snapshot": "20250101T000000Z", "synthetic": True, "layers": [
-                    {"id": "fibre", "kind": "image",
-                     "url": "http://127.0.0.1:8000/api/coverage/20250101T000000Z/fibre.png",
-                     "coordinates": [[5.76, 52.54], [9.47, 52.54], [9.47, 50.30],
-                                     [5.76, 50.30]],
-                     "resolution": "grid_100m", "pixel_m": 300,
-                     "legend": {"breaks": [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1],
-                                "colors": ["#440154", "…", "#fde725"], "opacity": 0.7}},
-                    {"id": "mobile_5g", "kind": "tile_property",
-                     "tiles": "http://127.0.0.1:8000/api/tiles/20250101T000000Z.pmtiles",
-                     "source_layer": "municipalities", "property": "mobile_5g_share",
-                     "resolution": "kreis"}]}}}},
-                       304: {"description": "not modified"}})
+@router.get(
+    "/coverage",
+    response_class=JSONBytes,
+    summary="Fibre and 5G map overlays",
+    dependencies=[Depends(known_params())],
+    responses={
+        200: {
+            "content": {
+                JSON: {
+                    "example": {
+                        "snapshot": "20250101T000000Z",
+                        "synthetic": True,
+                        "layers": [
+                            {
+                                "id": "fibre",
+                                "kind": "image",
+                                "url": "http://127.0.0.1:8000/api/coverage/20250101T000000Z/fibre.png",
+                                "coordinates": [[5.76, 52.54], [9.47, 52.54], [9.47, 50.30], [5.76, 50.30]],
+                                "resolution": "grid_100m",
+                                "pixel_m": 300,
+                                "legend": {
+                                    "breaks": [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1],
+                                    "colors": ["#440154", "…", "#fde725"],
+                                    "opacity": 0.7,
+                                },
+                            },
+                            {
+                                "id": "mobile_5g",
+                                "kind": "tile_property",
+                                "tiles": "http://127.0.0.1:8000/api/tiles/20250101T000000Z.pmtiles",
+                                "source_layer": "municipalities",
+                                "property": "mobile_5g_share",
+                                "resolution": "kreis",
+                            },
+                        ],
+                    }
+                }
+            }
+        },
+        304: {"description": "not modified"},
+    },
+)
 def coverage(request: Request, svc: ServiceDep) -> Response:
     """The coverage layers of the live snapshot and how to draw them.
 
@@ -331,18 +409,34 @@ def coverage(request: Request, svc: ServiceDep) -> Response:
     meta = svc.snap.manifest.get("layers", {})
     out = []
     for name, o in _overlays(svc).items():
-        doc: dict[str, Any] = {"id": name, "title": TITLES.get(name, name), "kind": o["kind"],
-                               "resolution": o.get("resolution"), "legend": o.get("legend")}
+        doc: dict[str, Any] = {
+            "id": name,
+            "title": TITLES.get(name, name),
+            "kind": o["kind"],
+            "resolution": o.get("resolution"),
+            "legend": o.get("legend"),
+        }
         if o["kind"] == "image":
-            doc.update(url=f"{base}/coverage/{svc.snap.id}/{name}.png",
-                       coordinates=o["coordinates"], width=o.get("width"),
-                       height=o.get("height"), pixel_m=o.get("pixel_m"))
+            doc.update(
+                url=f"{base}/coverage/{svc.snap.id}/{name}.png",
+                coordinates=o["coordinates"],
+                width=o.get("width"),
+                height=o.get("height"),
+                pixel_m=o.get("pixel_m"),
+            )
         else:
-            doc.update(tiles=f"{base}/tiles/{svc.snap.id}.pmtiles",
-                       source_layer=o.get("source_layer"), property=o.get("property"))
+            doc.update(
+                tiles=f"{base}/tiles/{svc.snap.id}.pmtiles",
+                source_layer=o.get("source_layer"),
+                property=o.get("property"),
+            )
         m = meta.get(name, {})
-        doc.update(attribution=m.get("attribution"), licence=m.get("licence"),
-                   date=m.get("date"), synthetic=bool(m.get("synthetic", False)))
+        doc.update(
+            attribution=m.get("attribution"),
+            licence=m.get("licence"),
+            date=m.get("date"),
+            synthetic=bool(m.get("synthetic", False)),
+        )
         out.append(doc)
     return _json_revalidated(request, {**provenance(svc, list(_overlays(svc))), "layers": out})
 
@@ -364,15 +458,19 @@ def _png(request: Request, svc: Service, layer: str, cache: str) -> Response:
 
 
 PNG_RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: {"description": "the overlay", "content": {PNG: {"schema": {"type": "string",
-                                                                    "format": "binary"}}}},
+    200: {"description": "the overlay", "content": {PNG: {"schema": {"type": "string", "format": "binary"}}}},
     304: {"description": "not modified"},
-    404: {"description": "no such coverage image (or not the live snapshot)"}}
+    404: {"description": "no such coverage image (or not the live snapshot)"},
+}
 
 
-@router.get("/coverage/{snapshot}/{layer}.png", summary="A coverage overlay (immutable URL)",
-            response_class=Response, dependencies=[Depends(known_params())],
-            responses=PNG_RESPONSES)
+@router.get(
+    "/coverage/{snapshot}/{layer}.png",
+    summary="A coverage overlay (immutable URL)",
+    response_class=Response,
+    dependencies=[Depends(known_params())],
+    responses=PNG_RESPONSES,
+)
 def coverage_png_of(request: Request, snapshot: str, layer: str, svc: ServiceDep) -> Response:
     """A coverage overlay PNG of the live snapshot, at a URL that names the snapshot."""
     if snapshot != svc.snap.id:
@@ -380,9 +478,13 @@ def coverage_png_of(request: Request, snapshot: str, layer: str, svc: ServiceDep
     return _png(request, svc, layer, IMMUTABLE)
 
 
-@router.get("/coverage/{layer}.png", summary="A coverage overlay of the live snapshot",
-            response_class=Response, dependencies=[Depends(known_params())],
-            responses=PNG_RESPONSES)
+@router.get(
+    "/coverage/{layer}.png",
+    summary="A coverage overlay of the live snapshot",
+    response_class=Response,
+    dependencies=[Depends(known_params())],
+    responses=PNG_RESPONSES,
+)
 def coverage_png(request: Request, layer: str, svc: ServiceDep) -> Response:
     """The live snapshot's overlay PNG (``fibre``, ``mobile_5g``); revalidated with its ETag,
     since it changes with the live snapshot (``/api/coverage`` lists the immutable URLs).

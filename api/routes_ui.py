@@ -23,23 +23,29 @@ REVALIDATE = "public, max-age=0, must-revalidate"
 PRIVATE = "private, max-age=0, must-revalidate"
 
 
-def _cached(request: Request, etag: str, body: bytes, media_type: str,
-            view: str = "public") -> Response:
+def _cached(request: Request, etag: str, body: bytes, media_type: str, view: str = "public") -> Response:
     """A response with an ETag; 304 when the client already has it. The full view (staff)
     has its own ETag and is never stored by shared caches.
     """
     if view != "public":
         etag = f'{etag[:-1]}-{view}"'
-    headers = {"ETag": etag, "Cache-Control": REVALIDATE if view == "public" else PRIVATE,
-               "Vary": "Authorization"}
+    headers = {
+        "ETag": etag,
+        "Cache-Control": REVALIDATE if view == "public" else PRIVATE,
+        "Vary": "Authorization",
+    }
     if etag in request.headers.get("if-none-match", ""):
         return Response(status_code=304, headers=headers)
     return Response(body, media_type=media_type, headers=headers)
 
 
-@router.get("/sites/table", summary="Site table for the web UI", response_class=JSONBytes,
-            dependencies=[Depends(known_params())],
-            responses={200: {"model": SitesTable}, 304: {"description": "not modified"}})
+@router.get(
+    "/sites/table",
+    summary="Site table for the web UI",
+    response_class=JSONBytes,
+    dependencies=[Depends(known_params())],
+    responses={200: {"model": SitesTable}, 304: {"description": "not modified"}},
+)
 def sites_table(request: Request, svc: ServiceDep) -> Response:
     """Per-site columns (id, name, kind, keys, area, fibre share, a point in WGS84), row i of
     every column being site i, in the row order of ``/api/sites/values``.
@@ -47,15 +53,21 @@ def sites_table(request: Request, svc: ServiceDep) -> Response:
     return _cached(request, f'"{svc.snap.id}-table"', svc.table_bytes(), JSON, svc.view)
 
 
-@router.get("/sites/values", summary="Criterion values for re-ranking in the browser",
-            dependencies=[Depends(known_params("profile", "h2_year"))],
-            responses={200: {"content": {OCTETS: {"schema": {"type": "string",
-                                                              "format": "binary"}}},
-                             "description": "float64 H2 km × n, then uint16 v·10⁴ × n × C "
-                                            "(little-endian; 65535 = no data)"},
-                       304: {"description": "not modified"}})
-def sites_values(request: Request, svc: ServiceDep, profile: ProfileParam = None,
-                 h2_year: H2YearParam = None) -> Response:
+@router.get(
+    "/sites/values",
+    summary="Criterion values for re-ranking in the browser",
+    dependencies=[Depends(known_params("profile", "h2_year"))],
+    responses={
+        200: {
+            "content": {OCTETS: {"schema": {"type": "string", "format": "binary"}}},
+            "description": "float64 H2 km × n, then uint16 v·10⁴ × n × C (little-endian; 65535 = no data)",
+        },
+        304: {"description": "not modified"},
+    },
+)
+def sites_values(
+    request: Request, svc: ServiceDep, profile: ProfileParam = None, h2_year: H2YearParam = None
+) -> Response:
     """The per-site data the browser re-ranks with, for a profile and horizon year, rows as in
     ``/api/sites/table``: first the distance in km to the nearest hydrogen segment in service by
     the horizon (little-endian float64 × n; NaN = none), then ``k`` = v · 10⁴ per site and
@@ -73,12 +85,21 @@ def sites_values(request: Request, svc: ServiceDep, profile: ProfileParam = None
     return resp
 
 
-@router.get("/ui/config", summary="Web UI settings", response_class=JSONBytes,
-            dependencies=[Depends(known_params())], responses={200: {"model": UIConfig}})
+@router.get(
+    "/ui/config",
+    summary="Web UI settings",
+    response_class=JSONBytes,
+    dependencies=[Depends(known_params())],
+    responses={200: {"model": UIConfig}},
+)
 def ui_config(svc: ServiceDep, settings: SettingsDep) -> Response:
     """The live snapshot, whether it is synthetic, the optional base map and the tiles URL."""
     tiles = svc.snap.path / "map.pmtiles"
-    return JSONBytes({
-        "snapshot": svc.snap.id, "synthetic": svc.synthetic,
-        "basemap": {"url": settings.basemap_url, "attribution": settings.basemap_attribution},
-        "tiles": f"api/tiles/{svc.snap.id}.pmtiles" if tiles.exists() else None})
+    return JSONBytes(
+        {
+            "snapshot": svc.snap.id,
+            "synthetic": svc.synthetic,
+            "basemap": {"url": settings.basemap_url, "attribution": settings.basemap_attribution},
+            "tiles": f"api/tiles/{svc.snap.id}.pmtiles" if tiles.exists() else None,
+        }
+    )

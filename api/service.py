@@ -54,13 +54,19 @@ class Service:
         self._base: dict[str, Ranking] = {}
         self._ui: dict[Any, Any] = {}
         h2 = snap.layers.get("hydrogen")
-        quality = (str(h2["geometry_quality"].mode().iloc[0])
-                   if h2 is not None and len(h2) and "geometry_quality" in h2 else None)
+        quality = (
+            str(h2["geometry_quality"].mode().iloc[0])
+            if h2 is not None and len(h2) and "geometry_quality" in h2
+            else None
+        )
         self.sources = criterion_sources(snap.manifest, quality)
         self.view = "full"  # api/views.py names the public view
         # confidential columns travel with the items of the full view (staff, admin)
-        self.restricted = {c: [plain(x) for x in self.sites[c].to_numpy(object)]
-                           for c in RESTRICTED_FIELDS if c in self.sites.columns}
+        self.restricted = {
+            c: [plain(x) for x in self.sites[c].to_numpy(object)]
+            for c in RESTRICTED_FIELDS
+            if c in self.sites.columns
+        }
 
     @classmethod
     def open(cls, data_dir: Path, snapshot_id: str | None = None) -> Service:
@@ -74,38 +80,75 @@ class Service:
 
     def attribution(self) -> list[dict[str, Any]]:
         """Attribution and licence of every layer, as they travel with every answer."""
-        return [{"layer": name, "attribution": m.get("attribution"), "licence": m.get("licence"),
-                 "licence_url": licence_url(m.get("licence")),
-                 "source": m.get("source"), "date": m.get("date"),
-                 "synthetic": bool(m.get("synthetic", False))}
-                for name, m in self.snap.manifest["layers"].items()]
+        return [
+            {
+                "layer": name,
+                "attribution": m.get("attribution"),
+                "licence": m.get("licence"),
+                "licence_url": licence_url(m.get("licence")),
+                "source": m.get("source"),
+                "date": m.get("date"),
+                "synthetic": bool(m.get("synthetic", False)),
+            }
+            for name, m in self.snap.manifest["layers"].items()
+        ]
 
     # -- rankings ---------------------------------------------------------------------------
-    def rank(self, profile: str | None, weights: dict[str, Any] | None,
-             filters: Filters | None = None, stability_top: int | None = None,
-             draws: int = 200, spread: float = 0.25, seed: int = 0,
-             h2_year: int | None = None) -> Ranking:
+    def rank(
+        self,
+        profile: str | None,
+        weights: dict[str, Any] | None,
+        filters: Filters | None = None,
+        stability_top: int | None = None,
+        draws: int = 200,
+        spread: float = 0.25,
+        seed: int = 0,
+        h2_year: int | None = None,
+    ) -> Ranking:
         """Rank all stored sites (cached for the profile's default weights and no filters)."""
         p = get_profile(profile)
-        if (not weights and filters in (None, Filters()) and not stability_top
-                and h2_year in (None, p.h2_horizon)):
+        if (
+            not weights
+            and filters in (None, Filters())
+            and not stability_top
+            and h2_year in (None, p.h2_horizon)
+        ):
             if p.name not in self._base:
                 self._base[p.name] = self.scorer.rank(p.name)
             return self._base[p.name]
-        return self.scorer.rank(p.name, weights, filters, stability_top=stability_top,
-                                draws=draws, spread=spread, seed=seed, h2_year=h2_year)
+        return self.scorer.rank(
+            p.name,
+            weights,
+            filters,
+            stability_top=stability_top,
+            draws=draws,
+            spread=spread,
+            seed=seed,
+            h2_year=h2_year,
+        )
 
-    def results(self, r: Ranking, rows: np.ndarray, breakdown: bool = True,
-                scorer: Scorer | None = None, inline_sources: bool = True) -> list[SiteResult]:
+    def results(
+        self,
+        r: Ranking,
+        rows: np.ndarray,
+        breakdown: bool = True,
+        scorer: Scorer | None = None,
+        inline_sources: bool = True,
+    ) -> list[SiteResult]:
         """The typed results of some rows of ``r``; ``scorer`` is the one that made ``r``
         (default: the stored sites' scorer). Without ``inline_sources`` the breakdown entries
         leave out their source (lists of many sites carry ``sources_doc()`` once instead).
         """
-        return (scorer or self.scorer).results(r, rows, self.sources if inline_sources else None,
-                                               breakdown)
+        return (scorer or self.scorer).results(r, rows, self.sources if inline_sources else None, breakdown)
 
-    def items(self, r: Ranking, rows: np.ndarray, breakdown: bool = True,
-              scorer: Scorer | None = None, inline_sources: bool = True) -> list[dict[str, Any]]:
+    def items(
+        self,
+        r: Ranking,
+        rows: np.ndarray,
+        breakdown: bool = True,
+        scorer: Scorer | None = None,
+        inline_sources: bool = True,
+    ) -> list[dict[str, Any]]:
         """Sites as ranking items: the results serialised (identity, indicators, score, rank,
         breakdown).
         """
@@ -120,18 +163,31 @@ class Service:
         """The source of every criterion (the same for every site of the snapshot)."""
         return {c: s.to_dict() for c, s in self.sources.items()}
 
-    def ranking(self, profile: str | None, weights: dict[str, Any] | None,
-                filters: Filters | None = None, limit: int = 100, offset: int = 0,
-                stability_top: int | None = None, draws: int = 200, spread: float = 0.25,
-                seed: int = 0, h2_year: int | None = None,
-                breakdown: bool = True) -> dict[str, Any]:
+    def ranking(
+        self,
+        profile: str | None,
+        weights: dict[str, Any] | None,
+        filters: Filters | None = None,
+        limit: int = 100,
+        offset: int = 0,
+        stability_top: int | None = None,
+        draws: int = 200,
+        spread: float = 0.25,
+        seed: int = 0,
+        h2_year: int | None = None,
+        breakdown: bool = True,
+    ) -> dict[str, Any]:
         """The ranking response of DESIGN §5.3."""
         r = self.rank(profile, weights, filters, stability_top, draws, spread, seed, h2_year)
-        page = r.order[offset: offset + limit]
+        page = r.order[offset : offset + limit]
         out: dict[str, Any] = {
-            "profile": r.profile.name, "weights": r.weights, "h2_year": r.profile.h2_horizon,
-            "numberMatched": int(len(r.order)), "numberReturned": int(len(page)),
-            "excluded": r.excluded, "synthetic": self.synthetic,
+            "profile": r.profile.name,
+            "weights": r.weights,
+            "h2_year": r.profile.h2_horizon,
+            "numberMatched": int(len(r.order)),
+            "numberReturned": int(len(page)),
+            "excluded": r.excluded,
+            "synthetic": self.synthetic,
             "snapshot": self.snap.id,
         }
         if r.stability is not None:
@@ -140,9 +196,14 @@ class Service:
         out["items"] = self.items(r, page, breakdown, inline_sources=False)
         return out
 
-    def site_score(self, site_id: str, profile: str | None, weights: dict[str, Any] | None,
-                   h2_year: int | None = None, stability_top: int | None = None
-                   ) -> dict[str, Any]:
+    def site_score(
+        self,
+        site_id: str,
+        profile: str | None,
+        weights: dict[str, Any] | None,
+        h2_year: int | None = None,
+        stability_top: int | None = None,
+    ) -> dict[str, Any]:
         """One stored site's score and breakdown (with its rank among all sites), its distance
         to the nearest LEP large site and, with ``stability_top``, its rank stability.
         """
@@ -154,8 +215,13 @@ class Service:
         out.update(self.nearest_lep(row))
         if r.stability is not None:
             out["stability_params"] = r.stability_params
-        out.update(profile=r.profile.name, weights=r.weights, h2_year=r.profile.h2_horizon,
-                   synthetic=self.synthetic, numberRanked=int(len(r.order)))
+        out.update(
+            profile=r.profile.name,
+            weights=r.weights,
+            h2_year=r.profile.h2_horizon,
+            synthetic=self.synthetic,
+            numberRanked=int(len(r.order)),
+        )
         return out
 
     def nearest_lep(self, row: int) -> dict[str, Any]:
@@ -174,13 +240,30 @@ class Service:
             c = self.scorer.indicators(get_profile(None))
             pts = to_wgs84(shapely.point_on_surface(self.sites.geometry.values))
             xy = shapely.get_coordinates(pts)
-            cols = {k: plain_list(np.asarray(c[k])) for k in (
-                "site_id", "name", "kind", "ags", "municipality", "kreis_ags", "kreis", "area_ha",
-                "fibre_share", "planning_category")}
+            cols = {
+                k: plain_list(np.asarray(c[k]))
+                for k in (
+                    "site_id",
+                    "name",
+                    "kind",
+                    "ags",
+                    "municipality",
+                    "kreis_ags",
+                    "kreis",
+                    "area_ha",
+                    "fibre_share",
+                    "planning_category",
+                )
+            }
             cols["lon"], cols["lat"] = xy[:, 0].tolist(), xy[:, 1].tolist()
-            self._ui["table"] = {"snapshot": self.snap.id, "synthetic": self.synthetic,
-                                 "count": self.scorer.n, "criteria": list(CRITERIA_ORDER),
-                                 "h2_years": self.scorer.h2_years, "columns": cols}
+            self._ui["table"] = {
+                "snapshot": self.snap.id,
+                "synthetic": self.synthetic,
+                "count": self.scorer.n,
+                "criteria": list(CRITERIA_ORDER),
+                "h2_years": self.scorer.h2_years,
+                "columns": cols,
+            }
         return self._ui["table"]
 
     def table_bytes(self) -> bytes:
@@ -205,11 +288,15 @@ class Service:
         return self._ui[key]
 
     # -- ad-hoc scoring ---------------------------------------------------------------------
-    def score_geometries(self, geoms: np.ndarray, profile: str | None,
-                         weights: dict[str, Any] | None,
-                         names: Sequence[str | None] | None = None,
-                         h2_year: int | None = None,
-                         ids: list[str | None] | None = None) -> list[dict[str, Any]]:
+    def score_geometries(
+        self,
+        geoms: np.ndarray,
+        profile: str | None,
+        weights: dict[str, Any] | None,
+        names: Sequence[str | None] | None = None,
+        h2_year: int | None = None,
+        ids: list[str | None] | None = None,
+    ) -> list[dict[str, Any]]:
         """Score polygons (EPSG:25832) against the stored layers; add their percentile."""
         if not len(geoms):
             return []
@@ -217,21 +304,24 @@ class Service:
         if bad.any():
             raise InvalidGeometry("only Polygon and MultiPolygon geometries can be scored")
         layers = {k: v for k, v in self.snap.layers.items() if k != "sites"}
-        sites = gpd.GeoDataFrame({
-            "site_id": [sid or f"adhoc-{i + 1}"
-                        for i, sid in enumerate(ids or [None] * len(geoms))],
-            "name": names or [None] * len(geoms), "kind": "adhoc", "planning_category": None,
-        }, geometry=list(geoms), crs=WORK_CRS)
-        ind_df = compute_indicators(sites, layers, self.snap.coverage, self.funding,
-                                    trees=self.trees)
+        sites = gpd.GeoDataFrame(
+            {
+                "site_id": [sid or f"adhoc-{i + 1}" for i, sid in enumerate(ids or [None] * len(geoms))],
+                "name": names or [None] * len(geoms),
+                "kind": "adhoc",
+                "planning_category": None,
+            },
+            geometry=list(geoms),
+            crs=WORK_CRS,
+        )
+        ind_df = compute_indicators(sites, layers, self.snap.coverage, self.funding, trees=self.trees)
         scorer = Scorer(pd.DataFrame(ind_df.drop(columns="geometry")))
         r = scorer.rank(profile, weights, h2_year=h2_year)
         r.rank[:] = 0  # ad-hoc polygons are not ranked among the stored sites...
         stored = self.rank(profile, weights, h2_year=h2_year)
         out = self.items(r, np.arange(len(geoms)), scorer=scorer)
         for item, score in zip(out, r.score, strict=True):  # ...but placed by their percentile
-            item["percentile"] = (None if np.isnan(score)
-                                  else round(percentile(stored.score, float(score)), 2))
+            item["percentile"] = None if np.isnan(score) else round(percentile(stored.score, float(score)), 2)
         return out
 
     def inside_nrw(self, geoms: np.ndarray) -> np.ndarray:
@@ -239,13 +329,15 @@ class Service:
         tree = self.trees.get("municipalities")
         if tree is None:
             tree = self.trees["municipalities"] = shapely.STRtree(
-                self.snap.layers["municipalities"].geometry.values)
+                self.snap.layers["municipalities"].geometry.values
+            )
         inside = np.zeros(len(geoms), dtype=bool)
         inside[tree.query(geoms, predicate="intersects")[0]] = True
         return inside
 
-    def score_file(self, path: Path, profile: str | None, weights: dict[str, Any] | None,
-                   filters: Filters | None = None) -> tuple[list[dict[str, Any]], np.ndarray]:
+    def score_file(
+        self, path: Path, profile: str | None, weights: dict[str, Any] | None, filters: Filters | None = None
+    ) -> tuple[list[dict[str, Any]], np.ndarray]:
         """Score the polygons of any OGR file with a CRS (GeoJSON is WGS84 by definition).
 
         Every feature is checked first (polygonal, valid, inside NRW); returns the ranked items
@@ -264,42 +356,50 @@ class Service:
             problems.append(f"feature {i + 1} lies outside North Rhine-Westphalia")
         if problems:
             raise InvalidGeometry(f"{path.name}: " + "; ".join(problems))
-        name_col = next((c for c in ("name", "Name", "NAME", "bezeichnung") if c in gdf.columns),
-                        None)
+        name_col = next((c for c in ("name", "Name", "NAME", "bezeichnung") if c in gdf.columns), None)
         names = gdf[name_col].astype(str).tolist() if name_col else None
-        ids = ([None if pd.isna(x) or not str(x).strip() else str(x) for x in gdf["site_id"]]
-               if "site_id" in gdf.columns else None)
+        ids = (
+            [None if pd.isna(x) or not str(x).strip() else str(x) for x in gdf["site_id"]]
+            if "site_id" in gdf.columns
+            else None
+        )
         items = self.score_geometries(geoms, profile, weights, names, ids=ids)
         props = pd.DataFrame(gdf.drop(columns="geometry"))
         for item, extra in zip(items, props.to_dict("records"), strict=True):
             for k, v in extra.items():  # the caller's other properties travel along
                 if k not in item:
                     item[str(k)] = None if _is_na(v) else v  # column names are strings
-        keep = [k for k, i in enumerate(items)
-                if not (filters and filters.min_area_ha is not None
-                        and i["area_ha"] < filters.min_area_ha)]
-        keep.sort(key=lambda k: -1 if items[k]["score"] is None else items[k]["score"],
-                  reverse=True)
+        keep = [
+            k
+            for k, i in enumerate(items)
+            if not (filters and filters.min_area_ha is not None and i["area_ha"] < filters.min_area_ha)
+        ]
+        keep.sort(key=lambda k: -1 if items[k]["score"] is None else items[k]["score"], reverse=True)
         for rank, k in enumerate(keep, 1):
             items[k]["rank"] = rank
         return [items[k] for k in keep], geoms[keep]
 
     # -- GeoJSON ----------------------------------------------------------------------------
-    def feature_collection(self, geoms: np.ndarray, items: list[dict[str, Any]],
-                           profile: str | None) -> str:
+    def feature_collection(self, geoms: np.ndarray, items: list[dict[str, Any]], profile: str | None) -> str:
         """A FeatureCollection (WGS84, RFC 7946) of geometries (EPSG:25832) with their items."""
-        feats = [{"type": "Feature", "id": it["site_id"], "properties": it,
-                  "geometry": json.loads(g)}
-                 for g, it in zip(geometry_json(to_wgs84(geoms)), items, strict=True)]
-        return json.dumps({"type": "FeatureCollection", "features": feats,
-                           "profile": get_profile(profile).name,
-                           "synthetic": self.synthetic, "snapshot": self.snap.id,
-                           "attribution": self.attribution(),
-                           "generated": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")},
-                          ensure_ascii=False)
+        feats = [
+            {"type": "Feature", "id": it["site_id"], "properties": it, "geometry": json.loads(g)}
+            for g, it in zip(geometry_json(to_wgs84(geoms)), items, strict=True)
+        ]
+        return json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": feats,
+                "profile": get_profile(profile).name,
+                "synthetic": self.synthetic,
+                "snapshot": self.snap.id,
+                "attribution": self.attribution(),
+                "generated": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            },
+            ensure_ascii=False,
+        )
 
     def items_geojson(self, items: list[dict[str, Any]], profile: str | None) -> str:
         """A FeatureCollection of stored sites' ranking items."""
         rows = [self.row_of[i["site_id"]] for i in items]
-        return self.feature_collection(np.asarray(self.sites.geometry.values)[rows], items,
-                                       profile)
+        return self.feature_collection(np.asarray(self.sites.geometry.values)[rows], items, profile)

@@ -18,25 +18,39 @@ class Settings(BaseSettings):
     demo_seed: int = 42
     max_body_bytes: int = Field(2_000_000, ge=1_000, description="largest accepted request body")
     max_vertices: int = Field(20_000, ge=4, description="most vertices in a POSTed geometry")
-    max_bundle_bytes: int = Field(200_000_000, ge=1_000,
-                                  description="largest sources bundle (zip) POSTed by an admin")
-    max_unpacked_bytes: int = Field(2_000_000_000, ge=1_000,
-                                    description="most bytes a sources bundle may unpack to")
-    max_in_flight: int = Field(16, ge=0, description="requests served at once per worker; as "
-                                                      "many more wait up to max_wait_ms, the "
-                                                      "rest get 429 with Retry-After (0 = off)")
+    max_bundle_bytes: int = Field(
+        200_000_000, ge=1_000, description="largest sources bundle (zip) POSTed by an admin"
+    )
+    max_unpacked_bytes: int = Field(
+        2_000_000_000, ge=1_000, description="most bytes a sources bundle may unpack to"
+    )
+    max_in_flight: int = Field(
+        16,
+        ge=0,
+        description="requests served at once per worker; as "
+        "many more wait up to max_wait_ms, the "
+        "rest get 429 with Retry-After (0 = off)",
+    )
     max_wait_ms: float = Field(30, ge=0, le=10_000, description="longest wait for a slot")
-    reload_check_s: float = Field(1.0, ge=0.05, description="how often a worker looks whether "
-                                                            "CURRENT names another snapshot")
+    reload_check_s: float = Field(
+        1.0, ge=0.05, description="how often a worker looks whether CURRENT names another snapshot"
+    )
     max_limit: int = Field(10_000, ge=1, le=10_000)
     gzip_level: int = Field(1, ge=1, le=9)
     basemap_url: str | None = Field(
-        None, description="optional raster base map for the web UI, an XYZ template such as "
-                          "https://tiles.example.org/{z}/{x}/{y}.png; off by default (offline)")
+        None,
+        description="optional raster base map for the web UI, an XYZ template such as "
+        "https://tiles.example.org/{z}/{x}/{y}.png; off by default (offline)",
+    )
     basemap_attribution: str | None = Field(None, description="attribution of the base map")
-    publisher: str = Field("NRW Site Finder", description="who publishes this deployment's "
-                           "data (the DCAT catalogue's dct:publisher)")
+    publisher: str = Field(
+        "NRW Site Finder",
+        description="who publishes this deployment's data (the DCAT catalogue's dct:publisher)",
+    )
     publisher_url: str | None = Field(None, description="the publisher's web site")
-    public_url: str | None = Field(None, description="the service's public base URL, e.g. "
-                                   "https://sites.example.nrw (catalogue links; default: the "
-                                   "URL of the request)")
+    public_url: str | None = Field(
+        None,
+        description="the service's public base URL, e.g. "
+        "https://sites.example.nrw (catalogue links; default: the "
+        "URL of the request)",
+    )

@@ -59,19 +59,28 @@ class RequestLog:
         finally:
             if access.isEnabledFor(logging.INFO):
                 state: dict[str, Any] = scope.get("state", {})
-                access.info(json.dumps({
-                    "ts": round(time.time(), 3), "request_id": rid.decode(),
-                    "method": scope.get("method"), "path": scope.get("path", "")[:200],
-                    "status": status, "ms": round((time.perf_counter() - t0) * 1e3, 2),
-                    "bytes": size, "role": state.get("role", "public"),
-                    "shed": bool(state.get("shed"))}, ensure_ascii=True))
+                access.info(
+                    json.dumps(
+                        {
+                            "ts": round(time.time(), 3),
+                            "request_id": rid.decode(),
+                            "method": scope.get("method"),
+                            "path": scope.get("path", "")[:200],
+                            "status": status,
+                            "ms": round((time.perf_counter() - t0) * 1e3, 2),
+                            "bytes": size,
+                            "role": state.get("role", "public"),
+                            "shed": bool(state.get("shed")),
+                        },
+                        ensure_ascii=True,
+                    )
+                )
 
 
 class InFlightLimit:
     """ASGI middleware: a bounded number of requests at once, a bounded short wait, then 429."""
 
-    def __init__(self, app: ASGIApp, max_in_flight: int, max_wait_s: float = 0.03,
-                 retry_after_s: int = 1):
+    def __init__(self, app: ASGIApp, max_in_flight: int, max_wait_s: float = 0.03, retry_after_s: int = 1):
         self.app = app
         self.max_in_flight = max_in_flight
         self.max_waiting = max_in_flight
@@ -85,17 +94,25 @@ class InFlightLimit:
     async def _refuse(self, scope: Scope, send: Send) -> None:
         self.shed += 1
         scope.setdefault("state", {})["shed"] = True
-        body = problem_body(429, "the service is busy; retry after the time in Retry-After",
-                            "urn:nrw-sites:problem:busy")
-        await send({"type": "http.response.start", "status": 429, "headers": [
-            (b"content-type", PROBLEM_JSON.encode()), (b"content-length", str(len(body)).encode()),
-            (b"retry-after", self.retry_after)]})
+        body = problem_body(
+            429, "the service is busy; retry after the time in Retry-After", "urn:nrw-sites:problem:busy"
+        )
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 429,
+                "headers": [
+                    (b"content-type", PROBLEM_JSON.encode()),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"retry-after", self.retry_after),
+                ],
+            }
+        )
         await send({"type": "http.response.body", "body": body})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Admit, briefly queue, or shed the request."""
-        if (scope["type"] != "http" or self.max_in_flight <= 0
-                or scope.get("path") in EXEMPT):
+        if scope["type"] != "http" or self.max_in_flight <= 0 or scope.get("path") in EXEMPT:
             await self.app(scope, receive, send)
             return
         if self._slots is None:

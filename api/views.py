@@ -53,11 +53,19 @@ def build_view(name: str, snap: Snapshot) -> View:
     svc = Service(snap)
     svc.view = name
     r = svc.rank(DEFAULT_PROFILE, None)
-    extra = {"sites": pd.DataFrame({
-        "score": [None if s != s else round(s, 3) for s in r.score.tolist()],
-        "rank": pd.array([k or None for k in r.rank.tolist()], dtype="Int64")})}
-    colls = {cid: build_collection(cid, snap.layers[cid], extra.get(cid))
-             for cid in ID_FIELDS if cid in snap.layers}
+    extra = {
+        "sites": pd.DataFrame(
+            {
+                "score": [None if s != s else round(s, 3) for s in r.score.tolist()],
+                "rank": pd.array([k or None for k in r.rank.tolist()], dtype="Int64"),
+            }
+        )
+    }
+    colls = {
+        cid: build_collection(cid, snap.layers[cid], extra.get(cid))
+        for cid in ID_FIELDS
+        if cid in snap.layers
+    }
     return View(name, svc, colls)
 
 
@@ -69,7 +77,11 @@ def build_views(snap: Snapshot) -> dict[str, View]:
     # a snapshot without confidential data is the same for everyone: one view serves both
     public = build_view("public", public_snapshot(snap)) if restricted else full
     views = {"full": full, "public": public}
-    log.info("snapshot %s: views built in %.1f s (public %s of %s sites)", snap.id,
-             time.perf_counter() - t, f"{len(views['public'].service.sites):,}",
-             f"{len(views['full'].service.sites):,}")
+    log.info(
+        "snapshot %s: views built in %.1f s (public %s of %s sites)",
+        snap.id,
+        time.perf_counter() - t,
+        f"{len(views['public'].service.sites):,}",
+        f"{len(views['full'].service.sites):,}",
+    )
     return views

@@ -92,8 +92,9 @@ class Client:
         self.conn = http.client.HTTPConnection(u.hostname, u.port, timeout=300)
         self.headers = {"Accept-Encoding": "identity", **(headers or {})}
 
-    def request(self, method: str, path: str, params: dict | None = None,
-                body: bytes | None = None) -> tuple[int, bytes]:
+    def request(
+        self, method: str, path: str, params: dict | None = None, body: bytes | None = None
+    ) -> tuple[int, bytes]:
         """Send one request; return status and body."""
         url = f"{path}?{urlencode(params)}" if params else path
         headers = dict(self.headers)
@@ -112,8 +113,7 @@ class Client:
         self.conn.close()
 
 
-def measure(n: int, request: Callable[[int], tuple[int, bytes]], budget_s: float = 120
-            ) -> dict[str, float]:
+def measure(n: int, request: Callable[[int], tuple[int, bytes]], budget_s: float = 120) -> dict[str, float]:
     """Time ``n`` requests (after one warm-up); stop early after ``budget_s`` (≥ 5 requests)."""
     status, body = request(0)
     if status != 200:
@@ -130,20 +130,28 @@ def measure(n: int, request: Callable[[int], tuple[int, bytes]], budget_s: float
         if i >= 4 and time.perf_counter() - t_start > budget_s:
             break
     ms = np.array(times) * 1000
-    return {"p50": float(np.percentile(ms, 50)), "p95": float(np.percentile(ms, 95)),
-            "n": len(ms), "kb": float(np.mean(sizes)) / 1000}
+    return {
+        "p50": float(np.percentile(ms, 50)),
+        "p95": float(np.percentile(ms, 95)),
+        "n": len(ms),
+        "kb": float(np.mean(sizes)) / 1000,
+    }
 
 
 def row(name: str, m: dict[str, float], target: str = "") -> None:
-    print(f"  {name:<44} p50 {m['p50']:8.1f} ms  p95 {m['p95']:8.1f} ms  "
-          f"({m['n']:>2} req, {m['kb']:9.0f} kB)  {target}")
+    print(
+        f"  {name:<44} p50 {m['p50']:8.1f} ms  p95 {m['p95']:8.1f} ms  "
+        f"({m['n']:>2} req, {m['kb']:9.0f} kB)  {target}"
+    )
 
 
-def pages(client: Client, path: str, limit: int, total: int, rng: random.Random,
-          **params: str) -> Callable[[int], tuple[int, bytes]]:
+def pages(
+    client: Client, path: str, limit: int, total: int, rng: random.Random, **params: str
+) -> Callable[[int], tuple[int, bytes]]:
     """Requests for pages of ``limit`` items at random offsets."""
-    return lambda i: client.get(path, params={
-        **params, "limit": limit, "offset": rng.randrange(0, max(1, total - limit))})
+    return lambda i: client.get(
+        path, params={**params, "limit": limit, "offset": rng.randrange(0, max(1, total - limit))}
+    )
 
 
 def square(lon: float, lat: float, ha: float = 20.0) -> dict:
@@ -151,8 +159,13 @@ def square(lon: float, lat: float, ha: float = 20.0) -> dict:
     side = (ha * 1e4) ** 0.5
     dy = side / 111_320 / 2
     dx = side / (111_320 * np.cos(np.radians(lat))) / 2
-    ring = [[lon - dx, lat - dy], [lon + dx, lat - dy], [lon + dx, lat + dy], [lon - dx, lat + dy],
-            [lon - dx, lat - dy]]
+    ring = [
+        [lon - dx, lat - dy],
+        [lon + dx, lat - dy],
+        [lon + dx, lat + dy],
+        [lon - dx, lat + dy],
+        [lon - dx, lat - dy],
+    ]
     return {"type": "Polygon", "coordinates": [[[round(x, 7), round(y, 7)] for x, y in ring]]}
 
 
@@ -160,9 +173,11 @@ def bench_ours(data: Path, svc: Service, n: int) -> dict[str, dict[str, float]]:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     t = time.perf_counter()
-    proc = subprocess.Popen([PY, "-m", "api.cli", "serve", "--data", str(data), "--host",
-                             "127.0.0.1", "--port", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [PY, "-m", "api.cli", "serve", "--data", str(data), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     err = wait_until_up(f"{base}/healthz", proc)
     if err:
         sys.exit(f"nrw-sites serve did not start: {err}")
@@ -179,20 +194,36 @@ def bench_ours(data: Path, svc: Service, n: int) -> dict[str, dict[str, float]]:
         out["items100"] = measure(n, pages(c, path, 100, n_sites, rng))
         out["items5000"] = measure(n, pages(c, path, 5000, n_sites, rng))
         out["items5000gz"] = measure(n, pages(cz, path, 5000, n_sites, rng))
-        out["ranking"] = measure(n, lambda i: c.get("/api/ranking", {
-            "w_h2": rng.choice([2, 3, 4]), "w_fibre": rng.choice([0, 0.5, 2]),
-            "w_area": rng.choice([1, 1.5]), "limit": 100}))
-        out["ranking_filtered"] = measure(n, lambda i: c.get("/api/ranking", {
-            "w_h2": 3, "kind": "brownfield", "min_area_ha": rng.choice([2, 5, 10]),
-            "limit": 100}))
-        out["score"] = measure(n, lambda i: c.request(
-            "POST", "/api/score", {"w_h2": 2},
-            json.dumps(square(*rng.choice(centres))).encode()))
-        out["export1"] = measure(min(n, 30), lambda i: c.get(
-            f"/api/exports/municipalities/{top_ags[i % len(top_ags)]}.geojson"))
+        out["ranking"] = measure(
+            n,
+            lambda i: c.get(
+                "/api/ranking",
+                {
+                    "w_h2": rng.choice([2, 3, 4]),
+                    "w_fibre": rng.choice([0, 0.5, 2]),
+                    "w_area": rng.choice([1, 1.5]),
+                    "limit": 100,
+                },
+            ),
+        )
+        out["ranking_filtered"] = measure(
+            n,
+            lambda i: c.get(
+                "/api/ranking",
+                {"w_h2": 3, "kind": "brownfield", "min_area_ha": rng.choice([2, 5, 10]), "limit": 100},
+            ),
+        )
+        out["score"] = measure(
+            n,
+            lambda i: c.request(
+                "POST", "/api/score", {"w_h2": 2}, json.dumps(square(*rng.choice(centres))).encode()
+            ),
+        )
+        out["export1"] = measure(
+            min(n, 30), lambda i: c.get(f"/api/exports/municipalities/{top_ags[i % len(top_ags)]}.geojson")
+        )
         ids = svc.sites["site_id"].tolist()
-        out["feature"] = measure(n, lambda i: c.get(
-            f"/api/collections/sites/items/{rng.choice(ids)}"))
+        out["feature"] = measure(n, lambda i: c.get(f"/api/collections/sites/items/{rng.choice(ids)}"))
     finally:
         c.close()
         cz.close()
@@ -237,8 +268,9 @@ def pygeoapi_ready() -> str | None:
     """Install pygeoapi into this environment when missing; return why it is unusable, if so."""
     if importlib.util.find_spec("pygeoapi") is None:
         print("installing pygeoapi (pip) ...")
-        r = subprocess.run([PY, "-m", "pip", "install", "--quiet", "pygeoapi"],
-                           capture_output=True, text=True)
+        r = subprocess.run(
+            [PY, "-m", "pip", "install", "--quiet", "pygeoapi"], capture_output=True, text=True
+        )
         if r.returncode != 0:
             return f"pip install pygeoapi failed: {r.stderr.strip()[-800:]}"
     return None
@@ -251,14 +283,32 @@ def start_pygeoapi(work: Path, provider: str) -> tuple[subprocess.Popen | None, 
     cfg.write_text(PYGEOAPI_CONFIG.format(port=port, provider=provider))
     env = {**os.environ, "PYGEOAPI_CONFIG": str(cfg), "PYGEOAPI_OPENAPI": str(oas)}
     pygeoapi = str(Path(PY).with_name("pygeoapi"))
-    r = subprocess.run([pygeoapi, "openapi", "generate", str(cfg), "--output-file", str(oas)],
-                       capture_output=True, text=True, env=env)
+    r = subprocess.run(
+        [pygeoapi, "openapi", "generate", str(cfg), "--output-file", str(oas)],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
     if r.returncode != 0:
         return None, "", f"pygeoapi openapi generate failed: {r.stderr.strip()[-800:]}"
     base = f"http://127.0.0.1:{port}"
-    proc = subprocess.Popen([PY, "-m", "uvicorn", "pygeoapi.starlette_app:APP", "--host",
-                             "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [
+            PY,
+            "-m",
+            "uvicorn",
+            "pygeoapi.starlette_app:APP",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     err = wait_until_up(f"{base}/collections/sites/items?limit=1&f=json", proc)
     if err:
         stop(proc)
@@ -275,15 +325,22 @@ def bench_pygeoapi(svc: Service, n: int) -> tuple[str, dict[str, dict[str, float
     sites = svc.sites[[c for c in svc.sites.columns if not c.startswith("_")]].to_crs(4326)
     gpkg = work / "sites.gpkg"
     sites.to_file(gpkg, layer="sites", driver="GPKG")
-    candidates = [("GeoPackage (SQLiteGPKG provider)",
-                   f"{{type: feature, name: SQLiteGPKG, data: '{gpkg}', id_field: site_id, "
-                   f"table: sites}}")]
+    candidates = [
+        (
+            "GeoPackage (SQLiteGPKG provider)",
+            f"{{type: feature, name: SQLiteGPKG, data: '{gpkg}', id_field: site_id, table: sites}}",
+        )
+    ]
     parquet = work / "sites.parquet"
     b = sites.geometry.bounds
     sites.assign(minx=b.minx, miny=b.miny, maxx=b.maxx, maxy=b.maxy).to_parquet(parquet)
-    candidates.append(("GeoParquet (Parquet provider; fallback)",
-                       f"{{type: feature, name: Parquet, data: {{source: '{parquet}'}}, "
-                       f"id_field: site_id, x_field: [minx, maxx], y_field: [miny, maxy]}}"))
+    candidates.append(
+        (
+            "GeoParquet (Parquet provider; fallback)",
+            f"{{type: feature, name: Parquet, data: {{source: '{parquet}'}}, "
+            f"id_field: site_id, x_field: [minx, maxx], y_field: [miny, maxy]}}",
+        )
+    )
     for label, provider in candidates:
         if "Parquet" in label and importlib.util.find_spec("s3fs") is None:
             print("installing s3fs for pygeoapi's Parquet provider (pip) ...")
@@ -291,12 +348,15 @@ def bench_pygeoapi(svc: Service, n: int) -> tuple[str, dict[str, dict[str, float
         proc, base, err = start_pygeoapi(work, provider)
         if err:
             last = [line for line in err.splitlines() if line.strip()][-2:]
-            if "SQLiteGPKG" in provider and not hasattr(sqlite3.Connection,
-                                                         "enable_load_extension"):
-                last.insert(0, "this Python's sqlite3 cannot load extensions, and the "
-                               "SQLiteGPKG provider needs mod_spatialite")
-            print(f"\npygeoapi with {label} did not serve the sites: "
-                  f"{textwrap.shorten(' / '.join(last), 400)}")
+            if "SQLiteGPKG" in provider and not hasattr(sqlite3.Connection, "enable_load_extension"):
+                last.insert(
+                    0,
+                    "this Python's sqlite3 cannot load extensions, and the "
+                    "SQLiteGPKG provider needs mod_spatialite",
+                )
+            print(
+                f"\npygeoapi with {label} did not serve the sites: {textwrap.shorten(' / '.join(last), 400)}"
+            )
             continue
         print(f"\npygeoapi {_version()} serving {len(sites):,} sites from {label}")
         rng = random.Random(1)
@@ -304,10 +364,8 @@ def bench_pygeoapi(svc: Service, n: int) -> tuple[str, dict[str, dict[str, float
         c = Client(base)
         try:
             path = "/collections/sites/items"
-            out["items100"] = measure(n, pages(c, path, 100, len(sites), rng, f="json"),
-                                      budget_s=90)
-            out["items5000"] = measure(n, pages(c, path, 5000, len(sites), rng, f="json"),
-                                       budget_s=90)
+            out["items100"] = measure(n, pages(c, path, 100, len(sites), rng, f="json"), budget_s=90)
+            out["items5000"] = measure(n, pages(c, path, 5000, len(sites), rng, f="json"), budget_s=90)
         except (OSError, RuntimeError, http.client.HTTPException) as exc:
             print(f"pygeoapi requests failed: {exc}")
             continue
@@ -339,8 +397,10 @@ def main() -> None:
         build(store, n_sites=args.sites, seed=42)
     t = time.perf_counter()
     svc = Service.open(data)
-    print(f"snapshot {svc.snap.id}: {len(svc.sites):,} sites "
-          f"(Service.open {time.perf_counter() - t:.1f} s); {os.cpu_count()} cores")
+    print(
+        f"snapshot {svc.snap.id}: {len(svc.sites):,} sites "
+        f"(Service.open {time.perf_counter() - t:.1f} s); {os.cpu_count()} cores"
+    )
 
     ours = bench_ours(data, svc, args.n)
     print(f"\nnrw-sites API, {len(svc.sites):,} sites, sequential keep-alive client:")
@@ -358,8 +418,10 @@ def main() -> None:
     index = export_municipalities(svc, None, out, "balanced")
     secs = time.perf_counter() - t
     size = sum(f.stat().st_size for f in out.iterdir()) / 1e6
-    print(f"  {'export_municipalities(all)':<44} {secs:8.2f} s for "
-          f"{len(index['municipalities'])} municipalities ({size:.0f} MB)  target ≤ 15 s")
+    print(
+        f"  {'export_municipalities(all)':<44} {secs:8.2f} s for "
+        f"{len(index['municipalities'])} municipalities ({size:.0f} MB)  target ≤ 15 s"
+    )
 
     if args.no_pygeoapi:
         return
@@ -372,8 +434,10 @@ def main() -> None:
     row("GET items limit=5000", theirs["items5000"])
     for key, name in (("items100", "page of 100"), ("items5000", "page of 5,000")):
         ratio = theirs[key]["p50"] / ours[key]["p50"]
-        print(f"  throughput ratio, {name}: nrw-sites {ratio:.1f}× pygeoapi "
-              f"(p50 {ours[key]['p50']:.1f} vs {theirs[key]['p50']:.1f} ms)  target ≥ 3×")
+        print(
+            f"  throughput ratio, {name}: nrw-sites {ratio:.1f}× pygeoapi "
+            f"(p50 {ours[key]['p50']:.1f} vs {theirs[key]['p50']:.1f} ms)  target ≥ 3×"
+        )
 
 
 if __name__ == "__main__":

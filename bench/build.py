@@ -35,11 +35,15 @@ def main() -> None:
     stages.print(f"demo build, {args.sites:,} sites -> {data}")
     t = manifest["timings_s"]
     no_ind = t["ingest"] + t["write"]
-    print(f"\nbuild without indicators: {no_ind:.2f} s (target ≤ 20 s); "
-          f"indicators: {t['indicators']:.2f} s; peak RSS {stages.all_peak / 1e9:.2f} GB "
-          f"(target ≤ 1.5 GB)")
-    print(f"sites: {manifest['layers']['sites']['count']:,}; snapshot {manifest['id']}; "
-          f"{time.strftime('%Y-%m-%d %H:%M')}")
+    print(
+        f"\nbuild without indicators: {no_ind:.2f} s (target ≤ 20 s); "
+        f"indicators: {t['indicators']:.2f} s; peak RSS {stages.all_peak / 1e9:.2f} GB "
+        f"(target ≤ 1.5 GB)"
+    )
+    print(
+        f"sites: {manifest['layers']['sites']['count']:,}; snapshot {manifest['id']}; "
+        f"{time.strftime('%Y-%m-%d %H:%M')}"
+    )
 
 
 if __name__ == "__main__":

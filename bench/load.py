@@ -31,16 +31,21 @@ import psutil
 HOST = "127.0.0.1"  # loopback only
 PY = sys.executable
 ROOT = Path(__file__).resolve().parents[1]
-POLYGON = json.dumps({"type": "Polygon", "coordinates": [[[7.40, 51.64], [7.4064, 51.64],
-                                                          [7.4064, 51.644], [7.40, 51.644],
-                                                          [7.40, 51.64]]]}).encode()
+POLYGON = json.dumps(
+    {
+        "type": "Polygon",
+        "coordinates": [[[7.40, 51.64], [7.4064, 51.64], [7.4064, 51.644], [7.40, 51.644], [7.40, 51.64]]],
+    }
+).encode()
 SCENARIOS = {
     "items": ("GET", "/api/collections/sites/items?limit=100", None),
     "ranking": ("GET", "/api/ranking?limit=20", None),
     "score": ("POST", "/api/score", POLYGON),
 }
-TARGETS = {("ranking", 32): "p99 ≤ 150 ms, ≥ 331 req/s (1.6 × 207)",
-           ("ranking", 64): "shed ≤ 50 ms, admitted p99 ≤ 200 ms"}
+TARGETS = {
+    ("ranking", 32): "p99 ≤ 150 ms, ≥ 331 req/s (1.6 × 207)",
+    ("ranking", 64): "shed ≤ 50 ms, admitted p99 ≤ 200 ms",
+}
 
 
 def free_port() -> int:
@@ -56,8 +61,9 @@ def request_bytes(method: str, path: str, body: bytes | None) -> bytes:
     return head.encode() + b"\r\n" + (body or b"")
 
 
-async def client(port: int, raw: bytes, deadline: float, budget: list[int],
-                 out: list[tuple[int, float]]) -> None:
+async def client(
+    port: int, raw: bytes, deadline: float, budget: list[int], out: list[tuple[int, float]]
+) -> None:
     reader, writer = await asyncio.open_connection(HOST, port)
     try:
         while time.perf_counter() < deadline and budget[0] > 0:
@@ -85,8 +91,9 @@ async def client(port: int, raw: bytes, deadline: float, budget: list[int],
         writer.close()
 
 
-def run_scenario(port: int, name: str, clients: int, seconds: float, max_requests: int
-                 ) -> list[tuple[int, float]]:
+def run_scenario(
+    port: int, name: str, clients: int, seconds: float, max_requests: int
+) -> list[tuple[int, float]]:
     method, path, body = SCENARIOS[name]
     raw = request_bytes(method, path, body)
     out: list[tuple[int, float]] = []
@@ -124,7 +131,9 @@ def stats(results: list[tuple[int, float]], seconds: float) -> dict[str, float |
     ok = np.array([t for s, t in results if s < 400]) * 1e3
     shed = np.array([t for s, t in results if s in (429, 503)]) * 1e3
     return {
-        "requests": len(results), "ok": int(len(ok)), "shed": int(len(shed)),
+        "requests": len(results),
+        "ok": int(len(ok)),
+        "shed": int(len(shed)),
         "5xx": sum(1 for s, _ in results if s >= 500 and s != 503),
         "503": sum(1 for s, _ in results if s == 503),
         "other_4xx": sum(1 for s, _ in results if 400 <= s < 500 and s != 429),
@@ -152,14 +161,34 @@ def main() -> int:
     data = Path(args.data)
     if not (data / "CURRENT").exists():
         print(f"building the {args.sites:,}-site demo in {data} ...", file=sys.stderr)
-        subprocess.run([PY, "-m", "api.cli", "build", "--demo", "--sites", str(args.sites),
-                        "--data", str(data)], check=True, cwd=ROOT)
+        subprocess.run(
+            [PY, "-m", "api.cli", "build", "--demo", "--sites", str(args.sites), "--data", str(data)],
+            check=True,
+            cwd=ROOT,
+        )
     port = free_port()
     env = {**os.environ, "NRW_SITES_MAX_IN_FLIGHT": str(args.max_in_flight)}
     log = open(data / "load-server.log", "wb")  # noqa: SIM115 - closed below
-    server = subprocess.Popen([PY, "-m", "api.cli", "serve", "--data", str(data), "--host", HOST,
-                               "--port", str(port), "--workers", str(args.workers)],
-                              cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    server = subprocess.Popen(
+        [
+            PY,
+            "-m",
+            "api.cli",
+            "serve",
+            "--data",
+            str(data),
+            "--host",
+            HOST,
+            "--port",
+            str(port),
+            "--workers",
+            str(args.workers),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     rss = RSS(server.pid)
     results: dict[str, dict] = {}
     try:
@@ -185,9 +214,12 @@ def main() -> int:
                 s = stats(res, time.perf_counter() - t)
                 results[f"{name}@{n}"] = s
                 target = TARGETS.get((name, n), "")
-                print(f"{name:<8} {n:>3} clients: {s['throughput_rps']:>7} req/s  p50 "
-                      f"{s['p50_ms']} p95 {s['p95_ms']} p99 {s['p99_ms']} ms  shed {s['shed']} "
-                      f"(max {s['shed_max_ms']} ms)  5xx {s['5xx']}  {target}", flush=True)
+                print(
+                    f"{name:<8} {n:>3} clients: {s['throughput_rps']:>7} req/s  p50 "
+                    f"{s['p50_ms']} p95 {s['p95_ms']} p99 {s['p99_ms']} ms  shed {s['shed']} "
+                    f"(max {s['shed_max_ms']} ms)  5xx {s['5xx']}  {target}",
+                    flush=True,
+                )
     finally:
         server.terminate()
         try:
@@ -196,9 +228,15 @@ def main() -> int:
             server.kill()
         rss.stop.set()
         log.close()
-    doc = {"workers": args.workers, "max_in_flight_per_worker": args.max_in_flight,
-           "seconds": args.seconds, "cpus": os.cpu_count(), "sites": args.sites,
-           "peak_rss_mb": round(rss.peak / 2**20, 1), "results": results}
+    doc = {
+        "workers": args.workers,
+        "max_in_flight_per_worker": args.max_in_flight,
+        "seconds": args.seconds,
+        "cpus": os.cpu_count(),
+        "sites": args.sites,
+        "peak_rss_mb": round(rss.peak / 2**20, 1),
+        "results": results,
+    }
     print(f"peak RSS of the server (all workers): {doc['peak_rss_mb']} MB")
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(doc, indent=1))

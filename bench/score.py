@@ -41,13 +41,20 @@ def naive(sites: gpd.GeoDataFrame, cov_grid: np.ndarray, spec, h2: gpd.GeoDataFr
     c1 = np.floor((b["maxx"] - spec.x0) / spec.res).astype(int)
     r0 = np.floor((spec.y1 - b["maxy"]) / spec.res).astype(int)
     r1 = np.floor((spec.y1 - b["miny"]) / spec.res).astype(int)
-    cells = {(r, c) for a, bb, cc, d in zip(r0, r1, c0, c1, strict=True)
-             for r in range(a, bb + 1) for c in range(cc, d + 1)}
+    cells = {
+        (r, c)
+        for a, bb, cc, d in zip(r0, r1, c0, c1, strict=True)
+        for r in range(a, bb + 1)
+        for c in range(cc, d + 1)
+    }
     rc = np.array(sorted(cells))
     x = spec.x0 + rc[:, 1] * spec.res
     y = spec.y1 - (rc[:, 0] + 1) * spec.res
-    grid = gpd.GeoDataFrame({"value": cov_grid[rc[:, 0], rc[:, 1]]},
-                            geometry=shapely.box(x, y, x + spec.res, y + spec.res), crs=WORK_CRS)
+    grid = gpd.GeoDataFrame(
+        {"value": cov_grid[rc[:, 0], rc[:, 1]]},
+        geometry=shapely.box(x, y, x + spec.res, y + spec.res),
+        crs=WORK_CRS,
+    )
     grid = grid[np.isfinite(grid["value"])]
     ov = gpd.overlay(sites[["site_id", "geometry"]], grid, how="intersection")
     ov["a"] = ov.area
@@ -56,11 +63,17 @@ def naive(sites: gpd.GeoDataFrame, cov_grid: np.ndarray, spec, h2: gpd.GeoDataFr
     share = (agg["av"] / agg["a"]).reindex(sites["site_id"])
     t_cov = time.perf_counter() - t
     t = time.perf_counter()
-    near = gpd.sjoin_nearest(sites[["site_id", "geometry"]], h2[["geometry"]],
-                             distance_col="d").drop_duplicates("site_id")
+    near = gpd.sjoin_nearest(
+        sites[["site_id", "geometry"]], h2[["geometry"]], distance_col="d"
+    ).drop_duplicates("site_id")
     t_h2 = time.perf_counter() - t
-    return {"share": share.to_numpy(), "dist": near["d"].to_numpy(), "t_cov": t_cov,
-            "t_h2": t_h2, "cells": len(grid)}
+    return {
+        "share": share.to_numpy(),
+        "dist": near["d"].to_numpy(),
+        "t_cov": t_cov,
+        "t_h2": t_h2,
+        "cells": len(grid),
+    }
 
 
 def main() -> None:
@@ -90,10 +103,14 @@ def main() -> None:
         scorer.rank(p)
     t_ind = time.perf_counter() - t_ind
     stages.finish()
-    stages.print(f"indicators and scores for {len(sites):,} sites on grids with "
-                 f"{n_cells / 2:,.0f} cells each (fibre, 5G)")
-    print(f"all indicators + scores: {t_ind:.2f} s (target ≤ 6 s), peak RSS "
-          f"{stages.all_peak / 1e9:.2f} GB (target ≤ 1.5 GB)")
+    stages.print(
+        f"indicators and scores for {len(sites):,} sites on grids with "
+        f"{n_cells / 2:,.0f} cells each (fibre, 5G)"
+    )
+    print(
+        f"all indicators + scores: {t_ind:.2f} s (target ≤ 6 s), peak RSS "
+        f"{stages.all_peak / 1e9:.2f} GB (target ≤ 1.5 GB)"
+    )
 
     geoms = sites.geometry.values
     trees: dict = {}
@@ -109,10 +126,15 @@ def main() -> None:
         t = time.perf_counter()
         transport_distances(geoms, layers, tree)
         t_tr.append(time.perf_counter() - t)
-    counts = ", ".join(f"{k} {len(layers[k]):,}" for k in ("motorway_junctions", "rail_freight",
-                                                            "ports", "airports") if k in layers)
-    print(f"four transport distances for {len(sites):,} sites ({counts}): p50 "
-          f"{statistics.median(t_tr):.3f} s (target ≤ 0.3 s added to the batch)")
+    counts = ", ".join(
+        f"{k} {len(layers[k]):,}"
+        for k in ("motorway_junctions", "rail_freight", "ports", "airports")
+        if k in layers
+    )
+    print(
+        f"four transport distances for {len(sites):,} sites ({counts}): p50 "
+        f"{statistics.median(t_tr):.3f} s (target ≤ 0.3 s added to the batch)"
+    )
 
     times = []
     for k in range(30):
@@ -120,12 +142,16 @@ def main() -> None:
         t = time.perf_counter()
         scorer.rank("balanced", w)
         times.append(time.perf_counter() - t)
-    print(f"re-ranking {len(sites):,} sites with new weights: p50 "
-          f"{statistics.median(times) * 1000:.1f} ms (target ≤ 50 ms)")
+    print(
+        f"re-ranking {len(sites):,} sites with new weights: p50 "
+        f"{statistics.median(times) * 1000:.1f} ms (target ≤ 50 ms)"
+    )
     t = time.perf_counter()
     r = scorer.rank("balanced", {"h2": 3}, stability_top=20)
-    print(f"ranking + rank stability (200 draws, top 20): {(time.perf_counter() - t) * 1000:.0f} ms;"
-          f" top-20 sites with P(stay) ≥ 0.9: {int((r.stability >= 0.9).sum())}")
+    print(
+        f"ranking + rank stability (200 draws, top 20): {(time.perf_counter() - t) * 1000:.0f} ms;"
+        f" top-20 sites with P(stay) ≥ 0.9: {int((r.stability >= 0.9).sum())}"
+    )
 
     svc = Service(snap)
     rng = np.random.default_rng(1)
@@ -137,8 +163,9 @@ def main() -> None:
         t = time.perf_counter()
         svc.score_geometries(np.array([poly]), "balanced", None)
         times.append(time.perf_counter() - t)
-    print(f"scoring one ad-hoc polygon (~20 ha): p50 {statistics.median(times) * 1000:.1f} ms "
-          f"(target ≤ 50 ms)")
+    print(
+        f"scoring one ad-hoc polygon (~20 ha): p50 {statistics.median(times) * 1000:.1f} ms (target ≤ 50 ms)"
+    )
 
     sub = sites.sample(args.subset, random_state=0).reset_index(drop=True)
     geoms = sub.geometry.values
@@ -148,16 +175,21 @@ def main() -> None:
     t = time.perf_counter()
     ours_d, _ = ind.nearest_lines(geoms, snap.layers["hydrogen"].geometry.values)
     t_h2 = time.perf_counter() - t
-    nv = naive(sub, np.asarray(snap.coverage["fibre"].grid), snap.coverage["fibre"].spec,
-               snap.layers["hydrogen"])
+    nv = naive(
+        sub, np.asarray(snap.coverage["fibre"].grid), snap.coverage["fibre"].spec, snap.layers["hydrogen"]
+    )
     ok = np.isfinite(ours_share) & np.isfinite(nv["share"])
     print(f"\nnaive approach on {args.subset:,} sites ({nv['cells']:,} cell polygons):")
-    print(f"  coverage share: overlay {nv['t_cov']:.2f} s vs exactextract {t_cov:.3f} s "
-          f"-> {nv['t_cov'] / t_cov:.0f}x; max |difference| "
-          f"{np.max(np.abs(ours_share[ok] - nv['share'][ok])):.2e}")
-    print(f"  H2 distance: sjoin_nearest {nv['t_h2']:.2f} s vs split-segment STRtree {t_h2:.3f} s "
-          f"-> {nv['t_h2'] / t_h2:.0f}x; max |difference| "
-          f"{np.max(np.abs(ours_d - nv['dist'])):.2e} m")
+    print(
+        f"  coverage share: overlay {nv['t_cov']:.2f} s vs exactextract {t_cov:.3f} s "
+        f"-> {nv['t_cov'] / t_cov:.0f}x; max |difference| "
+        f"{np.max(np.abs(ours_share[ok] - nv['share'][ok])):.2e}"
+    )
+    print(
+        f"  H2 distance: sjoin_nearest {nv['t_h2']:.2f} s vs split-segment STRtree {t_h2:.3f} s "
+        f"-> {nv['t_h2'] / t_h2:.0f}x; max |difference| "
+        f"{np.max(np.abs(ours_d - nv['dist'])):.2e} m"
+    )
     total_ratio = (nv["t_cov"] + nv["t_h2"]) / (t_cov + t_h2)
     print(f"  together: {total_ratio:.0f}x faster (target ≥ 20x)")
 

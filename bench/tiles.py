@@ -53,16 +53,16 @@ def _fields(msg: bytes):
         f, w = key >> 3, key & 7
         if w == 2:
             n, i = _varint(msg, i)
-            yield f, w, msg[i:i + n]
+            yield f, w, msg[i : i + n]
             i += n
         elif w == 0:
             v, i = _varint(msg, i)
             yield f, w, v
         elif w == 5:
-            yield f, w, msg[i:i + 4]
+            yield f, w, msg[i : i + 4]
             i += 4
         elif w == 1:
-            yield f, w, msg[i:i + 8]
+            yield f, w, msg[i : i + 8]
             i += 8
         else:
             raise ValueError(f"wire type {w}")
@@ -127,11 +127,17 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--data", help="data dir (default: a temporary one)")
     ap.add_argument("--reuse", action="store_true", help="use the live snapshot in --data")
-    ap.add_argument("--retile", type=int, default=1,
-                    help="rebuild the archive this many times from the stored snapshot, timed alone")
+    ap.add_argument(
+        "--retile",
+        type=int,
+        default=1,
+        help="rebuild the archive this many times from the stored snapshot, timed alone",
+    )
     args = ap.parse_args()
-    print(f"load average at start: {' '.join(f'{x:.1f}' for x in os.getloadavg())} "
-          f"({os.cpu_count()} CPUs; other work on the machine slows every figure)")
+    print(
+        f"load average at start: {' '.join(f'{x:.1f}' for x in os.getloadavg())} "
+        f"({os.cpu_count()} CPUs; other work on the machine slows every figure)"
+    )
     data = Path(args.data) if args.data else Path(tempfile.mkdtemp(prefix="nrw-bench-tiles-"))
     store = Store(data)
     if args.reuse and store.current_id():
@@ -146,31 +152,41 @@ def main() -> None:
     t = manifest["tiles"]
     path = store.snapshots / manifest["id"] / t["file"]
     path_sites = store.snapshots / manifest["id"] / manifest["layers"]["sites"]["file"]
-    stored = pd.read_parquet(path_sites, columns=[c for c in ("site_id", "public")
-                                                  if c in pq.read_schema(path_sites).names])
+    stored = pd.read_parquet(
+        path_sites, columns=[c for c in ("site_id", "public") if c in pq.read_schema(path_sites).names]
+    )
     public = set(stored["site_id"][public_mask(stored)])  # non-public sites stay out by design
     n_sites, n_all = len(public), len(stored)
-    print(f"\nPMTiles build: {t['seconds']:.1f} s (target ≤ 60 s, ≤ 30 s better; "
-          f"build stage 'tiles' incl. coverage overlays: {manifest['timings_s']['tiles']:.1f} s)")
+    print(
+        f"\nPMTiles build: {t['seconds']:.1f} s (target ≤ 60 s, ≤ 30 s better; "
+        f"build stage 'tiles' incl. coverage overlays: {manifest['timings_s']['tiles']:.1f} s)"
+    )
     if args.retile:
         snap = store.load()
         layers = {k: v for k, v in snap.layers.items() if k != "sites"}
         for i in range(args.retile):
             with tempfile.TemporaryDirectory(prefix="nrw-bench-retile-") as d:
-                s0, c0 = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(
-                    resource.RUSAGE_CHILDREN)
+                s0, c0 = (
+                    resource.getrusage(resource.RUSAGE_SELF),
+                    resource.getrusage(resource.RUSAGE_CHILDREN),
+                )
                 t0 = time.perf_counter()
                 info = write_pmtiles(Path(d), layers, snap.layers["sites"], coverage=snap.coverage)
                 wall = time.perf_counter() - t0
-                s1, c1 = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(
-                    resource.RUSAGE_CHILDREN)
-                cpu = sum(b.ru_utime + b.ru_stime - a.ru_utime - a.ru_stime
-                          for a, b in ((s0, s1), (c0, c1)))
-                print(f"PMTiles rebuild {i + 1}: {wall:.1f} s wall, {cpu:.1f} CPU-s "
-                      f"(on an idle 2-core machine ≈ {cpu / 2:.1f} s at best), "
-                      f"{info['size'] / 1e6:.1f} MB; load average now {os.getloadavg()[0]:.1f}")
-    print(f"archive: {t['size'] / 1e6:.1f} MB, {sum(v['tiles'] for v in t['tiles_per_zoom'].values()):,}"
-          f" tiles, z{t['minzoom']}–z{t['maxzoom']}")
+                s1, c1 = (
+                    resource.getrusage(resource.RUSAGE_SELF),
+                    resource.getrusage(resource.RUSAGE_CHILDREN),
+                )
+                cpu = sum(b.ru_utime + b.ru_stime - a.ru_utime - a.ru_stime for a, b in ((s0, s1), (c0, c1)))
+                print(
+                    f"PMTiles rebuild {i + 1}: {wall:.1f} s wall, {cpu:.1f} CPU-s "
+                    f"(on an idle 2-core machine ≈ {cpu / 2:.1f} s at best), "
+                    f"{info['size'] / 1e6:.1f} MB; load average now {os.getloadavg()[0]:.1f}"
+                )
+    print(
+        f"archive: {t['size'] / 1e6:.1f} MB, {sum(v['tiles'] for v in t['tiles_per_zoom'].values()):,}"
+        f" tiles, z{t['minzoom']}–z{t['maxzoom']}"
+    )
     print(f"{'zoom':>4} {'tiles':>7} {'MB':>7} {'largest kB':>11}")
     sizes: dict[int, list[int]] = {}
     with open(path, "rb") as f:
@@ -182,8 +198,10 @@ def main() -> None:
     print("\nall of NRW in view (every tile of the zoom; a 1280×800 window at z8 shows about half):")
     for z in range(5, 9):
         n, size, meta = view_bytes(path, z)
-        print(f"  z{z}: {n:>3} tiles, {size / 1e3:>6.0f} kB tiles + {meta / 1e3:.0f} kB header, "
-              f"metadata and directories = {(size + meta) / 1e3:.0f} kB")
+        print(
+            f"  z{z}: {n:>3} tiles, {size / 1e3:>6.0f} kB tiles + {meta / 1e3:.0f} kB header, "
+            f"metadata and directories = {(size + meta) / 1e3:.0f} kB"
+        )
     for name, o in manifest.get("coverage_overlays", {}).items():
         if o["kind"] == "image":
             print(f"coverage overlay {name}: {o['width']}×{o['height']} px, {o['size'] / 1e3:.0f} kB")
@@ -197,11 +215,15 @@ def main() -> None:
                 if z == zz:
                     ids.update(site_ids(gzip.decompress(d), layer))
     for (layer, z), ids in found.items():
-        print(f"{layer} at z{z}: {len(ids & public):,} of {n_sites:,} public sites"
-              f"{'' if ids == public else '  <-- SITES MISSING OR EXTRA'}"
-              f" ({n_all - n_sites:,} non-public sites left out by design)")
-    print(f"(checked in {time.perf_counter() - t0:.1f} s; snapshot {manifest['id']}; "
-          f"{time.strftime('%Y-%m-%d %H:%M')})")
+        print(
+            f"{layer} at z{z}: {len(ids & public):,} of {n_sites:,} public sites"
+            f"{'' if ids == public else '  <-- SITES MISSING OR EXTRA'}"
+            f" ({n_all - n_sites:,} non-public sites left out by design)"
+        )
+    print(
+        f"(checked in {time.perf_counter() - t0:.1f} s; snapshot {manifest['id']}; "
+        f"{time.strftime('%Y-%m-%d %H:%M')})"
+    )
 
 
 if __name__ == "__main__":

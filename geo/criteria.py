@@ -28,19 +28,50 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from geo.errors import InvalidParameter
 
-PLANNING_VALUES = MappingProxyType({"LEP": 1.0, "LARGE_PROJECT": 1.0, "GIB": 0.9, "GIB_Z": 0.6,
-                                    "ASB_GE": 0.5, "BROWNFIELD": 0.4, "NONE": 0.0})
-FUNDING_VALUES = MappingProxyType({"GRW_C": 1.0, "JTF": 1.0, "FIVE_SITES": 1.0, "GRW_D": 0.5,
-                                   "none": 0.0})
+PLANNING_VALUES = MappingProxyType(
+    {
+        "LEP": 1.0,
+        "LARGE_PROJECT": 1.0,
+        "GIB": 0.9,
+        "GIB_Z": 0.6,
+        "ASB_GE": 0.5,
+        "BROWNFIELD": 0.4,
+        "NONE": 0.0,
+    }
+)
+FUNDING_VALUES = MappingProxyType({"GRW_C": 1.0, "JTF": 1.0, "FIVE_SITES": 1.0, "GRW_D": 0.5, "none": 0.0})
 H2_FULL_KM, H2_ZERO_KM = 1.0, 20.0
 # Transport access: (full value at ≤ km, zero at ≥ km), straight-line from the site's edge.
-DISTANCE_RAMPS = MappingProxyType({"motorway": (2.0, 25.0), "rail": (3.0, 30.0),
-                                   "port": (5.0, 50.0), "airport": (20.0, 100.0)})
+DISTANCE_RAMPS = MappingProxyType(
+    {"motorway": (2.0, 25.0), "rail": (3.0, 30.0), "port": (5.0, 50.0), "airport": (20.0, 100.0)}
+)
 
-CriterionName = Literal["area", "planning", "brownfield", "h2", "fibre", "mobile_5g", "funding",
-                        "motorway", "rail", "port", "airport"]
-CRITERIA_ORDER: tuple[str, ...] = ("area", "planning", "brownfield", "h2", "fibre", "mobile_5g",
-                                   "funding", "motorway", "rail", "port", "airport")
+CriterionName = Literal[
+    "area",
+    "planning",
+    "brownfield",
+    "h2",
+    "fibre",
+    "mobile_5g",
+    "funding",
+    "motorway",
+    "rail",
+    "port",
+    "airport",
+]
+CRITERIA_ORDER: tuple[str, ...] = (
+    "area",
+    "planning",
+    "brownfield",
+    "h2",
+    "fibre",
+    "mobile_5g",
+    "funding",
+    "motorway",
+    "rail",
+    "port",
+    "airport",
+)
 
 
 class Criterion(BaseModel):
@@ -97,64 +128,114 @@ def _is_missing(x: np.ndarray) -> np.ndarray:
 
 
 def _lookup(x: np.ndarray, table: Mapping[str, float]) -> np.ndarray:
-    return np.array([table.get(v, np.nan) if isinstance(v, str) else np.nan for v in x],
-                    dtype=float)
+    return np.array([table.get(v, np.nan) if isinstance(v, str) else np.nan for v in x], dtype=float)
 
 
-CRITERIA: Mapping[str, Criterion] = MappingProxyType({c.name: c for c in (
-    Criterion(name="area", layer="sites",
-              indicators=("area_ha",), label_en="Site size", label_de="Flächengröße",
-              description="0 below the profile's minimum size, rising logarithmically to 1 at its "
-                          "target size."),
-    Criterion(name="planning", layer="regional_plan",
-              indicators=("planning_category",), label_en="Planning status",
-              label_de="Planungsrecht",
-              description="LEP site and large-project area 1.0, GIB 0.9, GIB-Z 0.6, ASB-GE 0.5, "
-                          "brownfield without regional-plan designation 0.4; an ad-hoc area "
-                          "with neither 0."),
-    Criterion(name="brownfield", layer="brownfields",
-              indicators=("is_brownfield",), label_en="Brownfield reuse",
-              label_de="Brachflächen-Wiedernutzung",
-              description="1 when the site is, or at least half lies on, previously developed "
-                          "land (the guideline's Flächensparsamkeit), else 0."),
-    Criterion(name="h2", layer="hydrogen",
-              indicators=("h2_distance_km", "h2_commissioning_year"),
-              label_en="Hydrogen core network", label_de="Wasserstoff-Kernnetz",
-              description="1 within 1 km of a Kernnetz segment in service by the profile's "
-                          "horizon year, falling linearly to 0 at 20 km."),
-    Criterion(name="fibre", layer="fibre",
-              indicators=("fibre_share",), label_en="Fibre (FTTH/B ≥ 1 Gbit/s)",
-              label_de="Glasfaser (FTTH/B ≥ 1 Gbit/s)",
-              description="Area-weighted share of the site with gigabit fibre."),
-    Criterion(name="mobile_5g", layer="mobile_5g",
-              indicators=("mobile_5g_share",), label_en="5G coverage",
-              label_de="5G-Versorgung",
-              description="Area-weighted share of the site with 5G outdoor coverage."),
-    Criterion(name="funding", layer="funding",
-              indicators=("funding_region",), label_en="Funding region",
-              label_de="Fördergebiet",
-              description="GRW C, JTF region or 5-Standorte programme 1.0, GRW D 0.5, none 0."),
-    Criterion(name="motorway", layer="motorway_junctions",
-              indicators=("motorway_km",), label_en="Motorway junction",
-              label_de="Autobahnanschluss",
-              description="Straight-line distance (Luftlinie) from the site's edge to the nearest "
-                          "motorway junction: 1 at ≤ 2 km, linear to 0 at ≥ 25 km."),
-    Criterion(name="rail", layer="rail_freight",
-              indicators=("rail_km", "rail_target"), label_en="Rail freight",
-              label_de="Schienengüterverkehr",
-              description="Straight-line distance (Luftlinie) to the nearest rail freight "
-                          "terminal, or, without terminal data, to the nearest long-distance "
-                          "station (rail_target says which): 1 at ≤ 3 km, 0 at ≥ 30 km."),
-    Criterion(name="port", layer="ports",
-              indicators=("port_km",), label_en="Inland port", label_de="Binnenhafen",
-              description="Straight-line distance (Luftlinie) to the nearest inland port area: "
-                          "1 at ≤ 5 km, linear to 0 at ≥ 50 km."),
-    Criterion(name="airport", layer="airports",
-              indicators=("airport_km",), label_en="Commercial airport",
-              label_de="Verkehrsflughafen",
-              description="Straight-line distance (Luftlinie) to the nearest airport with "
-                          "scheduled passenger services: 1 at ≤ 20 km, linear to 0 at ≥ 100 km."),
-)})
+CRITERIA: Mapping[str, Criterion] = MappingProxyType(
+    {
+        c.name: c
+        for c in (
+            Criterion(
+                name="area",
+                layer="sites",
+                indicators=("area_ha",),
+                label_en="Site size",
+                label_de="Flächengröße",
+                description="0 below the profile's minimum size, rising logarithmically to 1 at its "
+                "target size.",
+            ),
+            Criterion(
+                name="planning",
+                layer="regional_plan",
+                indicators=("planning_category",),
+                label_en="Planning status",
+                label_de="Planungsrecht",
+                description="LEP site and large-project area 1.0, GIB 0.9, GIB-Z 0.6, ASB-GE 0.5, "
+                "brownfield without regional-plan designation 0.4; an ad-hoc area "
+                "with neither 0.",
+            ),
+            Criterion(
+                name="brownfield",
+                layer="brownfields",
+                indicators=("is_brownfield",),
+                label_en="Brownfield reuse",
+                label_de="Brachflächen-Wiedernutzung",
+                description="1 when the site is, or at least half lies on, previously developed "
+                "land (the guideline's Flächensparsamkeit), else 0.",
+            ),
+            Criterion(
+                name="h2",
+                layer="hydrogen",
+                indicators=("h2_distance_km", "h2_commissioning_year"),
+                label_en="Hydrogen core network",
+                label_de="Wasserstoff-Kernnetz",
+                description="1 within 1 km of a Kernnetz segment in service by the profile's "
+                "horizon year, falling linearly to 0 at 20 km.",
+            ),
+            Criterion(
+                name="fibre",
+                layer="fibre",
+                indicators=("fibre_share",),
+                label_en="Fibre (FTTH/B ≥ 1 Gbit/s)",
+                label_de="Glasfaser (FTTH/B ≥ 1 Gbit/s)",
+                description="Area-weighted share of the site with gigabit fibre.",
+            ),
+            Criterion(
+                name="mobile_5g",
+                layer="mobile_5g",
+                indicators=("mobile_5g_share",),
+                label_en="5G coverage",
+                label_de="5G-Versorgung",
+                description="Area-weighted share of the site with 5G outdoor coverage.",
+            ),
+            Criterion(
+                name="funding",
+                layer="funding",
+                indicators=("funding_region",),
+                label_en="Funding region",
+                label_de="Fördergebiet",
+                description="GRW C, JTF region or 5-Standorte programme 1.0, GRW D 0.5, none 0.",
+            ),
+            Criterion(
+                name="motorway",
+                layer="motorway_junctions",
+                indicators=("motorway_km",),
+                label_en="Motorway junction",
+                label_de="Autobahnanschluss",
+                description="Straight-line distance (Luftlinie) from the site's edge to the nearest "
+                "motorway junction: 1 at ≤ 2 km, linear to 0 at ≥ 25 km.",
+            ),
+            Criterion(
+                name="rail",
+                layer="rail_freight",
+                indicators=("rail_km", "rail_target"),
+                label_en="Rail freight",
+                label_de="Schienengüterverkehr",
+                description="Straight-line distance (Luftlinie) to the nearest rail freight "
+                "terminal, or, without terminal data, to the nearest long-distance "
+                "station (rail_target says which): 1 at ≤ 3 km, 0 at ≥ 30 km.",
+            ),
+            Criterion(
+                name="port",
+                layer="ports",
+                indicators=("port_km",),
+                label_en="Inland port",
+                label_de="Binnenhafen",
+                description="Straight-line distance (Luftlinie) to the nearest inland port area: "
+                "1 at ≤ 5 km, linear to 0 at ≥ 50 km.",
+            ),
+            Criterion(
+                name="airport",
+                layer="airports",
+                indicators=("airport_km",),
+                label_en="Commercial airport",
+                label_de="Verkehrsflughafen",
+                description="Straight-line distance (Luftlinie) to the nearest airport with "
+                "scheduled passenger services: 1 at ≤ 20 km, linear to 0 at ≥ 100 km.",
+            ),
+        )
+    }
+)
 
 
 class Profile(BaseModel):
@@ -215,39 +296,110 @@ class _Profiles(BaseModel):
         return self
 
 
-PROFILES: Mapping[str, Profile] = MappingProxyType({p.name: p for p in _Profiles(items=(
-    Profile(name="balanced", label_en="Balanced", label_de="Ausgewogen",
-            description="The seven site criteria count equally; transport access a quarter each.",
-            weights={**{c: 1.0 for c in CRITERIA_ORDER}, **{c: 0.25 for c in DISTANCE_RAMPS}}),
-    Profile(name="hydrogen", label_en="Hydrogen / energy-intensive industry",
-            label_de="Wasserstoff / energieintensive Industrie",
-            description="Hydrogen access and size weigh most; pipelines must be in service by 2030.",
-            weights={"area": 2, "planning": 1, "brownfield": 0.5, "h2": 4, "fibre": 0.5,
-                     "mobile_5g": 0.5, "funding": 1, "motorway": 0.25, "rail": 0.25,
-                     "port": 0.25, "airport": 0.1},
-            area_min_ha=5, area_target_ha=100, h2_horizon=2030),
-    Profile(name="digital", label_en="Digital / data centres", label_de="Digital / Rechenzentren",
-            description="Fibre and 5G weigh most; moderate size.",
-            weights={"area": 0.5, "planning": 1, "brownfield": 0.5, "h2": 0, "fibre": 4,
-                     "mobile_5g": 3, "funding": 0.5, "motorway": 0.1, "rail": 0, "port": 0,
-                     "airport": 0.1},
-            area_min_ha=2, area_target_ha=20),
-    Profile(name="large_scale", label_en="Large-scale settlement (≥ 50 ha)",
-            label_de="Großansiedlung (≥ 50 ha)",
-            description="The LEP rule for a first settlement: at least 50 ha; size, planning and "
-                        "hydrogen weigh most.",
-            weights={"area": 4, "planning": 2, "brownfield": 0, "h2": 2, "fibre": 1,
-                     "mobile_5g": 0.5, "funding": 1, "motorway": 0.5, "rail": 0.25,
-                     "port": 0.25, "airport": 0.25},
-            area_min_ha=50, area_target_ha=200, min_area_ha=50),
-    Profile(name="logistics", label_en="Logistics and freight", label_de="Logistik und Güterverkehr",
-            description="Motorway, inland port and rail freight access weigh most (the "
-                        "guideline's shift of freight to waterways and rail); moderate size.",
-            weights={"area": 2, "planning": 1, "brownfield": 0.5, "h2": 0.5, "fibre": 1,
-                     "mobile_5g": 1, "funding": 0.5, "motorway": 4, "rail": 3, "port": 3,
-                     "airport": 1},
-            area_min_ha=5, area_target_ha=50),
-)).items})
+PROFILES: Mapping[str, Profile] = MappingProxyType(
+    {
+        p.name: p
+        for p in _Profiles(
+            items=(
+                Profile(
+                    name="balanced",
+                    label_en="Balanced",
+                    label_de="Ausgewogen",
+                    description="The seven site criteria count equally; transport access a quarter each.",
+                    weights={**{c: 1.0 for c in CRITERIA_ORDER}, **{c: 0.25 for c in DISTANCE_RAMPS}},
+                ),
+                Profile(
+                    name="hydrogen",
+                    label_en="Hydrogen / energy-intensive industry",
+                    label_de="Wasserstoff / energieintensive Industrie",
+                    description="Hydrogen access and size weigh most; pipelines must be in service by 2030.",
+                    weights={
+                        "area": 2,
+                        "planning": 1,
+                        "brownfield": 0.5,
+                        "h2": 4,
+                        "fibre": 0.5,
+                        "mobile_5g": 0.5,
+                        "funding": 1,
+                        "motorway": 0.25,
+                        "rail": 0.25,
+                        "port": 0.25,
+                        "airport": 0.1,
+                    },
+                    area_min_ha=5,
+                    area_target_ha=100,
+                    h2_horizon=2030,
+                ),
+                Profile(
+                    name="digital",
+                    label_en="Digital / data centres",
+                    label_de="Digital / Rechenzentren",
+                    description="Fibre and 5G weigh most; moderate size.",
+                    weights={
+                        "area": 0.5,
+                        "planning": 1,
+                        "brownfield": 0.5,
+                        "h2": 0,
+                        "fibre": 4,
+                        "mobile_5g": 3,
+                        "funding": 0.5,
+                        "motorway": 0.1,
+                        "rail": 0,
+                        "port": 0,
+                        "airport": 0.1,
+                    },
+                    area_min_ha=2,
+                    area_target_ha=20,
+                ),
+                Profile(
+                    name="large_scale",
+                    label_en="Large-scale settlement (≥ 50 ha)",
+                    label_de="Großansiedlung (≥ 50 ha)",
+                    description="The LEP rule for a first settlement: at least 50 ha; size, planning and "
+                    "hydrogen weigh most.",
+                    weights={
+                        "area": 4,
+                        "planning": 2,
+                        "brownfield": 0,
+                        "h2": 2,
+                        "fibre": 1,
+                        "mobile_5g": 0.5,
+                        "funding": 1,
+                        "motorway": 0.5,
+                        "rail": 0.25,
+                        "port": 0.25,
+                        "airport": 0.25,
+                    },
+                    area_min_ha=50,
+                    area_target_ha=200,
+                    min_area_ha=50,
+                ),
+                Profile(
+                    name="logistics",
+                    label_en="Logistics and freight",
+                    label_de="Logistik und Güterverkehr",
+                    description="Motorway, inland port and rail freight access weigh most (the "
+                    "guideline's shift of freight to waterways and rail); moderate size.",
+                    weights={
+                        "area": 2,
+                        "planning": 1,
+                        "brownfield": 0.5,
+                        "h2": 0.5,
+                        "fibre": 1,
+                        "mobile_5g": 1,
+                        "funding": 0.5,
+                        "motorway": 4,
+                        "rail": 3,
+                        "port": 3,
+                        "airport": 1,
+                    },
+                    area_min_ha=5,
+                    area_target_ha=50,
+                ),
+            )
+        ).items
+    }
+)
 DEFAULT_PROFILE = "balanced"
 
 

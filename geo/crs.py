@@ -78,15 +78,20 @@ OUTPUT_CRS: tuple[OutputCrs, ...] = (
     OutputCrs(EPSG_URI.format(code=4326), 4326, "WGS 84 latitude/longitude (EPSG:4326)", True, 7),
     OutputCrs(EPSG_URI.format(code=25832), 25832, "ETRS89 / UTM zone 32N (EPSG:25832)", False, 2),
     OutputCrs(EPSG_URI.format(code=4258), 4258, "ETRS89 latitude/longitude (EPSG:4258)", True, 7),
-    OutputCrs(EPSG_URI.format(code=3035), 3035, "ETRS89 / LAEA Europe (EPSG:3035), "
-                                                "northing/easting", True, 2),
+    OutputCrs(
+        EPSG_URI.format(code=3035), 3035, "ETRS89 / LAEA Europe (EPSG:3035), northing/easting", True, 2
+    ),
 )
 CRS84_OUT = OUTPUT_CRS[0]
 WORK_OUT = OUTPUT_CRS[2]
-_BY_NAME = {**{c.uri: c for c in OUTPUT_CRS}, **{c.curie: c for c in OUTPUT_CRS},
-            "CRS84": CRS84_OUT, "urn:ogc:def:crs:OGC:1.3:CRS84": CRS84_OUT,
-            **{f"urn:ogc:def:crs:EPSG::{c.epsg}": c for c in OUTPUT_CRS[1:]},
-            **{str(c.epsg): c for c in OUTPUT_CRS[1:]}}
+_BY_NAME = {
+    **{c.uri: c for c in OUTPUT_CRS},
+    **{c.curie: c for c in OUTPUT_CRS},
+    "CRS84": CRS84_OUT,
+    "urn:ogc:def:crs:OGC:1.3:CRS84": CRS84_OUT,
+    **{f"urn:ogc:def:crs:EPSG::{c.epsg}": c for c in OUTPUT_CRS[1:]},
+    **{str(c.epsg): c for c in OUTPUT_CRS[1:]},
+}
 
 
 def output_crs(text: str | None, default: OutputCrs = CRS84_OUT) -> OutputCrs:
@@ -115,5 +120,5 @@ def project_xy(xy: np.ndarray, crs: OutputCrs, src: int = 25832) -> np.ndarray:
     else:
         x, y = transformer(src, crs.epsg).transform(xy[:, 0], xy[:, 1])
         out = np.column_stack([x, y])
-    scale = 10.0 ** crs.decimals
+    scale = 10.0**crs.decimals
     return np.rint(out * scale) / scale

@@ -81,13 +81,16 @@ class Coverage:
             assert self.units is not None  # __post_init__: a grid or units
             values = self.units.to_numpy(float)
         valid = np.isfinite(values)
-        return {"values": int(valid.sum()),
-                "mean": round(float(values[valid].mean()), 4) if valid.any() else None,
-                "nodata": int((~valid).sum())}
+        return {
+            "values": int(valid.sum()),
+            "mean": round(float(values[valid].mean()), 4) if valid.any() else None,
+            "nodata": int((~valid).sum()),
+        }
 
 
-def grid_from_points(x: np.ndarray, y: np.ndarray, values: np.ndarray,
-                     spec: GridSpec = NRW_GRID) -> tuple[np.ndarray, int]:
+def grid_from_points(
+    x: np.ndarray, y: np.ndarray, values: np.ndarray, spec: GridSpec = NRW_GRID
+) -> tuple[np.ndarray, int]:
     """Place point values (cell centres of a source grid) into the grid; later points win.
 
     Returns the float32 grid (NaN where no point fell) and the number of points off the grid.

@@ -40,8 +40,7 @@ def area_ha(geoms: np.ndarray) -> np.ndarray:
 
 
 # -- overlaps with units (municipalities) ---------------------------------------------------------
-def unit_overlaps(sites: np.ndarray, units: np.ndarray,
-                  tree: shapely.STRtree | None = None) -> pd.DataFrame:
+def unit_overlaps(sites: np.ndarray, units: np.ndarray, tree: shapely.STRtree | None = None) -> pd.DataFrame:
     """Return (site, unit, area_m2) for every site/unit pair that overlaps.
 
     Sites lying wholly inside a unit are found with the unit prepared once
@@ -58,14 +57,17 @@ def unit_overlaps(sites: np.ndarray, units: np.ndarray,
     s_x, u_x = (tree or shapely.STRtree(units)).query(sites[rest], predicate="intersects")
     s_x = rest[s_x]
     area_x = shapely.area(shapely.intersection(sites[s_x], units[u_x]))
-    pairs = pd.DataFrame({"site": np.concatenate([s_in, s_x]),
-                          "unit": np.concatenate([u_in, u_x]),
-                          "area_m2": np.concatenate([shapely.area(sites[s_in]), area_x])})
+    pairs = pd.DataFrame(
+        {
+            "site": np.concatenate([s_in, s_x]),
+            "unit": np.concatenate([u_in, u_x]),
+            "area_m2": np.concatenate([shapely.area(sites[s_in]), area_x]),
+        }
+    )
     return pairs[pairs["area_m2"] > 0].reset_index(drop=True)
 
 
-def largest_overlap(pairs: pd.DataFrame, n_sites: int,
-                    unit_size: np.ndarray | None = None) -> np.ndarray:
+def largest_overlap(pairs: pd.DataFrame, n_sites: int, unit_size: np.ndarray | None = None) -> np.ndarray:
     """Return, per site, the unit with the largest overlap (-1 when none).
 
     Ties go to the smaller unit when ``unit_size`` is given (the more specific plan area),
@@ -81,8 +83,9 @@ def largest_overlap(pairs: pd.DataFrame, n_sites: int,
     return out
 
 
-def unit_share(pairs: pd.DataFrame, unit_keys: np.ndarray, values: pd.Series,
-               site_area_m2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def unit_share(
+    pairs: pd.DataFrame, unit_keys: np.ndarray, values: pd.Series, site_area_m2: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Area-weighted share per site from statistics per unit.
 
     ``unit_keys`` are the keys of the units in ``pairs`` (AGS, or the Kreis key for Kreis
@@ -160,10 +163,12 @@ def _extract(wkbs: np.ndarray, grids: Mapping[str, Coverage] | None = None) -> p
     rasters = []
     for name, cov in (_POOL_GRIDS if grids is None else grids).items():
         xmin, ymin, xmax, ymax = cov.spec.bounds
-        rasters.append(NumPyRasterSource(np.asarray(cov.grid), xmin, ymin, xmax, ymax,
-                                         nodata=np.nan, name=name))
-    rows: pd.DataFrame = exact_extract(rasters, _WKBSource(wkbs), ["mean", "count"],
-                                       include_cols=["fid"], output="pandas")
+        rasters.append(
+            NumPyRasterSource(np.asarray(cov.grid), xmin, ymin, xmax, ymax, nodata=np.nan, name=name)
+        )
+    rows: pd.DataFrame = exact_extract(
+        rasters, _WKBSource(wkbs), ["mean", "count"], include_cols=["fid"], output="pandas"
+    )
     return rows
 
 
@@ -222,12 +227,13 @@ class GridShares:
             share[fid] = rows[f"{name}_mean" if len(self.grids) > 1 else "mean"].to_numpy(float)
             cells[fid] = rows[f"{name}_count" if len(self.grids) > 1 else "count"].to_numpy(float)
             share[cells <= 0] = np.nan
-            out[name] = (share, np.clip(cells * cov.spec.res ** 2 / self.site_area, 0, 1))
+            out[name] = (share, np.clip(cells * cov.spec.res**2 / self.site_area, 0, 1))
         return out
 
 
-def grid_shares(sites: np.ndarray, grids: Mapping[str, Coverage],
-                workers: int = 2) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+def grid_shares(
+    sites: np.ndarray, grids: Mapping[str, Coverage], workers: int = 2
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Shares and data fractions per site for several grids (see ``GridShares``), waiting for them."""
     return GridShares(sites, grids, workers).result()
 
@@ -237,8 +243,9 @@ def grid_share(sites: np.ndarray, cov: Coverage) -> tuple[np.ndarray, np.ndarray
     return grid_shares(sites, {"grid": cov})["grid"]
 
 
-def coverage_share(sites: np.ndarray, cov: Coverage, pairs: pd.DataFrame,
-                   unit_ags: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def coverage_share(
+    sites: np.ndarray, cov: Coverage, pairs: pd.DataFrame, unit_ags: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Share and data fraction per site for any coverage layer (grid, municipal or Kreis)."""
     if cov.grid is not None:
         return grid_share(sites, cov)
@@ -255,8 +262,7 @@ def split_segments(lines: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     same = idx[1:] == idx[:-1]
     starts = np.flatnonzero(same)
     # an (n, 2, 2) coordinate array gives an array of lines (typed as LineString | array)
-    segs = cast(np.ndarray, shapely.linestrings(np.stack([coords[starts], coords[starts + 1]],
-                                                         axis=1)))
+    segs = cast(np.ndarray, shapely.linestrings(np.stack([coords[starts], coords[starts + 1]], axis=1)))
     return segs, part_src[idx[starts]]
 
 
@@ -275,8 +281,9 @@ def nearest_lines(sites: np.ndarray, lines: np.ndarray) -> tuple[np.ndarray, np.
     return out_d, out_i
 
 
-def h2_by_year(sites: np.ndarray, lines: np.ndarray, years: np.ndarray,
-               horizons: list[int] | None = None) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+def h2_by_year(
+    sites: np.ndarray, lines: np.ndarray, years: np.ndarray, horizons: list[int] | None = None
+) -> dict[int, tuple[np.ndarray, np.ndarray]]:
     """Distance (km) to, and commissioning year of, the nearest segment in service by a year.
 
     Returns ``{H: (distance_km, year_of_nearest)}`` for each horizon ``H`` (default: every
@@ -321,9 +328,12 @@ def anchors(sites: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return p, radius
 
 
-def nearest_km(sites: np.ndarray, targets: np.ndarray, tree: shapely.STRtree | None = None,
-               anchor: tuple[np.ndarray, np.ndarray] | None = None
-               ) -> tuple[np.ndarray, np.ndarray]:
+def nearest_km(
+    sites: np.ndarray,
+    targets: np.ndarray,
+    tree: shapely.STRtree | None = None,
+    anchor: tuple[np.ndarray, np.ndarray] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """Straight-line distance (km) from each site's edge to the nearest target (0 inside one),
     and that target's index; NaN and -1 when there are no targets.
 
@@ -352,8 +362,9 @@ def nearest_km(sites: np.ndarray, targets: np.ndarray, tree: shapely.STRtree | N
     return np.where(np.isfinite(best), best / 1000.0, np.nan), which
 
 
-def pick_horizon(by_year: Mapping[int, tuple[np.ndarray, np.ndarray]], horizon: int,
-                 n: int) -> tuple[np.ndarray, np.ndarray]:
+def pick_horizon(
+    by_year: Mapping[int, tuple[np.ndarray, np.ndarray]], horizon: int, n: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Return (distance_km, year) for the latest commissioning year not after ``horizon``."""
     usable = [y for y in by_year if y <= horizon]
     if not usable:
@@ -362,8 +373,9 @@ def pick_horizon(by_year: Mapping[int, tuple[np.ndarray, np.ndarray]], horizon: 
 
 
 # -- brownfields ----------------------------------------------------------------------------------
-def brownfield_fraction(sites: np.ndarray, brownfields: np.ndarray,
-                        tree: shapely.STRtree | None = None) -> np.ndarray:
+def brownfield_fraction(
+    sites: np.ndarray, brownfields: np.ndarray, tree: shapely.STRtree | None = None
+) -> np.ndarray:
     """Fraction of each site's area that lies on (the union of) brownfields."""
     n = len(sites)
     out = np.zeros(n)
@@ -383,14 +395,16 @@ def brownfield_fraction(sites: np.ndarray, brownfields: np.ndarray,
         sites_m = s_idx[multi][order]
         starts = np.flatnonzero(np.r_[True, sites_m[1:] != sites_m[:-1]])
         groups = np.split(pieces[multi][order], starts[1:])
-        area[sites_m[starts]] += shapely.area(
-            np.array([shapely.union_all(g) for g in groups], dtype=object))
+        area[sites_m[starts]] += shapely.area(np.array([shapely.union_all(g) for g in groups], dtype=object))
     return np.clip(area / np.maximum(shapely.area(sites), 1e-9), 0, 1)
 
 
-def brownfield_majority(sites: np.ndarray, brownfields: np.ndarray,
-                        tree: shapely.STRtree | None = None,
-                        threshold: float = BROWNFIELD_OVERLAP) -> np.ndarray:
+def brownfield_majority(
+    sites: np.ndarray,
+    brownfields: np.ndarray,
+    tree: shapely.STRtree | None = None,
+    threshold: float = BROWNFIELD_OVERLAP,
+) -> np.ndarray:
     """Whether at least ``threshold`` of each site lies on brownfields (exactly as with the union).
 
     Same answer as ``brownfield_fraction(...) >= threshold`` with far less geometry work: the

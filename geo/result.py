@@ -26,11 +26,11 @@ from geo.criteria import CRITERIA, CRITERIA_ORDER
 
 IDENTITY_FIELDS = ("site_id", "name", "ags", "municipality", "kreis", "kind", "area_ha")
 # What else the site is (not scored): its Kreis key, source id and plan, and the brownfield facts.
-ATTRIBUTE_FIELDS = ("kreis_ags", "source_id", "plan", "contamination", "availability",
-                    "former_use")
+ATTRIBUTE_FIELDS = ("kreis_ags", "source_id", "plan", "contamination", "availability", "former_use")
 # Every indicator of every criterion, in registry order (area_ha is part of the identity).
-INDICATOR_FIELDS = tuple(dict.fromkeys(
-    k for c in CRITERIA_ORDER for k in CRITERIA[c].indicators if k not in IDENTITY_FIELDS))
+INDICATOR_FIELDS = tuple(
+    dict.fromkeys(k for c in CRITERIA_ORDER for k in CRITERIA[c].indicators if k not in IDENTITY_FIELDS)
+)
 INTEGER_FIELDS = frozenset({"h2_commissioning_year"})
 
 
@@ -54,9 +54,16 @@ class Source:
 
 @lru_cache(maxsize=256)
 def _source_dict(s: Source) -> dict[str, Any]:
-    return {"layer": s.layer, "title": s.title, "resolution": s.resolution, "date": s.date,
-            "licence": s.licence, "licence_url": s.licence_url, "attribution": s.attribution,
-            "synthetic": s.synthetic}
+    return {
+        "layer": s.layer,
+        "title": s.title,
+        "resolution": s.resolution,
+        "date": s.date,
+        "licence": s.licence,
+        "licence_url": s.licence_url,
+        "attribution": s.attribution,
+        "synthetic": s.synthetic,
+    }
 
 
 class CriterionScore(NamedTuple):
@@ -80,8 +87,13 @@ class CriterionScore(NamedTuple):
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form (``source`` only when known)."""
-        out = {"indicator": self.indicator, "v": self.v, "weight": self.weight,
-               "points": self.points, "missing": self.v is None}
+        out = {
+            "indicator": self.indicator,
+            "v": self.v,
+            "weight": self.weight,
+            "points": self.points,
+            "missing": self.v is None,
+        }
         if self.source is not None:
             out["source"] = _source_dict(self.source)
         return out
@@ -133,8 +145,7 @@ class SiteResult:
         out.update(self.indicators)
         out["missing"] = list(self.missing)
         if self.stability is not None:
-            out["stability"] = {"top": self.stability.top,
-                                "probability": self.stability.probability}
+            out["stability"] = {"top": self.stability.top, "probability": self.stability.probability}
         if self.breakdown is not None:
             out["breakdown"] = {c.criterion: c.to_dict() for c in self.breakdown}
         return out
@@ -175,12 +186,20 @@ def points_of(v: np.ndarray, weights: Sequence[float]) -> np.ndarray:
         return np.where(avail[:, None] == 0, 0.0, 100.0 * w * v / avail[:, None])
 
 
-def build_results(cols: Mapping[str, np.ndarray], v: np.ndarray, weights: Mapping[str, float],
-                  order: Sequence[str], indicator_names: Mapping[str, Sequence[str]],
-                  score: np.ndarray, rank: np.ndarray, excluded_by: np.ndarray | None,
-                  stability: np.ndarray | None = None, stability_top: int | None = None,
-                  sources: Mapping[str, Source] | None = None,
-                  breakdown: bool = True) -> list[SiteResult]:
+def build_results(
+    cols: Mapping[str, np.ndarray],
+    v: np.ndarray,
+    weights: Mapping[str, float],
+    order: Sequence[str],
+    indicator_names: Mapping[str, Sequence[str]],
+    score: np.ndarray,
+    rank: np.ndarray,
+    excluded_by: np.ndarray | None,
+    stability: np.ndarray | None = None,
+    stability_top: int | None = None,
+    sources: Mapping[str, Source] | None = None,
+    breakdown: bool = True,
+) -> list[SiteResult]:
     """Build the results of many sites at once, column-wise.
 
     ``cols`` holds the identity and indicator arrays of the rows (already sliced), ``v`` their
@@ -207,20 +226,32 @@ def build_results(cols: Mapping[str, np.ndarray], v: np.ndarray, weights: Mappin
     for j in range(n):
         crit: tuple[CriterionScore, ...] | None = None
         if breakdown:
-            crit = tuple(CriterionScore(
-                c, {k: lists[k][j] for k in indicator_names[c]},
-                None if miss_l[j][i] else v_l[j][i], w[i],
-                None if miss_l[j][i] else pts_l[j][i], src.get(c))
-                for i, c in enumerate(order))
-        out.append(SiteResult(
-            identity={k: lists[k][j] for k in IDENTITY_FIELDS},
-            attributes={k: lists[k][j] for k in ATTRIBUTE_FIELDS},
-            indicators={k: lists[k][j] for k in INDICATOR_FIELDS},
-            score=score_l[j], rank=rank_l[j],
-            excluded_by=(None if rank_l[j] is not None or excluded_by is None
-                         else excluded_by[j]),
-            missing=tuple(c for i, c in enumerate(order) if miss_l[j][i]),
-            stability=(None if stab_l is None or stability_top is None
-                       else Stability(stability_top, round(stab_l[j], 4))),
-            breakdown=crit))
+            crit = tuple(
+                CriterionScore(
+                    c,
+                    {k: lists[k][j] for k in indicator_names[c]},
+                    None if miss_l[j][i] else v_l[j][i],
+                    w[i],
+                    None if miss_l[j][i] else pts_l[j][i],
+                    src.get(c),
+                )
+                for i, c in enumerate(order)
+            )
+        out.append(
+            SiteResult(
+                identity={k: lists[k][j] for k in IDENTITY_FIELDS},
+                attributes={k: lists[k][j] for k in ATTRIBUTE_FIELDS},
+                indicators={k: lists[k][j] for k in INDICATOR_FIELDS},
+                score=score_l[j],
+                rank=rank_l[j],
+                excluded_by=(None if rank_l[j] is not None or excluded_by is None else excluded_by[j]),
+                missing=tuple(c for i, c in enumerate(order) if miss_l[j][i]),
+                stability=(
+                    None
+                    if stab_l is None or stability_top is None
+                    else Stability(stability_top, round(stab_l[j], 4))
+                ),
+                breakdown=crit,
+            )
+        )
     return out

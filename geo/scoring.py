@@ -24,8 +24,17 @@ from geo.errors import InvalidParameter
 from geo.indicators import pick_horizon
 from geo.result import SiteResult, Source, build_results
 
-FILTER_NAMES = ("min_area_ha", "max_area_ha", "max_h2_km", "kind", "ags", "kreis", "min_fibre",
-                "min_5g", "contamination")
+FILTER_NAMES = (
+    "min_area_ha",
+    "max_area_ha",
+    "max_h2_km",
+    "kind",
+    "ags",
+    "kreis",
+    "min_fibre",
+    "min_5g",
+    "contamination",
+)
 
 
 @dataclass(frozen=True)
@@ -92,20 +101,21 @@ class Scorer:
         self.site_id = sites["site_id"].to_numpy(str)
         self._values: dict[tuple[Any, ...], np.ndarray] = {}
         self._cols = {c: sites[c].to_numpy() for c in sites.columns if c != "geometry"}
-        self.h2_years = sorted(int(c.rsplit("_", 1)[1]) for c in sites.columns
-                               if c.startswith("_h2_km_"))
+        self.h2_years = sorted(int(c.rsplit("_", 1)[1]) for c in sites.columns if c.startswith("_h2_km_"))
         self.has_h2 = bool(self.h2_years)
 
     # -- indicators and values --------------------------------------------------------------
-    def indicators(self, profile: Profile, rows: np.ndarray | slice = slice(None)
-                   ) -> dict[str, np.ndarray]:
+    def indicators(self, profile: Profile, rows: np.ndarray | slice = slice(None)) -> dict[str, np.ndarray]:
         """Indicator arrays, with the hydrogen distance for the profile's horizon."""
         cols = {k: v[rows] for k, v in self._cols.items()}
         if self.has_h2:  # columns exist for every commissioning year: pick the horizon's
-            by_year = {y: (cols[f"_h2_km_{y}"].astype(float), cols[f"_h2_year_{y}"].astype(float))
-                       for y in self.h2_years}
+            by_year = {
+                y: (cols[f"_h2_km_{y}"].astype(float), cols[f"_h2_year_{y}"].astype(float))
+                for y in self.h2_years
+            }
             cols["h2_distance_km"], cols["h2_commissioning_year"] = pick_horizon(
-                by_year, profile.h2_horizon, len(cols["site_id"]))
+                by_year, profile.h2_horizon, len(cols["site_id"])
+            )
         return cols
 
     def values(self, profile: Profile) -> np.ndarray:
@@ -178,18 +188,23 @@ class Scorer:
         if f.min_fibre is not None:
             apply("min_fibre", np.nan_to_num(c["fibre_share"].astype(float), nan=-1) >= f.min_fibre)
         if f.min_5g is not None:
-            apply("min_5g",
-                  np.nan_to_num(c["mobile_5g_share"].astype(float), nan=-1) >= f.min_5g)
+            apply("min_5g", np.nan_to_num(c["mobile_5g_share"].astype(float), nan=-1) >= f.min_5g)
         if f.contamination:
-            cont = np.array([x if isinstance(x, str) else "not_applicable" for x in
-                             c["contamination"]])
+            cont = np.array([x if isinstance(x, str) else "not_applicable" for x in c["contamination"]])
             apply("contamination", np.isin(cont, f.contamination + ("not_applicable",)))
         return keep, excluded, reason
 
-    def rank(self, profile: str | None = None, weights: Mapping[str, Any] | None = None,
-             filters: Filters | None = None, stability_top: int | None = None,
-             draws: int = 200, spread: float = 0.25, seed: int = 0,
-             h2_year: int | None = None) -> Ranking:
+    def rank(
+        self,
+        profile: str | None = None,
+        weights: Mapping[str, Any] | None = None,
+        filters: Filters | None = None,
+        stability_top: int | None = None,
+        draws: int = 200,
+        spread: float = 0.25,
+        seed: int = 0,
+        h2_year: int | None = None,
+    ) -> Ranking:
         """Score, filter and order all sites; optionally add Monte Carlo rank stability.
 
         ``h2_year`` replaces the profile's hydrogen horizon (the UI's timeline).
@@ -215,12 +230,12 @@ class Scorer:
         if stability_top:
             r.stability = self.stability(v[idx], wv, stability_top, draws, spread, seed, idx)
             r.stability_top = stability_top
-            r.stability_params = {"draws": draws, "spread": spread, "seed": seed,
-                                  "top": stability_top}
+            r.stability_params = {"draws": draws, "spread": spread, "seed": seed, "top": stability_top}
         return r
 
-    def stability(self, v: np.ndarray, w: np.ndarray, top: int, draws: int, spread: float,
-                  seed: int, idx: np.ndarray) -> np.ndarray:
+    def stability(
+        self, v: np.ndarray, w: np.ndarray, top: int, draws: int, spread: float, seed: int, idx: np.ndarray
+    ) -> np.ndarray:
         """Probability per site (row) of staying in the top ``top`` under weight noise."""
         if not (1 <= draws <= 2000):
             raise InvalidParameter("draws must be between 1 and 2000")
@@ -238,8 +253,9 @@ class Scorer:
         k = min(top, m)
         chunk = max(1, int(2e7 // m))
         for start in range(0, draws, chunk):
-            s = np.nan_to_num(self.combine(v, w[:, None] * factors[:, start:start + chunk]),
-                              nan=-1.0)  # m × draws
+            s = np.nan_to_num(
+                self.combine(v, w[:, None] * factors[:, start : start + chunk]), nan=-1.0
+            )  # m × draws
             kth = -np.partition(-s, k - 1, axis=0)[k - 1]
             above = s > kth
             tie = s == kth
@@ -249,16 +265,29 @@ class Scorer:
         return out
 
     # -- results ----------------------------------------------------------------------------
-    def results(self, r: Ranking, rows: np.ndarray, sources: Mapping[str, Source] | None = None,
-                breakdown: bool = True) -> list[SiteResult]:
+    def results(
+        self,
+        r: Ranking,
+        rows: np.ndarray,
+        sources: Mapping[str, Source] | None = None,
+        breakdown: bool = True,
+    ) -> list[SiteResult]:
         """The typed results of the given rows of ranking ``r`` (see geo/result.py)."""
         rows = np.asarray(rows, dtype=np.int64)
         return build_results(
-            self.indicators(r.profile, rows), r.values[rows], r.weights, CRITERIA_ORDER,
-            {c: CRITERIA[c].indicators for c in CRITERIA_ORDER}, r.score[rows], r.rank[rows],
+            self.indicators(r.profile, rows),
+            r.values[rows],
+            r.weights,
+            CRITERIA_ORDER,
+            {c: CRITERIA[c].indicators for c in CRITERIA_ORDER},
+            r.score[rows],
+            r.rank[rows],
             None if r.excluded_by is None else r.excluded_by[rows],
-            None if r.stability is None else r.stability[rows], r.stability_top, sources,
-            breakdown)
+            None if r.stability is None else r.stability[rows],
+            r.stability_top,
+            sources,
+            breakdown,
+        )
 
     def breakdown(self, r: Ranking, row: int) -> dict[str, dict[str, Any]]:
         """Per criterion: indicator value(s), v, weight and points for one site."""

@@ -25,17 +25,38 @@ if TYPE_CHECKING:
 KINDS = ("regional_plan", "brownfield", "lep")
 PREFIX = {"regional_plan": "rp", "brownfield": "bf", "lep": "lep"}
 PUBLIC_COLUMNS = (
-    "site_id", "name", "kind", "ags", "municipality", "kreis_ags", "kreis", "area_ha",
-    "planning_category", "is_brownfield", "h2_distance_km",
-    "h2_commissioning_year", "fibre_share", "mobile_5g_share", "funding_region",
-    "contamination", "availability", "former_use", "plan", "source_id",
-    "motorway_km", "rail_km", "rail_target", "port_km", "airport_km",
+    "site_id",
+    "name",
+    "kind",
+    "ags",
+    "municipality",
+    "kreis_ags",
+    "kreis",
+    "area_ha",
+    "planning_category",
+    "is_brownfield",
+    "h2_distance_km",
+    "h2_commissioning_year",
+    "fibre_share",
+    "mobile_5g_share",
+    "funding_region",
+    "contamination",
+    "availability",
+    "former_use",
+    "plan",
+    "source_id",
+    "motorway_km",
+    "rail_km",
+    "rail_target",
+    "port_km",
+    "airport_km",
 )
 RAIL_TARGETS = ("freight_terminal", "long_distance_station")
 
 
-def transport_distances(geoms: np.ndarray, layers: Mapping[str, gpd.GeoDataFrame],
-                        tree: Callable[[str], shapely.STRtree]) -> dict[str, np.ndarray]:
+def transport_distances(
+    geoms: np.ndarray, layers: Mapping[str, gpd.GeoDataFrame], tree: Callable[[str], shapely.STRtree]
+) -> dict[str, np.ndarray]:
     """Straight-line distances (km, from the site's edge) to the nearest motorway junction, rail
     freight terminal (else long-distance station, named in ``rail_target``), inland port and
     commercial airport; NaN where the layer is missing.
@@ -85,17 +106,36 @@ def derive_sites(layers: Mapping[str, gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
     frames = []
     if "regional_plan" in layers:
         rp = layers["regional_plan"]
-        frames.append(pd.DataFrame({
-            "source_id": rp["area_id"].astype(str), "name": rp["name"], "kind": "regional_plan",
-            "planning_category": rp["category"], "plan": rp["plan"], **_restricted(rp),
-            "geometry": rp.geometry.values}))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "source_id": rp["area_id"].astype(str),
+                    "name": rp["name"],
+                    "kind": "regional_plan",
+                    "planning_category": rp["category"],
+                    "plan": rp["plan"],
+                    **_restricted(rp),
+                    "geometry": rp.geometry.values,
+                }
+            )
+        )
     if "brownfields" in layers:
         bf = layers["brownfields"]
-        frames.append(pd.DataFrame({
-            "source_id": bf["area_id"].astype(str), "name": bf["name"], "kind": "brownfield",
-            "source_ags": bf["ags"], "former_use": bf["former_use"],
-            "contamination": bf["contamination"], "availability": bf["availability"],
-            **_restricted(bf), "geometry": bf.geometry.values}))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "source_id": bf["area_id"].astype(str),
+                    "name": bf["name"],
+                    "kind": "brownfield",
+                    "source_ags": bf["ags"],
+                    "former_use": bf["former_use"],
+                    "contamination": bf["contamination"],
+                    "availability": bf["availability"],
+                    **_restricted(bf),
+                    "geometry": bf.geometry.values,
+                }
+            )
+        )
     if "lep_sites" in layers:
         lep = layers["lep_sites"]
         geoms: GeometryArray | np.ndarray = lep.geometry.values
@@ -103,16 +143,23 @@ def derive_sites(layers: Mapping[str, gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
         if points.any():  # official points: a circle of the reported area
             radius = np.sqrt(lep["area_ha_reported"].fillna(100).to_numpy(float) * 1e4 / np.pi)
             geoms = np.where(points, shapely.buffer(geoms, radius, quad_segs=16), geoms)
-        frames.append(pd.DataFrame({
-            "source_id": lep["area_id"].astype(str), "name": lep["name"], "kind": "lep",
-            "planning_category": "LEP", "geometry": geoms}))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "source_id": lep["area_id"].astype(str),
+                    "name": lep["name"],
+                    "kind": "lep",
+                    "planning_category": "LEP",
+                    "geometry": geoms,
+                }
+            )
+        )
     if not frames:
         return gpd.GeoDataFrame({"site_id": [], "geometry": []}, geometry="geometry", crs=WORK_CRS)
     df = pd.concat(frames, ignore_index=True)
     if PUBLIC_FIELD in df.columns:  # LEP sites and areas without the flag are public
         df[PUBLIC_FIELD] = df[PUBLIC_FIELD].map(lambda v: v is not False and v is not np.False_)
-    df.insert(0, "site_id", [f"{PREFIX[k]}-{s}" for k, s in zip(df["kind"], df["source_id"],
-                                                                   strict=True)])
+    df.insert(0, "site_id", [f"{PREFIX[k]}-{s}" for k, s in zip(df["kind"], df["source_id"], strict=True)])
     return gpd.GeoDataFrame(df, geometry="geometry", crs=WORK_CRS)
 
 
@@ -130,11 +177,15 @@ def _majority_host(geoms: np.ndarray, hosts: np.ndarray, tree: shapely.STRtree) 
     return np.where(overlap >= ind.BROWNFIELD_OVERLAP * shapely.area(geoms), host, -1)
 
 
-def compute_indicators(sites: gpd.GeoDataFrame, layers: Mapping[str, gpd.GeoDataFrame],
-                       coverage: Mapping[str, Coverage], funding: pd.DataFrame | None,
-                       progress: Callable[[str], None] | None = None,
-                       trees: dict[str, shapely.STRtree] | None = None,
-                       warn: Callable[[str], None] | None = None) -> gpd.GeoDataFrame:
+def compute_indicators(
+    sites: gpd.GeoDataFrame,
+    layers: Mapping[str, gpd.GeoDataFrame],
+    coverage: Mapping[str, Coverage],
+    funding: pd.DataFrame | None,
+    progress: Callable[[str], None] | None = None,
+    trees: dict[str, shapely.STRtree] | None = None,
+    warn: Callable[[str], None] | None = None,
+) -> gpd.GeoDataFrame:
     """Add every indicator column of DESIGN §3.3 to ``sites`` (returns a new frame).
 
     ``trees`` caches STRtrees per layer between calls (ad-hoc scoring of single polygons).
@@ -164,8 +215,7 @@ def compute_indicators(sites: gpd.GeoDataFrame, layers: Mapping[str, gpd.GeoData
     best = ind.largest_overlap(pairs, n)
     unit_ags = muni["ags"].to_numpy()
     # attr-defined: numpy's stubs take where(c, x, None) for where(c) (None is no ArrayLike)
-    ags = np.where(best >= 0, unit_ags[np.maximum(best, 0)],
-                   None).astype(object)  # type: ignore[attr-defined]
+    ags = np.where(best >= 0, unit_ags[np.maximum(best, 0)], None).astype(object)  # type: ignore[attr-defined]
     if "source_ags" in out.columns:  # checked against the geometry, which wins
         own = out["source_ags"].to_numpy(object)
         given = np.array([isinstance(a, str) and bool(a) for a in own])
@@ -176,9 +226,11 @@ def compute_indicators(sites: gpd.GeoDataFrame, layers: Mapping[str, gpd.GeoData
             ids = out["site_id"].to_numpy(object)
             shown = ", ".join(f"{ids[i]} ({own[i]} → {ags[i]})" for i in wrong[:20])
             more = f" and {len(wrong) - 20} more" if len(wrong) > 20 else ""
-            warn(f"{len(wrong)} site(s) carry a municipality key (AGS) that their geometry "
-                 "contradicts; the key of the municipality holding most of the site's area is "
-                 f"used (site id: source AGS → AGS): {shown}{more}")
+            warn(
+                f"{len(wrong)} site(s) carry a municipality key (AGS) that their geometry "
+                "contradicts; the key of the municipality holding most of the site's area is "
+                f"used (site id: source AGS → AGS): {shown}{more}"
+            )
         out = out.drop(columns="source_ags")
     lookup = muni.set_index("ags")
     out["ags"] = ags
@@ -191,8 +243,9 @@ def compute_indicators(sites: gpd.GeoDataFrame, layers: Mapping[str, gpd.GeoData
     if "brownfields" in layers:
         is_bf = kind == "brownfield"
         other = np.flatnonzero(~is_bf)
-        is_bf[other] = ind.brownfield_majority(geoms[other], _array(layers["brownfields"]),
-                                               tree("brownfields"))
+        is_bf[other] = ind.brownfield_majority(
+            geoms[other], _array(layers["brownfields"]), tree("brownfields")
+        )
         out["is_brownfield"] = is_bf
     else:
         out["is_brownfield"] = np.where(kind == "brownfield", 1.0, np.nan)
@@ -207,8 +260,9 @@ def compute_indicators(sites: gpd.GeoDataFrame, layers: Mapping[str, gpd.GeoData
         if name in layers and len(layers[name]) and len(todo):
             host = _majority_host(geoms[todo], _array(layers[name]), tree(name))
             found = host >= 0
-            planning[todo[found]] = (layers[name]["category"].to_numpy()[host[found]]
-                                     if category is None else category)
+            planning[todo[found]] = (
+                layers[name]["category"].to_numpy()[host[found]] if category is None else category
+            )
     rest = open_rows[pd.isna(planning[open_rows])]
     is_bf_rest = np.asarray(out["is_brownfield"].to_numpy()[rest], dtype=float) == 1
     planning[rest] = np.where(is_bf_rest, "BROWNFIELD", "NONE")

@@ -62,9 +62,16 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
-def build(store: Store, *, sources: Path | None = None, n_sites: int = 2000, seed: int = 42,
-          progress: Progress | None = None,
-          hook: Callable[[str], None] | None = None, activate: bool = True) -> dict[str, Any]:
+def build(
+    store: Store,
+    *,
+    sources: Path | None = None,
+    n_sites: int = 2000,
+    seed: int = 42,
+    progress: Progress | None = None,
+    hook: Callable[[str], None] | None = None,
+    activate: bool = True,
+) -> dict[str, Any]:
     """Build and publish a snapshot from ``sources`` (a sources.toml) or the demo generator.
 
     ``hook`` is called with a stage name at each stage boundary (used by the kill tests);
@@ -95,8 +102,9 @@ def build(store: Store, *, sources: Path | None = None, n_sites: int = 2000, see
             say("sites: deriving candidates and indicators")
             funding = load_funding()
             warnings: list[str] = []
-            sites = compute_indicators(derive_sites(layers), layers, coverage, funding, say,
-                                       warn=warnings.append)
+            sites = compute_indicators(
+                derive_sites(layers), layers, coverage, funding, say, warn=warnings.append
+            )
             for w in warnings:
                 say(f"warning: {w}")
             timings["indicators"] = round(time.perf_counter() - t, 3)
@@ -108,27 +116,47 @@ def build(store: Store, *, sources: Path | None = None, n_sites: int = 2000, see
             for name, gdf in {**layers, "sites": sites}.items():
                 file = write_vector(staging, name, gdf)
                 at(f"write:{name}")
-                entries[name] = {"kind": "vector", "file": file, "count": len(gdf),
-                                 "crs": "EPSG:25832", **meta.get(name, {})}
+                entries[name] = {
+                    "kind": "vector",
+                    "file": file,
+                    "count": len(gdf),
+                    "crs": "EPSG:25832",
+                    **meta.get(name, {}),
+                }
             for name, cov in coverage.items():
                 file = write_coverage(staging, name, cov)
-                entries[name] = {"kind": "coverage", "file": file, "resolution": cov.resolution,
-                                 "count": cov.stats()["values"], "stats": cov.stats(),
-                                 "crs": "EPSG:25832" if cov.grid is not None else None,
-                                 **meta.get(name, {})}
-            entries["sites"].update({
-                "format": "derived", "source": "regional_plan + brownfields + lep_sites",
-                "licence": "derived from the layers above; see each layer",
-                "attribution": "NRW Site Finder (derived)"})
+                entries[name] = {
+                    "kind": "coverage",
+                    "file": file,
+                    "resolution": cov.resolution,
+                    "count": cov.stats()["values"],
+                    "stats": cov.stats(),
+                    "crs": "EPSG:25832" if cov.grid is not None else None,
+                    **meta.get(name, {}),
+                }
+            entries["sites"].update(
+                {
+                    "format": "derived",
+                    "source": "regional_plan + brownfields + lep_sites",
+                    "licence": "derived from the layers above; see each layer",
+                    "attribution": "NRW Site Finder (derived)",
+                }
+            )
             missing = [name for name in LAYERS if name not in entries]
             manifest = {
-                "id": sid, "created": _now(), "code_version": code_version(),
+                "id": sid,
+                "created": _now(),
+                "code_version": code_version(),
                 "synthetic": sources is None,
                 "source": "demo generator" if sources is None else str(sources.resolve()),
                 "demo": {"sites": n_sites, "seed": seed} if sources is None else None,
-                "layers": entries, "missing_layers": missing,
-                "funding": {"source": f"layers/{FUNDING_FILE}", "rows": len(funding),
-                            "note": "GRW list is a sourced subset, see the file header"},
+                "layers": entries,
+                "missing_layers": missing,
+                "funding": {
+                    "source": f"layers/{FUNDING_FILE}",
+                    "rows": len(funding),
+                    "note": "GRW list is a sourced subset, see the file header",
+                },
                 "timings_s": timings,
                 "warnings": warnings,
             }
@@ -136,6 +164,7 @@ def build(store: Store, *, sources: Path | None = None, n_sites: int = 2000, see
             t = time.perf_counter()  # the web map's data: map.pmtiles and coverage overlays (§5.3)
             at("tiles")
             from layers.tiles import write_map_data
+
             manifest.update(write_map_data(staging, layers, sites, coverage, entries, say))
             timings["tiles"] = round(time.perf_counter() - t, 3)
             at("manifest")
@@ -150,29 +179,43 @@ def build(store: Store, *, sources: Path | None = None, n_sites: int = 2000, see
     return manifest
 
 
-def _ingest_demo(n_sites: int, seed: int, say: Progress
-                 ) -> tuple[dict[str, gpd.GeoDataFrame], dict[str, Coverage], dict[str, Any]]:
+def _ingest_demo(
+    n_sites: int, seed: int, say: Progress
+) -> tuple[dict[str, gpd.GeoDataFrame], dict[str, Coverage], dict[str, Any]]:
     d = demo.generate(n_sites, seed, progress=lambda m: say(f"demo: {m}"))
-    meta = {name: {"format": "demo", "source": "demo generator (synthetic)",
-                   "licence": demo.SYNTHETIC_LICENCE, "attribution": demo.SYNTHETIC_ATTRIBUTION,
-                   "date": dt.date.today().isoformat(), "synthetic": True, "note": note}
-            for name, note in d.notes.items()}
+    meta = {
+        name: {
+            "format": "demo",
+            "source": "demo generator (synthetic)",
+            "licence": demo.SYNTHETIC_LICENCE,
+            "attribution": demo.SYNTHETIC_ATTRIBUTION,
+            "date": dt.date.today().isoformat(),
+            "synthetic": True,
+            "note": note,
+        }
+        for name, note in d.notes.items()
+    }
     meta["lep_sites"].update(LEP_DEFAULTS["facts"], synthetic=False)
     for name, facts in TRANSPORT_FACTS.items():  # real facts, with their own licences
         if name in meta:
             meta[name].update(facts, synthetic=False)
     meta["municipalities"].update(  # real (generalised) facts, not synthetic
         source=f"layers/{BOUNDARIES_FILE} (Geobasis NRW DVG2, generalised)",
-        licence=BOUNDARIES_LICENCE, attribution=BOUNDARIES_ATTRIBUTION, date="2022-03-08",
-        synthetic=False)
+        licence=BOUNDARIES_LICENCE,
+        attribution=BOUNDARIES_ATTRIBUTION,
+        date="2022-03-08",
+        synthetic=False,
+    )
     meta["hydrogen"]["attribution"] = (
         "place names: FNB Gas Kernnetz lists, geocoded by PyPSA-DE (MIT; OSM-based, ODbL); "
-        "segments SYNTHETIC (NRW Site Finder demo)")
+        "segments SYNTHETIC (NRW Site Finder demo)"
+    )
     return d.layers, d.coverage, meta
 
 
-def _ingest_sources(file: Path, say: Progress
-                    ) -> tuple[dict[str, gpd.GeoDataFrame], dict[str, Coverage], dict[str, Any]]:
+def _ingest_sources(
+    file: Path, say: Progress
+) -> tuple[dict[str, gpd.GeoDataFrame], dict[str, Coverage], dict[str, Any]]:
     cfg = load_sources(file)
     layers: dict[str, gpd.GeoDataFrame] = {}
     coverage: dict[str, Coverage] = {}
@@ -187,13 +230,18 @@ def _ingest_sources(file: Path, say: Progress
         except SourceError:
             raise
         except Exception as exc:  # a reader met something it did not foresee: still name the file
-            raise SourceError(name, src.path, f"cannot be read as '{src.format}': "
-                              f"{type(exc).__name__}: {str(exc)[:300]}") from exc
-        info: dict[str, Any] = {"format": src.format,
-                                "source": str(src.path) if src.path else "built-in fact table",
-                                "sha256": sha256(src.path) if src.path else None,
-                                "licence": src.licence, "attribution": src.attribution,
-                                "date": src.date, "synthetic": False}
+            raise SourceError(
+                name, src.path, f"cannot be read as '{src.format}': {type(exc).__name__}: {str(exc)[:300]}"
+            ) from exc
+        info: dict[str, Any] = {
+            "format": src.format,
+            "source": str(src.path) if src.path else "built-in fact table",
+            "sha256": sha256(src.path) if src.path else None,
+            "licence": src.licence,
+            "attribution": src.attribution,
+            "date": src.date,
+            "synthetic": False,
+        }
         if name in COVERAGE_LAYERS:
             coverage[name] = data
             if data.units is not None:
@@ -201,11 +249,13 @@ def _ingest_sources(file: Path, say: Progress
         else:
             layers[name] = data
         meta[name] = info
-        say(f"{name}: {len(data) if name not in COVERAGE_LAYERS else data.stats()['values']} "
-            "features/values")
+        say(f"{name}: {len(data) if name not in COVERAGE_LAYERS else data.stats()['values']} features/values")
     if not any(len(layers.get(k, ())) for k in CANDIDATE_LAYERS):
-        raise SourceError("sources", file, "no candidate sites: configure at least one of "
-                          f"{', '.join(CANDIDATE_LAYERS)} with features")
+        raise SourceError(
+            "sources",
+            file,
+            f"no candidate sites: configure at least one of {', '.join(CANDIDATE_LAYERS)} with features",
+        )
     return layers, coverage, meta
 
 
@@ -215,6 +265,9 @@ def _join_report(cov: Coverage, muni: gpd.GeoDataFrame | None) -> dict[str, Any]
         return {}
     keys = set(muni["ags"]) if cov.resolution == "municipal" else set(muni["kreis_ags"])
     have = set(cov.units.index)
-    return {"units_joined": len(keys & have), "units_expected": len(keys),
-            "units_without_value": sorted(keys - have)[:20],
-            "keys_not_in_municipalities": sorted(have - keys)[:20]}
+    return {
+        "units_joined": len(keys & have),
+        "units_expected": len(keys),
+        "units_without_value": sorted(keys - have)[:20],
+        "keys_not_in_municipalities": sorted(have - keys)[:20],
+    }

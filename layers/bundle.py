@@ -26,9 +26,30 @@ MAX_ENTRIES = 500
 MAX_RATIO = 200
 MAX_NAME = 240
 CHUNK = 1 << 20
-ALLOWED = frozenset({
-    ".toml", ".shp", ".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".sbx", ".gpkg", ".geojson",
-    ".json", ".csv", ".txt", ".xlsx", ".gml", ".xml", ".osm", ".pbf", ".md"})
+ALLOWED = frozenset(
+    {
+        ".toml",
+        ".shp",
+        ".shx",
+        ".dbf",
+        ".prj",
+        ".cpg",
+        ".qix",
+        ".sbn",
+        ".sbx",
+        ".gpkg",
+        ".geojson",
+        ".json",
+        ".csv",
+        ".txt",
+        ".xlsx",
+        ".gml",
+        ".xml",
+        ".osm",
+        ".pbf",
+        ".md",
+    }
+)
 _DRIVE = re.compile(r"^[A-Za-z]:")
 
 
@@ -38,12 +59,19 @@ class BundleError(InvalidParameter):
 
 def _check_name(name: str, k: int) -> PurePosixPath:
     where = f"entry {k + 1} of the bundle"
-    if (not name or len(name) > MAX_NAME or "\x00" in name or "\\" in name
-            or name.startswith("/") or _DRIVE.match(name)):
+    if (
+        not name
+        or len(name) > MAX_NAME
+        or "\x00" in name
+        or "\\" in name
+        or name.startswith("/")
+        or _DRIVE.match(name)
+    ):
         raise BundleError(f"{where} has an unsafe name (absolute, NUL, backslash or too long)")
     path = PurePosixPath(name)
     if any(part in ("..", "") for part in path.parts) or any(
-            p.startswith(".") and p != "." for p in path.parts):
+        p.startswith(".") and p != "." for p in path.parts
+    ):
         raise BundleError(f"{where} leaves the bundle or is hidden ('..' or a dot-name)")
     return path
 
@@ -53,8 +81,9 @@ def check(path: Path, max_unpacked: int) -> list[zipfile.ZipInfo]:
     try:
         zf = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError, ValueError):
-        raise BundleError("the upload is not a zip archive; send a zip with sources.toml and "
-                          "the files it names") from None
+        raise BundleError(
+            "the upload is not a zip archive; send a zip with sources.toml and the files it names"
+        ) from None
     with zf:
         infos = zf.infolist()
         if len(infos) > MAX_ENTRIES:
@@ -70,15 +99,18 @@ def check(path: Path, max_unpacked: int) -> list[zipfile.ZipInfo]:
             if info.flag_bits & 0x1:
                 raise BundleError(f"entry {k + 1} of the bundle is encrypted")
             if p.suffix.lower() not in ALLOWED:
-                raise BundleError(f"entry {k + 1} of the bundle has a file type that no reader "
-                                  f"takes; allowed: {', '.join(sorted(ALLOWED))}")
+                raise BundleError(
+                    f"entry {k + 1} of the bundle has a file type that no reader "
+                    f"takes; allowed: {', '.join(sorted(ALLOWED))}"
+                )
             key = str(p).lower()
             if key in names:
                 raise BundleError(f"entry {k + 1} of the bundle repeats an earlier name")
             names.add(key)
             if info.file_size > MAX_RATIO * max(info.compress_size, 1) and info.file_size > CHUNK:
-                raise TooLarge(f"entry {k + 1} of the bundle expands more than {MAX_RATIO}-fold "
-                               "(a zip bomb?)")
+                raise TooLarge(
+                    f"entry {k + 1} of the bundle expands more than {MAX_RATIO}-fold (a zip bomb?)"
+                )
             total += info.file_size
             if total > max_unpacked:
                 raise TooLarge(f"the bundle unpacks to more than {max_unpacked:,} bytes")
@@ -111,8 +143,7 @@ def extract(path: Path, dest: Path, max_unpacked: int) -> Path:
                         seen += len(block)
                         written += len(block)
                         if seen > info.file_size or written > max_unpacked:
-                            raise TooLarge(f"the bundle unpacks to more than "
-                                           f"{max_unpacked:,} bytes")
+                            raise TooLarge(f"the bundle unpacks to more than {max_unpacked:,} bytes")
                         out.write(block)
     except (zipfile.BadZipFile, EOFError, NotImplementedError, zipfile.LargeZipFile):
         shutil.rmtree(dest, ignore_errors=True)

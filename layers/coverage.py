@@ -34,12 +34,18 @@ from layers.io import number_format, parse_number, read_table, read_vector
 
 ATTRIBUTION_BBA = "Breitbandatlas | Gigabit-Grundbuch (gigabitgrundbuch.bund.de); modified (shares per site)"
 DEFAULTS = {
-    "breitbandatlas-municipal": {"licence": "Breitbandatlas terms: free use with attribution",
-                                 "attribution": ATTRIBUTION_BBA},
-    "breitbandatlas-kreis": {"licence": "Breitbandatlas terms: free use with attribution",
-                             "attribution": ATTRIBUTION_BBA},
-    "inspire-grid": {"licence": "Breitbandatlas terms: free use with attribution",
-                     "attribution": ATTRIBUTION_BBA},
+    "breitbandatlas-municipal": {
+        "licence": "Breitbandatlas terms: free use with attribution",
+        "attribution": ATTRIBUTION_BBA,
+    },
+    "breitbandatlas-kreis": {
+        "licence": "Breitbandatlas terms: free use with attribution",
+        "attribution": ATTRIBUTION_BBA,
+    },
+    "inspire-grid": {
+        "licence": "Breitbandatlas terms: free use with attribution",
+        "attribution": ATTRIBUTION_BBA,
+    },
     "bnetza-grid": {"licence": "dl-de/by-2-0", "attribution": "© Bundesnetzagentur; modified"},
 }
 INSPIRE_ID = re.compile(r"CRS3035RES(\d+)mN(\d+)E(\d+)")
@@ -48,13 +54,24 @@ INSPIRE_ID = re.compile(r"CRS3035RES(\d+)mN(\d+)E(\d+)")
 def _column(layer: str, path: Path, df: pd.DataFrame, name: str) -> pd.Series:
     """Return a column, or raise naming the columns that do exist."""
     if name not in df.columns:
-        raise SourceError(layer, path, f"column '{name}' not found; columns are: "
-                          f"{', '.join(map(str, df.columns[:12]))}{' ...' if len(df.columns) > 12 else ''}")
+        raise SourceError(
+            layer,
+            path,
+            f"column '{name}' not found; columns are: "
+            f"{', '.join(map(str, df.columns[:12]))}{' ...' if len(df.columns) > 12 else ''}",
+        )
     return df[name]
 
 
-def _shares(layer: str, path: Path, keys: pd.Series, raw: pd.Series, digits: int,
-            lines: np.ndarray | None = None, number_format: str | None = None) -> pd.Series:
+def _shares(
+    layer: str,
+    path: Path,
+    keys: pd.Series,
+    raw: pd.Series,
+    digits: int,
+    lines: np.ndarray | None = None,
+    number_format: str | None = None,
+) -> pd.Series:
     """Validate keys (strings of ``digits`` digits) and percent values; return shares by key.
 
     ``lines`` gives each row's line number in the file (default: row + 2, after the header);
@@ -80,8 +97,10 @@ def _shares(layer: str, path: Path, keys: pd.Series, raw: pd.Series, digits: int
             problems.append(f"{line}: value {str(text)[:20]!r} is not a percentage between 0 and 100")
     dup = (keys.duplicated(keep=False) & keys.notna()).to_numpy()
     if dup.any():
-        problems.append(f"duplicate AGS {', '.join(sorted(set(keys[dup]))[:5])} on lines "
-                        f"{', '.join(str(n) for n in lines[dup][:10])}")
+        problems.append(
+            f"duplicate AGS {', '.join(sorted(set(keys[dup]))[:5])} on lines "
+            f"{', '.join(str(n) for n in lines[dup][:10])}"
+        )
     if not len(keys):
         problems.append("the file has no data rows")
     if problems:
@@ -93,8 +112,14 @@ def read_breitbandatlas_municipal(layer: str, path: Path, cfg: dict[str, Any]) -
     """Read a Breitbandatlas municipal CSV: share = chosen percent column / 100 per AGS."""
     df = read_table(layer, path)
     column = cfg.get("column", "FTTH/B ≥ 1000 Mbit/s")
-    shares = _shares(layer, path, _column(layer, path, df, "AGS"),
-                     _column(layer, path, df, column), 8, number_format=number_format(cfg, df))
+    shares = _shares(
+        layer,
+        path,
+        _column(layer, path, df, "AGS"),
+        _column(layer, path, df, column),
+        8,
+        number_format=number_format(cfg, df),
+    )
     return Coverage("municipal", units=shares)
 
 
@@ -107,12 +132,22 @@ def read_breitbandatlas_kreis(layer: str, path: Path, cfg: dict[str, Any]) -> Co
     a = _column(layer, path, df, "Flaechenart").str.strip()
     rows = df[(t == tech) & (a == area)]
     if rows.empty:
-        raise SourceError(layer, path, f"no rows with Technologie = {tech!r} and Flaechenart = "
-                          f"{area!r}; technologies: {', '.join(sorted(t.dropna().unique()))}; "
-                          f"area types: {', '.join(sorted(a.dropna().unique()))}")
-    shares = _shares(layer, path, _column(layer, path, rows, "AGS"),
-                     _column(layer, path, rows, "Verfügbarkeit"), 5,
-                     lines=rows.index.to_numpy() + 2, number_format=number_format(cfg, df))
+        raise SourceError(
+            layer,
+            path,
+            f"no rows with Technologie = {tech!r} and Flaechenart = "
+            f"{area!r}; technologies: {', '.join(sorted(t.dropna().unique()))}; "
+            f"area types: {', '.join(sorted(a.dropna().unique()))}",
+        )
+    shares = _shares(
+        layer,
+        path,
+        _column(layer, path, rows, "AGS"),
+        _column(layer, path, rows, "Verfügbarkeit"),
+        5,
+        lines=rows.index.to_numpy() + 2,
+        number_format=number_format(cfg, df),
+    )
     return Coverage("kreis", units=shares)
 
 
@@ -130,16 +165,15 @@ def read_inspire_grid(layer: str, path: Path, cfg: dict[str, Any]) -> Coverage:
     bad = parts[0].isna().to_numpy()
     if bad.any():
         lines = ", ".join(str(i + 2) for i in np.flatnonzero(bad)[:10])
-        raise SourceError(layer, path, f"cell ids not like 'CRS3035RES100mN3202200E4042200' on "
-                          f"lines {lines}")
+        raise SourceError(layer, path, f"cell ids not like 'CRS3035RES100mN3202200E4042200' on lines {lines}")
     size = parts[0].astype(float).to_numpy()
     if np.any(size != 100):
-        raise SourceError(layer, path, "only 100 m cells are supported (found "
-                          f"{', '.join(sorted(set(parts[0])))} m)")
+        raise SourceError(
+            layer, path, f"only 100 m cells are supported (found {', '.join(sorted(set(parts[0])))} m)"
+        )
     fmt = number_format(cfg, df)
     try:
-        values = _column(layer, path, df, value_column).map(
-            lambda v: parse_number(v, fmt)).to_numpy() * scale
+        values = _column(layer, path, df, value_column).map(lambda v: parse_number(v, fmt)).to_numpy() * scale
     except ValueError as exc:
         raise SourceError(layer, path, f"column {value_column!r}: {exc}") from None
     e = parts[2].astype(float).to_numpy() + 50.0
@@ -165,8 +199,12 @@ def _to_grid(layer: str, path: Path, x: np.ndarray, y: np.ndarray, values: np.nd
     """Check shares lie in [0, 1] and place them on the analysis grid."""
     bad = np.flatnonzero(np.isfinite(values) & ((values < 0) | (values > 1)))
     if bad.size:
-        raise SourceError(layer, path, f"shares outside 0–1 after scaling on lines "
-                          f"{', '.join(str(i + 2) for i in bad[:10])}: check `scale`")
+        raise SourceError(
+            layer,
+            path,
+            f"shares outside 0–1 after scaling on lines "
+            f"{', '.join(str(i + 2) for i in bad[:10])}: check `scale`",
+        )
     grid, off = grid_from_points(x, y, values)
     if off == len(values):
         raise SourceError(layer, path, "no cell lies inside NRW: check the CRS and the cell ids")

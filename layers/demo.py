@@ -43,25 +43,78 @@ from layers.schema import check
 
 SYNTHETIC_LICENCE = "CC0-1.0 (generated demo data)"
 SYNTHETIC_ATTRIBUTION = "NRW Site Finder demo data — SYNTHETIC, not official"
-RVR_KREISE = frozenset({"05112", "05113", "05117", "05119", "05170", "05512", "05513", "05562",
-                        "05911", "05913", "05914", "05915", "05916", "05954", "05978"})
-PLAN_BY_RB = {"1": "Regionalplan Düsseldorf", "3": "Regionalplan Köln",
-              "5": "Regionalplan Münsterland", "7": "Regionalplan OWL",
-              "9": "Regionalplan Arnsberg"}
+RVR_KREISE = frozenset(
+    {
+        "05112",
+        "05113",
+        "05117",
+        "05119",
+        "05170",
+        "05512",
+        "05513",
+        "05562",
+        "05911",
+        "05913",
+        "05914",
+        "05915",
+        "05916",
+        "05954",
+        "05978",
+    }
+)
+PLAN_BY_RB = {
+    "1": "Regionalplan Düsseldorf",
+    "3": "Regionalplan Köln",
+    "5": "Regionalplan Münsterland",
+    "7": "Regionalplan OWL",
+    "9": "Regionalplan Arnsberg",
+}
 PLAN_RUHR = "Regionalplan Ruhr"
 CATEGORIES = (("GIB", 0.66), ("ASB_GE", 0.20), ("GIB_Z", 0.11), ("LARGE_PROJECT", 0.03))
-CONTAMINATION = (("none", 0.33), ("suspected", 0.25), ("confirmed", 0.12), ("remediated", 0.14),
-                 ("unknown", 0.16))
+CONTAMINATION = (
+    ("none", 0.33),
+    ("suspected", 0.25),
+    ("confirmed", 0.12),
+    ("remediated", 0.14),
+    ("unknown", 0.16),
+)
 AVAILABILITY = (("now", 0.28), ("lt2y", 0.32), ("gt2y", 0.25), ("unknown", 0.15))
-FORMER_USE = (("Industrie", 0.30), ("Gewerbe", 0.22), ("Bahnfläche", 0.14),
-              ("Bergbau (Zeche)", 0.03), ("Militär (Kaserne)", 0.07), ("Kraftwerk", 0.04),
-              ("Hafen", 0.05), ("Ziegelei", 0.06))
-GIB_NAMES = ("Industriegebiet", "Gewerbe- und Industriepark", "GIB", "Industriepark",
-             "Gewerbegebiet", "Logistikpark", "Hafengebiet", "Technologiepark")
-PARTS = ("Nord", "Süd", "Ost", "West", "Mitte", "am Kanal", "an der Autobahn", "Bahnhof",
-         "Feldmark", "Heide", "I", "II", "III")
-OPERATORS = ("Open Grid Europe", "Thyssengas", "Nowega", "Gasunie Deutschland",
-             "Westnetz", "Fluxys TENP")
+FORMER_USE = (
+    ("Industrie", 0.30),
+    ("Gewerbe", 0.22),
+    ("Bahnfläche", 0.14),
+    ("Bergbau (Zeche)", 0.03),
+    ("Militär (Kaserne)", 0.07),
+    ("Kraftwerk", 0.04),
+    ("Hafen", 0.05),
+    ("Ziegelei", 0.06),
+)
+GIB_NAMES = (
+    "Industriegebiet",
+    "Gewerbe- und Industriepark",
+    "GIB",
+    "Industriepark",
+    "Gewerbegebiet",
+    "Logistikpark",
+    "Hafengebiet",
+    "Technologiepark",
+)
+PARTS = (
+    "Nord",
+    "Süd",
+    "Ost",
+    "West",
+    "Mitte",
+    "am Kanal",
+    "an der Autobahn",
+    "Bahnhof",
+    "Feldmark",
+    "Heide",
+    "I",
+    "II",
+    "III",
+)
+OPERATORS = ("Open Grid Europe", "Thyssengas", "Nowega", "Gasunie Deutschland", "Westnetz", "Fluxys TENP")
 
 
 @dataclass
@@ -136,8 +189,9 @@ def _weights(f: pd.DataFrame) -> np.ndarray:
     return np.where(city, 1.0, np.clip(45.0 / f["area_km2"].to_numpy(), 0.1, 0.7))
 
 
-def _star_polygons(rng: np.random.Generator, cx: np.ndarray, cy: np.ndarray,
-                   area_m2: np.ndarray) -> np.ndarray:
+def _star_polygons(
+    rng: np.random.Generator, cx: np.ndarray, cy: np.ndarray, area_m2: np.ndarray
+) -> np.ndarray:
     """Irregular star-shaped (hence valid) polygons of exactly ``area_m2`` around centres."""
     n = len(cx)
     out = np.empty(n, dtype=object)
@@ -155,14 +209,14 @@ def _star_polygons(rng: np.random.Generator, cx: np.ndarray, cy: np.ndarray,
         ry = px * np.sin(rot) + py * np.cos(rot)
         unit = shapely.polygons(np.stack([rx, ry], axis=-1))
         scale = np.sqrt(area_m2[idx] / shapely.area(unit))
-        coords = np.stack([cx[idx, None] + rx * scale[:, None],
-                           cy[idx, None] + ry * scale[:, None]], axis=-1)
+        coords = np.stack([cx[idx, None] + rx * scale[:, None], cy[idx, None] + ry * scale[:, None]], axis=-1)
         out[idx] = shapely.polygons(coords)
     return out
 
 
-def _place(rng: np.random.Generator, f: pd.DataFrame, w: np.ndarray, n: int,
-           spread: float, state: shapely.Geometry) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _place(
+    rng: np.random.Generator, f: pd.DataFrame, w: np.ndarray, n: int, spread: float, state: shapely.Geometry
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Draw ``n`` points inside NRW (``state``) around towns chosen by urban weight; return x, y,
     town index.
     """
@@ -188,8 +242,9 @@ def _plan_of(kreis_ags: np.ndarray) -> np.ndarray:
     return np.array([PLAN_RUHR if k in RVR_KREISE else PLAN_BY_RB[k[2]] for k in kreis_ags])
 
 
-def _regional_plan(rng: np.random.Generator, f: pd.DataFrame, w: np.ndarray,
-                   n: int, units: _Units) -> gpd.GeoDataFrame:
+def _regional_plan(
+    rng: np.random.Generator, f: pd.DataFrame, w: np.ndarray, n: int, units: _Units
+) -> gpd.GeoDataFrame:
     x, y, _town = _place(rng, f, w, n, spread=0.9, state=units.state)
     category = _choice(rng, CATEGORIES, n)
     area_ha = np.exp(rng.normal(np.log(25), 0.95, size=n)).clip(2, 400)
@@ -199,17 +254,22 @@ def _regional_plan(rng: np.random.Generator, f: pd.DataFrame, w: np.ndarray,
     geoms = _star_polygons(rng, x, y, area_ha * 1e4)
     home = units.holder(geoms)  # the centre lies in NRW, so every area has a holder
     town = units.column("name", home)
-    return gpd.GeoDataFrame({
-        "area_id": [f"RP-{i + 1:06d}" for i in range(n)],
-        "category": category,
-        "plan": _plan_of(units.column("kreis_ags", home)),
-        "name": [f"{k} {t} {p}" for k, t, p in zip(kind, town, part, strict=True)],
-    }, geometry=geoms, crs=WORK_CRS)
+    return gpd.GeoDataFrame(
+        {
+            "area_id": [f"RP-{i + 1:06d}" for i in range(n)],
+            "category": category,
+            "plan": _plan_of(units.column("kreis_ags", home)),
+            "name": [f"{k} {t} {p}" for k, t, p in zip(kind, town, part, strict=True)],
+        },
+        geometry=geoms,
+        crs=WORK_CRS,
+    )
 
 
-def _brownfields(rng: np.random.Generator, f: pd.DataFrame, w: np.ndarray, n: int,
-                 rp: gpd.GeoDataFrame, units: _Units) -> gpd.GeoDataFrame:
-    x, y, _town = _place(rng, f, w ** 1.5, n, spread=0.7, state=units.state)
+def _brownfields(
+    rng: np.random.Generator, f: pd.DataFrame, w: np.ndarray, n: int, rp: gpd.GeoDataFrame, units: _Units
+) -> gpd.GeoDataFrame:
+    x, y, _town = _place(rng, f, w**1.5, n, spread=0.7, state=units.state)
     area_ha = np.exp(rng.normal(np.log(2.5), 1.1, size=n)).clip(0.05, 150)
     # About a sixth lie within a regional-plan area (reuse inside GIB), as in the cadastres.
     inside = rng.random(n) < 0.16
@@ -226,27 +286,37 @@ def _brownfields(rng: np.random.Generator, f: pd.DataFrame, w: np.ndarray, n: in
     former = np.where(ruhr & (rng.random(n) < 0.3), "Bergbau (Zeche)", former)
     town = units.column("name", home)
     names = [f"Brache {t}, ehem. {u}" for t, u in zip(town, former, strict=True)]
-    return gpd.GeoDataFrame({
-        "area_id": [f"BF-{i + 1:06d}" for i in range(n)],
-        "name": names,
-        "ags": units.column("ags", home),
-        "former_use": former,
-        "contamination": _choice(rng, CONTAMINATION, n),
-        "availability": _choice(rng, AVAILABILITY, n),
-    }, geometry=geoms, crs=WORK_CRS)
+    return gpd.GeoDataFrame(
+        {
+            "area_id": [f"BF-{i + 1:06d}" for i in range(n)],
+            "name": names,
+            "ags": units.column("ags", home),
+            "former_use": former,
+            "contamination": _choice(rng, CONTAMINATION, n),
+            "availability": _choice(rng, AVAILABILITY, n),
+        },
+        geometry=geoms,
+        crs=WORK_CRS,
+    )
 
 
-OWNER_KINDS = ("Liegenschaftsamt", "Wirtschaftsförderung", "private Eigentümerin",
-               "Grundstücksgesellschaft", "Industrieunternehmen")
-NOTES = ("Eigentümer verkaufsbereit, Gespräch im Quartal vereinbart",
-         "Teilfläche reserviert für Erweiterung eines Ansiedlers",
-         "Altlastengutachten liegt vor (vertraulich)",
-         "Preis verhandelbar bei Ansiedlung ≥ 200 Arbeitsplätze")
+OWNER_KINDS = (
+    "Liegenschaftsamt",
+    "Wirtschaftsförderung",
+    "private Eigentümerin",
+    "Grundstücksgesellschaft",
+    "Industrieunternehmen",
+)
+NOTES = (
+    "Eigentümer verkaufsbereit, Gespräch im Quartal vereinbart",
+    "Teilfläche reserviert für Erweiterung eines Ansiedlers",
+    "Altlastengutachten liegt vor (vertraulich)",
+    "Preis verhandelbar bei Ansiedlung ≥ 200 Arbeitsplätze",
+)
 NON_PUBLIC_SHARE = 0.05
 
 
-def _confidential(layer: gpd.GeoDataFrame, rng: np.random.Generator, owner_share: float
-                  ) -> gpd.GeoDataFrame:
+def _confidential(layer: gpd.GeoDataFrame, rng: np.random.Generator, owner_share: float) -> gpd.GeoDataFrame:
     """Add SYNTHETIC confidential fields: owner contact (for ``owner_share`` of the areas),
     asking price, notes, and about 5 % of the areas not public (geo/access.py).
     """
@@ -255,9 +325,9 @@ def _confidential(layer: gpd.GeoDataFrame, rng: np.random.Generator, owner_share
     has_owner = rng.random(n) < owner_share
     kinds = rng.choice(np.array(OWNER_KINDS), size=n)
     out["owner_contact"] = [
-        f"{k} (SYNTHETIC), +49 211 555{i % 10_000:04d}, owner-{a.lower()}@example.invalid"
-        if o else None for i, (k, a, o) in enumerate(zip(kinds, layer["area_id"], has_owner,
-                                                         strict=True))]
+        f"{k} (SYNTHETIC), +49 211 555{i % 10_000:04d}, owner-{a.lower()}@example.invalid" if o else None
+        for i, (k, a, o) in enumerate(zip(kinds, layer["area_id"], has_owner, strict=True))
+    ]
     price = np.round(np.exp(rng.normal(np.log(70), 0.6, size=n)), 0)
     out["asking_price_eur_m2"] = np.where(rng.random(n) < 0.6, price, np.nan)
     notes = rng.choice(np.array(NOTES), size=n)
@@ -287,16 +357,20 @@ def _hydrogen(rng: np.random.Generator) -> gpd.GeoDataFrame:
     edges_sorted = sorted(edges)
     m = len(edges_sorted)
     names = places["name"].to_numpy()
-    return gpd.GeoDataFrame({
-        "segment_id": [f"H2-{k + 1:03d}" for k in range(m)],
-        "name": [f"{names[i]} – {names[j]}" for i, j in edges_sorted],
-        "kind": np.where(rng.random(m) < 0.6, "conversion", "new_build"),
-        "commissioning_year": rng.integers(2025, 2033, size=m),
-        "dn_mm": rng.choice([400, 500, 600, 800, 1000, 1200], size=m),
-        "pressure_bar": rng.choice([40.0, 67.5, 70.0, 84.0, 100.0], size=m),
-        "operator": rng.choice(OPERATORS, size=m),
-        "geometry_quality": "schematic",
-    }, geometry=[shapely.LineString([pts[i], pts[j]]) for i, j in edges_sorted], crs=WORK_CRS)
+    return gpd.GeoDataFrame(
+        {
+            "segment_id": [f"H2-{k + 1:03d}" for k in range(m)],
+            "name": [f"{names[i]} – {names[j]}" for i, j in edges_sorted],
+            "kind": np.where(rng.random(m) < 0.6, "conversion", "new_build"),
+            "commissioning_year": rng.integers(2025, 2033, size=m),
+            "dn_mm": rng.choice([400, 500, 600, 800, 1000, 1200], size=m),
+            "pressure_bar": rng.choice([40.0, 67.5, 70.0, 84.0, 100.0], size=m),
+            "operator": rng.choice(OPERATORS, size=m),
+            "geometry_quality": "schematic",
+        },
+        geometry=[shapely.LineString([pts[i], pts[j]]) for i, j in edges_sorted],
+        crs=WORK_CRS,
+    )
 
 
 def _smooth_noise(rng: np.random.Generator, spec: GridSpec, cell_km: float) -> np.ndarray:
@@ -322,7 +396,7 @@ def _urbanity(f: pd.DataFrame, w: np.ndarray, spec: GridSpec) -> np.ndarray:
     """Urban intensity 0–1 on the grid: max over towns of weight·exp(−distance/scale), 1 km steps."""
     step = 10  # compute on 1 km cells, then repeat to 100 m
     xs, ys = spec.centres()
-    cx, cy = xs[step // 2::step], ys[step // 2::step]
+    cx, cy = xs[step // 2 :: step], ys[step // 2 :: step]
     u = np.zeros((len(cy), len(cx)), dtype=np.float32)
     scale = 1500 + 3500 * w
     fx, fy = f["x"].to_numpy(float), f["y"].to_numpy(float)
@@ -331,25 +405,24 @@ def _urbanity(f: pd.DataFrame, w: np.ndarray, spec: GridSpec) -> np.ndarray:
         dy = (cy - fy[k])[:, None]
         np.maximum(u, w[k] * np.exp(-np.sqrt(dx * dx + dy * dy) / scale[k]), out=u)
     u = np.repeat(np.repeat(u, step, axis=0), step, axis=1)
-    return u[:spec.ny, :spec.nx]
+    return u[: spec.ny, : spec.nx]
 
 
-def _coverage(rng: np.random.Generator, f: pd.DataFrame, w: np.ndarray,
-              spec: GridSpec = NRW_GRID) -> dict[str, Coverage]:
+def _coverage(
+    rng: np.random.Generator, f: pd.DataFrame, w: np.ndarray, spec: GridSpec = NRW_GRID
+) -> dict[str, Coverage]:
     """Fibre and 5G grids: urban gradient + regional patches + cell noise; NaN outside NRW."""
     xs, ys = spec.centres()
     outline = nrw_outline()
     shapely.prepare(outline)
-    inside = shapely.contains_xy(outline, *[a.ravel() for a in np.meshgrid(xs, ys)]) \
-        .reshape(spec.shape)
+    inside = shapely.contains_xy(outline, *[a.ravel() for a in np.meshgrid(xs, ys)]).reshape(spec.shape)
     u = _urbanity(f, w, spec)
     out = {}
     for name, offset, gain, patch in (("fibre", -2.2, 6.0, 1.4), ("mobile_5g", 0.6, 5.0, 1.0)):
         logit = offset + gain * u + patch * _smooth_noise(rng, spec, 12.0)
         p = 1.0 / (1.0 + np.exp(-logit))
         r = rng.random(spec.shape, dtype=np.float32)
-        share = np.where(r < p, np.minimum(1.0, 0.75 + r), np.maximum(0.0, r - 0.85)) \
-            .astype(np.float32)
+        share = np.where(r < p, np.minimum(1.0, 0.75 + r), np.maximum(0.0, r - 0.85)).astype(np.float32)
         share[~inside] = np.nan
         out[name] = Coverage("grid_100m", grid=share, spec=spec)
     return out
@@ -390,7 +463,7 @@ def generate(n_sites: int = 2000, seed: int = 42, progress: Any = None) -> Demo:
     notes = {
         **TRANSPORT_NOTES,
         "municipalities": "real names, AGS keys and boundaries (Geobasis NRW DVG2, generalised: "
-                          "coverage_simplify 50 m)",
+        "coverage_simplify 50 m)",
         "regional_plan": "SYNTHETIC areas; real planning-region names",
         "brownfields": "SYNTHETIC areas",
         "lep_sites": "real facts (LEP NRW Ziel 6.4-1); positions approximate ±1–2 km",

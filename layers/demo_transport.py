@@ -41,44 +41,232 @@ JUNCTION_SPACING_KM = (5.0, 8.0)
 
 # motorway -> towns it passes, in order (one tuple per continuous stretch)
 MOTORWAYS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("A1", ("Blankenheim", "Nettersheim", "Mechernich", "Euskirchen", "Weilerswist", "Erftstadt",
-            "Kerpen", "Frechen", "Köln", "Leverkusen", "Burscheid", "Wermelskirchen", "Remscheid",
-            "Wuppertal", "Schwelm", "Gevelsberg", "Hagen", "Schwerte", "Unna", "Kamen", "Werne",
-            "Ascheberg", "Münster", "Greven", "Ladbergen", "Lengerich", "Lotte")),
-    ("A2", ("Oberhausen", "Bottrop", "Gladbeck", "Gelsenkirchen", "Herten", "Recklinghausen",
-            "Castrop-Rauxel", "Dortmund", "Kamen", "Bönen", "Hamm", "Beckum", "Oelde",
-            "Herzebrock-Clarholz", "Rheda-Wiedenbrück", "Gütersloh", "Bielefeld", "Herford",
-            "Bad Oeynhausen", "Porta Westfalica")),
-    ("A3", ("Emmerich am Rhein", "Rees", "Hamminkeln", "Wesel", "Hünxe", "Dinslaken", "Oberhausen",
-            "Duisburg", "Ratingen", "Düsseldorf", "Hilden", "Langenfeld (Rhld.)", "Leverkusen",
-            "Köln", "Rösrath", "Lohmar", "Siegburg", "Königswinter", "Bad Honnef")),
-    ("A4", ("Aachen", "Eschweiler", "Düren", "Kerpen", "Frechen", "Köln", "Bergisch Gladbach",
-            "Overath", "Engelskirchen", "Wiehl", "Reichshof", "Wenden")),
+    (
+        "A1",
+        (
+            "Blankenheim",
+            "Nettersheim",
+            "Mechernich",
+            "Euskirchen",
+            "Weilerswist",
+            "Erftstadt",
+            "Kerpen",
+            "Frechen",
+            "Köln",
+            "Leverkusen",
+            "Burscheid",
+            "Wermelskirchen",
+            "Remscheid",
+            "Wuppertal",
+            "Schwelm",
+            "Gevelsberg",
+            "Hagen",
+            "Schwerte",
+            "Unna",
+            "Kamen",
+            "Werne",
+            "Ascheberg",
+            "Münster",
+            "Greven",
+            "Ladbergen",
+            "Lengerich",
+            "Lotte",
+        ),
+    ),
+    (
+        "A2",
+        (
+            "Oberhausen",
+            "Bottrop",
+            "Gladbeck",
+            "Gelsenkirchen",
+            "Herten",
+            "Recklinghausen",
+            "Castrop-Rauxel",
+            "Dortmund",
+            "Kamen",
+            "Bönen",
+            "Hamm",
+            "Beckum",
+            "Oelde",
+            "Herzebrock-Clarholz",
+            "Rheda-Wiedenbrück",
+            "Gütersloh",
+            "Bielefeld",
+            "Herford",
+            "Bad Oeynhausen",
+            "Porta Westfalica",
+        ),
+    ),
+    (
+        "A3",
+        (
+            "Emmerich am Rhein",
+            "Rees",
+            "Hamminkeln",
+            "Wesel",
+            "Hünxe",
+            "Dinslaken",
+            "Oberhausen",
+            "Duisburg",
+            "Ratingen",
+            "Düsseldorf",
+            "Hilden",
+            "Langenfeld (Rhld.)",
+            "Leverkusen",
+            "Köln",
+            "Rösrath",
+            "Lohmar",
+            "Siegburg",
+            "Königswinter",
+            "Bad Honnef",
+        ),
+    ),
+    (
+        "A4",
+        (
+            "Aachen",
+            "Eschweiler",
+            "Düren",
+            "Kerpen",
+            "Frechen",
+            "Köln",
+            "Bergisch Gladbach",
+            "Overath",
+            "Engelskirchen",
+            "Wiehl",
+            "Reichshof",
+            "Wenden",
+        ),
+    ),
     ("A30", ("Rheine", "Hörstel", "Ibbenbüren", "Westerkappeln", "Lotte")),
-    ("A31", ("Bottrop", "Dorsten", "Schermbeck", "Heiden", "Borken", "Gescher", "Legden", "Heek",
-             "Ochtrup")),
-    ("A33", ("Borgholzhausen", "Halle (Westf.)", "Bielefeld", "Schloß Holte-Stukenbrock",
-             "Paderborn", "Bad Wünnenberg")),
-    ("A40", ("Straelen", "Kerken", "Neukirchen-Vluyn", "Moers", "Duisburg", "Mülheim an der Ruhr",
-             "Essen", "Bochum", "Dortmund")),
-    ("A42", ("Kamp-Lintfort", "Moers", "Duisburg", "Oberhausen", "Bottrop", "Gelsenkirchen",
-             "Herne", "Castrop-Rauxel", "Dortmund")),
-    ("A43", ("Münster", "Senden", "Dülmen", "Haltern am See", "Marl", "Recklinghausen", "Herne",
-             "Bochum", "Witten", "Sprockhövel", "Wuppertal")),
+    ("A31", ("Bottrop", "Dorsten", "Schermbeck", "Heiden", "Borken", "Gescher", "Legden", "Heek", "Ochtrup")),
+    (
+        "A33",
+        (
+            "Borgholzhausen",
+            "Halle (Westf.)",
+            "Bielefeld",
+            "Schloß Holte-Stukenbrock",
+            "Paderborn",
+            "Bad Wünnenberg",
+        ),
+    ),
+    (
+        "A40",
+        (
+            "Straelen",
+            "Kerken",
+            "Neukirchen-Vluyn",
+            "Moers",
+            "Duisburg",
+            "Mülheim an der Ruhr",
+            "Essen",
+            "Bochum",
+            "Dortmund",
+        ),
+    ),
+    (
+        "A42",
+        (
+            "Kamp-Lintfort",
+            "Moers",
+            "Duisburg",
+            "Oberhausen",
+            "Bottrop",
+            "Gelsenkirchen",
+            "Herne",
+            "Castrop-Rauxel",
+            "Dortmund",
+        ),
+    ),
+    (
+        "A43",
+        (
+            "Münster",
+            "Senden",
+            "Dülmen",
+            "Haltern am See",
+            "Marl",
+            "Recklinghausen",
+            "Herne",
+            "Bochum",
+            "Witten",
+            "Sprockhövel",
+            "Wuppertal",
+        ),
+    ),
     ("A44", ("Aachen", "Aldenhoven", "Jülich", "Titz", "Jüchen")),
     ("A44", ("Willich", "Meerbusch", "Düsseldorf", "Ratingen", "Heiligenhaus", "Velbert")),
-    ("A44", ("Dortmund", "Unna", "Werl", "Soest", "Erwitte", "Geseke", "Büren", "Bad Wünnenberg",
-             "Marsberg")),
-    ("A45", ("Dortmund", "Schwerte", "Hagen", "Nachrodt-Wiblingwerde", "Lüdenscheid",
-             "Meinerzhagen", "Drolshagen", "Olpe", "Wenden", "Kreuztal", "Siegen", "Wilnsdorf")),
-    ("A46", ("Heinsberg", "Hückelhoven", "Erkelenz", "Mönchengladbach", "Neuss", "Düsseldorf",
-             "Hilden", "Haan", "Wuppertal")),
+    (
+        "A44",
+        ("Dortmund", "Unna", "Werl", "Soest", "Erwitte", "Geseke", "Büren", "Bad Wünnenberg", "Marsberg"),
+    ),
+    (
+        "A45",
+        (
+            "Dortmund",
+            "Schwerte",
+            "Hagen",
+            "Nachrodt-Wiblingwerde",
+            "Lüdenscheid",
+            "Meinerzhagen",
+            "Drolshagen",
+            "Olpe",
+            "Wenden",
+            "Kreuztal",
+            "Siegen",
+            "Wilnsdorf",
+        ),
+    ),
+    (
+        "A46",
+        (
+            "Heinsberg",
+            "Hückelhoven",
+            "Erkelenz",
+            "Mönchengladbach",
+            "Neuss",
+            "Düsseldorf",
+            "Hilden",
+            "Haan",
+            "Wuppertal",
+        ),
+    ),
     ("A46", ("Hemer", "Menden (Sauerland)", "Arnsberg", "Meschede", "Bestwig")),
     ("A52", ("Mönchengladbach", "Willich", "Kaarst", "Düsseldorf")),
-    ("A57", ("Goch", "Uedem", "Sonsbeck", "Alpen", "Kamp-Lintfort", "Moers", "Krefeld", "Meerbusch",
-             "Neuss", "Dormagen", "Köln")),
-    ("A61", ("Nettetal", "Viersen", "Mönchengladbach", "Jüchen", "Titz", "Elsdorf", "Kerpen",
-             "Erftstadt", "Weilerswist", "Swisttal", "Meckenheim")),
+    (
+        "A57",
+        (
+            "Goch",
+            "Uedem",
+            "Sonsbeck",
+            "Alpen",
+            "Kamp-Lintfort",
+            "Moers",
+            "Krefeld",
+            "Meerbusch",
+            "Neuss",
+            "Dormagen",
+            "Köln",
+        ),
+    ),
+    (
+        "A61",
+        (
+            "Nettetal",
+            "Viersen",
+            "Mönchengladbach",
+            "Jüchen",
+            "Titz",
+            "Elsdorf",
+            "Kerpen",
+            "Erftstadt",
+            "Weilerswist",
+            "Swisttal",
+            "Meckenheim",
+        ),
+    ),
     ("A555", ("Köln", "Wesseling", "Bornheim", "Bonn")),
 )
 
@@ -137,20 +325,18 @@ FREIGHT: tuple[tuple[str, float, float, str, float], ...] = (
 
 NOTES = {
     "motorway_junctions": "SYNTHETIC junctions every 5–8 km on schematic motorway lines through real "
-                          "town points; not the real exits",
+    "town points; not the real exits",
     "ports": "SYNTHETIC port polygons at hand-placed positions of the real inland ports (±1–2 km)",
     "rail_freight": "SYNTHETIC terminal polygons near real rail freight hubs (±1–2 km)",
     "rail_stations": "real facts: DB Haltestellendaten 2020, FV and RV stations, NRW + 10 km",
     "airports": "real facts: OpenFlights airports in NRW + 10 km; commercial flag from the "
-                "documented IATA list",
+    "documented IATA list",
 }
 # licence and attribution of the two layers that are real facts (the others are SYNTHETIC demo data)
-FACT_META = {"rail_stations": DEFAULTS["facts:rail_stations"],
-             "airports": DEFAULTS["facts:airports"]}
+FACT_META = {"rail_stations": DEFAULTS["facts:rail_stations"], "airports": DEFAULTS["facts:airports"]}
 
 
-def demo_transport(municipalities: gpd.GeoDataFrame,
-                   rng: np.random.Generator) -> dict[str, gpd.GeoDataFrame]:
+def demo_transport(municipalities: gpd.GeoDataFrame, rng: np.random.Generator) -> dict[str, gpd.GeoDataFrame]:
     """The five transport layers for the area of ``municipalities`` (EPSG:25832, checked)."""
     shapely.prepare(municipalities.geometry.values)
     tree = shapely.STRtree(municipalities.geometry.values)
@@ -177,8 +363,9 @@ def _town_points(municipalities: gpd.GeoDataFrame) -> dict[str, tuple[float, flo
     return dict(zip(f["name"], zip(x.tolist(), y.tolist(), strict=True), strict=True))
 
 
-def _junctions(municipalities: gpd.GeoDataFrame, tree: shapely.STRtree,
-               rng: np.random.Generator) -> gpd.GeoDataFrame:
+def _junctions(
+    municipalities: gpd.GeoDataFrame, tree: shapely.STRtree, rng: np.random.Generator
+) -> gpd.GeoDataFrame:
     """Points every 5–8 km along each motorway line, named after the municipality they fall in."""
     towns = _town_points(municipalities)
     names = municipalities["name"].to_numpy()
@@ -203,18 +390,25 @@ def _junctions(municipalities: gpd.GeoDataFrame, tree: shapely.STRtree,
             if seen[name] > 1:
                 name = name.replace(f" ({road})", f" {seen[name]} ({road})")
             exits[road] = exits.get(road, 0) + 1
-            rows.append({"junction_id": f"DEMO-{road}-{exits[road]:02d}", "name": name,
-                         "ref": str(exits[road]), "source": SYNTHETIC_SOURCE})
+            rows.append(
+                {
+                    "junction_id": f"DEMO-{road}-{exits[road]:02d}",
+                    "name": name,
+                    "ref": str(exits[road]),
+                    "source": SYNTHETIC_SOURCE,
+                }
+            )
             geoms.append(point)
-    return gpd.GeoDataFrame(pd.DataFrame(rows, columns=["junction_id", "name", "ref", "source"]),
-                            geometry=geoms, crs=WORK_CRS)
+    return gpd.GeoDataFrame(
+        pd.DataFrame(rows, columns=["junction_id", "name", "ref", "source"]), geometry=geoms, crs=WORK_CRS
+    )
 
 
 _COMPASS = ("Ost", "Nordost", "Nord", "Nordwest", "West", "Südwest", "Süd", "Südost")
 
 
 def _direction(point: shapely.Point, town: tuple[float, float] | None) -> str:
-    """"-Nord", "-Südost" … from the town's point; "-Mitte" within 2 km (or no town point)."""
+    """ "-Nord", "-Südost" … from the town's point; "-Mitte" within 2 km (or no town point)."""
     if town is None:
         return ""
     dx, dy = point.x - town[0], point.y - town[1]
@@ -223,8 +417,13 @@ def _direction(point: shapely.Point, town: tuple[float, float] | None) -> str:
     return "-" + _COMPASS[int(round(np.degrees(np.arctan2(dy, dx)) / 45.0)) % 8]
 
 
-def _areas(rng: np.random.Generator, table: tuple[tuple[str, float, float, str, float], ...],
-           id_column: str, prefix: str, extra: dict[str, int]) -> gpd.GeoDataFrame:
+def _areas(
+    rng: np.random.Generator,
+    table: tuple[tuple[str, float, float, str, float], ...],
+    id_column: str,
+    prefix: str,
+    extra: dict[str, int],
+) -> gpd.GeoDataFrame:
     """Rotated rectangles of about the listed size, jittered by up to ~300 m, at the listed places."""
     n = len(table)
     lon = np.array([t[1] for t in table])
@@ -240,8 +439,10 @@ def _areas(rng: np.random.Generator, table: tuple[tuple[str, float, float, str, 
         w = np.sqrt(area[i] / aspect[i])
         box = shapely.box(-w * aspect[i] / 2, -w / 2, w * aspect[i] / 2, w / 2)
         geoms.append(affinity.translate(affinity.rotate(box, angle[i]), x[i], y[i]))
-    data: dict[str, object] = {id_column: [f"{prefix}-{i + 1:02d}" for i in range(n)],
-                               "name": [t[0] for t in table]}
+    data: dict[str, object] = {
+        id_column: [f"{prefix}-{i + 1:02d}" for i in range(n)],
+        "name": [t[0] for t in table],
+    }
     data |= {col: [t[pos] for t in table] for col, pos in extra.items()}
     data["source"] = SYNTHETIC_SOURCE
     return gpd.GeoDataFrame(data, geometry=geoms, crs=WORK_CRS)

@@ -73,8 +73,13 @@ NRW = re.compile(r"nordrhein|\bnrw\b|\bnw\b", re.IGNORECASE)
 YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
 NUMBER = re.compile(r"-?\d[\d.,]*")
 BUILT_IN_PLACES = "facts/kernnetz_places.csv"
-LINES_FILL = {"geometry_quality": "surveyed", "name": None, "dn_mm": np.nan,
-              "pressure_bar": np.nan, "operator": None}
+LINES_FILL = {
+    "geometry_quality": "surveyed",
+    "name": None,
+    "dn_mm": np.nan,
+    "pressure_bar": np.nan,
+    "operator": None,
+}
 
 
 def read_fnb_measures(path: Path, cfg: dict[str, Any]) -> gpd.GeoDataFrame:
@@ -107,8 +112,10 @@ def read_fnb_measures(path: Path, cfg: dict[str, Any]) -> gpd.GeoDataFrame:
             continue
         row, row_problems = _segment(cell, label, fmt)
         if _norm(cell["start"]) == _norm(cell["end"]):
-            row_problems.append(f"{label}: start and end are the same place ({cell['start']}); "
-                                "a schematic segment needs two different places")
+            row_problems.append(
+                f"{label}: start and end are the same place ({cell['start']}); "
+                "a schematic segment needs two different places"
+            )
         if row_problems:
             problems += row_problems
             continue
@@ -134,46 +141,66 @@ def read_lines(path: Path, cfg: dict[str, Any]) -> gpd.GeoDataFrame:
     gdf = apply_mapping(LAYER, src, cfg, path, fill=LINES_FILL)
     no_year = gdf["commissioning_year"].isna().to_numpy()
     if no_year.any():
-        raise SourceError(LAYER, path, f"no commissioning year in rows "
-                                       f"{rows_text(list(np.flatnonzero(no_year)))}")
+        raise SourceError(
+            LAYER, path, f"no commissioning year in rows {rows_text(list(np.flatnonzero(no_year)))}"
+        )
     gdf["commissioning_year"] = gdf["commissioning_year"].astype("int64")
     gdf.geometry = shapely.force_2d(gdf.geometry.values)
     return check(LAYER, gdf, path)
 
 
-def _segment(cell: dict[str, str], label: str, number_format: str | None = None
-             ) -> tuple[dict[str, Any], list[str]]:
+def _segment(
+    cell: dict[str, str], label: str, number_format: str | None = None
+) -> tuple[dict[str, Any], list[str]]:
     """Turn the attribute cells of one pipeline row into output fields and problems."""
     problems = []
     kind = KINDS.get(cell["kind"].casefold())
     if kind is None:
-        problems.append(f"{label}: {cell['kind']!r} in column '{COLUMNS['kind']}' is not one of "
-                        "Bestand, Umstellung, Neubau")
+        problems.append(
+            f"{label}: {cell['kind']!r} in column '{COLUMNS['kind']}' is not one of "
+            "Bestand, Umstellung, Neubau"
+        )
     year = _year(cell["date"])
     if year is None:
-        problems.append(f"{label}: no commissioning year in column '{COLUMNS['date']}' (found "
-                        f"{cell['date']!r}); expected e.g. 2027, 31.12.2027 or Q4 2027")
+        problems.append(
+            f"{label}: no commissioning year in column '{COLUMNS['date']}' (found "
+            f"{cell['date']!r}); expected e.g. 2027, 31.12.2027 or Q4 2027"
+        )
     numbers = {}
     for key, field in (("dn", "dn_mm"), ("pressure", "pressure_bar")):
         try:
             numbers[field] = _number(cell.get(key, ""), number_format)
         except ValueError as exc:
             why = f" ({exc})" if isinstance(exc, AmbiguousNumber) else ""
-            problems.append(f"{label}: {cell[key]!r} in column '{COLUMNS[key]}' is not a "
-                            f"number{why}")
+            problems.append(f"{label}: {cell[key]!r} in column '{COLUMNS[key]}' is not a number{why}")
     operator = next((cell[c] for c in OPERATOR_COLUMNS if cell.get(c)), None)
-    row = {"segment_id": cell["segment_id"] or None,
-           "name": f"{cell['start']} – {cell['end']}",
-           "kind": kind, "commissioning_year": year, **numbers,
-           "operator": operator, "geometry_quality": "schematic"}
+    row = {
+        "segment_id": cell["segment_id"] or None,
+        "name": f"{cell['start']} – {cell['end']}",
+        "kind": kind,
+        "commissioning_year": year,
+        **numbers,
+        "operator": operator,
+        "geometry_quality": "schematic",
+    }
     return row, problems
 
 
-def _finish(rows: list[dict[str, Any]], labels: list[str], problems: list[str],
-            path: Path) -> gpd.GeoDataFrame:
+def _finish(
+    rows: list[dict[str, Any]], labels: list[str], problems: list[str], path: Path
+) -> gpd.GeoDataFrame:
     """Build the output frame; raise one error with the row problems and the schema check's."""
-    fields = ["segment_id", "name", "kind", "commissioning_year", "dn_mm", "pressure_bar",
-              "operator", "geometry_quality", "geometry"]
+    fields = [
+        "segment_id",
+        "name",
+        "kind",
+        "commissioning_year",
+        "dn_mm",
+        "pressure_bar",
+        "operator",
+        "geometry_quality",
+        "geometry",
+    ]
     gdf = gpd.GeoDataFrame(pd.DataFrame(rows, columns=fields), geometry="geometry", crs=WORK_CRS)
     gdf["commissioning_year"] = gdf["commissioning_year"].astype("int64")
     gdf[["dn_mm", "pressure_bar"]] = gdf[["dn_mm", "pressure_bar"]].astype("float64")
@@ -189,14 +216,17 @@ def _finish(rows: list[dict[str, Any]], labels: list[str], problems: list[str],
 def _find_columns(table: pd.DataFrame, path: Path) -> dict[str, str]:
     """Map our keys (and operator columns) to the table's headers, matched loosely."""
     headers = {_norm_header(h): h for h in table.columns}
-    found = {key: headers[_norm_header(h)] for key, h in COLUMNS.items()
-             if _norm_header(h) in headers}
+    found = {key: headers[_norm_header(h)] for key, h in COLUMNS.items() if _norm_header(h) in headers}
     found |= {c: headers[_norm_header(c)] for c in OPERATOR_COLUMNS if _norm_header(c) in headers}
     missing = [COLUMNS[k] for k in REQUIRED if k not in found]
     if missing:
-        raise SourceError(LAYER, path, f"not an FNB Kernnetz measure list: missing column(s) "
-                                       f"{', '.join(repr(m) for m in missing)}; the file has: "
-                                       f"{', '.join(repr(str(c)) for c in table.columns)}")
+        raise SourceError(
+            LAYER,
+            path,
+            f"not an FNB Kernnetz measure list: missing column(s) "
+            f"{', '.join(repr(m) for m in missing)}; the file has: "
+            f"{', '.join(repr(str(c)) for c in table.columns)}",
+        )
     return found
 
 
@@ -219,19 +249,18 @@ def _places(cfg: dict[str, Any]) -> tuple[dict[str, tuple[float, float]], str]:
     table.columns = [str(c).strip().lower() for c in table.columns]
     missing = [c for c in ("name", "lon", "lat") if c not in table.columns]
     if missing:
-        raise SourceError(LAYER, source, f"places table needs columns name, lon, lat (WGS84); "
-                                         f"missing {', '.join(missing)}")
+        raise SourceError(
+            LAYER, source, f"places table needs columns name, lon, lat (WGS84); missing {', '.join(missing)}"
+        )
     lonlat: dict[str, tuple[float, float]] = {}
     problems = []
-    for i, (name, lon, lat) in enumerate(zip(table["name"], table["lon"], table["lat"],
-                                             strict=True)):
+    for i, (name, lon, lat) in enumerate(zip(table["name"], table["lon"], table["lat"], strict=True)):
         try:
             point = (parse_number(lon, fmt), parse_number(lat, fmt))
         except ValueError:
             point = (np.nan, np.nan)
         if not (abs(point[0]) <= 180 and abs(point[1]) <= 90):
-            problems.append(f"line {i + 2}: lon/lat {lon!r}, {lat!r} of {name!r} are not WGS84 "
-                            "degrees")
+            problems.append(f"line {i + 2}: lon/lat {lon!r}, {lat!r} of {name!r} are not WGS84 degrees")
         elif lonlat.get(_norm(name), point) != point:
             problems.append(f"line {i + 2}: {name!r} is listed twice with different coordinates")
         lonlat[_norm(name)] = point

@@ -85,13 +85,15 @@ def read_table(layer: str, path: Path, sheet: str | None = None) -> pd.DataFrame
         except UnicodeDecodeError as exc:
             text = raw.decode("cp1252", errors="replace")
             if "Ã" in text or "â€" in text or "â‰" in text:  # UTF-8 read as cp1252: a broken byte
-                line = raw[:exc.start].count(b"\n") + 1
-                raise SourceError(layer, path, f"line {line} is not valid UTF-8 (byte "
-                                  f"0x{raw[exc.start]:02x}); save the file as UTF-8") from None
+                line = raw[: exc.start].count(b"\n") + 1
+                raise SourceError(
+                    layer,
+                    path,
+                    f"line {line} is not valid UTF-8 (byte 0x{raw[exc.start]:02x}); save the file as UTF-8",
+                ) from None
         head = text.split("\n", 1)[0]
         sep = ";" if head.count(";") > head.count(",") else ","
-        table = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
-                            na_values=[""])
+        table = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_values=[""])
         # the number format of the file type: ';' CSVs are German (Excel's German export),
         # ',' CSVs cannot hold decimal commas unquoted, so English; a source may declare its own
         table.attrs["number_format"] = "de" if sep == ";" else "en"
@@ -104,10 +106,13 @@ def read_table(layer: str, path: Path, sheet: str | None = None) -> pd.DataFrame
 
 NumberFormat = Literal["de", "en"]
 NUMBER_FORMATS: dict[str, tuple[str, str]] = {"de": (",", "."), "en": (".", ",")}  # decimal, group
-_GROUPED = {f: re.compile(rf"^[+-]?[1-9]\d{{0,2}}(\{g}\d{{3}})+(\{d}\d+)?$")
-            for f, (d, g) in NUMBER_FORMATS.items()}
-_PLAIN = {"de": re.compile(r"^[+-]?(\d+(,\d*)?|,\d+)$"),
-          "en": re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")}
+_GROUPED = {
+    f: re.compile(rf"^[+-]?[1-9]\d{{0,2}}(\{g}\d{{3}})+(\{d}\d+)?$") for f, (d, g) in NUMBER_FORMATS.items()
+}
+_PLAIN = {
+    "de": re.compile(r"^[+-]?(\d+(,\d*)?|,\d+)$"),
+    "en": re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$"),
+}
 NA_WORDS = frozenset({"-", "k.A.", "n/a", "n.v.", "NA"})
 
 
@@ -164,7 +169,9 @@ def parse_number(value: object, number_format: str | None = None) -> float:
         raise ValueError(f"{text[:20]!r} is not a number{what}")
     found = set(readings.values())
     if len(found) > 1:
-        raise AmbiguousNumber(f"{text[:20]!r} is ambiguous: {readings['de']:g} in German, "
-                              f"{readings['en']:g} in English; declare number_format = "
-                              "\"de\" or \"en\" for this file")
+        raise AmbiguousNumber(
+            f"{text[:20]!r} is ambiguous: {readings['de']:g} in German, "
+            f"{readings['en']:g} in English; declare number_format = "
+            '"de" or "en" for this file'
+        )
     return found.pop()

@@ -76,8 +76,11 @@ def read(data: Path, job_id: str) -> dict[str, Any]:
         started = doc.get("started") or doc["created"]
         age = time.time() - dt.datetime.fromisoformat(started).timestamp()
         if doc.get("pid") or age > 30:
-            doc.update(state="failed", error="the build process ended without finishing "
-                                             "(killed or out of memory); nothing was changed")
+            doc.update(
+                state="failed",
+                error="the build process ended without finishing "
+                "(killed or out of memory); nothing was changed",
+            )
     return doc
 
 
@@ -100,8 +103,7 @@ def publish_lock(data: Path) -> Any:
         os.close(fd)
 
 
-def start(data: Path, upload: Path, activate: bool, max_unpacked: int = 2_000_000_000
-          ) -> dict[str, Any]:
+def start(data: Path, upload: Path, activate: bool, max_unpacked: int = 2_000_000_000) -> dict[str, Any]:
     """Start a job for an uploaded bundle (moved into the job's directory); Conflict when a
     publish or a build is running. Returns the job's state.
     """
@@ -117,16 +119,32 @@ def start(data: Path, upload: Path, activate: bool, max_unpacked: int = 2_000_00
         d = data / JOBS / job_id
         d.mkdir(parents=True)
         os.replace(upload, d / "bundle.zip")
-        doc: dict[str, Any] = {"id": job_id, "state": "queued", "created": _now(), "started": None,
-               "finished": None, "activate": activate, "snapshot": None, "error": None,
-               "progress": [], "pid": None}
+        doc: dict[str, Any] = {
+            "id": job_id,
+            "state": "queued",
+            "created": _now(),
+            "started": None,
+            "finished": None,
+            "activate": activate,
+            "snapshot": None,
+            "error": None,
+            "progress": [],
+            "pid": None,
+        }
         _write(d, doc)
         proc = subprocess.Popen(
             [sys.executable, "-m", "layers.jobs", str(data), job_id],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            pass_fds=(fd,), env={**os.environ, "NRW_SITES_MAX_UNPACKED_BYTES": str(max_unpacked),
-                                 "NRW_SITES_PUBLISH_LOCK_FD": str(fd)},
-            start_new_session=True)
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            pass_fds=(fd,),
+            env={
+                **os.environ,
+                "NRW_SITES_MAX_UNPACKED_BYTES": str(max_unpacked),
+                "NRW_SITES_PUBLISH_LOCK_FD": str(fd),
+            },
+            start_new_session=True,
+        )
         _reap_later(proc)  # the process writes its pid and state into job.json itself
         return doc
 
@@ -169,8 +187,10 @@ def _check_paths(sources: Path, root: Path) -> None:
             if key in table:
                 target = (sources.parent / str(table[key])).resolve()
                 if root not in target.parents:
-                    raise DomainError(f"[{layer[:40]}] {key} names a file outside the bundle; "
-                                      "paths are relative to sources.toml, inside the zip")
+                    raise DomainError(
+                        f"[{layer[:40]}] {key} names a file outside the bundle; "
+                        "paths are relative to sources.toml, inside the zip"
+                    )
 
 
 def run(data: Path, job_id: str, max_unpacked: int) -> int:
@@ -185,20 +205,19 @@ def run(data: Path, job_id: str, max_unpacked: int) -> int:
     t0 = time.perf_counter()
 
     def say(msg: str) -> None:
-        doc["progress"] = [*doc["progress"], f"[{time.perf_counter() - t0:6.1f}s] {msg}"][
-            -MAX_PROGRESS:]
+        doc["progress"] = [*doc["progress"], f"[{time.perf_counter() - t0:6.1f}s] {msg}"][-MAX_PROGRESS:]
         _write(d, doc)
 
     try:
         say("checking and unpacking the bundle")
         sources = bundle.extract(d / "bundle.zip", d / "bundle", max_unpacked)
         _check_paths(sources, d / "bundle")
-        manifest = build(Store(data), sources=sources, progress=say,
-                         activate=bool(doc["activate"]))
-        doc.update(state="succeeded", snapshot=manifest["id"],
-                   activated=bool(doc["activate"]))
-        say(f"published snapshot {manifest['id']}"
-            + (" and made it live" if doc["activate"] else "; activate it to make it live"))
+        manifest = build(Store(data), sources=sources, progress=say, activate=bool(doc["activate"]))
+        doc.update(state="succeeded", snapshot=manifest["id"], activated=bool(doc["activate"]))
+        say(
+            f"published snapshot {manifest['id']}"
+            + (" and made it live" if doc["activate"] else "; activate it to make it live")
+        )
         code = 0
     except Exception as exc:  # the job reports every failure; nothing was changed
         doc.update(state="failed", error=_error_text(exc))
@@ -224,8 +243,11 @@ def _error_text(exc: Exception) -> str:
 
 
 if __name__ == "__main__":  # pragma: no cover - run by start()
-    sys.exit(run(Path(sys.argv[1]), sys.argv[2],
-                 int(os.environ.get("NRW_SITES_MAX_UNPACKED_BYTES", 2_000_000_000))))
+    sys.exit(
+        run(
+            Path(sys.argv[1]), sys.argv[2], int(os.environ.get("NRW_SITES_MAX_UNPACKED_BYTES", 2_000_000_000))
+        )
+    )
 
 
 def sweep(data: Path) -> list[str]:

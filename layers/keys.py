@@ -53,8 +53,15 @@ class Key:
 
 
 def _scrypt(secret: str, salt: bytes, params: dict[str, int]) -> bytes:
-    return hashlib.scrypt(secret.encode(), salt=salt, n=params["n"], r=params["r"],
-                          p=params["p"], dklen=params["dklen"], maxmem=64 * 1024 * 1024)
+    return hashlib.scrypt(
+        secret.encode(),
+        salt=salt,
+        n=params["n"],
+        r=params["r"],
+        p=params["p"],
+        dklen=params["dklen"],
+        maxmem=64 * 1024 * 1024,
+    )
 
 
 def _fsync_dir(path: Path) -> None:
@@ -85,8 +92,10 @@ class KeyStore:
         except FileNotFoundError:
             return []
         except ValueError as exc:
-            raise DomainError(f"{self.path} is not valid JSON; restore it from a backup or "
-                              "remove it and create the keys again") from exc
+            raise DomainError(
+                f"{self.path} is not valid JSON; restore it from a backup or "
+                "remove it and create the keys again"
+            ) from exc
         return list(doc.get("keys", []))
 
     def _refresh(self) -> None:
@@ -167,19 +176,24 @@ class KeyStore:
             raise InvalidParameter("a key name is 1–64 letters, digits, '_', '.', '-'")
         with self._locked() as entries:
             if any(e["name"] == name for e in entries):
-                raise InvalidParameter(f"a key named {name!r} exists; revoke it first or choose "
-                                       "another name")
+                raise InvalidParameter(f"a key named {name!r} exists; revoke it first or choose another name")
             ids = {e["key_id"] for e in entries}
             key_id = secrets.token_hex(4)
             while key_id in ids:
                 key_id = secrets.token_hex(4)
             secret = secrets.token_urlsafe(32)
             salt = secrets.token_bytes(16)
-            entries.append({
-                "name": name, "role": role, "key_id": key_id, "salt": salt.hex(),
-                "hash": _scrypt(secret, salt, SCRYPT).hex(),
-                "scrypt": {k: SCRYPT[k] for k in ("n", "r", "p", "dklen")},
-                "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")})
+            entries.append(
+                {
+                    "name": name,
+                    "role": role,
+                    "key_id": key_id,
+                    "salt": salt.hex(),
+                    "hash": _scrypt(secret, salt, SCRYPT).hex(),
+                    "scrypt": {k: SCRYPT[k] for k in ("n", "r", "p", "dklen")},
+                    "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                }
+            )
             self._write(entries)
         return f"nrw_{key_id}_{secret}"
 

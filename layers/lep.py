@@ -35,14 +35,42 @@ APPROXIMATE = "approximate: circle of the reported area around a point placed to
 
 # (area_id, name, municipalities, area_ha_reported, lon, lat, source)
 SITES: tuple[tuple[str, str, str, float, float, float, str], ...] = (
-    ("LEP-DAT", "newPark Datteln/Waltrop", "Datteln; Waltrop", 290.0, 7.40, 51.65,
-     "LEP NRW Ziel 6.4-1; newPark planning area ~290 ha, 156 ha marketable (newPark GmbH)"),
-    ("LEP-EU", "Prime Site Rhine Region Euskirchen/Weilerswist", "Euskirchen; Weilerswist", 220.0,
-     6.80, 50.69, "LEP NRW Ziel 6.4-1; ~220 ha (Kreis Euskirchen)"),
-    ("LEP-GK", "Future Site InWest Geilenkirchen-Lindern", "Geilenkirchen", 240.0, 6.185, 50.995,
-     "LEP NRW Ziel 6.4-1; ~240 ha (Kreis Heinsberg)"),
-    ("LEP-GV", "Grevenbroich-Neurath", "Grevenbroich", 325.0, 6.625, 51.05,
-     "LEP NRW Ziel 6.4-1; ~300–350 ha between Neurath and Allrath (Rhein-Kreis Neuss)"),
+    (
+        "LEP-DAT",
+        "newPark Datteln/Waltrop",
+        "Datteln; Waltrop",
+        290.0,
+        7.40,
+        51.65,
+        "LEP NRW Ziel 6.4-1; newPark planning area ~290 ha, 156 ha marketable (newPark GmbH)",
+    ),
+    (
+        "LEP-EU",
+        "Prime Site Rhine Region Euskirchen/Weilerswist",
+        "Euskirchen; Weilerswist",
+        220.0,
+        6.80,
+        50.69,
+        "LEP NRW Ziel 6.4-1; ~220 ha (Kreis Euskirchen)",
+    ),
+    (
+        "LEP-GK",
+        "Future Site InWest Geilenkirchen-Lindern",
+        "Geilenkirchen",
+        240.0,
+        6.185,
+        50.995,
+        "LEP NRW Ziel 6.4-1; ~240 ha (Kreis Heinsberg)",
+    ),
+    (
+        "LEP-GV",
+        "Grevenbroich-Neurath",
+        "Grevenbroich",
+        325.0,
+        6.625,
+        51.05,
+        "LEP NRW Ziel 6.4-1; ~300–350 ha between Neurath and Allrath (Rhein-Kreis Neuss)",
+    ),
 )
 
 
@@ -54,15 +82,27 @@ def read_facts(path: Path | None, cfg: dict[str, Any]) -> gpd.GeoDataFrame:
         x, y = to_utm.transform(lon, lat)
         radius = math.sqrt(area_ha * 10_000 / math.pi)
         geoms.append(shapely.Point(x, y).buffer(radius, quad_segs=16))
-        rows.append({"area_id": area_id, "name": name, "municipalities": munis,
-                     "area_ha_reported": area_ha, "accuracy": APPROXIMATE, "source": source})
+        rows.append(
+            {
+                "area_id": area_id,
+                "name": name,
+                "municipalities": munis,
+                "area_ha_reported": area_ha,
+                "accuracy": APPROXIMATE,
+                "source": source,
+            }
+        )
     return check(LAYER, gpd.GeoDataFrame(rows, geometry=geoms, crs=WORK_CRS))
 
 
 def read_mapped(path: Path, cfg: dict[str, Any]) -> gpd.GeoDataFrame:
     """Read official LEP geometries from any OGR file with a column mapping."""
     src = read_vector(LAYER, path, cfg.get("layer"))
-    out = apply_mapping(LAYER, src, cfg, path,
-                        fill={"municipalities": None, "area_ha_reported": None,
-                              "accuracy": "official", "name": None})
+    out = apply_mapping(
+        LAYER,
+        src,
+        cfg,
+        path,
+        fill={"municipalities": None, "area_ha_reported": None, "accuracy": "official", "name": None},
+    )
     return check(LAYER, out, path)

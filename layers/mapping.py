@@ -23,8 +23,9 @@ from layers.errors import SourceError, rows_text
 from layers.schema import CONFIDENTIAL_DEFAULTS, FALSE_WORDS, NUMERIC, SCHEMAS, TRUE_WORDS
 
 
-def apply_mapping(layer: str, src: gpd.GeoDataFrame, cfg: dict[str, Any], path: Path | None,
-                  fill: dict[str, Any]) -> gpd.GeoDataFrame:
+def apply_mapping(
+    layer: str, src: gpd.GeoDataFrame, cfg: dict[str, Any], path: Path | None, fill: dict[str, Any]
+) -> gpd.GeoDataFrame:
     """Rename source columns to canonical ones and translate code values.
 
     ``fill`` gives values for canonical columns the source need not have (e.g. ``unknown``).
@@ -39,12 +40,15 @@ def apply_mapping(layer: str, src: gpd.GeoDataFrame, cfg: dict[str, Any], path: 
     known = (*schema.columns, *schema.optional)
     unknown = [c for c in list(columns) + list(values) + list(defaults) if c not in known]
     if unknown:
-        problems.append(f"unknown canonical field(s) {', '.join(sorted(set(unknown)))}; "
-                        f"known: {', '.join(known)}")
-    absent = [f"{canon} = \"{col}\"" for canon, col in columns.items() if col not in src.columns]
+        problems.append(
+            f"unknown canonical field(s) {', '.join(sorted(set(unknown)))}; known: {', '.join(known)}"
+        )
+    absent = [f'{canon} = "{col}"' for canon, col in columns.items() if col not in src.columns]
     if absent:
-        problems.append(f"source column(s) not in file: {', '.join(absent)}; the file has: "
-                        f"{', '.join(c for c in src.columns if c != 'geometry')}")
+        problems.append(
+            f"source column(s) not in file: {', '.join(absent)}; the file has: "
+            f"{', '.join(c for c in src.columns if c != 'geometry')}"
+        )
     if problems:
         raise SourceError(layer, path, problems)
 
@@ -55,7 +59,8 @@ def apply_mapping(layer: str, src: gpd.GeoDataFrame, cfg: dict[str, Any], path: 
             if canon in schema.keys and pd.api.types.is_numeric_dtype(col):
                 problems.append(
                     f"column '{columns[canon]}' holds {canon} keys as numbers (e.g. {col.iloc[0]}); "
-                    "AGS keys are 8-character strings with a leading zero: store the column as text")
+                    "AGS keys are 8-character strings with a leading zero: store the column as text"
+                )
             if canon in NUMERIC:
                 out[canon] = pd.to_numeric(col, errors="coerce")
             else:
@@ -67,12 +72,17 @@ def apply_mapping(layer: str, src: gpd.GeoDataFrame, cfg: dict[str, Any], path: 
         elif canon == schema.id_column:
             out[canon] = [f"{layer}-{i + 1}" for i in range(len(src))]
         else:
-            problems.append(f"no source for required field '{canon}': add it under [{layer}.columns] "
-                            f"or [{layer}.defaults]")
+            problems.append(
+                f"no source for required field '{canon}': add it under [{layer}.columns] "
+                f"or [{layer}.defaults]"
+            )
 
     for canon in schema.optional:  # confidential fields (all optional): mapped, default or empty
-        out[canon] = (src[columns[canon]].to_numpy(object) if canon in columns
-                      else defaults.get(canon, CONFIDENTIAL_DEFAULTS.get(canon)))
+        out[canon] = (
+            src[columns[canon]].to_numpy(object)
+            if canon in columns
+            else defaults.get(canon, CONFIDENTIAL_DEFAULTS.get(canon))
+        )
     for canon, table in values.items():
         if canon not in out.columns:
             continue
@@ -86,7 +96,8 @@ def apply_mapping(layer: str, src: gpd.GeoDataFrame, cfg: dict[str, Any], path: 
             problems.append(
                 f"unmapped value(s) {', '.join(repr(s) for s in seen[:8])} in column "
                 f"'{columns.get(canon, canon)}' (rows {rows_text(list(np.flatnonzero(bad.to_numpy())))}): "
-                f"add them to [{layer}.values.{canon}] mapping to one of {', '.join(sorted(allowed))}")
+                f"add them to [{layer}.values.{canon}] mapping to one of {', '.join(sorted(allowed))}"
+            )
         out[canon] = mapped
     for canon, kind in schema.optional.items():  # then their types
         if kind == "boolean":
@@ -94,9 +105,14 @@ def apply_mapping(layer: str, src: gpd.GeoDataFrame, cfg: dict[str, Any], path: 
         elif kind == "number":
             out[canon] = _numbers(out[canon], canon, columns.get(canon, canon), problems)
         else:
-            out[canon] = pd.Series([None if v is None or pd.isna(v) or not str(v).strip()
-                                    else str(v).strip() for v in out[canon]],
-                                   index=out.index, dtype=object)
+            out[canon] = pd.Series(
+                [
+                    None if v is None or pd.isna(v) or not str(v).strip() else str(v).strip()
+                    for v in out[canon]
+                ],
+                index=out.index,
+                dtype=object,
+            )
     if problems:
         raise SourceError(layer, path, problems)
     return gpd.GeoDataFrame(out, geometry=src.geometry.values, crs=src.crs)
@@ -104,6 +120,7 @@ def apply_mapping(layer: str, src: gpd.GeoDataFrame, cfg: dict[str, Any], path: 
 
 def _numbers(col: pd.Series, canon: str, source: str, problems: list[str]) -> pd.Series:
     """Numbers (a decimal comma is accepted); empty is null; anything else is reported."""
+
     def parse(v: Any) -> float | None:
         if v is None or (isinstance(v, float) and np.isnan(v)) or not str(v).strip():
             return np.nan
@@ -120,13 +137,16 @@ def _numbers(col: pd.Series, canon: str, source: str, problems: list[str]) -> pd
         lambda v: v is None or (isinstance(v, float) and np.isnan(v)) or not str(v).strip()
     ).to_numpy(bool)
     if bad.any():
-        problems.append(f"column '{source}' must hold numbers ≥ 0 for {canon} "
-                        f"(rows {rows_text(list(np.flatnonzero(bad)))})")
+        problems.append(
+            f"column '{source}' must hold numbers ≥ 0 for {canon} "
+            f"(rows {rows_text(list(np.flatnonzero(bad)))})"
+        )
     return out.astype(float)
 
 
 def _booleans(col: pd.Series, canon: str, source: str, problems: list[str]) -> pd.Series:
     """true/false, ja/nein, yes/no, 1/0 (any case) as booleans; empty is true for ``public``."""
+
     def parse(v: Any) -> Any:
         if isinstance(v, (bool, np.bool_)):
             return bool(v)
@@ -140,6 +160,8 @@ def _booleans(col: pd.Series, canon: str, source: str, problems: list[str]) -> p
     out = col.map(parse)
     bad = (out == "bad").to_numpy(bool)
     if bad.any():
-        problems.append(f"column '{source}' must hold true/false (ja/nein, 1/0) for {canon} "
-                        f"(rows {rows_text(list(np.flatnonzero(bad)))})")
+        problems.append(
+            f"column '{source}' must hold true/false (ja/nein, 1/0) for {canon} "
+            f"(rows {rows_text(list(np.flatnonzero(bad)))})"
+        )
     return out.map(lambda v: v if v != "bad" else None)

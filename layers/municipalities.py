@@ -52,8 +52,9 @@ def facts() -> pd.DataFrame:
 
 BOUNDARIES_FILE = "facts/nrw_boundaries.topojson"
 BOUNDARIES_LICENCE = "dl-de/zero-2-0"
-BOUNDARIES_ATTRIBUTION = "© Land NRW (Geobasis NRW), DVG2 (STAND 2022-03-08), dl-de/zero-2-0; " \
-    "generalised (coverage_simplify 50 m)"
+BOUNDARIES_ATTRIBUTION = (
+    "© Land NRW (Geobasis NRW), DVG2 (STAND 2022-03-08), dl-de/zero-2-0; generalised (coverage_simplify 50 m)"
+)
 
 
 @lru_cache(maxsize=1)
@@ -67,8 +68,7 @@ def _decode(topo: dict[str, Any], name: str) -> tuple[list[dict[str, Any]], list
     """Properties and MultiPolygons of one TopoJSON object (quantised, delta-encoded arcs)."""
     sx, sy = topo["transform"]["scale"]
     tx, ty = topo["transform"]["translate"]
-    arcs = [np.cumsum(np.asarray(a, dtype=np.float64), axis=0) * (sx, sy) + (tx, ty)
-            for a in topo["arcs"]]
+    arcs = [np.cumsum(np.asarray(a, dtype=np.float64), axis=0) * (sx, sy) + (tx, ty) for a in topo["arcs"]]
 
     def ring(refs: list[int]) -> np.ndarray:
         parts = [arcs[r] if r >= 0 else arcs[~r][::-1] for r in refs]
@@ -78,8 +78,9 @@ def _decode(topo: dict[str, Any], name: str) -> tuple[list[dict[str, Any]], list
     geoms: list[shapely.Geometry] = []
     for g in topo["objects"][name]["geometries"]:
         polys = g["arcs"] if g["type"] == "MultiPolygon" else [g["arcs"]]
-        geoms.append(shapely.MultiPolygon([shapely.Polygon(ring(p[0]), [ring(h) for h in p[1:]])
-                                           for p in polys]))
+        geoms.append(
+            shapely.MultiPolygon([shapely.Polygon(ring(p[0]), [ring(h) for h in p[1:]]) for p in polys])
+        )
         props.append(g["properties"])
     return props, geoms
 
@@ -90,8 +91,9 @@ def _boundaries() -> gpd.GeoDataFrame:
     df = pd.DataFrame(props)
     k = _kreise_frame()
     df["kreis_name"] = df["kreis_ags"].map(dict(zip(k["kreis_ags"], k["name"], strict=True)))
-    return gpd.GeoDataFrame(df[["ags", "name", "kreis_ags", "kreis_name", "area_m2_dvg2"]],
-                            geometry=geoms, crs=WORK_CRS)
+    return gpd.GeoDataFrame(
+        df[["ags", "name", "kreis_ags", "kreis_name", "area_m2_dvg2"]], geometry=geoms, crs=WORK_CRS
+    )
 
 
 @lru_cache(maxsize=1)
@@ -125,10 +127,10 @@ def kreis_names() -> dict[str, str]:
 def _finish(gdf: gpd.GeoDataFrame, names: dict[str, str], path: Path) -> gpd.GeoDataFrame:
     gdf["kreis_ags"] = gdf["ags"].str[:5]
     gdf["kreis_name"] = gdf["kreis_ags"].map(names)
-    gdf = gdf.dissolve(by="ags", as_index=False, aggfunc="first") if gdf["ags"].duplicated().any() \
-        else gdf
+    gdf = gdf.dissolve(by="ags", as_index=False, aggfunc="first") if gdf["ags"].duplicated().any() else gdf
     gdf.geometry = gdf.geometry.map(
-        lambda g: g if g.geom_type == "MultiPolygon" else shapely.MultiPolygon([g]))
+        lambda g: g if g.geom_type == "MultiPolygon" else shapely.MultiPolygon([g])
+    )
     out = gdf[["ags", "name", "kreis_ags", "kreis_name", "geometry"]].sort_values("ags")
     return check(LAYER, out.reset_index(drop=True), path)
 
@@ -136,8 +138,12 @@ def _finish(gdf: gpd.GeoDataFrame, names: dict[str, str], path: Path) -> gpd.Geo
 def _keys(layer_df: pd.DataFrame, column: str, path: Path) -> pd.Series:
     col = layer_df[column]
     if pd.api.types.is_numeric_dtype(col):
-        raise SourceError(LAYER, path, f"column {column} holds numbers (e.g. {col.iloc[0]}); AGS keys "
-                          "must be 8-character strings with a leading zero")
+        raise SourceError(
+            LAYER,
+            path,
+            f"column {column} holds numbers (e.g. {col.iloc[0]}); AGS keys "
+            "must be 8-character strings with a leading zero",
+        )
     return col.astype(str).str.strip()
 
 
@@ -149,8 +155,9 @@ def read_dvg(path: Path, cfg: dict[str, Any]) -> gpd.GeoDataFrame:
         raise SourceError(LAYER, path, f"not a DVG file: missing columns {', '.join(missing)}")
     if "ART" in src.columns:
         src = src[src["ART"].isin(["G"]) | src["ART"].isna()]
-    gdf = gpd.GeoDataFrame({"ags": _keys(src, "KN", path), "name": src["GN"]},
-                           geometry=src.geometry.values, crs=src.crs)
+    gdf = gpd.GeoDataFrame(
+        {"ags": _keys(src, "KN", path), "name": src["GN"]}, geometry=src.geometry.values, crs=src.crs
+    )
     names = kreis_names()
     sibling = path.with_name(path.name.replace("gem", "krs"))
     if sibling != path and sibling.exists():
@@ -174,6 +181,7 @@ def read_vg250(path: Path, cfg: dict[str, Any]) -> gpd.GeoDataFrame:
     src, ags = src[keep], ags[keep]
     if not len(src):
         raise SourceError(LAYER, path, "no NRW municipalities (AGS starting with 05) with GF = 4")
-    gdf = gpd.GeoDataFrame({"ags": ags.to_numpy(), "name": src["GEN"].to_numpy()},
-                           geometry=src.geometry.values, crs=src.crs)
+    gdf = gpd.GeoDataFrame(
+        {"ags": ags.to_numpy(), "name": src["GEN"].to_numpy()}, geometry=src.geometry.values, crs=src.crs
+    )
     return _finish(gdf, kreis_names(), path)

@@ -22,15 +22,22 @@ from layers.mapping import apply_mapping
 from layers.schema import check
 
 DEFAULTS = {
-    "regional_plan": {"mapped": {"licence": "dl-de/by-2-0",
-                                 "attribution": "Regionalplanungsbehörde (see sources.toml)"}},
-    "brownfields": {"mapped": {"licence": "see source",
-                               "attribution": "Brachflächenkataster (see sources.toml)"}},
+    "regional_plan": {
+        "mapped": {"licence": "dl-de/by-2-0", "attribution": "Regionalplanungsbehörde (see sources.toml)"}
+    },
+    "brownfields": {
+        "mapped": {"licence": "see source", "attribution": "Brachflächenkataster (see sources.toml)"}
+    },
 }
 FILL: dict[str, dict[str, Any]] = {
     "regional_plan": {"name": None, "plan": None},
-    "brownfields": {"name": None, "ags": None, "former_use": None, "contamination": "unknown",
-                    "availability": "unknown"},
+    "brownfields": {
+        "name": None,
+        "ags": None,
+        "former_use": None,
+        "contamination": "unknown",
+        "availability": "unknown",
+    },
 }
 
 

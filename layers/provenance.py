@@ -16,7 +16,8 @@ from geo.result import Source
 
 # Known licences (pattern found in the licence text, first match wins → canonical URL).
 LICENCE_URLS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
-    (re.compile(p, re.IGNORECASE), url) for p, url in (
+    (re.compile(p, re.IGNORECASE), url)
+    for p, url in (
         (r"dl-de/zero-2-0", "https://www.govdata.de/dl-de/zero-2-0"),
         (r"dl-de/by-2-0", "https://www.govdata.de/dl-de/by-2-0"),
         (r"\bCC0[- ]1\.0\b", "https://creativecommons.org/publicdomain/zero/1.0/"),
@@ -24,7 +25,8 @@ LICENCE_URLS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"\bODbL\b", "https://opendatacommons.org/licenses/odbl/1-0/"),
         (r"\bBreitbandatlas\b", "https://gigabitgrundbuch.bund.de"),
         (r"\bMIT\b", "https://opensource.org/license/mit"),
-    ))
+    )
+)
 
 FORMAT_TITLES = {
     "demo": "NRW Site Finder demo generator (SYNTHETIC, not official)",
@@ -53,21 +55,27 @@ COVERAGE_RESOLUTION = {
     "kreis": "per Kreis (statistics), mixed by the site's area in each",
 }
 FUNDING = Source(
-    layer="funding", title="GRW 2022–2027, JTF regions, 5-Standorte-Programm (fact table)",
-    resolution="per municipality or Kreis (AGS)", date=None, licence="facts",
-    licence_url=None, attribution="NRW Site Finder fact table layers/facts/funding_regions.csv; "
-                                  "each row names its source")
+    layer="funding",
+    title="GRW 2022–2027, JTF regions, 5-Standorte-Programm (fact table)",
+    resolution="per municipality or Kreis (AGS)",
+    date=None,
+    licence="facts",
+    licence_url=None,
+    attribution="NRW Site Finder fact table layers/facts/funding_regions.csv; each row names its source",
+)
 
 
 # The same licences in the DCAT-AP.de licence vocabulary (http://dcat-ap.de/def/licenses/).
 DCAT_LICENCES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
-    (re.compile(p, re.IGNORECASE), uri) for p, uri in (
+    (re.compile(p, re.IGNORECASE), uri)
+    for p, uri in (
         (r"dl-de/zero-2-0", "http://dcat-ap.de/def/licenses/dl-zero-de/2.0"),
         (r"dl-de/by-2-0", "http://dcat-ap.de/def/licenses/dl-by-de/2.0"),
         (r"\bCC0[- ]1\.0\b", "http://dcat-ap.de/def/licenses/cc-zero"),
         (r"\bCC[- ]BY[- ]4\.0\b", "http://dcat-ap.de/def/licenses/cc-by/4.0"),
         (r"\bODbL\b", "http://dcat-ap.de/def/licenses/odbl"),
-    ))
+    )
+)
 DCAT_OTHER_OPEN = "http://dcat-ap.de/def/licenses/other-open"
 
 
@@ -89,8 +97,7 @@ def licence_url(licence: str | None) -> str | None:
     return None
 
 
-def _resolution(criterion: str, layer: str, meta: Mapping[str, Any],
-                hydrogen_quality: str | None) -> str:
+def _resolution(criterion: str, layer: str, meta: Mapping[str, Any], hydrogen_quality: str | None) -> str:
     if criterion == "area":
         return "site polygon, area in EPSG:25832"
     if meta.get("kind") == "coverage":
@@ -98,14 +105,16 @@ def _resolution(criterion: str, layer: str, meta: Mapping[str, Any],
     if layer in ("motorway_junctions", "rail_freight", "ports", "airports", "rail_stations"):
         return "straight-line distance (Luftlinie) from the site's edge to the nearest feature"
     if layer == "hydrogen":
-        line = ("schematic straight lines between Kernnetz places" if hydrogen_quality
-                == "schematic" else "line geometry")
+        line = (
+            "schematic straight lines between Kernnetz places"
+            if hydrogen_quality == "schematic"
+            else "line geometry"
+        )
         return f"{line}; distance from the site's edge (straight line)"
     return "polygons; share of the site's area"
 
 
-def criterion_sources(manifest: Mapping[str, Any], hydrogen_quality: str | None = None
-                      ) -> dict[str, Source]:
+def criterion_sources(manifest: Mapping[str, Any], hydrogen_quality: str | None = None) -> dict[str, Source]:
     """One Source per criterion whose layer is in the snapshot (``funding``: the fact table).
 
     ``hydrogen_quality`` is the hydrogen layer's ``geometry_quality`` (schematic or surveyed).
@@ -127,9 +136,13 @@ def criterion_sources(manifest: Mapping[str, Any], hydrogen_quality: str | None 
             title = str(meta["attribution"])
         licence = meta.get("licence")
         out[name] = Source(
-            layer=layer, title=title,
+            layer=layer,
+            title=title,
             resolution=_resolution(name, layer, meta, hydrogen_quality),
             date=meta.get("date") or str(manifest.get("created", ""))[:10] or None,
-            licence=licence, licence_url=licence_url(licence),
-            attribution=meta.get("attribution"), synthetic=bool(meta.get("synthetic", False)))
+            licence=licence,
+            licence_url=licence_url(licence),
+            attribution=meta.get("attribution"),
+            synthetic=bool(meta.get("synthetic", False)),
+        )
     return out

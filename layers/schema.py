@@ -23,14 +23,18 @@ H2_KINDS = ("conversion", "new_build")
 GEOMETRY_QUALITY = ("surveyed", "schematic")
 
 POLYGONAL = ("Polygon", "MultiPolygon")
-NUMERIC = frozenset({"area_ha_reported", "commissioning_year", "dn_mm", "pressure_bar",
-                     "asking_price_eur_m2"})
+NUMERIC = frozenset(
+    {"area_ha_reported", "commissioning_year", "dn_mm", "pressure_bar", "asking_price_eur_m2"}
+)
 # Optional confidential fields of candidate areas (geo/access.py): field -> type. Never shown to
 # the public; ``public = false`` keeps the whole site from the public.
-CONFIDENTIAL = {"owner_contact": "string", "asking_price_eur_m2": "number", "notes": "string",
-                "public": "boolean"}
-CONFIDENTIAL_DEFAULTS = {"owner_contact": None, "asking_price_eur_m2": None, "notes": None,
-                         "public": True}
+CONFIDENTIAL = {
+    "owner_contact": "string",
+    "asking_price_eur_m2": "number",
+    "notes": "string",
+    "public": "boolean",
+}
+CONFIDENTIAL_DEFAULTS = {"owner_contact": None, "asking_price_eur_m2": None, "notes": None, "public": True}
 TRUE_WORDS = frozenset({"true", "1", "yes", "ja", "j", "y", "wahr"})
 FALSE_WORDS = frozenset({"false", "0", "no", "nein", "n", "falsch"})
 
@@ -50,27 +54,46 @@ class Schema:
 
 SCHEMAS: dict[str, Schema] = {
     "municipalities": Schema(
-        "ags", ("ags", "name", "kreis_ags", "kreis_name"), POLYGONAL,
+        "ags",
+        ("ags", "name", "kreis_ags", "kreis_name"),
+        POLYGONAL,
         keys={"ags": AGS8, "kreis_ags": AGS5},
     ),
     "regional_plan": Schema(
-        "area_id", ("area_id", "category", "plan", "name"), POLYGONAL,
-        codes={"category": PLAN_CATEGORIES}, nullable=("name", "plan"), optional=CONFIDENTIAL,
+        "area_id",
+        ("area_id", "category", "plan", "name"),
+        POLYGONAL,
+        codes={"category": PLAN_CATEGORIES},
+        nullable=("name", "plan"),
+        optional=CONFIDENTIAL,
     ),
     "brownfields": Schema(
-        "area_id", ("area_id", "name", "ags", "former_use", "contamination", "availability"),
+        "area_id",
+        ("area_id", "name", "ags", "former_use", "contamination", "availability"),
         POLYGONAL,
         codes={"contamination": CONTAMINATION, "availability": AVAILABILITY},
-        keys={"ags": AGS8}, nullable=("name", "ags", "former_use"), optional=CONFIDENTIAL,
+        keys={"ags": AGS8},
+        nullable=("name", "ags", "former_use"),
+        optional=CONFIDENTIAL,
     ),
     "lep_sites": Schema(
-        "area_id", ("area_id", "name", "municipalities", "area_ha_reported", "accuracy"),
-        POLYGONAL + ("Point",), nullable=("area_ha_reported", "accuracy", "municipalities"),
+        "area_id",
+        ("area_id", "name", "municipalities", "area_ha_reported", "accuracy"),
+        POLYGONAL + ("Point",),
+        nullable=("area_ha_reported", "accuracy", "municipalities"),
     ),
     "hydrogen": Schema(
         "segment_id",
-        ("segment_id", "name", "kind", "commissioning_year", "dn_mm", "pressure_bar", "operator",
-         "geometry_quality"),
+        (
+            "segment_id",
+            "name",
+            "kind",
+            "commissioning_year",
+            "dn_mm",
+            "pressure_bar",
+            "operator",
+            "geometry_quality",
+        ),
         ("LineString", "MultiLineString"),
         codes={"kind": H2_KINDS, "geometry_quality": GEOMETRY_QUALITY},
         nullable=("name", "dn_mm", "pressure_bar", "operator"),
@@ -78,8 +101,9 @@ SCHEMAS: dict[str, Schema] = {
 }
 
 
-def check(layer: str, gdf: gpd.GeoDataFrame, path: str | Path | None = None,
-          row_labels: list[str] | None = None) -> gpd.GeoDataFrame:
+def check(
+    layer: str, gdf: gpd.GeoDataFrame, path: str | Path | None = None, row_labels: list[str] | None = None
+) -> gpd.GeoDataFrame:
     """Check a canonical layer; raise one SourceError listing every problem with its rows.
 
     ``row_labels`` optionally names each row as the source knows it (e.g. "line 12").
@@ -92,7 +116,8 @@ def check(layer: str, gdf: gpd.GeoDataFrame, path: str | Path | None = None,
         idx = np.flatnonzero(mask).tolist()
         if row_labels is not None:
             return ", ".join(row_labels[i] for i in idx[:10]) + (
-                f" (+{len(idx) - 10} more)" if len(idx) > 10 else "")
+                f" (+{len(idx) - 10} more)" if len(idx) > 10 else ""
+            )
         return "rows " + rows_text(idx)
 
     missing = [c for c in schema.columns if c not in gdf.columns]
@@ -106,12 +131,21 @@ def check(layer: str, gdf: gpd.GeoDataFrame, path: str | Path | None = None,
     if empty.any():
         problems.append(f"empty or missing geometry in {where(empty)}")
     types = np.asarray(shapely.get_type_id(geoms))
-    names = np.array(["Point", "LineString", "LinearRing", "Polygon", "MultiPoint",
-                      "MultiLineString", "MultiPolygon", "GeometryCollection"])
+    names = np.array(
+        [
+            "Point",
+            "LineString",
+            "LinearRing",
+            "Polygon",
+            "MultiPoint",
+            "MultiLineString",
+            "MultiPolygon",
+            "GeometryCollection",
+        ]
+    )
     bad_type = ~empty & ~np.isin(names[np.clip(types, 0, 7)], schema.geometry_types)
     if bad_type.any():
-        problems.append(
-            f"geometry type must be {' or '.join(schema.geometry_types)} in {where(bad_type)}")
+        problems.append(f"geometry type must be {' or '.join(schema.geometry_types)} in {where(bad_type)}")
     invalid = ~empty & ~bad_type & ~shapely.is_valid(geoms)
     for i in np.flatnonzero(invalid)[:10]:
         label = row_labels[i] if row_labels is not None else f"row {i + 1}"
@@ -127,8 +161,7 @@ def check(layer: str, gdf: gpd.GeoDataFrame, path: str | Path | None = None,
         dup = ids.duplicated(keep=False).to_numpy() & ~null_id
         if dup.any():
             dups = sorted({str(v) for v in ids[dup]})[:5]
-            problems.append(
-                f"duplicate {schema.id_column} {', '.join(dups)} in {where(dup)}")
+            problems.append(f"duplicate {schema.id_column} {', '.join(dups)} in {where(dup)}")
 
     for col, allowed in schema.codes.items():
         if col in gdf.columns:
@@ -138,8 +171,9 @@ def check(layer: str, gdf: gpd.GeoDataFrame, path: str | Path | None = None,
                 bad |= values.isna().to_numpy()
             if bad.any():
                 seen = sorted({str(v) for v in values[bad]})[:5]
-                problems.append(f"{col} must be one of {', '.join(allowed)}; found "
-                                f"{', '.join(seen)} in {where(bad)}")
+                problems.append(
+                    f"{col} must be one of {', '.join(allowed)}; found {', '.join(seen)} in {where(bad)}"
+                )
     for col, pattern in schema.keys.items():
         if col in gdf.columns:
             values = gdf[col]
@@ -148,9 +182,11 @@ def check(layer: str, gdf: gpd.GeoDataFrame, path: str | Path | None = None,
                 bad &= values.notna().to_numpy()
             if bad.any():
                 seen = sorted({str(v) for v in values[bad]})[:3]
-                problems.append(f"{col} must be a string of {_digits(pattern)} "
-                                f"digits with leading zero (e.g. '05562008'); found {', '.join(seen)} "
-                                f"in {where(bad)}")
+                problems.append(
+                    f"{col} must be a string of {_digits(pattern)} "
+                    f"digits with leading zero (e.g. '05562008'); found {', '.join(seen)} "
+                    f"in {where(bad)}"
+                )
     for col, kind in schema.optional.items():
         if col not in gdf.columns:
             continue
@@ -160,11 +196,14 @@ def check(layer: str, gdf: gpd.GeoDataFrame, path: str | Path | None = None,
             if bad.any():
                 problems.append(f"{col} must be true or false (not empty) in {where(bad)}")
         elif kind == "number":
-            num = values.map(lambda v: v if isinstance(v, (int, float, np.number))
-                             and not isinstance(v, (bool, np.bool_)) else
-                             (np.nan if v is None else "x"))
-            bad = ~num.map(lambda v: v != "x" and (v != v or (np.isfinite(v) and v >= 0))) \
-                .to_numpy(bool)
+            num = values.map(
+                lambda v: (
+                    v
+                    if isinstance(v, (int, float, np.number)) and not isinstance(v, (bool, np.bool_))
+                    else (np.nan if v is None else "x")
+                )
+            )
+            bad = ~num.map(lambda v: v != "x" and (v != v or (np.isfinite(v) and v >= 0))).to_numpy(bool)
             if bad.any():
                 problems.append(f"{col} must be a number ≥ 0 or empty in {where(bad)}")
     if problems:
@@ -173,4 +212,7 @@ def check(layer: str, gdf: gpd.GeoDataFrame, path: str | Path | None = None,
 
 
 def _digits(pattern: re.Pattern[str]) -> int:
-    return int(re.search(r"\{(\d+)\}", pattern.pattern).group(1))  # type: ignore[union-attr]
+    m = re.search(r"\{(\d+)\}", pattern.pattern)
+    if m is None:
+        raise ValueError(f"pattern {pattern.pattern!r} has no {{n}} repetition")
+    return int(m.group(1))

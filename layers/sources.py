@@ -29,13 +29,14 @@ FORMATS: dict[str, dict[str, tuple[Reader, dict[str, str]]]] = {
         "vg250": (municipalities.read_vg250, municipalities.DEFAULTS["vg250"]),
     },
     "regional_plan": {
-        "mapped": (partial(planning.read_mapped, "regional_plan"),
-                   planning.DEFAULTS["regional_plan"]["mapped"]),
+        "mapped": (
+            partial(planning.read_mapped, "regional_plan"),
+            planning.DEFAULTS["regional_plan"]["mapped"],
+        ),
         "xplan-rp": (xplan.read_xplan_rp, xplan.DEFAULTS["xplan-rp"]),
     },
     "brownfields": {
-        "mapped": (partial(planning.read_mapped, "brownfields"),
-                   planning.DEFAULTS["brownfields"]["mapped"]),
+        "mapped": (partial(planning.read_mapped, "brownfields"), planning.DEFAULTS["brownfields"]["mapped"]),
     },
     "lep_sites": {
         "facts": (lep.read_facts, lep.DEFAULTS["facts"]),
@@ -67,37 +68,54 @@ FORMATS: dict[str, dict[str, tuple[Reader, dict[str, str]]]] = {
         "facts": (transport.read_airport_facts, transport.DEFAULTS["facts:airports"]),
     },
     "fibre": {
-        "breitbandatlas-municipal": (partial(coverage.read_breitbandatlas_municipal, "fibre"),
-                                     coverage.DEFAULTS["breitbandatlas-municipal"]),
-        "inspire-grid": (partial(coverage.read_inspire_grid, "fibre"),
-                         coverage.DEFAULTS["inspire-grid"]),
+        "breitbandatlas-municipal": (
+            partial(coverage.read_breitbandatlas_municipal, "fibre"),
+            coverage.DEFAULTS["breitbandatlas-municipal"],
+        ),
+        "inspire-grid": (partial(coverage.read_inspire_grid, "fibre"), coverage.DEFAULTS["inspire-grid"]),
     },
     "mobile_5g": {
-        "breitbandatlas-kreis": (partial(coverage.read_breitbandatlas_kreis, "mobile_5g"),
-                                 coverage.DEFAULTS["breitbandatlas-kreis"]),
-        "bnetza-grid": (partial(coverage.read_bnetza_grid, "mobile_5g"),
-                        coverage.DEFAULTS["bnetza-grid"]),
-        "inspire-grid": (partial(coverage.read_inspire_grid, "mobile_5g"),
-                         coverage.DEFAULTS["inspire-grid"]),
+        "breitbandatlas-kreis": (
+            partial(coverage.read_breitbandatlas_kreis, "mobile_5g"),
+            coverage.DEFAULTS["breitbandatlas-kreis"],
+        ),
+        "bnetza-grid": (partial(coverage.read_bnetza_grid, "mobile_5g"), coverage.DEFAULTS["bnetza-grid"]),
+        "inspire-grid": (partial(coverage.read_inspire_grid, "mobile_5g"), coverage.DEFAULTS["inspire-grid"]),
     },
 }
 NO_PATH_FORMATS = {("lep_sites", "facts"), ("rail_stations", "facts"), ("airports", "facts")}
 # options each format understands, and their types (a typo or a wrong type is an error)
 OPTION_TYPES: dict[str, type | tuple[type, ...]] = {
-    "layer": str, "columns": dict, "values": dict, "defaults": dict, "column": str,
-    "technology": str, "area_type": str, "id_column": str, "value_column": str,
-    "scale": (int, float), "threshold": (int, float), "places": str, "number_format": str,
+    "layer": str,
+    "columns": dict,
+    "values": dict,
+    "defaults": dict,
+    "column": str,
+    "technology": str,
+    "area_type": str,
+    "id_column": str,
+    "value_column": str,
+    "scale": (int, float),
+    "threshold": (int, float),
+    "places": str,
+    "number_format": str,
     "commercial": list,
 }
 FORMAT_OPTIONS: dict[str, tuple[str, ...]] = {
-    "dvg": ("layer",), "vg250": ("layer",), "mapped": ("layer", "columns", "values", "defaults"),
-    "xplan-rp": ("values", "defaults"), "facts": (),
+    "dvg": ("layer",),
+    "vg250": ("layer",),
+    "mapped": ("layer", "columns", "values", "defaults"),
+    "xplan-rp": ("values", "defaults"),
+    "facts": (),
     "breitbandatlas-municipal": ("column", "number_format"),
     "breitbandatlas-kreis": ("technology", "area_type", "number_format"),
     "inspire-grid": ("layer", "id_column", "value_column", "scale", "number_format"),
     "bnetza-grid": ("layer", "value_column", "scale", "threshold"),
-    "fnb-measures": ("layer", "places", "number_format"), "lines": ("layer", "columns", "values", "defaults"),
-    "osm": (), "db-haltestellen": ("layer", "values"), "openflights": ("layer", "commercial"),
+    "fnb-measures": ("layer", "places", "number_format"),
+    "lines": ("layer", "columns", "values", "defaults"),
+    "osm": (),
+    "db-haltestellen": ("layer", "values"),
+    "openflights": ("layer", "commercial"),
     "ourairports": ("layer", "commercial"),
 }
 PATH_OPTIONS = ("places",)  # options that name further files, resolved like `path`
@@ -129,17 +147,15 @@ def _option_problems(layer: str, fmt: str, options: dict[str, Any]) -> list[str]
             known = ", ".join(FORMAT_OPTIONS[fmt]) or "none"
             out.append(f"[{layer}]: unknown option {key[:40]!r} for format {fmt!r} (options: {known})")
         elif not isinstance(value, OPTION_TYPES[key]) or isinstance(value, bool):
-            kinds: dict[type | tuple[type, ...], str] = {dict: "a table", str: "a string",
-                                                          list: "a list"}
+            kinds: dict[type | tuple[type, ...], str] = {dict: "a table", str: "a string", list: "a list"}
             kind = kinds.get(OPTION_TYPES[key], "a number")
             out.append(f"[{layer}]: option {key!r} must be {kind}")
-        elif key == "values" and not all(isinstance(v, dict) for v in cast(dict[str, Any],
-                                                                            value).values()):
-            out.append(f"[{layer}]: each [{layer}.values.<field>] must be a table of "
-                       "source value = canonical value")
+        elif key == "values" and not all(isinstance(v, dict) for v in cast(dict[str, Any], value).values()):
+            out.append(
+                f"[{layer}]: each [{layer}.values.<field>] must be a table of source value = canonical value"
+            )
         elif key == "number_format" and value not in ("de", "en"):
-            out.append(f"[{layer}]: number_format must be \"de\" (1.234,5) or \"en\" "
-                       "(1,234.5)")
+            out.append(f'[{layer}]: number_format must be "de" (1.234,5) or "en" (1,234.5)')
     return out
 
 
@@ -163,8 +179,10 @@ def load_sources(file: Path) -> dict[str, LayerSource]:
             continue
         fmt = table.get("format")
         if fmt not in FORMATS[layer]:
-            problems.append(f"[{layer}]: unknown format {str(fmt)[:40]!r}; formats for {layer}: "
-                            f"{', '.join(FORMATS[layer])}")
+            problems.append(
+                f"[{layer}]: unknown format {str(fmt)[:40]!r}; formats for {layer}: "
+                f"{', '.join(FORMATS[layer])}"
+            )
             continue
         path = None
         if (layer, fmt) not in NO_PATH_FORMATS:
@@ -175,8 +193,9 @@ def load_sources(file: Path) -> dict[str, LayerSource]:
             if not path.exists():
                 problems.append(f"[{layer}]: file not found: {path}")
                 continue
-        options = {k: v for k, v in table.items()
-                   if k not in ("path", "format", "licence", "attribution", "date")}
+        options = {
+            k: v for k, v in table.items() if k not in ("path", "format", "licence", "attribution", "date")
+        }
         bad = _option_problems(layer, fmt, options)
         if bad:
             problems.extend(bad)
@@ -188,13 +207,21 @@ def load_sources(file: Path) -> dict[str, LayerSource]:
                     problems.append(f"[{layer}]: {key} file not found: {options[key]}")
         _, defaults = FORMATS[layer][fmt]
         out[layer] = LayerSource(
-            layer, fmt, path, options,
+            layer,
+            fmt,
+            path,
+            options,
             licence=str(table.get("licence", defaults["licence"])),
             attribution=str(table.get("attribution", defaults["attribution"])),
-            date=str(table["date"]) if "date" in table else None)
+            date=str(table["date"]) if "date" in table else None,
+        )
     if problems:
         raise SourceError("sources", file, problems)
     if "municipalities" not in out:
-        raise SourceError("sources", file, "[municipalities] is required: every site is placed "
-                          "in a municipality and statistics are spread over them")
+        raise SourceError(
+            "sources",
+            file,
+            "[municipalities] is required: every site is placed "
+            "in a municipality and statistics are spread over them",
+        )
     return out

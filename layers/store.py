@@ -117,12 +117,12 @@ class Store:
                 snap.layers[name] = gpd.read_parquet(path / meta["file"])
             elif meta.get("kind") == "coverage":
                 if meta["file"].endswith(".npy"):
-                    snap.coverage[name] = Coverage(meta["resolution"],
-                                                   grid=np.load(path / meta["file"], mmap_mode="r"))
+                    snap.coverage[name] = Coverage(
+                        meta["resolution"], grid=np.load(path / meta["file"], mmap_mode="r")
+                    )
                 else:
                     units = pd.read_parquet(path / meta["file"])
-                    snap.coverage[name] = Coverage(meta["resolution"],
-                                                   units=units.set_index("key")["share"])
+                    snap.coverage[name] = Coverage(meta["resolution"], units=units.set_index("key")["share"])
         return snap
 
     # -- writing ---------------------------------------------------------------------------
@@ -204,7 +204,8 @@ class Store:
                 raise CorruptSnapshot(
                     f"snapshot {manifest['id']} in {self.root} is damaged: {name} {problem}. "
                     "Activate another snapshot (`nrw-sites rollback ID`, see `nrw-sites "
-                    "snapshots`) or build a new one")
+                    "snapshots`) or build a new one"
+                )
         return manifest
 
     def set_current(self, snapshot_id: str) -> None:
@@ -243,8 +244,9 @@ def write_coverage(staging: Path, name: str, cov: Coverage) -> str:
     else:
         file = f"{name}_units.parquet"
         assert cov.units is not None
-        pd.DataFrame({"key": cov.units.index.astype(str), "share": cov.units.to_numpy(float)}) \
-            .to_parquet(staging / file, index=False)
+        pd.DataFrame({"key": cov.units.index.astype(str), "share": cov.units.to_numpy(float)}).to_parquet(
+            staging / file, index=False
+        )
     return file
 
 

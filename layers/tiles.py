@@ -102,8 +102,18 @@ COVERAGE_PROPERTY = {"fibre": "fibre_share", "mobile_5g": "mobile_5g_share"}
 OVERLAY_PIXEL_M = 300  # ground size of an overlay pixel (3 × 3 grid cells)
 OVERLAY_OPACITY = 0.7
 # viridis in ten steps (colour-blind safe, perceptually uniform; as R's viridisLite::viridis(10))
-VIRIDIS_10 = ("#440154", "#482878", "#3e4a89", "#31688e", "#26828e", "#1f9e89", "#35b779",
-              "#6dcd59", "#b4de2c", "#fde725")
+VIRIDIS_10 = (
+    "#440154",
+    "#482878",
+    "#3e4a89",
+    "#31688e",
+    "#26828e",
+    "#1f9e89",
+    "#35b779",
+    "#6dcd59",
+    "#b4de2c",
+    "#fde725",
+)
 LEGEND_BREAKS = tuple(round(i / 10, 1) for i in range(11))
 
 
@@ -129,25 +139,55 @@ TRANSPORT_FIELDS: dict[str, tuple[tuple[str, ...], str]] = {
     "airports": (("airport_id", "name", "iata", "commercial"), "airports and airfields"),
 }
 TILE_LAYERS: tuple[TileLayer, ...] = (
-    TileLayer("municipalities", MINZOOM, MAXZOOM, "Polygon", ("ags", "name", "kreis_ags"),
-              "Gemeinden (AGS); fibre_share / mobile_5g_share where coverage is a unit statistic"),
-    TileLayer("kreise", MINZOOM, MAXZOOM, "Polygon", ("kreis_ags", "kreis_name"),
-              "Kreise and kreisfreie Städte (municipalities dissolved by kreis_ags)"),
-    TileLayer("lep_sites", MINZOOM, MAXZOOM, "Polygon", ("area_id", "name"),
-              "LEP NRW large sites"),
-    TileLayer("hydrogen", MINZOOM, MAXZOOM, "LineString",
-              ("segment_id", "name", "kind", "commissioning_year", "geometry_quality"),
-              "Wasserstoff-Kernnetz segments"),
-    TileLayer("sites", POINTS_MAXZOOM + 1, MAXZOOM, "Polygon", SITE_FIELDS,
-              "candidate sites (polygons)"),
-    TileLayer("site_points", MINZOOM, POINTS_MAXZOOM, "Point", SITE_FIELDS,
-              "candidate sites (one representative point each)"),
-    TileLayer("municipality_labels", MINZOOM, MAXZOOM, "Point", ("ags", "name"),
-              "label points of the municipalities"),
-    TileLayer("kreis_labels", MINZOOM, MAXZOOM, "Point", ("kreis_ags", "kreis_name"),
-              "label points of the Kreise"),
-    *(TileLayer(name, MINZOOM, MAXZOOM, "Point", fields, description)
-      for name, (fields, description) in TRANSPORT_FIELDS.items()),
+    TileLayer(
+        "municipalities",
+        MINZOOM,
+        MAXZOOM,
+        "Polygon",
+        ("ags", "name", "kreis_ags"),
+        "Gemeinden (AGS); fibre_share / mobile_5g_share where coverage is a unit statistic",
+    ),
+    TileLayer(
+        "kreise",
+        MINZOOM,
+        MAXZOOM,
+        "Polygon",
+        ("kreis_ags", "kreis_name"),
+        "Kreise and kreisfreie Städte (municipalities dissolved by kreis_ags)",
+    ),
+    TileLayer("lep_sites", MINZOOM, MAXZOOM, "Polygon", ("area_id", "name"), "LEP NRW large sites"),
+    TileLayer(
+        "hydrogen",
+        MINZOOM,
+        MAXZOOM,
+        "LineString",
+        ("segment_id", "name", "kind", "commissioning_year", "geometry_quality"),
+        "Wasserstoff-Kernnetz segments",
+    ),
+    TileLayer("sites", POINTS_MAXZOOM + 1, MAXZOOM, "Polygon", SITE_FIELDS, "candidate sites (polygons)"),
+    TileLayer(
+        "site_points",
+        MINZOOM,
+        POINTS_MAXZOOM,
+        "Point",
+        SITE_FIELDS,
+        "candidate sites (one representative point each)",
+    ),
+    TileLayer(
+        "municipality_labels",
+        MINZOOM,
+        MAXZOOM,
+        "Point",
+        ("ags", "name"),
+        "label points of the municipalities",
+    ),
+    TileLayer(
+        "kreis_labels", MINZOOM, MAXZOOM, "Point", ("kreis_ags", "kreis_name"), "label points of the Kreise"
+    ),
+    *(
+        TileLayer(name, MINZOOM, MAXZOOM, "Point", fields, description)
+        for name, (fields, description) in TRANSPORT_FIELDS.items()
+    ),
 )
 LAYER_ORDER = {spec.name: i for i, spec in enumerate(TILE_LAYERS)}
 SPECS = {spec.name: spec for spec in TILE_LAYERS}
@@ -157,8 +197,11 @@ SPECS = {spec.name: spec for spec in TILE_LAYERS}
 def _wgs84(gdf: gpd.GeoDataFrame, columns: list[str], geometry: Any = None) -> gpd.GeoDataFrame:
     """Columns of ``gdf`` with its geometry (or ``geometry``, in EPSG:25832) in EPSG:4326."""
     geom = gdf.geometry.values if geometry is None else geometry
-    out = gpd.GeoDataFrame(pd.DataFrame({c: gdf[c].to_numpy() for c in columns}),
-                           geometry=gpd.GeoSeries(geom, crs=gdf.crs).to_crs(4326).values, crs=4326)
+    out = gpd.GeoDataFrame(
+        pd.DataFrame({c: gdf[c].to_numpy() for c in columns}),
+        geometry=gpd.GeoSeries(geom, crs=gdf.crs).to_crs(4326).values,
+        crs=4326,
+    )
     keep = ~(out.geometry.isna() | out.geometry.is_empty).to_numpy()
     return out[keep].reset_index(drop=True)
 
@@ -170,13 +213,11 @@ def _strings(df: _Frame, columns: tuple[str, ...]) -> _Frame:
     """Make ``columns`` plain Python strings (None where missing): OGR String fields."""
     for c in columns:
         if c in df.columns:
-            df[c] = pd.Series([None if pd.isna(v) else str(v) for v in df[c]], index=df.index,
-                              dtype=object)
+            df[c] = pd.Series([None if pd.isna(v) else str(v) for v in df[c]], index=df.index, dtype=object)
     return df
 
 
-def _unit_shares(muni: gpd.GeoDataFrame, coverage: dict[str, Coverage] | None
-                 ) -> dict[str, np.ndarray]:
+def _unit_shares(muni: gpd.GeoDataFrame, coverage: dict[str, Coverage] | None) -> dict[str, np.ndarray]:
     """Per municipality, the share of each coverage layer given as a municipal/Kreis statistic."""
     out: dict[str, np.ndarray] = {}
     for name, cov in (coverage or {}).items():
@@ -185,13 +226,13 @@ def _unit_shares(muni: gpd.GeoDataFrame, coverage: dict[str, Coverage] | None
         keys = muni["ags"] if cov.resolution == "municipal" else muni["kreis_ags"]
         units = pd.Series(cov.units.to_numpy(float), index=cov.units.index.astype(str))
         units = units[~units.index.duplicated()]
-        out[COVERAGE_PROPERTY[name]] = np.round(
-            keys.astype(str).map(units).to_numpy(float), SHARE_DECIMALS)
+        out[COVERAGE_PROPERTY[name]] = np.round(keys.astype(str).map(units).to_numpy(float), SHARE_DECIMALS)
     return out
 
 
-def tile_layers(layers: dict[str, gpd.GeoDataFrame], sites: gpd.GeoDataFrame,
-                coverage: dict[str, Coverage] | None = None) -> dict[str, gpd.GeoDataFrame]:
+def tile_layers(
+    layers: dict[str, gpd.GeoDataFrame], sites: gpd.GeoDataFrame, coverage: dict[str, Coverage] | None = None
+) -> dict[str, gpd.GeoDataFrame]:
     """The layers of the archive (see the module docstring), in EPSG:4326, without empty ones.
 
     ``layers`` and ``sites`` are the snapshot's layers in EPSG:25832.
@@ -213,21 +254,22 @@ def tile_layers(layers: dict[str, gpd.GeoDataFrame], sites: gpd.GeoDataFrame,
             m[prop] = values
         out["municipalities"] = _strings(m, ("ags", "name", "kreis_ags"))
         out["municipality_labels"] = _strings(
-            _wgs84(muni, ["ags", "name"], shapely.point_on_surface(muni.geometry.values)),
-            ("ags", "name"))
+            _wgs84(muni, ["ags", "name"], shapely.point_on_surface(muni.geometry.values)), ("ags", "name")
+        )
         kreise = _kreise(muni)
-        out["kreise"] = _strings(_wgs84(kreise, ["kreis_ags", "kreis_name"]),
-                                 ("kreis_ags", "kreis_name"))
+        out["kreise"] = _strings(_wgs84(kreise, ["kreis_ags", "kreis_name"]), ("kreis_ags", "kreis_name"))
         out["kreis_labels"] = _strings(
-            _wgs84(kreise, ["kreis_ags", "kreis_name"],
-                   shapely.point_on_surface(kreise.geometry.values)), ("kreis_ags", "kreis_name"))
+            _wgs84(kreise, ["kreis_ags", "kreis_name"], shapely.point_on_surface(kreise.geometry.values)),
+            ("kreis_ags", "kreis_name"),
+        )
     h2 = layers.get("hydrogen")
     if h2 is not None and len(h2):
         fields = list(SPECS["hydrogen"].fields)
         h = _wgs84(h2, fields)
         # call-overload: pandas-stubs have no pd.array overload for a float Series to "Int64"
         h["commissioning_year"] = pd.array(  # type: ignore[call-overload]
-            pd.to_numeric(h["commissioning_year"], errors="coerce").round(), dtype="Int64")
+            pd.to_numeric(h["commissioning_year"], errors="coerce").round(), dtype="Int64"
+        )
         out["hydrogen"] = _strings(h, ("segment_id", "name", "kind", "geometry_quality"))
     lep = layers.get("lep_sites")
     if lep is not None and len(lep):
@@ -243,8 +285,11 @@ def tile_layers(layers: dict[str, gpd.GeoDataFrame], sites: gpd.GeoDataFrame,
 
 def _kreise(muni: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Municipalities dissolved by ``kreis_ags`` (name: the first ``kreis_name`` of the Kreis)."""
-    names = muni["kreis_name"] if "kreis_name" in muni.columns else pd.Series(
-        [None] * len(muni), index=muni.index)
+    names = (
+        muni["kreis_name"]
+        if "kreis_name" in muni.columns
+        else pd.Series([None] * len(muni), index=muni.index)
+    )
     keys = muni["kreis_ags"].astype(str).to_numpy()
     geoms = shapely.make_valid(muni.geometry.values)
     order = np.argsort(keys, kind="stable")
@@ -254,9 +299,11 @@ def _kreise(muni: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     for k, a, b in zip(uniq, start, bounds, strict=True):
         idx = order[a:b]
         rows.append((k, names.iloc[idx[0]], shapely.union_all(geoms[idx])))
-    return gpd.GeoDataFrame(pd.DataFrame({"kreis_ags": [r[0] for r in rows],
-                                          "kreis_name": [r[1] for r in rows]}),
-                            geometry=[r[2] for r in rows], crs=muni.crs)
+    return gpd.GeoDataFrame(
+        pd.DataFrame({"kreis_ags": [r[0] for r in rows], "kreis_name": [r[1] for r in rows]}),
+        geometry=[r[2] for r in rows],
+        crs=muni.crs,
+    )
 
 
 # -- writing the parts with GDAL ------------------------------------------------------------
@@ -271,6 +318,7 @@ def _jobs(data: dict[str, gpd.GeoDataFrame], split: bool) -> list[tuple[str, int
     (a point 0.45), z13 1.6 and z14 2.2; a boundary layer over all of NRW's tiles costs 30,000
     plus 0.7 per vertex (synthetic municipalities ≈ 2 s, the real DVG ones ≈ 7 s).
     """
+
     def zoom_cost(z: int) -> float:
         return 1.0 + max(0, z - 12) * 0.6
 
@@ -283,8 +331,7 @@ def _jobs(data: dict[str, gpd.GeoDataFrame], split: bool) -> list[tuple[str, int
             for z in range(spec.minzoom, spec.maxzoom + 1):
                 jobs.append((len(gdf) * per_feature * zoom_cost(z), name, z, z))
             continue
-        cost = len(gdf) * per_feature * sum(zoom_cost(z) for z in range(spec.minzoom,
-                                                                          spec.maxzoom + 1))
+        cost = len(gdf) * per_feature * sum(zoom_cost(z) for z in range(spec.minzoom, spec.maxzoom + 1))
         if name in ("municipalities", "kreise"):
             cost += 30_000 + 0.7 * float(shapely.get_num_coordinates(gdf.geometry.values).sum())
         jobs.append((cost, name, spec.minzoom, spec.maxzoom))
@@ -298,8 +345,12 @@ def _write_part(job: tuple[str, int, int, str]) -> tuple[str, int, int, str, flo
     t = time.perf_counter()
     Path(path).unlink(missing_ok=True)  # the driver cannot add a layer to an existing archive
     pyogrio.write_dataframe(
-        _JOB_DATA[name], path, driver="PMTiles", layer=name,
-        dataset_options={"MINZOOM": z0, "MAXZOOM": z1, "NAME": name, **GDAL_LIMITS})
+        _JOB_DATA[name],
+        path,
+        driver="PMTiles",
+        layer=name,
+        dataset_options={"MINZOOM": z0, "MAXZOOM": z1, "NAME": name, **GDAL_LIMITS},
+    )
     return name, z0, z1, path, time.perf_counter() - t
 
 
@@ -319,13 +370,17 @@ def _workers() -> int:
         return max(1, min(2, os.cpu_count() or 1))
 
 
-def _write_parts(data: dict[str, gpd.GeoDataFrame], tmp: Path, say: Progress
-                 ) -> list[tuple[str, int, int, str, float]]:
+def _write_parts(
+    data: dict[str, gpd.GeoDataFrame], tmp: Path, say: Progress
+) -> list[tuple[str, int, int, str, float]]:
     n_sites = len(data.get("sites", ()))
-    parallel = _workers() >= 2 and (n_sites >= PARALLEL_MIN_SITES or
-                                    len(data.get("municipalities", ())) >= PARALLEL_MIN_MUNICIPALITIES)
-    jobs = [(name, z0, z1, str(tmp / f"{i:02d}-{name}-{z0}-{z1}.pmtiles"))
-            for i, (name, z0, z1) in enumerate(_jobs(data, split=n_sites >= 10 * PARALLEL_MIN_SITES))]
+    parallel = _workers() >= 2 and (
+        n_sites >= PARALLEL_MIN_SITES or len(data.get("municipalities", ())) >= PARALLEL_MIN_MUNICIPALITIES
+    )
+    jobs = [
+        (name, z0, z1, str(tmp / f"{i:02d}-{name}-{z0}-{z1}.pmtiles"))
+        for i, (name, z0, z1) in enumerate(_jobs(data, split=n_sites >= 10 * PARALLEL_MIN_SITES))
+    ]
     _JOB_DATA.clear()
     _JOB_DATA.update(data)
     done: list[tuple[str, int, int, str, float]] = []
@@ -348,8 +403,9 @@ def _write_parts(data: dict[str, gpd.GeoDataFrame], tmp: Path, say: Progress
 
 
 # -- merging --------------------------------------------------------------------------------
-def _tile_entries(get: Callable[[int, int], bytes], header: Mapping[str, Any]
-                  ) -> Iterator[tuple[int, int, int]]:
+def _tile_entries(
+    get: Callable[[int, int], bytes], header: Mapping[str, Any]
+) -> Iterator[tuple[int, int, int]]:
     """(tile id, offset in the tile data, length) of every addressed tile of an archive."""
 
     def walk(offset: int, length: int) -> Iterator[tuple[int, int, int]]:
@@ -366,11 +422,15 @@ def _tile_entries(get: Callable[[int, int], bytes], header: Mapping[str, Any]
 @contextlib.contextmanager
 def _mapped(path: str) -> Iterator[Callable[[int, int], bytes]]:
     with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mm:
-        yield lambda offset, length: mm[offset:offset + length]
+        yield lambda offset, length: mm[offset : offset + length]
 
 
-def _merge(parts: list[tuple[str, int, int, str, float]], out: Path, metadata: dict[str, Any],
-           bounds: tuple[float, float, float, float]) -> dict[str, Any]:
+def _merge(
+    parts: list[tuple[str, int, int, str, float]],
+    out: Path,
+    metadata: dict[str, Any],
+    bounds: tuple[float, float, float, float],
+) -> dict[str, Any]:
     """Merge single-layer archives into one; return tile counts and bytes per zoom."""
     tiles: dict[int, list[tuple[int, bytes]]] = {}
     layer_meta: dict[str, dict[str, Any]] = {}
@@ -379,14 +439,17 @@ def _merge(parts: list[tuple[str, int, int, str, float]], out: Path, metadata: d
             header = deserialize_header(get(0, 127))
             if header["tile_entries_count"] == 0:
                 continue
-            if header["internal_compression"] != Compression.GZIP or \
-                    header["tile_compression"] != Compression.GZIP or header["tile_type"] != TileType.MVT:
+            if (
+                header["internal_compression"] != Compression.GZIP
+                or header["tile_compression"] != Compression.GZIP
+                or header["tile_type"] != TileType.MVT
+            ):
                 raise RuntimeError(f"unexpected PMTiles encoding from GDAL for layer {name}")
-            meta = json.loads(gzip.decompress(get(header["metadata_offset"],
-                                                  header["metadata_length"])))
+            meta = json.loads(gzip.decompress(get(header["metadata_offset"], header["metadata_length"])))
             for vl in meta.get("vector_layers", []):
-                have = layer_meta.setdefault(vl["id"], {"fields": {}, "minzoom": vl["minzoom"],
-                                                        "maxzoom": vl["maxzoom"]})
+                have = layer_meta.setdefault(
+                    vl["id"], {"fields": {}, "minzoom": vl["minzoom"], "maxzoom": vl["maxzoom"]}
+                )
                 have["fields"].update(vl.get("fields", {}))
                 have["minzoom"] = min(have["minzoom"], vl["minzoom"])
                 have["maxzoom"] = max(have["maxzoom"], vl["maxzoom"])
@@ -397,17 +460,29 @@ def _merge(parts: list[tuple[str, int, int, str, float]], out: Path, metadata: d
     if not tiles:
         raise RuntimeError("no layer has features to tile")
     metadata["vector_layers"] = [
-        {"id": name, "description": SPECS[name].description, "minzoom": layer_meta[name]["minzoom"],
-         "maxzoom": layer_meta[name]["maxzoom"], "fields": layer_meta[name]["fields"]}
-        for name in sorted(layer_meta, key=LAYER_ORDER.__getitem__)]
+        {
+            "id": name,
+            "description": SPECS[name].description,
+            "minzoom": layer_meta[name]["minzoom"],
+            "maxzoom": layer_meta[name]["maxzoom"],
+            "fields": layer_meta[name]["fields"],
+        }
+        for name in sorted(layer_meta, key=LAYER_ORDER.__getitem__)
+    ]
     per_zoom: dict[int, dict[str, int]] = {}
     w, s, e, n = bounds
     out_header: dict[str, Any] = {  # finalize() fills in the rest of pmtiles' HeaderDict
-        "tile_type": TileType.MVT, "tile_compression": Compression.GZIP,
-        "min_lon_e7": int(np.floor(w * 1e7)), "min_lat_e7": int(np.floor(s * 1e7)),
-        "max_lon_e7": int(np.ceil(e * 1e7)), "max_lat_e7": int(np.ceil(n * 1e7)),
-        "center_zoom": CENTER_ZOOM, "center_lon_e7": int(round((w + e) / 2 * 1e7)),
-        "center_lat_e7": int(round((s + n) / 2 * 1e7))}
+        "tile_type": TileType.MVT,
+        "tile_compression": Compression.GZIP,
+        "min_lon_e7": int(np.floor(w * 1e7)),
+        "min_lat_e7": int(np.floor(s * 1e7)),
+        "max_lon_e7": int(np.ceil(e * 1e7)),
+        "max_lat_e7": int(np.ceil(n * 1e7)),
+        "center_zoom": CENTER_ZOOM,
+        "center_lon_e7": int(round((w + e) / 2 * 1e7)),
+        "center_lat_e7": int(round((s + n) / 2 * 1e7)),
+    }
+
     def combine(ids: list[int]) -> list[bytes]:  # zlib releases the GIL: two threads, two cores
         out = []
         for tile_id in ids:
@@ -421,7 +496,7 @@ def _merge(parts: list[tuple[str, int, int, str, float]], out: Path, metadata: d
         return out
 
     ids = sorted(tiles)
-    batches = [ids[i:i + 512] for i in range(0, len(ids), 512)]
+    batches = [ids[i : i + 512] for i in range(0, len(ids), 512)]
     with open(out, "wb") as f, ThreadPoolExecutor(_workers()) as pool:
         writer = Writer(f)
         for batch, blobs in zip(batches, pool.map(combine, batches), strict=True):
@@ -435,9 +510,15 @@ def _merge(parts: list[tuple[str, int, int, str, float]], out: Path, metadata: d
     return {"tiles_per_zoom": {str(z): per_zoom[z] for z in sorted(per_zoom)}}
 
 
-def write_pmtiles(staging: Path, layers: dict[str, gpd.GeoDataFrame], sites: gpd.GeoDataFrame,
-                  progress: Progress | None = None, *, coverage: dict[str, Coverage] | None = None,
-                  attribution: str | None = None) -> dict[str, Any]:
+def write_pmtiles(
+    staging: Path,
+    layers: dict[str, gpd.GeoDataFrame],
+    sites: gpd.GeoDataFrame,
+    progress: Progress | None = None,
+    *,
+    coverage: dict[str, Coverage] | None = None,
+    attribution: str | None = None,
+) -> dict[str, Any]:
     """Write ``map.pmtiles`` into ``staging`` (a snapshot's staging directory).
 
     ``layers`` and ``sites`` are in EPSG:25832. Returns the manifest entry: file, sha256, size,
@@ -452,10 +533,14 @@ def write_pmtiles(staging: Path, layers: dict[str, gpd.GeoDataFrame], sites: gpd
     say(f"tiles: {len(data)} layers prepared in EPSG:4326 ({time.perf_counter() - t0:.1f} s)")
     bounds = _bounds(data)
     metadata: dict[str, Any] = {
-        "name": "NRW Site Finder", "format": "pbf", "type": "overlay", "version": "2",
+        "name": "NRW Site Finder",
+        "format": "pbf",
+        "type": "overlay",
+        "version": "2",
         "description": "Sites, municipalities, Kreise, hydrogen core network and LEP large sites "
-                       "of North Rhine-Westphalia",
-        "minzoom": str(MINZOOM), "maxzoom": str(MAXZOOM),
+        "of North Rhine-Westphalia",
+        "minzoom": str(MINZOOM),
+        "maxzoom": str(MAXZOOM),
         "bounds": ",".join(f"{v:.7f}" for v in bounds),
         "center": f"{(bounds[0] + bounds[2]) / 2:.7f},{(bounds[1] + bounds[3]) / 2:.7f},{CENTER_ZOOM}",
         "attribution": attribution or "",
@@ -470,18 +555,29 @@ def write_pmtiles(staging: Path, layers: dict[str, gpd.GeoDataFrame], sites: gpd
     seconds = round(time.perf_counter() - t0, 3)
     say(f"tiles: {TILES_FILE} {size / 1e6:.1f} MB, merged in {merge_s:.1f} s, {seconds:.1f} s in all")
     return {
-        "file": TILES_FILE, "format": "PMTiles v3, MVT (gzip)", "crs": "EPSG:3857 tiles",
-        "sha256": sha256(out), "size": size, "minzoom": MINZOOM, "maxzoom": MAXZOOM,
+        "file": TILES_FILE,
+        "format": "PMTiles v3, MVT (gzip)",
+        "crs": "EPSG:3857 tiles",
+        "sha256": sha256(out),
+        "size": size,
+        "minzoom": MINZOOM,
+        "maxzoom": MAXZOOM,
         "bounds": [round(v, 7) for v in bounds],
-        "center": [round((bounds[0] + bounds[2]) / 2, 7), round((bounds[1] + bounds[3]) / 2, 7),
-                   CENTER_ZOOM],
-        "layers": {name: {"minzoom": SPECS[name].minzoom, "maxzoom": SPECS[name].maxzoom,
-                          "geometry": SPECS[name].geometry, "count": len(gdf),
-                          "properties": [c for c in gdf.columns if c != "geometry"]}
-                   for name, gdf in sorted(data.items(), key=lambda kv: LAYER_ORDER[kv[0]])},
+        "center": [round((bounds[0] + bounds[2]) / 2, 7), round((bounds[1] + bounds[3]) / 2, 7), CENTER_ZOOM],
+        "layers": {
+            name: {
+                "minzoom": SPECS[name].minzoom,
+                "maxzoom": SPECS[name].maxzoom,
+                "geometry": SPECS[name].geometry,
+                "count": len(gdf),
+                "properties": [c for c in gdf.columns if c != "geometry"],
+            }
+            for name, gdf in sorted(data.items(), key=lambda kv: LAYER_ORDER[kv[0]])
+        },
         "promote_id": {"sites": "site_id", "site_points": "site_id"},
         "attribution": attribution or "",
-        **stats, "seconds": seconds,
+        **stats,
+        "seconds": seconds,
     }
 
 
@@ -495,9 +591,14 @@ def _bounds(data: dict[str, gpd.GeoDataFrame]) -> tuple[float, float, float, flo
 # -- coverage overlays ----------------------------------------------------------------------
 def legend() -> dict[str, Any]:
     """Classes of the coverage overlays (and of the unit-share properties)."""
-    return {"breaks": list(LEGEND_BREAKS), "colors": list(VIRIDIS_10), "opacity": OVERLAY_OPACITY,
-            "nodata": "transparent", "ramp": "viridis, 10 classes (colour-blind safe)",
-            "classes": "share in [breaks[i], breaks[i+1]); the last class includes 1.0"}
+    return {
+        "breaks": list(LEGEND_BREAKS),
+        "colors": list(VIRIDIS_10),
+        "opacity": OVERLAY_OPACITY,
+        "nodata": "transparent",
+        "ramp": "viridis, 10 classes (colour-blind safe)",
+        "classes": "share in [breaks[i], breaks[i+1]); the last class includes 1.0",
+    }
 
 
 def _block_mean(grid: np.ndarray, k: int) -> np.ndarray:
@@ -515,22 +616,30 @@ def _block_mean(grid: np.ndarray, k: int) -> np.ndarray:
 
 def _png(index: np.ndarray, palette: list[tuple[int, int, int]], alpha: list[int]) -> bytes:
     """An 8-bit indexed PNG (colour type 3) with a tRNS alpha per palette entry."""
+
     def chunk(kind: bytes, body: bytes) -> bytes:
-        return (struct.pack(">I", len(body)) + kind + body
-                + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF))
+        return (
+            struct.pack(">I", len(body))
+            + kind
+            + body
+            + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
+        )
 
     h, w = index.shape
     raw = np.hstack([np.zeros((h, 1), np.uint8), index.astype(np.uint8)]).tobytes()
-    return (b"\x89PNG\r\n\x1a\n"
-            + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 3, 0, 0, 0))
-            + chunk(b"PLTE", bytes(v for rgb in palette for v in rgb))
-            + chunk(b"tRNS", bytes(alpha))
-            + chunk(b"IDAT", zlib.compress(raw, 9))
-            + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 3, 0, 0, 0))
+        + chunk(b"PLTE", bytes(v for rgb in palette for v in rgb))
+        + chunk(b"tRNS", bytes(alpha))
+        + chunk(b"IDAT", zlib.compress(raw, 9))
+        + chunk(b"IEND", b"")
+    )
 
 
-def coverage_image(cov: Coverage, pixel_m: float = OVERLAY_PIXEL_M
-                   ) -> tuple[bytes, list[list[float]], tuple[int, int]]:
+def coverage_image(
+    cov: Coverage, pixel_m: float = OVERLAY_PIXEL_M
+) -> tuple[bytes, list[list[float]], tuple[int, int]]:
     """Render a 100 m coverage grid as an overlay PNG on a Web Mercator-aligned raster.
 
     Returns the PNG bytes, the four corners [top-left, top-right, bottom-right, bottom-left] as
@@ -564,16 +673,17 @@ def coverage_image(cov: Coverage, pixel_m: float = OVERLAY_PIXEL_M
     index = np.zeros(w * h, np.uint8)
     ok = np.isfinite(values)
     index[ok] = 1 + np.clip(np.floor(np.clip(values[ok], 0, 1) * 10), 0, 9).astype(np.uint8)
-    palette = [(0, 0, 0)] + [tuple(int(c[i:i + 2], 16) for i in (1, 3, 5)) for c in VIRIDIS_10]
+    palette = [(0, 0, 0)] + [(int(c[1:3], 16), int(c[3:5], 16), int(c[5:7], 16)) for c in VIRIDIS_10]
     alpha = [0] + [int(round(255 * OVERLAY_OPACITY))] * len(VIRIDIS_10)
-    png = _png(index.reshape(h, w), palette, alpha)  # type: ignore[arg-type]
+    png = _png(index.reshape(h, w), palette, alpha)
     lon, lat = transformer(3857, 4326).transform([mx0, mx1, mx1, mx0], [my1, my1, my0, my0])
     corners = [[round(float(a), 7), round(float(b), 7)] for a, b in zip(lon, lat, strict=True)]
     return png, corners, (w, h)
 
 
-def write_coverage_overlays(staging: Path, coverage: dict[str, Coverage],
-                            progress: Progress | None = None) -> dict[str, Any]:
+def write_coverage_overlays(
+    staging: Path, coverage: dict[str, Coverage], progress: Progress | None = None
+) -> dict[str, Any]:
     """Write one overlay PNG per gridded coverage layer; describe every coverage layer.
 
     Returns per layer either ``kind: "image"`` (file, sha256, size, width, height, pixel_m,
@@ -588,32 +698,56 @@ def write_coverage_overlays(staging: Path, coverage: dict[str, Coverage],
             png, corners, (w, h) = coverage_image(cov)
             file = f"coverage_{name}.png"
             (staging / file).write_bytes(png)
-            out[name] = {"kind": "image", "file": file, "sha256": sha256(staging / file),
-                         "size": len(png), "width": w, "height": h, "pixel_m": OVERLAY_PIXEL_M,
-                         "image_crs": "EPSG:3857", "coordinates": corners,
-                         "resolution": cov.resolution, "legend": legend(),
-                         "seconds": round(time.perf_counter() - t, 3)}
+            out[name] = {
+                "kind": "image",
+                "file": file,
+                "sha256": sha256(staging / file),
+                "size": len(png),
+                "width": w,
+                "height": h,
+                "pixel_m": OVERLAY_PIXEL_M,
+                "image_crs": "EPSG:3857",
+                "coordinates": corners,
+                "resolution": cov.resolution,
+                "legend": legend(),
+                "seconds": round(time.perf_counter() - t, 3),
+            }
             say(f"coverage overlay: {file} {w}×{h} px, {len(png) / 1e3:.0f} kB")
         elif name in COVERAGE_PROPERTY:
-            out[name] = {"kind": "tile_property", "tiles": TILES_FILE,
-                         "source_layer": "municipalities", "property": COVERAGE_PROPERTY[name],
-                         "resolution": cov.resolution, "legend": legend()}
+            out[name] = {
+                "kind": "tile_property",
+                "tiles": TILES_FILE,
+                "source_layer": "municipalities",
+                "property": COVERAGE_PROPERTY[name],
+                "resolution": cov.resolution,
+                "legend": legend(),
+            }
     return out
 
 
-def write_map_data(staging: Path, layers: dict[str, gpd.GeoDataFrame], sites: gpd.GeoDataFrame,
-                   coverage: dict[str, Coverage], entries: dict[str, Any],
-                   progress: Progress | None = None) -> dict[str, Any]:
+def write_map_data(
+    staging: Path,
+    layers: dict[str, gpd.GeoDataFrame],
+    sites: gpd.GeoDataFrame,
+    coverage: dict[str, Coverage],
+    entries: dict[str, Any],
+    progress: Progress | None = None,
+) -> dict[str, Any]:
     """The map data of a snapshot: ``{"tiles": ..., "coverage_overlays": ...}`` for its manifest.
 
     ``entries`` are the manifest's layer entries (their attributions go into the archive).
     """
     seen: list[str] = []
-    for name in ("municipalities", "regional_plan", "brownfields", "lep_sites", "hydrogen",
-                 *TRANSPORT_FIELDS):
+    for name in (
+        "municipalities",
+        "regional_plan",
+        "brownfields",
+        "lep_sites",
+        "hydrogen",
+        *TRANSPORT_FIELDS,
+    ):
         a = (entries.get(name) or {}).get("attribution")
         if a and a not in seen:
             seen.append(a)
-    tiles = write_pmtiles(staging, layers, sites, progress, coverage=coverage,
-                          attribution="; ".join(seen))
+    tiles = write_pmtiles(staging, layers, sites, progress, coverage=coverage, attribution="; ".join(seen))
     return {"tiles": tiles, "coverage_overlays": write_coverage_overlays(staging, coverage, progress)}

@@ -102,19 +102,39 @@ FREIGHT_TYPES = ("container_terminal", "intermodal_freight_terminal", "yard")
 TRAFFIC = ("FV", "RV", "nur DPN")
 
 # The canonical schemas, registered with the one schema registry (layers.schema.SCHEMAS).
-SCHEMAS.update({
-    "motorway_junctions": Schema("junction_id", ("junction_id", "name", "ref", "source"), ("Point",),
-                                 nullable=("name", "ref", "source")),
-    "ports": Schema("port_id", ("port_id", "name", "source"), POLYGONAL + ("Point",),
-                    nullable=("name", "source")),
-    "rail_freight": Schema("terminal_id", ("terminal_id", "name", "type", "source"),
-                           ("Point",) + POLYGONAL, codes={"type": FREIGHT_TYPES},
-                           nullable=("name", "source")),
-    "rail_stations": Schema("eva_nr", ("eva_nr", "ds100", "name", "traffic", "long_distance", "source"),
-                            ("Point",), codes={"traffic": TRAFFIC}, nullable=("ds100", "source")),
-    "airports": Schema("airport_id", ("airport_id", "name", "iata", "icao", "commercial", "source"),
-                       ("Point",), nullable=("iata", "icao", "source")),
-})
+SCHEMAS.update(
+    {
+        "motorway_junctions": Schema(
+            "junction_id",
+            ("junction_id", "name", "ref", "source"),
+            ("Point",),
+            nullable=("name", "ref", "source"),
+        ),
+        "ports": Schema(
+            "port_id", ("port_id", "name", "source"), POLYGONAL + ("Point",), nullable=("name", "source")
+        ),
+        "rail_freight": Schema(
+            "terminal_id",
+            ("terminal_id", "name", "type", "source"),
+            ("Point",) + POLYGONAL,
+            codes={"type": FREIGHT_TYPES},
+            nullable=("name", "source"),
+        ),
+        "rail_stations": Schema(
+            "eva_nr",
+            ("eva_nr", "ds100", "name", "traffic", "long_distance", "source"),
+            ("Point",),
+            codes={"traffic": TRAFFIC},
+            nullable=("ds100", "source"),
+        ),
+        "airports": Schema(
+            "airport_id",
+            ("airport_id", "name", "iata", "icao", "commercial", "source"),
+            ("Point",),
+            nullable=("iata", "icao", "source"),
+        ),
+    }
+)
 
 OSM_LICENCE = "ODbL-1.0 (https://opendatacommons.org/licenses/odbl/1-0/)"
 OSM_ATTRIBUTION = "© OpenStreetMap contributors"
@@ -125,44 +145,70 @@ OPENFLIGHTS_ATTRIBUTION = "OpenFlights.org"
 DEFAULTS: dict[str, dict[str, str]] = {
     "osm": {"licence": OSM_LICENCE, "attribution": OSM_ATTRIBUTION},
     "mapped": {"licence": "unknown", "attribution": "set licence and attribution in sources.toml"},
-    "db-haltestellen": {"licence": DB_LICENCE,
-                        "attribution": f"{DB_ATTRIBUTION} (Haltestellendaten); modified"},
+    "db-haltestellen": {
+        "licence": DB_LICENCE,
+        "attribution": f"{DB_ATTRIBUTION} (Haltestellendaten); modified",
+    },
     "openflights": {"licence": OPENFLIGHTS_LICENCE, "attribution": OPENFLIGHTS_ATTRIBUTION},
-    "ourairports": {"licence": "Public Domain (https://ourairports.com/data/)",
-                    "attribution": "OurAirports (ourairports.com)"},
+    "ourairports": {
+        "licence": "Public Domain (https://ourairports.com/data/)",
+        "attribution": "OurAirports (ourairports.com)",
+    },
     "facts:rail_stations": {
         "licence": DB_LICENCE,
         "attribution": f"{DB_ATTRIBUTION} (Haltestellendaten 2020); modified: subset FV/RV in NRW + "
-                       "10 km, reduced columns (NRW Site Finder fact table)"},
+        "10 km, reduced columns (NRW Site Finder fact table)",
+    },
     "facts:airports": {
         "licence": f"{OPENFLIGHTS_LICENCE}; derived database, share-alike",
         "attribution": f"{OPENFLIGHTS_ATTRIBUTION}; subset NRW + 10 km with a commercial flag "
-                       "(NRW Site Finder fact table)"},
+        "(NRW Site Finder fact table)",
+    },
 }
 
 COMMERCIAL_IATA_NRW = frozenset({"DUS", "CGN", "DTM", "FMO", "PAD", "NRN"})
-COMMERCIAL_IATA_NEIGHBOURS = frozenset({"AMS", "EIN", "MST", "BRU", "CRL", "LGG", "LUX", "HHN",
-                                        "FRA", "HAJ", "BRE", "GRQ"})
+COMMERCIAL_IATA_NEIGHBOURS = frozenset(
+    {"AMS", "EIN", "MST", "BRU", "CRL", "LGG", "LUX", "HHN", "FRA", "HAJ", "BRE", "GRQ"}
+)
 COMMERCIAL_IATA = COMMERCIAL_IATA_NRW | COMMERCIAL_IATA_NEIGHBOURS
 
 OSM_CONFIG = "osmconf.ini"
 # what GDAL keeps while reading (fields of osmconf.ini); each reader then picks its own features
 OSM_WHERE = {
     "points": "highway = 'motorway_junction' OR railway IN ('container_terminal', 'yard') "
-              "OR industrial = 'intermodal_freight_terminal'",
+    "OR industrial = 'intermodal_freight_terminal'",
     "multipolygons": "landuse = 'port' OR industrial IN ('port', 'intermodal_freight_terminal') "
-                     "OR harbour = 'yes' OR railway IN ('container_terminal', 'yard')",
+    "OR harbour = 'yes' OR railway IN ('container_terminal', 'yard')",
 }
 OSM_SOURCE = "OpenStreetMap"
 HSTORE = re.compile(r'"((?:[^"\\]|\\.)*)"=>"((?:[^"\\]|\\.)*)"')
 MARINA = re.compile(r"marina|yacht", re.IGNORECASE)
 TABLE_SUFFIXES = (".csv", ".txt", ".tsv", ".dat")
 
-DB_COLUMNS = {"eva_nr": "EVA_NR", "ds100": "DS100", "name": "NAME", "traffic": "Verkehr",
-              "lon": "Laenge", "lat": "Breite"}
-OPENFLIGHTS_COLUMNS = ("Airport ID", "Name", "City", "Country", "IATA", "ICAO", "Latitude",
-                       "Longitude", "Altitude", "Timezone", "DST", "Tz database time zone", "Type",
-                       "Source")
+DB_COLUMNS = {
+    "eva_nr": "EVA_NR",
+    "ds100": "DS100",
+    "name": "NAME",
+    "traffic": "Verkehr",
+    "lon": "Laenge",
+    "lat": "Breite",
+}
+OPENFLIGHTS_COLUMNS = (
+    "Airport ID",
+    "Name",
+    "City",
+    "Country",
+    "IATA",
+    "ICAO",
+    "Latitude",
+    "Longitude",
+    "Altitude",
+    "Timezone",
+    "DST",
+    "Tz database time zone",
+    "Type",
+    "Source",
+)
 OPENFLIGHTS_SKIP_TYPES = frozenset({"station", "port"})
 OURAIRPORTS_KEEP = frozenset({"large_airport", "medium_airport", "small_airport"})
 OURAIRPORTS_COMMERCIAL_TYPES = frozenset({"large_airport", "medium_airport"})
@@ -190,12 +236,16 @@ def read_osm_junctions(path: Path, cfg: dict[str, Any]) -> gpd.GeoDataFrame:
     gdf, tags = _read_osm(layer, path, "points")
     keep = np.array([t.get("highway") == "motorway_junction" for t in tags], dtype=bool)
     gdf, tags = gdf[keep], [t for t, k in zip(tags, keep, strict=True) if k]
-    out = gpd.GeoDataFrame({
-        "junction_id": [f"node/{i}" for i in gdf["osm_id"]],
-        "name": [t.get("name") for t in tags],
-        "ref": [t.get("ref") for t in tags],
-        "source": OSM_SOURCE,
-    }, geometry=shapely.force_2d(gdf.geometry.values), crs=WORK_CRS)
+    out = gpd.GeoDataFrame(
+        {
+            "junction_id": [f"node/{i}" for i in gdf["osm_id"]],
+            "name": [t.get("name") for t in tags],
+            "ref": [t.get("ref") for t in tags],
+            "source": OSM_SOURCE,
+        },
+        geometry=shapely.force_2d(gdf.geometry.values),
+        crs=WORK_CRS,
+    )
     return check(layer, out, path)
 
 
@@ -205,11 +255,15 @@ def read_osm_ports(path: Path, cfg: dict[str, Any]) -> gpd.GeoDataFrame:
     gdf, tags = _read_osm(layer, path, "multipolygons")
     keep = np.array([_is_port(t) for t in tags], dtype=bool)
     gdf, tags = gdf[keep], [t for t, k in zip(tags, keep, strict=True) if k]
-    out = gpd.GeoDataFrame({
-        "port_id": _area_ids(gdf),
-        "name": [t.get("name") for t in tags],
-        "source": OSM_SOURCE,
-    }, geometry=_polygonal(np.asarray(gdf.geometry.values)), crs=WORK_CRS)
+    out = gpd.GeoDataFrame(
+        {
+            "port_id": _area_ids(gdf),
+            "name": [t.get("name") for t in tags],
+            "source": OSM_SOURCE,
+        },
+        geometry=_polygonal(np.asarray(gdf.geometry.values)),
+        crs=WORK_CRS,
+    )
     return check(layer, out[~shapely.is_empty(out.geometry.values)].reset_index(drop=True), path)
 
 
@@ -229,12 +283,18 @@ def read_osm_rail_freight(path: Path, cfg: dict[str, Any]) -> gpd.GeoDataFrame:
         else:
             ids = _area_ids(gdf)
             geoms = _polygonal(np.asarray(gdf.geometry.values))
-        frames.append(gpd.GeoDataFrame({
-            "terminal_id": ids,
-            "name": [t.get("name") for t in tags],
-            "type": [t for t in types if t is not None],
-            "source": OSM_SOURCE,
-        }, geometry=geoms, crs=WORK_CRS))
+        frames.append(
+            gpd.GeoDataFrame(
+                {
+                    "terminal_id": ids,
+                    "name": [t.get("name") for t in tags],
+                    "type": [t for t in types if t is not None],
+                    "source": OSM_SOURCE,
+                },
+                geometry=geoms,
+                crs=WORK_CRS,
+            )
+        )
     out = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs=WORK_CRS)
     return check(layer, out[~shapely.is_empty(out.geometry.values)].reset_index(drop=True), path)
 
@@ -248,25 +308,30 @@ def _read_osm(layer: str, path: Path, osm_layer: str) -> tuple[gpd.GeoDataFrame,
     """
     path = Path(path)
     if not path.name.lower().endswith((".osm", ".pbf")):
-        raise SourceError(layer, path, "an OpenStreetMap extract must be named *.osm (XML) or "
-                                       "*.osm.pbf: GDAL's OSM driver recognises the file by its name "
-                                       "(decompress .osm.bz2 first)")
+        raise SourceError(
+            layer,
+            path,
+            "an OpenStreetMap extract must be named *.osm (XML) or "
+            "*.osm.pbf: GDAL's OSM driver recognises the file by its name "
+            "(decompress .osm.bz2 first)",
+        )
     require_file(layer, path)
     stat = path.stat()
     try:
         gdf, tags = _osm_pass(str(path.resolve()), stat.st_size, stat.st_mtime_ns, osm_layer)
     except Exception as exc:  # pyogrio raises several types; the message is what matters
-        raise SourceError(layer, path, f"cannot be read as an OpenStreetMap file (layer "
-                                       f"{osm_layer!r}): {exc}") from exc
+        raise SourceError(
+            layer, path, f"cannot be read as an OpenStreetMap file (layer {osm_layer!r}): {exc}"
+        ) from exc
     return gdf.copy(), [dict(t) for t in tags]
 
 
 @lru_cache(maxsize=2)
-def _osm_pass(path: str, size: int, mtime_ns: int, osm_layer: str
-              ) -> tuple[gpd.GeoDataFrame, list[dict[str, str]]]:
+def _osm_pass(
+    path: str, size: int, mtime_ns: int, osm_layer: str
+) -> tuple[gpd.GeoDataFrame, list[dict[str, str]]]:
     with resources.as_file(resources.files("layers").joinpath(OSM_CONFIG)) as ini:
-        gdf = pyogrio.read_dataframe(path, layer=osm_layer, where=OSM_WHERE[osm_layer],
-                                     CONFIG_FILE=str(ini))
+        gdf = pyogrio.read_dataframe(path, layer=osm_layer, where=OSM_WHERE[osm_layer], CONFIG_FILE=str(ini))
     gdf = gdf.reset_index(drop=True)
     if gdf.crs is None:  # the OSM driver always declares WGS84; be safe with odd builds
         gdf = gdf.set_crs(4326)
@@ -306,8 +371,10 @@ def _area_ids(gdf: gpd.GeoDataFrame) -> list[str]:
     """``relation/<id>`` for multipolygon relations, ``way/<id>`` for closed ways."""
     rel = gdf["osm_id"] if "osm_id" in gdf else pd.Series([None] * len(gdf))
     way = gdf["osm_way_id"] if "osm_way_id" in gdf else pd.Series([None] * len(gdf))
-    return [f"relation/{r}" if _present(r) else f"way/{w}"
-            for r, w in zip(rel.tolist(), way.tolist(), strict=True)]
+    return [
+        f"relation/{r}" if _present(r) else f"way/{w}"
+        for r, w in zip(rel.tolist(), way.tolist(), strict=True)
+    ]
 
 
 def _polygonal(geoms: np.ndarray) -> np.ndarray:
@@ -351,14 +418,19 @@ def read_db_stations(path: Path, cfg: dict[str, Any]) -> gpd.GeoDataFrame:
     layer = "rail_stations"
     path = Path(path)
     rec = _read_records(layer, path, cfg.get("layer"))
-    cols = _find(layer, path, rec.table, DB_COLUMNS, ("eva_nr", "name", "traffic"),
-                 "a Deutsche Bahn Haltestellen file")
+    cols = _find(
+        layer, path, rec.table, DB_COLUMNS, ("eva_nr", "name", "traffic"), "a Deutsche Bahn Haltestellen file"
+    )
     problems: list[str] = []
     points = _points(layer, path, rec, cols, problems, ("Laenge", "Breite"))
     values = cfg.get("values", {})
     if set(values) - {"traffic"}:
-        raise SourceError(layer, path, f"[rail_stations.values] maps only 'traffic'; found "
-                                       f"{', '.join(sorted(set(values) - {'traffic'}))}")
+        raise SourceError(
+            layer,
+            path,
+            f"[rail_stations.values] maps only 'traffic'; found "
+            f"{', '.join(sorted(set(values) - {'traffic'}))}",
+        )
     mapping = {str(k): str(v) for k, v in values.get("traffic", {}).items()}
     canon = {t.casefold(): t for t in TRAFFIC}
     eva, names, traffic = [], [], []
@@ -367,24 +439,33 @@ def read_db_stations(path: Path, cfg: dict[str, Any]) -> gpd.GeoDataFrame:
         e, n, v = (_cell(x) for x in record)
         e = _int_text(e) or ""
         if not re.fullmatch(r"\d{5,9}", e):
-            problems.append(f"{label}: {e!r} in column '{cols['eva_nr']}' is not an EVA number "
-                            "(digits, e.g. 8000085)")
+            problems.append(
+                f"{label}: {e!r} in column '{cols['eva_nr']}' is not an EVA number (digits, e.g. 8000085)"
+            )
         if not n:
             problems.append(f"{label}: empty '{cols['name']}'")
         code = canon.get(" ".join(mapping.get(v, v).split()).casefold())
         if code is None:
-            problems.append(f"{label}: {v!r} in column '{cols['traffic']}' is not one of FV, RV, "
-                            "nur DPN; map it under [rail_stations.values.traffic] in sources.toml")
+            problems.append(
+                f"{label}: {v!r} in column '{cols['traffic']}' is not one of FV, RV, "
+                "nur DPN; map it under [rail_stations.values.traffic] in sources.toml"
+            )
         eva.append(e)
         names.append(n or None)
         traffic.append(code)
-    ds100 = [_cell(x) or None for x in rec.table[cols["ds100"]]] if "ds100" in cols \
-        else [None] * len(eva)
-    out = gpd.GeoDataFrame({
-        "eva_nr": eva, "ds100": ds100, "name": names, "traffic": traffic,
-        "long_distance": np.array([t == "FV" for t in traffic], dtype=bool),
-        "source": "DB Haltestellendaten",
-    }, geometry=points, crs=WORK_CRS)
+    ds100 = [_cell(x) or None for x in rec.table[cols["ds100"]]] if "ds100" in cols else [None] * len(eva)
+    out = gpd.GeoDataFrame(
+        {
+            "eva_nr": eva,
+            "ds100": ds100,
+            "name": names,
+            "traffic": traffic,
+            "long_distance": np.array([t == "FV" for t in traffic], dtype=bool),
+            "source": "DB Haltestellendaten",
+        },
+        geometry=points,
+        crs=WORK_CRS,
+    )
     return _finish(layer, out, path, rec.labels, problems)
 
 
@@ -395,8 +476,9 @@ def read_openflights(path: Path, cfg: dict[str, Any]) -> gpd.GeoDataFrame:
     commercial = _commercial_option(layer, path, cfg)
     rec = _read_openflights_records(layer, path, cfg.get("layer"))
     wanted = {c: c for c in OPENFLIGHTS_COLUMNS} | {"lon": "Longitude", "lat": "Latitude"}
-    cols = _find(layer, path, rec.table, wanted, ("Airport ID", "Name", "IATA", "ICAO"),
-                 "an OpenFlights airports file")
+    cols = _find(
+        layer, path, rec.table, wanted, ("Airport ID", "Name", "IATA", "ICAO"), "an OpenFlights airports file"
+    )
     if "Type" in cols:
         kind = rec.table[cols["Type"]].map(_cell).str.casefold()
         rec = rec.keep(~kind.isin(OPENFLIGHTS_SKIP_TYPES).to_numpy())
@@ -404,16 +486,21 @@ def read_openflights(path: Path, cfg: dict[str, Any]) -> gpd.GeoDataFrame:
     points = _points(layer, path, rec, cols, problems, ("Longitude", "Latitude"))
     t = rec.table
     iata = [_code(v, 3) for v in t[cols["IATA"]]]
-    out = gpd.GeoDataFrame({
-        "airport_id": [_int_text(_cell(v)) or None for v in t[cols["Airport ID"]]],
-        "name": [_cell(v) or None for v in t[cols["Name"]]],
-        "iata": iata,
-        "icao": [_code(v, 4) for v in t[cols["ICAO"]]],
-        "commercial": np.array([c in (commercial or COMMERCIAL_IATA) for c in iata], dtype=bool),
-        "source": "OpenFlights",
-    }, geometry=points, crs=WORK_CRS)
-    problems += [f"{rec.labels[i]}: empty '{cols['Name']}'"
-                 for i in np.flatnonzero(out["name"].isna().to_numpy())]
+    out = gpd.GeoDataFrame(
+        {
+            "airport_id": [_int_text(_cell(v)) or None for v in t[cols["Airport ID"]]],
+            "name": [_cell(v) or None for v in t[cols["Name"]]],
+            "iata": iata,
+            "icao": [_code(v, 4) for v in t[cols["ICAO"]]],
+            "commercial": np.array([c in (commercial or COMMERCIAL_IATA) for c in iata], dtype=bool),
+            "source": "OpenFlights",
+        },
+        geometry=points,
+        crs=WORK_CRS,
+    )
+    problems += [
+        f"{rec.labels[i]}: empty '{cols['Name']}'" for i in np.flatnonzero(out["name"].isna().to_numpy())
+    ]
     return _finish(layer, out, path, rec.labels, problems)
 
 
@@ -423,8 +510,9 @@ def read_ourairports(path: Path, cfg: dict[str, Any]) -> gpd.GeoDataFrame:
     path = Path(path)
     commercial = _commercial_option(layer, path, cfg)
     rec = _read_records(layer, path, cfg.get("layer"))
-    wanted = {k: k for k in ("ident", "type", "name", "scheduled_service", "iata_code", "icao_code",
-                             "gps_code")} | {"lon": "longitude_deg", "lat": "latitude_deg"}
+    wanted = {
+        k: k for k in ("ident", "type", "name", "scheduled_service", "iata_code", "icao_code", "gps_code")
+    } | {"lon": "longitude_deg", "lat": "latitude_deg"}
     required = ("ident", "type", "name", "iata_code") + (() if commercial else ("scheduled_service",))
     cols = _find(layer, path, rec.table, wanted, required, "an OurAirports airports file")
     rec = rec.keep(rec.table[cols["type"]].map(_cell).str.casefold().isin(OURAIRPORTS_KEEP).to_numpy())
@@ -441,46 +529,61 @@ def read_ourairports(path: Path, cfg: dict[str, Any]) -> gpd.GeoDataFrame:
     else:
         scheduled = t[cols["scheduled_service"]].map(_cell).str.casefold() == "yes"
         is_commercial = (kind.isin(OURAIRPORTS_COMMERCIAL_TYPES) & scheduled).tolist()
-    out = gpd.GeoDataFrame({
-        "airport_id": [_cell(v) or None for v in t[cols["ident"]]],
-        "name": [_cell(v) or None for v in t[cols["name"]]],
-        "iata": iata, "icao": icao,
-        "commercial": np.array(is_commercial, dtype=bool),
-        "source": "OurAirports",
-    }, geometry=points, crs=WORK_CRS)
-    problems += [f"{rec.labels[i]}: empty '{cols['name']}'"
-                 for i in np.flatnonzero(out["name"].isna().to_numpy())]
+    out = gpd.GeoDataFrame(
+        {
+            "airport_id": [_cell(v) or None for v in t[cols["ident"]]],
+            "name": [_cell(v) or None for v in t[cols["name"]]],
+            "iata": iata,
+            "icao": icao,
+            "commercial": np.array(is_commercial, dtype=bool),
+            "source": "OurAirports",
+        },
+        geometry=points,
+        crs=WORK_CRS,
+    )
+    problems += [
+        f"{rec.labels[i]}: empty '{cols['name']}'" for i in np.flatnonzero(out["name"].isna().to_numpy())
+    ]
     return _finish(layer, out, path, rec.labels, problems)
 
 
-def read_station_facts(path: Path | None = None, cfg: dict[str, Any] | None = None
-                       ) -> gpd.GeoDataFrame:
+def read_station_facts(path: Path | None = None, cfg: dict[str, Any] | None = None) -> gpd.GeoDataFrame:
     """The built-in rail station fact table (DB Haltestellendaten 2020, FV and RV, NRW + 10 km)."""
     f = _fact_table("rail_stations")
     to_utm = transformer(4326, 25832)
     x, y = to_utm.transform(f["lon"].astype(float).to_numpy(), f["lat"].astype(float).to_numpy())
-    out = gpd.GeoDataFrame({
-        "eva_nr": f["eva_nr"], "ds100": f["ds100"].where(f["ds100"].notna(), None),
-        "name": f["name"], "traffic": f["traffic"],
-        "long_distance": (f["traffic"] == "FV").to_numpy(dtype=bool),
-        "source": "DB Haltestellendaten",
-    }, geometry=shapely.points(x, y), crs=WORK_CRS)
+    out = gpd.GeoDataFrame(
+        {
+            "eva_nr": f["eva_nr"],
+            "ds100": f["ds100"].where(f["ds100"].notna(), None),
+            "name": f["name"],
+            "traffic": f["traffic"],
+            "long_distance": (f["traffic"] == "FV").to_numpy(dtype=bool),
+            "source": "DB Haltestellendaten",
+        },
+        geometry=shapely.points(x, y),
+        crs=WORK_CRS,
+    )
     return check("rail_stations", out, f"layers/{FACT_FILES['rail_stations']}")
 
 
-def read_airport_facts(path: Path | None = None, cfg: dict[str, Any] | None = None
-                       ) -> gpd.GeoDataFrame:
+def read_airport_facts(path: Path | None = None, cfg: dict[str, Any] | None = None) -> gpd.GeoDataFrame:
     """The built-in airport fact table (OpenFlights, NRW + 10 km, with the commercial flag)."""
     f = _fact_table("airports")
     to_utm = transformer(4326, 25832)
     x, y = to_utm.transform(f["lon"].astype(float).to_numpy(), f["lat"].astype(float).to_numpy())
-    out = gpd.GeoDataFrame({
-        "airport_id": f["airport_id"], "name": f["name"],
-        "iata": f["iata"].where(f["iata"].notna(), None),
-        "icao": f["icao"].where(f["icao"].notna(), None),
-        "commercial": f["commercial"].str.casefold().eq("true").to_numpy(dtype=bool),
-        "source": "OpenFlights",
-    }, geometry=shapely.points(x, y), crs=WORK_CRS)
+    out = gpd.GeoDataFrame(
+        {
+            "airport_id": f["airport_id"],
+            "name": f["name"],
+            "iata": f["iata"].where(f["iata"].notna(), None),
+            "icao": f["icao"].where(f["icao"].notna(), None),
+            "commercial": f["commercial"].str.casefold().eq("true").to_numpy(dtype=bool),
+            "source": "OpenFlights",
+        },
+        geometry=shapely.points(x, y),
+        crs=WORK_CRS,
+    )
     return check("airports", out, f"layers/{FACT_FILES['airports']}")
 
 
@@ -500,9 +603,12 @@ class Records:
 
     def keep(self, mask: np.ndarray) -> Records:
         """The rows where ``mask`` is true."""
-        return Records(self.table[mask].reset_index(drop=True),
-                       [lb for lb, k in zip(self.labels, mask, strict=True) if k],
-                       self.geoms[mask] if self.geoms is not None else None, self.no_crs)
+        return Records(
+            self.table[mask].reset_index(drop=True),
+            [lb for lb, k in zip(self.labels, mask, strict=True) if k],
+            self.geoms[mask] if self.geoms is not None else None,
+            self.no_crs,
+        )
 
 
 def _read_records(layer: str, path: Path, source_layer: str | None) -> Records:
@@ -535,52 +641,76 @@ def _read_openflights_records(layer: str, path: Path, source_layer: str | None) 
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = raw[:exc.start].count(b"\n") + 1
-        raise SourceError(layer, path, f"line {line} is not valid UTF-8 (byte 0x{raw[exc.start]:02x}); "
-                                       "OpenFlights files are UTF-8") from None
+        line = raw[: exc.start].count(b"\n") + 1
+        raise SourceError(
+            layer,
+            path,
+            f"line {line} is not valid UTF-8 (byte 0x{raw[exc.start]:02x}); OpenFlights files are UTF-8",
+        ) from None
     header = text.split("\n", 1)[0].strip().strip('"').casefold().startswith("airport id")
     try:
-        table = pd.read_csv(io.StringIO(text), header=0 if header else None, dtype=str,
-                            keep_default_na=False, na_values=["\\N", ""])
+        table = pd.read_csv(
+            io.StringIO(text),
+            header=0 if header else None,
+            dtype=str,
+            keep_default_na=False,
+            na_values=["\\N", ""],
+        )
         table.attrs["number_format"] = "en"  # OpenFlights: comma-separated, decimal points
     except Exception as exc:
         raise SourceError(layer, path, f"cannot be read as an OpenFlights airports file: {exc}") from exc
     if not header:
         n = table.shape[1]
         if n not in (12, 14):
-            raise SourceError(layer, path, f"not an OpenFlights airports.dat: {n} columns, expected 14 "
-                                           f"({', '.join(OPENFLIGHTS_COLUMNS)}) or the first 12")
+            raise SourceError(
+                layer,
+                path,
+                f"not an OpenFlights airports.dat: {n} columns, expected 14 "
+                f"({', '.join(OPENFLIGHTS_COLUMNS)}) or the first 12",
+            )
         table.columns = list(OPENFLIGHTS_COLUMNS[:n])
     first = 2 if header else 1
-    return Records(table.astype(object).where(table.notna(), None),
-                   [f"line {i + first}" for i in range(len(table))])
+    return Records(
+        table.astype(object).where(table.notna(), None), [f"line {i + first}" for i in range(len(table))]
+    )
 
 
-def _find(layer: str, path: Path, table: pd.DataFrame, wanted: dict[str, str],
-          required: Iterable[str], what: str) -> dict[str, str]:
+def _find(
+    layer: str, path: Path, table: pd.DataFrame, wanted: dict[str, str], required: Iterable[str], what: str
+) -> dict[str, str]:
     """Map our keys to the table's headers (case, spacing and Unicode form ignored)."""
     headers = {_norm_header(h): h for h in table.columns}
     found = {key: headers[_norm_header(h)] for key, h in wanted.items() if _norm_header(h) in headers}
     missing = [wanted[k] for k in required if k not in found]
     if missing:
-        raise SourceError(layer, path, f"not {what}: missing column(s) "
-                                       f"{', '.join(repr(m) for m in missing)}; the file has: "
-                                       f"{', '.join(repr(str(c)) for c in table.columns)}")
+        raise SourceError(
+            layer,
+            path,
+            f"not {what}: missing column(s) "
+            f"{', '.join(repr(m) for m in missing)}; the file has: "
+            f"{', '.join(repr(str(c)) for c in table.columns)}",
+        )
     return found
 
 
-def _points(layer: str, path: Path, rec: Records, cols: dict[str, str], problems: list[str],
-            names: tuple[str, str]) -> np.ndarray:
+def _points(
+    layer: str, path: Path, rec: Records, cols: dict[str, str], problems: list[str], names: tuple[str, str]
+) -> np.ndarray:
     """Points in EPSG:25832 from the lon/lat columns (WGS84), else from the file's geometry."""
     if "lon" not in cols or "lat" not in cols:
         if rec.no_crs:
             raise SourceError(layer, path, NO_CRS_HINT)
         if rec.geoms is None:
-            need = ", ".join(repr(c) for c in names if _norm_header(c) not in
-                             {_norm_header(h) for h in rec.table.columns})
-            raise SourceError(layer, path, f"missing coordinate column(s) {need} (WGS84) and no "
-                                           f"geometry; the file has: "
-                                           f"{', '.join(repr(str(c)) for c in rec.table.columns)}")
+            need = ", ".join(
+                repr(c) for c in names if _norm_header(c) not in {_norm_header(h) for h in rec.table.columns}
+            )
+            raise SourceError(
+                layer,
+                path,
+                f"missing coordinate column(s) {need} (WGS84) and no "
+                f"geometry; the file has: "
+                f"{', '.join(repr(str(c)) for c in rec.table.columns)}",
+            )
         return rec.geoms
     lonlat = np.full((len(rec.table), 2), np.nan)
     for j, key in enumerate(("lon", "lat")):
@@ -595,16 +725,19 @@ def _points(layer: str, path: Path, rec: Records, cols: dict[str, str], problems
     lon, lat = lonlat.T
     bad = np.isfinite(lon) & np.isfinite(lat) & ((np.abs(lon) > 180) | (np.abs(lat) > 90))
     for k in np.flatnonzero(bad):
-        problems.append(f"{rec.labels[k]}: {lon[k]}, {lat[k]} in columns '{cols['lon']}', "
-                        f"'{cols['lat']}' are not WGS84 degrees (longitude, latitude)")
+        problems.append(
+            f"{rec.labels[k]}: {lon[k]}, {lat[k]} in columns '{cols['lon']}', "
+            f"'{cols['lat']}' are not WGS84 degrees (longitude, latitude)"
+        )
     ok = np.isfinite(lon) & np.isfinite(lat) & ~bad
     x, y = transformer(4326, 25832).transform(np.where(ok, lon, 0.0), np.where(ok, lat, 0.0))
     # return-value: numpy's stubs take where(c, x, None) for where(c) (None is no ArrayLike)
     return np.where(ok, shapely.points(x, y), None)  # type: ignore[return-value]
 
 
-def _finish(layer: str, out: gpd.GeoDataFrame, path: Path, labels: list[str],
-            problems: list[str]) -> gpd.GeoDataFrame:
+def _finish(
+    layer: str, out: gpd.GeoDataFrame, path: Path, labels: list[str], problems: list[str]
+) -> gpd.GeoDataFrame:
     """Run the schema check; raise one error with the row problems and the check's."""
     if problems:  # rows already reported keep their own messages; check the rest for the others
         raise SourceError(layer, path, problems + _check_problems(layer, out, path, labels))
@@ -613,8 +746,12 @@ def _finish(layer: str, out: gpd.GeoDataFrame, path: Path, labels: list[str],
 
 def _check_problems(layer: str, out: gpd.GeoDataFrame, path: Path, labels: list[str]) -> list[str]:
     try:
-        check(layer, out[out.geometry.notna()].reset_index(drop=True), path,
-              row_labels=[lb for lb, g in zip(labels, out.geometry.notna(), strict=True) if g])
+        check(
+            layer,
+            out[out.geometry.notna()].reset_index(drop=True),
+            path,
+            row_labels=[lb for lb, g in zip(labels, out.geometry.notna(), strict=True) if g],
+        )
     except SourceError as exc:
         return [p for p in exc.problems if not p.startswith("traffic must be")]
     return []
@@ -625,8 +762,9 @@ def _commercial_option(layer: str, path: Path, cfg: dict[str, Any]) -> frozenset
     if value is None:
         return None
     if not all(isinstance(v, str) for v in value):
-        raise SourceError(layer, path, "option `commercial` must be a list of IATA codes, "
-                                       'e.g. ["DUS", "CGN"]')
+        raise SourceError(
+            layer, path, 'option `commercial` must be a list of IATA codes, e.g. ["DUS", "CGN"]'
+        )
     return frozenset(v.strip().upper() for v in value)
 
 

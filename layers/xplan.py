@@ -51,7 +51,7 @@ DEFAULTS = {
     "xplan-rp": {
         "licence": "unknown",
         "attribution": "Regionalplanungsbehörde, Regionalplan (XPlanGML); set licence and "
-                       "attribution in sources.toml",
+        "attribution in sources.toml",
     },
 }
 
@@ -59,19 +59,22 @@ FEATURE = "RP_IndustrieGewerbe"
 PLAN = "RP_Plan"
 CONTAINERS = frozenset({"featureMember", "featureMembers", "member"})
 CATEGORIES = {
-    "1000": "GIB", "2000": "GIB", "3000": "GIB", "9000": "GIB",
+    "1000": "GIB",
+    "2000": "GIB",
+    "3000": "GIB",
+    "9000": "GIB",
     "5000": "LARGE_PROJECT",
-    "7000": "GIB_Z", "9999": "GIB_Z",
+    "7000": "GIB_Z",
+    "9999": "GIB_Z",
 }
 PRECEDENCE = ("LARGE_PROJECT", "GIB_Z", "GIB", "ASB_GE")
 TRUE = frozenset({"true", "1"})
 PLAIN_EPSG = re.compile(r"EPSG:\d+", re.IGNORECASE)  # traditionally x/y (lon/lat) order
 EPSG_IN_NAME = re.compile(r"EPSG[:/](?:[\d.]*[:/])?(\d+)$", re.IGNORECASE)
-ADV_CRS = {"ETRS89_UTM32": 25832, "ETRS89_UTM33": 25833, "DE_DHDN_3GK2": 31466,
-           "DE_DHDN_3GK3": 31467}
+ADV_CRS = {"ETRS89_UTM32": 25832, "ETRS89_UTM33": 25833, "DE_DHDN_3GK2": 31466, "DE_DHDN_3GK3": 31467}
 NO_CRS = (
     "the file has no coordinate reference system: there is no srsName on the geometries, on "
-    "gml:boundedBy/gml:Envelope or on the root element. Add srsName=\"EPSG:25832\" to the "
+    'gml:boundedBy/gml:Envelope or on the root element. Add srsName="EPSG:25832" to the '
     "gml:Envelope of the root gml:boundedBy (or to each geometry) if the coordinates are "
     "ETRS89/UTM 32N"
 )
@@ -104,8 +107,12 @@ def read_xplan_rp(path: Path, cfg: dict[str, Any]) -> gpd.GeoDataFrame:
     features, plan_name, file_srs, types = _scan(path)
     if not features:
         found = ", ".join(sorted(types)) or "none"
-        raise SourceError(LAYER, path, f"no {FEATURE} features in the file (feature types found: "
-                                       f"{found}); is this an XPlanGML Raumordnungsplan?")
+        raise SourceError(
+            LAYER,
+            path,
+            f"no {FEATURE} features in the file (feature types found: "
+            f"{found}); is this an XPlanGML Raumordnungsplan?",
+        )
     plan = plan_name or cfg.get("defaults", {}).get("plan") or path.stem
     overrides = {str(k): v for k, v in cfg.get("values", {}).get("category", {}).items()}
     messages = _categorise(features, CATEGORIES | overrides)
@@ -119,12 +126,15 @@ def read_xplan_rp(path: Path, cfg: dict[str, Any]) -> gpd.GeoDataFrame:
     good = [f for f in features if not f.problems and f.category is not None]
     messages = [p for f in features for p in f.problems] + messages
     out = gpd.GeoDataFrame(
-        {"area_id": [f.fid for f in good],
-         "category": [f.category for f in good],
-         "plan": [plan] * len(good),
-         "name": [f.name for f in good]},
+        {
+            "area_id": [f.fid for f in good],
+            "category": [f.category for f in good],
+            "plan": [plan] * len(good),
+            "name": [f.name for f in good],
+        },
         geometry=cast(list[shapely.Geometry], [f.geometry for f in good]),  # each has one
-        crs=WORK_CRS)
+        crs=WORK_CRS,
+    )
     try:
         check(LAYER, out, path, row_labels=[f.label for f in good])
     except SourceError as exc:
@@ -199,7 +209,7 @@ def _categorise(features: list[_Feature], table: dict[str, str]) -> list[str]:
     return [
         f"unknown typ code {code!r} in feature(s) {', '.join(ids[:10])}"
         f"{f' (+{len(ids) - 10} more)' if len(ids) > 10 else ''}; known codes: {known}. Map it "
-        f"under [regional_plan.values.category] in sources.toml, e.g. \"{code}\" = \"GIB\""
+        f'under [regional_plan.values.category] in sources.toml, e.g. "{code}" = "GIB"'
         for code, ids in sorted(unknown.items())
     ]
 
@@ -220,8 +230,7 @@ def _to_work_crs(features: list[_Feature]) -> None:
             crs = _crs(srs)
         except CRSError:
             for f in members:
-                f.problems.append(f"{f.label}: unrecognised srsName {srs!r}; use e.g. "
-                                  "\"EPSG:25832\"")
+                f.problems.append(f'{f.label}: unrecognised srsName {srs!r}; use e.g. "EPSG:25832"')
             continue
         geoms = cast(list[shapely.Geometry], [f.geometry for f in members])  # none is None
         if _lat_first(crs) and not PLAIN_EPSG.fullmatch(srs.strip()):
@@ -255,8 +264,9 @@ def _geometry(el: ET.Element) -> shapely.Geometry:
         return _polygon(el, dim)
     patches = [p for p in el.iter() if _local(p.tag) in ("Polygon", "PolygonPatch")]
     if kind not in ("MultiSurface", "Surface", "CompositeSurface") or not patches:
-        raise ValueError(f"gml:{kind} is not supported; expected gml:Polygon, gml:MultiSurface "
-                         "or gml:Surface")
+        raise ValueError(
+            f"gml:{kind} is not supported; expected gml:Polygon, gml:MultiSurface or gml:Surface"
+        )
     parts = [_polygon(p, _dimension(p, dim)) for p in patches]
     if kind == "MultiSurface":
         return shapely.MultiPolygon(parts)
@@ -277,8 +287,10 @@ def _ring(boundary: ET.Element, dim: int) -> list[tuple[float, float]]:
     ring = boundary[0] if len(boundary) else None
     if ring is None or _local(ring.tag) != "LinearRing":
         what = f"gml:{_local(ring.tag)}" if ring is not None else "an empty boundary"
-        raise ValueError(f"{what} is not supported (curves/arcs); convert the ring to a "
-                         "gml:LinearRing with straight segments")
+        raise ValueError(
+            f"{what} is not supported (curves/arcs); convert the ring to a "
+            "gml:LinearRing with straight segments"
+        )
     dim = _dimension(ring, dim)
     pos_list = next((c for c in ring if _local(c.tag) == "posList"), None)
     if pos_list is not None:

@@ -178,8 +178,9 @@ def indicator_text(criterion: str, indicator: dict[str, Any]) -> str:
 
 def top_criteria(item: dict[str, Any], n: int = 3) -> list[tuple[str, float]]:
     """The n criteria contributing the most points, as (English label, points)."""
-    parts = [(CRITERIA[c].label_en, b["points"]) for c, b in item.get("breakdown", {}).items()
-             if b.get("points")]
+    parts = [
+        (CRITERIA[c].label_en, b["points"]) for c, b in item.get("breakdown", {}).items() if b.get("points")
+    ]
     return sorted(parts, key=lambda x: -x[1])[:n]
 
 
@@ -190,8 +191,7 @@ def tooltip(item: dict[str, Any], n_sites: int) -> str:
     if score is None:
         return head + "not ranked under this profile"
     tops = ", ".join(f"{_e(label)} {pts:.1f}" for label, pts in top_criteria(item))
-    return (head + f"Score <b>{score:.1f}</b> · rank {item.get('rank')} of {n_sites}"
-            f"<br>Top: {tops}")
+    return head + f"Score <b>{score:.1f}</b> · rank {item.get('rank')} of {n_sites}<br>Top: {tops}"
 
 
 def popup(item: dict[str, Any]) -> str:
@@ -202,23 +202,26 @@ def popup(item: dict[str, Any]) -> str:
         if b is None:
             continue
         pts = "missing" if b["missing"] else f"{b['points']:.1f}"
-        rows.append(f"<tr><td>{_e(CRITERIA[c].label_en)}</td>"
-                    f"<td>{_e(indicator_text(c, b['indicator']))}</td>"
-                    f"<td class=n>{b['weight']:g}</td><td class=n>{pts}</td></tr>")
+        rows.append(
+            f"<tr><td>{_e(CRITERIA[c].label_en)}</td>"
+            f"<td>{_e(indicator_text(c, b['indicator']))}</td>"
+            f"<td class=n>{b['weight']:g}</td><td class=n>{pts}</td></tr>"
+        )
     score = item.get("score")
-    return (f"<div class=nrw-pop><b>{_e(item.get('name'))}</b><br>"
-            f"{_e(item.get('site_id'))} · {_e(item.get('kind'))} · "
-            f"{_fmt(item.get('area_ha'), ' ha', 1)}<br>"
-            f"Score <b>{'–' if score is None else f'{score:.1f}'}</b>"
-            f" · rank {_e(item.get('rank'))} in the municipality, {_e(item.get('rank_nrw'))} "
-            f"in NRW<table><tr><th>criterion</th><th>indicator</th><th>weight</th>"
-            f"<th>points</th></tr>{''.join(rows)}</table></div>")
+    return (
+        f"<div class=nrw-pop><b>{_e(item.get('name'))}</b><br>"
+        f"{_e(item.get('site_id'))} · {_e(item.get('kind'))} · "
+        f"{_fmt(item.get('area_ha'), ' ha', 1)}<br>"
+        f"Score <b>{'–' if score is None else f'{score:.1f}'}</b>"
+        f" · rank {_e(item.get('rank'))} in the municipality, {_e(item.get('rank_nrw'))} "
+        f"in NRW<table><tr><th>criterion</th><th>indicator</th><th>weight</th>"
+        f"<th>points</th></tr>{''.join(rows)}</table></div>"
+    )
 
 
 def _fc(features: Sequence[tuple[str, dict[str, Any]]]) -> str:
     """A FeatureCollection from (geometry text, properties) pairs."""
-    feats = ",".join(f'{{"type":"Feature","geometry":{g},"properties":{_js(p)}}}'
-                     for g, p in features)
+    feats = ",".join(f'{{"type":"Feature","geometry":{g},"properties":{_js(p)}}}' for g, p in features)
     return f'{{"type":"FeatureCollection","features":[{feats}]}}'
 
 
@@ -227,18 +230,23 @@ def _licence(a: dict[str, Any]) -> str:
     name, url = _e(a.get("licence")), a.get("licence_url")
     if not (isinstance(url, str) and re.fullmatch(r"https?://[^\s\"'<>]+", url)):
         return name
-    return f"<a href=\"{html.escape(url)}\">{name}</a>"
+    return f'<a href="{html.escape(url)}">{name}</a>'
 
 
-def _swatch(fill: str | None = None, stroke: str = "#333", dash: str | None = None,
-            line: bool = False) -> str:
+def _swatch(
+    fill: str | None = None, stroke: str = "#333", dash: str | None = None, line: bool = False
+) -> str:
     """A legend symbol as inline SVG (printed even without background graphics)."""
     d = f' stroke-dasharray="{dash}"' if dash else ""
     if line:
-        return (f"<svg width='22' height='10' aria-hidden='true'><line x1='1' y1='5' x2='21' "
-                f"y2='5' stroke='{stroke}' stroke-width='2.5'{d}/></svg>")
-    return (f"<svg width='16' height='11' aria-hidden='true'><rect x='0.5' y='0.5' width='15' "
-            f"height='10' fill='{fill}' stroke='{stroke}'{d}/></svg>")
+        return (
+            f"<svg width='22' height='10' aria-hidden='true'><line x1='1' y1='5' x2='21' "
+            f"y2='5' stroke='{stroke}' stroke-width='2.5'{d}/></svg>"
+        )
+    return (
+        f"<svg width='16' height='11' aria-hidden='true'><rect x='0.5' y='0.5' width='15' "
+        f"height='10' fill='{fill}' stroke='{stroke}'{d}/></svg>"
+    )
 
 
 LEGEND_LINES = (
@@ -259,18 +267,27 @@ def _legend() -> str:
         lo = lower[[u for u, _ in CLASSES].index(upper)]
         rows.append(f"<div>{_swatch(c)}{lo}–{min(upper, 100)}</div>")
     rows.append(f"<div>{_swatch(NO_SCORE)}not ranked (excluded by the profile)</div>")
-    rows.append(f"<div class=nrw-sep>{_swatch('#ffffff', dash='3 2')}site across the "
-                "municipal boundary</div>")
-    rows += [f"<div>{_swatch(stroke=c, dash=d, line=True)}{_e(label)}</div>"
-             for c, d, label in LEGEND_LINES]
-    return (f"<div class='nrw-box nrw-legend' data-testid=legend><b>Score (0–100)</b>"
-            f"{''.join(rows)}</div>")
+    rows.append(
+        f"<div class=nrw-sep>{_swatch('#ffffff', dash='3 2')}site across the municipal boundary</div>"
+    )
+    rows += [f"<div>{_swatch(stroke=c, dash=d, line=True)}{_e(label)}</div>" for c, d, label in LEGEND_LINES]
+    return f"<div class='nrw-box nrw-legend' data-testid=legend><b>Score (0–100)</b>{''.join(rows)}</div>"
 
 
-def municipality_map(*, name: str, ags: str, sites: Sequence[Site], outline: str,
-                     neighbours: Sequence[tuple[str, str]], hydrogen: Sequence[tuple[str, str]],
-                     bounds: tuple[float, float, float, float], attribution: Sequence[dict],
-                     synthetic: bool, profile: str, generated: str) -> str:
+def municipality_map(
+    *,
+    name: str,
+    ags: str,
+    sites: Sequence[Site],
+    outline: str,
+    neighbours: Sequence[tuple[str, str]],
+    hydrogen: Sequence[tuple[str, str]],
+    bounds: tuple[float, float, float, float],
+    attribution: Sequence[dict],
+    synthetic: bool,
+    profile: str,
+    generated: str,
+) -> str:
     """Render the report map of one municipality as a self-contained HTML page.
 
     Geometries are GeoJSON texts in WGS84; ``neighbours`` and ``hydrogen`` are (label, geometry)
@@ -278,8 +295,9 @@ def municipality_map(*, name: str, ags: str, sites: Sequence[Site], outline: str
     ``Service.attribution()``.
     """
     x0, y0, x1, y1 = bounds
-    m = folium.Map(location=[(y0 + y1) / 2, (x0 + x1) / 2], zoom_start=12, tiles=None,
-                   control_scale=True, zoom_snap=0.25)
+    m = folium.Map(
+        location=[(y0 + y1) / 2, (x0 + x1) / 2], zoom_start=12, tiles=None, control_scale=True, zoom_snap=0.25
+    )
     m.default_js, m.default_css = [], []  # no CDN: Leaflet is inlined below
     fig = cast(Figure, m.get_root())  # a Map's root is its Figure
     fig.title = html.escape(f"{name} ({ags}) – industrial sites – NRW Site Finder")
@@ -288,23 +306,38 @@ def municipality_map(*, name: str, ags: str, sites: Sequence[Site], outline: str
 
     n = len(sites)
     data = {
-        "sites": _fc([(s.geometry, {"c": color(s.item.get("score")), "t": tooltip(s.item, n),
-                                    "p": popup(s.item),
-                                    "x": bool(s.item.get("crosses_boundary"))})
-                      for s in sites]),
+        "sites": _fc(
+            [
+                (
+                    s.geometry,
+                    {
+                        "c": color(s.item.get("score")),
+                        "t": tooltip(s.item, n),
+                        "p": popup(s.item),
+                        "x": bool(s.item.get("crosses_boundary")),
+                    },
+                )
+                for s in sites
+            ]
+        ),
         "outline": outline,
         "neighbours": _fc([(g, {"t": html.escape(label)}) for label, g in neighbours]),
         "hydrogen": _fc([(g, {"t": html.escape(label)}) for label, g in hydrogen]),
     }
     # the full attribution of every layer is in the "Sources and licences" panel
     attr_short = "NRW Site Finder · sources and licences: see the panel"
-    payload = ("{" + ",".join(f'"{k}":{v}' for k, v in data.items())
-               + f',"bounds":{_js([[y0, x0], [y1, x1]])},"attribution":{_js(html.escape(attr_short))}'
-               + "}")
+    payload = (
+        "{"
+        + ",".join(f'"{k}":{v}' for k, v in data.items())
+        + f',"bounds":{_js([[y0, x0], [y1, x1]])},"attribution":{_js(html.escape(attr_short))}'
+        + "}"
+    )
     m.add_child(_Layers(payload.replace("<", "\\u003c")))
 
-    rows = "".join(f"<li><b>{_e(a.get('layer'))}</b>: {_e(a.get('attribution'))} "
-                   f"({_licence(a)})</li>" for a in attribution)
+    rows = "".join(
+        f"<li><b>{_e(a.get('layer'))}</b>: {_e(a.get('attribution'))} ({_licence(a)})</li>"
+        for a in attribution
+    )
     boxes = [
         f"<div class='nrw-box nrw-title'><h1>{_e(name)} <small>({_e(ags)})</small></h1>"
         f"{n} candidate site{'s' if n != 1 else ''} · profile {_e(profile)} · generated "
@@ -314,7 +347,6 @@ def municipality_map(*, name: str, ags: str, sites: Sequence[Site], outline: str
         f"padding-left:16px'>{rows}</ul></div>",
     ]
     if synthetic:
-        boxes.append("<div class='nrw-box nrw-synthetic'>SYNTHETIC demo data – not official "
-                     "sites</div>")
+        boxes.append("<div class='nrw-box nrw-synthetic'>SYNTHETIC demo data – not official sites</div>")
     fig.html.add_child(_Raw("\n".join(boxes)), name="nrw_boxes")
     return fig.render()

@@ -48,9 +48,22 @@ def test_score_json_has_the_contract_fields_and_is_ranked(data, capsys):
     assert code == 0
     items = json.loads(out)
     assert len(items) == 15
-    for key in ("site_id", "name", "ags", "kind", "area_ha", "h2_distance_km", "fibre_share",
-                "mobile_5g_share", "funding_region", "planning_category", "is_brownfield", "score",
-                "rank", "breakdown"):
+    for key in (
+        "site_id",
+        "name",
+        "ags",
+        "kind",
+        "area_ha",
+        "h2_distance_km",
+        "fibre_share",
+        "mobile_5g_share",
+        "funding_region",
+        "planning_category",
+        "is_brownfield",
+        "score",
+        "rank",
+        "breakdown",
+    ):
         assert key in items[0]
     assert [i["rank"] for i in items] == list(range(1, 16))
     scores = [i["score"] for i in items]
@@ -63,8 +76,22 @@ def test_score_json_has_the_contract_fields_and_is_ranked(data, capsys):
 
 
 def test_score_weight_override_and_min_area(data, capsys):
-    code, out, _ = run(capsys, "score", "--data", str(data), "--format", "json", "--top", "500",
-                       "--weight", "h2=5", "--weight", "fibre=0", "--min-area-ha", "20")
+    code, out, _ = run(
+        capsys,
+        "score",
+        "--data",
+        str(data),
+        "--format",
+        "json",
+        "--top",
+        "500",
+        "--weight",
+        "h2=5",
+        "--weight",
+        "fibre=0",
+        "--min-area-ha",
+        "20",
+    )
     assert code == 0
     items = json.loads(out)
     assert all(i["area_ha"] >= 20 for i in items)
@@ -72,12 +99,15 @@ def test_score_weight_override_and_min_area(data, capsys):
     assert items[0]["breakdown"]["fibre"]["weight"] == 0.0
 
 
-@pytest.mark.parametrize("weight, message", [
-    ("speed=1", "unknown criterion 'speed'"),
-    ("h2=-1", "weight of h2 must be finite and ≥ 0"),
-    ("h2=nan", "weight of h2 must be finite and ≥ 0"),
-    ("h2", "--weight takes CRITERION=WEIGHT"),
-])
+@pytest.mark.parametrize(
+    "weight, message",
+    [
+        ("speed=1", "unknown criterion 'speed'"),
+        ("h2=-1", "weight of h2 must be finite and ≥ 0"),
+        ("h2=nan", "weight of h2 must be finite and ≥ 0"),
+        ("h2", "--weight takes CRITERION=WEIGHT"),
+    ],
+)
 def test_score_rejects_bad_weights(data, capsys, weight, message):
     code, _, err = run(capsys, "score", "--data", str(data), "--weight", weight)
     assert code == 1
@@ -94,10 +124,12 @@ def test_score_sites_from_a_file_gives_percentiles(data, tmp_path, capsys):
     stored = snap.layers["sites"]
     # two polygons in WGS84 GeoJSON: copies of two stored sites, so their indicators are known
     pick = stored.iloc[[0, 5]]
-    gpd.GeoDataFrame({"name": ["copy A", "copy B"]}, geometry=pick.geometry.values,
-                     crs=WORK_CRS).to_crs(4326).to_file(tmp_path / "mine.geojson")
-    code, out, _ = run(capsys, "score", "--data", str(data), "--sites",
-                       str(tmp_path / "mine.geojson"), "--format", "json")
+    gpd.GeoDataFrame({"name": ["copy A", "copy B"]}, geometry=pick.geometry.values, crs=WORK_CRS).to_crs(
+        4326
+    ).to_file(tmp_path / "mine.geojson")
+    code, out, _ = run(
+        capsys, "score", "--data", str(data), "--sites", str(tmp_path / "mine.geojson"), "--format", "json"
+    )
     assert code == 0
     items = json.loads(out)
     assert {i["name"] for i in items} == {"copy A", "copy B"}
@@ -156,9 +188,12 @@ def _free_port() -> int:
 def test_serve_builds_the_demo_first_then_serves_healthz(tmp_path):
     port = _free_port()
     env = {**os.environ, "NRW_SITES_DEMO_SITES": "200"}
-    proc = subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--data", str(tmp_path),
-                             "--port", str(port)], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "api.cli", "serve", "--data", str(tmp_path), "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     try:
         deadline = time.time() + 120
         body = None
@@ -180,10 +215,12 @@ def test_serve_builds_the_demo_first_then_serves_healthz(tmp_path):
 def test_a_scored_copy_of_a_stored_site_gets_the_stored_score(data, tmp_path, capsys):
     stored = Store(data).load().layers["sites"]
     pick = stored[stored["kind"] == "regional_plan"].iloc[:3]
-    gpd.GeoDataFrame({"name": pick["site_id"].tolist()}, geometry=pick.geometry.values,
-                     crs=WORK_CRS).to_file(tmp_path / "copies.gpkg")
-    code, out, _ = run(capsys, "score", "--data", str(data), "--sites",
-                       str(tmp_path / "copies.gpkg"), "--format", "json")
+    gpd.GeoDataFrame({"name": pick["site_id"].tolist()}, geometry=pick.geometry.values, crs=WORK_CRS).to_file(
+        tmp_path / "copies.gpkg"
+    )
+    code, out, _ = run(
+        capsys, "score", "--data", str(data), "--sites", str(tmp_path / "copies.gpkg"), "--format", "json"
+    )
     assert code == 0
     code2, ranked, _ = run(capsys, "score", "--data", str(data), "--format", "json", "--top", "400")
     by_id = {i["site_id"]: i for i in json.loads(ranked)}
@@ -196,10 +233,10 @@ def test_a_scored_copy_of_a_stored_site_gets_the_stored_score(data, tmp_path, ca
 
 def test_score_sites_geojson_output_carries_the_input_geometries(data, tmp_path, capsys):
     poly = shapely.box(380_000, 5_720_000, 380_400, 5_720_500)
-    gpd.GeoDataFrame({"name": ["mine"]}, geometry=[poly], crs=WORK_CRS).to_file(
-        tmp_path / "mine.gpkg")
-    code, out, _ = run(capsys, "score", "--data", str(data), "--sites",
-                       str(tmp_path / "mine.gpkg"), "--format", "geojson")
+    gpd.GeoDataFrame({"name": ["mine"]}, geometry=[poly], crs=WORK_CRS).to_file(tmp_path / "mine.gpkg")
+    code, out, _ = run(
+        capsys, "score", "--data", str(data), "--sites", str(tmp_path / "mine.gpkg"), "--format", "geojson"
+    )
     assert code == 0
     fc = json.loads(out)
     [feature] = fc["features"]
@@ -208,13 +245,20 @@ def test_score_sites_geojson_output_carries_the_input_geometries(data, tmp_path,
     assert back.area.iloc[0] == pytest.approx(poly.area, rel=1e-5)
 
 
-@pytest.mark.parametrize("geom, message", [
-    (shapely.Polygon([(380000, 5720000), (380500, 5720500), (380500, 5720000),
-                      (380000, 5720500)]), "feature 1: invalid geometry: Self-intersection at"),
-    (shapely.box(800_000, 5_800_000, 800_500, 5_800_500),
-     "feature 1 lies outside North Rhine-Westphalia"),
-    (shapely.Point(380000, 5720000), "feature 1: only Polygon and MultiPolygon can be scored"),
-])
+@pytest.mark.parametrize(
+    "geom, message",
+    [
+        (
+            shapely.Polygon([(380000, 5720000), (380500, 5720500), (380500, 5720000), (380000, 5720500)]),
+            "feature 1: invalid geometry: Self-intersection at",
+        ),
+        (
+            shapely.box(800_000, 5_800_000, 800_500, 5_800_500),
+            "feature 1 lies outside North Rhine-Westphalia",
+        ),
+        (shapely.Point(380000, 5720000), "feature 1: only Polygon and MultiPolygon can be scored"),
+    ],
+)
 def test_score_sites_checks_every_feature_first(data, tmp_path, capsys, geom, message):
     gpd.GeoDataFrame({"name": ["x"]}, geometry=[geom], crs=WORK_CRS).to_file(tmp_path / "x.gpkg")
     code, _, err = run(capsys, "score", "--data", str(data), "--sites", str(tmp_path / "x.gpkg"))
@@ -222,13 +266,15 @@ def test_score_sites_checks_every_feature_first(data, tmp_path, capsys, geom, me
 
 
 def test_score_sites_keeps_the_callers_ids_and_properties(data, tmp_path, capsys):
-    polys = [shapely.box(380_000 + k * 1000, 5_720_000, 380_400 + k * 1000, 5_720_500)
-             for k in range(3)]
-    gpd.GeoDataFrame({"site_id": ["mine-1", None, "mine-3"], "owner": ["Stadt", "Land", None],
-                      "parcels": [3, 5, 7]}, geometry=polys, crs=WORK_CRS).to_file(
-        tmp_path / "mine.gpkg")
-    code, out, _ = run(capsys, "score", "--data", str(data), "--sites",
-                       str(tmp_path / "mine.gpkg"), "--format", "json")
+    polys = [shapely.box(380_000 + k * 1000, 5_720_000, 380_400 + k * 1000, 5_720_500) for k in range(3)]
+    gpd.GeoDataFrame(
+        {"site_id": ["mine-1", None, "mine-3"], "owner": ["Stadt", "Land", None], "parcels": [3, 5, 7]},
+        geometry=polys,
+        crs=WORK_CRS,
+    ).to_file(tmp_path / "mine.gpkg")
+    code, out, _ = run(
+        capsys, "score", "--data", str(data), "--sites", str(tmp_path / "mine.gpkg"), "--format", "json"
+    )
     assert code == 0
     items = {i["parcels"]: i for i in json.loads(out)}
     assert [items[k]["site_id"] for k in (3, 5, 7)] == ["mine-1", "adhoc-2", "mine-3"]

@@ -84,8 +84,13 @@ CRITERION_SCRIPT = textwrap.dedent('''
 @pytest.fixture(scope="module")
 def with_new_criterion(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     data = tmp_path_factory.mktemp("recipe-criterion")
-    p = subprocess.run([sys.executable, "-c", CRITERION_SCRIPT, str(data)], cwd=ROOT,
-                       capture_output=True, text=True, timeout=900)
+    p = subprocess.run(
+        [sys.executable, "-c", CRITERION_SCRIPT, str(data)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert p.returncode == 0, p.stderr[-3000:]
     return json.loads(p.stdout.strip().splitlines()[-1])
 
@@ -134,7 +139,7 @@ def test_new_criterion_is_in_the_export(with_new_criterion: dict[str, Any]) -> N
 # -- add an OGC collection -------------------------------------------------------------------
 # Runs in a fresh interpreter: the collection's two registry entries are set (or removed) before
 # the app is built; every other part of the OGC API follows them.
-COLLECTION_SCRIPT = textwrap.dedent('''
+COLLECTION_SCRIPT = textwrap.dedent("""
     import json, sys, warnings
     from pathlib import Path
 
@@ -166,7 +171,7 @@ COLLECTION_SCRIPT = textwrap.dedent('''
         out["items_status"] = r.status_code
         out["items"] = r.json() if r.status_code == 200 else None
     print(json.dumps(out))
-''')
+""")
 
 
 @pytest.fixture(scope="module")
@@ -180,8 +185,13 @@ def demo_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _collections(data: Path, cid: str, mode: str) -> dict[str, Any]:
-    p = subprocess.run([sys.executable, "-c", COLLECTION_SCRIPT, str(data), cid, mode], cwd=ROOT,
-                       capture_output=True, text=True, timeout=600)
+    p = subprocess.run(
+        [sys.executable, "-c", COLLECTION_SCRIPT, str(data), cid, mode],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert p.returncode == 0, p.stderr[-3000:]
     return json.loads(p.stdout.strip().splitlines()[-1])
 
@@ -208,41 +218,56 @@ def read_recipe_csv(path: Path, cfg: dict[str, Any]) -> gpd.GeoDataFrame:
 
     df = pd.read_csv(path, dtype=str)
     gdf = gpd.GeoDataFrame(
-        {"area_id": df["id"], "name": df["name"], "ags": None, "former_use": None,
-         "contamination": "unknown", "availability": "unknown"},
-        geometry=shapely.from_wkt(df["wkt"]), crs=cfg["crs"])
+        {
+            "area_id": df["id"],
+            "name": df["name"],
+            "ags": None,
+            "former_use": None,
+            "contamination": "unknown",
+            "availability": "unknown",
+        },
+        geometry=shapely.from_wkt(df["wkt"]),
+        crs=cfg["crs"],
+    )
     return check("brownfields", to_work_crs(gdf), path)
 
 
 def test_a_new_source_format_needs_a_reader_and_its_registration(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from layers import sources
 
-    monkeypatch.setitem(sources.FORMATS["brownfields"], "recipe-csv", (
-        read_recipe_csv, {"licence": "dl-de/by-2-0", "attribution": "Recipe town"}))
+    monkeypatch.setitem(
+        sources.FORMATS["brownfields"],
+        "recipe-csv",
+        (read_recipe_csv, {"licence": "dl-de/by-2-0", "attribution": "Recipe town"}),
+    )
     monkeypatch.setitem(sources.FORMAT_OPTIONS, "recipe-csv", ("crs",))
     monkeypatch.setitem(sources.OPTION_TYPES, "crs", str)
     src = tmp_path / "src"
     shutil.copytree(ROOT / "tests" / "fixtures", src, ignore=shutil.ignore_patterns("*.py"))
     (src / "brachen.csv").write_text(
         "id,name,wkt\n"
-        "B1,Alte Zeche,\"POLYGON ((7.01 51.45, 7.02 51.45, 7.02 51.46, 7.01 51.46, 7.01 51.45))\"\n",
-        encoding="utf-8")
+        'B1,Alte Zeche,"POLYGON ((7.01 51.45, 7.02 51.45, 7.02 51.46, 7.01 51.46, 7.01 51.45))"\n',
+        encoding="utf-8",
+    )
     toml = (src / "sources.toml").read_text(encoding="utf-8")
     start = toml.index("[brownfields]")
     end = toml.index("\n[", toml.index("[brownfields.values.availability]") + 1)
-    toml = (toml[:start] + '[brownfields]\npath = "brachen.csv"\nformat = "recipe-csv"\n'
-            'crs = "EPSG:4326"\n' + toml[end:])
+    toml = (
+        toml[:start] + '[brownfields]\npath = "brachen.csv"\nformat = "recipe-csv"\n'
+        'crs = "EPSG:4326"\n' + toml[end:]
+    )
     (src / "sources.toml").write_text(toml, encoding="utf-8")
 
     layer = sources.load_sources(src / "sources.toml")["brownfields"]
-    assert (layer.format, layer.licence, layer.attribution) == (
-        "recipe-csv", "dl-de/by-2-0", "Recipe town")
+    assert (layer.format, layer.licence, layer.attribution) == ("recipe-csv", "dl-de/by-2-0", "Recipe town")
     gdf = layer.read()
     assert list(gdf["area_id"]) == ["B1"] and gdf.crs.to_epsg() == 25832
     # an option the format does not declare is refused, as for every format
-    (src / "sources.toml").write_text(toml.replace('crs = "EPSG:4326"', 'srs = "EPSG:4326"'),
-                                      encoding="utf-8")
+    (src / "sources.toml").write_text(
+        toml.replace('crs = "EPSG:4326"', 'srs = "EPSG:4326"'), encoding="utf-8"
+    )
     with pytest.raises(Exception, match="unknown option 'srs'"):
         sources.load_sources(src / "sources.toml")
 
@@ -255,7 +280,7 @@ def test_every_path_named_in_contributing_exists() -> None:
     missing = []
     for path in sorted(named):
         m = re.fullmatch(r"(.*)\{(.*)\}(.*)", path)  # maps/static/js/i18n/{de,en}.json
-        for p in ([m[1] + x + m[3] for x in m[2].split(",")] if m else [path]):
+        for p in [m[1] + x + m[3] for x in m[2].split(",")] if m else [path]:
             if not (ROOT / p.rstrip("/")).exists():
                 missing.append(p)
     assert not missing, f"CONTRIBUTING.md names files that do not exist: {missing}"

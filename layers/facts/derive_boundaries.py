@@ -41,8 +41,9 @@ DATE = "2022-03-08"
 
 
 def _multipolygons(geoms: Iterable[Any]) -> np.ndarray:
-    return np.array([g if g.geom_type == "MultiPolygon" else shapely.MultiPolygon([g])
-                     for g in geoms], dtype=object)
+    return np.array(
+        [g if g.geom_type == "MultiPolygon" else shapely.MultiPolygon([g]) for g in geoms], dtype=object
+    )
 
 
 def _rings(poly: shapely.Polygon) -> list[np.ndarray]:
@@ -57,8 +58,7 @@ class Arcs:
         parts = shapely.get_parts(merged)
         # a stable order: by first vertex, so that a re-run writes the same file
         coords = [np.rint(shapely.get_coordinates(a)).astype(np.int64) for a in parts]
-        coords.sort(key=lambda c: (int(c[0, 0]), int(c[0, 1]), int(c[-1, 0]), int(c[-1, 1]),
-                                   len(c)))
+        coords.sort(key=lambda c: (int(c[0, 0]), int(c[0, 1]), int(c[-1, 0]), int(c[-1, 1]), len(c)))
         self.coords = coords
         self.segment: dict[tuple[int, int, int, int], tuple[int, bool]] = {}
         self.nodes: set[tuple[int, int]] = set()
@@ -123,8 +123,7 @@ def derive(raw: Path) -> dict[str, Any]:
         raise ValueError("dvg2gem_nw is not a valid coverage")
     simple = shapely.coverage_simplify(geoms, TOLERANCE_M)
     # whole metres; drop vertices that collapse onto their neighbour
-    rounded = shapely.remove_repeated_points(
-        shapely.transform(simple, lambda xy: np.rint(xy)))
+    rounded = shapely.remove_repeated_points(shapely.transform(simple, lambda xy: np.rint(xy)))
     rounded = _multipolygons(rounded)
     if not (shapely.is_valid(rounded).all() and shapely.coverage_is_valid(rounded)):
         raise ValueError("the generalised coverage is not valid; lower the tolerance")
@@ -134,29 +133,41 @@ def derive(raw: Path) -> dict[str, Any]:
     kreis_names = dict(zip(krs["KN"].astype(str).str[:5], krs["GN"], strict=True))
     official_area = shapely.area(geoms)
 
-    munis = [{"type": "MultiPolygon", "arcs": arcs.encode(g),
-              "properties": {"ags": a, "name": n, "kreis_ags": k,
-                             "area_m2_dvg2": round(float(area))}}
-             for g, a, n, k, area in zip(rounded, ags, gem["GN"], kreis_of, official_area,
-                                         strict=True)]
+    munis = [
+        {
+            "type": "MultiPolygon",
+            "arcs": arcs.encode(g),
+            "properties": {"ags": a, "name": n, "kreis_ags": k, "area_m2_dvg2": round(float(area))},
+        }
+        for g, a, n, k, area in zip(rounded, ags, gem["GN"], kreis_of, official_area, strict=True)
+    ]
     kreise = []
     for k in sorted(set(kreis_of)):
         mine = kreis_of == k
         union = _multipolygons([shapely.coverage_union_all(rounded[mine])])[0]
-        kreise.append({"type": "MultiPolygon", "arcs": arcs.encode(union),
-                       "properties": {"kreis_ags": k, "name": kreis_names[k],
-                                      "area_m2_dvg2": round(float(official_area[mine].sum()))}})
+        kreise.append(
+            {
+                "type": "MultiPolygon",
+                "arcs": arcs.encode(union),
+                "properties": {
+                    "kreis_ags": k,
+                    "name": kreis_names[k],
+                    "area_m2_dvg2": round(float(official_area[mine].sum())),
+                },
+            }
+        )
     return {
         "type": "Topology",
         "crs": "EPSG:25832",
         "metadata": {
             "title": "NRW Gemeinden und Kreise, generalised from Geobasis NRW DVG2",
             "source": "Geobasis NRW, Digitale Verwaltungsgrenzen DVG2 (dvg2gem_nw, dvg2krs_nw)",
-            "date": DATE, "licence": "dl-de/zero-2-0",
+            "date": DATE,
+            "licence": "dl-de/zero-2-0",
             "licence_url": "https://www.govdata.de/dl-de/zero-2-0",
             "attribution": "© Land NRW (Geobasis NRW), DVG2, dl-de/zero-2-0; generalised",
             "method": f"shapely.coverage_simplify, tolerance {TOLERANCE_M:g} m; coordinates "
-                      "rounded to 1 m; shared arcs (TopoJSON)",
+            "rounded to 1 m; shared arcs (TopoJSON)",
             "crs": "EPSG:25832 (ETRS89 / UTM zone 32N), metres, easting/northing",
         },
         "transform": {"scale": [1, 1], "translate": list(arcs.translate)},

@@ -36,10 +36,17 @@ def derive_rail_stations(raw: Path) -> pd.DataFrame:
     """FV and RV stations of the staged DB file, reduced columns."""
     src = pyogrio.read_dataframe(raw / STATIONS_FILE, read_geometry=False)
     src = src[src["Verkehr"].isin(["FV", "RV"])]
-    out = pd.DataFrame({
-        "eva_nr": src["EVA_NR"].astype(str), "ds100": src["DS100"], "name": src["NAME"],
-        "traffic": src["Verkehr"], "lon": src["Laenge"].round(6), "lat": src["Breite"].round(6),
-        "in_nrw": src["in_nrw"].astype(bool)})
+    out = pd.DataFrame(
+        {
+            "eva_nr": src["EVA_NR"].astype(str),
+            "ds100": src["DS100"],
+            "name": src["NAME"],
+            "traffic": src["Verkehr"],
+            "lon": src["Laenge"].round(6),
+            "lat": src["Breite"].round(6),
+            "in_nrw": src["in_nrw"].astype(bool),
+        }
+    )
     return out.sort_values("eva_nr").reset_index(drop=True)
 
 
@@ -48,10 +55,18 @@ def derive_airports(raw: Path) -> pd.DataFrame:
     from layers.transport import COMMERCIAL_IATA
 
     src = pyogrio.read_dataframe(raw / AIRPORTS_FILE, read_geometry=False)
-    out = pd.DataFrame({
-        "airport_id": src["Airport ID"].astype(int), "iata": src["IATA"], "icao": src["ICAO"],
-        "name": src["Name"], "lon": src["Longitude"].round(6), "lat": src["Latitude"].round(6),
-        "commercial": src["IATA"].isin(COMMERCIAL_IATA), "in_nrw": src["in_nrw"].astype(bool)})
+    out = pd.DataFrame(
+        {
+            "airport_id": src["Airport ID"].astype(int),
+            "iata": src["IATA"],
+            "icao": src["ICAO"],
+            "name": src["Name"],
+            "lon": src["Longitude"].round(6),
+            "lat": src["Latitude"].round(6),
+            "commercial": src["IATA"].isin(COMMERCIAL_IATA),
+            "in_nrw": src["in_nrw"].astype(bool),
+        }
+    )
     out = out.sort_values("airport_id").reset_index(drop=True)
     out["airport_id"] = out["airport_id"].astype(str)
     return out
@@ -60,8 +75,10 @@ def derive_airports(raw: Path) -> pd.DataFrame:
 def main(argv: list[str]) -> int:
     """Write both fact tables from RAW_DIR (default ../shared/data/raw)."""
     raw = Path(argv[0]) if argv else DEFAULT_RAW
-    for name, frame in (("rail_stations.csv", derive_rail_stations(raw)),
-                        ("airports.csv", derive_airports(raw))):
+    for name, frame in (
+        ("rail_stations.csv", derive_rail_stations(raw)),
+        ("airports.csv", derive_airports(raw)),
+    ):
         frame.to_csv(HERE / name, index=False, lineterminator="\n")
         print(f"{name}: {len(frame)} rows")
     return 0

@@ -44,18 +44,21 @@ def admin_env(tmp_path_factory):
     root = tmp_path_factory.mktemp("admin")
     build(Store(root), n_sites=60, seed=2)
     keys = KeyStore(root)
-    headers = {role: {"Authorization": f"Bearer {keys.add(f'a-{role}', role)}"}
-               for role in ("staff", "admin")}
+    headers = {
+        role: {"Authorization": f"Bearer {keys.add(f'a-{role}', role)}"} for role in ("staff", "admin")
+    }
     headers["public"] = {}
-    settings = Settings(data=root, max_bundle_bytes=3_000_000, max_unpacked_bytes=20_000_000,
-                        reload_check_s=0.05)
+    settings = Settings(
+        data=root, max_bundle_bytes=3_000_000, max_unpacked_bytes=20_000_000, reload_check_s=0.05
+    )
     with TestClient(create_app(settings)) as c:
         yield c, root, headers
 
 
 def _zip_post(c, headers, body, query=""):
-    return c.post(f"/api/admin/snapshots{query}", content=body,
-                  headers={**headers, "content-type": "application/zip"})
+    return c.post(
+        f"/api/admin/snapshots{query}", content=body, headers={**headers, "content-type": "application/zip"}
+    )
 
 
 def _wait(c, headers, url, timeout=180):
@@ -73,11 +76,15 @@ def _state(root: Path) -> tuple:
     return Store(root).current_id(), sorted(p.name for p in (root / "snapshots").iterdir()), jobs
 
 
-@pytest.mark.parametrize(("method", "path"), [
-    ("GET", "/api/admin/snapshots"), ("POST", "/api/admin/snapshots"),
-    ("GET", "/api/admin/jobs/0123456789abcdef"),
-    ("POST", "/api/admin/snapshots/20250101T000000Z/activate"),
-])
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/api/admin/snapshots"),
+        ("POST", "/api/admin/snapshots"),
+        ("GET", "/api/admin/jobs/0123456789abcdef"),
+        ("POST", "/api/admin/snapshots/20250101T000000Z/activate"),
+    ],
+)
 def test_public_401_staff_403(admin_env, method, path):
     c, root, h = admin_env
     before = _state(root)
@@ -155,8 +162,9 @@ def test_total_unpacked_size_and_body_size_limits(admin_env, tmp_path):
         bundle.check(p, small.max_unpacked_bytes)
     r = _zip_post(c, h["admin"], b"\0" * (settings.max_bundle_bytes + 1))
     assert_problem(r, 413)
-    r = c.post("/api/admin/snapshots", content=make_bundle(),
-               headers={**h["admin"], "content-type": "text/plain"})
+    r = c.post(
+        "/api/admin/snapshots", content=make_bundle(), headers={**h["admin"], "content-type": "text/plain"}
+    )
     assert_problem(r, 415)
     assert _state(root) == before
 
@@ -188,21 +196,30 @@ def test_publish_builds_outside_the_request_then_activate_and_roll_back(admin_en
     assert r.status_code == 200
     assert c.get("/healthz").json()["snapshot"] == first
     assert not (root / "jobs" / job["id"] / "bundle").exists()
-    assert_problem(c.post("/api/admin/snapshots/20990101T000000Z/activate",
-                          headers=h["admin"]), 404)
+    assert_problem(c.post("/api/admin/snapshots/20990101T000000Z/activate", headers=h["admin"]), 404)
     assert_problem(c.post(f"/api/admin/snapshots/{MARKER}/activate", headers=h["admin"]), 404)
 
 
-@pytest.mark.parametrize(("sources", "phrase"), [
-    (sources_text().replace('path = "dvg/dvg2gem_nw.shp"', 'path = "../../../../etc/passwd"'),
-     "outside the bundle"),
-    (sources_text().replace('name = "BEZ"', 'name = "NO_SUCH_COLUMN"'), "NO_SUCH_COLUMN"),
-])
+@pytest.mark.parametrize(
+    ("sources", "phrase"),
+    [
+        (
+            sources_text().replace('path = "dvg/dvg2gem_nw.shp"', 'path = "../../../../etc/passwd"'),
+            "outside the bundle",
+        ),
+        (sources_text().replace('name = "BEZ"', 'name = "NO_SUCH_COLUMN"'), "NO_SUCH_COLUMN"),
+    ],
+)
 def test_a_failed_build_changes_nothing_and_its_error_is_in_the_job(admin_env, sources, phrase):
     c, root, h = admin_env
     before = _state(root)[:2]
-    bundle = make_bundle(sources) if "passwd" not in sources else make_bundle(
-        sources, extra={"dvg/dvg2gem_nw.shp": (FIXTURES / "dvg/dvg2gem_nw.shp").read_bytes()})
+    bundle = (
+        make_bundle(sources)
+        if "passwd" not in sources
+        else make_bundle(
+            sources, extra={"dvg/dvg2gem_nw.shp": (FIXTURES / "dvg/dvg2gem_nw.shp").read_bytes()}
+        )
+    )
     r = _zip_post(c, h["admin"], bundle, "?activate=true")
     assert r.status_code == 202, r.text
     job = _wait(c, h["admin"], r.headers["location"])

@@ -68,13 +68,16 @@ def test_duplicate_and_bad_names_are_refused(tmp_path):
             store.add(name, role)
 
 
-@pytest.mark.parametrize("header", [
-    "Bearer nrw_00000000_" + "a" * 43,  # unknown id
-    "Bearer nrw_zzzz_short",  # malformed
-    "Bearer ",  # empty
-    "Basic dXNlcjpwYXNz",  # another scheme
-    "Bearer " + "x" * 5000,  # very long
-])
+@pytest.mark.parametrize(
+    "header",
+    [
+        "Bearer nrw_00000000_" + "a" * 43,  # unknown id
+        "Bearer nrw_zzzz_short",  # malformed
+        "Bearer ",  # empty
+        "Basic dXNlcjpwYXNz",  # another scheme
+        "Bearer " + "x" * 5000,  # very long
+    ],
+)
 def test_a_wrong_key_is_401_without_a_reason(client, header):
     r = client.get("/api/ranking?limit=1", headers={"Authorization": header})
     body = assert_problem(r, 401)

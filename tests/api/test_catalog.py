@@ -60,16 +60,17 @@ def test_catalogue(client, svc):
     period = sites["dct:temporal"]
     assert period["dcat:startDate"] <= period["dcat:endDate"]
     assert period["dcat:startDate"] == "2022-03-08"  # the DVG2 boundaries
-    formats = {d["dct:format"]["@id"].rsplit("/", 1)[1] for d in sites["dcat:distribution"]
-               if "dct:format" in d}
+    formats = {
+        d["dct:format"]["@id"].rsplit("/", 1)[1] for d in sites["dcat:distribution"] if "dct:format" in d
+    }
     assert formats == {"GEOJSON", "GPKG", "CSV", "SHP"}
-    for d in sites["dcat:distribution"] + [x for ds in datasets.values()
-                                           for x in ds.get("dcat:distribution", [])]:
+    for d in sites["dcat:distribution"] + [
+        x for ds in datasets.values() for x in ds.get("dcat:distribution", [])
+    ]:
         assert d["@type"] == "dcat:Distribution"
         assert d["dct:license"]["@id"].startswith(DCAT_DE_LICENCES)
         assert d["dcat:accessURL"]["@id"].startswith("http://testserver/api/")
-    downloads = [d["dcat:downloadURL"]["@id"] for d in sites["dcat:distribution"]
-                 if "dcat:downloadURL" in d]
+    downloads = [d["dcat:downloadURL"]["@id"] for d in sites["dcat:distribution"] if "dcat:downloadURL" in d]
     for url in downloads:  # every download works
         assert client.get(url.replace("http://testserver", "")).status_code == 200
     # the demo holds an ODbL source (OpenFlights airports): the derived sites stay ODbL
@@ -85,5 +86,4 @@ def test_catalogue(client, svc):
 
 def test_landing_links_the_catalogue(client):
     links = client.get("/api").json()["links"]
-    assert any(x["href"].endswith("/api/catalog") and x["type"] == "application/ld+json"
-               for x in links)
+    assert any(x["href"].endswith("/api/catalog") and x["type"] == "application/ld+json" for x in links)

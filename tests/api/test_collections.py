@@ -7,8 +7,19 @@ import pytest
 
 from tests.api.conftest import assert_problem
 
-COLLECTIONS = ["sites", "municipalities", "regional_plan", "brownfields", "lep_sites", "hydrogen",
-               "motorway_junctions", "rail_stations", "ports", "rail_freight", "airports"]
+COLLECTIONS = [
+    "sites",
+    "municipalities",
+    "regional_plan",
+    "brownfields",
+    "lep_sites",
+    "hydrogen",
+    "motorway_junctions",
+    "rail_stations",
+    "ports",
+    "rail_freight",
+    "airports",
+]
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 
 

@@ -47,10 +47,10 @@ def test_grid_shares_from_sixteen_threads(svc):
 
     grids = {k: v for k, v in svc.snap.coverage.items() if v.grid is not None}
     geoms = svc.sites.geometry.values[:50]
-    want = [GridShares(geoms[i:i + 1], grids).result() for i in range(50)]
+    want = [GridShares(geoms[i : i + 1], grids).result() for i in range(50)]
 
     def one(i: int) -> bool:
-        got = GridShares(geoms[i % 50: i % 50 + 1], grids).result()
+        got = GridShares(geoms[i % 50 : i % 50 + 1], grids).result()
         return all(np.array_equal(got[k][0], want[i % 50][k][0], equal_nan=True) for k in grids)
 
     old = sys.getswitchinterval()

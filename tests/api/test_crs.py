@@ -36,8 +36,7 @@ def features(client, query: str) -> tuple[dict, dict]:
 def test_conformance_and_collections_declare_part_2(client):
     assert PART2 in client.get("/api/conformance").json()["conformsTo"]
     for coll in client.get("/api/collections").json()["collections"]:
-        assert coll["crs"] == [CRS84, EPSG + "4326", EPSG + "25832", EPSG + "4258",
-                               EPSG + "3035"]
+        assert coll["crs"] == [CRS84, EPSG + "4326", EPSG + "25832", EPSG + "4258", EPSG + "3035"]
         assert coll["storageCrs"] == EPSG + "25832"
         assert coll["extent"]["spatial"]["crs"] == CRS84
 
@@ -103,16 +102,24 @@ def test_bbox_in_epsg_3035(client, svc):
     from pyproj import Transformer
 
     tr = Transformer.from_crs(3035, 25832, always_xy=True)
-    area = shapely.transform(shapely.segmentize(box, 1000),
-                             lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])))
+    area = shapely.transform(
+        shapely.segmentize(box, 1000), lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1]))
+    )
     expected = set(svc.sites["site_id"][svc.sites.intersects(area)])
     body, _ = features(client, "bbox=3030000,4100000,3130000,4200000&bbox-crs=EPSG:3035")
     assert {f["id"] for f in body["features"]} == expected and expected
 
 
-@pytest.mark.parametrize("query", ["crs=EPSG:9999", "crs=EPSG:31467", "bbox-crs=EPSG:2",
-                                   "bbox=1,2,3&bbox-crs=EPSG:25832",
-                                   "bbox=400000,5700000,300000,5800000&bbox-crs=EPSG:25832"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "crs=EPSG:9999",
+        "crs=EPSG:31467",
+        "bbox-crs=EPSG:2",
+        "bbox=1,2,3&bbox-crs=EPSG:25832",
+        "bbox=400000,5700000,300000,5800000&bbox-crs=EPSG:25832",
+    ],
+)
 def test_bad_crs_parameters(client, query):
     body = assert_problem(client.get(f"/api/collections/sites/items?{query}"), 400)
     assert "EPSG:9999" not in body["detail"]  # the client's input is not echoed
@@ -155,11 +162,17 @@ def _paths(client) -> list[str]:
     """Every GET path of the OpenAPI document with its parameters filled in."""
     doc = client.get("/api/openapi.json").json()
     sid = client.get("/api/collections/sites/items?limit=1").json()["features"][0]["id"]
-    ags = client.get("/api/collections/sites/items?limit=1").json()["features"][0][
-        "properties"]["ags"]
+    ags = client.get("/api/collections/sites/items?limit=1").json()["features"][0]["properties"]["ags"]
     snapshot = client.get("/healthz").json()["snapshot"]
-    values = {"cid": "sites", "fid": sid, "site_id": sid, "ags": ags, "kreis": ags[:5],
-              "snapshot": snapshot, "layer": "fibre"}
+    values = {
+        "cid": "sites",
+        "fid": sid,
+        "site_id": sid,
+        "ags": ags,
+        "kreis": ags[:5],
+        "snapshot": snapshot,
+        "layer": "fibre",
+    }
     out = []
     for path, ops in doc["paths"].items():
         if "get" not in ops or "admin" in path:

@@ -63,10 +63,11 @@ def test_ogrinfo_reads_every_format(files):
     exe = _ogrinfo()
     out, ags, n = files
     version = subprocess.run([exe, "--version"], capture_output=True, text=True).stdout
-    for source, layer, epsg in [(out / f"{ags}.gpkg", "sites", "25832"),
-                                (f"/vsizip/{out / f'{ags}.shp.zip'}/sites.shp", "sites",
-                                 "25832"),
-                                (out / f"{ags}.geojson", None, "4326")]:
+    for source, layer, epsg in [
+        (out / f"{ags}.gpkg", "sites", "25832"),
+        (f"/vsizip/{out / f'{ags}.shp.zip'}/sites.shp", "sites", "25832"),
+        (out / f"{ags}.geojson", None, "4326"),
+    ]:
         args = [exe, "-so", str(source), *([layer] if layer else ["-al"])]
         r = subprocess.run(args, capture_output=True, text=True, timeout=120)
         assert r.returncode == 0, (version, r.stderr)
@@ -81,8 +82,10 @@ def test_ogrinfo_reads_every_format(files):
 
 
 def _qgis() -> None:
-    if not Path(QGIS_PYTHON).exists() or subprocess.run(
-            [QGIS_PYTHON, "-c", "import qgis.core"], capture_output=True).returncode != 0:
+    if (
+        not Path(QGIS_PYTHON).exists()
+        or subprocess.run([QGIS_PYTHON, "-c", "import qgis.core"], capture_output=True).returncode != 0
+    ):
         pytest.skip("Debian's python3-qgis is not installed (apt-get install python3-qgis)")
 
 
@@ -103,18 +106,25 @@ print(json.dumps(out))
 """
 
 
-@pytest.mark.parametrize("lang, legend, alias", [
-    ("de", ["sehr hoch (80–100)", "nicht bewertet"], "Punktzahl (0–100)"),
-    ("en", ["very high (80–100)", "not ranked"], "Score (0–100)")])
+@pytest.mark.parametrize(
+    "lang, legend, alias",
+    [
+        ("de", ["sehr hoch (80–100)", "nicht bewertet"], "Punktzahl (0–100)"),
+        ("en", ["very high (80–100)", "not ranked"], "Score (0–100)"),
+    ],
+)
 def test_qgis_loads_every_geopackage_layer_with_its_style(svc, tmp_path, lang, legend, alias):
     _qgis()
     ags = str(svc.sites["ags"].value_counts().index[0])
     index = site_index(svc)
-    export_many(svc, [index.area("municipality", ags)], tmp_path, None, ["gpkg"], lang=lang,
-                workers=1)
-    r = subprocess.run([QGIS_PYTHON, "-c", QGIS_CHECK, str(tmp_path / f"{ags}.gpkg"), *LAYERS],
-                       capture_output=True, text=True, timeout=300,
-                       env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    export_many(svc, [index.area("municipality", ags)], tmp_path, None, ["gpkg"], lang=lang, workers=1)
+    r = subprocess.run(
+        [QGIS_PYTHON, "-c", QGIS_CHECK, str(tmp_path / f"{ags}.gpkg"), *LAYERS],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+    )
     assert r.returncode == 0, r.stderr[-2000:]
     doc = json.loads(r.stdout.strip().splitlines()[-1])
     assert doc["version"].startswith("3.")
@@ -136,5 +146,10 @@ def test_the_shapefile_zip_holds_only_what_it_documents(files):
     out, ags, _ = files
     with zipfile.ZipFile(out / f"{ags}.shp.zip") as z:
         assert sorted(z.namelist()) == sorted(
-            [f"{layer}.{e}" for layer in ("sites", "municipalities")
-             for e in ("shp", "shx", "dbf", "prj", "cpg")] + ["fields.csv", "LIESMICH.txt"])
+            [
+                f"{layer}.{e}"
+                for layer in ("sites", "municipalities")
+                for e in ("shp", "shx", "dbf", "prj", "cpg")
+            ]
+            + ["fields.csv", "LIESMICH.txt"]
+        )

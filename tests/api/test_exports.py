@@ -30,10 +30,32 @@ from tests.api.conftest import GEOJSON, assert_problem, assert_rfc7946
 
 TOP_LEVEL = {"name", "attribution", "licence", "generated", "snapshot", "profile", "synthetic"}
 REMOTE_ASSET = re.compile(r"<(script|link)\b[^>]*(src|href)\s*=\s*[\"']?\s*(https?:)?//", re.I)
-FLAT = ["site_id", "name", "kind", "planning_category", "plan", "contamination", "availability",
-        "former_use", "ags", "municipality", "kreis_ags", "kreis", "source_id", "area_ha",
-        "score", "rank", "rank_nrw", "excluded_by", "crosses_boundary", "h2_distance_km",
-        "h2_commissioning_year", "fibre_share", "mobile_5g_share", "funding_region"]
+FLAT = [
+    "site_id",
+    "name",
+    "kind",
+    "planning_category",
+    "plan",
+    "contamination",
+    "availability",
+    "former_use",
+    "ags",
+    "municipality",
+    "kreis_ags",
+    "kreis",
+    "source_id",
+    "area_ha",
+    "score",
+    "rank",
+    "rank_nrw",
+    "excluded_by",
+    "crosses_boundary",
+    "h2_distance_km",
+    "h2_commissioning_year",
+    "fibre_share",
+    "mobile_5g_share",
+    "funding_region",
+]
 
 
 def reference(svc, ags: str | None = None, kreis: str | None = None):
@@ -55,8 +77,11 @@ def crossing(svc) -> tuple[str, str, str]:
     muni = svc.snap.layers["municipalities"]
     tree = shapely.STRtree(muni.geometry.values)
     for sid, g in zip(svc.sites["site_id"], svc.sites.geometry, strict=True):
-        hits = [i for i in tree.query(g, predicate="intersects")
-                if shapely.relate_pattern(g, muni.geometry.values[i], "T********")]
+        hits = [
+            i
+            for i in tree.query(g, predicate="intersects")
+            if shapely.relate_pattern(g, muni.geometry.values[i], "T********")
+        ]
         if len(hits) == 2:
             a, b = (str(muni["ags"].iloc[i]) for i in hits)
             return sid, a, b
@@ -87,8 +112,7 @@ def test_a_municipality_export_holds_exactly_the_sites_intersecting_it(client, s
     assert doc["numberCrossingBoundary"] == len(crossing)
 
 
-def test_a_site_across_a_border_is_in_both_exports_and_keeps_its_majority_ags(client, svc,
-                                                                              crossing):
+def test_a_site_across_a_border_is_in_both_exports_and_keeps_its_majority_ags(client, svc, crossing):
     sid, a, b = crossing
     props = []
     for ags in (a, b):
@@ -110,8 +134,9 @@ def test_kreis_and_nrw_exports(client, svc, busiest):
     assert doc["kreis_ags"] == kreis and doc["area"]["kind"] == "kreis"
     nrw = geojson(client, "/api/exports/nrw.geojson")
     assert {f["id"] for f in nrw["features"]} == set(svc.sites["site_id"])
-    assert [f["properties"]["rank"] for f in nrw["features"]] == \
-        [f["properties"]["rank_nrw"] for f in nrw["features"]]
+    assert [f["properties"]["rank"] for f in nrw["features"]] == [
+        f["properties"]["rank_nrw"] for f in nrw["features"]
+    ]
 
 
 def test_the_public_export_holds_no_confidential_field_and_no_non_public_site(client, svc):
@@ -130,11 +155,10 @@ def test_geojson_has_flat_columns_that_serialise_the_scoring_result(client, svc,
     assert all(x["url"].startswith("https://") for x in doc["licences"] if x["url"])
     assert any(x["url"] == "https://www.govdata.de/dl-de/zero-2-0" for x in doc["licences"])
     assert all("licence_url" in a for a in doc["attribution"])
-    items = {i["site_id"]: i for i in
-             client.get("/api/ranking?limit=10000").json()["items"]}
+    items = {i["site_id"]: i for i in client.get("/api/ranking?limit=10000").json()["items"]}
     for f in doc["features"]:
         p = f["properties"]
-        assert list(p)[:len(FLAT) - 5] == FLAT[:len(FLAT) - 5]
+        assert list(p)[: len(FLAT) - 5] == FLAT[: len(FLAT) - 5]
         assert set(FLAT) <= set(p)
         assert not any(isinstance(v, (dict, list)) for v in p.values())  # flat
         assert isinstance(p["ags"], str) and re.fullmatch(r"\d{8}", p["ags"])
@@ -178,8 +202,15 @@ def test_geopackage_layers_crs_columns_styles_and_metadata(client, svc, busiest,
     file, r = gpkg(client, tmp_path, f"/api/exports/municipalities/{busiest}.gpkg")
     assert r.headers["content-crs"] == "<http://www.opengis.net/def/crs/EPSG/0/25832>"
     layers = dict(pyogrio.list_layers(file).tolist())
-    assert list(layers) == ["sites", "regional_plan", "brownfields", "lep_sites", "hydrogen",
-                            "municipalities", "layer_styles"]
+    assert list(layers) == [
+        "sites",
+        "regional_plan",
+        "brownfields",
+        "lep_sites",
+        "hydrogen",
+        "municipalities",
+        "layer_styles",
+    ]
     info = pyogrio.read_info(file, layer="sites")
     assert info["crs"] == "EPSG:25832" and info["geometry_type"] == "MultiPolygon"
     ids, _ = reference(svc, ags=busiest)
@@ -196,29 +227,39 @@ def test_geopackage_layers_crs_columns_styles_and_metadata(client, svc, busiest,
     try:
         assert con.execute("PRAGMA application_id").fetchone()[0] == 0x47504B47  # "GPKG"
         assert con.execute("PRAGMA user_version").fetchone()[0] == 10200  # GeoPackage 1.2
-        styles = con.execute("SELECT f_table_name, f_geometry_column, styleQML, useAsDefault "
-                             "FROM layer_styles").fetchall()
+        styles = con.execute(
+            "SELECT f_table_name, f_geometry_column, styleQML, useAsDefault FROM layer_styles"
+        ).fetchall()
         assert {s[0] for s in styles} == set(layers) - {"layer_styles"}
         assert all(s[1] == "geom" and s[3] == 1 for s in styles)
         qml = dict((s[0], s[2]) for s in styles)
         xml.dom.minidom.parseString(qml["sites"].split("\n", 1)[1])
         assert 'type="RuleRenderer"' in qml["sites"] and "sehr hoch (80–100)" in qml["sites"]
         assert "nicht bewertet" in qml["sites"] and "Punktzahl (0–100)" in qml["sites"]
-        titles = dict(con.execute("SELECT column_name, title FROM gpkg_data_columns WHERE "
-                                  "table_name = 'sites'").fetchall())
+        titles = dict(
+            con.execute(
+                "SELECT column_name, title FROM gpkg_data_columns WHERE table_name = 'sites'"
+            ).fetchall()
+        )
         assert titles["score"] == "Punktzahl (0–100)"
         assert titles[f"v_{CRITERIA_ORDER[0]}"].startswith("Wert ")
         assert set(titles) == set(fields)
         ext = {row[0] for row in con.execute("SELECT extension_name FROM gpkg_extensions")}
         assert {"gpkg_schema", "gpkg_metadata"} <= ext
-        [(md,)] = con.execute("SELECT m.metadata FROM gpkg_metadata m JOIN "
-                              "gpkg_metadata_reference r ON r.md_file_id = m.id WHERE "
-                              "r.reference_scope = 'geopackage'").fetchall()
+        [(md,)] = con.execute(
+            "SELECT m.metadata FROM gpkg_metadata m JOIN "
+            "gpkg_metadata_reference r ON r.md_file_id = m.id WHERE "
+            "r.reference_scope = 'geopackage'"
+        ).fetchall()
         meta = json.loads(md)
         assert meta["@type"] == "dcat:Dataset" and busiest in meta["dct:identifier"]
         assert "https://www.govdata.de/dl-de/zero-2-0" in {x["@id"] for x in meta["dct:license"]}
-        tables = {row[0] for row in con.execute(
-            "SELECT table_name FROM gpkg_metadata_reference WHERE reference_scope = 'table'")}
+        tables = {
+            row[0]
+            for row in con.execute(
+                "SELECT table_name FROM gpkg_metadata_reference WHERE reference_scope = 'table'"
+            )
+        }
         assert tables == set(layers) - {"layer_styles"}
         assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     finally:
@@ -226,19 +267,18 @@ def test_geopackage_layers_crs_columns_styles_and_metadata(client, svc, busiest,
 
 
 def test_geopackage_in_english_and_in_wgs84(client, busiest, tmp_path):
-    file, r = gpkg(client, tmp_path, f"/api/exports/municipalities/{busiest}.gpkg?lang=en&"
-                                     "crs=EPSG:4326")
+    file, r = gpkg(client, tmp_path, f"/api/exports/municipalities/{busiest}.gpkg?lang=en&crs=EPSG:4326")
     assert r.headers["content-crs"] == "<http://www.opengis.net/def/crs/EPSG/0/4326>"
     assert pyogrio.read_info(file, layer="sites")["crs"] == "EPSG:4326"
     xy = shapely.get_coordinates(pyogrio.read_dataframe(file, layer="sites").geometry.values)
     assert (5.8 < xy[:, 0]).all() and (xy[:, 0] < 9.5).all()  # files store x = longitude
     con = sqlite3.connect(file)
     try:
-        qml = con.execute("SELECT styleQML FROM layer_styles WHERE f_table_name = 'sites'"
-                          ).fetchone()[0]
+        qml = con.execute("SELECT styleQML FROM layer_styles WHERE f_table_name = 'sites'").fetchone()[0]
         assert "very high (80–100)" in qml and "not ranked" in qml
-        title = con.execute("SELECT title FROM gpkg_data_columns WHERE table_name = 'sites' "
-                            "AND column_name = 'score'").fetchone()[0]
+        title = con.execute(
+            "SELECT title FROM gpkg_data_columns WHERE table_name = 'sites' AND column_name = 'score'"
+        ).fetchone()[0]
         assert title == "Score (0–100)"
     finally:
         con.close()
@@ -248,8 +288,7 @@ def test_all_of_nrw_as_geopackage(client, svc, tmp_path):
     file, _ = gpkg(client, tmp_path, "/api/exports/nrw.gpkg")
     assert pyogrio.read_info(file, layer="sites")["features"] == len(svc.sites)
     assert pyogrio.read_info(file, layer="municipalities")["features"] == 396
-    assert pyogrio.read_info(file, layer="hydrogen")["features"] == \
-        len(svc.snap.layers["hydrogen"])
+    assert pyogrio.read_info(file, layer="hydrogen")["features"] == len(svc.snap.layers["hydrogen"])
 
 
 # -- CSV ----------------------------------------------------------------------------------------
@@ -263,8 +302,14 @@ def test_csv_for_excel_in_german_and_english(client, svc, busiest):
     ids, _ = reference(svc, ags=busiest)
     assert len(body) == len(ids)
     assert head[:3] == ["Standort-ID", "Name", "Art"]
-    assert {"Punktzahl (0–100)", "Rechtswert (EPSG:25832)", "Hochwert (EPSG:25832)",
-            "Länge (WGS84)", "Breite (WGS84)", "AGS (Gemeindeschlüssel)"} <= set(head)
+    assert {
+        "Punktzahl (0–100)",
+        "Rechtswert (EPSG:25832)",
+        "Hochwert (EPSG:25832)",
+        "Länge (WGS84)",
+        "Breite (WGS84)",
+        "AGS (Gemeindeschlüssel)",
+    } <= set(head)
     col = {h: [row[i] for row in body] for i, h in enumerate(head)}
     assert all(re.fullmatch(r"\d{8}", a) for a in col["AGS (Gemeindeschlüssel)"])
     assert all("," in x or x.isdigit() for x in col["Fläche (ha)"])  # decimal comma
@@ -273,8 +318,9 @@ def test_csv_for_excel_in_german_and_english(client, svc, busiest):
     assert set(col["Art"]) <= {"Brachfläche", "Regionalplan-Bereich", "LEP-Großstandort"}
     assert not any(h.lower() in ("geometry", "geom", "wkt") for h in head)
     by_id = svc.sites.set_index("site_id")
-    for sid, x, y in zip(col["Standort-ID"], col["Rechtswert (EPSG:25832)"],
-                         col["Hochwert (EPSG:25832)"], strict=True):
+    for sid, x, y in zip(
+        col["Standort-ID"], col["Rechtswert (EPSG:25832)"], col["Hochwert (EPSG:25832)"], strict=True
+    ):
         c = by_id.loc[sid, "geometry"].centroid
         assert float(x.replace(",", ".")) == pytest.approx(c.x, abs=0.01)
         assert float(y.replace(",", ".")) == pytest.approx(c.y, abs=0.01)
@@ -285,8 +331,7 @@ def test_csv_for_excel_in_german_and_english(client, svc, busiest):
     strict = client.get(f"/api/exports/municipalities/{busiest}.csv?profile=large_scale")
     rows = list(csv.DictReader(io.StringIO(strict.content.decode("utf-8-sig")), delimiter=";"))
     excluded = [x for x in rows if x["ausgeschlossen durch"]]
-    assert excluded and all(x["Rang im Gebiet"] == "" and x["Punktzahl (0–100)"] == ""
-                            for x in excluded)
+    assert excluded and all(x["Rang im Gebiet"] == "" and x["Punktzahl (0–100)"] == "" for x in excluded)
     assert {x["ausgeschlossen durch"] for x in excluded} == {"Mindestfläche"}
 
 
@@ -302,8 +347,7 @@ def test_shapefile_zip(client, svc, busiest, tmp_path):
         assert {"municipalities.shp", "fields.csv", "LIESMICH.txt"} <= names
         assert z.read("sites.cpg").decode().strip().upper() in ("UTF-8", "UTF8")
         assert "UTM" in z.read("sites.prj").decode() and "32N" in z.read("sites.prj").decode()
-        mapping = list(csv.DictReader(io.StringIO(z.read("fields.csv").decode("utf-8-sig")),
-                                      delimiter=";"))
+        mapping = list(csv.DictReader(io.StringIO(z.read("fields.csv").decode("utf-8-sig")), delimiter=";"))
         readme = z.read("LIESMICH.txt").decode()
     assert "https://www.govdata.de/dl-de/zero-2-0" in readme
     info = pyogrio.read_info(f"/vsizip/{file}/sites.shp")
@@ -336,26 +380,28 @@ def test_every_field_has_labels_in_both_languages():
 
 
 # -- errors -------------------------------------------------------------------------------------
-@pytest.mark.parametrize("path, status", [
-    ("/api/exports/municipalities/05999999.geojson", 404),
-    ("/api/exports/municipalities/abc.gpkg", 404),
-    ("/api/exports/kreise/05999.csv", 404),
-    ("/api/exports/kreise/0551.csv", 404),
-    ("/api/exports/municipalities/05513000.geojson?profile=x", 400),
-    ("/api/exports/municipalities/05513000.gpkg?crs=EPSG:9999", 400),
-    ("/api/exports/municipalities/05513000.geojson?crs=EPSG:25832", 400),
-    ("/api/exports/municipalities/05513000.csv?lang=fr", 400),
-    ("/api/exports/nrw.gpkg?colour=red", 400),
-    ("/api/exports/municipalities/05513000.kml", 404),
-])
+@pytest.mark.parametrize(
+    "path, status",
+    [
+        ("/api/exports/municipalities/05999999.geojson", 404),
+        ("/api/exports/municipalities/abc.gpkg", 404),
+        ("/api/exports/kreise/05999.csv", 404),
+        ("/api/exports/kreise/0551.csv", 404),
+        ("/api/exports/municipalities/05513000.geojson?profile=x", 400),
+        ("/api/exports/municipalities/05513000.gpkg?crs=EPSG:9999", 400),
+        ("/api/exports/municipalities/05513000.geojson?crs=EPSG:25832", 400),
+        ("/api/exports/municipalities/05513000.csv?lang=fr", 400),
+        ("/api/exports/nrw.gpkg?colour=red", 400),
+        ("/api/exports/municipalities/05513000.kml", 404),
+    ],
+)
 def test_bad_exports(client, path, status):
     assert_problem(client.get(path), status)
 
 
 # -- the command line and the report map ----------------------------------------------------------
 def test_export_files(tmp_path, client, svc, busiest):
-    empty = next(a for a in svc.snap.layers["municipalities"]["ags"]
-                 if not reference(svc, ags=a)[0])
+    empty = next(a for a in svc.snap.layers["municipalities"]["ags"] if not reference(svc, ags=a)[0])
     index = export_municipalities(svc, [busiest, empty], tmp_path, "hydrogen")
     assert [m["ags"] for m in index["municipalities"]] == [busiest, empty]
     assert json.loads((tmp_path / "index.json").read_text()) == index
@@ -364,8 +410,9 @@ def test_export_files(tmp_path, client, svc, busiest):
     doc = json.loads((tmp_path / f"{busiest}.geojson").read_bytes())
     api = client.get(f"/api/exports/municipalities/{busiest}.geojson?profile=hydrogen").json()
     assert doc["features"] == api["features"]
-    assert {k: v for k, v in doc.items() if k not in ("features", "generated")} == \
-        {k: v for k, v in api.items() if k not in ("features", "generated")}
+    assert {k: v for k, v in doc.items() if k not in ("features", "generated")} == {
+        k: v for k, v in api.items() if k not in ("features", "generated")
+    }
     assert_rfc7946(doc, (tmp_path / f"{busiest}.geojson").read_bytes())
     assert json.loads((tmp_path / f"{empty}.geojson").read_bytes())["features"] == []
 
@@ -389,13 +436,31 @@ def test_export_all_from_the_command_line(tmp_path, data_dir, capsys):
     assert "wrote 396 municipalities" in capsys.readouterr().out
 
 
-def test_export_kreis_and_nrw_in_every_format_from_the_command_line(tmp_path, data_dir, svc,
-                                                                    capsys):
+def test_export_kreis_and_nrw_in_every_format_from_the_command_line(tmp_path, data_dir, svc, capsys):
     out = tmp_path / "k"
     kreis = str(svc.sites["kreis_ags"].value_counts().index[0])
-    assert cli.main(["export", "--kreis", kreis, "--nrw", "--format", "gpkg", "csv", "shp.zip",
-                     "geojson", "--lang", "en", "--out", str(out), "--data",
-                     str(data_dir)]) == 0
+    assert (
+        cli.main(
+            [
+                "export",
+                "--kreis",
+                kreis,
+                "--nrw",
+                "--format",
+                "gpkg",
+                "csv",
+                "shp.zip",
+                "geojson",
+                "--lang",
+                "en",
+                "--out",
+                str(out),
+                "--data",
+                str(data_dir),
+            ]
+        )
+        == 0
+    )
     assert "1 Kreise, 1 NRW" in capsys.readouterr().out
     for stem in (kreis, "nrw"):
         for ext in ("gpkg", "csv", "shp.zip", "geojson"):
@@ -416,15 +481,29 @@ def test_unknown_municipality_in_an_export_run(tmp_path, svc):
 
 def test_report_map_escapes_names():
     hostile = "<script>alert(1)</script>{{ x }}{% y %}"
-    item = {"site_id": "x-1", "name": hostile, "kind": "brownfield", "area_ha": 2.0,
-            "score": 50.0, "rank": 1, "rank_nrw": 3, "breakdown": {}}
+    item = {
+        "site_id": "x-1",
+        "name": hostile,
+        "kind": "brownfield",
+        "area_ha": 2.0,
+        "score": 50.0,
+        "rank": 1,
+        "rank_nrw": 3,
+        "breakdown": {},
+    }
     page = municipality_map(
-        name=hostile, ags="05513000",
+        name=hostile,
+        ags="05513000",
         sites=[Site('{"type":"Point","coordinates":[7.0,51.5]}', item)],
-        outline='{"type":"Point","coordinates":[7.0,51.5]}', neighbours=[(hostile, "null")],
-        hydrogen=[], bounds=(7.0, 51.5, 7.1, 51.6),
+        outline='{"type":"Point","coordinates":[7.0,51.5]}',
+        neighbours=[(hostile, "null")],
+        hydrogen=[],
+        bounds=(7.0, 51.5, 7.1, 51.6),
         attribution=[{"layer": "x", "attribution": hostile, "licence": hostile}],
-        synthetic=False, profile=hostile, generated="now")
+        synthetic=False,
+        profile=hostile,
+        generated="now",
+    )
     assert "<script>alert" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;{{ x }}{% y %}" in page  # shown as text
     assert "SYNTHETIC" not in page
@@ -432,7 +511,17 @@ def test_report_map_escapes_names():
 
 def test_flat_columns_cover_every_attribute_of_a_site(svc):
     names = {f.name for f in site_fields()}
-    assert {"contamination", "availability", "former_use", "plan", "kreis_ags", "source_id",
-            "h2_commissioning_year", "fibre_share", "mobile_5g_share", "funding_region"} <= names
+    assert {
+        "contamination",
+        "availability",
+        "former_use",
+        "plan",
+        "kreis_ags",
+        "source_id",
+        "h2_commissioning_year",
+        "fibre_share",
+        "mobile_5g_share",
+        "funding_region",
+    } <= names
     assert all(f"v_{c}" in names and f"pts_{c}" in names for c in CRITERIA_ORDER)
     assert np.all([KNOWN["h2_commissioning_year"].kind == "int"])

@@ -50,17 +50,15 @@ def test_sites_carry_indicators_and_the_balanced_score_and_rank(client, svc):
             assert p[k] == pytest.approx(ref[k]) if isinstance(ref[k], float) else p[k] == ref[k]
 
 
-@pytest.mark.parametrize("bbox", [(6.5, 51.0, 7.2, 51.6), (7.31, 51.417, 7.9, 52.04),
-                                  (5.0, 49.0, 6.0, 50.0)])
+@pytest.mark.parametrize("bbox", [(6.5, 51.0, 7.2, 51.6), (7.31, 51.417, 7.9, 52.04), (5.0, 49.0, 6.0, 50.0)])
 def test_bbox_count_equals_a_plain_geopandas_intersects(client, sites_wgs84, bbox):
     expected = sites_wgs84[sites_wgs84.intersects(shapely.box(*bbox))]
-    r = client.get("/api/collections/sites/items", params={
-        "bbox": ",".join(map(str, bbox)), "limit": 10000})
+    r = client.get("/api/collections/sites/items", params={"bbox": ",".join(map(str, bbox)), "limit": 10000})
     assert r.status_code == 200
     body = r.json()
     assert body["numberMatched"] == len(expected)
     assert sorted(f["id"] for f in body["features"]) == sorted(expected["site_id"])
-    assert len(sites_wgs84.cx[bbox[0]:bbox[2], bbox[1]:bbox[3]]) == len(expected)
+    assert len(sites_wgs84.cx[bbox[0] : bbox[2], bbox[1] : bbox[3]]) == len(expected)
 
 
 def test_property_filters_on_the_collections_properties(client, svc):
@@ -78,8 +76,7 @@ def test_property_filters_on_the_collections_properties(client, svc):
     assert body["numberMatched"] == int(sites["is_brownfield"].sum())
 
 
-@pytest.mark.parametrize("cid", ["municipalities", "regional_plan", "brownfields", "lep_sites",
-                                 "hydrogen"])
+@pytest.mark.parametrize("cid", ["municipalities", "regional_plan", "brownfields", "lep_sites", "hydrogen"])
 def test_every_collection_serves_all_features(client, svc, cid):
     r = client.get(f"/api/collections/{cid}/items?limit=10000")
     assert r.status_code == 200 and r.headers["content-type"] == GEOJSON
@@ -103,10 +100,21 @@ def test_offset_past_the_end_is_an_empty_page(client, svc):
     assert body["numberMatched"] == len(svc.sites)
 
 
-@pytest.mark.parametrize("query", ["bbox=1,2,3", "bbox=a,b,c,d", "bbox=7,52,8,51",
-                                   "bbox=7,91,8,92", "bbox=nan,51,8,52", "colour=red",
-                                   "area_ha=large", "is_brownfield=perhaps",
-                                   "datetime=yesterday", "datetime=2020-13-45"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "bbox=1,2,3",
+        "bbox=a,b,c,d",
+        "bbox=7,52,8,51",
+        "bbox=7,91,8,92",
+        "bbox=nan,51,8,52",
+        "colour=red",
+        "area_ha=large",
+        "is_brownfield=perhaps",
+        "datetime=yesterday",
+        "datetime=2020-13-45",
+    ],
+)
 def test_bad_query_parameters_are_400(client, query):
     assert_problem(client.get(f"/api/collections/sites/items?{query}"), 400)
 

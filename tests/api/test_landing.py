@@ -55,10 +55,20 @@ def test_openapi_documents_every_endpoint_with_examples(client):
     assert r.status_code == 200
     doc = r.json()
     paths = doc["paths"]
-    expected = {"/api", "/api/conformance", "/api/collections", "/api/collections/{cid}",
-                "/api/collections/{cid}/items", "/api/collections/{cid}/items/{fid}",
-                "/api/profiles", "/api/ranking", "/api/sites/{site_id}/score", "/api/score",
-                "/api/exports/municipalities/{ags}.geojson", "/healthz"}
+    expected = {
+        "/api",
+        "/api/conformance",
+        "/api/collections",
+        "/api/collections/{cid}",
+        "/api/collections/{cid}/items",
+        "/api/collections/{cid}/items/{fid}",
+        "/api/profiles",
+        "/api/ranking",
+        "/api/sites/{site_id}/score",
+        "/api/score",
+        "/api/exports/municipalities/{ags}.geojson",
+        "/healthz",
+    }
     assert expected <= paths.keys()
     for path in expected:
         for method, op in paths[path].items():
@@ -67,8 +77,13 @@ def test_openapi_documents_every_endpoint_with_examples(client):
             assert any("example" in c for c in content.values()), (path, method)
     ranking = {p["name"]: p for p in paths["/api/ranking"]["get"]["parameters"]}
     assert {"w_area", "w_h2", "w_fibre", "profile", "limit", "offset", "stability"} <= ranking.keys()
-    assert ranking["profile"]["schema"]["anyOf"][0]["enum"] == ["balanced", "hydrogen", "digital",
-                                                              "large_scale", "logistics"]
+    assert ranking["profile"]["schema"]["anyOf"][0]["enum"] == [
+        "balanced",
+        "hydrogen",
+        "digital",
+        "large_scale",
+        "logistics",
+    ]
     items = {p["name"]: p for p in paths["/api/collections/{cid}/items"]["get"]["parameters"]}
     assert "capped" in items["limit"]["description"]  # above 10,000: 10,000, not a 400
     assert {"crs", "bbox-crs"} <= items.keys()

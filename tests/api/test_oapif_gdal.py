@@ -21,11 +21,19 @@ def oapif(live_server: str) -> str:
 
 def test_gdal_lists_every_collection(oapif):
     layers = dict(pyogrio.list_layers(oapif))
-    assert layers == {"sites": "Polygon", "municipalities": "MultiPolygon",
-                      "regional_plan": "Polygon", "brownfields": "Polygon",
-                      "lep_sites": "Polygon", "hydrogen": "LineString",
-                      "motorway_junctions": "Point", "rail_stations": "Point", "ports": "Polygon",
-                      "rail_freight": "Polygon", "airports": "Point"}
+    assert layers == {
+        "sites": "Polygon",
+        "municipalities": "MultiPolygon",
+        "regional_plan": "Polygon",
+        "brownfields": "Polygon",
+        "lep_sites": "Polygon",
+        "hydrogen": "LineString",
+        "motorway_junctions": "Point",
+        "rail_stations": "Point",
+        "ports": "Polygon",
+        "rail_freight": "Polygon",
+        "airports": "Point",
+    }
 
 
 def test_gdal_reads_every_site(oapif, svc):
@@ -67,9 +75,23 @@ def test_ogr2ogr_of_an_older_gdal_copies_every_site(live_server, svc, tmp_path):
     if shutil.which("ogr2ogr") is None:
         pytest.skip("ogr2ogr (gdal-bin) is not installed")
     out = tmp_path / "sites.gpkg"
-    subprocess.run(["ogr2ogr", "-f", "GPKG", str(out), f"OAPIF:{live_server}/api", "sites",
-                    "-oo", "PAGE_SIZE=100", "-t_srs", "EPSG:25832"], check=True,
-                   capture_output=True, timeout=300)
+    subprocess.run(
+        [
+            "ogr2ogr",
+            "-f",
+            "GPKG",
+            str(out),
+            f"OAPIF:{live_server}/api",
+            "sites",
+            "-oo",
+            "PAGE_SIZE=100",
+            "-t_srs",
+            "EPSG:25832",
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
     info = pyogrio.read_info(out)
     assert info["features"] == len(svc.sites) and info["crs"] == "EPSG:25832"
 
@@ -90,7 +112,13 @@ def test_qgis_oapif_provider_loads_every_site(live_server, svc):
         f"uri = \"url='{live_server}/api' typename='sites' pagingEnabled='true' "
         "pageSize='100' restrictToRequestBBOX='0'\"\n"
         "lyr = QgsVectorLayer(uri, 'sites', 'OAPIF')\n"
-        "print(lyr.isValid(), sum(1 for _ in lyr.getFeatures()))\n")
-    r = subprocess.run([python, "-c", script], capture_output=True, text=True, timeout=300,
-                       env={**__import__("os").environ, "QT_QPA_PLATFORM": "offscreen"})
+        "print(lyr.isValid(), sum(1 for _ in lyr.getFeatures()))\n"
+    )
+    r = subprocess.run(
+        [python, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**__import__("os").environ, "QT_QPA_PLATFORM": "offscreen"},
+    )
     assert r.stdout.split()[-2:] == ["True", str(len(svc.sites))], r.stderr[-1000:]

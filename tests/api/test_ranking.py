@@ -36,8 +36,19 @@ def test_default_ranking(client, svc):
     assert [i["rank"] for i in body["items"]] == list(range(1, 101))
     assert body["snapshot"] == svc.snap.id and body["synthetic"] is True and body["attribution"]
     item = body["items"][0]
-    assert {"site_id", "name", "ags", "municipality", "kind", "area_ha", "score", "rank",
-            "fibre_share", "h2_distance_km", "breakdown"} <= item.keys()
+    assert {
+        "site_id",
+        "name",
+        "ags",
+        "municipality",
+        "kind",
+        "area_ha",
+        "score",
+        "rank",
+        "fibre_share",
+        "h2_distance_km",
+        "breakdown",
+    } <= item.keys()
     assert list(item["breakdown"]) == list(CRITERIA_ORDER)
 
 
@@ -48,8 +59,10 @@ def test_ranking_equals_the_service(client, svc):
         assert body[key] == expected[key]
 
 
-@pytest.mark.parametrize("query", ["", "w_h2=3&w_fibre=0", "profile=digital&w_area=2",
-                                   "profile=large_scale", "w_funding=0&w_planning=5"])
+@pytest.mark.parametrize(
+    "query",
+    ["", "w_h2=3&w_fibre=0", "profile=digital&w_area=2", "profile=large_scale", "w_funding=0&w_planning=5"],
+)
 def test_order_equals_a_plain_numpy_recomputation(client, query):
     body = client.get(f"/api/ranking?limit=10000&{query}").json()
     items = body["items"]
@@ -105,12 +118,30 @@ def test_rank_stability(client):
     assert client.get(url).json()["items"] == body["items"]  # seeded: reproducible
 
 
-@pytest.mark.parametrize("query", [
-    "w_h2=-1", "w_h2=inf", "w_h2=nan", "w_h2=abc", "w_foo=1",
-    "&".join(f"w_{c}=0" for c in CRITERIA_ORDER), "profile=nope", "kind=castle", "ags=123",
-    "kreis=5562x", "min_fibre=2", "min_area_ha=-3", "limit=10001", "offset=-1", "stability=0",
-    "draws=5000&stability=3", "spread=1&stability=3", "seed=-1", "colour=red",
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "w_h2=-1",
+        "w_h2=inf",
+        "w_h2=nan",
+        "w_h2=abc",
+        "w_foo=1",
+        "&".join(f"w_{c}=0" for c in CRITERIA_ORDER),
+        "profile=nope",
+        "kind=castle",
+        "ags=123",
+        "kreis=5562x",
+        "min_fibre=2",
+        "min_area_ha=-3",
+        "limit=10001",
+        "offset=-1",
+        "stability=0",
+        "draws=5000&stability=3",
+        "spread=1&stability=3",
+        "seed=-1",
+        "colour=red",
+    ],
+)
 def test_bad_parameters_are_400(client, query):
     assert_problem(client.get(f"/api/ranking?{query}"), 400)
 

@@ -19,8 +19,10 @@ from api.models import (
 from geo.criteria import CRITERIA, CRITERIA_ORDER, PROFILES
 from tests.api.conftest import assert_problem
 
-POLYGON = {"type": "Polygon", "coordinates": [[[7.40, 51.64], [7.4064, 51.64], [7.4064, 51.644],
-                                                [7.40, 51.644], [7.40, 51.64]]]}
+POLYGON = {
+    "type": "Polygon",
+    "coordinates": [[[7.40, 51.64], [7.4064, 51.64], [7.4064, 51.644], [7.40, 51.644], [7.40, 51.64]]],
+}
 
 
 def test_responses_match_their_declared_models(client, svc):
@@ -37,11 +39,13 @@ def test_responses_match_their_declared_models(client, svc):
 def test_openapi_describes_every_scoring_response(client):
     doc = client.get("/api/openapi.json").json()
     schemas = doc["components"]["schemas"]
-    for path, method, model in [("/api/ranking", "get", "RankingResponse"),
-                                ("/api/profiles", "get", "ProfilesResponse"),
-                                ("/api/sites/{site_id}/score", "get", "SiteScoreResponse"),
-                                ("/api/score", "post", "AdhocScoreResponse"),
-                                ("/api/sites/table", "get", "SitesTable")]:
+    for path, method, model in [
+        ("/api/ranking", "get", "RankingResponse"),
+        ("/api/profiles", "get", "ProfilesResponse"),
+        ("/api/sites/{site_id}/score", "get", "SiteScoreResponse"),
+        ("/api/score", "post", "AdhocScoreResponse"),
+        ("/api/sites/table", "get", "SitesTable"),
+    ]:
         content = doc["paths"][path][method]["responses"]["200"]["content"]["application/json"]
         assert content["schema"]["$ref"].endswith(f"/{model}")
         assert model in schemas
@@ -62,8 +66,7 @@ def test_every_breakdown_entry_names_its_source(client, svc):
         if src["layer"] in manifest:  # as recorded in the manifest of the snapshot
             assert src["licence"] == manifest[src["layer"]]["licence"]
             assert src["attribution"] == manifest[src["layer"]]["attribution"]
-            assert src["date"] == (manifest[src["layer"]].get("date")
-                                   or svc.snap.manifest["created"][:10])
+            assert src["date"] == (manifest[src["layer"]].get("date") or svc.snap.manifest["created"][:10])
     fibre = item["breakdown"]["fibre"]["source"]
     assert fibre["resolution"].startswith("100 m grid")  # the demo's fibre is a 100 m grid
     assert fibre["synthetic"] is True and "SYNTHETIC" in fibre["title"]
@@ -79,8 +82,9 @@ def test_breakdown_false_gives_the_same_scores_without_breakdowns(client):
     full = client.get("/api/ranking?limit=200&profile=digital").json()
     lean = client.get("/api/ranking?limit=200&profile=digital&breakdown=false").json()
     assert all("breakdown" not in i for i in lean["items"])
-    assert [(i["site_id"], i["score"]) for i in lean["items"]] == \
-           [(i["site_id"], i["score"]) for i in full["items"]]
+    assert [(i["site_id"], i["score"]) for i in lean["items"]] == [
+        (i["site_id"], i["score"]) for i in full["items"]
+    ]
 
 
 def test_commissioning_year_is_an_integer(client):
@@ -91,8 +95,10 @@ def test_commissioning_year_is_an_integer(client):
 
 def test_h2_year_moves_the_horizon(client, svc):
     """An earlier horizon leaves out later segments: distances never shrink, years ≤ horizon."""
-    late = {i["site_id"]: i for i in client.get("/api/ranking?limit=10000&h2_year=2032"
-                                                "&breakdown=false").json()["items"]}
+    late = {
+        i["site_id"]: i
+        for i in client.get("/api/ranking?limit=10000&h2_year=2032&breakdown=false").json()["items"]
+    }
     early = client.get("/api/ranking?limit=10000&h2_year=2026&breakdown=false").json()
     assert early["h2_year"] == 2026
     for i in early["items"]:
@@ -133,8 +139,7 @@ def test_table_and_values_reproduce_the_ranking(client):
             w = {c: float(rng.choice([0, 0.5, 1, 2, 3.5])) for c in crits}
             w[crits[int(rng.integers(len(crits)))]] = 1.0
             query = "&".join(f"w_{c}={x}" for c, x in w.items())
-            api = client.get(f"/api/ranking?profile={profile.name}&{query}&limit=100"
-                             "&breakdown=false").json()
+            api = client.get(f"/api/ranking?profile={profile.name}&{query}&limit=100&breakdown=false").json()
             scores = []
             for i in range(n):
                 num = den = 0.0
@@ -155,8 +160,8 @@ def decode_values(raw: bytes, c: int) -> np.ndarray:
     n × (C + 1), v = k / 10⁴ (NaN for 65535), then the H2 km."""
     n = len(raw) // (8 + 2 * c)
     assert len(raw) == n * (8 + 2 * c)
-    km = np.frombuffer(raw[:8 * n], dtype="<f8")
-    k = np.frombuffer(raw[8 * n:], dtype="<u2").reshape(n, c)
+    km = np.frombuffer(raw[: 8 * n], dtype="<f8")
+    k = np.frombuffer(raw[8 * n :], dtype="<u2").reshape(n, c)
     v = np.where(k == 65535, np.nan, k / 10000)
     return np.column_stack([v, km])
 
@@ -176,8 +181,9 @@ def test_values_are_the_scorers_exactly(client, svc):
 def test_values_cache_headers(client):
     r = client.get("/api/sites/values?profile=balanced&h2_year=2028")
     assert r.headers["content-type"] == "application/octet-stream"
-    again = client.get("/api/sites/values?profile=balanced&h2_year=2028",
-                       headers={"If-None-Match": r.headers["etag"]})
+    again = client.get(
+        "/api/sites/values?profile=balanced&h2_year=2028", headers={"If-None-Match": r.headers["etag"]}
+    )
     assert again.status_code == 304 and not again.content
     other = client.get("/api/sites/values?profile=balanced&h2_year=2026")
     assert other.headers["etag"] != r.headers["etag"] and other.content != r.content

@@ -41,22 +41,34 @@ def secret(data_dir) -> dict[str, list[str]]:
     sites = snap.layers["sites"]
     hidden = sites[~sites["public"].to_numpy(bool)]
     assert len(hidden) >= 5, "the demo hides about 5 % of the sites"
-    areas = [str(a) for name in ("regional_plan", "brownfields")
-             for a in snap.layers[name].loc[~snap.layers[name]["public"].to_numpy(bool),
-                                             "area_id"]]
+    areas = [
+        str(a)
+        for name in ("regional_plan", "brownfields")
+        for a in snap.layers[name].loc[~snap.layers[name]["public"].to_numpy(bool), "area_id"]
+    ]
     public = sites[sites["public"].to_numpy(bool)]
-    return {"site_ids": hidden["site_id"].tolist(), "area_ids": areas,
-            "public_site": [str(public["site_id"].iloc[0])],
-            "public_ags": [str(public["ags"].dropna().iloc[0])],
-            "hidden_ags": [str(a) for a in hidden["ags"].dropna()]}
+    return {
+        "site_ids": hidden["site_id"].tolist(),
+        "area_ids": areas,
+        "public_site": [str(public["site_id"].iloc[0])],
+        "public_ags": [str(public["ags"].dropna().iloc[0])],
+        "hidden_ags": [str(a) for a in hidden["ags"].dropna()],
+    }
 
 
 def _concrete(client, path: str, secret: dict[str, list[str]], snapshot: str) -> list[str]:
-    values = {"cid": ["sites", "brownfields", "regional_plan", "municipalities"],
-              "site_id": secret["public_site"], "fid": None, "ags": secret["public_ags"],
-              "kreis": [a[:5] for a in secret["public_ags"]],
-              "snapshot": [snapshot], "layer": ["fibre"], "id": ["nothing-here"],
-              "job_id": ["nothing-here"], "snapshot_id": ["nothing-here"]}
+    values = {
+        "cid": ["sites", "brownfields", "regional_plan", "municipalities"],
+        "site_id": secret["public_site"],
+        "fid": None,
+        "ags": secret["public_ags"],
+        "kreis": [a[:5] for a in secret["public_ags"]],
+        "snapshot": [snapshot],
+        "layer": ["fibre"],
+        "id": ["nothing-here"],
+        "job_id": ["nothing-here"],
+        "snapshot_id": ["nothing-here"],
+    }
     names = re.findall(r"\{(\w+)\}", path)
     if not names:
         return [path]
@@ -77,8 +89,11 @@ def _public_text_is_clean(text: str, secret: dict[str, list[str]], where: str) -
     assert not KEY_NAMES.search(text), f"{where}: a confidential field name"
     for name in CONFIDENTIAL_FIELDS:
         assert f'"{name}"' not in text, f"{where}: {name}"
-    leaked = [x for x in secret["site_ids"] + secret["area_ids"]
-              if re.search(rf'(?<![\w-]){re.escape(x)}(?![\w-])', text)]
+    leaked = [
+        x
+        for x in secret["site_ids"] + secret["area_ids"]
+        if re.search(rf"(?<![\w-]){re.escape(x)}(?![\w-])", text)
+    ]
     assert not leaked, f"{where}: non-public ids {leaked[:3]}"
 
 
@@ -99,14 +114,16 @@ def test_every_route_for_every_role(client, tokens, secret, svc):
                     r = client.request(method.upper(), url, **kw)
                     seen += 1
                     if url.startswith(ADMIN_PREFIX):
-                        expected = {"public": {401}, "staff": {403}, "admin": {200, 202, 400, 404,
-                                                                               409, 415, 422}}[role]
+                        expected = {
+                            "public": {401},
+                            "staff": {403},
+                            "admin": {200, 202, 400, 404, 409, 415, 422},
+                        }[role]
                     else:
                         expected = {200, 206}
                     assert r.status_code in expected, (method, url, role, r.status_code, r.text[:300])
                     if role == "public":
-                        _public_text_is_clean(r.content.decode("utf-8", "replace"), secret,
-                                              f"{method} {url}")
+                        _public_text_is_clean(r.content.decode("utf-8", "replace"), secret, f"{method} {url}")
     assert seen > 50
 
 
@@ -117,17 +134,23 @@ def test_the_public_openapi_document_names_no_confidential_field(client, tokens,
     assert "owner_contact" in staff
 
 
-@pytest.mark.parametrize("template", [
-    "/api/sites/{sid}/score", "/api/collections/sites/items/{sid}",
-])
-def test_a_non_public_site_is_404_for_the_public_exactly_like_an_unknown_id(
-        client, tokens, secret, template):
+@pytest.mark.parametrize(
+    "template",
+    [
+        "/api/sites/{sid}/score",
+        "/api/collections/sites/items/{sid}",
+    ],
+)
+def test_a_non_public_site_is_404_for_the_public_exactly_like_an_unknown_id(client, tokens, secret, template):
     hidden = secret["site_ids"][0]
     a = client.get(template.format(sid=hidden))
     b = client.get(template.format(sid="rp-RP-999999"))
     assert_problem(a, 404)
-    assert (a.status_code, a.json(), a.headers["content-type"]) == \
-        (b.status_code, b.json(), b.headers["content-type"])
+    assert (a.status_code, a.json(), a.headers["content-type"]) == (
+        b.status_code,
+        b.json(),
+        b.headers["content-type"],
+    )
     staff = client.get(template.format(sid=hidden), headers=tokens["staff"])
     assert staff.status_code == 200
     assert "owner_contact" in staff.text
@@ -138,8 +161,9 @@ def test_hidden_area_ids_are_404_for_the_public(client, tokens, secret, data_dir
     bf = snap.layers["brownfields"]
     hidden = str(bf.loc[~bf["public"].to_numpy(bool), "area_id"].iloc[0])
     assert_problem(client.get(f"/api/collections/brownfields/items/{hidden}"), 404)
-    assert client.get(f"/api/collections/brownfields/items/{hidden}",
-                      headers=tokens["staff"]).status_code == 200
+    assert (
+        client.get(f"/api/collections/brownfields/items/{hidden}", headers=tokens["staff"]).status_code == 200
+    )
 
 
 def test_counts_are_of_what_the_role_may_see(client, tokens, secret, data_dir):
@@ -150,8 +174,7 @@ def test_counts_are_of_what_the_role_may_see(client, tokens, secret, data_dir):
         assert client.get(url, headers=tokens["staff"]).json()["numberMatched"] == total
     assert client.get("/api/collections/sites").json()["numberOfFeatures"] == total - hidden
     # a filter on a key that only hidden sites have finds nothing for the public
-    only_hidden = set(secret["hidden_ags"]) - set(
-        client.get("/api/sites/table").json()["columns"]["ags"])
+    only_hidden = set(secret["hidden_ags"]) - set(client.get("/api/sites/table").json()["columns"]["ags"])
     for ags in list(only_hidden)[:3]:
         assert client.get(f"/api/ranking?ags={ags}").json()["numberMatched"] == 0
 
@@ -163,10 +186,8 @@ def test_staff_see_the_confidential_fields(client, tokens, secret):
     bf = [i for i in items.values() if i["kind"] == "brownfield"]
     assert bf and all(i["owner_contact"] for i in bf)  # every brownfield has an owner contact
     assert all(items[s]["public"] is False for s in secret["site_ids"])
-    feats = client.get("/api/collections/sites/items?limit=10000",
-                       headers=tokens["staff"]).json()["features"]
-    assert {"owner_contact", "asking_price_eur_m2", "notes", "public"} <= \
-        feats[0]["properties"].keys()
+    feats = client.get("/api/collections/sites/items?limit=10000", headers=tokens["staff"]).json()["features"]
+    assert {"owner_contact", "asking_price_eur_m2", "notes", "public"} <= feats[0]["properties"].keys()
 
 
 def test_the_ui_table_and_values_keep_their_row_order_per_role(client, tokens):
@@ -178,18 +199,16 @@ def test_the_ui_table_and_values_keep_their_row_order_per_role(client, tokens):
         assert len(t["columns"]["site_id"]) == n
         assert len(raw.content) == n * 8 + n * c * 2  # H2 km (float64), then v as uint16
         # the values rows are the table rows: re-rank in the browser's way = /api/ranking
-        k = np.frombuffer(raw.content[n * 8:], dtype="<u2").reshape(n, c)
+        k = np.frombuffer(raw.content[n * 8 :], dtype="<u2").reshape(n, c)
         v = np.where(k == 65535, np.nan, k / 1e4)
-        rank = client.get("/api/ranking?limit=10000&breakdown=false",
-                          headers=tokens[role]).json()
+        rank = client.get("/api/ranking?limit=10000&breakdown=false", headers=tokens[role]).json()
         w = np.array([rank["weights"][k] for k in t["criteria"]])
         ok = ~np.isnan(v)
         score = 100 * np.nansum(v * w, axis=1) / np.where(ok, w, 0).sum(axis=1)
         by_id = dict(zip(t["columns"]["site_id"], score, strict=True))
         for item in rank["items"][:50]:
             assert abs(by_id[item["site_id"]] - item["score"]) < 1e-3
-    etags = {role: client.get("/api/sites/table", headers=tokens[role]).headers["etag"]
-             for role in ROLES}
+    etags = {role: client.get("/api/sites/table", headers=tokens[role]).headers["etag"] for role in ROLES}
     assert etags["public"] != etags["staff"]
     stale = client.get("/api/sites/table", headers={"If-None-Match": etags["staff"]})
     assert stale.status_code == 200  # the staff ETag never validates the public table
@@ -203,8 +222,7 @@ def test_adhoc_scores_and_exports_use_the_public_view(client, tokens, secret):
         e = client.get(f"/api/exports/municipalities/{ags}.geojson")
         if e.status_code == 200:
             _public_text_is_clean(e.text, secret, "export")
-            staff = client.get(f"/api/exports/municipalities/{ags}.geojson",
-                               headers=tokens["staff"])
+            staff = client.get(f"/api/exports/municipalities/{ags}.geojson", headers=tokens["staff"])
             assert any(s in staff.text for s in secret["site_ids"])
 
 
@@ -212,9 +230,23 @@ def test_cli_export_is_public_unless_asked(data_dir, tmp_path, secret, capsys):
     from api.cli import main
 
     ags = secret["hidden_ags"][0]
-    assert main(["export", "--municipality", ags, "--out", str(tmp_path / "pub"),
-                 "--data", str(data_dir)]) == 0
+    assert (
+        main(["export", "--municipality", ags, "--out", str(tmp_path / "pub"), "--data", str(data_dir)]) == 0
+    )
     _public_text_is_clean((tmp_path / "pub" / f"{ags}.geojson").read_text(), secret, "cli")
-    assert main(["export", "--municipality", ags, "--out", str(tmp_path / "all"),
-                 "--data", str(data_dir), "--confidential"]) == 0
+    assert (
+        main(
+            [
+                "export",
+                "--municipality",
+                ags,
+                "--out",
+                str(tmp_path / "all"),
+                "--data",
+                str(data_dir),
+                "--confidential",
+            ]
+        )
+        == 0
+    )
     assert "owner_contact" in (tmp_path / "all" / f"{ags}.geojson").read_text()

@@ -27,8 +27,12 @@ with warnings.catch_warnings():
 
 EXAMPLES = int(os.environ.get("NRW_SITES_SCHEMATHESIS_EXAMPLES", "25"))
 COUNT = {"cases": 0, "by_status": {}}
-CHECKS = [st_checks.not_a_server_error, oa_checks.status_code_conformance,
-          oa_checks.content_type_conformance, oa_checks.response_schema_conformance]
+CHECKS = [
+    st_checks.not_a_server_error,
+    oa_checks.status_code_conformance,
+    oa_checks.content_type_conformance,
+    oa_checks.response_schema_conformance,
+]
 
 
 @pytest.fixture(scope="module")
@@ -52,18 +56,22 @@ def _runner(op, mode, failures: list[str]):
     where = f"{op.method.upper()} {op.path} [{mode.value}]"
 
     @given(case=op.as_strategy(generation_mode=mode))
-    @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
-              suppress_health_check=list(HealthCheck), phases=[Phase.generate])
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+        phases=[Phase.generate],
+    )
     def run(case):
         COUNT["cases"] += 1
         try:
             response = case.call()
         except Exception as exc:  # an unhandled server exception is a server error
-            failures.append(f"{where}: server error {type(exc).__name__} with "
-                            f"{case.as_curl_command()[:200]}")
+            failures.append(f"{where}: server error {type(exc).__name__} with {case.as_curl_command()[:200]}")
             return
-        COUNT["by_status"][response.status_code] = \
-            COUNT["by_status"].get(response.status_code, 0) + 1
+        COUNT["by_status"][response.status_code] = COUNT["by_status"].get(response.status_code, 0) + 1
         try:
             case.validate_response(response, checks=CHECKS)
         except (Exception, BaseExceptionGroup) as exc:  # collect; report all at once

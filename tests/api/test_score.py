@@ -28,9 +28,19 @@ def test_polygon_is_scored(client, svc):
     assert 19 < body["area_ha"] < 21
     assert 0 <= body["score"] <= 100 and 0 <= body["percentile"] <= 100
     assert body["profile"] == "balanced" and body["kind"] == "adhoc" and body["rank"] is None
-    assert list(body["breakdown"]) == ["area", "planning", "brownfield", "h2", "fibre",
-                                       "mobile_5g", "funding", "motorway", "rail", "port",
-                                       "airport"]
+    assert list(body["breakdown"]) == [
+        "area",
+        "planning",
+        "brownfield",
+        "h2",
+        "fibre",
+        "mobile_5g",
+        "funding",
+        "motorway",
+        "rail",
+        "port",
+        "airport",
+    ]
     assert body["snapshot"] == svc.snap.id and body["synthetic"] is True and body["attribution"]
     # the percentile is the share of stored sites scoring at or below it
     stored = np.array([i["score"] for i in client.get("/api/ranking?limit=10000").json()["items"]])
@@ -73,8 +83,7 @@ def test_a_polygon_on_no_plan_area_and_no_brownfield_has_planning_none(client, s
         free = shapely.Point(free.x + 250, free.y + 170)
     square = shapely.box(free.x - 100, free.y - 100, free.x + 100, free.y + 100)
     lon, lat = zip(*[_to_wgs(x, y) for x, y in square.exterior.coords], strict=True)
-    body = post(client, {"type": "Polygon", "coordinates": [list(map(list, zip(lon, lat,
-                                                                              strict=True)))]})
+    body = post(client, {"type": "Polygon", "coordinates": [list(map(list, zip(lon, lat, strict=True)))]})
     item = body.json()
     assert item["planning_category"] == "NONE"
     assert item["breakdown"]["planning"]["v"] == 0.0 and "planning" not in item["missing"]
@@ -95,26 +104,37 @@ def test_a_site_excluded_by_a_profile_says_which_filter(client, svc):
     assert ranked["rank"] >= 1 and "excluded_by" not in ranked
 
 
-@pytest.mark.parametrize(("body", "status", "phrase"), [
-    (b"not json", 400, "not valid JSON"),
-    (b"", 400, "not valid JSON"),
-    (b"[" * 100_000, 400, "not valid JSON"),
-    ([1, 2], 422, "GeoJSON"),
-    ({"type": "Point", "coordinates": [7.4, 51.6]}, 422, "Polygon"),
-    ({"type": "FeatureCollection", "features": []}, 422, "Polygon"),
-    ({"type": "Feature", "geometry": None}, 422, "no geometry"),
-    ({"type": "Polygon", "coordinates": "7,51"}, 422, "nested arrays"),
-    ({"type": "Polygon", "coordinates": []}, 422, "empty"),
-    ({"type": "Polygon", "coordinates": [SQUARE[:-1]]}, 422, "closed"),
-    ({"type": "Polygon", "coordinates": [[[7.4, 51.6], [7.5, 51.6], [7.4, 51.6]]]}, 422,
-     "at least 4"),
-    ({"type": "Polygon", "coordinates": [[[7.4, 51.6], ["a", 51.6], [7.5, 51.7], [7.4, 51.6]]]},
-     422, "numbers"),
-    (b'{"type":"Polygon","coordinates":[[[7.4,51.6],[NaN,51.6],[7.5,51.7],[7.4,51.6]]]}', 400,
-     "not valid JSON"),
-    (b'{"type":"Polygon","coordinates":[[[7.4,51.6],[1e999,51.6],[7.5,51.7],[7.4,51.6]]]}', 400,
-     "not valid JSON"),
-])
+@pytest.mark.parametrize(
+    ("body", "status", "phrase"),
+    [
+        (b"not json", 400, "not valid JSON"),
+        (b"", 400, "not valid JSON"),
+        (b"[" * 100_000, 400, "not valid JSON"),
+        ([1, 2], 422, "GeoJSON"),
+        ({"type": "Point", "coordinates": [7.4, 51.6]}, 422, "Polygon"),
+        ({"type": "FeatureCollection", "features": []}, 422, "Polygon"),
+        ({"type": "Feature", "geometry": None}, 422, "no geometry"),
+        ({"type": "Polygon", "coordinates": "7,51"}, 422, "nested arrays"),
+        ({"type": "Polygon", "coordinates": []}, 422, "empty"),
+        ({"type": "Polygon", "coordinates": [SQUARE[:-1]]}, 422, "closed"),
+        ({"type": "Polygon", "coordinates": [[[7.4, 51.6], [7.5, 51.6], [7.4, 51.6]]]}, 422, "at least 4"),
+        (
+            {"type": "Polygon", "coordinates": [[[7.4, 51.6], ["a", 51.6], [7.5, 51.7], [7.4, 51.6]]]},
+            422,
+            "numbers",
+        ),
+        (
+            b'{"type":"Polygon","coordinates":[[[7.4,51.6],[NaN,51.6],[7.5,51.7],[7.4,51.6]]]}',
+            400,
+            "not valid JSON",
+        ),
+        (
+            b'{"type":"Polygon","coordinates":[[[7.4,51.6],[1e999,51.6],[7.5,51.7],[7.4,51.6]]]}',
+            400,
+            "not valid JSON",
+        ),
+    ],
+)
 def test_bad_bodies(client, body, status, phrase):
     detail = assert_problem(post(client, body), status)["detail"]
     assert phrase in detail
@@ -122,31 +142,26 @@ def test_bad_bodies(client, body, status, phrase):
 
 def test_outside_nrw_and_swapped_axes(client):
     berlin = [[13.40, 52.50], [13.41, 52.50], [13.41, 52.51], [13.40, 52.50]]
-    detail = assert_problem(post(client, {"type": "Polygon", "coordinates": [berlin]}),
-                            422)["detail"]
+    detail = assert_problem(post(client, {"type": "Polygon", "coordinates": [berlin]}), 422)["detail"]
     assert "outside North Rhine-Westphalia" in detail
     swapped = [[y, x] for x, y in SQUARE]
-    detail = assert_problem(post(client, {"type": "Polygon", "coordinates": [swapped]}),
-                            422)["detail"]
+    detail = assert_problem(post(client, {"type": "Polygon", "coordinates": [swapped]}), 422)["detail"]
     assert "coordinates look swapped: GeoJSON is longitude, latitude" in detail
     metres = [[390000, 5720000], [390400, 5720000], [390400, 5720500], [390000, 5720000]]
-    detail = assert_problem(post(client, {"type": "Polygon", "coordinates": [metres]}),
-                            422)["detail"]
+    detail = assert_problem(post(client, {"type": "Polygon", "coordinates": [metres]}), 422)["detail"]
     assert "outside North Rhine-Westphalia" in detail and "projected" in detail
 
 
 def test_inside_the_bbox_but_outside_nrw(client):
     # Enschede (NL) lies inside NRW's bounding box but outside the state
     enschede = [[6.86, 52.21], [6.87, 52.21], [6.87, 52.22], [6.86, 52.21]]
-    detail = assert_problem(post(client, {"type": "Polygon", "coordinates": [enschede]}),
-                            422)["detail"]
+    detail = assert_problem(post(client, {"type": "Polygon", "coordinates": [enschede]}), 422)["detail"]
     assert "outside North Rhine-Westphalia" in detail
 
 
 def test_self_intersection_is_reported_not_repaired(client):
     bowtie = [[7.40, 51.64], [7.41, 51.65], [7.41, 51.64], [7.40, 51.65], [7.40, 51.64]]
-    detail = assert_problem(post(client, {"type": "Polygon", "coordinates": [bowtie]}),
-                            422)["detail"]
+    detail = assert_problem(post(client, {"type": "Polygon", "coordinates": [bowtie]}), 422)["detail"]
     assert "Self-intersection at 7.405,51.645" in detail
     expected = shapely.is_valid_reason(shapely.Polygon(bowtie))
     assert expected.startswith("Self-intersection")
@@ -157,6 +172,5 @@ def test_vertex_cap_is_413(client, settings):
     t = np.linspace(0, 2 * np.pi, n)
     ring = np.column_stack([7.40 + 0.01 * np.cos(t), 51.64 + 0.006 * np.sin(t)])
     ring[-1] = ring[0]
-    detail = assert_problem(post(client, {"type": "Polygon", "coordinates": [ring.tolist()]}),
-                            413)["detail"]
+    detail = assert_problem(post(client, {"type": "Polygon", "coordinates": [ring.tolist()]}), 413)["detail"]
     assert f"{settings.max_vertices:,} vertices" in detail

@@ -72,9 +72,16 @@ def test_first_16_kib_as_the_pmtiles_js_client_asks(client, url, body):
     assert r.headers["cache-control"] == IMMUTABLE and r.headers["etag"]
 
 
-@pytest.mark.parametrize(("rng", "start", "end"), [
-    ("bytes=100-199", 100, 200), ("bytes=0-0", 0, 1), ("bytes=-500", -500, None),
-    ("bytes=1000-", 1000, None), (" BYTES = 5 - 9 ", 5, 10)])
+@pytest.mark.parametrize(
+    ("rng", "start", "end"),
+    [
+        ("bytes=100-199", 100, 200),
+        ("bytes=0-0", 0, 1),
+        ("bytes=-500", -500, None),
+        ("bytes=1000-", 1000, None),
+        (" BYTES = 5 - 9 ", 5, 10),
+    ],
+)
 def test_single_ranges(client, url, body, rng, start, end):
     r = get(client, url, rng)
     want = body[start:end]
@@ -102,7 +109,7 @@ def test_multiple_ranges_are_multipart_byteranges(client, url, body):
         cr = re.search(rb"Content-Range: bytes (\d+)-(\d+)/(\d+)", head)
         a, b = int(cr[1]), int(cr[2])
         got.append((a, b))
-        assert data.removesuffix(b"\r\n") == body[a:b + 1]
+        assert data.removesuffix(b"\r\n") == body[a : b + 1]
     assert got == [(0, 9), (100, 109), (5000, 5009)]
 
 
@@ -112,10 +119,20 @@ def test_overlapping_ranges_are_coalesced(client, url, body):
     assert r.headers["content-range"] == f"bytes 0-199/{len(body)}"
 
 
-@pytest.mark.parametrize("rng", [
-    "bytes=999999999999-", "bytes=abc", "bytes=5-1", "bytes=-0", "bytes=1-2-3", "bytes=",
-    "bytes=99999999999999999999999-", "bytes=" + ",".join(f"{i * 1000}-{i * 1000}" for i in range(40)),
-    "bytes=" + ",".join(["0-1"] * 500)])
+@pytest.mark.parametrize(
+    "rng",
+    [
+        "bytes=999999999999-",
+        "bytes=abc",
+        "bytes=5-1",
+        "bytes=-0",
+        "bytes=1-2-3",
+        "bytes=",
+        "bytes=99999999999999999999999-",
+        "bytes=" + ",".join(f"{i * 1000}-{i * 1000}" for i in range(40)),
+        "bytes=" + ",".join(["0-1"] * 500),
+    ],
+)
 def test_bad_ranges_are_416_problems(client, url, body, rng):
     r = get(client, url, rng)
     doc = assert_problem(r, 416)
@@ -180,8 +197,12 @@ def test_a_pmtiles_reader_over_http_sees_the_same_tiles(client, url, archive):
 
 
 def test_unknown_snapshot_is_404_without_echo(client):
-    for path in ("/api/tiles/20000101T000000Z.pmtiles", "/api/tiles/evil%3Cscript%3E.pmtiles",
-                 "/api/tiles/..%2F..%2Fmanifest.pmtiles", "/api/tiles/zzzz-echo-me.pmtiles"):
+    for path in (
+        "/api/tiles/20000101T000000Z.pmtiles",
+        "/api/tiles/evil%3Cscript%3E.pmtiles",
+        "/api/tiles/..%2F..%2Fmanifest.pmtiles",
+        "/api/tiles/zzzz-echo-me.pmtiles",
+    ):
         r = client.get(path)
         doc = assert_problem(r, 404)
         assert "script" not in r.text and "echo-me" not in r.text and "2000" not in r.text
@@ -235,8 +256,12 @@ def test_coverage_listing_and_images(client, svc):
 
 
 def test_unknown_coverage_is_404_without_echo(client, svc):
-    for path in ("/api/coverage/evilname.png", "/api/coverage/%3Cb%3E.png",
-                 "/api/coverage/20000101T000000Z/fibre.png", f"/api/coverage/{svc.snap.id}/x.png"):
+    for path in (
+        "/api/coverage/evilname.png",
+        "/api/coverage/%3Cb%3E.png",
+        "/api/coverage/20000101T000000Z/fibre.png",
+        f"/api/coverage/{svc.snap.id}/x.png",
+    ):
         r = client.get(path)
         assert_problem(r, 404)
         assert "evilname" not in r.text and "<b>" not in r.text and "2000" not in r.text
@@ -274,8 +299,7 @@ def test_live_server_ranges_and_gdal_reads_the_archive(live_server, svc, body):
     assert r.status_code == 206 and r.content == body[:16384]
     assert r.headers["content-length"] == "16384" and "content-encoding" not in r.headers
     pyogrio = pytest.importorskip("pyogrio")
-    df = pyogrio.read_dataframe(f"/vsicurl/{url}", layer="site_points",
-                                ZOOM_LEVEL=9)
+    df = pyogrio.read_dataframe(f"/vsicurl/{url}", layer="site_points", ZOOM_LEVEL=9)
     public = svc.snap.layers["sites"][public_mask(svc.snap.layers["sites"])]
     assert set(df["site_id"]) == set(public["site_id"])
 

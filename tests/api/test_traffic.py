@@ -23,10 +23,15 @@ def test_request_id_in_and_out(client):
 def test_one_structured_line_per_request_without_keys_query_or_body(client, data_dir, caplog):
     token = KeyStore(data_dir).add("log-test", "staff")
     with caplog.at_level(logging.INFO, logger="nrw_sites.access"):
-        client.get("/api/ranking?limit=1&w_h2=2", headers={
-            "Authorization": f"Bearer {token}", "X-Request-ID": "req-1"})
-        client.post("/api/score", content=b'{"secret-body": 1}',
-                    headers={"content-type": "application/json", "X-Request-ID": "req-2"})
+        client.get(
+            "/api/ranking?limit=1&w_h2=2",
+            headers={"Authorization": f"Bearer {token}", "X-Request-ID": "req-1"},
+        )
+        client.post(
+            "/api/score",
+            content=b'{"secret-body": 1}',
+            headers={"content-type": "application/json", "X-Request-ID": "req-2"},
+        )
     lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "nrw_sites.access"]
     by_id = {x["request_id"]: x for x in lines}
     assert {"req-1", "req-2"} <= by_id.keys()

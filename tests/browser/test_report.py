@@ -15,9 +15,19 @@ from tests.browser.harness import ARTIFACTS
 # the print layout: A4 landscape inside 8 mm margins, in CSS pixels (96 per inch)
 MM = 96 / 25.4
 PAGE_W, PAGE_H = (297 - 16) * MM, (210 - 16) * MM
-LEGEND = ["Score (0–100)", "80–100", "60–80", "40–60", "20–40", "0–20",
-          "not ranked (excluded by the profile)", "site across the municipal boundary",
-          "the municipality", "neighbouring municipalities", "hydrogen core network (Kernnetz)"]
+LEGEND = [
+    "Score (0–100)",
+    "80–100",
+    "60–80",
+    "40–60",
+    "20–40",
+    "0–20",
+    "not ranked (excluded by the profile)",
+    "site across the municipal boundary",
+    "the municipality",
+    "neighbouring municipalities",
+    "hydrogen core network (Kernnetz)",
+]
 PRINT_STATE_JS = """() => {
   const map = document.querySelector('.folium-map').getBoundingClientRect();
   const sites = [...document.querySelectorAll('path.leaflet-interactive')]
@@ -57,11 +67,10 @@ def report(bt_data: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Pat
 
 def _rgb(fill: str) -> tuple[float, float, float]:
     h = fill.lstrip("#")
-    return tuple(int(h[i:i + 2], 16) / 255 for i in (0, 2, 4))  # type: ignore[return-value]
+    return tuple(int(h[i : i + 2], 16) / 255 for i in (0, 2, 4))  # type: ignore[return-value]
 
 
-def test_the_report_prints_its_map_with_every_site_and_a_complete_legend(browser: Any,
-                                                                          report) -> None:
+def test_the_report_prints_its_map_with_every_site_and_a_complete_legend(browser: Any, report) -> None:
     from pypdf import PdfReader
 
     page_file, n_sites = report
@@ -73,8 +82,7 @@ def test_the_report_prints_its_map_with_every_site_and_a_complete_legend(browser
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.goto(page_file.as_uri())
-    page.wait_for_function(f"() => document.querySelectorAll('path.leaflet-interactive')"
-                           f".length >= {n_sites}")
+    page.wait_for_function(f"() => document.querySelectorAll('path.leaflet-interactive').length >= {n_sites}")
     page.emulate_media(media="print")  # what the print dialog and page.pdf lay out
     # the print layout's media-query change refits the map; it lands a frame or more later
     page.wait_for_function(OUTLINE_FITS_JS, timeout=10_000)
@@ -100,14 +108,20 @@ def test_the_report_prints_its_map_with_every_site_and_a_complete_legend(browser
     reader = PdfReader(pdf)
     assert len(reader.pages) == 1, f"the report prints on {len(reader.pages)} pages"
     text = re.sub(r"\s+", " ", reader.pages[0].extract_text())
-    for label in ("Sources and licences", "Score (0–100)", "not ranked", "neighbouring",
-                  "https://www.govdata.de/dl-de/zero-2-0", "SYNTHETIC"):
+    for label in (
+        "Sources and licences",
+        "Score (0–100)",
+        "not ranked",
+        "neighbouring",
+        "https://www.govdata.de/dl-de/zero-2-0",
+        "SYNTHETIC",
+    ):
         assert label in text, label
     content = reader.pages[0].get_contents().get_data()
     used = {s["fill"] for s in sites}
     for fill in used:  # the sites' fill colours are painted on the PDF page
         r, g, b = _rgb(fill)
-        pattern = rb"%s %s %s rg" % tuple(re.escape(f"{v:.4f}".rstrip("0").rstrip(".")
-                                                    .lstrip("0") or "0").encode()
-                                          for v in (r, g, b))
+        pattern = rb"%s %s %s rg" % tuple(
+            re.escape(f"{v:.4f}".rstrip("0").rstrip(".").lstrip("0") or "0").encode() for v in (r, g, b)
+        )
         assert re.search(pattern, content), fill

@@ -252,8 +252,9 @@ def test_tile_requests_that_fail_once_are_retried(ui: UI) -> None:
     ui.context.route("**/api/tiles/*.pmtiles", flaky)
     page = ui.goto("/")
     assert len(failed) >= 3, failed  # the header, a directory and tiles did fail once
-    counts = colour_counts(decode_png(ui.screenshot("map-only", style=MAP_ONLY_CSS)),
-                           site_colours(page), tol=12)
+    counts = colour_counts(
+        decode_png(ui.screenshot("map-only", style=MAP_ONLY_CSS)), site_colours(page), tol=12
+    )
     assert sum(counts) >= 2000, counts
     assert page.locator("[data-toast]").is_hidden(), page.locator("[data-toast]").inner_text()
     ui.log.console_errors = [m for m in ui.log.console_errors if "ERR_CONNECTION_RESET" not in m]

@@ -37,8 +37,15 @@ def indicator_frame(rows: dict[str, dict[str, Any]]) -> pd.DataFrame:
     df = pd.DataFrame.from_records(records)
     df["h2_distance_km"] = df["_h2_km_2032"].astype(float)
     df["h2_commissioning_year"] = df["_h2_year_2032"].astype(float)
-    for col in ("area_ha", "fibre_share", "mobile_5g_share", "_h2_km_2030", "_h2_year_2030",
-                "_h2_km_2032", "_h2_year_2032"):
+    for col in (
+        "area_ha",
+        "fibre_share",
+        "mobile_5g_share",
+        "_h2_km_2030",
+        "_h2_year_2030",
+        "_h2_km_2032",
+        "_h2_year_2032",
+    ):
         df[col] = df[col].astype(float)
     return df
 

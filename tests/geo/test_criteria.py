@@ -28,8 +28,19 @@ def value(criterion: str, column: str, xs: list, profile: Profile = BALANCED) ->
 
 
 def test_criteria_names_are_the_contract():
-    assert CRITERIA_ORDER == ("area", "planning", "brownfield", "h2", "fibre", "mobile_5g",
-                              "funding", "motorway", "rail", "port", "airport")
+    assert CRITERIA_ORDER == (
+        "area",
+        "planning",
+        "brownfield",
+        "h2",
+        "fibre",
+        "mobile_5g",
+        "funding",
+        "motorway",
+        "rail",
+        "port",
+        "airport",
+    )
     assert tuple(CRITERIA) == CRITERIA_ORDER
     for c in CRITERIA.values():
         assert c.label_en and c.label_de and c.description
@@ -58,8 +69,9 @@ def test_area_value_is_missing_when_the_area_is():
 
 
 # -- h2: 1 at ≤ 1 km, linear to 0 at ≥ 20 km, 0 when no segment is in service -------------------
-@pytest.mark.parametrize("km,v", [(0.0, 1.0), (0.4, 1.0), (1.0, 1.0), (10.5, 0.5),
-                                  (20.0 - 19 / 4, 0.25), (20.0, 0.0), (35.0, 0.0)])
+@pytest.mark.parametrize(
+    "km,v", [(0.0, 1.0), (0.4, 1.0), (1.0, 1.0), (10.5, 0.5), (20.0 - 19 / 4, 0.25), (20.0, 0.0), (35.0, 0.0)]
+)
 def test_h2_value_by_hand(km, v):
     assert value("h2", "h2_distance_km", [km])[0] == pytest.approx(v, abs=1e-12)
 
@@ -70,8 +82,17 @@ def test_h2_value_is_zero_when_no_segment_is_in_service():
 
 
 # -- tables ---------------------------------------------------------------------------------------
-@pytest.mark.parametrize("category,v", [("LEP", 1.0), ("LARGE_PROJECT", 1.0), ("GIB", 0.9),
-                                        ("GIB_Z", 0.6), ("ASB_GE", 0.5), ("BROWNFIELD", 0.4)])
+@pytest.mark.parametrize(
+    "category,v",
+    [
+        ("LEP", 1.0),
+        ("LARGE_PROJECT", 1.0),
+        ("GIB", 0.9),
+        ("GIB_Z", 0.6),
+        ("ASB_GE", 0.5),
+        ("BROWNFIELD", 0.4),
+    ],
+)
 def test_planning_table(category, v):
     assert value("planning", "planning_category", [category])[0] == v
 
@@ -81,8 +102,9 @@ def test_planning_without_a_known_category_is_missing(category):
     assert np.isnan(value("planning", "planning_category", [category, "GIB"])[0])
 
 
-@pytest.mark.parametrize("region,v", [("GRW_C", 1.0), ("JTF", 1.0), ("FIVE_SITES", 1.0),
-                                      ("GRW_D", 0.5), ("none", 0.0)])
+@pytest.mark.parametrize(
+    "region,v", [("GRW_C", 1.0), ("JTF", 1.0), ("FIVE_SITES", 1.0), ("GRW_D", 0.5), ("none", 0.0)]
+)
 def test_funding_table(region, v):
     assert value("funding", "funding_region", [region])[0] == v
 
@@ -99,8 +121,7 @@ def test_brownfield_value():
     assert bools.tolist() == [1.0, 0.0]
 
 
-@pytest.mark.parametrize("criterion,column", [("fibre", "fibre_share"),
-                                              ("mobile_5g", "mobile_5g_share")])
+@pytest.mark.parametrize("criterion,column", [("fibre", "fibre_share"), ("mobile_5g", "mobile_5g_share")])
 def test_coverage_value_is_the_share_clipped_to_0_1(criterion, column):
     got = value(criterion, column, [-0.2, 0.0, 0.37, 1.0, 1.3, NAN])
     assert got[:5].tolist() == pytest.approx([0.0, 0.0, 0.37, 1.0, 1.0])
@@ -108,16 +129,19 @@ def test_coverage_value_is_the_share_clipped_to_0_1(criterion, column):
 
 
 # -- weights --------------------------------------------------------------------------------------
-@pytest.mark.parametrize("weights,message", [
-    ({"colour": 1.0}, "unknown criterion 'colour'"),
-    ({"area": NAN}, "weight of area must be finite"),
-    ({"h2": math.inf}, "weight of h2 must be finite"),
-    ({"fibre": -math.inf}, "weight of fibre must be finite"),
-    ({"funding": -0.5}, "weight of funding must be finite and ≥ 0"),
-    ({"area": "heavy"}, "weight of area must be a number"),
-    ({"area": 0, "h2": 0.0}, "at least one weight must be greater than 0"),
-    ({}, "at least one weight must be greater than 0"),
-])
+@pytest.mark.parametrize(
+    "weights,message",
+    [
+        ({"colour": 1.0}, "unknown criterion 'colour'"),
+        ({"area": NAN}, "weight of area must be finite"),
+        ({"h2": math.inf}, "weight of h2 must be finite"),
+        ({"fibre": -math.inf}, "weight of fibre must be finite"),
+        ({"funding": -0.5}, "weight of funding must be finite and ≥ 0"),
+        ({"area": "heavy"}, "weight of area must be a number"),
+        ({"area": 0, "h2": 0.0}, "at least one weight must be greater than 0"),
+        ({}, "at least one weight must be greater than 0"),
+    ],
+)
 def test_bad_weights_raise_invalid_parameter_naming_the_problem(weights, message):
     with pytest.raises(InvalidParameter, match=message):
         validate_weights(weights)
@@ -132,14 +156,14 @@ def test_every_bad_weight_is_named_in_one_error():
 
 
 def test_unknown_criterion_message_lists_the_known_ones():
-    with pytest.raises(InvalidParameter, match="known: area, planning, brownfield, h2, fibre, "
-                                               "mobile_5g, funding"):
+    with pytest.raises(
+        InvalidParameter, match="known: area, planning, brownfield, h2, fibre, mobile_5g, funding"
+    ):
         validate_weights({"x" * 100: 1})
 
 
 def test_valid_weights_become_floats():
-    assert validate_weights({"area": 2, "h2": "0.5", "fibre": 0}) == {"area": 2.0, "h2": 0.5,
-                                                                      "fibre": 0.0}
+    assert validate_weights({"area": 2, "h2": "0.5", "fibre": 0}) == {"area": 2.0, "h2": 0.5, "fibre": 0.0}
     assert validate_weights({"area": 0}, require_positive=False) == {"area": 0.0}
 
 
@@ -189,9 +213,19 @@ def test_a_profile_with_bad_weights_is_refused():
 def test_effective_weights_apply_overrides_to_the_profile():
     w = effective_weights(BALANCED, {"h2": 3, "funding": 0})
     assert list(w) == list(CRITERIA_ORDER)
-    assert w == {"area": 1.0, "planning": 1.0, "brownfield": 1.0, "h2": 3.0, "fibre": 1.0,
-                 "mobile_5g": 1.0, "funding": 0.0, "motorway": 0.25, "rail": 0.25, "port": 0.25,
-                 "airport": 0.25}
+    assert w == {
+        "area": 1.0,
+        "planning": 1.0,
+        "brownfield": 1.0,
+        "h2": 3.0,
+        "fibre": 1.0,
+        "mobile_5g": 1.0,
+        "funding": 0.0,
+        "motorway": 0.25,
+        "rail": 0.25,
+        "port": 0.25,
+        "airport": 0.25,
+    }
     assert effective_weights(PROFILES["digital"], None)["h2"] == 0.0
     assert effective_weights(BALANCED, {}) == BALANCED.weights
 

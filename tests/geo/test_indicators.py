@@ -62,13 +62,14 @@ def patch_grid() -> Coverage:
     return grid_of(PATCH)
 
 
-def overlay_share(sites: list[shapely.Geometry], patch: dict[tuple[int, int], float] = PATCH
-                  ) -> tuple[np.ndarray, np.ndarray]:
+def overlay_share(
+    sites: list[shapely.Geometry], patch: dict[tuple[int, int], float] = PATCH
+) -> tuple[np.ndarray, np.ndarray]:
     """Independent share and data fraction: geopandas.overlay of the sites with the cell boxes."""
     site_gdf = gpd.GeoDataFrame({"sid": range(len(sites))}, geometry=sites, crs=CRS)
     cells = gpd.GeoDataFrame(
-        {"value": list(patch.values())},
-        geometry=[box(x, y, x + 100, y + 100) for x, y in patch], crs=CRS)
+        {"value": list(patch.values())}, geometry=[box(x, y, x + 100, y + 100) for x, y in patch], crs=CRS
+    )
     pieces = gpd.overlay(site_gdf, cells, how="intersection", keep_geom_type=True)
     pieces = pieces[pieces["value"].notna()]
     pieces = pieces.assign(a=pieces.area, av=pieces.area * pieces["value"])
@@ -89,10 +90,10 @@ def test_site_covering_two_half_cells_gets_their_mean(patch_grid):
 SHAPES = {
     "straddles six cells": box(X + 30, Y + 120, X + 270, Y + 290),
     "triangle": shapely.Polygon([(X + 10, Y + 10), (X + 390, Y + 50), (X + 150, Y + 390)]),
-    "with a hole": box(X + 20, Y + 20, X + 380, Y + 380).difference(
-        box(X + 120, Y + 120, X + 280, Y + 280)),
-    "two parts": shapely.MultiPolygon([box(X + 10, Y + 10, X + 90, Y + 60),
-                                       box(X + 230, Y + 310, X + 390, Y + 395)]),
+    "with a hole": box(X + 20, Y + 20, X + 380, Y + 380).difference(box(X + 120, Y + 120, X + 280, Y + 280)),
+    "two parts": shapely.MultiPolygon(
+        [box(X + 10, Y + 10, X + 90, Y + 60), box(X + 230, Y + 310, X + 390, Y + 395)]
+    ),
     "partly over no-data cells": box(X + 330, Y + 130, X + 470, Y + 260),
     "partly outside the patch": box(X - 50, Y + 350, X + 150, Y + 450),
 }
@@ -115,9 +116,14 @@ def test_site_partly_over_nodata_gets_share_of_the_part_with_data(patch_grid):
     assert 0 < frac[0] < 1
 
 
-@pytest.mark.parametrize("site", [box(X + 400, Y, X + 500, Y + 400),  # the no-data column
-                                  box(X + 5000, Y, X + 5100, Y + 100)],  # far from the patch
-                         ids=["on no-data cells", "away from the patch"])
+@pytest.mark.parametrize(
+    "site",
+    [
+        box(X + 400, Y, X + 500, Y + 400),  # the no-data column
+        box(X + 5000, Y, X + 5100, Y + 100),
+    ],  # far from the patch
+    ids=["on no-data cells", "away from the patch"],
+)
 def test_site_entirely_over_nodata_is_missing_not_zero(patch_grid, site):
     share, frac = ind.grid_share(np.array([site]), patch_grid)
     assert np.isnan(share[0])
@@ -157,8 +163,7 @@ def test_many_sites_split_over_worker_processes_get_the_same_shares(patch_grid, 
     parallel = ind.grid_share(sites, patch_grid)
     np.testing.assert_allclose(parallel[0], serial[0], atol=1e-12)
     np.testing.assert_allclose(parallel[1], serial[1], atol=1e-12)
-    np.testing.assert_allclose(serial[0], np.tile(overlay_share(list(SHAPES.values()))[0], 3),
-                               atol=1e-6)
+    np.testing.assert_allclose(serial[0], np.tile(overlay_share(list(SHAPES.values()))[0], 3), atol=1e-6)
 
 
 # -- hydrogen: distance to the nearest segment ----------------------------------------------------
@@ -167,15 +172,17 @@ LINES = {
     # 2-point line whose vertices are 10 km away but which passes 1 km west of the site
     "long 2-point": (shapely.LineString([(X - 1000, Y - 10_000), (X - 1000, Y + 10_000)]), 1000.0),
     # multi-vertex V whose middle vertex is 300 m north of the site
-    "V": (shapely.LineString([(X - 500, Y + 5000), (X + 100, Y + 500), (X + 900, Y + 5000)]),
-          300.0),
+    "V": (shapely.LineString([(X - 500, Y + 5000), (X + 100, Y + 500), (X + 900, Y + 5000)]), 300.0),
     "touching a corner": (shapely.LineString([(X + 200, Y + 200), (X + 1000, Y + 1000)]), 0.0),
     "crossing": (shapely.LineString([(X - 100, Y + 100), (X + 300, Y + 100)]), 0.0),
     # diagonal: nearest to the south-east corner at (X + 600, Y - 400): 400·√2
     "diagonal": (shapely.LineString([(X + 500, Y - 500), (X + 1000, Y)]), 400 * math.sqrt(2)),
-    "multiline": (shapely.MultiLineString([[(X + 9000, Y), (X + 9000, Y + 900)],
-                                           [(X + 700, Y + 50), (X + 800, Y + 50),
-                                            (X + 800, Y + 150)]]), 500.0),
+    "multiline": (
+        shapely.MultiLineString(
+            [[(X + 9000, Y), (X + 9000, Y + 900)], [(X + 700, Y + 50), (X + 800, Y + 50), (X + 800, Y + 150)]]
+        ),
+        500.0,
+    ),
 }
 
 
@@ -189,13 +196,13 @@ def test_distance_to_a_line_equals_shapely_distance_and_hand_value(line, by_hand
 
 def test_nearest_line_among_many_matches_sjoin_nearest():
     lines = [line for line, _ in LINES.values() if SITE.distance(line) > 0]
-    sites = [SITE, box(X + 3000, Y + 2000, X + 3100, Y + 2100), box(X - 2500, Y - 700, X - 2400,
-                                                                        Y - 600)]
+    sites = [SITE, box(X + 3000, Y + 2000, X + 3100, Y + 2100), box(X - 2500, Y - 700, X - 2400, Y - 600)]
     d, i = ind.nearest_lines(np.array(sites), np.array(lines))
     want = gpd.sjoin_nearest(
         gpd.GeoDataFrame(geometry=sites, crs=CRS),
         gpd.GeoDataFrame({"line": range(len(lines))}, geometry=lines, crs=CRS),
-        distance_col="d").sort_index()
+        distance_col="d",
+    ).sort_index()
     assert not want.index.duplicated().any()  # every site has a unique nearest line
     np.testing.assert_allclose(d, want["d"].to_numpy(), atol=1e-9)
     np.testing.assert_array_equal(i, want["line"].to_numpy())
@@ -208,8 +215,12 @@ def test_without_lines_the_distance_is_infinite_and_the_index_minus_one():
 
 
 # segments by commissioning year (deliberately not sorted)
-H2_LINES = [LINES["V"][0], LINES["long 2-point"][0], LINES["crossing"][0],
-            shapely.LineString([(X + 20_000, Y), (X + 20_000, Y + 100)])]
+H2_LINES = [
+    LINES["V"][0],
+    LINES["long 2-point"][0],
+    LINES["crossing"][0],
+    shapely.LineString([(X + 20_000, Y), (X + 20_000, Y + 100)]),
+]
 H2_YEARS = np.array([2031, 2027, 2032, 2031])
 FAR = box(X - 12_100, Y, X - 12_000, Y + 100)  # nearer to the 2027 line than to later ones
 
@@ -220,8 +231,9 @@ def test_h2_by_year_counts_every_segment_in_service_by_that_year():
     assert sorted(by_year) == [2027, 2031, 2032]
     for year, (km, yr) in by_year.items():
         for s, site in enumerate(sites):
-            in_service = [(site.distance(ln), y) for ln, y in zip(H2_LINES, H2_YEARS, strict=True)
-                          if y <= year]
+            in_service = [
+                (site.distance(ln), y) for ln, y in zip(H2_LINES, H2_YEARS, strict=True) if y <= year
+            ]
             d, y = min(in_service)
             assert km[s] == pytest.approx(d / 1000, abs=1e-12)
             assert yr[s] == y
@@ -257,9 +269,9 @@ def test_h2_distance_never_grows_with_later_years():
 
 
 # -- municipalities and unit statistics ------------------------------------------------------------
-A = box(X, Y, X + 1000, Y + 1000)            # 05562008, Kreis 05562
-B = box(X + 1000, Y, X + 2000, Y + 1000)     # 05562012, Kreis 05562
-C = box(X, Y - 1000, X + 1000, Y)            # 05513000, Kreis 05513 (a kreisfreie Stadt)
+A = box(X, Y, X + 1000, Y + 1000)  # 05562008, Kreis 05562
+B = box(X + 1000, Y, X + 2000, Y + 1000)  # 05562012, Kreis 05562
+C = box(X, Y - 1000, X + 1000, Y)  # 05513000, Kreis 05513 (a kreisfreie Stadt)
 UNITS = np.array([A, B, C])
 UNIT_AGS = np.array(["05562008", "05562012", "05513000"], dtype=object)
 TWO_MUNIS = box(X + 700, Y + 400, X + 1100, Y + 600)  # 300 × 200 m in A, 100 × 200 m in B
@@ -268,9 +280,12 @@ THREE_UNITS = box(X + 700, Y - 100, X + 1100, Y + 600)  # A, B, C and 100 × 100
 
 def overlay_areas(site: shapely.Geometry) -> dict[str, float]:
     """Independent: area of the site in each unit with geopandas.overlay."""
-    pieces = gpd.overlay(gpd.GeoDataFrame(geometry=[site], crs=CRS),
-                         gpd.GeoDataFrame({"ags": UNIT_AGS}, geometry=UNITS, crs=CRS),
-                         how="intersection", keep_geom_type=True)
+    pieces = gpd.overlay(
+        gpd.GeoDataFrame(geometry=[site], crs=CRS),
+        gpd.GeoDataFrame({"ags": UNIT_AGS}, geometry=UNITS, crs=CRS),
+        how="intersection",
+        keep_geom_type=True,
+    )
     areas = pieces.assign(a=pieces.area).groupby("ags")["a"].sum()
     return {str(k): float(v) for k, v in areas.items() if v > 0}
 
@@ -278,9 +293,15 @@ def overlay_areas(site: shapely.Geometry) -> dict[str, float]:
 def test_unit_overlaps_lists_the_area_in_each_municipality():
     pairs = ind.unit_overlaps(np.array([TWO_MUNIS, THREE_UNITS]), UNITS)
     got = {(int(s), UNIT_AGS[u]): a for s, u, a in pairs.itertuples(index=False)}
-    assert got == pytest.approx({(0, "05562008"): 60_000.0, (0, "05562012"): 20_000.0,
-                                 (1, "05562008"): 180_000.0, (1, "05562012"): 60_000.0,
-                                 (1, "05513000"): 30_000.0})
+    assert got == pytest.approx(
+        {
+            (0, "05562008"): 60_000.0,
+            (0, "05562012"): 20_000.0,
+            (1, "05562008"): 180_000.0,
+            (1, "05562012"): 60_000.0,
+            (1, "05513000"): 30_000.0,
+        }
+    )
     for s, site in enumerate((TWO_MUNIS, THREE_UNITS)):
         assert {a: v for (i, a), v in got.items() if i == s} == pytest.approx(overlay_areas(site))
 
@@ -293,8 +314,9 @@ def test_site_touching_a_neighbour_only_along_the_border_lies_in_one_unit():
 
 
 def test_largest_overlap_picks_the_unit_with_most_area_and_minus_one_for_none():
-    sites = np.array([TWO_MUNIS, box(X + 1200, Y + 100, X + 1300, Y + 200),
-                      box(X + 9000, Y, X + 9100, Y + 100)])
+    sites = np.array(
+        [TWO_MUNIS, box(X + 1200, Y + 100, X + 1300, Y + 200), box(X + 9000, Y, X + 9100, Y + 100)]
+    )
     pairs = ind.unit_overlaps(sites, UNITS)
     best = ind.largest_overlap(pairs, len(sites))
     assert best[0] == 0 and best[1] == 1 and best[2] == -1
@@ -311,9 +333,11 @@ def test_municipal_statistics_give_the_area_weighted_mix():
     assert share[0] == pytest.approx(sum(a * values[k] for k, a in areas.items()) / TWO_MUNIS.area)
 
 
-@pytest.mark.parametrize("values", [pd.Series({"05562008": 0.2, "05562012": NAN}),
-                                    pd.Series({"05562008": 0.2})],
-                         ids=["unit value NaN", "unit not in the table"])
+@pytest.mark.parametrize(
+    "values",
+    [pd.Series({"05562008": 0.2, "05562012": NAN}), pd.Series({"05562008": 0.2})],
+    ids=["unit value NaN", "unit not in the table"],
+)
 def test_unit_with_unknown_value_is_left_out_and_lowers_the_data_fraction(values):
     sites = np.array([TWO_MUNIS])
     pairs = ind.unit_overlaps(sites, UNITS)
@@ -325,16 +349,14 @@ def test_unit_with_unknown_value_is_left_out_and_lowers_the_data_fraction(values
 def test_site_in_units_without_any_value_is_missing_not_zero():
     sites = np.array([TWO_MUNIS])
     pairs = ind.unit_overlaps(sites, UNITS)
-    share, frac = ind.unit_share(pairs, UNIT_AGS, pd.Series({"05513000": 0.9}),
-                                 shapely.area(sites))
+    share, frac = ind.unit_share(pairs, UNIT_AGS, pd.Series({"05513000": 0.9}), shapely.area(sites))
     assert np.isnan(share[0]) and frac[0] == 0.0
 
 
 def test_municipal_coverage_share_through_coverage_share():
     sites = np.array([TWO_MUNIS, THREE_UNITS])
     pairs = ind.unit_overlaps(sites, UNITS)
-    cov = Coverage("municipal", units=pd.Series({"05562008": 0.2, "05562012": 0.8,
-                                                 "05513000": 1.0}))
+    cov = Coverage("municipal", units=pd.Series({"05562008": 0.2, "05562012": 0.8, "05513000": 1.0}))
     share, frac = ind.coverage_share(sites, cov, pairs, UNIT_AGS)
     assert share == pytest.approx([0.35, (180_000 * 0.2 + 60_000 * 0.8 + 30_000 * 1.0) / 270_000])
     assert frac == pytest.approx([1.0, 270_000 / 280_000])
@@ -365,13 +387,16 @@ def test_kreis_with_unknown_value_is_left_out_of_the_mix():
 # -- brownfields ----------------------------------------------------------------------------------
 def test_overlapping_brownfields_are_not_double_counted():
     site = box(X, Y, X + 200, Y + 100)
-    brownfields = [box(X, Y, X + 100, Y + 100), box(X + 50, Y, X + 150, Y + 100),
-                   box(X + 50, Y, X + 150, Y + 100)]  # the last one twice, e.g. two cadastres
+    brownfields = [
+        box(X, Y, X + 100, Y + 100),
+        box(X + 50, Y, X + 150, Y + 100),
+        box(X + 50, Y, X + 150, Y + 100),
+    ]  # the last one twice, e.g. two cadastres
     other = box(X + 5000, Y, X + 5100, Y + 100)
     single = box(X + 5000, Y + 500, X + 5100, Y + 600)
-    frac = ind.brownfield_fraction(np.array([site, other, single]),
-                                   np.array([*brownfields, box(X + 5050, Y + 500, X + 5100,
-                                                               Y + 600)]))
+    frac = ind.brownfield_fraction(
+        np.array([site, other, single]), np.array([*brownfields, box(X + 5050, Y + 500, X + 5100, Y + 600)])
+    )
     want = shapely.union_all(brownfields).intersection(site).area / site.area
     assert want == pytest.approx(0.75)  # a plain sum: 3 ha of pieces on a 2 ha site
     assert frac == pytest.approx([0.75, 0.0, 0.5])
@@ -380,26 +405,39 @@ def test_overlapping_brownfields_are_not_double_counted():
 def test_site_whose_every_brownfield_overlaps_another_is_not_double_counted():
     # the only site has two overlapping brownfields and no single one
     site = box(X, Y, X + 200, Y + 100)
-    frac = ind.brownfield_fraction(np.array([site]), np.array(
-        [box(X, Y, X + 100, Y + 100), box(X + 50, Y, X + 150, Y + 100)]))
+    frac = ind.brownfield_fraction(
+        np.array([site]), np.array([box(X, Y, X + 100, Y + 100), box(X + 50, Y, X + 150, Y + 100)])
+    )
     assert frac == pytest.approx([0.75])
 
 
 # sites → brownfields on them; the union decides, by hand
 MAJORITY = {
     "two copies of 30 %: union 30 %, sum 60 %": (
-        box(X, Y, X + 100, Y + 100), [box(X, Y, X + 30, Y + 100)] * 2, False),
+        box(X, Y, X + 100, Y + 100),
+        [box(X, Y, X + 30, Y + 100)] * 2,
+        False,
+    ),
     "exactly half, in two overlapping pieces": (
-        box(X + 1000, Y, X + 1200, Y + 100), [box(X + 1000, Y, X + 1080, Y + 100),
-                                              box(X + 1050, Y, X + 1100, Y + 100)], True),
-    "just under half": (box(X + 2000, Y, X + 2100, Y + 100), [box(X + 2000, Y, X + 2049, Y + 100)],
-                        False),
+        box(X + 1000, Y, X + 1200, Y + 100),
+        [box(X + 1000, Y, X + 1080, Y + 100), box(X + 1050, Y, X + 1100, Y + 100)],
+        True,
+    ),
+    "just under half": (box(X + 2000, Y, X + 2100, Y + 100), [box(X + 2000, Y, X + 2049, Y + 100)], False),
     "one brownfield larger than the site": (
-        box(X + 3000, Y, X + 3100, Y + 100), [box(X + 2900, Y - 100, X + 3200, Y + 200)], True),
+        box(X + 3000, Y, X + 3100, Y + 100),
+        [box(X + 2900, Y - 100, X + 3200, Y + 200)],
+        True,
+    ),
     "three pieces, 20 % each, one shared": (
-        box(X + 4000, Y, X + 4100, Y + 100), [box(X + 4000, Y, X + 4020, Y + 100),
-                                              box(X + 4040, Y, X + 4060, Y + 100),
-                                              box(X + 4040, Y, X + 4060, Y + 100)], False),
+        box(X + 4000, Y, X + 4100, Y + 100),
+        [
+            box(X + 4000, Y, X + 4020, Y + 100),
+            box(X + 4040, Y, X + 4060, Y + 100),
+            box(X + 4040, Y, X + 4060, Y + 100),
+        ],
+        False,
+    ),
     "no brownfield": (box(X + 5000, Y, X + 5100, Y + 100), [], False),
 }
 
@@ -408,8 +446,10 @@ def test_brownfield_majority_is_decided_by_the_union_of_brownfields():
     sites = np.array([s for s, _, _ in MAJORITY.values()])
     brownfields = np.array([b for _, bs, _ in MAJORITY.values() for b in bs])
     want = [want for _, _, want in MAJORITY.values()]
-    by_union = [shapely.union_all(bs).intersection(s).area / s.area >= 0.5 if bs else False
-                for s, bs, _ in MAJORITY.values()]
+    by_union = [
+        shapely.union_all(bs).intersection(s).area / s.area >= 0.5 if bs else False
+        for s, bs, _ in MAJORITY.values()
+    ]
     assert by_union == want
     assert ind.brownfield_majority(sites, brownfields).tolist() == want
     assert (ind.brownfield_fraction(sites, brownfields) >= 0.5).tolist() == want
@@ -421,19 +461,26 @@ def test_brownfield_fraction_without_brownfields_is_zero():
 
 
 # -- funding --------------------------------------------------------------------------------------
-FUNDING = pd.DataFrame({"key": ["05562", "05562012", "05513000", "05513000", "05334"],
-                        "category": ["GRW_D", "GRW_C", "GRW_D", "JTF", "FIVE_SITES"]})
+FUNDING = pd.DataFrame(
+    {
+        "key": ["05562", "05562012", "05513000", "05513000", "05334"],
+        "category": ["GRW_D", "GRW_C", "GRW_D", "JTF", "FIVE_SITES"],
+    }
+)
 
 
-@pytest.mark.parametrize("ags,best,programmes", [
-    ("05562008", "GRW_D", ["GRW_D"]),                 # the Kreis row applies to its municipalities
-    ("05562012", "GRW_C", ["GRW_C", "GRW_D"]),        # Gemeinde row, better than the Kreis row
-    ("05513000", "JTF", ["JTF", "GRW_D"]),            # two rows for one key: the best first
-    ("05334002", "FIVE_SITES", ["FIVE_SITES"]),
-    ("05111000", "none", []),                          # in no listed area
-    (None, None, []),                                  # unknown municipality
-    (NAN, None, []),
-])
+@pytest.mark.parametrize(
+    "ags,best,programmes",
+    [
+        ("05562008", "GRW_D", ["GRW_D"]),  # the Kreis row applies to its municipalities
+        ("05562012", "GRW_C", ["GRW_C", "GRW_D"]),  # Gemeinde row, better than the Kreis row
+        ("05513000", "JTF", ["JTF", "GRW_D"]),  # two rows for one key: the best first
+        ("05334002", "FIVE_SITES", ["FIVE_SITES"]),
+        ("05111000", "none", []),  # in no listed area
+        (None, None, []),  # unknown municipality
+        (NAN, None, []),
+    ],
+)
 def test_funding_region_best_category(ags, best, programmes):
     got, progs = ind.funding_region(np.array([ags], dtype=object), FUNDING)
     assert got[0] == best
@@ -442,9 +489,15 @@ def test_funding_region_best_category(ags, best, programmes):
 
 # -- compute_indicators on a tiny set of layers ----------------------------------------------------
 MUNIS = gpd.GeoDataFrame(
-    {"ags": ["05562008", "05562012"], "name": ["Nordheim", "Südheim"],
-     "kreis_ags": ["05562", "05562"], "kreis_name": ["Recklinghausen", "Recklinghausen"]},
-    geometry=[shapely.MultiPolygon([A]), shapely.MultiPolygon([B])], crs=CRS)
+    {
+        "ags": ["05562008", "05562012"],
+        "name": ["Nordheim", "Südheim"],
+        "kreis_ags": ["05562", "05562"],
+        "kreis_name": ["Recklinghausen", "Recklinghausen"],
+    },
+    geometry=[shapely.MultiPolygon([A]), shapely.MultiPolygon([B])],
+    crs=CRS,
+)
 GIB = box(X + 100, Y + 100, X + 500, Y + 500)  # 16 ha, in A, partly over the coverage patch
 GIB_Z_OUTSIDE = box(X + 3000, Y, X + 3200, Y + 200)  # east of both municipalities
 BROWNFIELDS = {  # area_id: (geometry, ags, contamination)
@@ -459,45 +512,76 @@ BROWNFIELDS = {  # area_id: (geometry, ags, contamination)
 }
 LEP = box(X + 1400, Y + 400, X + 1600, Y + 600)
 H2 = gpd.GeoDataFrame(
-    {"segment_id": ["w", "e"], "name": ["west", "east"], "kind": ["conversion", "new_build"],
-     "commissioning_year": [2027, 2031]},
-    geometry=[shapely.LineString([(X - 1000, Y - 1000), (X - 1000, Y + 2000)]),
-              shapely.LineString([(X + 2500, Y - 1000), (X + 2200, Y + 300),
-                                  (X + 2500, Y + 2000)])],
-    crs=CRS)
+    {
+        "segment_id": ["w", "e"],
+        "name": ["west", "east"],
+        "kind": ["conversion", "new_build"],
+        "commissioning_year": [2027, 2031],
+    },
+    geometry=[
+        shapely.LineString([(X - 1000, Y - 1000), (X - 1000, Y + 2000)]),
+        shapely.LineString([(X + 2500, Y - 1000), (X + 2200, Y + 300), (X + 2500, Y + 2000)]),
+    ],
+    crs=CRS,
+)
 
 
 @pytest.fixture(scope="module")
 def layers() -> dict[str, gpd.GeoDataFrame]:
     bf = gpd.GeoDataFrame(
-        {"area_id": list(BROWNFIELDS), "name": [f"Brache {k}" for k in BROWNFIELDS],
-         "ags": [v[1] for v in BROWNFIELDS.values()], "former_use": "industry",
-         "contamination": [v[2] for v in BROWNFIELDS.values()], "availability": "now"},
-        geometry=[v[0] for v in BROWNFIELDS.values()], crs=CRS)
-    rp = gpd.GeoDataFrame({"area_id": ["g1", "g2"], "category": ["GIB", "GIB_Z"],
-                           "plan": ["Münster", "Münster"], "name": ["GIB Nord", "GIB-Z Ost"]},
-                          geometry=[GIB, GIB_Z_OUTSIDE], crs=CRS)
-    lep = gpd.GeoDataFrame({"area_id": ["l1"], "name": ["LEP Süd"], "municipalities": ["Südheim"],
-                            "area_ha_reported": [4.0], "accuracy": ["polygon"]},
-                           geometry=[LEP], crs=CRS)
-    return {"municipalities": MUNIS, "regional_plan": rp, "brownfields": bf, "lep_sites": lep,
-            "hydrogen": H2}
+        {
+            "area_id": list(BROWNFIELDS),
+            "name": [f"Brache {k}" for k in BROWNFIELDS],
+            "ags": [v[1] for v in BROWNFIELDS.values()],
+            "former_use": "industry",
+            "contamination": [v[2] for v in BROWNFIELDS.values()],
+            "availability": "now",
+        },
+        geometry=[v[0] for v in BROWNFIELDS.values()],
+        crs=CRS,
+    )
+    rp = gpd.GeoDataFrame(
+        {
+            "area_id": ["g1", "g2"],
+            "category": ["GIB", "GIB_Z"],
+            "plan": ["Münster", "Münster"],
+            "name": ["GIB Nord", "GIB-Z Ost"],
+        },
+        geometry=[GIB, GIB_Z_OUTSIDE],
+        crs=CRS,
+    )
+    lep = gpd.GeoDataFrame(
+        {
+            "area_id": ["l1"],
+            "name": ["LEP Süd"],
+            "municipalities": ["Südheim"],
+            "area_ha_reported": [4.0],
+            "accuracy": ["polygon"],
+        },
+        geometry=[LEP],
+        crs=CRS,
+    )
+    return {"municipalities": MUNIS, "regional_plan": rp, "brownfields": bf, "lep_sites": lep, "hydrogen": H2}
 
 
 @pytest.fixture(scope="module")
 def computed(layers, patch_grid) -> gpd.GeoDataFrame:
     sites = derive_sites(layers)
-    coverage = {"fibre": patch_grid,
-                "mobile_5g": Coverage("municipal", units=pd.Series({"05562008": 0.8,
-                                                                    "05562012": 0.3}))}
+    coverage = {
+        "fibre": patch_grid,
+        "mobile_5g": Coverage("municipal", units=pd.Series({"05562008": 0.8, "05562012": 0.3})),
+    }
     funding = pd.DataFrame({"key": ["05562", "05562012"], "category": ["GRW_D", "GRW_C"]})
-    return compute_indicators(sites, layers, coverage, funding).set_index("site_id",
-                                                                          drop=False)
+    return compute_indicators(sites, layers, coverage, funding).set_index("site_id", drop=False)
 
 
 SITE_IDS = ["rp-g1", "rp-g2", "bf-b1", "bf-b2", "bf-b3", "bf-b4", "lep-l1"]
-GEOMS = {"rp-g1": GIB, "rp-g2": GIB_Z_OUTSIDE, "lep-l1": LEP,
-         **{f"bf-{k}": v[0] for k, v in BROWNFIELDS.items()}}
+GEOMS = {
+    "rp-g1": GIB,
+    "rp-g2": GIB_Z_OUTSIDE,
+    "lep-l1": LEP,
+    **{f"bf-{k}": v[0] for k, v in BROWNFIELDS.items()},
+}
 
 
 def missing(x: object) -> bool:
@@ -508,7 +592,7 @@ def test_compute_indicators_keeps_every_site_with_public_columns_first(computed)
     assert computed["site_id"].tolist() == SITE_IDS
     assert computed.crs == CRS
     public = [c for c in PUBLIC_COLUMNS if c in computed.columns]
-    assert list(computed.columns[:len(public)]) == public
+    assert list(computed.columns[: len(public)]) == public
     assert set(PUBLIC_COLUMNS) <= set(computed.columns)
     assert {"_fibre_data", "_mobile_5g_data"} <= set(computed.columns)
     assert any(c.startswith("_h2_km_") for c in computed.columns)
@@ -516,11 +600,16 @@ def test_compute_indicators_keeps_every_site_with_public_columns_first(computed)
 
 
 def test_compute_indicators_area_and_municipality(computed):
-    assert computed["area_ha"].tolist() == pytest.approx(
-        [GEOMS[s].area / 10_000 for s in SITE_IDS])
+    assert computed["area_ha"].tolist() == pytest.approx([GEOMS[s].area / 10_000 for s in SITE_IDS])
     assert computed["area_ha"].tolist() == pytest.approx([16, 4, 1, 1, 8, 1, 4])
-    want_ags = {"rp-g1": "05562008", "bf-b1": "05562008", "bf-b2": "05562012",
-                "bf-b3": "05562008", "bf-b4": "05562008", "lep-l1": "05562012"}
+    want_ags = {
+        "rp-g1": "05562008",
+        "bf-b1": "05562008",
+        "bf-b2": "05562012",
+        "bf-b3": "05562008",
+        "bf-b4": "05562008",
+        "lep-l1": "05562012",
+    }
     names = {"05562008": "Nordheim", "05562012": "Südheim"}
     for s in SITE_IDS:
         row = computed.loc[s]
@@ -534,7 +623,14 @@ def test_compute_indicators_area_and_municipality(computed):
 
 def test_compute_indicators_planning_category_and_brownfield(computed):
     assert computed["planning_category"].tolist() == [
-        "GIB", "GIB_Z", "GIB", "BROWNFIELD", "GIB", "BROWNFIELD", "LEP"]
+        "GIB",
+        "GIB_Z",
+        "GIB",
+        "BROWNFIELD",
+        "GIB",
+        "BROWNFIELD",
+        "LEP",
+    ]
     # GIB: its western half is brownfield b3 (b1 and b4 lie inside b3 there): exactly 0.5
     union = shapely.union_all([g for g, _, _ in BROWNFIELDS.values()])
     assert union.intersection(GIB).area / GIB.area == 0.5
@@ -549,8 +645,11 @@ def test_compute_indicators_planning_category_and_brownfield(computed):
 def hand_h2(site: str, horizon: float) -> tuple[float, float]:
     """Distance (km) to, and year of, the nearest hydrogen segment in service by ``horizon``."""
     g = GEOMS[site]
-    found = [(g.distance(line) / 1000, year) for line, year
-             in zip(H2.geometry, H2["commissioning_year"], strict=True) if year <= horizon]
+    found = [
+        (g.distance(line) / 1000, year)
+        for line, year in zip(H2.geometry, H2["commissioning_year"], strict=True)
+        if year <= horizon
+    ]
     return min(found) if found else (NAN, NAN)
 
 
@@ -589,10 +688,16 @@ def test_compute_indicators_fibre_from_grid_and_5g_from_municipal_statistics(com
     np.testing.assert_allclose(computed["_fibre_data"].to_numpy(float), frac, atol=1e-6)
     assert 0 < computed.loc["rp-g1", "_fibre_data"] < 1  # the GIB reaches past the patch
     assert np.isnan(computed.loc["bf-b2", "fibre_share"])  # off the patch: missing, not 0
-    want_5g = {"rp-g1": 0.8, "rp-g2": NAN, "bf-b1": 0.8, "bf-b2": 0.3, "bf-b3": 0.8,
-               "bf-b4": 0.8, "lep-l1": 0.3}
-    np.testing.assert_allclose(computed["mobile_5g_share"].to_numpy(float),
-                               [want_5g[s] for s in SITE_IDS])
+    want_5g = {
+        "rp-g1": 0.8,
+        "rp-g2": NAN,
+        "bf-b1": 0.8,
+        "bf-b2": 0.3,
+        "bf-b3": 0.8,
+        "bf-b4": 0.8,
+        "lep-l1": 0.3,
+    }
+    np.testing.assert_allclose(computed["mobile_5g_share"].to_numpy(float), [want_5g[s] for s in SITE_IDS])
     assert computed["_mobile_5g_data"].tolist() == pytest.approx([1, 0, 1, 1, 1, 1, 1])
 
 
@@ -620,9 +725,17 @@ def test_sites_without_a_coverage_layer_have_missing_shares(layers):
 
 
 def test_lep_point_becomes_a_circle_of_the_reported_area():
-    lep = gpd.GeoDataFrame({"area_id": ["p"], "name": ["Punkt"], "municipalities": ["x"],
-                            "area_ha_reported": [50.0], "accuracy": ["point"]},
-                           geometry=[shapely.Point(X + 500, Y + 500)], crs=CRS)
+    lep = gpd.GeoDataFrame(
+        {
+            "area_id": ["p"],
+            "name": ["Punkt"],
+            "municipalities": ["x"],
+            "area_ha_reported": [50.0],
+            "accuracy": ["point"],
+        },
+        geometry=[shapely.Point(X + 500, Y + 500)],
+        crs=CRS,
+    )
     sites = derive_sites({"lep_sites": lep})
     assert sites["site_id"].tolist() == ["lep-p"]
     assert ind.area_ha(sites.geometry.values)[0] == pytest.approx(50.0, rel=2e-3)
@@ -649,8 +762,13 @@ def test_a_source_key_the_geometry_contradicts_is_a_warning_and_the_geometry_win
     # municipality of the layer at all; b3 gives none (no warning for a missing key)
     bf["ags"] = ["05562012", "05999999", None, "05562008"]
     warnings: list[str] = []
-    out = compute_indicators(derive_sites({**layers, "brownfields": bf}),
-                             {**layers, "brownfields": bf}, {}, None, warn=warnings.append)
+    out = compute_indicators(
+        derive_sites({**layers, "brownfields": bf}),
+        {**layers, "brownfields": bf},
+        {},
+        None,
+        warn=warnings.append,
+    )
     got = out.set_index("site_id")["ags"]
     assert got["bf-b1"] == "05562008" and got["bf-b2"] == "05562012"
     assert got["bf-b3"] == "05562008" and got["bf-b4"] == "05562008"

@@ -22,23 +22,30 @@ shares = st.floats(0.0, 1.0)
 maybe_shares = st.one_of(shares, st.just(NAN))
 # weights 0 or at least 1e-3 (subnormal weights would underflow when scaled)
 C = len(CRITERIA_ORDER)
-weights = st.lists(st.one_of(st.just(0.0), st.floats(1e-3, 10.0)), min_size=C,
-                   max_size=C).filter(lambda w: sum(w) > 0)
+weights = st.lists(st.one_of(st.just(0.0), st.floats(1e-3, 10.0)), min_size=C, max_size=C).filter(
+    lambda w: sum(w) > 0
+)
 maybe_km = st.one_of(st.floats(0.0, 150.0), st.just(NAN))
 profiles = st.sampled_from(sorted(PROFILES))
-site = st.fixed_dictionaries({
-    "kind": st.sampled_from(["regional_plan", "brownfield", "lep"]),
-    "area_ha": st.floats(0.01, 500.0),
-    "planning_category": st.sampled_from(["LEP", "LARGE_PROJECT", "GIB", "GIB_Z", "ASB_GE",
-                                          "BROWNFIELD", None]),
-    "is_brownfield": st.booleans(),
-    "_h2_km_2030": st.one_of(st.floats(0.0, 60.0), st.just(NAN)),
-    "_h2_km_2032": st.floats(0.0, 60.0),
-    "fibre_share": maybe_shares,
-    "mobile_5g_share": maybe_shares,
-    "funding_region": st.sampled_from(["GRW_C", "GRW_D", "JTF", "FIVE_SITES", "none", None]),
-    "motorway_km": maybe_km, "rail_km": maybe_km, "port_km": maybe_km, "airport_km": maybe_km,
-})
+site = st.fixed_dictionaries(
+    {
+        "kind": st.sampled_from(["regional_plan", "brownfield", "lep"]),
+        "area_ha": st.floats(0.01, 500.0),
+        "planning_category": st.sampled_from(
+            ["LEP", "LARGE_PROJECT", "GIB", "GIB_Z", "ASB_GE", "BROWNFIELD", None]
+        ),
+        "is_brownfield": st.booleans(),
+        "_h2_km_2030": st.one_of(st.floats(0.0, 60.0), st.just(NAN)),
+        "_h2_km_2032": st.floats(0.0, 60.0),
+        "fibre_share": maybe_shares,
+        "mobile_5g_share": maybe_shares,
+        "funding_region": st.sampled_from(["GRW_C", "GRW_D", "JTF", "FIVE_SITES", "none", None]),
+        "motorway_km": maybe_km,
+        "rail_km": maybe_km,
+        "port_km": maybe_km,
+        "airport_km": maybe_km,
+    }
+)
 
 
 def frame(sites: list[dict]) -> object:
@@ -65,8 +72,7 @@ def score_of(sites: list[dict], profile: str, w: list[float] | None = None) -> n
 
 # -- score bounds ---------------------------------------------------------------------------------
 @FAST
-@given(v=st.lists(st.lists(maybe_shares, min_size=C, max_size=C), min_size=1, max_size=8),
-       w=weights)
+@given(v=st.lists(st.lists(maybe_shares, min_size=C, max_size=C), min_size=1, max_size=8), w=weights)
 def test_combined_score_is_within_0_and_100(v, w):
     s = Scorer.combine(np.array(v, dtype=float), np.array(w))
     ok = ~np.isnan(s)
@@ -96,10 +102,8 @@ def test_closer_pipeline_never_lowers_the_h2_value(a, b, profile):
 
 @FAST
 @given(s=site, closer=st.floats(0.0, 1.0), profile=profiles, w=weights)
-def test_moving_a_site_closer_to_the_pipeline_never_lowers_its_h2_points_or_score(
-        s, closer, profile, w):
-    moved = dict(s, _h2_km_2032=s["_h2_km_2032"] * closer,
-                 _h2_km_2030=s["_h2_km_2030"] * closer)
+def test_moving_a_site_closer_to_the_pipeline_never_lowers_its_h2_points_or_score(s, closer, profile, w):
+    moved = dict(s, _h2_km_2032=s["_h2_km_2032"] * closer, _h2_km_2030=s["_h2_km_2030"] * closer)
     scorer = Scorer(frame([s, moved]))
     r = scorer.rank(profile, weights=w_dict(w))
     h2 = CRITERIA_ORDER.index("h2")
@@ -113,10 +117,12 @@ def test_moving_a_site_closer_to_the_pipeline_never_lowers_its_h2_points_or_scor
 @FAST
 @given(s=site, fibre=st.floats(0.0, 1.0), g5=st.floats(0.0, 1.0), profile=profiles, w=weights)
 def test_more_coverage_never_lowers_the_score(s, fibre, g5, profile, w):
-    s = dict(s, fibre_share=np.nan_to_num(s["fibre_share"], nan=0.3),
-             mobile_5g_share=np.nan_to_num(s["mobile_5g_share"], nan=0.3))
-    better = dict(s, fibre_share=max(s["fibre_share"], fibre),
-                  mobile_5g_share=max(s["mobile_5g_share"], g5))
+    s = dict(
+        s,
+        fibre_share=np.nan_to_num(s["fibre_share"], nan=0.3),
+        mobile_5g_share=np.nan_to_num(s["mobile_5g_share"], nan=0.3),
+    )
+    better = dict(s, fibre_share=max(s["fibre_share"], fibre), mobile_5g_share=max(s["mobile_5g_share"], g5))
     before, after = score_of([s, better], profile, w)
     if not (np.isnan(before) or np.isnan(after)):
         assert after >= before - 1e-9
@@ -124,8 +130,7 @@ def test_more_coverage_never_lowers_the_score(s, fibre, g5, profile, w):
 
 # -- weight scaling -------------------------------------------------------------------------------
 @FAST
-@given(sites=st.lists(site, min_size=2, max_size=8), profile=profiles, w=weights,
-       c=st.floats(1e-3, 1e3))
+@given(sites=st.lists(site, min_size=2, max_size=8), profile=profiles, w=weights, c=st.floats(1e-3, 1e3))
 def test_scaling_all_weights_leaves_the_ranking_unchanged(sites, profile, w, c):
     scorer = Scorer(frame(sites))
     r1 = scorer.rank(profile, weights=w_dict(w))

@@ -22,26 +22,68 @@ H2_COLUMNS = ["_h2_km_2030", "_h2_year_2030", "_h2_km_2032", "_h2_year_2032"]
 
 def h2(km_2030: float, km_2032: float | None = None, year_2032: float = 2027.0) -> dict:
     """Per-horizon hydrogen columns: nearest segment in service by 2030 and by 2032."""
-    return {"_h2_km_2030": km_2030, "_h2_year_2030": NAN if math.isnan(km_2030) else 2027.0,
-            "_h2_km_2032": km_2030 if km_2032 is None else km_2032, "_h2_year_2032": year_2032}
+    return {
+        "_h2_km_2030": km_2030,
+        "_h2_year_2030": NAN if math.isnan(km_2030) else 2027.0,
+        "_h2_km_2032": km_2030 if km_2032 is None else km_2032,
+        "_h2_year_2032": year_2032,
+    }
 
 
 SITES = {
-    "a": {"area_ha": 50.0, "planning_category": "GIB", **h2(1.0), "fibre_share": 0.5,
-          "mobile_5g_share": 0.25, "funding_region": "GRW_D"},
-    "b": {"kind": "brownfield", "area_ha": 1.0, "planning_category": "BROWNFIELD",
-          "is_brownfield": True, **h2(10.5), "fibre_share": NAN, "mobile_5g_share": 1.0,
-          "funding_region": "none", "contamination": "confirmed"},
+    "a": {
+        "area_ha": 50.0,
+        "planning_category": "GIB",
+        **h2(1.0),
+        "fibre_share": 0.5,
+        "mobile_5g_share": 0.25,
+        "funding_region": "GRW_D",
+    },
+    "b": {
+        "kind": "brownfield",
+        "area_ha": 1.0,
+        "planning_category": "BROWNFIELD",
+        "is_brownfield": True,
+        **h2(10.5),
+        "fibre_share": NAN,
+        "mobile_5g_share": 1.0,
+        "funding_region": "none",
+        "contamination": "confirmed",
+    },
     # only a segment commissioned in 2031 is near: nothing in service by 2030
-    "c": {"kind": "lep", "ags": "05562012", "area_ha": math.sqrt(50), "planning_category": "LEP",
-          **h2(NAN, 0.5, 2031.0), "fibre_share": 1.0, "mobile_5g_share": 0.5,
-          "funding_region": "GRW_C"},
-    "d": {"ags": "05513000", "kreis_ags": "05513", "area_ha": 200.0, "planning_category": "GIB_Z",
-          **h2(25.0), "fibre_share": 0.0, "mobile_5g_share": 0.0, "funding_region": "JTF"},
-    "e": {"kind": "brownfield", "ags": "05513000", "kreis_ags": "05513", "area_ha": 60.0,
-          "planning_category": "BROWNFIELD", "is_brownfield": True, **h2(3.0),
-          "fibre_share": 0.8, "mobile_5g_share": 0.6, "funding_region": None,
-          "contamination": "remediated"},
+    "c": {
+        "kind": "lep",
+        "ags": "05562012",
+        "area_ha": math.sqrt(50),
+        "planning_category": "LEP",
+        **h2(NAN, 0.5, 2031.0),
+        "fibre_share": 1.0,
+        "mobile_5g_share": 0.5,
+        "funding_region": "GRW_C",
+    },
+    "d": {
+        "ags": "05513000",
+        "kreis_ags": "05513",
+        "area_ha": 200.0,
+        "planning_category": "GIB_Z",
+        **h2(25.0),
+        "fibre_share": 0.0,
+        "mobile_5g_share": 0.0,
+        "funding_region": "JTF",
+    },
+    "e": {
+        "kind": "brownfield",
+        "ags": "05513000",
+        "kreis_ags": "05513",
+        "area_ha": 60.0,
+        "planning_category": "BROWNFIELD",
+        "is_brownfield": True,
+        **h2(3.0),
+        "fibre_share": 0.8,
+        "mobile_5g_share": 0.6,
+        "funding_region": None,
+        "contamination": "remediated",
+    },
 }
 # v per criterion (area, planning, brownfield, h2, fibre, mobile_5g, funding) for `balanced`
 # (area 1 → 50 ha, horizon 2032: the 2031 segment counts)
@@ -52,8 +94,13 @@ V_BALANCED = {
     "d": [1.0, 0.6, 0.0, 0.0, 0.0, 0.0, 1.0],
     "e": [1.0, 0.4, 1.0, 0.8947, 0.8, 0.6, NAN],  # h2: 17/19 = 0.894736… kept to 4 decimals
 }
-SCORE_BALANCED = {"a": 100 * 4.15 / 7, "b": 100 * 2.9 / 6, "c": 100 * 5 / 7,
-                  "d": 100 * 2.6 / 7, "e": 100 * (3.8 + 0.8947) / 6}
+SCORE_BALANCED = {
+    "a": 100 * 4.15 / 7,
+    "b": 100 * 2.9 / 6,
+    "c": 100 * 5 / 7,
+    "d": 100 * 2.6 / 7,
+    "e": 100 * (3.8 + 0.8947) / 6,
+}
 
 
 def hand_score(v: list[float], w: list[float]) -> float:
@@ -108,13 +155,17 @@ def test_missing_criterion_is_left_out_of_both_sums_never_counted_as_zero(scorer
     assert r.score[b] == pytest.approx(100 * 2.9 / 6)
     assert r.score[b] != pytest.approx(100 * 2.9 / 7)  # what counting fibre as 0 would give
     bd = scorer.breakdown(r, b)
-    assert bd["fibre"] == {"indicator": {"fibre_share": None}, "v": None, "weight": 1.0,
-                           "points": None, "missing": True}
+    assert bd["fibre"] == {
+        "indicator": {"fibre_share": None},
+        "v": None,
+        "weight": 1.0,
+        "points": None,
+        "missing": True,
+    }
     transport = ["motorway", "rail", "port", "airport"]  # no transport data in this table
     assert [c for c in CRITERIA_ORDER if bd[c]["missing"]] == ["fibre", *transport]
     e = list(scorer.site_id).index("e")
-    assert [c for c in CRITERIA_ORDER if scorer.breakdown(r, e)[c]["missing"]] == \
-        ["funding", *transport]
+    assert [c for c in CRITERIA_ORDER if scorer.breakdown(r, e)[c]["missing"]] == ["funding", *transport]
 
 
 @pytest.mark.parametrize("profile", ["balanced", "hydrogen", "digital", "large_scale"])
@@ -159,8 +210,7 @@ def test_ranks_are_1_to_n_best_first(scorer):
     by_rank = sorted(SCORE_BALANCED, key=SCORE_BALANCED.get, reverse=True)
     assert by_rank == ["e", "c", "a", "b", "d"]
     assert list(scorer.site_id[r.order]) == by_rank
-    assert dict(zip(scorer.site_id, r.rank, strict=True)) == {"e": 1, "c": 2, "a": 3, "b": 4,
-                                                              "d": 5}
+    assert dict(zip(scorer.site_id, r.rank, strict=True)) == {"e": 1, "c": 2, "a": 3, "b": 4, "d": 5}
     assert r.excluded == {}
 
 
@@ -173,28 +223,30 @@ def test_equal_scores_are_ranked_by_site_id():
 
 
 # -- hard filters ---------------------------------------------------------------------------------
-@pytest.mark.parametrize("profile,filters,excluded,kept", [
-    ("balanced", Filters(min_area_ha=5), {"min_area_ha": 1}, "acde"),
-    ("balanced", Filters(max_area_ha=55), {"max_area_ha": 2}, "abc"),
-    ("balanced", Filters(max_h2_km=5), {"max_h2_km": 2}, "ace"),
-    # with the 2030 horizon c has nothing in service: excluded as well
-    ("hydrogen", Filters(max_h2_km=5), {"max_h2_km": 3}, "ae"),
-    ("balanced", Filters(kind=("brownfield",)), {"kind": 3}, "be"),
-    ("balanced", Filters(kind=("lep", "regional_plan")), {"kind": 2}, "acd"),
-    ("balanced", Filters(ags=("05513000",)), {"ags": 3}, "de"),
-    ("balanced", Filters(kreis=("05562",)), {"kreis": 2}, "abc"),
-    # unknown fibre (b) never passes a minimum
-    ("balanced", Filters(min_fibre=0.5), {"min_fibre": 2}, "ace"),
-    ("balanced", Filters(min_5g=0.5), {"min_5g": 2}, "bce"),
-    # contamination applies to brownfields only
-    ("balanced", Filters(contamination=("none", "remediated")), {"contamination": 1}, "acde"),
-    # counts go to the first filter a site fails
-    ("balanced", Filters(min_area_ha=5, kind=("brownfield",)), {"min_area_ha": 1, "kind": 3},
-     "e"),
-    # large_scale excludes below 50 ha by default; an explicit filter replaces the default
-    ("large_scale", Filters(), {"min_area_ha": 2}, "ade"),
-    ("large_scale", Filters(min_area_ha=0), {}, "abcde"),
-])
+@pytest.mark.parametrize(
+    "profile,filters,excluded,kept",
+    [
+        ("balanced", Filters(min_area_ha=5), {"min_area_ha": 1}, "acde"),
+        ("balanced", Filters(max_area_ha=55), {"max_area_ha": 2}, "abc"),
+        ("balanced", Filters(max_h2_km=5), {"max_h2_km": 2}, "ace"),
+        # with the 2030 horizon c has nothing in service: excluded as well
+        ("hydrogen", Filters(max_h2_km=5), {"max_h2_km": 3}, "ae"),
+        ("balanced", Filters(kind=("brownfield",)), {"kind": 3}, "be"),
+        ("balanced", Filters(kind=("lep", "regional_plan")), {"kind": 2}, "acd"),
+        ("balanced", Filters(ags=("05513000",)), {"ags": 3}, "de"),
+        ("balanced", Filters(kreis=("05562",)), {"kreis": 2}, "abc"),
+        # unknown fibre (b) never passes a minimum
+        ("balanced", Filters(min_fibre=0.5), {"min_fibre": 2}, "ace"),
+        ("balanced", Filters(min_5g=0.5), {"min_5g": 2}, "bce"),
+        # contamination applies to brownfields only
+        ("balanced", Filters(contamination=("none", "remediated")), {"contamination": 1}, "acde"),
+        # counts go to the first filter a site fails
+        ("balanced", Filters(min_area_ha=5, kind=("brownfield",)), {"min_area_ha": 1, "kind": 3}, "e"),
+        # large_scale excludes below 50 ha by default; an explicit filter replaces the default
+        ("large_scale", Filters(), {"min_area_ha": 2}, "ade"),
+        ("large_scale", Filters(min_area_ha=0), {}, "abcde"),
+    ],
+)
 def test_hard_filters_exclude_with_reason_and_count(scorer, profile, filters, excluded, kept):
     r = scorer.rank(profile, filters=filters)
     assert r.excluded == excluded
@@ -211,16 +263,20 @@ def test_site_with_no_weighted_data_is_excluded_as_no_data(scorer):
     assert r.excluded == {"no_data": 1}
     assert dict(zip(scorer.site_id, r.rank, strict=True))["b"] == 0
     assert scores(scorer, r) == pytest.approx(
-        {"a": 50.0, "b": NAN, "c": 100.0, "d": 0.0, "e": 80.0}, nan_ok=True)
+        {"a": 50.0, "b": NAN, "c": 100.0, "d": 0.0, "e": 80.0}, nan_ok=True
+    )
 
 
-@pytest.mark.parametrize("kwargs,message", [
-    ({"min_area_ha": -1}, "min_area_ha must be a finite number ≥ 0"),
-    ({"max_h2_km": NAN}, "max_h2_km must be a finite number"),
-    ({"max_area_ha": math.inf}, "max_area_ha must be a finite number"),
-    ({"min_fibre": 1.5}, "min_fibre is a share between 0 and 1"),
-    ({"min_5g": -0.1}, "min_5g must be a finite number ≥ 0"),
-])
+@pytest.mark.parametrize(
+    "kwargs,message",
+    [
+        ({"min_area_ha": -1}, "min_area_ha must be a finite number ≥ 0"),
+        ({"max_h2_km": NAN}, "max_h2_km must be a finite number"),
+        ({"max_area_ha": math.inf}, "max_area_ha must be a finite number"),
+        ({"min_fibre": 1.5}, "min_fibre is a share between 0 and 1"),
+        ({"min_5g": -0.1}, "min_5g must be a finite number ≥ 0"),
+    ],
+)
 def test_bad_filters_raise_invalid_parameter(kwargs, message):
     with pytest.raises(InvalidParameter, match=message):
         Filters(**kwargs)
@@ -246,8 +302,15 @@ def test_without_weight_noise_the_top_n_have_probability_1_and_the_rest_0(scorer
 
 
 def test_a_site_far_ahead_stays_first_with_probability_1():
-    best = {"area_ha": 50.0, "planning_category": "LEP", "is_brownfield": True, **h2(0.5),
-            "fibre_share": 1.0, "mobile_5g_share": 1.0, "funding_region": "GRW_C"}
+    best = {
+        "area_ha": 50.0,
+        "planning_category": "LEP",
+        "is_brownfield": True,
+        **h2(0.5),
+        "fibre_share": 1.0,
+        "mobile_5g_share": 1.0,
+        "funding_region": "GRW_C",
+    }
     s = Scorer(indicator_frame({"best": best, **SITES}))
     r = s.rank(stability_top=1, spread=0.5, draws=300, seed=7)
     assert stability(s, r)["best"] == 1.0
@@ -269,10 +332,15 @@ def test_excluded_sites_have_stability_0_and_a_top_beyond_the_included_gives_1(s
     assert stability(scorer, r) == {"a": 1.0, "b": 0.0, "c": 1.0, "d": 1.0, "e": 1.0}
 
 
-@pytest.mark.parametrize("kwargs,message", [({"draws": 0}, "draws must be between 1 and 2000"),
-                                            ({"draws": 2001}, "draws must be between"),
-                                            ({"spread": 1.0}, r"spread must be in \[0, 1\)"),
-                                            ({"spread": -0.1}, "spread must be in")])
+@pytest.mark.parametrize(
+    "kwargs,message",
+    [
+        ({"draws": 0}, "draws must be between 1 and 2000"),
+        ({"draws": 2001}, "draws must be between"),
+        ({"spread": 1.0}, r"spread must be in \[0, 1\)"),
+        ({"spread": -0.1}, "spread must be in"),
+    ],
+)
 def test_bad_stability_parameters_raise_invalid_parameter(scorer, kwargs, message):
     with pytest.raises(InvalidParameter, match=message):
         scorer.rank(stability_top=2, **kwargs)

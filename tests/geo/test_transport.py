@@ -23,13 +23,14 @@ def world():
 
 def _sjoin_km(sites: gpd.GeoDataFrame, targets: gpd.GeoDataFrame) -> np.ndarray:
     """Distance to the nearest target with a plain geopandas nearest join (an independent path)."""
-    j = gpd.sjoin_nearest(sites[["site_id", "geometry"]], targets[["geometry"]],
-                          distance_col="d")
+    j = gpd.sjoin_nearest(sites[["site_id", "geometry"]], targets[["geometry"]], distance_col="d")
     return j.groupby(level=0)["d"].min().reindex(sites.index).to_numpy() / 1000.0
 
 
-@pytest.mark.parametrize("column, layer", [("motorway_km", "motorway_junctions"),
-                                           ("port_km", "ports"), ("rail_km", "rail_freight")])
+@pytest.mark.parametrize(
+    "column, layer",
+    [("motorway_km", "motorway_junctions"), ("port_km", "ports"), ("rail_km", "rail_freight")],
+)
 def test_distances_equal_a_nearest_join_to_1_m(world, column, layer):
     layers, sites = world
     assert len(sites) >= 1000
@@ -42,8 +43,9 @@ def test_airport_distance_counts_only_commercial_airports(world):
     airports = layers["airports"]
     commercial = airports[airports["commercial"]]
     assert 0 < len(commercial) < len(airports)  # airfields are in the layer but do not count
-    np.testing.assert_allclose(sites["airport_km"].to_numpy(float), _sjoin_km(sites, commercial),
-                               atol=1e-3, rtol=0)
+    np.testing.assert_allclose(
+        sites["airport_km"].to_numpy(float), _sjoin_km(sites, commercial), atol=1e-3, rtol=0
+    )
     assert (sites["rail_target"] == "freight_terminal").all()
 
 
@@ -58,8 +60,11 @@ def test_rail_falls_back_to_long_distance_stations_and_says_so(world):
 
 def test_missing_transport_layers_are_missing_not_zero(world):
     layers, _ = world
-    bare = {k: v for k, v in layers.items() if k in ("municipalities", "regional_plan",
-                                                     "brownfields", "lep_sites", "hydrogen")}
+    bare = {
+        k: v
+        for k, v in layers.items()
+        if k in ("municipalities", "regional_plan", "brownfields", "lep_sites", "hydrogen")
+    }
     got = compute_indicators(derive_sites(bare), bare, {}, None)
     assert got[["motorway_km", "rail_km", "port_km", "airport_km"]].isna().all().all()
     r = Scorer(got).rank("logistics")

@@ -158,13 +158,19 @@ def test_kreis_csv_errors_give_the_line_in_the_file(workspace, capsys):
     assert f"line {bad + 1}: value '150' is not a percentage" in _fails(src, data, capsys)
 
 
-@pytest.mark.parametrize("old, new, message", [
-    ('column = "FTTH/B ≥ 1000 Mbit/s"', 'colum = "FTTH/B ≥ 1000 Mbit/s"',
-     "[fibre]: unknown option 'colum' for format 'breitbandatlas-municipal' "
-     "(options: column, number_format)"),
-    ('technology = "5G2"', 'technology = 5', "[mobile_5g]: option 'technology' must be a string"),
-    ('[brownfields.columns]\n', '[brownfields.values2]\n', "[brownfields]: unknown option 'values2'"),
-])
+@pytest.mark.parametrize(
+    "old, new, message",
+    [
+        (
+            'column = "FTTH/B ≥ 1000 Mbit/s"',
+            'colum = "FTTH/B ≥ 1000 Mbit/s"',
+            "[fibre]: unknown option 'colum' for format 'breitbandatlas-municipal' "
+            "(options: column, number_format)",
+        ),
+        ('technology = "5G2"', "technology = 5", "[mobile_5g]: option 'technology' must be a string"),
+        ("[brownfields.columns]\n", "[brownfields.values2]\n", "[brownfields]: unknown option 'values2'"),
+    ],
+)
 def test_unknown_or_mistyped_options(workspace, capsys, old, new, message):
     src, data = workspace
     _edit_toml(src, old, new)
@@ -176,8 +182,7 @@ def test_a_csv_with_a_broken_utf8_byte(workspace, capsys):
     csv = src / "breitbandatlas" / "gemeinden_gewerbegebiete.csv"
     raw = csv.read_bytes().replace(b"05562036", b"0556203\xff")
     csv.write_bytes(raw)
-    assert "line 3 is not valid UTF-8 (byte 0xff); save the file as UTF-8" in _fails(
-        src, data, capsys)
+    assert "line 3 is not valid UTF-8 (byte 0xff); save the file as UTF-8" in _fails(src, data, capsys)
 
 
 def test_a_windows_1252_export_is_read(workspace, capsys):
@@ -195,4 +200,5 @@ def test_no_candidate_layer(workspace, capsys):
     text = (src / "sources.toml").read_text(encoding="utf-8")
     (src / "sources.toml").write_text(text.split("[regional_plan]")[0], encoding="utf-8")
     assert "no candidate sites: configure at least one of regional_plan, brownfields" in _fails(
-        src, data, capsys)
+        src, data, capsys
+    )

@@ -104,9 +104,11 @@ def test_boundaries_match_dvg2(shared_raw, munis):
     assert np.abs(ratio - 1).max() < 0.01
     assert (munis["area_m2_dvg2"].to_numpy() == np.round(dvg.area.to_numpy())).all()
     # the generalised outline stays within about 200 m of the official one (tolerance 50 m)
-    h = shapely.hausdorff_distance(shapely.boundary(munis.geometry.values),
-                                   shapely.boundary(dvg.geometry.values))
+    h = shapely.hausdorff_distance(
+        shapely.boundary(munis.geometry.values), shapely.boundary(dvg.geometry.values)
+    )
     assert np.median(h) < 80 and h.max() < 300
+
     # neighbours along an edge are the official neighbours
     def edge_pairs(geoms: np.ndarray) -> set[tuple[int, int]]:
         a, b = shapely.STRtree(geoms).query(geoms, predicate="touches")
@@ -125,7 +127,8 @@ def test_fact_file_is_derived_from_dvg2_byte_for_byte(shared_raw):
     from tests.conftest import ROOT
 
     spec = importlib.util.spec_from_file_location(
-        "derive_boundaries", ROOT / "layers" / "facts" / "derive_boundaries.py")
+        "derive_boundaries", ROOT / "layers" / "facts" / "derive_boundaries.py"
+    )
     assert spec is not None and spec.loader is not None
     d = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(d)

@@ -16,22 +16,33 @@ from layers.planning import read_mapped
 
 
 def _file(tmp_path, **cols):
-    geoms = [shapely.box(350_000 + i * 1000, 5_700_000, 350_500 + i * 1000, 5_700_500)
-             for i in range(3)]
+    geoms = [shapely.box(350_000 + i * 1000, 5_700_000, 350_500 + i * 1000, 5_700_500) for i in range(3)]
     gdf = gpd.GeoDataFrame({"FL_NR": ["A", "B", "C"], **cols}, geometry=geoms, crs=WORK_CRS)
     path = tmp_path / "brachen.gpkg"
     gdf.to_file(path, layer="brachen")
     return path
 
 
-CFG = {"layer": "brachen", "columns": {"area_id": "FL_NR", "owner_contact": "KONTAKT",
-                                       "asking_price_eur_m2": "PREIS", "public": "OEFFENTLICH",
-                                       "notes": "BEMERKUNG"}}
+CFG = {
+    "layer": "brachen",
+    "columns": {
+        "area_id": "FL_NR",
+        "owner_contact": "KONTAKT",
+        "asking_price_eur_m2": "PREIS",
+        "public": "OEFFENTLICH",
+        "notes": "BEMERKUNG",
+    },
+}
 
 
 def test_mapped_brownfields_take_the_confidential_fields(tmp_path):
-    path = _file(tmp_path, KONTAKT=["Stadt X, 0211 1", None, " "], PREIS=["45,50", None, "80"],
-                 OEFFENTLICH=["ja", "Nein", None], BEMERKUNG=["vertraulich", None, None])
+    path = _file(
+        tmp_path,
+        KONTAKT=["Stadt X, 0211 1", None, " "],
+        PREIS=["45,50", None, "80"],
+        OEFFENTLICH=["ja", "Nein", None],
+        BEMERKUNG=["vertraulich", None, None],
+    )
     bf = read_mapped("brownfields", path, CFG)
     assert bf["owner_contact"].tolist() == ["Stadt X, 0211 1", None, None]
     assert bf["asking_price_eur_m2"].tolist()[0] == 45.5 and np.isnan(bf["asking_price_eur_m2"][1])
@@ -42,14 +53,18 @@ def test_mapped_brownfields_take_the_confidential_fields(tmp_path):
 
 
 def test_without_the_columns_every_area_is_public(tmp_path):
-    bf = read_mapped("brownfields", _file(tmp_path), {"layer": "brachen",
-                                                      "columns": {"area_id": "FL_NR"}})
+    bf = read_mapped("brownfields", _file(tmp_path), {"layer": "brachen", "columns": {"area_id": "FL_NR"}})
     assert bf["public"].all() and bf["owner_contact"].isna().all()
 
 
 def test_bad_confidential_values_are_reported_with_rows(tmp_path):
-    path = _file(tmp_path, KONTAKT=["a", "b", "c"], PREIS=["teuer", "-3", "10"],
-                 OEFFENTLICH=["vielleicht", "ja", "nein"], BEMERKUNG=[None, None, None])
+    path = _file(
+        tmp_path,
+        KONTAKT=["a", "b", "c"],
+        PREIS=["teuer", "-3", "10"],
+        OEFFENTLICH=["vielleicht", "ja", "nein"],
+        BEMERKUNG=[None, None, None],
+    )
     with pytest.raises(SourceError) as err:
         read_mapped("brownfields", path, CFG)
     text = str(err.value)

@@ -24,8 +24,9 @@ def test_same_seed_same_data_other_seed_other_data(small):
     again = demo.generate(600, seed=7)
     for name, gdf in small.layers.items():
         assert gdf.geometry.to_wkb().tolist() == again.layers[name].geometry.to_wkb().tolist(), name
-        pd.testing.assert_frame_equal(gdf.drop(columns="geometry"),
-                                      again.layers[name].drop(columns="geometry"))
+        pd.testing.assert_frame_equal(
+            gdf.drop(columns="geometry"), again.layers[name].drop(columns="geometry")
+        )
     np.testing.assert_array_equal(small.coverage["fibre"].grid, again.coverage["fibre"].grid)
     other = demo.generate(600, seed=8)
     assert not other.layers["brownfields"].geom_equals(small.layers["brownfields"]).all()
@@ -62,12 +63,12 @@ def test_sites_are_named_and_keyed_after_the_municipality_holding_them(small):
     m = small.layers["municipalities"]
     for name in ("regional_plan", "brownfields"):
         layer = small.layers[name]
-        home = largest_overlap(unit_overlaps(layer.geometry.values, m.geometry.values),
-                               len(layer))
+        home = largest_overlap(unit_overlaps(layer.geometry.values, m.geometry.values), len(layer))
         assert (home >= 0).all(), name
         town = m["name"].to_numpy()[home]
-        assert all(f" {t} " in f" {n.replace(',', ' ')} " for n, t in
-                   zip(layer["name"], town, strict=True)), name
+        assert all(
+            f" {t} " in f" {n.replace(',', ' ')} " for n, t in zip(layer["name"], town, strict=True)
+        ), name
         if name == "brownfields":  # the cadastre's key agrees with the geometry
             assert (layer["ags"].to_numpy() == m["ags"].to_numpy()[home]).all()
         else:  # the plan of the Kreis holding the area
@@ -80,11 +81,15 @@ def test_sizes_and_attributes_are_distributed_like_the_real_thing(small):
     bf_ha = small.layers["brownfields"].area / 1e4
     assert 15 < rp_ha.median() < 40 and rp_ha.min() >= 1.9
     assert 1.5 < bf_ha.median() < 4 and bf_ha.min() >= 0.05 * 0.99  # LANUV: ≥ 500 m²
-    assert set(small.layers["regional_plan"]["category"]) <= {"GIB", "GIB_Z", "LARGE_PROJECT",
-                                                              "ASB_GE"}
+    assert set(small.layers["regional_plan"]["category"]) <= {"GIB", "GIB_Z", "LARGE_PROJECT", "ASB_GE"}
     assert small.layers["regional_plan"]["plan"].nunique() == 6
     assert set(small.layers["brownfields"]["contamination"]) == {
-        "none", "suspected", "confirmed", "remediated", "unknown"}
+        "none",
+        "suspected",
+        "confirmed",
+        "remediated",
+        "unknown",
+    }
 
 
 def test_hydrogen_segments_join_real_kernnetz_places(small):
@@ -101,13 +106,14 @@ def test_coverage_grids_are_denser_in_cities(small):
     from geo.grid import NRW_GRID
 
     fibre = small.coverage["fibre"].grid
+
     def around(lon, lat, km=3):
         from geo.crs import transformer
 
         x, y = transformer(4326, 25832).transform(lon, lat)
         r, c, _ = NRW_GRID.cell_of(np.array([x]), np.array([y]))
         k = km * 10
-        return np.nanmean(fibre[r[0] - k:r[0] + k, c[0] - k:c[0] + k])
+        return np.nanmean(fibre[r[0] - k : r[0] + k, c[0] - k : c[0] + k])
 
     city = np.mean([around(6.96, 50.94), around(7.01, 51.45), around(6.78, 51.23)])  # K, E, D
     rural = np.mean([around(8.45, 51.25), around(8.1, 51.12), around(6.45, 50.45)])  # Sauerland, Eifel
@@ -122,8 +128,7 @@ def test_demo_snapshot_is_labelled_synthetic(tmp_path):
     assert m["demo"] == {"sites": 200, "seed": 3}
     for name in ("regional_plan", "brownfields", "hydrogen", "fibre", "mobile_5g"):
         assert m["layers"][name]["synthetic"] is True
-        assert "SYNTHETIC" in m["layers"][name]["attribution"] or "SYNTHETIC" in m["layers"][name][
-            "note"]
+        assert "SYNTHETIC" in m["layers"][name]["attribution"] or "SYNTHETIC" in m["layers"][name]["note"]
     assert m["layers"]["lep_sites"]["synthetic"] is False
     assert m["layers"]["sites"]["count"] == 204
     # boundaries are real (generalised) facts: not synthetic, with their own licence

@@ -51,16 +51,16 @@ def _complete(store: Store) -> str:
 
 def test_sigkill_at_random_moments_never_leaves_a_broken_current(store, sources):
     rng = random.Random(11)
-    cmd = [sys.executable, "-m", "api.cli", "build", "--sources", str(sources), "--data",
-           str(store.root)]
+    cmd = [sys.executable, "-m", "api.cli", "build", "--sources", str(sources), "--data", str(store.root)]
     t = time.perf_counter()  # how long a whole build takes here, to spread the kills over it
     subprocess.run(cmd, check=True, capture_output=True, timeout=300)
     full = time.perf_counter() - t
     outcomes = {"old": 0, "new": 0}
     for _ in range(KILLS):
         before = store.current_id()
-        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                start_new_session=True)
+        proc = subprocess.Popen(
+            cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+        )
         time.sleep(rng.uniform(0.0, full * 1.1))
         os.killpg(proc.pid, signal.SIGKILL)  # the build and any worker it forked
         proc.wait(timeout=30)
@@ -81,7 +81,8 @@ def test_sigkill_at_random_moments_never_leaves_a_broken_current(store, sources)
 
 
 def test_full_disk_during_a_build_fails_clearly_and_the_live_snapshot_keeps_serving(
-        store, sources, monkeypatch, capsys):
+    store, sources, monkeypatch, capsys
+):
     from api.service import Service
 
     live = store.current_id()
@@ -110,8 +111,12 @@ def test_a_damaged_live_snapshot_is_found_at_start_with_a_clear_message(store, t
     f.write_bytes(f.read_bytes()[: f.stat().st_size // 2])  # truncated Parquet
     with pytest.raises(CorruptSnapshot, match="sites.parquet"):
         store.verify()
-    proc = subprocess.run([sys.executable, "-m", "api.cli", "serve", "--data", str(store.root),
-                           "--port", "9"], capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "api.cli", "serve", "--data", str(store.root), "--port", "9"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 1
     assert f"snapshot {live}" in proc.stderr and "sites.parquet" in proc.stderr
     assert "damaged" in proc.stderr and "Traceback" not in proc.stderr

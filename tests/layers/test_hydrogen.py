@@ -23,12 +23,25 @@ XLSX = FIXTURES / "fnb" / "kernnetz_massnahmen.xlsx"
 PLACES = FIXTURES / "fnb" / "orte.csv"
 LINES = FIXTURES / "lines" / "h2_lines.geojson"
 CFG = {"places": str(PLACES.resolve())}
-PIPELINES = ["101-Epe-Legden", "102-Legden-Dorsten", "103-Dorsten-Marl", "104-Marl-Hamborn",
-             "105-Hamborn-Dormagen", "106-Dormagen-Wesseling", "107-Wesseling-Kalscheuren"]
+PIPELINES = [
+    "101-Epe-Legden",
+    "102-Legden-Dorsten",
+    "103-Dorsten-Marl",
+    "104-Marl-Hamborn",
+    "105-Hamborn-Dormagen",
+    "106-Dormagen-Wesseling",
+    "107-Wesseling-Kalscheuren",
+]
 LINES_CFG = {
-    "columns": {"segment_id": "LEITUNG_NR", "name": "BEZEICHNUNG", "kind": "STATUS",
-                "commissioning_year": "IBN", "dn_mm": "NENNWEITE", "pressure_bar": "DRUCK_BAR",
-                "operator": "BETREIBER"},
+    "columns": {
+        "segment_id": "LEITUNG_NR",
+        "name": "BEZEICHNUNG",
+        "kind": "STATUS",
+        "commissioning_year": "IBN",
+        "dn_mm": "NENNWEITE",
+        "pressure_bar": "DRUCK_BAR",
+        "operator": "BETREIBER",
+    },
     "values": {"kind": {"Umstellung": "conversion", "Neubau": "new_build"}},
 }
 TO_UTM = Transformer.from_crs("EPSG:4326", "EPSG:25832", always_xy=True)
@@ -52,10 +65,11 @@ def write_csv(tmp_path: Path, lines: list[str], encoding: str = "utf-8") -> Path
 def replace_in_line(lines: list[str], number: int, old: str, new: str) -> list[str]:
     """Replace text in the 1-based line ``number`` of a CSV."""
     assert old in lines[number - 1]
-    return [*lines[:number - 1], lines[number - 1].replace(old, new), *lines[number:]]
+    return [*lines[: number - 1], lines[number - 1].replace(old, new), *lines[number:]]
 
 
 # --- fnb-measures: the fixture as read ------------------------------------------------------------
+
 
 def test_pipeline_rows_become_segments_and_the_rest_is_skipped(measures):
     assert list(measures["segment_id"]) == PIPELINES
@@ -64,8 +78,15 @@ def test_pipeline_rows_become_segments_and_the_rest_is_skipped(measures):
 
 
 def test_attributes_come_from_the_columns(measures):
-    assert list(measures["kind"]) == ["conversion", "conversion", "new_build", "conversion",
-                                      "conversion", "new_build", "conversion"]
+    assert list(measures["kind"]) == [
+        "conversion",
+        "conversion",
+        "new_build",
+        "conversion",
+        "conversion",
+        "new_build",
+        "conversion",
+    ]
     # 2025, 31.12.2027, Q4 2027, 2028, 2025, 01.10.2030, 30.06.2029
     assert list(measures["commissioning_year"]) == [2025, 2027, 2027, 2028, 2025, 2030, 2029]
     assert list(measures["dn_mm"]) == [1200, 1000, 600, 800, 1000, 500, 400]
@@ -77,8 +98,17 @@ def test_attributes_come_from_the_columns(measures):
 
 def test_output_is_the_canonical_layer(measures):
     assert measures.crs.to_epsg() == 25832
-    assert list(measures.columns) == ["segment_id", "name", "kind", "commissioning_year", "dn_mm",
-                                      "pressure_bar", "operator", "geometry_quality", "geometry"]
+    assert list(measures.columns) == [
+        "segment_id",
+        "name",
+        "kind",
+        "commissioning_year",
+        "dn_mm",
+        "pressure_bar",
+        "operator",
+        "geometry_quality",
+        "geometry",
+    ]
     assert measures["commissioning_year"].dtype == "int64"
     assert check("hydrogen", measures) is measures
 
@@ -94,8 +124,7 @@ def test_segments_are_straight_lines_between_the_places(measures):
         assert line.coords[0] == pytest.approx(a, abs=1e-6)
         assert line.coords[1] == pytest.approx(b, abs=1e-6)
         assert line.length == pytest.approx(math.dist(a, b), rel=1e-9)
-        on_ellipsoid = geod.inv(places.lon[start], places.lat[start],
-                                places.lon[end], places.lat[end])[2]
+        on_ellipsoid = geod.inv(places.lon[start], places.lat[start], places.lon[end], places.lat[end])[2]
         assert line.length == pytest.approx(on_ellipsoid, rel=1e-3)  # UTM scale error < 0.1 %
 
 
@@ -133,14 +162,14 @@ def test_places_from_config_are_used(tmp_path, measures):
 
 # --- fnb-measures: bad input ----------------------------------------------------------------------
 
+
 def test_unknown_place_is_listed_with_its_lines(tmp_path):
     places = tmp_path / "orte.csv"
     kept = [line for line in PLACES.read_text().splitlines() if not line.startswith("Marl,")]
     places.write_text("\n".join(kept), encoding="utf-8")
     with pytest.raises(SourceError) as err:
         read_fnb_measures(CSV, {"places": str(places)})
-    assert err.value.problems == [
-        f"unknown place 'Marl' in line 4, line 6: add it with lon/lat to {places}"]
+    assert err.value.problems == [f"unknown place 'Marl' in line 4, line 6: add it with lon/lat to {places}"]
 
 
 def test_missing_year_and_unknown_kind_are_reported_together(tmp_path):
@@ -190,6 +219,7 @@ def test_places_table_without_coordinates_is_refused(tmp_path):
 
 # --- lines ----------------------------------------------------------------------------------------
 
+
 def test_line_file_is_mapped_to_the_canonical_layer():
     read = read_lines(LINES, LINES_CFG)
     assert read.crs.to_epsg() == 25832
@@ -208,8 +238,11 @@ def test_line_lengths_match_an_independent_transform():
     for line, feature in zip(read.geometry, features, strict=True):
         coords = feature["geometry"]["coordinates"]
         parts = coords if feature["geometry"]["type"] == "MultiLineString" else [coords]
-        expected = sum(math.dist(TO_UTM.transform(*p), TO_UTM.transform(*q))
-                       for part in parts for p, q in zip(part, part[1:], strict=False))
+        expected = sum(
+            math.dist(TO_UTM.transform(*p), TO_UTM.transform(*q))
+            for part in parts
+            for p, q in zip(part, part[1:], strict=False)
+        )
         assert line.length == pytest.approx(expected, rel=1e-9)
 
 

@@ -13,33 +13,67 @@ from layers.errors import SourceError
 from layers.io import AmbiguousNumber, number_format, parse_number, read_table
 
 
-@pytest.mark.parametrize("text, fmt, value", [
-    ("1.234", "de", 1234.0),          # the example: German thousands separator
-    ("1.234", "en", 1.234),
-    ("1.234,5", "de", 1234.5), ("1.234.567,25", "de", 1234567.25), ("1234,5", "de", 1234.5),
-    ("1 234,5", "de", 1234.5), ("1\u00a0234,5", "de", 1234.5), ("-0,75", "de", -0.75),
-    ("12,5 %", "de", 12.5), (",5", "de", 0.5), ("7", "de", 7.0),
-    ("1,234.5", "en", 1234.5), ("1,234,567.25", "en", 1234567.25), ("1234.5", "en", 1234.5),
-    ("1e3", "en", 1000.0), ("-.5", "en", -0.5), ("45 %", "en", 45.0),
-])
+@pytest.mark.parametrize(
+    "text, fmt, value",
+    [
+        ("1.234", "de", 1234.0),  # the example: German thousands separator
+        ("1.234", "en", 1.234),
+        ("1.234,5", "de", 1234.5),
+        ("1.234.567,25", "de", 1234567.25),
+        ("1234,5", "de", 1234.5),
+        ("1 234,5", "de", 1234.5),
+        ("1\u00a0234,5", "de", 1234.5),
+        ("-0,75", "de", -0.75),
+        ("12,5 %", "de", 12.5),
+        (",5", "de", 0.5),
+        ("7", "de", 7.0),
+        ("1,234.5", "en", 1234.5),
+        ("1,234,567.25", "en", 1234567.25),
+        ("1234.5", "en", 1234.5),
+        ("1e3", "en", 1000.0),
+        ("-.5", "en", -0.5),
+        ("45 %", "en", 45.0),
+    ],
+)
 def test_declared_formats(text, fmt, value):
     assert parse_number(text, fmt) == value
 
 
-@pytest.mark.parametrize("text, fmt", [
-    ("1.5", "de"), ("1.23", "de"), ("1.234.5", "de"), ("1,2,3", "de"),
-    ("1,5", "en"), ("1,23", "en"), ("1,234,5", "en"), ("1.2.3", "en"),
-    ("abc", "de"), ("12 kg", "en"), ("0x10", "en"),
-])
+@pytest.mark.parametrize(
+    "text, fmt",
+    [
+        ("1.5", "de"),
+        ("1.23", "de"),
+        ("1.234.5", "de"),
+        ("1,2,3", "de"),
+        ("1,5", "en"),
+        ("1,23", "en"),
+        ("1,234,5", "en"),
+        ("1.2.3", "en"),
+        ("abc", "de"),
+        ("12 kg", "en"),
+        ("0x10", "en"),
+    ],
+)
 def test_cells_that_are_not_numbers_in_the_declared_format_are_errors(text, fmt):
     with pytest.raises(ValueError, match="is not a number in"):
         parse_number(text, fmt)
 
 
-@pytest.mark.parametrize("text, value", [
-    ("1.5", 1.5), ("1,5", 1.5), ("1.234,5", 1234.5), ("1,234.5", 1234.5), ("1234", 1234.0),
-    ("12.345.678", 12345678.0), ("1.2345", 1.2345), ("1,2345", 1.2345), ("0.123", 0.123),
-])
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        ("1.5", 1.5),
+        ("1,5", 1.5),
+        ("1.234,5", 1234.5),
+        ("1,234.5", 1234.5),
+        ("1234", 1234.0),
+        ("12.345.678", 12345678.0),
+        ("1.2345", 1.2345),
+        ("1,2345", 1.2345),
+        ("0.123", 0.123),
+    ],
+)
 def test_without_a_declared_format_unambiguous_cells_are_read(text, value):
     assert parse_number(text) == value
 
@@ -62,7 +96,7 @@ def test_csv_files_say_their_format_and_sources_may_declare_it(tmp_path):
     de = tmp_path / "de.csv"
     de.write_text("AGS;Wert\n05111000;1.234,5\n", encoding="utf-8")
     en = tmp_path / "en.csv"
-    en.write_text("AGS,value\n05111000,\"1,234.5\"\n", encoding="utf-8")
+    en.write_text('AGS,value\n05111000,"1,234.5"\n', encoding="utf-8")
     assert read_table("fibre", de).attrs["number_format"] == "de"
     assert read_table("fibre", en).attrs["number_format"] == "en"
     assert number_format({}, read_table("fibre", de)) == "de"
@@ -90,13 +124,15 @@ def test_a_declared_format_wins_and_a_wrong_cell_names_its_line(tmp_path):
 
 
 def test_sources_toml_checks_number_format(tmp_path, fixtures):
-    (tmp_path / "m.csv").write_text("AGS;FTTH/B ≥ 1000 Mbit/s\n05111000;12,5\n",
-                                    encoding="utf-8")
+    (tmp_path / "m.csv").write_text("AGS;FTTH/B ≥ 1000 Mbit/s\n05111000;12,5\n", encoding="utf-8")
     toml = tmp_path / "sources.toml"
     dvg = (fixtures / "dvg" / "dvg2gem_nw.shp").as_posix()
-    toml.write_text(f'[municipalities]\npath = "{dvg}"\nformat = "dvg"\n\n'
-                    '[fibre]\npath = "m.csv"\nformat = "breitbandatlas-municipal"\n'
-                    'number_format = "fr"\n', encoding="utf-8")
+    toml.write_text(
+        f'[municipalities]\npath = "{dvg}"\nformat = "dvg"\n\n'
+        '[fibre]\npath = "m.csv"\nformat = "breitbandatlas-municipal"\n'
+        'number_format = "fr"\n',
+        encoding="utf-8",
+    )
     with pytest.raises(SourceError, match='number_format must be "de"'):
         sources.load_sources(toml)
     toml.write_text(toml.read_text().replace('"fr"', '"de"'), encoding="utf-8")

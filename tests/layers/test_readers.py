@@ -53,23 +53,25 @@ def test_lep_facts_are_the_four_sites_with_their_reported_areas():
     gdf = lep.read_facts(None, {})
     assert list(gdf["area_id"]) == ["LEP-DAT", "LEP-EU", "LEP-GK", "LEP-GV"]
     assert gdf.area.to_numpy() / 1e4 == pytest.approx([290, 220, 240, 325], rel=0.01)
-    lon, lat = transformer(25832, 4326).transform(*shapely.get_coordinates(
-        gdf.geometry.centroid.values).T)
+    lon, lat = transformer(25832, 4326).transform(*shapely.get_coordinates(gdf.geometry.centroid.values).T)
     assert lat[0] == pytest.approx(51.65, abs=1e-3) and lon[0] == pytest.approx(7.40, abs=1e-3)
     assert gdf["accuracy"].str.startswith("approximate").all()
 
 
 def test_breitbandatlas_municipal_gives_shares(fixtures):
     cov = coverage.read_breitbandatlas_municipal(
-        "fibre", fixtures / "breitbandatlas" / "gemeinden_gewerbegebiete.csv",
-        {"column": "FTTH/B ≥ 1000 Mbit/s"})
+        "fibre",
+        fixtures / "breitbandatlas" / "gemeinden_gewerbegebiete.csv",
+        {"column": "FTTH/B ≥ 1000 Mbit/s"},
+    )
     assert cov.resolution == "municipal"
     assert cov.units.to_dict() == {"05562008": 0.25, "05562036": 0.5, "05913000": 0.755}
 
 
 def test_breitbandatlas_kreis_selects_technology_and_area_type(fixtures):
     cov = coverage.read_breitbandatlas_kreis(
-        "mobile_5g", fixtures / "breitbandatlas" / "kreise_mobilfunk.csv", {})
+        "mobile_5g", fixtures / "breitbandatlas" / "kreise_mobilfunk.csv", {}
+    )
     assert cov.resolution == "kreis"
     assert cov.units.to_dict() == {"05562": 0.885, "05913": 0.9725}
 
@@ -77,20 +79,22 @@ def test_breitbandatlas_kreis_selects_technology_and_area_type(fixtures):
 def test_breitbandatlas_kreis_unknown_technology_lists_the_known_ones(fixtures):
     with pytest.raises(Exception, match="technologies: 5G2, LTE2"):
         coverage.read_breitbandatlas_kreis(
-            "mobile_5g", fixtures / "breitbandatlas" / "kreise_mobilfunk.csv",
-            {"technology": "6G"})
+            "mobile_5g", fixtures / "breitbandatlas" / "kreise_mobilfunk.csv", {"technology": "6G"}
+        )
 
 
 def test_inspire_grid_cells_land_on_the_25832_grid(fixtures):
-    cov = coverage.read_inspire_grid("fibre", fixtures / "inspire" / "gigabit_grid.csv",
-                                     {"id_column": "id", "value_column": "down_fn_hh_ftthb_1000"})
+    cov = coverage.read_inspire_grid(
+        "fibre",
+        fixtures / "inspire" / "gigabit_grid.csv",
+        {"id_column": "id", "value_column": "down_fn_hh_ftthb_1000"},
+    )
     g = cov.grid
     assert g.shape == NRW_GRID.shape
     assert np.isfinite(g).sum() == 16
     assert set(np.unique(g[np.isfinite(g)])) == {0.0, 1.0}
     # each value sits in the 25832 cell holding the 3035 cell's centre
-    row, col, _ = NRW_GRID.cell_of(*transformer(3035, 25832).transform(
-        *_first_cell_centre(fixtures)))
+    row, col, _ = NRW_GRID.cell_of(*transformer(3035, 25832).transform(*_first_cell_centre(fixtures)))
     assert g[row, col] == 1.0
 
 
@@ -104,16 +108,18 @@ def _first_cell_centre(fixtures):
 
 def test_bnetza_grid_threshold_and_scale(fixtures):
     path = fixtures / "bnetza" / "mobilfunk_monitoring.gpkg"
-    cov = coverage.read_bnetza_grid("mobile_5g", path, {"value_column": "mobilesBB_AnzahlMNB",
-                                                        "threshold": 1})
+    cov = coverage.read_bnetza_grid(
+        "mobile_5g", path, {"value_column": "mobilesBB_AnzahlMNB", "threshold": 1}
+    )
     g = cov.grid
     row, col, _ = NRW_GRID.cell_of(np.array([381050.0]), np.array([5726050.0]))
     assert g[row[0], col[0]] == 0.0  # (a+b) % 4 == 0 → no operator
     row, col, _ = NRW_GRID.cell_of(np.array([381150.0]), np.array([5726050.0]))
     assert g[row[0], col[0]] == 1.0
     assert np.isfinite(g).sum() == 25
-    scaled = coverage.read_bnetza_grid("mobile_5g", path, {"value_column": "mobilesBB_AnzahlMNB",
-                                                           "scale": 1 / 3})
+    scaled = coverage.read_bnetza_grid(
+        "mobile_5g", path, {"value_column": "mobilesBB_AnzahlMNB", "scale": 1 / 3}
+    )
     assert np.nanmax(scaled.grid) == pytest.approx(1.0)
 
 

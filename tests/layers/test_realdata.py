@@ -43,15 +43,17 @@ def test_kreis_mobile_csv_gives_53_kreise_with_5g_on_commercial_land(shared_raw)
     assert len(cov.units) == 53
     assert set(cov.units.index) == set(facts()["kreis_ags"])
     raw = pd.read_csv(path, dtype={"AGS": str})
-    row = raw[(raw.AGS == "05562") & (raw.Technologie == "5G2")
-              & (raw.Flaechenart == "Gewerbliche Nutzfläche")]
+    row = raw[
+        (raw.AGS == "05562") & (raw.Technologie == "5G2") & (raw.Flaechenart == "Gewerbliche Nutzfläche")
+    ]
     assert cov.units["05562"] == pytest.approx(float(row["Verfügbarkeit"].iloc[0]) / 100)
 
 
 def write_real_sources(shared_raw, folder):
     """A sources.toml for every real layer the shared folder has."""
     toml = folder / "sources.toml"
-    toml.write_text(f"""
+    toml.write_text(
+        f"""
 [municipalities]
 path = "{shared_raw}/geobasis_nrw_dvg2/dvg2gem_nw.shp"
 format = "dvg"
@@ -70,7 +72,9 @@ date = "2021-06"
 path = "{shared_raw}/breitbandatlas_2021/nrw_kreis_mobilfunk_2021_1.csv"
 format = "breitbandatlas-kreis"
 date = "2021-H1"
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     return toml
 
 
@@ -88,9 +92,16 @@ def test_build_from_real_sources_names_every_source_and_licence(shared_raw, tmp_
     assert "Breitbandatlas" in m["layers"]["fibre"]["attribution"]
     assert m["layers"]["fibre"]["units_joined"] == 396
     assert m["layers"]["mobile_5g"]["units_joined"] == 53
-    assert set(m["missing_layers"]) == {"regional_plan", "brownfields", "hydrogen",
-                                        "motorway_junctions", "ports", "rail_freight",
-                                        "rail_stations", "airports"}
+    assert set(m["missing_layers"]) == {
+        "regional_plan",
+        "brownfields",
+        "hydrogen",
+        "motorway_junctions",
+        "ports",
+        "rail_freight",
+        "rail_stations",
+        "airports",
+    }
     assert main(["layers", "--data", str(tmp_path / "data")]) == 0
     assert "dl-de/zero-2-0" in capsys.readouterr().out
 
@@ -102,11 +113,13 @@ def test_site_inside_one_municipality_gets_its_breitbandatlas_share(shared_raw, 
     assert main(["build", "--sources", str(toml), "--data", str(tmp_path / "data")]) == 0
     svc = Service.open(tmp_path / "data")
     muni = svc.snap.layers["municipalities"].set_index("ags")
-    fibre = pd.read_csv(shared_raw / "breitbandatlas_2021" /
-                        "nrw_gemeinde_breitband_gewerbegebiete_2021_mitte.csv",
-                        dtype={"AGS": str}).set_index("AGS")["FTTH/B ≥ 1000 Mbit/s"]
-    mobile = pd.read_csv(shared_raw / "breitbandatlas_2021" / "nrw_kreis_mobilfunk_2021_1.csv",
-                         dtype={"AGS": str})
+    fibre = pd.read_csv(
+        shared_raw / "breitbandatlas_2021" / "nrw_gemeinde_breitband_gewerbegebiete_2021_mitte.csv",
+        dtype={"AGS": str},
+    ).set_index("AGS")["FTTH/B ≥ 1000 Mbit/s"]
+    mobile = pd.read_csv(
+        shared_raw / "breitbandatlas_2021" / "nrw_kreis_mobilfunk_2021_1.csv", dtype={"AGS": str}
+    )
     mobile = mobile[(mobile.Technologie == "5G2") & (mobile.Flaechenart == "Gewerbliche Nutzfläche")]
     for ags in ("05562008", "05111000", "05958004"):
         site = muni.loc[ags, "geometry"].representative_point().buffer(150)  # ~7 ha

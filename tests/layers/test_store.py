@@ -15,8 +15,15 @@ from layers.build import build
 from layers.io import sha256
 from layers.store import Store
 
-KILL_POINTS = ("ingest", "indicators", "write:regional_plan", "write:sites", "manifest", "publish",
-               "published")
+KILL_POINTS = (
+    "ingest",
+    "indicators",
+    "write:regional_plan",
+    "write:sites",
+    "manifest",
+    "publish",
+    "published",
+)
 
 
 @pytest.fixture()
@@ -31,8 +38,7 @@ def test_manifest_names_every_source_licence_and_checksum(store, fixtures):
     m = store.manifest()
     assert m["synthetic"] is False
     assert m["missing_layers"] == []
-    for name in ("municipalities", "regional_plan", "brownfields", "hydrogen", "fibre",
-                 "mobile_5g"):
+    for name in ("municipalities", "regional_plan", "brownfields", "hydrogen", "fibre", "mobile_5g"):
         layer = m["layers"][name]
         assert layer["licence"] and layer["attribution"]
         assert layer["sha256"] == sha256(Path(layer["source"]))
@@ -45,9 +51,19 @@ def test_manifest_names_every_source_licence_and_checksum(store, fixtures):
 
 def test_snapshot_files_are_geoparquet_in_25832(store):
     snap = store.load()
-    assert set(snap.layers) == {"municipalities", "regional_plan", "brownfields", "lep_sites",
-                                "hydrogen", "sites", "motorway_junctions", "ports", "rail_freight",
-                                "rail_stations", "airports"}
+    assert set(snap.layers) == {
+        "municipalities",
+        "regional_plan",
+        "brownfields",
+        "lep_sites",
+        "hydrogen",
+        "sites",
+        "motorway_junctions",
+        "ports",
+        "rail_freight",
+        "rail_stations",
+        "airports",
+    }
     for gdf in snap.layers.values():
         assert gdf.crs.to_epsg() == 25832
     assert snap.layers["municipalities"]["ags"].tolist() == ["05562008", "05562036", "05913000"]

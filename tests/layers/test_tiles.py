@@ -28,8 +28,7 @@ from layers.build import build
 from layers.io import sha256
 from layers.store import Store
 
-EVERY_ZOOM = ("municipalities", "municipality_labels", "kreise", "kreis_labels", "hydrogen",
-              "lep_sites")
+EVERY_ZOOM = ("municipalities", "municipality_labels", "kreise", "kreis_labels", "hydrogen", "lep_sites")
 
 
 # -- helpers: an independent look at the bytes -----------------------------------------------
@@ -51,7 +50,7 @@ def raw_layer_names(tile: bytes) -> list[str]:
         key, i = _varint(tile, i)
         assert key == (3 << 3) | 2, "an MVT Tile holds only length-delimited field 3 (layers)"
         n, i = _varint(tile, i)
-        layer, i = tile[i:i + n], i + n
+        layer, i = tile[i : i + n], i + n
         j = 0
         while j < len(layer):
             k, j = _varint(layer, j)
@@ -59,7 +58,7 @@ def raw_layer_names(tile: bytes) -> list[str]:
             if wire == 2:
                 m, j = _varint(layer, j)
                 if k >> 3 == 1:
-                    names.append(layer[j:j + m].decode())
+                    names.append(layer[j : j + m].decode())
                 j += m
             elif wire == 0:
                 _, j = _varint(layer, j)
@@ -74,7 +73,7 @@ def raw_layer_names(tile: bytes) -> list[str]:
 
 def lonlat(z: int, x: int, y: int, px: float, py: float, extent: int = 4096) -> tuple[float, float]:
     """Tile-local MVT coordinates (y down) to WGS84."""
-    n = 2 ** z
+    n = 2**z
     gx, gy = (x + px / extent) / n, (y + py / extent) / n
     return gx * 360 - 180, math.degrees(math.atan(math.sinh(math.pi * (1 - 2 * gy))))
 
@@ -94,7 +93,8 @@ class Archive:
     def decoded(self, zxy: tuple[int, int, int]) -> dict[str, Any]:
         if zxy not in self._decoded:
             self._decoded[zxy] = mapbox_vector_tile.decode(
-                self.raw[zxy], default_options={"y_coord_down": True})
+                self.raw[zxy], default_options={"y_coord_down": True}
+            )
         return self._decoded[zxy]
 
     def features(self, layer: str, z: int) -> list[tuple[tuple[int, int, int], dict[str, Any]]]:
@@ -147,10 +147,21 @@ def test_manifest_describes_the_archive(manifest, snap_dir, sites):
     assert t["file"] == "map.pmtiles" and path.exists()
     assert t["sha256"] == sha256(path) and t["size"] == path.stat().st_size
     assert (t["minzoom"], t["maxzoom"]) == (5, 14)
-    assert set(t["layers"]) == {"site_points", "sites", "municipalities", "municipality_labels",
-                                "kreise", "kreis_labels", "hydrogen", "lep_sites",
-                                "motorway_junctions", "rail_stations", "rail_freight", "ports",
-                                "airports"}
+    assert set(t["layers"]) == {
+        "site_points",
+        "sites",
+        "municipalities",
+        "municipality_labels",
+        "kreise",
+        "kreis_labels",
+        "hydrogen",
+        "lep_sites",
+        "motorway_junctions",
+        "rail_stations",
+        "rail_freight",
+        "ports",
+        "airports",
+    }
     assert (t["layers"]["site_points"]["minzoom"], t["layers"]["site_points"]["maxzoom"]) == (5, 9)
     assert (t["layers"]["sites"]["minzoom"], t["layers"]["sites"]["maxzoom"]) == (10, 14)
     assert t["layers"]["kreise"]["count"] == 53
@@ -168,8 +179,7 @@ def test_header_and_metadata(archive, manifest):
     # the pmtiles JS client reads the header and the root directory in its first 16 KiB
     assert h["root_offset"] + h["root_length"] <= 16384
     x0, y0, x1, y1 = NRW_BOUNDS_WGS84
-    bounds = (h["min_lon_e7"] / 1e7, h["min_lat_e7"] / 1e7, h["max_lon_e7"] / 1e7,
-              h["max_lat_e7"] / 1e7)
+    bounds = (h["min_lon_e7"] / 1e7, h["min_lat_e7"] / 1e7, h["max_lon_e7"] / 1e7, h["max_lat_e7"] / 1e7)
     assert x0 <= bounds[0] < bounds[2] <= x1 and y0 <= bounds[1] < bounds[3] <= y1
     assert bounds[0] < h["center_lon_e7"] / 1e7 < bounds[2]
     assert bounds[1] < h["center_lat_e7"] / 1e7 < bounds[3]
@@ -179,8 +189,13 @@ def test_header_and_metadata(archive, manifest):
     for name in EVERY_ZOOM:
         assert (layers[name]["minzoom"], layers[name]["maxzoom"]) == (5, 14)
     assert set(layers["sites"]["fields"]) == {"site_id", "kind", "planning_category", "area_ha"}
-    assert set(layers["hydrogen"]["fields"]) == {"segment_id", "name", "kind",
-                                                 "commissioning_year", "geometry_quality"}
+    assert set(layers["hydrogen"]["fields"]) == {
+        "segment_id",
+        "name",
+        "kind",
+        "commissioning_year",
+        "geometry_quality",
+    }
     assert "SYNTHETIC" in md["attribution"] and md["attribution"] == manifest["tiles"]["attribution"]
     assert [float(v) for v in md["bounds"].split(",")] == pytest.approx(bounds, abs=1e-6)
 
@@ -205,8 +220,9 @@ def test_every_tile_decodes(archive):
         assert list(decoded) == archive.names[zxy]
 
 
-@pytest.mark.parametrize(("layer", "z"), [("site_points", 5), ("site_points", 9), ("sites", 10),
-                                          ("sites", 12), ("sites", 14)])
+@pytest.mark.parametrize(
+    ("layer", "z"), [("site_points", 5), ("site_points", 9), ("sites", 10), ("sites", 12), ("sites", 14)]
+)
 def test_every_public_site_is_in_the_tiles(archive, sites, all_sites, layer, z):
     ids = {f["properties"]["site_id"] for _zxy, f in archive.features(layer, z)}
     assert ids == set(sites["site_id"])
@@ -309,8 +325,7 @@ def _pixels(o: dict[str, Any], spec: Any, n: int) -> tuple[np.ndarray, ...]:
     xs, ys = spec.centres()
     mx, my = transformer(25832, 3857).transform(xs[cols], ys[rows])
     tl, _tr, br, _bl = o["coordinates"]
-    (mx0, my1), (mx1, my0) = (transformer(4326, 3857).transform(*tl),
-                              transformer(4326, 3857).transform(*br))
+    (mx0, my1), (mx1, my0) = (transformer(4326, 3857).transform(*tl), transformer(4326, 3857).transform(*br))
     px = np.floor((np.asarray(mx) - mx0) / (mx1 - mx0) * o["width"]).astype(int)
     py = np.floor((my1 - np.asarray(my)) / (my1 - my0) * o["height"]).astype(int)
     assert (px >= 0).all() and (px < o["width"]).all()
@@ -346,8 +361,13 @@ def test_unit_statistics_become_municipality_properties(tmp_path, fixtures):
     s = Store(tmp_path)
     m = build(s, sources=fixtures / "sources.toml")
     o = m["coverage_overlays"]
-    assert o["fibre"] == {**o["fibre"], "kind": "tile_property", "source_layer": "municipalities",
-                          "property": "fibre_share", "resolution": "municipal"}
+    assert o["fibre"] == {
+        **o["fibre"],
+        "kind": "tile_property",
+        "source_layer": "municipalities",
+        "property": "fibre_share",
+        "resolution": "municipal",
+    }
     assert o["mobile_5g"]["property"] == "mobile_5g_share"
     assert o["mobile_5g"]["resolution"] == "kreis"
     assert not list((s.snapshots / m["id"]).glob("*.png"))
@@ -389,8 +409,7 @@ def test_non_public_sites_and_other_properties_stay_out(sites):
     assert set(data) == {"sites", "site_points"}
     for name in ("sites", "site_points"):
         assert set(data[name]["site_id"]) == set(s["site_id"][5:])
-        assert list(data[name].columns) == ["site_id", "kind", "planning_category", "area_ha",
-                                            "geometry"]
+        assert list(data[name].columns) == ["site_id", "kind", "planning_category", "area_ha", "geometry"]
         assert data[name].crs.to_epsg() == 4326
 
 
@@ -401,10 +420,16 @@ def test_kreise_are_dissolved_municipalities(store):
     assert k.geometry.area.sum() == pytest.approx(muni.geometry.area.sum(), rel=1e-6)
 
 
-@pytest.mark.parametrize(("layer", "id_field"), [("motorway_junctions", "junction_id"),
-                                                 ("rail_stations", "eva_nr"),
-                                                 ("rail_freight", "terminal_id"),
-                                                 ("ports", "port_id"), ("airports", "airport_id")])
+@pytest.mark.parametrize(
+    ("layer", "id_field"),
+    [
+        ("motorway_junctions", "junction_id"),
+        ("rail_stations", "eva_nr"),
+        ("rail_freight", "terminal_id"),
+        ("ports", "port_id"),
+        ("airports", "airport_id"),
+    ],
+)
 def test_every_transport_feature_is_in_the_tiles_as_a_point(archive, store, layer, id_field):
     stored = store.load().layers[layer]
     for z in (5, 12):
@@ -412,7 +437,8 @@ def test_every_transport_feature_is_in_the_tiles_as_a_point(archive, store, laye
         assert {f["properties"][id_field] for f in feats} == set(stored[id_field].astype(str))
         assert {f["geometry"]["type"] for f in feats} == {"Point"}
     if layer == "airports":  # the commercial flag travels (only those count for the criterion)
-        flags = {f["properties"]["airport_id"]: f["properties"]["commercial"]
-                 for _zxy, f in archive.features(layer, 5)}
-        assert flags == dict(zip(stored["airport_id"].astype(str), stored["commercial"],
-                                 strict=True))
+        flags = {
+            f["properties"]["airport_id"]: f["properties"]["commercial"]
+            for _zxy, f in archive.features(layer, 5)
+        }
+        assert flags == dict(zip(stored["airport_id"].astype(str), stored["commercial"], strict=True))

@@ -29,15 +29,19 @@ TRANSPORT = ROOT / "tests" / "fixtures" / "transport"
 # OSM XML written by the tests, with the tag mix of a real extract
 
 
-def _osm_xml(nodes: list[tuple[int, float, float, dict[str, str]]],
-             ways: list[tuple[int, list[int], dict[str, str]]],
-             relations: list[tuple[int, list[tuple[str, int, str]], dict[str, str]]]) -> str:
+def _osm_xml(
+    nodes: list[tuple[int, float, float, dict[str, str]]],
+    ways: list[tuple[int, list[int], dict[str, str]]],
+    relations: list[tuple[int, list[tuple[str, int, str]], dict[str, str]]],
+) -> str:
     def tags(t: dict[str, str]) -> str:
         return "".join(f"\n    <tag k={quoteattr(k)} v={quoteattr(v)}/>" for k, v in t.items())
 
-    out = ['<?xml version="1.0" encoding="UTF-8"?>',
-           '<osm version="0.6" generator="tests/layers/test_transport.py">',
-           '  <bounds minlat="51.0" minlon="6.0" maxlat="52.0" maxlon="8.0"/>']
+    out = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        '<osm version="0.6" generator="tests/layers/test_transport.py">',
+        '  <bounds minlat="51.0" minlon="6.0" maxlat="52.0" maxlon="8.0"/>',
+    ]
     for nid, lat, lon, t in nodes:
         attrs = f'id="{nid}" lat="{lat}" lon="{lon}" version="3" timestamp="2024-05-01T10:00:00Z"'
         out.append(f"  <node {attrs}/>" if not t else f"  <node {attrs}>{tags(t)}\n  </node>")
@@ -53,8 +57,12 @@ def _osm_xml(nodes: list[tuple[int, float, float, dict[str, str]]],
 
 def _square(first_id: int, lat: float, lon: float, d: float = 0.004) -> list[tuple[int, float, float, dict]]:
     """Four untagged nodes of a square (the way closes it by repeating the first)."""
-    return [(first_id, lat, lon, {}), (first_id + 1, lat + d, lon, {}),
-            (first_id + 2, lat + d, lon + d, {}), (first_id + 3, lat, lon + d, {})]
+    return [
+        (first_id, lat, lon, {}),
+        (first_id + 1, lat + d, lon, {}),
+        (first_id + 2, lat + d, lon + d, {}),
+        (first_id + 3, lat, lon + d, {}),
+    ]
 
 
 def _ring(first_id: int) -> list[int]:
@@ -66,27 +74,58 @@ def osm_file(tmp_path: Path) -> Path:
     """A small extract: junctions, ports, terminals, yards and everything a reader must drop."""
     nodes = [
         # untagged nodes and nodes with only insignificant tags
-        (1, 51.40, 6.70, {}), (2, 51.41, 6.71, {"created_by": "JOSM"}),
+        (1, 51.40, 6.70, {}),
+        (2, 51.41, 6.71, {"created_by": "JOSM"}),
         (3, 51.42, 6.72, {"source": "survey"}),
         # motorway junctions
-        (10, 51.4501, 6.8002, {"highway": "motorway_junction", "name": "Kreuz Kaiserberg",
-                               "ref": "18", "destination": "Düsseldorf; Köln, Bonn"}),
-        (11, 51.2800, 6.7700, {"highway": "motorway_junction", "name": 'Düsseldorf-Flughafen "Nord"',
-                               "ref": "3a", "exit_to": 'Messe, "Arena", Stockum',
-                               "note": "nicht \"öffentlich\", bitte prüfen"}),
+        (
+            10,
+            51.4501,
+            6.8002,
+            {
+                "highway": "motorway_junction",
+                "name": "Kreuz Kaiserberg",
+                "ref": "18",
+                "destination": "Düsseldorf; Köln, Bonn",
+            },
+        ),
+        (
+            11,
+            51.2800,
+            6.7700,
+            {
+                "highway": "motorway_junction",
+                "name": 'Düsseldorf-Flughafen "Nord"',
+                "ref": "3a",
+                "exit_to": 'Messe, "Arena", Stockum',
+                "note": 'nicht "öffentlich", bitte prüfen',
+            },
+        ),
         (12, 51.5100, 7.4600, {"highway": "motorway_junction", "ref": "41"}),  # no name
         (13, 51.5200, 7.4700, {"highway": "motorway_junction", "name": "Dortmund-Nord"}),  # no ref
         # not junctions
         (20, 51.43, 6.78, {"highway": "traffic_signals"}),
         (21, 51.43, 6.77, {"railway": "station", "name": "Duisburg Hbf", "operator": "DB InfraGO"}),
-        (22, 51.44, 6.76, {"amenity": "fuel", "name": "Tankstelle \"Süd\", Autohof"}),
+        (22, 51.44, 6.76, {"amenity": "fuel", "name": 'Tankstelle "Süd", Autohof'}),
         # rail freight nodes
-        (30, 51.5350, 7.4350, {"railway": "container_terminal", "name": "Containerterminal Dortmund",
-                               "operator": "CTD, Dortmunder Hafen AG"}),
+        (
+            30,
+            51.5350,
+            7.4350,
+            {
+                "railway": "container_terminal",
+                "name": "Containerterminal Dortmund",
+                "operator": "CTD, Dortmunder Hafen AG",
+            },
+        ),
         (31, 51.3850, 7.4350, {"railway": "yard", "name": "Hagen-Vorhalle Rbf"}),
         (32, 51.3860, 7.4360, {"railway": "yard"}),  # unnamed yard: dropped
-        (33, 50.9050, 6.9300, {"industrial": "intermodal_freight_terminal",
-                               "name": "KV-Terminal Köln Eifeltor"}),
+        (
+            33,
+            50.9050,
+            6.9300,
+            {"industrial": "intermodal_freight_terminal", "name": "KV-Terminal Köln Eifeltor"},
+        ),
         (34, 51.3900, 7.4400, {"railway": "switch", "ref": "W 12"}),
         *_square(100, 51.450, 6.730),  # landuse=port way "Hafen Ruhrort"
         *_square(110, 51.380, 6.700),  # industrial=port, no name
@@ -99,11 +138,15 @@ def osm_file(tmp_path: Path) -> Path:
         *_square(180, 50.920, 7.020),  # railway=yard, no name: dropped
         *_square(190, 51.190, 6.690),  # intermodal terminal area (landuse=industrial + industrial=...)
         # a multipolygon relation: two untagged outer ways forming one ring, one inner ring
-        (200, 51.300, 6.650, {}), (201, 51.300, 6.680, {}), (202, 51.320, 6.680, {}),
+        (200, 51.300, 6.650, {}),
+        (201, 51.300, 6.680, {}),
+        (202, 51.320, 6.680, {}),
         (203, 51.320, 6.650, {}),
         *_square(210, 51.305, 6.655, 0.005),
         # line nodes
-        (300, 51.45, 6.80, {}), (301, 51.46, 6.81, {}), (302, 51.47, 6.82, {}),
+        (300, 51.45, 6.80, {}),
+        (301, 51.46, 6.81, {}),
+        (302, 51.47, 6.82, {}),
     ]
     ways = [
         (1000, _ring(100), {"landuse": "port", "name": "Hafen Ruhrort"}),
@@ -111,13 +154,23 @@ def osm_file(tmp_path: Path) -> Path:
         (1002, _ring(120), {"harbour": "yes", "name": "Rhein-Lippe-Hafen Wesel"}),
         (1003, _ring(130), {"harbour": "yes", "leisure": "marina", "name": "Yachthafen Wesel"}),
         (1004, _ring(140), {"harbour": "yes"}),
-        (1005, _ring(150), {"harbour": "yes", "name": "Sportboothafen",
-                            "seamark:harbour:category": "marina_no_facilities"}),
+        (
+            1005,
+            _ring(150),
+            {"harbour": "yes", "name": "Sportboothafen", "seamark:harbour:category": "marina_no_facilities"},
+        ),
         (1006, _ring(160), {"landuse": "industrial", "name": "Industriegebiet Hafen"}),
         (1007, _ring(170), {"railway": "yard", "name": "Köln-Gremberg Rbf", "service": "yard"}),
         (1008, _ring(180), {"railway": "yard"}),
-        (1009, _ring(190), {"landuse": "industrial", "industrial": "intermodal_freight_terminal",
-                            "name": "KV-Terminal Neuss \"Hessentor\", Umschlag"}),
+        (
+            1009,
+            _ring(190),
+            {
+                "landuse": "industrial",
+                "industrial": "intermodal_freight_terminal",
+                "name": 'KV-Terminal Neuss "Hessentor", Umschlag',
+            },
+        ),
         (1010, [200, 201, 202], {}),  # untagged outer parts of the relation
         (1011, [202, 203, 200], {}),
         (1012, _ring(210), {}),
@@ -125,9 +178,15 @@ def osm_file(tmp_path: Path) -> Path:
         (1021, [300, 302], {"railway": "rail", "usage": "main"}),
     ]
     relations = [
-        (5000, [("way", 1010, "outer"), ("way", 1011, "outer"), ("way", 1012, "inner")],
-         {"type": "multipolygon", "landuse": "port",
-          "name": 'Krefelder Rheinhafen "Linn", Becken 1 – Ölhafen'}),
+        (
+            5000,
+            [("way", 1010, "outer"), ("way", 1011, "outer"), ("way", 1012, "inner")],
+            {
+                "type": "multipolygon",
+                "landuse": "port",
+                "name": 'Krefelder Rheinhafen "Linn", Becken 1 – Ölhafen',
+            },
+        ),
         (5001, [("way", 1020, "")], {"type": "route", "route": "road", "ref": "A 3"}),
     ]
     path = tmp_path / "nrw-sample.osm"
@@ -155,9 +214,12 @@ def test_osm_junctions_keep_motorway_junction_nodes_only(osm_file):
 def test_osm_ports_keep_port_areas_and_named_harbours_not_marinas(osm_file):
     gdf = transport.read_osm_ports(osm_file, {})
     got = dict(zip(gdf["port_id"], gdf["name"].fillna("-"), strict=True))
-    assert got == {"way/1000": "Hafen Ruhrort", "way/1001": "-",
-                   "way/1002": "Rhein-Lippe-Hafen Wesel",
-                   "relation/5000": 'Krefelder Rheinhafen "Linn", Becken 1 – Ölhafen'}
+    assert got == {
+        "way/1000": "Hafen Ruhrort",
+        "way/1001": "-",
+        "way/1002": "Rhein-Lippe-Hafen Wesel",
+        "relation/5000": 'Krefelder Rheinhafen "Linn", Becken 1 – Ölhafen',
+    }
     assert set(gdf.geom_type) <= {"Polygon", "MultiPolygon"}
     assert gdf.geometry.is_valid.all()
     rel = gdf.set_index("port_id").loc["relation/5000", "geometry"]
@@ -181,8 +243,10 @@ def test_osm_rail_freight_nodes_and_areas(osm_file):
 def test_a_changed_extract_is_read_again(osm_file):
     assert len(transport.read_osm_junctions(osm_file, {})) == 4
     text = osm_file.read_text(encoding="utf-8").replace(
-        "</osm>", '  <node id="99" lat="51.6" lon="7.6"><tag k="highway" v="motorway_junction"/>'
-                  '<tag k="name" v="Kamener Kreuz"/></node>\n</osm>')
+        "</osm>",
+        '  <node id="99" lat="51.6" lon="7.6"><tag k="highway" v="motorway_junction"/>'
+        '<tag k="name" v="Kamener Kreuz"/></node>\n</osm>',
+    )
     osm_file.write_text(text, encoding="utf-8")
     gdf = transport.read_osm_junctions(osm_file, {})
     assert len(gdf) == 5 and "Kamener Kreuz" in set(gdf["name"])
@@ -193,7 +257,10 @@ def test_a_changed_extract_is_read_again(osm_file):
 def test_other_tags_with_quotes_commas_and_umlauts():
     text = r'"destination"=>"Düsseldorf; Köln, Bonn","exit_to"=>"Messe, \"Arena\", Stockum","x"=>"a\\b"'
     assert transport.parse_other_tags(text) == {
-        "destination": "Düsseldorf; Köln, Bonn", "exit_to": 'Messe, "Arena", Stockum', "x": "a\\b"}
+        "destination": "Düsseldorf; Köln, Bonn",
+        "exit_to": 'Messe, "Arena", Stockum',
+        "x": "a\\b",
+    }
     assert transport.parse_other_tags(None) == {}
 
 
@@ -201,8 +268,9 @@ def test_osm_invalid_area_is_repaired(tmp_path):
     # a self-intersecting "bow tie" port area, as OSM sometimes has
     nodes = [(1, 51.40, 6.70, {}), (2, 51.41, 6.71, {}), (3, 51.40, 6.71, {}), (4, 51.41, 6.70, {})]
     path = tmp_path / "bowtie.osm"
-    path.write_text(_osm_xml(nodes, [(10, [1, 2, 3, 4, 1], {"landuse": "port", "name": "Bow"})], []),
-                    encoding="utf-8")
+    path.write_text(
+        _osm_xml(nodes, [(10, [1, 2, 3, 4, 1], {"landuse": "port", "name": "Bow"})], []), encoding="utf-8"
+    )
     gdf = transport.read_osm_ports(path, {})
     assert len(gdf) == 1 and gdf.geometry.is_valid.all() and gdf.area.iloc[0] > 0
 
@@ -214,8 +282,9 @@ def test_osm_file_name_and_broken_xml_are_refused(tmp_path, osm_file):
         transport.read_osm_junctions(renamed, {})
     assert "extract.xml" in str(err.value) and "*.osm.pbf" in str(err.value)
     broken = tmp_path / "broken.osm"
-    broken.write_text('<?xml version="1.0"?>\n<osm version="0.6">\n  <node id="1" lat="51.4" lon=',
-                      encoding="utf-8")
+    broken.write_text(
+        '<?xml version="1.0"?>\n<osm version="0.6">\n  <node id="1" lat="51.4" lon=', encoding="utf-8"
+    )
     with pytest.raises(SourceError) as err:
         transport.read_osm_ports(broken, {})
     assert "layer 'ports'" in str(err.value) and "broken.osm" in str(err.value)
@@ -226,17 +295,26 @@ def test_osm_file_name_and_broken_xml_are_refused(tmp_path, osm_file):
 def test_mapped_files_for_the_osm_layers(tmp_path):
     x, y = transport.transformer(4326, 25832).transform([6.80, 7.46], [51.45, 51.51])
     junctions = tmp_path / "anschlussstellen.gpkg"
-    gpd.GeoDataFrame({"AS_NR": ["18", "41"], "AS_NAME": ["Kaiserberg", "Dortmund-Nord"]},
-                     geometry=shapely.points(x, y), crs=25832).to_file(junctions)
-    gdf = transport.read_mapped("motorway_junctions", junctions,
-                                {"columns": {"junction_id": "AS_NR", "name": "AS_NAME", "ref": "AS_NR"}})
+    gpd.GeoDataFrame(
+        {"AS_NR": ["18", "41"], "AS_NAME": ["Kaiserberg", "Dortmund-Nord"]},
+        geometry=shapely.points(x, y),
+        crs=25832,
+    ).to_file(junctions)
+    gdf = transport.read_mapped(
+        "motorway_junctions",
+        junctions,
+        {"columns": {"junction_id": "AS_NR", "name": "AS_NAME", "ref": "AS_NR"}},
+    )
     assert list(gdf["name"]) == ["Kaiserberg", "Dortmund-Nord"]
     assert set(gdf["source"]) == {"anschlussstellen.gpkg"}
     terminals = tmp_path / "kv.geojson"
-    gpd.GeoDataFrame({"NAME": ["Eifeltor", "Gremberg"], "ART": ["KV", "Rbf"]},
-                     geometry=shapely.points(x, y), crs=25832).to_crs(4326).to_file(terminals)
-    cfg = {"columns": {"name": "NAME", "type": "ART"},
-           "values": {"type": {"KV": "intermodal_freight_terminal", "Rbf": "yard"}}}
+    gpd.GeoDataFrame(
+        {"NAME": ["Eifeltor", "Gremberg"], "ART": ["KV", "Rbf"]}, geometry=shapely.points(x, y), crs=25832
+    ).to_crs(4326).to_file(terminals)
+    cfg = {
+        "columns": {"name": "NAME", "type": "ART"},
+        "values": {"type": {"KV": "intermodal_freight_terminal", "Rbf": "yard"}},
+    }
     gdf = transport.read_mapped("rail_freight", terminals, cfg)
     assert list(gdf["type"]) == ["intermodal_freight_terminal", "yard"]
     assert list(gdf["terminal_id"]) == ["rail_freight-1", "rail_freight-2"]
@@ -299,8 +377,10 @@ def test_db_stations_unknown_traffic_code_and_its_mapping(tmp_path):
 
 
 def test_db_stations_duplicate_eva_and_bad_eva(tmp_path):
-    path = _db_csv(tmp_path, lambda ls: ls + [ls[1], "80x1;XX;;Irgendwo;RV;7,0;51,0;DB;;",
-                                              ";XY;;Nirgendwo;RV;7,1;51,1;DB;;"])
+    path = _db_csv(
+        tmp_path,
+        lambda ls: ls + [ls[1], "80x1;XX;;Irgendwo;RV;7,0;51,0;DB;;", ";XY;;Nirgendwo;RV;7,1;51,1;DB;;"],
+    )
     with pytest.raises(SourceError) as err:
         transport.read_db_stations(path, {})
     msg = str(err.value)
@@ -355,8 +435,10 @@ def test_openflights_dat_without_header():
 def test_openflights_with_header_quotes_and_commercial_option(tmp_path):
     text = (TRANSPORT / "airports.dat").read_text(encoding="utf-8")
     header = ",".join(f'"{c}"' for c in transport.OPENFLIGHTS_COLUMNS)
-    extra = ('4198,"Weeze Airport, ""Niederrhein""","Weeze","Germany","NRN","EDLV",51.602402,'
-             '6.14217,106,1,"E","Europe/Berlin","airport","OurAirports"')
+    extra = (
+        '4198,"Weeze Airport, ""Niederrhein""","Weeze","Germany","NRN","EDLV",51.602402,'
+        '6.14217,106,1,"E","Europe/Berlin","airport","OurAirports"'
+    )
     path = tmp_path / "airports_with_header.csv"
     path.write_text(header + "\n" + text + extra + "\n", encoding="utf-8")
     gdf = transport.read_openflights(path, {})
@@ -369,8 +451,9 @@ def test_openflights_with_header_quotes_and_commercial_option(tmp_path):
 def test_openflights_bad_input(tmp_path):
     lines = (TRANSPORT / "airports.dat").read_text(encoding="utf-8").splitlines()
     bad = tmp_path / "airports.dat"
-    bad.write_text("\n".join([lines[0].replace("50.8658981323", "50.86.5x")] + lines[1:]) + "\n",
-                   encoding="utf-8")
+    bad.write_text(
+        "\n".join([lines[0].replace("50.8658981323", "50.86.5x")] + lines[1:]) + "\n", encoding="utf-8"
+    )
     with pytest.raises(SourceError) as err:
         transport.read_openflights(bad, {})
     msg = str(err.value)
@@ -448,8 +531,11 @@ format = "openflights"
 
 def test_sources_toml_formats_defaults_and_option_checks(tmp_path, fixtures, osm_file):
     toml = tmp_path / "sources.toml"
-    toml.write_text(TRANSPORT_TOML.format(osm=osm_file) + '\n[municipalities]\npath = "{}"\n'
-                    'format = "dvg"\n'.format(fixtures / "dvg" / "dvg2gem_nw.shp"), encoding="utf-8")
+    toml.write_text(
+        TRANSPORT_TOML.format(osm=osm_file)
+        + '\n[municipalities]\npath = "{}"\nformat = "dvg"\n'.format(fixtures / "dvg" / "dvg2gem_nw.shp"),
+        encoding="utf-8",
+    )
     shutil.copytree(TRANSPORT, tmp_path / "transport")
     cfg = load_sources(toml)
     assert cfg["rail_stations"].licence.startswith("CC-BY-4.0")
@@ -458,17 +544,22 @@ def test_sources_toml_formats_defaults_and_option_checks(tmp_path, fixtures, osm
     assert cfg["ports"].attribution == "© OpenStreetMap contributors"
     assert len(cfg["motorway_junctions"].read()) == 4
 
-    toml.write_text(toml.read_text(encoding="utf-8").replace(
-        'format = "openflights"', 'format = "openflights"\ncommercial = "DUS"').replace(
-        'format = "db-haltestellen"', 'format = "db-haltestellen"\ncolumn = "x"'), encoding="utf-8")
+    toml.write_text(
+        toml.read_text(encoding="utf-8")
+        .replace('format = "openflights"', 'format = "openflights"\ncommercial = "DUS"')
+        .replace('format = "db-haltestellen"', 'format = "db-haltestellen"\ncolumn = "x"'),
+        encoding="utf-8",
+    )
     with pytest.raises(SourceError) as err:
         load_sources(toml)
     assert "option 'commercial' must be a list" in str(err.value)
     assert "unknown option 'column' for format 'db-haltestellen'" in str(err.value)
 
-    toml.write_text('[airports]\nformat = "facts"\n[rail_stations]\nformat = "facts"\n'
-                    '[municipalities]\npath = "{}"\nformat = "dvg"\n'.format(
-                        fixtures / "dvg" / "dvg2gem_nw.shp"), encoding="utf-8")
+    toml.write_text(
+        '[airports]\nformat = "facts"\n[rail_stations]\nformat = "facts"\n'
+        '[municipalities]\npath = "{}"\nformat = "dvg"\n'.format(fixtures / "dvg" / "dvg2gem_nw.shp"),
+        encoding="utf-8",
+    )
     cfg = load_sources(toml)
     assert cfg["airports"].path is None and len(cfg["airports"].read()) == 44
     assert "share-alike" in cfg["airports"].licence
@@ -488,8 +579,13 @@ def test_build_takes_transport_layers_with_licence_into_the_manifest(workspace):
     assert main(["build", "--sources", str(src / "sources.toml"), "--data", str(data)]) == 0
     m = Store(data).manifest()
     counts = {name: m["layers"][name]["count"] for name in transport.LAYERS}
-    assert counts == {"motorway_junctions": 4, "ports": 4, "rail_freight": 5, "rail_stations": 8,
-                      "airports": 7}
+    assert counts == {
+        "motorway_junctions": 4,
+        "ports": 4,
+        "rail_freight": 5,
+        "rail_stations": 8,
+        "airports": 7,
+    }
     assert not set(transport.LAYERS) & set(m["missing_layers"])
     assert m["layers"]["rail_stations"]["licence"].startswith("CC-BY-4.0")
     assert m["layers"]["airports"]["attribution"] == "OpenFlights.org"
@@ -536,8 +632,9 @@ def test_demo_transport_is_deterministic_and_labelled(demo_layers):
     for name in ("motorway_junctions", "ports", "rail_freight"):
         assert set(layers[name]["source"]) == {"SYNTHETIC demo"}
     assert set(layers["rail_stations"]["source"]) == {"DB Haltestellendaten"}
-    assert set(layers["airports"].loc[layers["airports"]["commercial"], "iata"]) == \
-        transport.COMMERCIAL_IATA_NRW
+    assert (
+        set(layers["airports"].loc[layers["airports"]["commercial"], "iata"]) == transport.COMMERCIAL_IATA_NRW
+    )
 
 
 def test_demo_transport_places_features_plausibly(demo_layers):
@@ -609,11 +706,14 @@ def test_real_openflights_airports(shared_raw):
 
 @pytest.mark.realdata
 def test_fact_tables_are_derived_from_the_staged_files(shared_raw):
-    spec = importlib.util.spec_from_file_location("derive_transport",
-                                                  ROOT / "layers" / "facts" / "derive_transport.py")
+    spec = importlib.util.spec_from_file_location(
+        "derive_transport", ROOT / "layers" / "facts" / "derive_transport.py"
+    )
     derive = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(derive)
-    for name, frame in (("rail_stations", derive.derive_rail_stations(shared_raw)),
-                        ("airports", derive.derive_airports(shared_raw))):
+    for name, frame in (
+        ("rail_stations", derive.derive_rail_stations(shared_raw)),
+        ("airports", derive.derive_airports(shared_raw)),
+    ):
         committed = (ROOT / "layers" / "facts" / f"{name}.csv").read_text(encoding="utf-8")
         assert frame.to_csv(index=False, lineterminator="\n") == committed, name

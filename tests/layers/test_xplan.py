@@ -44,6 +44,7 @@ def shoelace(coords: list[tuple[float, float]]) -> float:
 
 # --- the fixture as read -------------------------------------------------------------------------
 
+
 def test_only_industry_features_become_rows(plan):
     assert list(plan["area_id"]) == IDS
     assert FREIRAUM not in set(plan["area_id"])
@@ -51,11 +52,11 @@ def test_only_industry_features_become_rows(plan):
 
 def test_typ_codes_and_zweckbindung_give_the_categories(plan):
     assert dict(zip(plan["area_id"], plan["category"], strict=True)) == {
-        IDS[0]: "GIB",            # typ 9000 (the nested XP_SpezExterneReferenz typ 3100 is ignored)
+        IDS[0]: "GIB",  # typ 9000 (the nested XP_SpezExterneReferenz typ 3100 is ignored)
         IDS[1]: "LARGE_PROJECT",  # typ 5000
-        IDS[2]: "GIB_Z",          # typ 1000 with istZweckbindung = true
-        IDS[3]: "GIB",            # typ 2000
-        IDS[4]: "GIB_Z",          # typ 7000
+        IDS[2]: "GIB_Z",  # typ 1000 with istZweckbindung = true
+        IDS[3]: "GIB",  # typ 2000
+        IDS[4]: "GIB_Z",  # typ 7000
     }
 
 
@@ -86,8 +87,7 @@ def test_multisurface_with_hole_has_the_hand_computed_area(plan):
 def test_polygons_keep_their_coordinates(plan):
     geoms = plan.set_index("area_id").geometry
     assert geoms[IDS[0]].bounds == (351000.0, 5691000.0, 351800.0, 5691500.0)
-    pentagon = [(354000, 5694000), (356000, 5694000), (356500, 5695500), (355000, 5696500),
-                (353500, 5695500)]
+    pentagon = [(354000, 5694000), (356000, 5694000), (356500, 5695500), (355000, 5696500), (353500, 5695500)]
     assert geoms[IDS[1]].area == pytest.approx(shoelace(pentagon))
     # gml:Surface with one PolygonPatch of gml:pos points is a plain polygon
     assert geoms[IDS[4]].geom_type == "Polygon"
@@ -96,8 +96,10 @@ def test_polygons_keep_their_coordinates(plan):
 
 # --- CRS ------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("srs", ["EPSG:25832", "urn:ogc:def:crs:EPSG::25832",
-                                 "http://www.opengis.net/def/crs/EPSG/0/25832"])
+
+@pytest.mark.parametrize(
+    "srs", ["EPSG:25832", "urn:ogc:def:crs:EPSG::25832", "http://www.opengis.net/def/crs/EPSG/0/25832"]
+)
 def test_every_epsg_notation_of_25832_works(tmp_path, plan, srs):
     text = re.sub(r'srsName="[^"]*"', f'srsName="{srs}"', fixture_text())
     assert_geodataframe_equal(read_xplan_rp(variant(tmp_path, text), {}), plan)
@@ -111,7 +113,7 @@ def test_srs_is_inherited_from_the_root_envelope(tmp_path, plan):
 
 def test_srs_is_inherited_from_the_root_element(tmp_path, plan):
     text = ANY_SRS.sub("", fixture_text())
-    text = text.replace('<xplan:XPlanAuszug ', '<xplan:XPlanAuszug srsName="EPSG:25832" ', 1)
+    text = text.replace("<xplan:XPlanAuszug ", '<xplan:XPlanAuszug srsName="EPSG:25832" ', 1)
     assert_geodataframe_equal(read_xplan_rp(variant(tmp_path, text), {}), plan)
 
 
@@ -136,6 +138,7 @@ def test_no_srsname_anywhere_is_refused_with_the_fix(tmp_path):
 
 # --- versions, configuration ----------------------------------------------------------------------
 
+
 def test_xplangml_6_namespace_reads_the_same(tmp_path, plan):
     text = fixture_text().replace("xplangml/5/4", "xplangml/6/0")
     assert_geodataframe_equal(read_xplan_rp(variant(tmp_path, text), {}), plan)
@@ -148,8 +151,13 @@ def test_config_values_override_the_category_table(plan):
 
 
 def test_plan_name_falls_back_to_defaults_then_file_stem(tmp_path):
-    text = re.sub(r"<gml:featureMember>\s*<xplan:RP_Plan .*?</gml:featureMember>", "",
-                  fixture_text(), count=1, flags=re.DOTALL)
+    text = re.sub(
+        r"<gml:featureMember>\s*<xplan:RP_Plan .*?</gml:featureMember>",
+        "",
+        fixture_text(),
+        count=1,
+        flags=re.DOTALL,
+    )
     assert "RP_Plan " not in text
     path = variant(tmp_path, text, "rp_ruhr.gml")
     assert set(read_xplan_rp(path, {})["plan"]) == {"rp_ruhr"}
@@ -158,6 +166,7 @@ def test_plan_name_falls_back_to_defaults_then_file_stem(tmp_path):
 
 
 # --- bad input ------------------------------------------------------------------------------------
+
 
 def test_unknown_typ_codes_are_listed_with_their_features(tmp_path):
     text = fixture_text().replace("<xplan:typ>9000</xplan:typ>", "<xplan:typ>8000</xplan:typ>")
@@ -178,18 +187,21 @@ def test_unknown_typ_code_can_be_mapped_in_config(tmp_path):
 
 
 def test_self_intersecting_ring_is_reported_with_other_problems(tmp_path):
-    square = ("351000.000 5691000.000 351800.000 5691000.000 351800.000 5691500.000 "
-              "351000.000 5691500.000 351000.000 5691000.000")
-    bow_tie = ("351000.000 5691000.000 351800.000 5691500.000 351800.000 5691000.000 "
-               "351000.000 5691500.000 351000.000 5691000.000")
+    square = (
+        "351000.000 5691000.000 351800.000 5691000.000 351800.000 5691500.000 "
+        "351000.000 5691500.000 351000.000 5691000.000"
+    )
+    bow_tie = (
+        "351000.000 5691000.000 351800.000 5691500.000 351800.000 5691000.000 "
+        "351000.000 5691500.000 351000.000 5691000.000"
+    )
     text = fixture_text().replace(square, bow_tie)
     text = text.replace("<xplan:typ>5000</xplan:typ>", "<xplan:typ>4711</xplan:typ>")
     with pytest.raises(SourceError) as err:
         read_xplan_rp(variant(tmp_path, text), {})
     problems = err.value.problems
     assert len(problems) == 2
-    assert any(f"invalid geometry in feature {IDS[0]}" in p and "Self-intersection" in p
-               for p in problems)
+    assert any(f"invalid geometry in feature {IDS[0]}" in p and "Self-intersection" in p for p in problems)
     assert any("unknown typ code '4711'" in p and IDS[1] in p for p in problems)
 
 
@@ -197,8 +209,11 @@ def test_point_position_is_refused_naming_the_feature(tmp_path):
     text = fixture_text()
     start = text.index("<gml:Polygon", text.index(IDS[2] + '">'))
     end = text.index("</gml:Polygon>", start) + len("</gml:Polygon>")
-    text = text[:start] + ('<gml:Point srsName="EPSG:25832" gml:id="pt"><gml:pos>357300 5691200'
-                           "</gml:pos></gml:Point>") + text[end:]
+    text = (
+        text[:start]
+        + ('<gml:Point srsName="EPSG:25832" gml:id="pt"><gml:pos>357300 5691200</gml:pos></gml:Point>')
+        + text[end:]
+    )
     with pytest.raises(SourceError) as err:
         read_xplan_rp(variant(tmp_path, text), {})
     expected = f"feature {IDS[2]}: cannot read its geometry: gml:Point is not supported"
@@ -206,10 +221,15 @@ def test_point_position_is_refused_naming_the_feature(tmp_path):
 
 
 def test_file_without_industry_features_names_what_it_found(tmp_path):
-    text = re.sub(r"<gml:featureMember>\s*<xplan:RP_IndustrieGewerbe .*?</gml:featureMember>", "",
-                  fixture_text(), flags=re.DOTALL)
-    with pytest.raises(SourceError, match="no RP_IndustrieGewerbe features.*RP_Bereich, "
-                                          "RP_Freiraum, RP_Plan"):
+    text = re.sub(
+        r"<gml:featureMember>\s*<xplan:RP_IndustrieGewerbe .*?</gml:featureMember>",
+        "",
+        fixture_text(),
+        flags=re.DOTALL,
+    )
+    with pytest.raises(
+        SourceError, match="no RP_IndustrieGewerbe features.*RP_Bereich, RP_Freiraum, RP_Plan"
+    ):
         read_xplan_rp(variant(tmp_path, text), {})
 
 
@@ -225,11 +245,15 @@ def test_missing_file_is_reported(tmp_path):
 
 
 def test_3d_poslist_drops_the_height(tmp_path, plan):
-    square = ('<gml:posList srsDimension="2" count="5">351000.000 5691000.000 '
-              "351800.000 5691000.000 351800.000 5691500.000 351000.000 5691500.000 "
-              "351000.000 5691000.000")
-    square_3d = ('<gml:posList srsDimension="3" count="5">351000 5691000 31.5 351800 5691000 32 '
-                 "351800 5691500 33 351000 5691500 34 351000 5691000 31.5")
+    square = (
+        '<gml:posList srsDimension="2" count="5">351000.000 5691000.000 '
+        "351800.000 5691000.000 351800.000 5691500.000 351000.000 5691500.000 "
+        "351000.000 5691000.000"
+    )
+    square_3d = (
+        '<gml:posList srsDimension="3" count="5">351000 5691000 31.5 351800 5691000 32 '
+        "351800 5691500 33 351000 5691500 34 351000 5691000 31.5"
+    )
     text = fixture_text()
     assert square in text
     read = read_xplan_rp(variant(tmp_path, text.replace(square, square_3d)), {})

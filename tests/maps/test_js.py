@@ -32,8 +32,9 @@ def node() -> str:
 
 
 def run(args: list[str], env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=300,
-                          env={**os.environ, **(env or {})})
+    return subprocess.run(
+        args, cwd=ROOT, capture_output=True, text=True, timeout=300, env={**os.environ, **(env or {})}
+    )
 
 
 def test_node_unit_tests_pass() -> None:
@@ -62,7 +63,7 @@ def test_browser_scoring_is_bit_identical_to_geo(tmp_path: Path) -> None:
     v[:, 2] = rng.integers(0, 2, n)  # a 0/1 criterion, as brownfield: many equal sums
     v[rng.random((n, c)) < 0.05] = np.nan
     v[rng.random(n) < 0.01] = np.nan  # sites with no data at all
-    v[n // 2: n // 2 + 40] = v[:40]  # exact ties, broken by site_id
+    v[n // 2 : n // 2 + 40] = v[:40]  # exact ties, broken by site_id
     ids = np.array([f"s-{i:05d}" for i in rng.permutation(n)])
     km = rng.random(n) * 30
     cases = []
@@ -73,11 +74,18 @@ def test_browser_scoring_is_bit_identical_to_geo(tmp_path: Path) -> None:
             w[0] = 1.0
         score, order = python_ranking(v, w, ids)
         cases.append({"weights": w.tolist(), "score": b64(score), "order": order})
-    table = {"site_id": ids.tolist(), "kind": ["regional_plan"] * n, "ags": ["05111000"] * n,
-             "kreis_ags": ["05111"] * n, "area_ha": [10.0] * n, "fibre_share": [0.5] * n}
+    table = {
+        "site_id": ids.tolist(),
+        "kind": ["regional_plan"] * n,
+        "ags": ["05111000"] * n,
+        "kreis_ags": ["05111"] * n,
+        "area_ha": [10.0] * n,
+        "fibre_share": [0.5] * n,
+    }
     fx = tmp_path / "parity.json"
-    fx.write_text(json.dumps({"C": c, "values": b64(np.column_stack([v, km])), "columns": table,
-                              "cases": cases}))
+    fx.write_text(
+        json.dumps({"C": c, "values": b64(np.column_stack([v, km])), "columns": table, "cases": cases})
+    )
     p = run([exe, "--test", "tests/js/parity.test.mjs"], {"NRW_PARITY_FIXTURE": str(fx)})
     assert p.returncode == 0, p.stdout[-4000:]
     assert "# pass 1" in p.stdout and "# skipped 0" in p.stdout

@@ -15,8 +15,10 @@ import pytest
 
 STATIC = Path(__file__).resolve().parents[2] / "maps" / "static"
 PAGES = ["index.html", "expose.html"]
-IMPORT = re.compile(r"""(?:^|;|\n)\s*(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]"""
-                    r"""|import\(\s*['"]([^'"]+)['"]""")
+IMPORT = re.compile(
+    r"""(?:^|;|\n)\s*(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]"""
+    r"""|import\(\s*['"]([^'"]+)['"]"""
+)
 
 
 def import_map(page: str) -> dict[str, str]:

@@ -28,8 +28,9 @@ def listed() -> dict[str, str]:
 
 
 def on_disk() -> list[str]:
-    return sorted(p.relative_to(VENDOR).as_posix() for p in VENDOR.rglob("*")
-                  if p.is_file() and p.name != "README.md")
+    return sorted(
+        p.relative_to(VENDOR).as_posix() for p in VENDOR.rglob("*") if p.is_file() and p.name != "README.md"
+    )
 
 
 def test_every_vendored_file_is_listed_and_every_listed_file_exists() -> None:

@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: install serve test browser lint typecheck format-check realdata bench bench-ui clean
+.PHONY: install serve test browser lint typecheck format lint-js realdata bench bench-ui clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,19 +28,25 @@ test: $(STAMP)
 browser: $(STAMP)
 	$(BIN)/python -m pytest -q -m browser tests/browser
 
-# To add once mypy passes on the whole tree and the tree is formatted (ruff format, once):
-#	$(BIN)/mypy
-#	$(BIN)/ruff format --check geo layers api maps tests bench
+# ruff lint, the ruff format check and mypy (CI runs this; `make format` fixes the formatting).
 lint: $(STAMP)
 	$(BIN)/ruff check geo layers api maps tests bench
+	$(BIN)/ruff format --check geo layers api maps tests bench
+	$(BIN)/mypy
 
-# mypy over geo/ layers/ api/ maps/ (configuration in pyproject.toml, [tool.mypy]).
+# ESLint over the UI's JavaScript and its node tests (dev-only, pinned in package.json).
+lint-js: node_modules/.package-lock.json
+	npx --no-install eslint maps/static/js tests/js
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+
+# mypy alone over geo/ layers/ api/ maps/ (configuration in pyproject.toml, [tool.mypy]).
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-# Formatting check; joins `make lint` once the tree has been formatted with `ruff format`.
-format-check: $(STAMP)
-	$(BIN)/ruff format --check geo layers api maps tests bench
+format: $(STAMP)
+	$(BIN)/ruff format geo layers api maps tests bench
 
 realdata: $(STAMP)
 	NRW_SITES_REQUIRE_REALDATA=1 $(BIN)/python -m pytest -q -m realdata

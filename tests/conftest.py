@@ -26,3 +26,14 @@ def shared_raw() -> Path:
             pytest.fail(f"real data required but not found at {SHARED_RAW}")
         pytest.skip(f"real data not found at {SHARED_RAW} (set NRW_SITES_SHARED)")
     return SHARED_RAW
+
+
+def need_client(available: bool, reason: str) -> None:
+    """Skip a test of a real GIS client (GDAL's tools, QGIS) that is not installed, with the reason;
+    fail instead where NRW_SITES_REQUIRE_CLIENTS is set (.ci/run installs them).
+    """
+    if available:
+        return
+    if os.environ.get("NRW_SITES_REQUIRE_CLIENTS"):
+        pytest.fail(f"{reason}, and NRW_SITES_REQUIRE_CLIENTS is set")
+    pytest.skip(reason)

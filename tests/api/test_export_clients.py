@@ -18,6 +18,7 @@ import pytest
 
 from api.exports import export_many, site_index
 from api.fields import site_fields
+from tests.conftest import need_client
 
 LAYERS = ["sites", "regional_plan", "brownfields", "lep_sites", "hydrogen", "municipalities"]
 FLAT = [f.name for f in site_fields()]
@@ -54,9 +55,8 @@ def test_pyogrio_reads_every_format(files):
 
 def _ogrinfo() -> str:
     exe = shutil.which("ogrinfo")
-    if exe is None:
-        pytest.skip("ogrinfo (Debian gdal-bin) is not installed")
-    return exe
+    need_client(exe is not None, "ogrinfo (Debian gdal-bin) is not installed")
+    return str(exe)
 
 
 def test_ogrinfo_reads_every_format(files):
@@ -82,11 +82,11 @@ def test_ogrinfo_reads_every_format(files):
 
 
 def _qgis() -> None:
-    if (
-        not Path(QGIS_PYTHON).exists()
-        or subprocess.run([QGIS_PYTHON, "-c", "import qgis.core"], capture_output=True).returncode != 0
-    ):
-        pytest.skip("Debian's python3-qgis is not installed (apt-get install python3-qgis)")
+    ok = (
+        Path(QGIS_PYTHON).exists()
+        and subprocess.run([QGIS_PYTHON, "-c", "import qgis.core"], capture_output=True).returncode == 0
+    )
+    need_client(ok, "Debian's python3-qgis is not installed (apt-get install python3-qgis)")
 
 
 QGIS_CHECK = """

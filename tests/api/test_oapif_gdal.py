@@ -6,6 +6,8 @@ import numpy as np
 import pytest
 import shapely
 
+from tests.conftest import need_client
+
 pyogrio = pytest.importorskip("pyogrio")
 
 pytestmark = pytest.mark.slow
@@ -72,8 +74,7 @@ def test_ogr2ogr_of_an_older_gdal_copies_every_site(live_server, svc, tmp_path):
     import shutil
     import subprocess
 
-    if shutil.which("ogr2ogr") is None:
-        pytest.skip("ogr2ogr (gdal-bin) is not installed")
+    need_client(shutil.which("ogr2ogr") is not None, "ogr2ogr (Debian gdal-bin) is not installed")
     out = tmp_path / "sites.gpkg"
     subprocess.run(
         [
@@ -103,8 +104,7 @@ def test_qgis_oapif_provider_loads_every_site(live_server, svc):
 
     python = shutil.which("python3", path="/usr/bin")
     probe = subprocess.run([python or "python3", "-c", "import qgis.core"], capture_output=True)
-    if python is None or probe.returncode != 0:
-        pytest.skip("python3-qgis is not installed")
+    need_client(python is not None and probe.returncode == 0, "Debian's python3-qgis is not installed")
     script = (
         "import os\nos.environ.setdefault('QT_QPA_PLATFORM', 'offscreen')\n"
         "from qgis.core import QgsApplication, QgsVectorLayer\n"

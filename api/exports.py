@@ -213,10 +213,10 @@ def export_order(r: Ranking, rows: np.ndarray, site_ids: np.ndarray) -> np.ndarr
 
 
 def site_table(svc: Service, r: Ranking, rows: np.ndarray) -> pd.DataFrame:
-    """The flat columns of ``rows`` (any order), from the typed results of ranking ``r``;
+    """The flat columns of ``rows`` (any order), from the results of ranking ``r`` (as columns);
     ``rank`` is still the rank in NRW (``local_ranks`` makes it the export's).
     """
-    results = svc.results(r, rows, breakdown=True, inline_sources=False)
+    results = svc.scorer.columns(r, rows)
     restricted = {c: [v[i] for i in rows.tolist()] for c, v in getattr(svc, "restricted", {}).items()}
     rank_nrw = [int(k) or None for k in r.rank[rows].tolist()]
     cols = flat_columns(results, {"rank_nrw": rank_nrw, "crosses_boundary": [False] * len(rows)}, restricted)

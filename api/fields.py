@@ -1,8 +1,8 @@
 """Flat export columns: one field per value, stable ASCII names, German and English labels.
 
 Every export format (GeoPackage, CSV, Shapefile, GeoJSON) writes the same columns, serialised
-from ``geo.result.SiteResult`` (never recomputed): the identity and attributes of a site, its
-score, rank and ``excluded_by``, every indicator, and per criterion of the registry
+from the results of ``geo.result`` (``ResultColumns``, never recomputed): the identity and
+attributes of a site, its score, rank and ``excluded_by``, every indicator, and per criterion of the registry
 (``geo.criteria.CRITERIA_ORDER``, so a new criterion appears without an edit here) its value
 ``v_<criterion>`` (0–1) and its points ``pts_<criterion>``. Field names never change with the
 language; labels, descriptions and the labels of coded values do (``lang=de`` or ``en``).
@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from geo.criteria import CRITERIA, CRITERIA_ORDER
-from geo.result import INDICATOR_FIELDS, INTEGER_FIELDS, SiteResult
+from geo.result import INDICATOR_FIELDS, INTEGER_FIELDS, ResultColumns, plain_list
 
 Lang = Literal["de", "en"]
 Kind = Literal["str", "float", "int", "bool"]
@@ -426,41 +426,31 @@ def _plain_float(x: Any) -> float | None:
 
 
 def flat_columns(
-    results: Sequence[SiteResult],
+    rc: ResultColumns,
     extra: Mapping[str, Sequence[Any]],
     restricted: Mapping[str, Sequence[Any]] | None = None,
 ) -> dict[str, list[Any]]:
-    """The flat columns of ``site_fields()`` from typed results (breakdown required).
+    """The flat columns of ``site_fields()``, straight from the results' columns.
 
     ``extra`` holds the export's own per-row columns (``rank``, ``rank_nrw``,
     ``crosses_boundary``); ``restricted`` the confidential columns of the caller's view.
     """
-    n = len(results)
-    cols: dict[str, list[Any]] = {
-        k: [None] * n for k in (f.name for f in site_fields(list(restricted or {})))
-    }
-    for j, r in enumerate(results):
-        for k, v in r.identity.items():
-            if k in cols:
-                cols[k][j] = v
-        for k, v in (r.attributes or {}).items():
-            cols[k][j] = v
-        for k, v in r.indicators.items():
-            cols[k][j] = v
-        cols["score"][j] = r.score
-        cols["rank"][j] = r.rank
-        cols["excluded_by"][j] = r.excluded_by
-        cols["missing"][j] = ",".join(r.missing)
-        if r.breakdown is None:
-            raise ValueError("flat columns need results with their breakdown")
-        for c in r.breakdown:
-            cols[f"v_{c.criterion}"][j] = c.v
-            cols[f"pts_{c.criterion}"][j] = c.points
-    for k, values in extra.items():
+    n = len(rc)
+    fields = site_fields(list(restricted or {}))
+    cols: dict[str, list[Any]] = {f.name: rc.fields.get(f.name, [None] * n) for f in fields}
+    cols["score"] = rc.score
+    cols["rank"] = rc.rank
+    cols["excluded_by"] = [rc.excluded(j) for j in range(n)]
+    cols["missing"] = [",".join(rc.missing_of(j)) for j in range(n)]
+    for i, c in enumerate(rc.order):
+        cols[f"v_{c}"] = plain_list(rc.v[:, i])
+        cols[f"pts_{c}"] = plain_list(rc.points[:, i])
+    own = {**extra, **(restricted or {})}  # values from outside the results: made plain here
+    for k, values in own.items():
         cols[k] = list(values)
-    for k, values in (restricted or {}).items():
-        cols[k] = list(values)
-    for f in site_fields(list(restricted or {})):  # integers stay integers
+    for f in fields:
+        if f.name not in own:
+            continue
         if f.kind == "int":
             cols[f.name] = [None if pd.isna(x) else int(x) for x in cols[f.name]]
         elif f.kind == "float":

@@ -186,7 +186,42 @@ def points_of(v: np.ndarray, weights: Sequence[float]) -> np.ndarray:
         return np.where(avail[:, None] == 0, 0.0, 100.0 * w * v / avail[:, None])
 
 
-def build_results(
+@dataclass(frozen=True)
+class ResultColumns:
+    """The results of many sites as columns: what ``build_results`` turns into one
+    ``SiteResult`` per row, and what flat exports (one column per field) write directly.
+
+    ``fields`` holds the identity, attribute and indicator fields as JSON-ready lists; ``v``
+    (rounded to 4 decimals) and ``points`` (3 decimals) are rows × criteria in ``order``, NaN
+    where the criterion has no data; ``rank`` is None for a site that is not ranked.
+    """
+
+    order: tuple[str, ...]
+    weights: tuple[float, ...]
+    indicator_names: Mapping[str, Sequence[str]]
+    fields: dict[str, list[Any]]
+    score: list[float | None]
+    rank: list[int | None]
+    excluded_by: list[str | None] | None
+    missing: np.ndarray  # rows × criteria, bool
+    v: np.ndarray
+    points: np.ndarray
+    stability: list[float] | None
+    stability_top: int | None
+
+    def __len__(self) -> int:
+        return len(self.score)
+
+    def excluded(self, j: int) -> str | None:
+        """Why row ``j`` is not ranked (None for a ranked site)."""
+        return None if self.rank[j] is not None or self.excluded_by is None else self.excluded_by[j]
+
+    def missing_of(self, j: int) -> tuple[str, ...]:
+        """The criteria without data at row ``j``."""
+        return tuple(c for c, m in zip(self.order, self.missing[j].tolist(), strict=True) if m)
+
+
+def result_columns(
     cols: Mapping[str, np.ndarray],
     v: np.ndarray,
     weights: Mapping[str, float],
@@ -197,10 +232,8 @@ def build_results(
     excluded_by: np.ndarray | None,
     stability: np.ndarray | None = None,
     stability_top: int | None = None,
-    sources: Mapping[str, Source] | None = None,
-    breakdown: bool = True,
-) -> list[SiteResult]:
-    """Build the results of many sites at once, column-wise.
+) -> ResultColumns:
+    """The results of many rows as columns.
 
     ``cols`` holds the identity and indicator arrays of the rows (already sliced), ``v`` their
     values (rows × criteria, in ``order``), ``score``/``rank``/``excluded_by``/``stability``
@@ -212,24 +245,44 @@ def build_results(
     lists = {k: plain_list(np.asarray(cols[k])) if k in cols else [None] * n for k in names}
     for k in INTEGER_FIELDS & names:  # years are integers, also where stored as float
         lists[k] = [None if x is None else int(x) for x in lists[k]]
-    score_l = [None if s != s else round(s, 3) for s in np.asarray(score, float).tolist()]
-    rank_l = [int(k) or None for k in np.asarray(rank).tolist()]
+    w = tuple(float(weights[c]) for c in order)
     miss = np.isnan(v)
-    miss_l = miss.tolist()
-    stab_l = None if stability is None else np.asarray(stability).tolist()
-    w = [float(weights[c]) for c in order]
+    points = np.round(points_of(v, w), 3)
+    points[miss] = np.nan
+    return ResultColumns(
+        order=tuple(order),
+        weights=w,
+        indicator_names=indicator_names,
+        fields=lists,
+        score=[None if s != s else round(s, 3) for s in np.asarray(score, float).tolist()],
+        rank=[int(k) or None for k in np.asarray(rank).tolist()],
+        excluded_by=None if excluded_by is None else list(excluded_by),
+        missing=miss,
+        v=np.round(v, 4),
+        points=points,
+        stability=None if stability is None else np.asarray(stability).tolist(),
+        stability_top=stability_top,
+    )
+
+
+def build_results(
+    rc: ResultColumns, sources: Mapping[str, Source] | None = None, breakdown: bool = True
+) -> list[SiteResult]:
+    """One ``SiteResult`` per row of ``rc`` (with the breakdown unless ``breakdown`` is false)."""
+    lists, order, w = rc.fields, rc.order, rc.weights
+    miss_l = rc.missing.tolist()
     if breakdown:
-        v_l = np.round(v, 4).tolist()
-        pts_l = np.round(points_of(v, w), 3).tolist()
+        v_l = rc.v.tolist()
+        pts_l = rc.points.tolist()
     src = sources or {}
     out = []
-    for j in range(n):
+    for j in range(len(rc)):
         crit: tuple[CriterionScore, ...] | None = None
         if breakdown:
             crit = tuple(
                 CriterionScore(
                     c,
-                    {k: lists[k][j] for k in indicator_names[c]},
+                    {k: lists[k][j] for k in rc.indicator_names[c]},
                     None if miss_l[j][i] else v_l[j][i],
                     w[i],
                     None if miss_l[j][i] else pts_l[j][i],
@@ -242,14 +295,14 @@ def build_results(
                 identity={k: lists[k][j] for k in IDENTITY_FIELDS},
                 attributes={k: lists[k][j] for k in ATTRIBUTE_FIELDS},
                 indicators={k: lists[k][j] for k in INDICATOR_FIELDS},
-                score=score_l[j],
-                rank=rank_l[j],
-                excluded_by=(None if rank_l[j] is not None or excluded_by is None else excluded_by[j]),
+                score=rc.score[j],
+                rank=rc.rank[j],
+                excluded_by=rc.excluded(j),
                 missing=tuple(c for i, c in enumerate(order) if miss_l[j][i]),
                 stability=(
                     None
-                    if stab_l is None or stability_top is None
-                    else Stability(stability_top, round(stab_l[j], 4))
+                    if rc.stability is None or rc.stability_top is None
+                    else Stability(rc.stability_top, round(rc.stability[j], 4))
                 ),
                 breakdown=crit,
             )

@@ -22,7 +22,7 @@ import pandas as pd
 from geo.criteria import CRITERIA, CRITERIA_ORDER, Profile, effective_weights, get_profile
 from geo.errors import InvalidParameter
 from geo.indicators import pick_horizon
-from geo.result import SiteResult, Source, build_results
+from geo.result import ResultColumns, SiteResult, Source, build_results, result_columns
 
 FILTER_NAMES = (
     "min_area_ha",
@@ -265,16 +265,10 @@ class Scorer:
         return out
 
     # -- results ----------------------------------------------------------------------------
-    def results(
-        self,
-        r: Ranking,
-        rows: np.ndarray,
-        sources: Mapping[str, Source] | None = None,
-        breakdown: bool = True,
-    ) -> list[SiteResult]:
-        """The typed results of the given rows of ranking ``r`` (see geo/result.py)."""
+    def columns(self, r: Ranking, rows: np.ndarray) -> ResultColumns:
+        """The results of the given rows of ranking ``r`` as columns (see geo/result.py)."""
         rows = np.asarray(rows, dtype=np.int64)
-        return build_results(
+        return result_columns(
             self.indicators(r.profile, rows),
             r.values[rows],
             r.weights,
@@ -285,9 +279,17 @@ class Scorer:
             None if r.excluded_by is None else r.excluded_by[rows],
             None if r.stability is None else r.stability[rows],
             r.stability_top,
-            sources,
-            breakdown,
         )
+
+    def results(
+        self,
+        r: Ranking,
+        rows: np.ndarray,
+        sources: Mapping[str, Source] | None = None,
+        breakdown: bool = True,
+    ) -> list[SiteResult]:
+        """The typed results of the given rows of ranking ``r`` (see geo/result.py)."""
+        return build_results(self.columns(r, rows), sources, breakdown)
 
     def breakdown(self, r: Ranking, row: int) -> dict[str, dict[str, Any]]:
         """Per criterion: indicator value(s), v, weight and points for one site."""

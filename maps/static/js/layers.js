@@ -53,7 +53,7 @@ export const LAYER_ORDER = [
   'lep-fill', 'lep-line',
   'h2-future', 'h2-line',
   'site-fill', 'plan-outline', 'brownfield-outline', 'site-line', 'site-points',
-  // transport points (added in map.js on load, off by default), smallest below
+  // transport points (off by default), smallest below
   'junction-points', 'airfield-points', 'station-rv-points', 'freight-points', 'port-points',
   'station-fv-points', 'airport-points',
   'neighbour-label',
@@ -145,7 +145,7 @@ const nameOf = ['coalesce', ['get', 'name'], ''];
 const present = (k) => ['all', ['has', k], ['!=', ['to-string', ['get', k]], '']];
 
 /**
- * The transport layers (all off: map.js adds them on load, the toggles switch visibility), in
+ * The transport layers (all off, part of the style; the toggles switch visibility), in
  * LAYER_ORDER. Airfields (commercial = false) small and grey under the commercial airports;
  * long-distance stations (traffic FV) filled, regional ones a ring.
  */
@@ -253,6 +253,11 @@ export function style({ tiles, basemap = null, coverage = [], neighbours = null,
         'text-max-width': 9, 'text-offset': [0, 1.2], 'text-anchor': 'top' },
       paint: { 'text-color': '#8a3b00', 'text-halo-color': '#ffffff', 'text-halo-width': 1.6 } },
   ];
+  // the transport layers (hidden) are part of the first style: a layer added later makes
+  // MapLibre parse every tile of the source again
+  const slot = (x) => LAYER_ORDER.indexOf(x.id.startsWith('coverage-') ? 'coverage-*' : x.id);
+  layers.push(...transportLayers());
+  layers.sort((a, b) => slot(a) - slot(b)); // stable: the coverage layers keep the API's order
   return {
     version: 8,
     // no `glyphs`: MapLibre draws labels with the page's fonts (Noto Sans via @font-face)

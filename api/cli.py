@@ -205,6 +205,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from api.main import create_app
     from api.settings import Settings
+    from api.traffic import NoDelayHTTP
     from layers.build import build, stderr_progress
 
     settings = Settings(data=_data_dir(args))
@@ -235,12 +236,20 @@ def cmd_serve(args: argparse.Namespace) -> int:
             host=args.host,
             port=args.port,
             workers=args.workers,
+            http=NoDelayHTTP,
+            loop="uvloop",
             log_level="warning",
             access_log=False,
         )
     else:  # api/traffic.py writes one JSON line per request instead of uvicorn's access log
         uvicorn.run(
-            create_app(settings), host=args.host, port=args.port, log_level="warning", access_log=False
+            create_app(settings),
+            host=args.host,
+            port=args.port,
+            http=NoDelayHTTP,
+            loop="uvloop",
+            log_level="warning",
+            access_log=False,
         )
     return 0
 

@@ -4,9 +4,9 @@
 one), returns it on the response, and logs one JSON line per request to ``nrw_sites.access``:
 time, id, method, path (never the query string, headers or body, so no key and no client data),
 status, duration, bytes, role. ``InFlightLimit`` bounds the requests a worker serves at once:
-up to ``max_in_flight`` run, up to as many again wait at most ``max_wait_s`` for a slot, and the
-rest are answered at once with 429 problem+json and ``Retry-After`` (not queued without bound;
-memory stays bounded). ``/healthz`` is never shed.
+up to ``max_in_flight`` run; up to as many again wait at most ``max_wait_s`` for a slot when their
+expected wait allows it; the rest are answered at once with 429 problem+json and ``Retry-After``
+(not queued without bound; memory stays bounded). ``/healthz`` is never shed.
 """
 
 from __future__ import annotations
@@ -16,10 +16,12 @@ import json
 import logging
 import re
 import secrets
+import socket
 import time
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from api.errors import PROBLEM_JSON, problem_body
 
@@ -78,7 +80,14 @@ class RequestLog:
 
 
 class InFlightLimit:
-    """ASGI middleware: a bounded number of requests at once, a bounded short wait, then 429."""
+    """ASGI middleware: a bounded number of requests at once, a short bounded queue, else 429.
+
+    A request that finds every slot taken is shed at once unless its expected wait (the
+    requests ahead of it × the recent mean time per request ÷ ``max_in_flight``) is within
+    ``max_wait_s`` and the queue holds fewer than ``max_in_flight``; a queued request that
+    still has no slot after ``max_wait_s`` is shed then. Deciding at arrival keeps a refusal
+    fast under overload: it does not first wait out its time in the queue.
+    """
 
     def __init__(self, app: ASGIApp, max_in_flight: int, max_wait_s: float = 0.03, retry_after_s: int = 1):
         self.app = app
@@ -88,6 +97,7 @@ class InFlightLimit:
         self.retry_after = str(retry_after_s).encode()
         self.in_flight = 0
         self.waiting = 0
+        self.mean_s: float | None = None  # moving mean of an admitted request's time (None: none yet)
         self._slots: asyncio.Semaphore | None = None
         self.shed = 0
 
@@ -110,6 +120,11 @@ class InFlightLimit:
         )
         await send({"type": "http.response.body", "body": body})
 
+    def _may_wait(self) -> bool:
+        if self.waiting >= self.max_waiting or self.mean_s is None:
+            return False
+        return (self.waiting + 1) * self.mean_s / self.max_in_flight <= self.max_wait_s
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Admit, briefly queue, or shed the request."""
         if scope["type"] != "http" or self.max_in_flight <= 0 or scope.get("path") in EXEMPT:
@@ -118,7 +133,7 @@ class InFlightLimit:
         if self._slots is None:
             self._slots = asyncio.Semaphore(self.max_in_flight)
         if self._slots.locked():
-            if self.waiting >= self.max_waiting:
+            if not self._may_wait():
                 await self._refuse(scope, send)
                 return
             self.waiting += 1
@@ -132,8 +147,29 @@ class InFlightLimit:
         else:
             await self._slots.acquire()
         self.in_flight += 1
+        started = time.perf_counter()
         try:
             await self.app(scope, receive, send)
         finally:
+            took = time.perf_counter() - started
+            self.mean_s = took if self.mean_s is None else 0.9 * self.mean_s + 0.1 * took
             self.in_flight -= 1
             self._slots.release()
+
+
+class NoDelayHTTP(HttpToolsProtocol):
+    """uvicorn's HTTP/1.1 protocol (httptools) with ``TCP_NODELAY`` on every connection.
+
+    asyncio sets it only on sockets created with ``proto=IPPROTO_TCP``; the listening socket
+    that ``uvicorn --workers N`` shares between its workers is created without, so each answer
+    written in two parts (head, then body) waited for the client's delayed ACK (Nagle): about
+    45 ms per keep-alive request instead of 1-2 ms (bench/load.py, 2 workers).
+    """
+
+    # override: uvicorn's own signature narrows asyncio's BaseTransport to Transport as well
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        """Set TCP_NODELAY on the connection's socket, then let uvicorn take over."""
+        sock = transport.get_extra_info("socket")
+        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        super().connection_made(transport)

@@ -6,7 +6,8 @@ Usage: python bench/load.py [--data DIR] [--sites 50000] [--workers 2] [--client
 Builds (or reuses) the demo snapshot in DIR, starts ``nrw-sites serve --workers N`` on 127.0.0.1
 and a free port, and runs each scenario with each client count for a bounded time and request
 count: one asyncio keep-alive HTTP/1.1 connection per client, the next request as soon as the
-answer is read (429 answers count as shed and are not retried early). Prints p50/p95/p99 of
+answer is read (a 429 counts as shed, and the client sends its next request at once: the
+worst case, a client that ignores Retry-After). Prints p50/p95/p99 of
 admitted requests, throughput, shed count and the slowest shed answer, 5xx count and the server's
 peak RSS (all worker processes), and writes bench/results/load.json. Only 127.0.0.1 is ever
 contacted; nothing is asserted (targets of issue 11 are printed beside the figures).
@@ -205,7 +206,13 @@ def main() -> int:
                 print("the server did not start; see", data / "load-server.log", file=sys.stderr)
                 return 1
             time.sleep(0.5)
-        time.sleep(3)  # both workers up
+        # every worker loads the snapshot itself: wait until each has said so (a worker still
+        # loading would take a CPU from the first scenario)
+        while (data / "load-server.log").read_bytes().count(b"loaded and pre-serialised") < args.workers:
+            if server.poll() is not None or time.monotonic() > deadline:
+                print("the workers did not load; see", data / "load-server.log", file=sys.stderr)
+                return 1
+            time.sleep(0.5)
         for name in args.scenarios.split(","):
             run_scenario(port, name, 4, 1.0, 200)  # warm caches in both workers
             for n in (int(c) for c in args.clients.split(",")):

@@ -7,6 +7,8 @@ import json
 import logging
 import time
 
+import pytest
+
 from api.traffic import InFlightLimit
 from layers.keys import KeyStore
 
@@ -80,3 +82,42 @@ def test_overload_is_shed_quickly_with_retry_after():
     assert all(r["headers"][b"content-type"] == b"application/problem+json" for r in shed)
     assert max(r["t"] for r in shed) < 0.05
     assert limit.in_flight == 0 and limit.waiting == 0
+
+
+@pytest.mark.parametrize("service_s, ok_expected", [(0.01, 4), (0.2, 2)])
+def test_a_request_waits_only_when_its_expected_wait_fits(service_s, ok_expected):
+    """2 slots, a queue of 2, 50 ms: with 10 ms per request two more wait and are served; with
+    200 ms one more would wait 100 ms, so the excess is refused at once instead of after 50 ms.
+    """
+
+    async def app(scope, receive, send):
+        await asyncio.sleep(service_s)
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    limit = InFlightLimit(app, max_in_flight=2, max_wait_s=0.05)
+
+    async def one(t0):
+        out = {}
+
+        async def send(m):
+            if m["type"] == "http.response.start":
+                out.update(status=m["status"], t=time.perf_counter() - t0)
+
+        async def receive():
+            return {"type": "http.request", "body": b""}
+
+        await limit({"type": "http", "path": "/api/ranking", "headers": []}, receive, send)
+        return out
+
+    async def main():
+        await one(time.perf_counter())  # the first request measures the time per request
+        t0 = time.perf_counter()
+        return await asyncio.gather(*[one(t0) for _ in range(6)])
+
+    results = asyncio.run(main())
+    assert abs(limit.mean_s - service_s) < service_s  # measured, roughly
+    ok = [r for r in results if r["status"] == 200]
+    shed = [r for r in results if r["status"] == 429]
+    assert len(ok) == ok_expected and len(shed) == 6 - ok_expected
+    assert max(r["t"] for r in shed) < 0.04  # refused at arrival, not after waiting 50 ms

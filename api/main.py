@@ -6,6 +6,7 @@ collection; requests then only slice arrays and join bytes.
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 import time
@@ -143,6 +144,12 @@ def load(app: FastAPI, settings: Settings, snapshot_id: str | None = None) -> No
     app.state.views = views
     app.state.service = public.service
     app.state.collections = public.collections
+    # a snapshot is millions of long-lived objects: once loaded, keep them out of the cyclic
+    # collector's full passes, which otherwise stall a worker for 100 ms and more under load
+    # (unfreeze first, so that the cycles of a snapshot switched away from are collected)
+    gc.unfreeze()
+    gc.collect()
+    gc.freeze()
     log.info(
         "snapshot %s loaded and pre-serialised in %.1f s (%s)",
         public.service.snap.id,

@@ -31,7 +31,12 @@ class Settings(BaseSettings):
         "many more wait up to max_wait_ms, the "
         "rest get 429 with Retry-After (0 = off)",
     )
-    max_wait_ms: float = Field(30, ge=0, le=10_000, description="longest wait for a slot")
+    max_wait_ms: float = Field(
+        100,
+        ge=0,
+        le=10_000,
+        description="longest wait for a slot (a request expected to wait longer gets 429 at once)",
+    )
     reload_check_s: float = Field(
         1.0, ge=0.05, description="how often a worker looks whether CURRENT names another snapshot"
     )

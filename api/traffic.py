@@ -89,7 +89,7 @@ class InFlightLimit:
     fast under overload: it does not first wait out its time in the queue.
     """
 
-    def __init__(self, app: ASGIApp, max_in_flight: int, max_wait_s: float = 0.03, retry_after_s: int = 1):
+    def __init__(self, app: ASGIApp, max_in_flight: int, max_wait_s: float = 0.1, retry_after_s: int = 1):
         self.app = app
         self.max_in_flight = max_in_flight
         self.max_waiting = max_in_flight

@@ -258,3 +258,32 @@ def test_3d_poslist_drops_the_height(tmp_path, plan):
     assert square in text
     read = read_xplan_rp(variant(tmp_path, text.replace(square, square_3d)), {})
     assert_geodataframe_equal(read, plan)
+
+
+# --- hostile XML ---------------------------------------------------------------------------------
+def _with_doctype(doctype: str, entity: str) -> str:
+    """The fixture with a DOCTYPE after the XML declaration and ``entity`` as the first plan name."""
+    head, rest = fixture_text().split("?>", 1)
+    text = f"{head}?>\n{doctype}{rest}"
+    return re.sub(r"<xplan:name>[^<]*</xplan:name>", f"<xplan:name>{entity}</xplan:name>", text, count=1)
+
+
+def test_an_external_entity_is_never_read(tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("MARKER-7f3a-external-entity", encoding="utf-8")
+    doctype = f'<!DOCTYPE x [<!ENTITY xxe SYSTEM "{secret.as_uri()}">]>\n'
+    path = variant(tmp_path, _with_doctype(doctype, "&xxe;"))
+    try:
+        out = read_xplan_rp(path, {})
+    except SourceError as exc:
+        assert "MARKER" not in str(exc)
+    else:
+        assert "MARKER" not in out.to_json()
+
+
+def test_an_entity_expansion_bomb_is_refused(tmp_path):
+    lol = ['<!ENTITY a0 "lollollollollollollollollollol">']
+    lol += [f'<!ENTITY a{i} "{("&a" + str(i - 1) + ";") * 10}">' for i in range(1, 10)]
+    path = variant(tmp_path, _with_doctype(f"<!DOCTYPE x [{''.join(lol)}]>\n", "&a9;"))
+    with pytest.raises(SourceError, match="not a well-formed XML file"):
+        read_xplan_rp(path, {})

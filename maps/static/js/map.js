@@ -82,8 +82,8 @@ function registerPmtiles(tilesUrl) {
  * PMTiles header with its root directory (called as soon as api/ui/config has arrived).
  */
 export function warmUp(tilesUrl) {
-  // at least two tile workers: MapLibre's default (half the cores) is one on a 2-core machine,
-  // where the first view's tiles then parse one after another (ready 4.7 s instead of 3.3 s)
+  // at least two tile workers: MapLibre's default (half the cores) is one on a 2-core machine;
+  // bench/ui.py there: ready median 3.4 s with two, 3.8 s with one, for about 40 MB more memory
   maplibregl.setWorkerCount(Math.max(2, Math.floor((navigator.hardwareConcurrency || 2) / 2)));
   maplibregl.prewarm();
   if (!tilesUrl) return;

@@ -26,25 +26,15 @@ from api.settings import Settings
 from geo.criteria import CRITERIA, CRITERIA_ORDER, DEFAULT_PROFILE, PROFILES
 from geo.crs import CRS84_OUT, OUTPUT_CRS, OutputCrs, output_crs, transformer
 from geo.errors import InvalidParameter, NotFound
-from geo.scoring import Filters, parse_list
+from geo.scoring import FILTER_NAMES, Filters, parse_list
 from geo.sites import KINDS
+from layers.schema import CONTAMINATION
 
 MAX_LIMIT = 10_000
 MAX_LIST = 500
 MAX_WEIGHT = 1e6  # finite sums: 11 criteria × 1e6 × v stay far from overflow
-CONTAMINATION = ("none", "suspected", "confirmed", "remediated", "unknown")
 WEIGHT_PARAMS = tuple(f"w_{c}" for c in CRITERIA_ORDER)
-FILTER_PARAMS = (
-    "min_area_ha",
-    "max_area_ha",
-    "max_h2_km",
-    "kind",
-    "ags",
-    "kreis",
-    "min_fibre",
-    "min_5g",
-    "contamination",
-)
+FILTER_PARAMS = FILTER_NAMES  # the hard filters of geo/scoring.py, one query parameter each
 # parameters that take one value (a second one would silently win or lose: refused instead)
 SCALAR_PARAMS = frozenset(
     {

@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -59,19 +59,7 @@ CriterionName = Literal[
     "port",
     "airport",
 ]
-CRITERIA_ORDER: tuple[str, ...] = (
-    "area",
-    "planning",
-    "brownfield",
-    "h2",
-    "fibre",
-    "mobile_5g",
-    "funding",
-    "motorway",
-    "rail",
-    "port",
-    "airport",
-)
+CRITERIA_ORDER: tuple[str, ...] = get_args(CriterionName)  # the registry's order
 
 
 class Criterion(BaseModel):

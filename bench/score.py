@@ -113,18 +113,10 @@ def main() -> None:
     )
 
     geoms = sites.geometry.values
-    trees: dict = {}
-
-    def tree(name: str):
-        if name not in trees:
-            trees[name] = shapely.STRtree(layers[name].geometry.values)
-        return trees[name]
-
     t_tr = []
     for _ in range(5):
-        trees.clear()  # the trees are built in the batch too: count them
         t = time.perf_counter()
-        transport_distances(geoms, layers, tree)
+        transport_distances(geoms, layers)
         t_tr.append(time.perf_counter() - t)
     counts = ", ".join(
         f"{k} {len(layers[k]):,}"

@@ -328,31 +328,30 @@ def anchors(sites: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return p, radius
 
 
+DENSE_TARGETS = 64  # up to this many targets, bounds from a dense site × target matrix
+
+
 def nearest_km(
-    sites: np.ndarray,
-    targets: np.ndarray,
-    tree: shapely.STRtree | None = None,
-    anchor: tuple[np.ndarray, np.ndarray] | None = None,
+    sites: np.ndarray, targets: np.ndarray, anchor: tuple[np.ndarray, np.ndarray] | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Straight-line distance (km) from each site's edge to the nearest target (0 inside one),
     and that target's index; NaN and -1 when there are no targets.
 
-    Exact, by bounds: from a point p inside the site the nearest target, at distance d, bounds
-    the answer from above; a site within radius r of p can be nearer than d only to targets
-    within d + r of p. Only those few candidate pairs get an exact polygon distance, instead of
-    a nearest-neighbour search of polygons (about 4x faster). ``anchor`` = ``anchors(sites)``,
-    computed once for several target layers.
+    Exact, by bounds: any point of a target at distance u from a point p inside the site bounds
+    the answer from above, and a target can be nearer than u only if it comes within u + r of p
+    (r: the site's radius around p). Only those few candidate pairs, about 1.1 per site, get an
+    exact GEOS distance; a nearest-neighbour search of polygons is about 4x slower.
+    ``anchor`` = ``anchors(sites)``, computed once for several target layers.
     """
     sites, targets = np.asarray(sites, dtype=object), np.asarray(targets, dtype=object)
     n = len(sites)
     if not len(targets) or not n:
         return np.full(n, np.nan), np.full(n, -1)
-    tree = tree or shapely.STRtree(targets)
     p, radius = anchor if anchor is not None else anchors(sites)
-    (pi, _), d = tree.query_nearest(p, return_distance=True, all_matches=False)
-    upper = np.full(n, np.inf)
-    upper[pi] = d
-    s_idx, t_idx = tree.query(p, predicate="dwithin", distance=upper + radius + 1e-6)
+    if len(targets) <= DENSE_TARGETS:
+        s_idx, t_idx = _candidates_dense(p, radius, targets)
+    else:
+        s_idx, t_idx = _candidates_tree(p, radius, targets)
     dist = shapely.distance(sites[s_idx], targets[t_idx])
     best = np.full(n, np.inf)
     np.minimum.at(best, s_idx, dist)
@@ -360,6 +359,41 @@ def nearest_km(
     hit = dist == best[s_idx]
     which[s_idx[hit]] = t_idx[hit]
     return np.where(np.isfinite(best), best / 1000.0, np.nan), which
+
+
+def _candidates_tree(p: np.ndarray, radius: np.ndarray, targets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Candidate pairs from STRtrees: u is the distance to the nearest target vertex (a point
+    search even for area targets), the candidates are the targets within u + r of p."""
+    vertices = shapely.STRtree(shapely.points(shapely.get_coordinates(targets)))
+    (pi, _), d = vertices.query_nearest(p, return_distance=True, all_matches=False)
+    upper = np.full(len(p), np.inf)
+    upper[pi] = d
+    tree = shapely.STRtree(targets)
+    s_idx, t_idx = tree.query(p, predicate="dwithin", distance=upper + radius + 1e-6)
+    return s_idx, t_idx
+
+
+def _candidates_dense(
+    p: np.ndarray, radius: np.ndarray, targets: np.ndarray, rows: int = 4096
+) -> tuple[np.ndarray, np.ndarray]:
+    """Candidate pairs from a site × target matrix: u is the distance to the nearest of the
+    targets' representative points, and a target is a candidate if its bounding box comes
+    within u + r of p. Ten times cheaper than tree queries for a few dozen targets (ports,
+    airports)."""
+    x0, y0, x1, y1 = shapely.bounds(targets).T
+    q = shapely.point_on_surface(targets)
+    qx, qy = shapely.get_x(q), shapely.get_y(q)
+    px, py = shapely.get_x(p), shapely.get_y(p)
+    s_parts, t_parts = [], []
+    for i in range(0, len(p), rows):
+        x, y = px[i : i + rows, None], py[i : i + rows, None]
+        upper = np.sqrt(((x - qx) ** 2 + (y - qy) ** 2).min(axis=1, keepdims=True))
+        bx = np.maximum(np.maximum(x0 - x, x - x1), 0)
+        by = np.maximum(np.maximum(y0 - y, y - y1), 0)
+        s, t = np.nonzero(bx * bx + by * by <= (upper + radius[i : i + rows, None] + 1e-6) ** 2)
+        s_parts.append(s + i)
+        t_parts.append(t)
+    return np.concatenate(s_parts), np.concatenate(t_parts)
 
 
 def pick_horizon(

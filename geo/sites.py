@@ -7,6 +7,7 @@ Columns starting with ``_`` are internal (per-year hydrogen distances, data frac
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 import geopandas as gpd
@@ -54,40 +55,45 @@ PUBLIC_COLUMNS = (
 RAIL_TARGETS = ("freight_terminal", "long_distance_station")
 
 
-def transport_distances(
-    geoms: np.ndarray, layers: Mapping[str, gpd.GeoDataFrame], tree: Callable[[str], shapely.STRtree]
-) -> dict[str, np.ndarray]:
+def transport_distances(geoms: np.ndarray, layers: Mapping[str, gpd.GeoDataFrame]) -> dict[str, np.ndarray]:
     """Straight-line distances (km, from the site's edge) to the nearest motorway junction, rail
     freight terminal (else long-distance station, named in ``rail_target``), inland port and
     commercial airport; NaN where the layer is missing.
+
+    Large batches run in two halves on two threads (GEOS releases the GIL): 50,000 sites take
+    about half the time.
     """
     geoms = np.asarray(geoms, dtype=object)  # plain shapely arrays: no pandas ufunc dispatch
     n = len(geoms)
-    out: dict[str, np.ndarray] = {}
-    anchor = ind.anchors(geoms)
-
-    def near(name: str, keep: np.ndarray | None = None) -> np.ndarray | None:
+    targets: dict[str, np.ndarray] = {}
+    for col, name, keep in (
+        ("motorway_km", "motorway_junctions", None),
+        ("port_km", "ports", None),
+        ("rail_km", "rail_freight", None),
+        ("airport_km", "airports", "commercial"),
+    ):
         layer = layers.get(name)
-        if layer is None or not len(layer) or (keep is not None and not keep.any()):
-            return None
-        targets = _array(layer)
-        if keep is None:
-            return ind.nearest_km(geoms, targets, tree(name), anchor)[0]
-        return ind.nearest_km(geoms, targets[keep], None, anchor)[0]
-
-    for col, name in (("motorway_km", "motorway_junctions"), ("port_km", "ports")):
-        km = near(name)
-        out[col] = np.full(n, np.nan) if km is None else km
-    rail = near("rail_freight")
+        if layer is not None and len(layer):
+            targets[col] = _array(layer) if keep is None else _array(layer)[layer[keep].to_numpy(bool)]
     target = RAIL_TARGETS[0]
-    if rail is None and "rail_stations" in layers:
-        rail = near("rail_stations", layers["rail_stations"]["long_distance"].to_numpy(bool))
+    if "rail_km" not in targets and "rail_stations" in layers:
+        stations = layers["rail_stations"]
+        targets["rail_km"] = _array(stations)[stations["long_distance"].to_numpy(bool)]
         target = RAIL_TARGETS[1]
-    out["rail_km"] = np.full(n, np.nan) if rail is None else rail
-    out["rail_target"] = np.full(n, None if rail is None else target, dtype=object)
-    airports = layers.get("airports")
-    km = None if airports is None else near("airports", airports["commercial"].to_numpy(bool))
-    out["airport_km"] = np.full(n, np.nan) if km is None else km
+    targets = {col: t for col, t in targets.items() if len(t)}
+
+    def part(g: np.ndarray) -> dict[str, np.ndarray]:
+        anchor = ind.anchors(g)
+        return {col: ind.nearest_km(g, t, anchor)[0] for col, t in targets.items()}
+
+    chunks = np.array_split(geoms, 2) if n >= 10_000 else [geoms]
+    with ThreadPoolExecutor(len(chunks)) as pool:
+        parts = list(pool.map(part, chunks))
+    out = {
+        col: np.concatenate([p[col] for p in parts]) if col in targets else np.full(n, np.nan)
+        for col in ("motorway_km", "rail_km", "port_km", "airport_km")
+    }
+    out["rail_target"] = np.full(n, target if "rail_km" in targets else None, dtype=object)
     return out
 
 
@@ -282,7 +288,7 @@ def compute_indicators(
         out["h2_commissioning_year"] = np.nan
 
     step("transport access (straight-line distances)")
-    for col, value in transport_distances(geoms, layers, tree).items():
+    for col, value in transport_distances(geoms, layers).items():
         out[col] = value
 
     step("fibre and 5G shares")

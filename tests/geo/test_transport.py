@@ -7,6 +7,7 @@ from __future__ import annotations
 import geopandas as gpd
 import numpy as np
 import pytest
+import shapely
 
 from geo.criteria import CRITERIA, DISTANCE_RAMPS, PROFILES
 from geo.scoring import Scorer
@@ -97,3 +98,55 @@ def test_existing_profiles_change_little_and_logistics_differs(world):
     top_log = set(with_transport.site_id[with_transport.rank("logistics").order[:100]])
     top_bal = set(with_transport.site_id[with_transport.rank("balanced").order[:100]])
     assert len(top_log & top_bal) < 100
+
+
+@pytest.mark.parametrize("kind", ["points", "polygons"])
+@pytest.mark.parametrize("many", [False, True])
+def test_nearest_km_equals_a_full_distance_matrix(kind, many):
+    """Both candidate searches (a dense matrix for a few targets, trees for many) against every
+    site × target distance, with sites inside, touching and far from area targets."""
+    from geo.indicators import DENSE_TARGETS, nearest_km
+
+    rng = np.random.default_rng(7)
+    n_targets = DENSE_TARGETS + 40 if many else 12
+    xy = rng.uniform(0, 50_000, (n_targets, 2))
+    if kind == "points":
+        targets = shapely.points(xy)
+    else:  # concave L-shaped areas of very different sizes
+        size = rng.uniform(50, 3_000, n_targets)
+        targets = np.array(
+            [
+                shapely.Polygon(
+                    [
+                        (x, y),
+                        (x + s, y),
+                        (x + s, y + s / 3),
+                        (x + s / 3, y + s / 3),
+                        (x + s / 3, y + s),
+                        (x, y + s),
+                    ]
+                )
+                for (x, y), s in zip(xy, size, strict=True)
+            ]
+        )
+    centres = np.vstack([rng.uniform(-5_000, 55_000, (400, 2)), xy[:5] + 10])  # 5 on a target
+    sites = shapely.buffer(shapely.points(centres), rng.uniform(20, 800, len(centres)), quad_segs=4)
+    km, which = nearest_km(sites, targets)
+    full = shapely.distance(sites[:, None], targets[None, :])
+    np.testing.assert_allclose(km, full.min(axis=1) / 1000.0, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(full[np.arange(len(sites)), which], full.min(axis=1), rtol=0, atol=1e-6)
+    assert (km[-5:] == 0).all()
+
+
+def test_large_batches_in_two_threads_equal_one(world):
+    """From 10,000 sites the distances run in two halves on two threads: same numbers."""
+    from geo.sites import transport_distances
+
+    layers, sites = world
+    geoms = np.tile(sites.geometry.to_numpy(), 9)
+    assert len(geoms) >= 10_000
+    big = transport_distances(geoms, layers)
+    small = transport_distances(sites.geometry.to_numpy(), layers)
+    for col in ("motorway_km", "rail_km", "port_km", "airport_km"):
+        np.testing.assert_array_equal(big[col], np.tile(small[col], 9))
+    assert (big["rail_target"] == "freight_terminal").all()

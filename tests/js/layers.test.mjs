@@ -129,3 +129,18 @@ test('transport groups: off by default, legend and attribution per tile layer', 
   const covered = new Set(groups.flatMap((g) => g.layers));
   for (const id of L.TRANSPORT_LAYERS) assert.ok(covered.has(id), `${id} is toggled by a group`);
 });
+
+test('the site points read only their band; the highlighted ones are drawn again from site-marks', () => {
+  const points = full.layers.find((x) => x.id === 'site-points');
+  const states = new Set(JSON.stringify(points.paint).match(/"feature-state","\w+"/g));
+  assert.deepEqual([...states], ['"feature-state","band"']);
+  const marks = full.layers.find((x) => x.id === 'site-marks');
+  assert.equal(marks.source, L.MARKS_SOURCE);
+  assert.equal(full.sources[L.MARKS_SOURCE].type, 'geojson');
+  assert.doesNotMatch(JSON.stringify(marks.paint), /feature-state/);
+  assert.match(JSON.stringify(marks.paint['circle-radius']), /"sel"/);
+  assert.equal(marks.maxzoom, points.maxzoom);
+  const all = full.layers.map((x) => x.id);
+  assert.equal(all.indexOf('site-marks'), all.indexOf('site-points') + 1, 'marks right above the points');
+  assert.ok(L.groups().find((g) => g.id === 'sites').layers.includes('site-marks'));
+});

@@ -289,6 +289,25 @@ def test_site_polygons_keep_their_shape(archive, sites):
     assert checked == min(60, len(pieces))
 
 
+def test_boundaries_are_simplified_within_a_pixel(archive, store):
+    """Municipality and Kreis outlines lose the vertices a 512-px tile cannot show (GDAL's
+    SIMPLIFICATION): far fewer coordinates at z5, every unit kept, each within 6 tile units
+    (4 of simplification, quantisation and its rounding) of its real outline."""
+    muni = store.load().layers["municipalities"].to_crs(4326).set_index("ags").geometry
+    unit_deg = 360 / 2**5 / 4096  # one tile unit at z5 in degrees of longitude (latitude: less)
+    feats = archive.features("municipalities", 5)
+    assert {f["properties"]["ags"] for _, f in feats} == set(muni.index)
+    coords = 0
+    for zxy, f in feats:
+        g = f["geometry"]
+        polys = g["coordinates"] if g["type"] == "MultiPolygon" else [g["coordinates"]]
+        shapes = [shapely.Polygon([lonlat(*zxy, px, py) for px, py in rings[0]]) for rings in polys]
+        coords += sum(len(rings[0]) for rings in polys)
+        got = shapely.MultiPolygon(shapes).boundary
+        assert got.hausdorff_distance(muni[f["properties"]["ags"]].boundary) <= 6 * unit_deg
+    assert coords < 0.5 * shapely.get_num_coordinates(muni.values).sum()
+
+
 # -- coverage overlays ---------------------------------------------------------------------
 def test_coverage_overlays_are_indexed_pngs_placed_by_their_corners(store, manifest, snap_dir):
     snap = store.load()

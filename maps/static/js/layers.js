@@ -1,7 +1,10 @@
 // The map declared as data: functions that return the style (sources and layers) and the layer
 // groups with their legends. Pure: never receives `map`; only map.js calls addSource/addLayer.
 // Interaction state lives in the style: paint reads feature-state (band, sel, hover, cmp) keyed
-// by site_id (promoteId) and global-state (h2Year), so re-ranking never rebuilds a layer.
+// by site_id (promoteId) and global-state (h2Year), so re-ranking never rebuilds a layer. The
+// 50,000 site points read only their band: the few selected, hovered or compared ones are drawn
+// again on top from a small GeoJSON source (site-marks), so a re-rank updates one paint value
+// per point and each point's vertices carry one state-dependent colour.
 
 /** Score classes: lower bounds of classes 1…5 (class 0 is below the first break). */
 export const SCORE_BREAKS = [40, 50, 60, 70, 80];
@@ -52,7 +55,7 @@ export const LAYER_ORDER = [
   'muni-line', 'kreis-line',
   'lep-fill', 'lep-line',
   'h2-future', 'h2-line',
-  'site-fill', 'plan-outline', 'brownfield-outline', 'site-line', 'site-points',
+  'site-fill', 'plan-outline', 'brownfield-outline', 'site-line', 'site-points', 'site-marks',
   // transport points (off by default), smallest below
   'junction-points', 'airfield-points', 'station-rv-points', 'freight-points', 'port-points',
   'station-fv-points', 'airport-points',
@@ -68,6 +71,8 @@ export const TRANSPORT_LAYERS = LAYER_ORDER.filter((id) => /^(junction|airfield|
 /** Site layers: the ones carrying feature-state keyed by site_id, with their source-layer. */
 export const SITE_SOURCE_LAYERS = ['site_points', 'sites'];
 export const SITE_LAYERS = ['site-points', 'site-fill', 'site-line'];
+/** The GeoJSON source of the highlighted site points: {role: sel | hover | cmp, band}. */
+export const MARKS_SOURCE = 'site-marks';
 export const POINTS_MAXZOOM = 10;
 
 const fs = (k) => ['feature-state', k];
@@ -76,13 +81,15 @@ const isHover = ['boolean', fs('hover'), false];
 const isCmp = ['boolean', fs('cmp'), false];
 const bandOf = ['coalesce', fs('band'), -2];
 
-/** circle/fill colour from the score band in feature-state. */
-export function bandColor() {
-  const m = ['match', bandOf, -1, EXCLUDED_COLOR];
+/** circle/fill colour from the score band (feature-state, or `of`); `excluded` for band -1. */
+export function bandColor(of = bandOf, excluded = EXCLUDED_COLOR) {
+  const m = ['match', of, -1, excluded];
   SCORE_COLORS.forEach((c, i) => m.push(i, c));
   m.push(UNSCORED_COLOR);
   return m;
 }
+/** Excluded points are drawn faded (the colour's alpha, not a second state-dependent value). */
+const EXCLUDED_POINT = 'rgba(169, 169, 169, 0.45)';
 
 function h2Color() {
   const s = ['step', ['to-number', ['get', 'commissioning_year'], 2025], H2_YEAR_COLORS[0]];
@@ -180,6 +187,7 @@ export function style({ tiles, basemap = null, coverage = [], neighbours = null,
   const r = (x) => Math.round(x * k * 10) / 10;
   const sources = {
     nrw: { type: 'vector', url: `pmtiles://${tiles}`, promoteId: 'site_id' },
+    [MARKS_SOURCE]: { type: 'geojson', data: { type: 'FeatureCollection', features: [] } },
     neighbours: { type: 'geojson', data: neighbours || { type: 'FeatureCollection', features: [] } },
   };
   if (basemap?.url) {
@@ -226,16 +234,20 @@ export function style({ tiles, basemap = null, coverage = [], neighbours = null,
         'line-width': ['case', isSel, 4, isHover, 2.5, isCmp, 2, 0] } },
     { id: 'site-points', type: 'circle', source: 'nrw', 'source-layer': 'site_points', maxzoom: POINTS_MAXZOOM,
       paint: {
-        'circle-color': bandColor(),
-        'circle-opacity': ['case', ['==', bandOf, -1], 0.45, 0.95],
+        'circle-color': bandColor(bandOf, EXCLUDED_POINT),
+        'circle-radius': ['interpolate', ['linear'], ['zoom'], 5, r(1.6), 7, r(2.3), 9.99, 6],
+        'circle-stroke-color': '#ffffff',
+        'circle-stroke-width': ['interpolate', ['linear'], ['zoom'], 5, 0, 8, 0.5],
+      } },
+    { id: 'site-marks', type: 'circle', source: MARKS_SOURCE, maxzoom: POINTS_MAXZOOM,
+      paint: {
+        'circle-color': bandColor(['get', 'band'], EXCLUDED_POINT),
         'circle-radius': ['interpolate', ['linear'], ['zoom'],
-          5, ['case', isSel, 7, isHover, 6, ['==', bandOf, -1], r(1), r(1.6)],
-          7, ['case', isSel, 8, isHover, 7, ['==', bandOf, -1], r(1.3), r(2.3)],
-          9.99, ['case', isSel, 11, isHover, 9, ['==', bandOf, -1], 3, 6]],
-        'circle-stroke-color': ['case', isSel, '#000000', isHover, '#000000', isCmp, '#000000', '#ffffff'],
-        'circle-stroke-width': ['interpolate', ['linear'], ['zoom'],
-          5, ['case', isSel, 3, isHover, 2, isCmp, 2, 0],
-          8, ['case', isSel, 3, isHover, 2, isCmp, 2, 0.5]],
+          5, ['match', ['get', 'role'], 'sel', 7, 'hover', 6, r(1.6)],
+          7, ['match', ['get', 'role'], 'sel', 8, 'hover', 7, r(2.3)],
+          9.99, ['match', ['get', 'role'], 'sel', 11, 'hover', 9, 6]],
+        'circle-stroke-color': '#000000',
+        'circle-stroke-width': ['match', ['get', 'role'], 'sel', 3, 2],
       } },
     { id: 'neighbour-label', type: 'symbol', source: 'neighbours', filter: ['!=', ['get', 'id'], '276'],
       layout: { 'text-field': ['get', 'label'], 'text-font': FONT, 'text-size': 13,
@@ -273,7 +285,7 @@ export function style({ tiles, basemap = null, coverage = [], neighbours = null,
  */
 export function groups({ coverage = [], basemap = null } = {}) {
   const g = [
-    { id: 'sites', key: 'layer.sites', layers: ['site-points', 'site-fill', 'site-line'], attribution: ['sites'], on: true,
+    { id: 'sites', key: 'layer.sites', layers: ['site-points', 'site-marks', 'site-fill', 'site-line'], attribution: ['sites'], on: true,
       legend: [
         ...SCORE_COLORS.map((c, i) => ({ swatch: { kind: 'dot', color: c }, key: 'legend.score_class',
           params: { from: i === 0 ? 0 : SCORE_BREAKS[i - 1], to: i < SCORE_BREAKS.length ? SCORE_BREAKS[i] : 100 } })),

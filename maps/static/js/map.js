@@ -172,9 +172,25 @@ export function createMap(container, ctx) {
   const prep = ctx.prep;
   const popup = new maplibregl.Popup({ closeButton: false, closeOnClick: false, offset: 10, className: 'hover-tip' });
 
-  const setState = (id, st) => {
-    for (const sourceLayer of layers.SITE_SOURCE_LAYERS) map.setFeatureState({ source: 'nrw', sourceLayer, id }, st);
-  };
+  // sel, hover and cmp: feature-state of the polygons; the points are drawn again as site-marks
+  const setState = (id, st) => map.setFeatureState({ source: 'nrw', sourceLayer: 'sites', id }, st);
+
+  /** The compared, hovered and selected site points, in that order (the selection on top). */
+  function updateMarks() {
+    const src = map.getSource(layers.MARKS_SOURCE);
+    if (!src) return;
+    const features = [];
+    const add = (id, role) => {
+      const row = prep.rowOf.get(id);
+      if (row === undefined) return;
+      features.push({ type: 'Feature', id: row, properties: { role, band: bands ? bands[row] : -2 },
+        geometry: { type: 'Point', coordinates: [prep.columns.lon[row], prep.columns.lat[row]] } });
+    };
+    for (const id of prev.cmp) if (id !== prev.sel && id !== prev.hover) add(id, 'cmp');
+    if (prev.hover && prev.hover !== prev.sel) add(prev.hover, 'hover');
+    if (prev.sel) add(prev.sel, 'sel');
+    src.setData({ type: 'FeatureCollection', features });
+  }
 
   // The band of every site lives in `bands`; it is written to the feature-state of the source
   // layer that is drawn at the current zoom (points below POINTS_MAXZOOM, polygons from there),
@@ -409,6 +425,7 @@ export function createMap(container, ctx) {
     if (keys.has('cmp')) applyCompare(state.cmp);
     if (keys.has('layers')) applyLayers(state.layers);
     if (keys.has('year')) map.setGlobalStateProperty('h2Year', state.year);
+    if (['ranking', 'sel', 'hover', 'cmp'].some((k) => keys.has(k))) updateMarks();
   });
 
   /** Apply the whole current state (after load). */
@@ -419,6 +436,7 @@ export function createMap(container, ctx) {
     applyCompare(s.cmp);
     applyLayers(s.layers);
     map.setGlobalStateProperty('h2Year', s.year);
+    updateMarks();
   }
 
   /** The neighbour outline (world-atlas, ~0.3 MB): loaded after the sites are drawn. */

@@ -247,6 +247,10 @@ class TableColumns(BaseModel):
     planning_category: list[str | None]
     lon: list[float]
     lat: list[float]
+    fid: list[int] = Field(
+        description="the site's feature id in the map tiles' site_points layer (its position among "
+        "the public sites); -1 for a site the public tiles leave out"
+    )
 
 
 class SitesTable(BaseModel):

@@ -227,7 +227,7 @@ def _etag(sha: str) -> str:
                         "maxzoom": 14,
                         "bounds": [5.87, 50.32, 9.46, 52.53],
                         "layers": {"site_points": {"minzoom": 5, "maxzoom": 9, "geometry": "Point"}},
-                        "promote_id": {"sites": "site_id", "site_points": "site_id"},
+                        "promote_id": {"sites": "site_id", "site_points": "fid"},
                     }
                 }
             }

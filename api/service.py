@@ -18,7 +18,7 @@ import pandas as pd
 import shapely
 
 from api.geojson import dumps, geometry_json, invalid_reason, to_wgs84
-from geo.access import RESTRICTED_FIELDS
+from geo.access import RESTRICTED_FIELDS, public_mask
 from geo.criteria import CRITERIA_ORDER, get_profile
 from geo.crs import WORK_CRS
 from geo.errors import InvalidGeometry, NotFound
@@ -256,6 +256,8 @@ class Service:
                 )
             }
             cols["lon"], cols["lat"] = xy[:, 0].tolist(), xy[:, 1].tolist()
+            public = public_mask(self.sites)  # the tiles number the public sites in this order
+            cols["fid"] = np.where(public, np.cumsum(public) - 1, -1).tolist()
             self._ui["table"] = {
                 "snapshot": self.snap.id,
                 "synthetic": self.synthetic,

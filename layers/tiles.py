@@ -6,8 +6,8 @@ z5–z14. Its layers (the names and properties are a contract the web map relies
 ================== ====== ========== ==========================================================
 layer              zooms  geometry   properties
 ================== ====== ========== ==========================================================
-site_points        5–9    point      site_id (string), kind, planning_category, area_ha
-sites              10–14  polygon    the same (one polygon per site)
+site_points        5–9    point      fid (integer: the site's position among the public sites)
+sites              10–14  polygon    site_id (string), kind, planning_category, area_ha
 municipalities     5–14   polygon    ags, name, kreis_ags (+ fibre_share, mobile_5g_share when
                                      that coverage is a municipal or Kreis statistic)
 municipality_labels 5–14  point      ags, name
@@ -23,8 +23,11 @@ ports              5–14   point      port_id, name (representative point of th
 airports           5–14   point      airport_id, name, iata, commercial
 ================== ====== ========== ==========================================================
 
-Points are representative points (inside the polygon). ``site_id`` is kept in every site feature
-so the map can use ``promoteId: "site_id"`` with feature-state; ``area_ha`` is rounded to 0.01 ha
+Points are representative points (inside the polygon). The points carry only ``fid``, the site's
+position among the snapshot's public sites (``/api/sites/table`` has the same ``fid`` per row):
+50,000 unique ``site_id`` strings made up two thirds of the first view's tile, and the browser
+reads every one of them on its worker and again on its main thread. The map uses ``promoteId``
+``fid`` for the points and ``site_id`` for the polygons, with feature-state; ``area_ha`` is rounded to 0.01 ha
 (display and styling; the exact figures come from the API). Sites marked ``public = false`` are
 left out, and no other site property reaches the tiles.
 
@@ -134,6 +137,8 @@ class TileLayer:
 
 
 SITE_FIELDS = ("site_id", "kind", "planning_category", "area_ha")
+POINT_FIELDS = ("fid",)
+PROMOTE_ID = {"sites": "site_id", "site_points": "fid"}  # the feature-state key per layer
 # Transport access (issue 13), drawn as points: (properties, description); the first is the id.
 TRANSPORT_FIELDS: dict[str, tuple[tuple[str, ...], str]] = {
     "motorway_junctions": (("junction_id", "name", "ref"), "motorway junctions"),
@@ -174,8 +179,8 @@ TILE_LAYERS: tuple[TileLayer, ...] = (
         MINZOOM,
         POINTS_MAXZOOM,
         "Point",
-        SITE_FIELDS,
-        "candidate sites (one representative point each)",
+        POINT_FIELDS,
+        "candidate sites (one representative point each, by fid)",
     ),
     TileLayer(
         "municipality_labels",
@@ -244,13 +249,12 @@ def tile_layers(
     out: dict[str, gpd.GeoDataFrame] = {}
     if sites is not None and len(sites):
         s = sites[public_mask(sites)]  # non-public sites never reach the public tiles
+        s = s.assign(fid=np.arange(len(s)))  # before dropping empty geometries: the table's fid
         s = s[s.geometry.notna().to_numpy() & ~s.geometry.is_empty.to_numpy()]
         poly = _wgs84(s, list(SITE_FIELDS))
         poly["area_ha"] = poly["area_ha"].astype(float).round(AREA_DECIMALS)
         out["sites"] = _strings(poly, ("site_id", "kind", "planning_category"))
-        pts = _wgs84(s, list(SITE_FIELDS), shapely.point_on_surface(s.geometry.values))
-        pts["area_ha"] = pts["area_ha"].astype(float).round(AREA_DECIMALS)
-        out["site_points"] = _strings(pts, ("site_id", "kind", "planning_category"))
+        out["site_points"] = _wgs84(s, list(POINT_FIELDS), shapely.point_on_surface(s.geometry.values))
     muni = layers.get("municipalities")
     if muni is not None and len(muni):
         m = _wgs84(muni, ["ags", "name", "kreis_ags"])
@@ -584,7 +588,7 @@ def write_pmtiles(
             }
             for name, gdf in sorted(data.items(), key=lambda kv: LAYER_ORDER[kv[0]])
         },
-        "promote_id": {"sites": "site_id", "site_points": "site_id"},
+        "promote_id": PROMOTE_ID,
         "attribution": attribution or "",
         **stats,
         "seconds": seconds,

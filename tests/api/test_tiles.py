@@ -10,6 +10,7 @@ import warnings
 from pathlib import Path
 
 import httpx
+import numpy as np
 import pytest
 from pmtiles.reader import MmapSource, Reader, all_tiles
 
@@ -223,7 +224,7 @@ def test_tiles_info(client, svc, url):
     assert doc["synthetic"] is True
     assert (doc["minzoom"], doc["maxzoom"]) == (5, 14)
     assert doc["layers"]["site_points"]["maxzoom"] == 9 and doc["layers"]["sites"]["minzoom"] == 10
-    assert doc["promote_id"] == {"sites": "site_id", "site_points": "site_id"}
+    assert doc["promote_id"] == {"sites": "site_id", "site_points": "fid"}
     assert r.headers["etag"] and "must-revalidate" in r.headers["cache-control"]
     assert client.get("/api/tiles", headers={"If-None-Match": r.headers["etag"]}).status_code == 304
 
@@ -301,7 +302,14 @@ def test_live_server_ranges_and_gdal_reads_the_archive(live_server, svc, body):
     pyogrio = pytest.importorskip("pyogrio")
     df = pyogrio.read_dataframe(f"/vsicurl/{url}", layer="site_points", ZOOM_LEVEL=9)
     public = svc.snap.layers["sites"][public_mask(svc.snap.layers["sites"])]
-    assert set(df["site_id"]) == set(public["site_id"])
+    assert sorted(df["fid"]) == list(range(len(public)))
+    # the table's fid names the same site: its point is where the tile's point with that fid is
+    cols = svc.table()["columns"]
+    row = {f: i for i, f in enumerate(cols["fid"]) if f >= 0}
+    assert len(row) == len(public) and (np.array(cols["fid"]) == -1).sum() == len(cols["fid"]) - len(public)
+    pts = df.geometry.to_crs(4326)
+    for fid, x, y in zip(df["fid"], pts.x, pts.y, strict=True):
+        assert abs(cols["lon"][row[fid]] - x) < 2e-4 and abs(cols["lat"][row[fid]] - y) < 2e-4, fid
 
 
 def test_parse_ranges_unit():

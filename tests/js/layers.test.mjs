@@ -37,8 +37,8 @@ test('every global-state key is declared with a default', () => {
   for (const k of keys) assert.ok(k in full.state && k in L.GLOBAL_STATE, k);
 });
 
-test('site layers read the PMTiles site layers and promote site_id for feature-state', () => {
-  assert.equal(full.sources.nrw.promoteId, 'site_id');
+test('site layers read the PMTiles site layers and promote site_id (points: fid) for feature-state', () => {
+  assert.deepEqual(full.sources.nrw.promoteId, { sites: 'site_id', site_points: 'fid' });
   assert.match(full.sources.nrw.url, /^pmtiles:\/\//);
   for (const id of L.SITE_LAYERS) {
     const l = full.layers.find((x) => x.id === id);

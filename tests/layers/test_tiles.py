@@ -78,6 +78,12 @@ def lonlat(z: int, x: int, y: int, px: float, py: float, extent: int = 4096) -> 
     return gx * 360 - 180, math.degrees(math.atan(math.sinh(math.pi * (1 - 2 * gy))))
 
 
+def site_id_of(f: dict[str, Any], public_sites: gpd.GeoDataFrame) -> str:
+    """A site feature's site_id: polygons carry it, points their fid (position among the public)."""
+    p = f["properties"]
+    return p["site_id"] if "site_id" in p else public_sites["site_id"].iloc[p["fid"]]
+
+
 class Archive:
     """All tiles of a PMTiles file: raw bytes per (z, x, y), decoded on demand."""
 
@@ -189,6 +195,7 @@ def test_header_and_metadata(archive, manifest):
     for name in EVERY_ZOOM:
         assert (layers[name]["minzoom"], layers[name]["maxzoom"]) == (5, 14)
     assert set(layers["sites"]["fields"]) == {"site_id", "kind", "planning_category", "area_ha"}
+    assert set(layers["site_points"]["fields"]) == {"fid"}
     assert set(layers["hydrogen"]["fields"]) == {
         "segment_id",
         "name",
@@ -224,21 +231,22 @@ def test_every_tile_decodes(archive):
     ("layer", "z"), [("site_points", 5), ("site_points", 9), ("sites", 10), ("sites", 12), ("sites", 14)]
 )
 def test_every_public_site_is_in_the_tiles(archive, sites, all_sites, layer, z):
-    ids = {f["properties"]["site_id"] for _zxy, f in archive.features(layer, z)}
+    ids = {site_id_of(f, sites) for _zxy, f in archive.features(layer, z)}
     assert ids == set(sites["site_id"])
     assert len(sites) > 250 and len(all_sites) == 300 + 4
 
 
 def test_property_types_and_values(archive, sites):
     stored = sites.set_index("site_id")
-    for layer, z in (("site_points", 5), ("sites", 12)):
-        for _zxy, f in archive.features(layer, z):
-            p = f["properties"]
-            assert set(p) == {"site_id", "kind", "planning_category", "area_ha"}
-            assert isinstance(p["site_id"], str)
-            row = stored.loc[p["site_id"]]
-            assert p["kind"] == row["kind"] and p["planning_category"] == row["planning_category"]
-            assert p["area_ha"] == pytest.approx(row["area_ha"], abs=0.006)
+    for _zxy, f in archive.features("sites", 12):
+        p = f["properties"]
+        assert set(p) == {"site_id", "kind", "planning_category", "area_ha"}
+        assert isinstance(p["site_id"], str)
+        row = stored.loc[p["site_id"]]
+        assert p["kind"] == row["kind"] and p["planning_category"] == row["planning_category"]
+        assert p["area_ha"] == pytest.approx(row["area_ha"], abs=0.006)
+    fids = [f["properties"]["fid"] for _zxy, f in archive.features("site_points", 5)]
+    assert all(type(x) is int for x in fids) and sorted(fids) == list(range(len(sites)))
     h2 = archive.features("hydrogen", 7)
     assert h2
     for _zxy, f in h2:
@@ -264,7 +272,7 @@ def test_points_lie_in_their_site(archive, sites):
     assert (lon_lat[:, 0] >= x0).all() and (lon_lat[:, 0] <= x1).all()
     assert (lon_lat[:, 1] >= y0).all() and (lon_lat[:, 1] <= y1).all()
     x, y = transformer(4326, 25832).transform(lon_lat[:, 0], lon_lat[:, 1])
-    ids = [f["properties"]["site_id"] for _zxy, f in feats]
+    ids = [site_id_of(f, sites) for _zxy, f in feats]
     target = sites.set_index("site_id").geometry.loc[ids].values
     assert shapely.distance(shapely.points(x, y), target).max() < 15
 
@@ -426,9 +434,11 @@ def test_non_public_sites_and_other_properties_stay_out(sites):
     s["owner_contact"] = "confidential"
     data = tiles.tile_layers({}, s)
     assert set(data) == {"sites", "site_points"}
+    assert set(data["sites"]["site_id"]) == set(s["site_id"][5:])
+    assert list(data["sites"].columns) == ["site_id", "kind", "planning_category", "area_ha", "geometry"]
+    assert list(data["site_points"].columns) == ["fid", "geometry"]
+    assert data["site_points"]["fid"].tolist() == list(range(len(s) - 5))  # numbered among the public
     for name in ("sites", "site_points"):
-        assert set(data[name]["site_id"]) == set(s["site_id"][5:])
-        assert list(data[name].columns) == ["site_id", "kind", "planning_category", "area_ha", "geometry"]
         assert data[name].crs.to_epsg() == 4326
 
 

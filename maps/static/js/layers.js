@@ -1,7 +1,7 @@
 // The map declared as data: functions that return the style (sources and layers) and the layer
 // groups with their legends. Pure: never receives `map`; only map.js calls addSource/addLayer.
 // Interaction state lives in the style: paint reads feature-state (band, sel, hover, cmp) keyed
-// by site_id (promoteId) and global-state (h2Year), so re-ranking never rebuilds a layer. The
+// by site_id or, for the points, fid (promoteId) and global-state (h2Year), so re-ranking never rebuilds a layer. The
 // 50,000 site points read only their band: the few selected, hovered or compared ones are drawn
 // again on top from a small GeoJSON source (site-marks), so a re-rank updates one paint value
 // per point and each point's vertices carry one state-dependent colour.
@@ -74,6 +74,8 @@ export const SITE_LAYERS = ['site-points', 'site-fill', 'site-line'];
 /** The GeoJSON source of the highlighted site points: {role: sel | hover | cmp, band}. */
 export const MARKS_SOURCE = 'site-marks';
 export const POINTS_MAXZOOM = 10;
+/** The feature-state key per tile layer (layers/tiles.py PROMOTE_ID): points are numbered. */
+export const PROMOTE_ID = { sites: 'site_id', site_points: 'fid' };
 
 const fs = (k) => ['feature-state', k];
 const isSel = ['boolean', fs('sel'), false];
@@ -186,7 +188,7 @@ export function style({ tiles, basemap = null, coverage = [], neighbours = null,
   const k = sites > 20000 ? 1 : sites > 5000 ? 1.3 : 1.6;
   const r = (x) => Math.round(x * k * 10) / 10;
   const sources = {
-    nrw: { type: 'vector', url: `pmtiles://${tiles}`, promoteId: 'site_id' },
+    nrw: { type: 'vector', url: `pmtiles://${tiles}`, promoteId: PROMOTE_ID },
     [MARKS_SOURCE]: { type: 'geojson', data: { type: 'FeatureCollection', features: [] } },
     neighbours: { type: 'geojson', data: neighbours || { type: 'FeatureCollection', features: [] } },
   };

@@ -189,8 +189,13 @@ export function createMap(container, ctx) {
     for (const id of prev.cmp) if (id !== prev.sel && id !== prev.hover) add(id, 'cmp');
     if (prev.hover && prev.hover !== prev.sel) add(prev.hover, 'hover');
     if (prev.sel) add(prev.sel, 'sel');
+    // unchanged marks are not sent again: a GeoJSON update costs a worker round trip and a frame
+    const key = JSON.stringify(features.map((f) => [f.id, f.properties.role, f.properties.band]));
+    if (key === marksKey) return;
+    marksKey = key;
     src.setData({ type: 'FeatureCollection', features });
   }
+  let marksKey = '[]';
 
   // The band of every site lives in `bands`; it is written to the feature-state of the source
   // layer that is drawn at the current zoom (points below POINTS_MAXZOOM, polygons from there),
@@ -203,11 +208,11 @@ export function createMap(container, ctx) {
     if (!bands) return;
     const started = performance.now();
     const done = applied[sourceLayer] || (applied[sourceLayer] = new Int8Array(prep.n).fill(-3));
-    const ids = prep.ids;
+    const ids = sourceLayer === 'site_points' ? prep.fid : prep.ids; // the layers' promoteId
     for (let i = 0; i < prep.n; i++) {
       if (bands[i] !== done[i]) {
         done[i] = bands[i];
-        map.setFeatureState({ source: 'nrw', sourceLayer, id: ids[i] }, { band: bands[i] });
+        if (ids[i] !== -1) map.setFeatureState({ source: 'nrw', sourceLayer, id: ids[i] }, { band: bands[i] });
       }
     }
     if (ctx.timings) ctx.timings.applyMs = performance.now() - started;
@@ -295,12 +300,14 @@ export function createMap(container, ctx) {
   }
 
   const drawing = () => document.body.classList.contains('drawing');
+  /** A site feature's site_id: points carry only their fid (layers/tiles.py), polygons the id. */
+  const siteIdOf = (f) => (f.sourceLayer === 'site_points' ? prep.ids[prep.rowOfFid.get(f.id)] : f.id ?? f.properties.site_id);
 
   function tip(e) {
     if (drawing()) return;
     const f = e.features?.[0];
     if (!f) return;
-    const id = f.id ?? f.properties.site_id;
+    const id = siteIdOf(f);
     store.hover(id);
     const row = prep.rowOf.get(id);
     if (row === undefined) return;
@@ -400,7 +407,7 @@ export function createMap(container, ctx) {
         map.on('click', id, (e) => {
           const f = e.features?.[0];
           if (!f || drawing()) return;
-          const sid = f.id ?? f.properties.site_id;
+          const sid = siteIdOf(f);
           store.select(sid);
           clickPopup(sid, e.lngLat);
         });

@@ -28,8 +28,12 @@ export function prepareTable(table) {
   byId.forEach((row, k) => { idRank[row] = k; });
   const rowOf = new Map();
   for (let i = 0; i < n; i++) rowOf.set(ids[i], i);
-  return { n, ids, area, fibre, kind: c.kind, ags: c.ags, kreisAgs: c.kreis_ags, idRank, byId: Uint32Array.from(byId),
-    rowOf, columns: c };
+  // the map's point features are numbered by fid (-1: not in the public tiles)
+  const fid = Int32Array.from(c.fid ?? [], Number);
+  const rowOfFid = new Map();
+  for (let i = 0; i < fid.length; i++) if (fid[i] >= 0) rowOfFid.set(fid[i], i);
+  return { n, ids, fid, rowOfFid, area, fibre, kind: c.kind, ags: c.ags, kreisAgs: c.kreis_ags, idRank,
+    byId: Uint32Array.from(byId), rowOf, columns: c };
 }
 
 const f64 = new Float64Array(1);

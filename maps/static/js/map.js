@@ -431,9 +431,19 @@ export function createMap(container, ctx) {
     if (keys.has('hover')) prev.hover = applyFlag('hover', state.hover, prev.hover);
     if (keys.has('cmp')) applyCompare(state.cmp);
     if (keys.has('layers')) applyLayers(state.layers);
-    if (keys.has('year')) map.setGlobalStateProperty('h2Year', state.year);
+    if (keys.has('year')) setYear(state.year);
     if (['ranking', 'sel', 'hover', 'cmp'].some((k) => keys.has(k))) updateMarks();
   });
+
+  // The H2 year filters the network in the worker: a new value re-parses every tile of the
+  // source, 50,000 site points included, so the same value is never set again (the style
+  // starts with it).
+  let h2Year = store.state.year;
+  function setYear(year) {
+    if (year === h2Year) return;
+    h2Year = year;
+    map.setGlobalStateProperty('h2Year', year);
+  }
 
   /** Apply the whole current state (after load). */
   function sync() {
@@ -442,7 +452,7 @@ export function createMap(container, ctx) {
     prev.sel = applyFlag('sel', s.sel, prev.sel);
     applyCompare(s.cmp);
     applyLayers(s.layers);
-    map.setGlobalStateProperty('h2Year', s.year);
+    setYear(s.year);
     updateMarks();
   }
 

@@ -441,6 +441,44 @@ def test_transport_layers_toggle_through_visibility(ui: UI) -> None:
     ui.screenshot("transport")
 
 
+MAP_IDLE_JS = """() => new Promise((r) => {
+    const m = window.nrwSites.map;
+    const check = () => (m.loaded() && m.areTilesLoaded() ? r() : m.once('idle', check));
+    m.once('idle', check);
+    m.triggerRepaint();
+})"""
+H2_DRAWN_JS = """(layer) => window.nrwSites.map.queryRenderedFeatures({ layers: [layer] })
+    .map((f) => Number(f.properties.commissioning_year))"""
+
+
+def test_h2_timeline_redraws_the_network_and_rescores(ui: UI) -> None:
+    """The year slider: the network in service by that year is drawn solid, the rest as the
+    dotted future network, and the ranking is computed again with that horizon."""
+    page = ui.goto("/")
+    start = page.evaluate("() => window.nrwSites.store.state.year")
+    drawn = page.evaluate(H2_DRAWN_JS, "h2-line")
+    assert drawn and max(drawn) <= start, (start, sorted(set(drawn)))
+    first = ranking_ids(page)[:20]
+    year = page.locator("[data-control=h2-year]")
+    early = int(year.get_attribute("min"))
+    assert early < start
+    year.fill(str(early))
+    year.dispatch_event("input")
+    year.dispatch_event("change")
+    page.wait_for_function("y => window.nrwSites.store.state.year === y", arg=early, timeout=5000)
+    page.evaluate(MAP_IDLE_JS)
+    now = page.evaluate(H2_DRAWN_JS, "h2-line")
+    future = page.evaluate(H2_DRAWN_JS, "h2-future")
+    assert now and max(now) <= early and len(now) < len(drawn), (early, sorted(set(now)))
+    assert future and min(future) > early
+    page.wait_for_function(
+        "ids => { const now = [...document.querySelectorAll('[data-testid=ranking] [data-site-id]')].slice(0, 20).map((e) => e.dataset.siteId); return now.join() !== ids.join(); }",
+        arg=first,
+        timeout=10_000,
+    )
+    ui.screenshot("h2-2025")
+
+
 def test_language_switch_changes_the_strings(ui: UI) -> None:
     page = ui.goto("/")
     assert page.evaluate("() => document.documentElement.lang") == "de", "German is the default"

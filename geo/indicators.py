@@ -364,7 +364,8 @@ def nearest_km(
 def _candidates_tree(p: np.ndarray, radius: np.ndarray, targets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Candidate pairs from STRtrees: u is the distance to the nearest target vertex (a point
     search even for area targets), the candidates are the targets within u + r of p."""
-    vertices = shapely.STRtree(shapely.points(shapely.get_coordinates(targets)))
+    # an (n, 2) coordinate array gives an array of points (typed as Point | array)
+    vertices = shapely.STRtree(cast(np.ndarray, shapely.points(shapely.get_coordinates(targets))))
     (pi, _), d = vertices.query_nearest(p, return_distance=True, all_matches=False)
     upper = np.full(len(p), np.inf)
     upper[pi] = d

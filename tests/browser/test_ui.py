@@ -471,11 +471,9 @@ def test_h2_timeline_redraws_the_network_and_rescores(ui: UI) -> None:
     future = page.evaluate(H2_DRAWN_JS, "h2-future")
     assert now and max(now) <= early and len(now) < len(drawn), (early, sorted(set(now)))
     assert future and min(future) > early
-    page.wait_for_function(
-        "ids => { const now = [...document.querySelectorAll('[data-testid=ranking] [data-site-id]')].slice(0, 20).map((e) => e.dataset.siteId); return now.join() !== ids.join(); }",
-        arg=first,
-        timeout=10_000,
-    )
+    top20_changed = """ids => [...document.querySelectorAll('[data-testid=ranking] [data-site-id]')]
+        .slice(0, 20).map((e) => e.dataset.siteId).join() !== ids.join()"""
+    page.wait_for_function(top20_changed, arg=first, timeout=10_000)
     ui.screenshot("h2-2025")
 
 

@@ -542,9 +542,7 @@ export function createSiteMap(container, { cfg, siteId, bounds, bandValue = null
   return new Promise((resolve) => {
     map.on('load', () => {
       if (map.getZoom() < layers.POINTS_MAXZOOM) map.setZoom(layers.POINTS_MAXZOOM); // polygons, not points
-      for (const sourceLayer of layers.SITE_SOURCE_LAYERS) {
-        map.setFeatureState({ source: 'nrw', sourceLayer, id: siteId }, { sel: true, band: bandValue ?? 3 });
-      }
+      map.setFeatureState({ source: 'nrw', sourceLayer: 'sites', id: siteId }, { sel: true, band: bandValue ?? 3 });
       const done = () => (map.loaded() && map.areTilesLoaded() ? resolve(map) : map.once('idle', done));
       map.once('idle', done);
     });

@@ -135,7 +135,8 @@ export function createMap(container, ctx) {
       h2Year: store.state.year, sites: ctx.prep.n }),
     hash: 'map',
     bounds: NRW_BOUNDS,
-    fitBoundsOptions: { padding: 16 },
+    // more room on the left: the westernmost LEP site's label (Geilenkirchen-Lindern) reaches past NRW
+    fitBoundsOptions: { padding: { top: 16, bottom: 16, left: 44, right: 16 } },
     maxBounds: MAX_BOUNDS,
     minZoom: 5,
     maxZoom: 16,

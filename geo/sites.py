@@ -86,9 +86,11 @@ def transport_distances(geoms: np.ndarray, layers: Mapping[str, gpd.GeoDataFrame
         anchor = ind.anchors(g)
         return {col: ind.nearest_km(g, t, anchor)[0] for col, t in targets.items()}
 
-    chunks = np.array_split(geoms, 2) if n >= 10_000 else [geoms]
-    with ThreadPoolExecutor(len(chunks)) as pool:
-        parts = list(pool.map(part, chunks))
+    if n >= 10_000:
+        with ThreadPoolExecutor(2) as pool:
+            parts = list(pool.map(part, np.array_split(geoms, 2)))
+    else:  # one ad-hoc polygon, a small build
+        parts = [part(geoms)]
     out = {
         col: np.concatenate([p[col] for p in parts]) if col in targets else np.full(n, np.nan)
         for col in ("motorway_km", "rail_km", "port_km", "airport_km")

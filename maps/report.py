@@ -74,7 +74,9 @@ JS = """(function () {
     onEachFeature: function (f, l) {
       l.bindTooltip(f.properties.t, {sticky: true});
       l.bindPopup(f.properties.p, {maxWidth: 380}); }}).addTo(map);
-  map.fitBounds(D.bounds);
+  // not animated: a zoom animation still running when the print layout refits the map would
+  // end by setting its own (screen) zoom over the refit
+  map.fitBounds(D.bounds, {animate: false});
   map.attributionControl.addAttribution(D.attribution);
   // printing changes the map's size: fit the municipality again for paper and back for screen
   var refit = function () {

@@ -86,6 +86,9 @@ def test_the_report_prints_its_map_with_every_site_and_a_complete_legend(browser
     page.emulate_media(media="print")  # what the print dialog and page.pdf lay out
     # the print layout's media-query change refits the map; it lands a frame or more later
     page.wait_for_function(OUTLINE_FITS_JS, timeout=10_000)
+    # and it stays fitted: nothing still running (a zoom animation takes 250 ms) moves it again
+    page.wait_for_timeout(600)
+    assert page.evaluate(OUTLINE_FITS_JS), "the map moved after the print layout's refit"
     state = page.evaluate(PRINT_STATE_JS)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     pdf = ARTIFACTS / "report-print.pdf"

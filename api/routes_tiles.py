@@ -38,6 +38,7 @@ from api.errors import PROBLEM_JSON
 from api.routes_features import JSON, JSONBytes
 from api.service import Service
 from geo.errors import NotFound
+from layers.tiles import PROMOTE_ID
 
 router = APIRouter(prefix="/api", tags=["Map data"])
 
@@ -227,7 +228,7 @@ def _etag(sha: str) -> str:
                         "maxzoom": 14,
                         "bounds": [5.87, 50.32, 9.46, 52.53],
                         "layers": {"site_points": {"minzoom": 5, "maxzoom": 9, "geometry": "Point"}},
-                        "promote_id": {"sites": "site_id", "site_points": "fid"},
+                        "promote_id": PROMOTE_ID,
                     }
                 }
             }

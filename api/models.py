@@ -245,12 +245,35 @@ class TableColumns(BaseModel):
     area_ha: list[float]
     fibre_share: list[float | None]
     planning_category: list[str | None]
+    mobile_5g_share: list[float | None]
+    contamination: list[str | None]
     lon: list[float]
     lat: list[float]
     fid: list[int] = Field(
         description="the site's feature id in the map tiles' site_points layer (its position among "
         "the public sites); -1 for a site the public tiles leave out"
     )
+
+
+class FilterDoc(BaseModel):
+    """One hard filter of the registry (geo/filters.py): the query parameter of that name, and
+    the reason a site it excludes is given.
+    """
+
+    model_config = STRICT
+    name: str
+    kind: Literal["min", "max", "any_of"] = Field(
+        description="min: the site's value ≥ the filter; max: ≤ the filter; any_of: one of the values"
+    )
+    column: str = Field(description="the column of the table (or, at_horizon, of the values) it reads")
+    at_horizon: bool = Field(description="the column depends on the hydrogen horizon (/api/sites/values)")
+    label_de: str
+    label_en: str
+    description: str
+    choices: list[str] | None
+    upper: float | None
+    always_passes: str | None = Field(description="any_of: this value, and a missing one, always pass")
+    profile_default: str | None = Field(description="the profile parameter used when the filter is unset")
 
 
 class SitesTable(BaseModel):
@@ -262,6 +285,7 @@ class SitesTable(BaseModel):
     count: int
     criteria: list[str] = Field(description="column order of /api/sites/values")
     h2_years: list[int] = Field(description="commissioning years of the hydrogen network")
+    filters: list[FilterDoc] = Field(description="the hard filters, in the order of the exclusion reasons")
     columns: TableColumns
 
 

@@ -23,7 +23,6 @@ from geo.grid import Coverage
 if TYPE_CHECKING:
     from geopandas.array import GeometryArray
 
-KINDS = ("regional_plan", "brownfield", "lep")
 PREFIX = {"regional_plan": "rp", "brownfield": "bf", "lep": "lep"}
 PUBLIC_COLUMNS = (
     "site_id",

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from geo.criteria import CRITERIA_ORDER, PROFILES
+from geo.query import RankingQuery
 from tests.api.conftest import assert_problem, recomputed_score
 
 
@@ -53,7 +54,7 @@ def test_default_ranking(client, svc):
 
 
 def test_ranking_equals_the_service(client, svc):
-    expected = svc.ranking("hydrogen", {"h2": 2.5}, limit=50, offset=10)
+    expected = svc.ranking(RankingQuery.of("hydrogen", {"h2": 2.5}, limit=50, offset=10))
     body = client.get("/api/ranking?profile=hydrogen&w_h2=2.5&limit=50&offset=10").json()
     for key in ("profile", "weights", "numberMatched", "numberReturned", "excluded", "items"):
         assert body[key] == expected[key]

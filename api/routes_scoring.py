@@ -190,8 +190,11 @@ def ranking(svc: ServiceDep, query: RankingQueryDep, breakdown: BreakdownParam =
     probability of staying in the top N under weight noise (``draws``, ``spread``, ``seed``),
     ``h2_year`` sets the hydrogen horizon, ``breakdown=false`` leaves the breakdown out.
     """
-    prov = provenance(svc)
-    extra = {"licence": prov["licence"], "attribution": prov["attribution"]}
+
+    def extra() -> dict[str, Any]:
+        prov = provenance(svc)
+        return {"licence": prov["licence"], "attribution": prov["attribution"]}
+
     return JSONBytes(svc.ranking_bytes(query, breakdown, extra))
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,7 @@ from geo.access import RESTRICTED_FIELDS, public_mask
 from geo.criteria import CRITERIA_ORDER, get_profile
 from geo.crs import WORK_CRS
 from geo.errors import InvalidGeometry, NotFound
-from geo.filters import FILTERS, Filters, docs
+from geo.filters import FILTERS, docs
 from geo.query import RankingCache, RankingQuery, with_horizon
 from geo.result import SiteResult, plain, plain_list
 from geo.scoring import V_DECIMALS, Ranking, Scorer, percentile
@@ -103,20 +103,10 @@ class Service:
         return self._rankings.ranking(q)
 
     def rank(
-        self,
-        profile: str | None,
-        weights: dict[str, Any] | None,
-        filters: Filters | None = None,
-        stability_top: int | None = None,
-        draws: int = 200,
-        spread: float = 0.25,
-        seed: int = 0,
-        h2_year: int | None = None,
+        self, profile: str | None, weights: dict[str, Any] | None = None, h2_year: int | None = None
     ) -> Ranking:
-        """``run`` with the query made from plain values (``RankingQuery.of``)."""
-        return self.run(
-            RankingQuery.of(profile, weights, filters, h2_year, stability_top, draws, spread, seed)
-        )
+        """A profile's ranking of all stored sites (exports, views): ``run`` with that query."""
+        return self.run(RankingQuery.of(profile, weights, h2_year=h2_year))
 
     def results(
         self,
@@ -174,11 +164,11 @@ class Service:
         out["items"] = self.items(r, page, breakdown, inline_sources=False)
         return out
 
-    def ranking_bytes(self, q: RankingQuery, breakdown: bool, extra: dict[str, Any]) -> bytes:
-        """``ranking`` with ``extra`` fields as JSON bytes; the pages of the profiles' own
-        rankings are kept (they are fixed per snapshot view).
+    def ranking_bytes(self, q: RankingQuery, breakdown: bool, extra: Callable[[], dict[str, Any]]) -> bytes:
+        """``ranking`` with the ``extra()`` fields as JSON bytes; the pages of the profiles' own
+        rankings are kept (they are fixed per snapshot view), so a kept page costs no work.
         """
-        return self._rankings.page(q, breakdown, lambda _: dumps({**self.ranking(q, breakdown), **extra}))
+        return self._rankings.page(q, breakdown, lambda _: dumps({**self.ranking(q, breakdown), **extra()}))
 
     def site_score(self, site_id: str, q: RankingQuery) -> dict[str, Any]:
         """One stored site's score and breakdown (with its rank among all sites under ``q``),

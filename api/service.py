@@ -53,7 +53,7 @@ class Service:
         self.row_of = {sid: i for i, sid in enumerate(self.scorer.site_id)}
         self.funding = load_funding()
         self.trees: dict[str, shapely.STRtree] = {}
-        self._rankings = RankingCache(self.scorer.run)  # by query; the profiles' own kept for good
+        self._rankings = RankingCache(self.scorer.run, size=16)  # by query; the profiles' own kept
         self._ui: dict[Any, Any] = {}
         h2 = snap.layers.get("hydrogen")
         quality = (

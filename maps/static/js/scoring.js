@@ -19,9 +19,9 @@ export const NO_DATA = 'no_data';
 function prepareFilters(specs, c, n) {
   return (specs || []).map((f) => {
     const raw = c[f.column];
-    let col = null;
-    if (f.at_horizon) col = null; // read from the values array
-    else if (f.kind === 'any_of') col = raw ?? new Array(n).fill(null);
+    let col = null; // at_horizon: read from the values array
+    if (f.at_horizon) col = null;
+    else if (f.kind === 'any_of') col = raw ?? new Array(n).fill(null); // no column: no value
     else col = Float64Array.from({ length: n }, (_, i) => raw?.[i] ?? NaN);
     return { name: f.name, kind: f.kind, atHorizon: !!f.at_horizon, col,
       alwaysPasses: f.always_passes ?? null, profileDefault: f.profile_default ?? null,

@@ -17,6 +17,7 @@ import shapely
 
 from geo import indicators as ind
 from geo.access import PUBLIC_FIELD, RESTRICTED_FIELDS
+from geo.criteria import CRITERIA
 from geo.crs import WORK_CRS
 from geo.grid import Coverage
 
@@ -51,6 +52,8 @@ PUBLIC_COLUMNS = (
     "rail_target",
     "port_km",
     "airport_km",
+    # then the indicators of the generic criteria (declared with a measure), in registry order
+    *(i.name for c in CRITERIA.values() if c.measure is not None for i in c.indicator_specs),
 )
 RAIL_TARGETS = ("freight_terminal", "long_distance_station")
 
@@ -292,6 +295,16 @@ def compute_indicators(
     step("transport access (straight-line distances)")
     for col, value in transport_distances(geoms, layers).items():
         out[col] = value
+
+    for crit in CRITERIA.values():  # generic criteria: declared, not coded (geo/measures.py)
+        if crit.measure is None:
+            continue
+        m = crit.measure
+        layer = layers.get(m.layer)
+        step(f"{crit.name}: {m.kind} over {m.layer}" + ("" if layer is not None else " (no data)"))
+        columns = m.compute(geoms, layer) if layer is not None else m.missing(n)
+        for spec, column in zip(crit.indicator_specs, columns, strict=False):
+            out[spec.name] = column
 
     step("fibre and 5G shares")
     shares = grid_job.result()

@@ -13,7 +13,19 @@ from functools import partial
 from pathlib import Path
 from typing import Any, cast
 
-from layers import coverage, hydrogen, lep, municipalities, planning, transport, xplan
+from layers import (
+    coverage,
+    hydrogen,
+    lep,
+    municipalities,
+    planning,
+    transport,
+    transport_airports,
+    transport_facts,
+    transport_osm,
+    transport_stations,
+    xplan,
+)
 from layers.errors import SourceError
 
 VECTOR_LAYERS = ("municipalities", "regional_plan", "brownfields", "lep_sites", "hydrogen")
@@ -47,25 +59,25 @@ FORMATS: dict[str, dict[str, tuple[Reader, dict[str, str]]]] = {
         "lines": (hydrogen.read_lines, hydrogen.DEFAULTS["lines"]),
     },
     "motorway_junctions": {
-        "osm": (transport.read_osm_junctions, transport.DEFAULTS["osm"]),
+        "osm": (transport_osm.read_osm_junctions, transport.DEFAULTS["osm"]),
         "mapped": (partial(transport.read_mapped, "motorway_junctions"), transport.DEFAULTS["mapped"]),
     },
     "ports": {
-        "osm": (transport.read_osm_ports, transport.DEFAULTS["osm"]),
+        "osm": (transport_osm.read_osm_ports, transport.DEFAULTS["osm"]),
         "mapped": (partial(transport.read_mapped, "ports"), transport.DEFAULTS["mapped"]),
     },
     "rail_freight": {
-        "osm": (transport.read_osm_rail_freight, transport.DEFAULTS["osm"]),
+        "osm": (transport_osm.read_osm_rail_freight, transport.DEFAULTS["osm"]),
         "mapped": (partial(transport.read_mapped, "rail_freight"), transport.DEFAULTS["mapped"]),
     },
     "rail_stations": {
-        "db-haltestellen": (transport.read_db_stations, transport.DEFAULTS["db-haltestellen"]),
-        "facts": (transport.read_station_facts, transport.DEFAULTS["facts:rail_stations"]),
+        "db-haltestellen": (transport_stations.read_db_stations, transport.DEFAULTS["db-haltestellen"]),
+        "facts": (transport_facts.read_station_facts, transport.DEFAULTS["facts:rail_stations"]),
     },
     "airports": {
-        "openflights": (transport.read_openflights, transport.DEFAULTS["openflights"]),
-        "ourairports": (transport.read_ourairports, transport.DEFAULTS["ourairports"]),
-        "facts": (transport.read_airport_facts, transport.DEFAULTS["facts:airports"]),
+        "openflights": (transport_airports.read_openflights, transport.DEFAULTS["openflights"]),
+        "ourairports": (transport_airports.read_ourairports, transport.DEFAULTS["ourairports"]),
+        "facts": (transport_facts.read_airport_facts, transport.DEFAULTS["facts:airports"]),
     },
     "fibre": {
         "breitbandatlas-municipal": (

@@ -51,6 +51,10 @@ class Nearest(_Measure):
     def outputs(self) -> int:  # noqa: D102
         return 2 if self.attribute else 1
 
+    def describe(self) -> str:
+        """The method, for the provenance of a value."""
+        return "straight-line distance (Luftlinie) from the site's edge to the nearest feature"
+
     def compute(self, sites: np.ndarray, layer: gpd.GeoDataFrame) -> list[np.ndarray]:
         """[km] or [km, attribute of the nearest feature]."""
         keep = layer[self.where].to_numpy(bool) if self.where else np.ones(len(layer), dtype=bool)
@@ -69,6 +73,10 @@ class CoveredShare(_Measure):
 
     kind: Literal["covered_share"] = "covered_share"
 
+    def describe(self) -> str:
+        """The method, for the provenance of a value."""
+        return "polygons; share of the site's area they cover"
+
     def compute(self, sites: np.ndarray, layer: gpd.GeoDataFrame) -> list[np.ndarray]:
         """[share]."""
         sites = np.asarray(sites, dtype=object)
@@ -86,6 +94,10 @@ class SumWithin(_Measure):
     kind: Literal["sum_within"] = "sum_within"
     attribute: str
     radius_km: float = Field(gt=0)
+
+    def describe(self) -> str:
+        """The method, for the provenance of a value."""
+        return f"sum of {self.attribute} within {self.radius_km:g} km of the site's centroid"
 
     def compute(self, sites: np.ndarray, layer: gpd.GeoDataFrame) -> list[np.ndarray]:
         """[sum]."""

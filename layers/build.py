@@ -16,17 +16,20 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from geo.grid import Coverage
 from geo.sites import compute_indicators, derive_sites
 from layers import demo
+from layers import sources as registry
 from layers.demo_transport import FACT_META as TRANSPORT_FACTS
 from layers.errors import SourceError
 from layers.io import sha256
 from layers.lep import DEFAULTS as LEP_DEFAULTS
 from layers.municipalities import BOUNDARIES_ATTRIBUTION, BOUNDARIES_FILE, BOUNDARIES_LICENCE
-from layers.sources import COVERAGE_LAYERS, LAYERS, load_sources
+from layers.schema import check
+from layers.sources import COVERAGE_LAYERS, load_sources
 from layers.store import Store, write_coverage, write_manifest, write_vector
 
 Progress = Callable[[str], None]
@@ -142,7 +145,7 @@ def build(
                     "attribution": "NRW Site Finder (derived)",
                 }
             )
-            missing = [name for name in LAYERS if name not in entries]
+            missing = [name for name in registry.LAYERS if name not in entries]
             manifest = {
                 "id": sid,
                 "created": _now(),
@@ -183,6 +186,12 @@ def _ingest_demo(
     n_sites: int, seed: int, say: Progress
 ) -> tuple[dict[str, gpd.GeoDataFrame], dict[str, Coverage], dict[str, Any]]:
     d = demo.generate(n_sites, seed, progress=lambda m: say(f"demo: {m}"))
+    rng = np.random.default_rng(seed)
+    notes = dict(d.notes)
+    for name, spec in registry.PLUGIN_LAYERS.items():  # plug-in layers with a demo generator
+        if spec.demo is not None:
+            d.layers[name] = check(name, spec.demo(rng, d.layers["municipalities"]), "demo generator")
+            notes[name] = spec.note or f"{name}: SYNTHETIC demo features"
     meta = {
         name: {
             "format": "demo",
@@ -193,7 +202,7 @@ def _ingest_demo(
             "synthetic": True,
             "note": note,
         }
-        for name, note in d.notes.items()
+        for name, note in notes.items()
     }
     meta["lep_sites"].update(LEP_DEFAULTS["facts"], synthetic=False)
     for name, facts in TRANSPORT_FACTS.items():  # real facts, with their own licences
@@ -220,7 +229,7 @@ def _ingest_sources(
     layers: dict[str, gpd.GeoDataFrame] = {}
     coverage: dict[str, Coverage] = {}
     meta: dict[str, Any] = {}
-    for name in LAYERS:
+    for name in registry.LAYERS:
         if name not in cfg:
             continue
         src = cfg[name]

@@ -7,11 +7,14 @@ Each table names a layer and has ``path`` (relative to the sources file), ``form
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Any, cast
+
+import geopandas as gpd
+import numpy as np
 
 from layers import (
     coverage,
@@ -27,11 +30,12 @@ from layers import (
     xplan,
 )
 from layers.errors import SourceError
+from layers.schema import SCHEMAS, Schema
 
 VECTOR_LAYERS = ("municipalities", "regional_plan", "brownfields", "lep_sites", "hydrogen")
 TRANSPORT_LAYERS = transport.LAYERS  # motorway_junctions, ports, rail_freight, rail_stations, airports
 COVERAGE_LAYERS = ("fibre", "mobile_5g")
-LAYERS = VECTOR_LAYERS + TRANSPORT_LAYERS + COVERAGE_LAYERS
+LAYERS: tuple[str, ...] = VECTOR_LAYERS + TRANSPORT_LAYERS + COVERAGE_LAYERS
 
 # layer -> format -> (reader(path, cfg), default licence/attribution)
 Reader = Callable[[Path, dict[str, Any]], Any]  # the NO_PATH_FORMATS readers also take None
@@ -131,6 +135,64 @@ FORMAT_OPTIONS: dict[str, tuple[str, ...]] = {
     "ourairports": ("layer", "commercial"),
 }
 PATH_OPTIONS = ("places",)  # options that name further files, resolved like `path`
+
+
+@dataclass(frozen=True)
+class Format:
+    """One source format of a plug-in layer: its reader, default licence and options."""
+
+    reader: Reader
+    licence: str
+    attribution: str
+    options: tuple[str, ...] = ()
+    needs_path: bool = True
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """A plug-in layer: its formats, canonical schema and (optional) demo generator.
+
+    ``demo(rng, municipalities)`` returns the layer for the embedded demo dataset (it is
+    labelled SYNTHETIC in the manifest); without one the demo leaves the layer out.
+    """
+
+    name: str
+    formats: Mapping[str, Format]
+    schema: Schema
+    demo: Callable[[np.random.Generator, gpd.GeoDataFrame], gpd.GeoDataFrame] | None = None
+    note: str = ""
+
+
+PLUGIN_LAYERS: dict[str, LayerSpec] = {}  # filled at import by the layer modules that register
+
+
+def register_layer(spec: LayerSpec) -> LayerSpec:
+    """Register a layer of a plug-in criterion: sources.toml, the checks and the build know it.
+
+    Refuses a layer name that exists and an option a format of the same name reads differently.
+    Call it at import of the layer's module, before ``layers.build`` is imported.
+    """
+    global LAYERS
+    if spec.name in FORMATS:
+        raise ValueError(f"layer {spec.name!r} is already registered")
+    for fmt, f in spec.formats.items():
+        unknown = [o for o in f.options if o not in OPTION_TYPES]
+        if unknown:
+            raise ValueError(f"{spec.name}/{fmt}: options without a type in OPTION_TYPES: {unknown}")
+        if fmt in FORMAT_OPTIONS and FORMAT_OPTIONS[fmt] != f.options:
+            raise ValueError(f"format {fmt!r} exists with the options {FORMAT_OPTIONS[fmt]}")
+    SCHEMAS[spec.name] = spec.schema
+    FORMATS[spec.name] = {
+        fmt: (f.reader, {"licence": f.licence, "attribution": f.attribution})
+        for fmt, f in spec.formats.items()
+    }
+    for fmt, f in spec.formats.items():
+        FORMAT_OPTIONS[fmt] = f.options
+        if not f.needs_path:
+            NO_PATH_FORMATS.add((spec.name, fmt))
+    PLUGIN_LAYERS[spec.name] = spec
+    LAYERS = (*LAYERS, spec.name)
+    return spec
 
 
 @dataclass

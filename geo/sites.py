@@ -56,6 +56,7 @@ PUBLIC_COLUMNS = (
     *(i.name for c in CRITERIA.values() if c.measure is not None for i in c.indicator_specs),
 )
 RAIL_TARGETS = ("freight_terminal", "long_distance_station")
+SHARE_LAYERS = ("fibre", "mobile_5g")  # coverage layers of shares (other grids hold counts)
 
 
 def transport_distances(geoms: np.ndarray, layers: Mapping[str, gpd.GeoDataFrame]) -> dict[str, np.ndarray]:
@@ -218,7 +219,8 @@ def compute_indicators(
     n = len(out)
     out["area_ha"] = ind.area_ha(geoms)
     # coverage on grids runs in worker processes while the vector indicators are computed
-    grid_job = ind.GridShares(geoms, {k: c for k, c in coverage.items() if c.grid is not None})
+    share_grids = {k: coverage[k] for k in SHARE_LAYERS if k in coverage and coverage[k].grid is not None}
+    grid_job = ind.GridShares(geoms, share_grids)
 
     step("municipality and Kreis (largest overlap)")
     muni = layers["municipalities"]
@@ -308,7 +310,7 @@ def compute_indicators(
 
     step("fibre and 5G shares")
     shares = grid_job.result()
-    for name in ("fibre", "mobile_5g"):
+    for name in SHARE_LAYERS:
         if name in shares:
             share, frac = shares[name]
         elif name in coverage:

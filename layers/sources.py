@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 import geopandas as gpd
 import numpy as np
@@ -152,15 +152,24 @@ class Format:
 class LayerSpec:
     """A plug-in layer: its formats, canonical schema and (optional) demo generator.
 
-    ``demo(rng, municipalities)`` returns the layer for the embedded demo dataset (it is
-    labelled SYNTHETIC in the manifest); without one the demo leaves the layer out.
+    A ``vector`` layer's readers return a GeoDataFrame checked against ``schema``; a ``grid``
+    layer's readers return a ``geo.grid.Coverage`` (a raster such as population counts, stored
+    as .npy). ``demo(rng, municipalities)`` returns the layer for the embedded demo dataset (it
+    is labelled SYNTHETIC in the manifest unless ``demo_real`` says it holds real facts); without
+    one the demo leaves the layer out.
     """
 
     name: str
     formats: Mapping[str, Format]
-    schema: Schema
-    demo: Callable[[np.random.Generator, gpd.GeoDataFrame], gpd.GeoDataFrame] | None = None
+    schema: Schema | None = None
+    kind: Literal["vector", "grid"] = "vector"
+    demo: Callable[[np.random.Generator, gpd.GeoDataFrame], Any] | None = None
     note: str = ""
+    demo_real: Mapping[str, str] | None = None  # licence, attribution, source of real demo facts
+
+    def __post_init__(self) -> None:
+        if (self.schema is None) != (self.kind == "grid"):
+            raise ValueError(f"{self.name}: a vector layer needs a schema, a grid layer has none")
 
 
 PLUGIN_LAYERS: dict[str, LayerSpec] = {}  # filled at import by the layer modules that register
@@ -181,7 +190,8 @@ def register_layer(spec: LayerSpec) -> LayerSpec:
             raise ValueError(f"{spec.name}/{fmt}: options without a type in OPTION_TYPES: {unknown}")
         if fmt in FORMAT_OPTIONS and FORMAT_OPTIONS[fmt] != f.options:
             raise ValueError(f"format {fmt!r} exists with the options {FORMAT_OPTIONS[fmt]}")
-    SCHEMAS[spec.name] = spec.schema
+    if spec.schema is not None:
+        SCHEMAS[spec.name] = spec.schema
     FORMATS[spec.name] = {
         fmt: (f.reader, {"licence": f.licence, "attribution": f.attribution})
         for fmt, f in spec.formats.items()

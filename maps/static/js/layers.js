@@ -1,5 +1,5 @@
 // The map declared as data: functions that return the style (sources and layers) and the layer
-// groups with their legends. Pure: never receives `map`; only map.js calls addSource/addLayer.
+// groups with their legends. Pure: never receives `map`; only map-sync.js calls addSource/addLayer.
 // Interaction state lives in the style: paint reads feature-state (band, sel, hover, cmp) keyed
 // by site_id or, for the points, fid (promoteId) and global-state (h2Year), so re-ranking never rebuilds a layer. The
 // 50,000 site points read only their band: the few selected, hovered or compared ones are drawn
@@ -46,7 +46,7 @@ export const FONT_BOLD = ['Noto Sans Bold'];
 /** Keys read by global-state expressions, with their defaults. */
 export const GLOBAL_STATE = { h2Year: 2032 };
 
-/** Layer ids bottom to top; map.js inserts optional layers (basemap, coverage) in this order. */
+/** Layer ids bottom to top; map-sync.js inserts optional layers (coverage images) in this order. */
 export const LAYER_ORDER = [
   'background', 'basemap', 'neighbour-fill', 'neighbour-line',
   'coverage-*', // one per coverage overlay (image or municipal / Kreis shares), in API order

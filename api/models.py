@@ -269,6 +269,18 @@ class SitesTable(BaseModel):
     columns: TableColumns
 
 
+class ScoreBands(BaseModel):
+    """The score classes of every map (maps/bands.py): class k holds ``breaks[k-1] <= score <
+    breaks[k]``, class 0 lies below the first break."""
+
+    model_config = STRICT
+    breaks: list[float] = Field(description="lower bounds of classes 1 … n")
+    colors: list[str] = Field(description="one colour per class (n + 1), class 0 first")
+    no_score: str = Field(description="the colour of a site without a score")
+    labels: dict[str, list[str]] = Field(description="legend label per class, by language")
+    no_score_label: dict[str, str] = Field(description="legend label of no score, by language")
+
+
 class UIConfig(BaseModel):
     """``GET /api/ui/config``."""
 
@@ -277,3 +289,4 @@ class UIConfig(BaseModel):
     synthetic: bool
     basemap: dict[str, str | None]
     tiles: str | None = Field(description="the snapshot's PMTiles archive (relative URL)")
+    bands: ScoreBands

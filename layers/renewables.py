@@ -29,10 +29,10 @@ from __future__ import annotations
 import codecs
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO, cast
 
 import geopandas as gpd
 import numpy as np
@@ -87,8 +87,8 @@ class Summary:
     duplicates: int = 0  # the same EinheitMastrNummer again (kept once)
 
     def as_dict(self) -> dict[str, Any]:
-        """JSON-ready, MW rounded to 1 kW."""
-        return {k: round(v, 3) if isinstance(v, float) else v for k, v in asdict(self).items()}
+        """JSON-ready, MW rounded to 0.1 kW."""
+        return {k: round(v, 4) if isinstance(v, float) else v for k, v in asdict(self).items()}
 
 
 def _wgs84_window() -> tuple[float, float, float, float]:
@@ -100,7 +100,12 @@ def _wgs84_window() -> tuple[float, float, float, float]:
     xs = np.clip(xs, x0, x1) + np.where(xs <= x0, -m, np.where(xs >= x1, m, 0))
     ys = np.clip(ys, y0, y1) + np.where(ys <= y0, -m, np.where(ys >= y1, m, 0))
     lon, lat = transformer(25832, 4326).transform(xs, ys)
-    return (float(lon.min()) - 0.05, float(lat.min()) - 0.05, float(lon.max()) + 0.05, float(lat.max()) + 0.05)
+    return (
+        float(lon.min()) - 0.05,
+        float(lat.min()) - 0.05,
+        float(lon.max()) + 0.05,
+        float(lat.max()) + 0.05,
+    )
 
 
 WINDOW = _wgs84_window()
@@ -150,11 +155,15 @@ def check_prolog(layer: str, path: Path) -> None:
             i += 1
         line = text.count("\n", 0, i) + 1
         if i >= len(text):
-            raise SourceError(layer, path, f"no root element in the first {PROLOG_BYTES // 1024} KiB (line {line})")
+            raise SourceError(
+                layer, path, f"no root element in the first {PROLOG_BYTES // 1024} KiB (line {line})"
+            )
         if text.startswith("<?", i) or text.startswith("<!--", i):
             end = text.find("?>" if text[i + 1] == "?" else "-->", i + 2)
             if end < 0:
-                raise SourceError(layer, path, f"line {line}: unterminated declaration or comment in the prolog")
+                raise SourceError(
+                    layer, path, f"line {line}: unterminated declaration or comment in the prolog"
+                )
             i = end + 2
         elif text.startswith("<!", i):
             raise SourceError(
@@ -192,121 +201,162 @@ class _Units:
     last: str = ""  # the previous file's last unit: the export repeats it as the next file's first
 
 
+class _Broken(Exception):
+    """The XML parser stopped: where and why, and whether it was at the end of the file."""
+
+    def __init__(self, line: int, column: int, reason: str, at_end: bool):
+        super().__init__(reason)
+        self.line, self.column, self.reason, self.at_end = line, column, reason, at_end
+
+
+def _events(f: BinaryIO) -> Iterator[tuple[str, ET.Element]]:
+    """Start and end events of a file fed in chunks (expat; ``_Broken`` when it is not XML)."""
+    parser: ET.XMLPullParser[ET.Element] = ET.XMLPullParser(events=("start", "end"))
+    while True:
+        chunk = f.read(CHUNK)
+        try:
+            if chunk:
+                parser.feed(chunk)
+            else:
+                parser.close()
+            yield from cast(Iterator[tuple[str, ET.Element]], parser.read_events())  # start/end only
+        except ET.ParseError as exc:
+            line, col = exc.position
+            raise _Broken(line, col, str(exc).split(":")[0][:80], not chunk) from None
+        if not chunk:
+            return
+
+
+@dataclass
+class _Reading:
+    """One file being streamed: where it is, and what it found."""
+
+    path: Path
+    units: _Units
+    summary: Summary
+    problems: list[str]
+    unit_tag: str = ""
+    prefix: str = ""
+    tech: str = ""
+    n: int = 0  # unit elements completed
+
+    def where(self, uid: str = "") -> str:
+        tag = self.unit_tag.removeprefix(self.prefix) or "unit"
+        return f"{self.path.name}: <{tag}> element {self.n}" + (f" ({uid[:20]})" if uid else "")
+
+    def number(self, elem: ET.Element, name: str, uid: str) -> tuple[float | None, bool]:
+        """The child's decimal (None if absent) and whether it was readable."""
+        try:
+            return _number(elem.findtext(self.prefix + name)), True
+        except ValueError as exc:
+            self.problems.append(f"{self.where(uid)}: {name} {str(exc)!r} is not a number")
+            return None, False
+
+    def take(self, elem: ET.Element) -> None:
+        """Check one unit element and keep it if it is in operation near NRW."""
+        self.n += 1
+        s, units = self.summary, self.units
+        s.units_read += 1
+        uid = (elem.findtext(self.prefix + "EinheitMastrNummer") or "").strip()
+        if self.n == 1 and uid and uid == units.last:
+            s.duplicates += 1
+            return
+        units.last = uid
+        kw, kw_ok = self.number(elem, "Bruttoleistung", uid)
+        lon, lon_ok = self.number(elem, "Laengengrad", uid)
+        lat, lat_ok = self.number(elem, "Breitengrad", uid)
+        status = (elem.findtext(self.prefix + "EinheitBetriebsstatus") or "").strip()
+        land = (elem.findtext(self.prefix + "Bundesland") or "").strip()
+        if not uid:
+            self.problems.append(f"{self.where()}: EinheitMastrNummer is missing")
+        if lon_ok and lat_ok and (lon is None) != (lat is None):
+            self.problems.append(f"{self.where(uid)}: only one of Laengengrad/Breitengrad is given")
+        elif lon is not None and lat is not None:
+            glon0, glat0, glon1, glat1 = GERMANY
+            if not (glon0 <= lon <= glon1 and glat0 <= lat <= glat1):
+                self.problems.append(
+                    f"{self.where(uid)}: coordinates {lon:g}, {lat:g} lie outside Germany "
+                    f"(longitude {glon0}–{glon1}, latitude {glat0}–{glat1}; swapped?)"
+                )
+        if status != str(IN_OPERATION):
+            s.not_in_operation += 1
+            return
+        if kw is None:
+            if kw_ok:
+                self.problems.append(f"{self.where(uid)}: in operation, Bruttoleistung is missing")
+            return
+        if lon is None or lat is None:
+            s.without_coordinates += 1
+            s.without_coordinates_mw += kw / 1000.0
+            if land == NRW_LAND:
+                s.without_coordinates_nrw += 1
+                s.without_coordinates_nrw_mw += kw / 1000.0
+            return
+        lon0, lat0, lon1, lat1 = WINDOW
+        if not (lon0 <= lon <= lon1 and lat0 <= lat <= lat1):
+            s.outside_extent += 1
+            return
+        if uid in units.seen:
+            s.duplicates += 1
+            return
+        units.seen.add(uid)
+        units.ids.append(uid)
+        units.tech.append(self.tech)
+        units.kw.append(kw)
+        units.lon.append(lon)
+        units.lat.append(lat)
+
+    def root(self, layer: str, elem: ET.Element) -> None:
+        """The root element names the technology (and a namespace, if any)."""
+        prefix, _, local = elem.tag.rpartition("}")
+        if local not in ROOTS:
+            raise SourceError(
+                layer,
+                self.path,
+                f"root element is <{local[:40]}>, expected <EinheitenWind> or <EinheitenSolar>",
+            )
+        self.prefix = prefix + "}" if prefix else ""
+        self.unit_tag, self.tech = self.prefix + ROOTS[local][0], ROOTS[local][1]
+
+
 def stream_file(
-    layer: str, path: Path, units: _Units, summary: Summary, problems: list[str], technologies: tuple[str, ...]
+    layer: str,
+    path: Path,
+    units: _Units,
+    summary: Summary,
+    problems: list[str],
+    technologies: tuple[str, ...],
 ) -> None:
     """Stream one export file into ``units``; content problems go to ``problems``."""
     check_prolog(layer, path)
-    parser = ET.XMLPullParser(events=("start", "end"))
+    r = _Reading(path, units, summary, problems)
     root: ET.Element | None = None
-    unit_tag = prefix = tech = ""
-    n = 0  # unit elements completed
-    lon0, lat0, lon1, lat1 = WINDOW
-    glon0, glat0, glon1, glat1 = GERMANY
-
-    def where() -> str:
-        return f"{path.name}: <{unit_tag.removeprefix(prefix) or 'unit'}> element {n}"
-
     with open(path, "rb") as f:
-        while True:
-            chunk = f.read(CHUNK)
-            try:
-                if chunk:
-                    parser.feed(chunk)
-                else:
-                    parser.close()
-            except ET.ParseError as exc:
-                line, col = exc.position
-                if not chunk:
-                    raise SourceError(
-                        layer,
-                        path,
-                        f"the file is cut off: it ends inside an element (line {line}, column {col}) "
-                        f"after {n} complete unit elements",
-                    ) from None
-                raise SourceError(
-                    layer, path, f"not well-formed XML at line {line}, column {col} after {n} unit elements: "
-                    f"{str(exc).split(':')[0][:80]}"
-                ) from None
-            for event, elem in parser.read_events():
-                if event == "start":
-                    if root is None:
-                        root = elem
-                        prefix, _, local = elem.tag.rpartition("}")
-                        prefix = prefix + "}" if prefix else ""
-                        if local not in ROOTS:
-                            raise SourceError(
-                                layer,
-                                path,
-                                f"root element is <{local[:40]}>, expected <EinheitenWind> or <EinheitenSolar>",
-                            )
-                        unit_tag, tech = prefix + ROOTS[local][0], ROOTS[local][1]
-                        if tech not in technologies:
-                            return
-                        summary.files.append(path.name)
-                    continue
-                if elem.tag != unit_tag:
-                    continue
-                n += 1
-                summary.units_read += 1
-                uid = (elem.findtext(prefix + "EinheitMastrNummer") or "").strip()
-                try:
-                    kw = _number(elem.findtext(prefix + "Bruttoleistung"))
-                except ValueError as exc:
-                    problems.append(f"{where()} ({uid[:20]}): Bruttoleistung {str(exc)!r} is not a number")
-                    kw = None
-                try:
-                    lon = _number(elem.findtext(prefix + "Laengengrad"))
-                    lat = _number(elem.findtext(prefix + "Breitengrad"))
-                except ValueError as exc:
-                    problems.append(f"{where()} ({uid[:20]}): coordinate {str(exc)!r} is not a number")
-                    lon = lat = None
-                if n == 1 and uid and uid == units.last:
-                    summary.duplicates += 1
-                    if root is not None:
-                        root.clear()
-                    continue
-                units.last = uid
-                status = (elem.findtext(prefix + "EinheitBetriebsstatus") or "").strip()
-                land = (elem.findtext(prefix + "Bundesland") or "").strip()
-                if root is not None:
+        try:
+            for event, elem in _events(f):
+                if root is None:  # the first event: the root's start
+                    root = elem
+                    r.root(layer, elem)
+                    if r.tech not in technologies:
+                        return
+                    summary.files.append(path.name)
+                elif event == "end" and elem.tag == r.unit_tag:
+                    r.take(elem)
                     root.clear()  # the unit is read: free it (and anything else under the root)
-                if not uid:
-                    problems.append(f"{where()}: EinheitMastrNummer is missing")
-                if (lon is None) != (lat is None):
-                    problems.append(f"{where()} ({uid[:20]}): only one of Laengengrad/Breitengrad is given")
-                elif lon is not None and lat is not None and not (glon0 <= lon <= glon1 and glat0 <= lat <= glat1):
-                    problems.append(
-                        f"{where()} ({uid[:20]}): coordinates {lon:g}, {lat:g} lie outside Germany "
-                        f"(longitude {glon0}–{glon1}, latitude {glat0}–{glat1}; swapped?)"
-                    )
-                if status != str(IN_OPERATION):
-                    summary.not_in_operation += 1
-                    continue
-                if kw is None:
-                    problems.append(f"{where()} ({uid[:20]}): in operation but Bruttoleistung is missing")
-                    continue
-                if lon is None or lat is None:
-                    summary.without_coordinates += 1
-                    summary.without_coordinates_mw += kw / 1000.0
-                    if land == NRW_LAND:
-                        summary.without_coordinates_nrw += 1
-                        summary.without_coordinates_nrw_mw += kw / 1000.0
-                    continue
-                if not (lon0 <= lon <= lon1 and lat0 <= lat <= lat1):
-                    summary.outside_extent += 1
-                    continue
-                if uid in units.seen:
-                    summary.duplicates += 1
-                    continue
-                units.seen.add(uid)
-                units.ids.append(uid)
-                units.tech.append(tech)
-                units.kw.append(kw)
-                units.lon.append(lon)
-                units.lat.append(lat)
-            if not chunk:
-                break
+        except _Broken as exc:
+            if exc.at_end:
+                raise SourceError(
+                    layer,
+                    path,
+                    f"the file is cut off: it ends inside an element (line {exc.line}, column {exc.column}) "
+                    f"after {r.n} complete unit elements",
+                ) from None
+            raise SourceError(
+                layer,
+                path,
+                f"not well-formed XML at line {exc.line}, column {exc.column} after {r.n} unit elements: "
+                f"{exc.reason}",
+            ) from None
     if root is None:
         raise SourceError(layer, path, "no root element")
 
@@ -316,12 +366,16 @@ def _technologies(layer: str, path: Path, cfg: dict[str, Any]) -> tuple[str, ...
     techs = tuple(t.strip().lower() for t in raw.split(",") if t.strip())
     bad = [t for t in techs if t not in TECHNOLOGIES]
     if bad or not techs:
-        raise SourceError(layer, path, f'technology must be "wind", "solar" or "wind,solar"; found {raw[:40]!r}')
+        raise SourceError(
+            layer, path, f'technology must be "wind", "solar" or "wind,solar"; found {raw[:40]!r}'
+        )
     return techs
 
 
-def iter_units(path: Path, cfg: dict[str, Any] | None = None) -> Iterator[tuple[Path, _Units, Summary]]:
-    """Stream every export file of ``path``; yields after each file (for progress)."""
+def stream_units(
+    path: Path, cfg: dict[str, Any] | None = None, on_file: Callable[[Path, Summary], None] | None = None
+) -> tuple[_Units, Summary]:
+    """Stream every export file of ``path`` (``on_file`` is called after each, for progress)."""
     cfg = cfg or {}
     techs = _technologies(LAYER, path, cfg)
     files = files_of(path, techs)
@@ -337,14 +391,14 @@ def iter_units(path: Path, cfg: dict[str, Any] | None = None) -> Iterator[tuple[
             if len(problems) > MAX_PROBLEMS:
                 shown.append(f"... and {len(problems) - MAX_PROBLEMS} more problems in {file.name}")
             raise SourceError(LAYER, file, shown)
-        yield file, units, summary
+        if on_file is not None:
+            on_file(file, summary)
+    return units, summary
 
 
 def read_mastr(path: Path, cfg: dict[str, Any]) -> gpd.GeoDataFrame:
     """Read the MaStR export into ``renewable_units`` (EPSG:25832), with ``attrs["mastr"]``."""
-    units, summary = _Units(), Summary()
-    for _, units, summary in iter_units(path, cfg):
-        pass
+    units, summary = stream_units(path, cfg)
     x, y = transformer(4326, 25832).transform(np.asarray(units.lon, float), np.asarray(units.lat, float))
     x0, y0, x1, y1 = NRW_BOUNDS
     inside = (x >= x0 - MARGIN_M) & (x <= x1 + MARGIN_M) & (y >= y0 - MARGIN_M) & (y <= y1 + MARGIN_M)

@@ -27,7 +27,7 @@ N_ROOFTOP = 8_000
 N_PARKS = 60
 # Kreis -> wind density relative to the state average (a shape, not a statistic)
 WIND_KREIS = {
-    "05774": 4.5,  # Paderborn
+    "05774": 6.5,  # Paderborn
     "05762": 3.5,  # Höxter
     "05566": 3.0,  # Steinfurt
     "05554": 3.0,  # Borken
@@ -60,7 +60,7 @@ def _is_city(kreis: np.ndarray) -> np.ndarray:
 
 def _points_in(rng: np.random.Generator, poly: shapely.Geometry, n: int) -> np.ndarray:
     """``n`` uniform points inside ``poly`` (rejection in its bounding box)."""
-    x0, y0, x1, y1 = poly.bounds
+    x0, y0, x1, y1 = shapely.bounds(poly).tolist()
     out: list[np.ndarray] = []
     have = 0
     while have < n:
@@ -71,7 +71,9 @@ def _points_in(rng: np.random.Generator, poly: shapely.Geometry, n: int) -> np.n
     return np.vstack(out)[:n]
 
 
-def _near(rng: np.random.Generator, poly: shapely.Geometry, centre: np.ndarray, n: int, sd: float) -> np.ndarray:
+def _near(
+    rng: np.random.Generator, poly: shapely.Geometry, centre: np.ndarray, n: int, sd: float
+) -> np.ndarray:
     """``n`` points around ``centre`` (normal, ``sd`` metres) kept inside ``poly``."""
     out: list[np.ndarray] = []
     have, tries = 0, 0

@@ -239,3 +239,24 @@ def test_demo_wind_is_in_the_north_and_east_not_in_the_ruhr(demo_units: gpd.GeoD
     assert north_east > 0.3 * wind["capacity_mw"].sum()
     assert ruhr.sum() < 0.02 * wind["capacity_mw"].sum()
     assert per_kreis.idxmax() == "Paderborn"
+
+
+def test_sources_toml_names_the_export_directory(tmp_path: Path) -> None:
+    dvg = (FIXTURES.parent / "dvg" / "dvg2gem_nw.shp").resolve()
+    toml = tmp_path / "sources.toml"
+    toml.write_text(
+        f'[municipalities]\npath = "{dvg}"\nformat = "dvg"\n\n'
+        f'[renewable_units]\npath = "{FIXTURES.resolve()}"\nformat = "mastr"\ntechnology = "wind"\n',
+        encoding="utf-8",
+    )
+    src = sources.load_sources(toml)["renewable_units"]
+    assert src.licence == "dl-de/by-2-0" and src.options == {"technology": "wind"}
+    assert sorted(src.read()["unit_id"]) == [
+        "SEE900000000001",
+        "SEE900000000002",
+        "SEE900000000003",
+        "SEE900000000007",
+    ]
+    toml.write_text(toml.read_text(encoding="utf-8").replace('"wind"', "1"), encoding="utf-8")
+    with pytest.raises(SourceError, match="option 'technology' must be a string"):
+        sources.load_sources(toml)

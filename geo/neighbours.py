@@ -17,7 +17,9 @@ from geo.indicators import anchors
 CHUNK = 4096  # sites per block of the site × feature bound matrix
 
 
-def nearest_k(site_geoms: np.ndarray, layer_gdf: gpd.GeoDataFrame, k: int = 3) -> tuple[np.ndarray, np.ndarray]:
+def nearest_k(
+    site_geoms: np.ndarray, layer_gdf: gpd.GeoDataFrame, k: int = 3
+) -> tuple[np.ndarray, np.ndarray]:
     """The ``k`` nearest features of ``layer_gdf`` to each site, nearest first.
 
     Returns ``(indices, distances_km)``, both of shape ``(n_sites, k)``: positions of the

@@ -119,7 +119,9 @@ def read_hotmaps(path: Path, cfg: dict[str, Any]) -> gpd.GeoDataFrame:
         try:
             heat[i] = parse_number(raw_heat, "en")
         except ValueError:
-            problems.append(f"{label}: {_show(raw_heat)} in '{cols['heat']}' is not a number (GWh/a, '.' decimals)")
+            problems.append(
+                f"{label}: {_show(raw_heat)} in '{cols['heat']}' is not a number (GWh/a, '.' decimals)"
+            )
         if heat[i] < 0:
             problems.append(f"{label}: negative excess heat {heat[i]:g} in '{cols['heat']}'")
         geom = cell("geom", i)
@@ -261,6 +263,10 @@ register_layer(
             "industrial_heat: REAL facts, not synthetic: the 298 installations of the Hotmaps "
             "Industrial Database in NRW + 10 km with their excess heat (GWh/a)"
         ),
-        demo_real={"licence": LICENCE, "attribution": DEFAULTS["facts"]["attribution"], "source": FACTS_SOURCE},
+        demo_real={
+            "licence": LICENCE,
+            "attribution": DEFAULTS["facts"]["attribution"],
+            "source": FACTS_SOURCE,
+        },
     )
 )

@@ -35,7 +35,9 @@ def derive_industrial_heat(raw: Path) -> pd.DataFrame:
         raise ValueError(f"{HOTMAPS_FILE}: expected WGS84 (EPSG:4326), found {src.crs}")
 
     def text(col: str) -> pd.Series:
-        return src[col].astype(object).where(src[col].notna() & (src[col].astype(str).str.strip() != ""), None)
+        return (
+            src[col].astype(object).where(src[col].notna() & (src[col].astype(str).str.strip() != ""), None)
+        )
 
     site, company = text("SiteName"), text("CompanyName")
     out = pd.DataFrame(

@@ -21,8 +21,9 @@ Formats:
 
 Units: Hotmaps publishes excess heat in **GWh per year** (the Hotmaps toolbox reports the
 columns unconverted as "GWh/yr"), so ``excess_heat_gwh`` is ``Excess_Heat_Total`` unchanged. A
-``0`` is kept as 0: Hotmaps writes 0.00 where it had no production data to estimate from (235 of
-the 298), so 0 means "no estimate", and the sum within a radius counts it as nothing. An empty
+``0`` is kept as 0: Hotmaps writes 0.00 where it made no estimate (all chemical, other mineral,
+non-ferrous and refinery sites, and sites without a fuel demand: 235 of the 298), so 0 means "no
+estimate", and the sum within a radius counts it as nothing. An empty
 cell stays NaN (unknown); sums skip it too.
 
 Output (EPSG:25832, points): ``installation_id`` (the Hotmaps SiteID), ``name`` (site name, else
@@ -65,7 +66,11 @@ ATTRIBUTION = (
 )
 DEFAULTS = {
     "hotmaps": {"licence": LICENCE, "attribution": ATTRIBUTION},
-    "facts": {"licence": LICENCE, "attribution": ATTRIBUTION + "; NRW + 10 km (NRW Site Finder fact table)"},
+    "facts": {
+        "licence": LICENCE,
+        "attribution": ATTRIBUTION
+        + "; modified: subset NRW + 10 km, reduced columns (NRW Site Finder fact table)",
+    },
 }
 SOURCE = "Hotmaps Industrial Database"
 FACTS_SOURCE = (

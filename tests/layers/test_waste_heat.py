@@ -3,8 +3,10 @@ the demo's real facts and the suggested SumWithin indicator against geopandas.""
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 from pathlib import Path
+from types import ModuleType
 
 import geopandas as gpd
 import numpy as np
@@ -12,7 +14,6 @@ import pandas as pd
 import pytest
 import shapely
 
-import layers.waste_heat as wh  # registers the layer before anything imports layers.build
 from geo.crs import transformer
 from geo.measures import SumWithin
 from layers.demo import nrw_outline
@@ -24,6 +25,14 @@ FIXTURE = ROOT / "tests" / "fixtures" / "waste_heat" / "Industrial_Database.csv"
 SHARED_FILE = "hotmaps_industrial_sites/nrw_hotmaps_industrial_sites.geojson"
 
 
+@pytest.fixture(scope="module")
+def wh() -> ModuleType:
+    """The layer module, imported (and so registered) when these tests run, not at collection:
+    until layers/sources.py imports it, other test modules' builds do not see the layer.
+    """
+    return importlib.import_module("layers.waste_heat")
+
+
 def utm(lon: float, lat: float) -> tuple[float, float]:
     x, y = transformer(4326, 25832).transform(lon, lat)
     return float(x), float(y)
@@ -32,7 +41,7 @@ def utm(lon: float, lat: float) -> tuple[float, float]:
 # -- the Hotmaps format --------------------------------------------------------------------
 
 
-def test_hotmaps_reader_reads_the_official_layout():
+def test_hotmaps_reader_reads_the_official_layout(wh):
     gdf = wh.read_hotmaps(FIXTURE, {})
     assert gdf.crs.to_epsg() == 25832
     # 9005 has no geom (skipped), 9006 is in Linz (outside NRW + 10 km)
@@ -51,7 +60,7 @@ def test_hotmaps_reader_reads_the_official_layout():
     assert gdf["excess_heat_gwh"].sum() == pytest.approx(900.50 + 72.25 + 60.00)
 
 
-def test_layer_is_registered_as_a_plugin_with_both_formats():
+def test_layer_is_registered_as_a_plugin_with_both_formats(wh):
     spec = PLUGIN_LAYERS["industrial_heat"]
     assert set(spec.formats) == {"hotmaps", "facts"} and spec.kind == "vector"
     assert ("industrial_heat", "facts") in NO_PATH_FORMATS
@@ -73,7 +82,7 @@ def variant(tmp_path: Path, old: str, new: str) -> Path:
 
 def refused(path: Path) -> str:
     with pytest.raises(SourceError) as exc:
-        wh.read_hotmaps(path, {})
+        importlib.import_module("layers.waste_heat").read_hotmaps(path, {})
     assert exc.value.layer == "industrial_heat" and exc.value.path == str(path)
     return str(exc.value)
 
@@ -125,7 +134,7 @@ def test_duplicate_site_ids_are_refused(tmp_path):
 # -- the fact table (real data, committed) -----------------------------------------------------
 
 
-def test_fact_table_reads_with_the_expected_count():
+def test_fact_table_reads_with_the_expected_count(wh):
     gdf = wh.read_facts()
     assert len(gdf) == 298 and gdf.crs.to_epsg() == 25832
     assert gdf["installation_id"].is_unique
@@ -146,14 +155,14 @@ def test_fact_table_reads_with_the_expected_count():
     assert (shapely.distance(nrw_outline(), gdf.geometry.values) <= 11_500).all()
 
 
-def test_demo_is_the_real_fact_table():
+def test_demo_is_the_real_fact_table(wh):
     a = wh.demo(np.random.default_rng(1), gpd.GeoDataFrame())
     b = wh.demo(np.random.default_rng(2), gpd.GeoDataFrame())
     pd.testing.assert_frame_equal(pd.DataFrame(a), pd.DataFrame(b))
     assert len(a) == 298
 
 
-def test_sum_within_10_km_matches_geopandas():
+def test_sum_within_10_km_matches_geopandas(wh):
     """The indicator the lead declares, against a brute-force geopandas distance sum."""
     layer = wh.read_facts()
     rng = np.random.default_rng(7)
@@ -192,7 +201,7 @@ def test_fact_table_is_derived_from_the_staged_file(shared_raw):
 
 
 @pytest.mark.realdata
-def test_facts_equal_the_shared_files_installations(shared_raw):
+def test_facts_equal_the_shared_files_installations(wh, shared_raw):
     real = gpd.read_file(shared_raw / SHARED_FILE).to_crs(25832)
     facts = wh.read_facts()
     assert len(real) == len(facts) == 298 and int(real["in_nrw"].sum()) == 237

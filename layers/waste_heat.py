@@ -92,6 +92,7 @@ COLUMNS = {
 }
 REQUIRED = ("id", "geom", "sector", "heat")
 EWKT = re.compile(r"^\s*SRID=(\d+)\s*;\s*(.*?)\s*$", re.IGNORECASE | re.DOTALL)
+SITE_ID = re.compile(r"^\d{1,12}$")
 SHOW = 60  # characters of a bad cell echoed in an error
 
 
@@ -100,7 +101,7 @@ def read_hotmaps(path: Path, cfg: dict[str, Any]) -> gpd.GeoDataFrame:
 
     Every row problem is reported at once with its line: an empty SiteID or Subsector, a
     ``geom`` that is not EWKT with SRID=4326 or not a WKT point in degrees, and an excess heat
-    that is not a number (``.`` decimals) or is negative.
+    that is not a number (``.`` decimals) or is negative, a SiteID that is not a whole number.
     """
     table = read_table(LAYER, path)
     cols = _columns(path, table)
@@ -116,8 +117,11 @@ def read_hotmaps(path: Path, cfg: dict[str, Any]) -> gpd.GeoDataFrame:
         return cells[key][i] if key in cells else None
 
     for i, label in enumerate(labels):
-        if cell("id", i) is None:
+        site_id = cell("id", i)
+        if site_id is None:
             problems.append(f"{label}: empty '{cols['id']}'")
+        elif not SITE_ID.match(site_id):
+            problems.append(f"{label}: {_show(site_id)} in '{cols['id']}' is not a whole number")
         if cell("sector", i) is None:
             problems.append(f"{label}: empty '{cols['sector']}'")
         raw_heat = cell("heat", i)

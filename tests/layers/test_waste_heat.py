@@ -126,9 +126,11 @@ def test_every_row_problem_is_reported_at_once_and_long_cells_are_cut(tmp_path):
     assert len(msg) < 1000  # the hostile cell is not echoed whole
 
 
-def test_duplicate_site_ids_are_refused(tmp_path):
+def test_duplicate_or_non_numeric_site_ids_are_refused(tmp_path):
     msg = refused(variant(tmp_path, '9003;"Fixture Zement KG"', '9001;"Fixture Zement KG"'))
     assert "duplicate installation_id 9001" in msg
+    msg = refused(variant(tmp_path, '9003;"Fixture Zement KG"', "x" * 500 + ';"Fixture Zement KG"'))
+    assert "line 4" in msg and "is not a whole number" in msg and "x" * 61 not in msg
 
 
 # -- the fact table (real data, committed) -----------------------------------------------------

@@ -24,7 +24,8 @@ import numpy as np
 import pandas as pd
 
 from geo.criteria import CRITERIA, CRITERIA_ORDER
-from geo.result import INDICATOR_FIELDS, INTEGER_FIELDS, ResultColumns, plain_list
+from geo.registry import REGISTRY, Indicator
+from geo.result import INDICATOR_FIELDS, ResultColumns, plain_list
 
 Lang = Literal["de", "en"]
 Kind = Literal["str", "float", "int", "bool"]
@@ -39,24 +40,6 @@ CODES: Mapping[str, Mapping[str, tuple[str, str]]] = MappingProxyType(
             "lep": ("LEP-Großstandort", "LEP large site"),
             "adhoc": ("eigene Fläche", "Own area"),
         },
-        "planning_category": {
-            "LEP": ("landesbedeutsamer Großstandort (LEP NRW Ziel 6.4-1)", "LEP NRW large site (Ziel 6.4-1)"),
-            "LARGE_PROJECT": (
-                "Bereich für flächenintensive Großvorhaben",
-                "Area for land-intensive large projects",
-            ),
-            "GIB": (
-                "GIB (Bereich für gewerbliche und industrielle Nutzungen)",
-                "GIB (industrial and commercial area)",
-            ),
-            "GIB_Z": ("GIB mit Zweckbindung", "GIB with a special purpose"),
-            "ASB_GE": ("ASB, gewerbliche Nutzung", "ASB, commercial use"),
-            "BROWNFIELD": (
-                "Brachfläche ohne Regionalplan-Festlegung",
-                "Brownfield without regional-plan designation",
-            ),
-            "NONE": ("keine Festlegung", "no designation"),
-        },
         "contamination": {
             "none": ("keine", "none"),
             "suspected": ("Verdacht", "suspected"),
@@ -70,17 +53,6 @@ CODES: Mapping[str, Mapping[str, tuple[str, str]]] = MappingProxyType(
             "gt2y": ("in mehr als 2 Jahren", "in more than 2 years"),
             "unknown": ("unbekannt", "unknown"),
         },
-        "funding_region": {
-            "GRW_C": ("GRW-C-Fördergebiet", "GRW C region"),
-            "GRW_D": ("GRW-D-Fördergebiet", "GRW D region"),
-            "JTF": ("JTF-Region (Just Transition Fund)", "JTF region"),
-            "FIVE_SITES": ("5-Standorte-Programm", "5-Standorte programme"),
-            "none": ("kein Fördergebiet", "none"),
-        },
-        "rail_target": {
-            "freight_terminal": ("Güterverkehrsterminal", "rail freight terminal"),
-            "long_distance_station": ("Fernverkehrsbahnhof", "long-distance station"),
-        },
         "excluded_by": {
             "min_area_ha": ("Mindestfläche", "minimum area"),
             "max_area_ha": ("Höchstfläche", "maximum area"),
@@ -93,6 +65,8 @@ CODES: Mapping[str, Mapping[str, tuple[str, str]]] = MappingProxyType(
             "contamination": ("Altlasten", "contamination"),
             "no_data": ("keine Daten", "no data"),
         },
+        # the coded indicators carry their labels in their declaration (geo/catalogue.py)
+        **{i.name: i.codes for i in REGISTRY.indicators() if i.codes},
     }
 )
 BOOL_WORDS = {"de": ("ja", "nein"), "en": ("yes", "no")}
@@ -147,14 +121,6 @@ KNOWN: Mapping[str, Field] = MappingProxyType(
                 "Regionalplan-Bereich, Brachfläche oder LEP-Großstandort",
                 "regional-plan area, brownfield or LEP large site",
             ),
-            _f(
-                "planning_category",
-                "str",
-                "Planungsrecht",
-                "Planning status",
-                "Festlegung im Regionalplan (GIB, GIB-Z, Großvorhaben, ASB-GE), LEP-Standort oder Brache",
-                "regional-plan designation, LEP site or brownfield",
-            ),
             _f("plan", "str", "Regionalplan", "Regional plan"),
             _f("contamination", "str", "Altlasten", "Contamination", "nur Brachflächen", "brownfields only"),
             _f(
@@ -173,15 +139,6 @@ KNOWN: Mapping[str, Field] = MappingProxyType(
             _f("kreis_ags", "str", "Kreisschlüssel", "Kreis key", "5 Stellen, Text", "5 digits, text"),
             _f("kreis", "str", "Kreis", "Kreis"),
             _f("source_id", "str", "ID in der Quelle", "Source id"),
-            _f(
-                "area_ha",
-                "float",
-                "Fläche (ha)",
-                "Area (ha)",
-                "Fläche in EPSG:25832",
-                "area in EPSG:25832",
-                2,
-            ),
             _f(
                 "score",
                 "float",
@@ -215,87 +172,6 @@ KNOWN: Mapping[str, Field] = MappingProxyType(
                 "Crosses the boundary",
                 "der Standort liegt nur teilweise im exportierten Gebiet",
                 "the site lies only partly inside the exported area",
-            ),
-            _f(
-                "is_brownfield",
-                "bool",
-                "Brachfläche (Wiedernutzung)",
-                "Brownfield (reuse)",
-                "der Standort ist oder liegt zur Hälfte auf einer Brache",
-                "the site is, or half lies on, a brownfield",
-            ),
-            _f(
-                "h2_distance_km",
-                "float",
-                "Entfernung H2-Kernnetz (km)",
-                "Distance to H2 network (km)",
-                "Luftlinie vom Rand zum nächsten Kernnetz-Abschnitt in Betrieb bis zum Zieljahr",
-                "straight line from the edge to the nearest segment in service by the horizon",
-                3,
-            ),
-            _f(
-                "h2_commissioning_year",
-                "int",
-                "Inbetriebnahme H2 (Jahr)",
-                "H2 commissioning year",
-                "Inbetriebnahme des nächsten Abschnitts",
-                "commissioning of the nearest segment",
-            ),
-            _f(
-                "fibre_share",
-                "float",
-                "Glasfaser-Anteil (0–1)",
-                "Fibre share (0–1)",
-                "flächengewichteter Anteil mit FTTH/B ≥ 1 Gbit/s",
-                "area-weighted share with FTTH/B ≥ 1 Gbit/s",
-                3,
-            ),
-            _f(
-                "mobile_5g_share",
-                "float",
-                "5G-Anteil (0–1)",
-                "5G share (0–1)",
-                "flächengewichteter Anteil mit 5G",
-                "area-weighted share with 5G",
-                3,
-            ),
-            _f("funding_region", "str", "Fördergebiet", "Funding region"),
-            _f(
-                "motorway_km",
-                "float",
-                "Entfernung Autobahnanschluss (km)",
-                "Motorway junction (km)",
-                "Luftlinie",
-                "straight line",
-                3,
-            ),
-            _f(
-                "rail_km",
-                "float",
-                "Entfernung Schiene (km)",
-                "Rail (km)",
-                "Luftlinie zum Güterterminal (sonst Fernbahnhof)",
-                "straight line to a freight terminal (else a long-distance station)",
-                3,
-            ),
-            _f("rail_target", "str", "Schienenziel", "Rail target"),
-            _f(
-                "port_km",
-                "float",
-                "Entfernung Binnenhafen (km)",
-                "Inland port (km)",
-                "Luftlinie",
-                "straight line",
-                3,
-            ),
-            _f(
-                "airport_km",
-                "float",
-                "Entfernung Verkehrsflughafen (km)",
-                "Commercial airport (km)",
-                "Luftlinie",
-                "straight line",
-                3,
             ),
             _f(
                 "missing",
@@ -343,41 +219,26 @@ RESTRICTED = ("owner_contact", "asking_price_eur_m2", "notes", "public")
 # Shapefile names of the known fields (≤ 10 characters).
 SHP_KNOWN = MappingProxyType(
     {
-        "planning_category": "plan_cat",
         "contamination": "contam",
         "availability": "availabil",
         "municipality": "municipal",
         "excluded_by": "excl_by",
         "crosses_boundary": "cross_bdry",
-        "is_brownfield": "is_brownf",
-        "h2_distance_km": "h2_km",
-        "h2_commissioning_year": "h2_year",
-        "fibre_share": "fibre",
-        "mobile_5g_share": "mobile5g",
-        "funding_region": "funding",
-        "motorway_km": "motorw_km",
-        "rail_target": "rail_targt",
         "owner_contact": "owner",
         "asking_price_eur_m2": "price_m2",
     }
 )
 
 
-def _indicator_field(name: str) -> Field:
-    """A field for an indicator the table above does not know yet (a new criterion)."""
-    crit = next(c for c in CRITERIA_ORDER if name in CRITERIA[c].indicators)
-    kind: Kind = (
-        "int" if name in INTEGER_FIELDS else "float" if name.endswith(("_km", "_share", "_ha")) else "str"
-    )
-    return _f(
-        name,
-        kind,
-        f"{CRITERIA[crit].label_de}: {name}",
-        f"{CRITERIA[crit].label_en}: {name}",
-        CRITERIA[crit].description,
-        CRITERIA[crit].description,
-        3 if kind == "float" else None,
-    )
+def indicator_field(spec: Indicator) -> Field:
+    """The export field of an indicator, as its criterion declares it (geo/catalogue.py)."""
+    return _f(spec.name, spec.type, spec.label_de, spec.label_en, spec.desc_de, spec.desc_en, spec.decimals)
+
+
+# Every indicator of the registry, declared once with its criterion.
+INDICATORS: Mapping[str, Field] = MappingProxyType(
+    {i.name: indicator_field(i) for i in REGISTRY.indicators()}
+)
 
 
 def criterion_fields() -> list[Field]:
@@ -415,7 +276,7 @@ def site_fields(restricted: Sequence[str] = ()) -> list[Field]:
     the caller's view).
     """
     names = list(HEAD_FIELDS) + [k for k in INDICATOR_FIELDS if k not in HEAD_FIELDS]
-    fields = [KNOWN[k] if k in KNOWN else _indicator_field(k) for k in names]
+    fields = [KNOWN.get(k) or INDICATORS[k] for k in names]
     fields += criterion_fields() + [KNOWN["missing"]]
     fields += [KNOWN[k] for k in RESTRICTED if k in restricted]
     return fields
@@ -481,8 +342,11 @@ def shp_names(fields: Sequence[Field]) -> dict[str, str]:
     used: set[str] = set()
     for f in fields:
         name = f.name
+        spec = REGISTRY.indicator(name)
         if name in SHP_KNOWN:
             short = SHP_KNOWN[name]
+        elif spec is not None and spec.shp:
+            short = spec.shp
         elif name.startswith(("v_", "pts_")) and name.split("_", 1)[1] in CRITERIA:
             crit = name.split("_", 1)[1]
             short = ("v_" if name.startswith("v_") else "p_") + crit.replace("_", "")[:8]
@@ -507,7 +371,7 @@ def as_array(values: list[Any], kind: Kind) -> np.ndarray:
 # Fields of the context layers of a GeoPackage (the canonical layers of DESIGN §3.2).
 LAYER_CODES: Mapping[str, Mapping[str, tuple[str, str]]] = MappingProxyType(
     {
-        "category": CODES["planning_category"],
+        "category": CODES["planning_category"],  # the plan layer's codes are the indicator's
         "contamination": CODES["contamination"],
         "availability": CODES["availability"],
         "kind": {

@@ -14,16 +14,20 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from geo.criteria import CRITERIA, CRITERIA_ORDER
-from geo.result import INDICATOR_FIELDS, INTEGER_FIELDS
+from geo.registry import REGISTRY, Indicator
+from geo.result import INDICATOR_FIELDS
 
 STRICT = ConfigDict(extra="forbid")
-INDICATOR_TYPES: dict[str, Any] = {
-    "planning_category": str | None,
-    "funding_region": str | None,
-    "is_brownfield": bool | None,
-    "rail_target": Literal["freight_terminal", "long_distance_station"] | None,
-    **{k: int | None for k in INTEGER_FIELDS},
-}
+
+
+def _indicator_type(spec: Indicator) -> Any:
+    """The JSON type of an indicator as declared (a coded one: its codes)."""
+    if spec.codes:
+        return Literal[tuple(spec.codes)] | None
+    return {"float": float, "int": int, "str": str, "bool": bool}[spec.type] | None
+
+
+INDICATOR_TYPES: dict[str, Any] = {i.name: _indicator_type(i) for i in REGISTRY.indicators()}
 Scalar = float | int | str | bool | None
 
 
@@ -124,7 +128,7 @@ SiteItem = create_model(  # type: ignore[call-overload]  # see Breakdown
     missing=(list[str], Field(description="criteria without data for this site")),
     stability=(StabilityModel | None, None),
     breakdown=(Breakdown | None, Field(None, description="absent with breakdown=false")),
-    **{k: (INDICATOR_TYPES.get(k, float | None), ...) for k in INDICATOR_FIELDS},
+    **{k: (INDICATOR_TYPES[k], ...) for k in INDICATOR_FIELDS},
     # staff and admin only (geo/access.py); left out of the public's OpenAPI document
     owner_contact=(str | None, Field(None, description="confidential: owner's contact")),
     asking_price_eur_m2=(
@@ -289,6 +293,18 @@ class SitesTable(BaseModel):
     columns: TableColumns
 
 
+class ScoreBands(BaseModel):
+    """The score classes of every map (maps/bands.py): class k holds ``breaks[k-1] <= score <
+    breaks[k]``, class 0 lies below the first break."""
+
+    model_config = STRICT
+    breaks: list[float] = Field(description="lower bounds of classes 1 … n")
+    colors: list[str] = Field(description="one colour per class (n + 1), class 0 first")
+    no_score: str = Field(description="the colour of a site without a score")
+    labels: dict[str, list[str]] = Field(description="legend label per class, by language")
+    no_score_label: dict[str, str] = Field(description="legend label of no score, by language")
+
+
 class UIConfig(BaseModel):
     """``GET /api/ui/config``."""
 
@@ -297,3 +313,4 @@ class UIConfig(BaseModel):
     synthetic: bool
     basemap: dict[str, str | None]
     tiles: str | None = Field(description="the snapshot's PMTiles archive (relative URL)")
+    bands: ScoreBands

@@ -38,7 +38,7 @@ from api.errors import PROBLEM_JSON
 from api.routes_features import JSON, JSONBytes
 from api.service import Service
 from geo.errors import NotFound
-from layers.tiles import PROMOTE_ID
+from layers.tiles_spec import PROMOTE_ID
 
 router = APIRouter(prefix="/api", tags=["Map data"])
 

@@ -15,6 +15,7 @@ from api.models import SitesTable, UIConfig
 from api.routes_features import JSON, JSONBytes
 from geo.criteria import CRITERIA_ORDER, get_profile
 from geo.query import with_horizon
+from maps import bands
 
 router = APIRouter(prefix="/api", tags=["Web UI data"])
 OCTETS = "application/octet-stream"
@@ -92,7 +93,9 @@ def sites_values(
     responses={200: {"model": UIConfig}},
 )
 def ui_config(svc: ServiceDep, settings: SettingsDep) -> Response:
-    """The live snapshot, whether it is synthetic, the optional base map and the tiles URL."""
+    """The live snapshot, whether it is synthetic, the optional base map, the tiles URL and the
+    score classes with their colours and labels (the same as the report maps and QGIS styles).
+    """
     tiles = svc.snap.path / "map.pmtiles"
     return JSONBytes(
         {
@@ -100,5 +103,6 @@ def ui_config(svc: ServiceDep, settings: SettingsDep) -> Response:
             "synthetic": svc.synthetic,
             "basemap": {"url": settings.basemap_url, "attribution": settings.basemap_attribution},
             "tiles": f"api/tiles/{svc.snap.id}.pmtiles" if tiles.exists() else None,
+            "bands": bands.served(),
         }
     )

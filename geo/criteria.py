@@ -1,10 +1,13 @@
-"""Criteria and profiles (DESIGN §3.3): one registry, validated models, value functions v ∈ [0, 1].
+"""Criteria and profiles (DESIGN §3.3): the built-in declarations, validated, and the profiles.
 
-A criterion turns indicator columns into values ``v`` (NaN where the data is missing). A profile
-holds default weights and the parameters of the value functions. Both registries are frozen: the
-API and the command line list them from here.
+A criterion is one declaration (``geo/registry.py``): its indicators with unit and labels, a
+value-function kind with parameters (``geo/values.py``), labels, description, source layer, UI
+group and, for a generic criterion, the measure that computes its indicator
+(``geo/measures.py``). A profile holds default weights and may override value-function
+parameters per criterion (``params``). The registry is read by the API, the command line, the
+exports, the tiles and the web map; nothing else names a criterion.
 
-Value functions (parameters per profile):
+Value functions of the built-in criteria (parameters per profile):
 - ``area``: 0 below ``area_min_ha``; ``ln(a / min) / ln(target / min)`` up to 1 at ``area_target_ha``.
 - ``planning``: table by ``planning_category`` (LEP 1.0, LARGE_PROJECT 1.0, GIB 0.9, GIB_Z 0.6,
   ASB_GE 0.5, BROWNFIELD i.e. brownfield without plan 0.4; NONE 0 for an ad-hoc polygon that is
@@ -14,6 +17,7 @@ Value functions (parameters per profile):
   ``h2_horizon``; 0 when none is in service by then.
 - ``fibre``, ``mobile_5g``: the area-weighted share itself.
 - ``funding``: GRW C 1.0, JTF 1.0, 5-Standorte 1.0, GRW D 0.5, none 0.
+- ``motorway``, ``rail``, ``port``, ``airport``: distance ramps (full ≤ a km, zero ≥ b km).
 """
 
 from __future__ import annotations
@@ -21,209 +25,20 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Any, Literal, get_args
+from typing import Any
 
-import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from geo.catalogue import BUILTIN
 from geo.errors import InvalidParameter
+from geo.registry import REGISTRY, Criterion
 
-PLANNING_VALUES = MappingProxyType(
-    {
-        "LEP": 1.0,
-        "LARGE_PROJECT": 1.0,
-        "GIB": 0.9,
-        "GIB_Z": 0.6,
-        "ASB_GE": 0.5,
-        "BROWNFIELD": 0.4,
-        "NONE": 0.0,
-    }
-)
-FUNDING_VALUES = MappingProxyType({"GRW_C": 1.0, "JTF": 1.0, "FIVE_SITES": 1.0, "GRW_D": 0.5, "none": 0.0})
-H2_FULL_KM, H2_ZERO_KM = 1.0, 20.0
-# Transport access: (full value at ≤ km, zero at ≥ km), straight-line from the site's edge.
-DISTANCE_RAMPS = MappingProxyType(
-    {"motorway": (2.0, 25.0), "rail": (3.0, 30.0), "port": (5.0, 50.0), "airport": (20.0, 100.0)}
-)
+for _c in BUILTIN:
+    REGISTRY.register(_c)
 
-CriterionName = Literal[
-    "area",
-    "planning",
-    "brownfield",
-    "h2",
-    "fibre",
-    "mobile_5g",
-    "funding",
-    "motorway",
-    "rail",
-    "port",
-    "airport",
-]
-CRITERIA_ORDER: tuple[str, ...] = get_args(CriterionName)  # the registry's order
-
-
-class Criterion(BaseModel):
-    """One scoring criterion: which indicators it reads and how they become v ∈ [0, 1]."""
-
-    model_config = ConfigDict(frozen=True)
-    name: str
-    indicators: tuple[str, ...]
-    label_en: str
-    label_de: str
-    description: str
-    layer: str = Field(description="the snapshot layer (or fact table) the indicator comes from")
-
-    def value(self, ind: Mapping[str, np.ndarray], p: Profile) -> np.ndarray:
-        """Return v per site (NaN where data is missing, also when the column is absent)."""
-        if self.indicators[0] not in ind:
-            return np.full(len(next(iter(ind.values()))), np.nan)
-        x = np.asarray(ind[self.indicators[0]])
-        match self.name:
-            case "area":
-                a = x.astype(float)
-                lo, hi = max(p.area_min_ha, 1e-6), max(p.area_target_ha, p.area_min_ha * 1.0001)
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    v = np.log(np.maximum(a, 1e-12) / lo) / math.log(hi / lo)
-                return np.where(a < lo, 0.0, np.clip(v, 0.0, 1.0))
-            case "planning":
-                return _lookup(x, PLANNING_VALUES)
-            case "brownfield":
-                return np.where(_is_missing(x), np.nan, x.astype(float))
-            case "h2":
-                d = x.astype(float)
-                v = np.clip((H2_ZERO_KM - d) / (H2_ZERO_KM - H2_FULL_KM), 0.0, 1.0)
-                return np.where(np.isnan(d), 0.0, v)
-            case "fibre" | "mobile_5g":
-                share: np.ndarray = np.clip(x.astype(float), 0.0, 1.0)
-                return share
-            case "funding":
-                return _lookup(x, FUNDING_VALUES)
-            case "motorway" | "rail" | "port" | "airport":
-                return distance_value(x.astype(float), *DISTANCE_RAMPS[self.name])
-        raise InvalidParameter(f"criterion {self.name!r} has no value function")
-
-
-def distance_value(km: np.ndarray, full: float, zero: float) -> np.ndarray:
-    """1 at ≤ ``full`` km, linear to 0 at ≥ ``zero`` km; NaN (no data) stays NaN."""
-    return np.clip((zero - km) / (zero - full), 0.0, 1.0)
-
-
-def _is_missing(x: np.ndarray) -> np.ndarray:
-    if x.dtype.kind == "f":
-        nan: np.ndarray = np.isnan(x)
-        return nan
-    return np.array([v is None or (isinstance(v, float) and math.isnan(v)) for v in x], dtype=bool)
-
-
-def _lookup(x: np.ndarray, table: Mapping[str, float]) -> np.ndarray:
-    return np.array([table.get(v, np.nan) if isinstance(v, str) else np.nan for v in x], dtype=float)
-
-
-CRITERIA: Mapping[str, Criterion] = MappingProxyType(
-    {
-        c.name: c
-        for c in (
-            Criterion(
-                name="area",
-                layer="sites",
-                indicators=("area_ha",),
-                label_en="Site size",
-                label_de="Flächengröße",
-                description="0 below the profile's minimum size, rising logarithmically to 1 at its "
-                "target size.",
-            ),
-            Criterion(
-                name="planning",
-                layer="regional_plan",
-                indicators=("planning_category",),
-                label_en="Planning status",
-                label_de="Planungsrecht",
-                description="LEP site and large-project area 1.0, GIB 0.9, GIB-Z 0.6, ASB-GE 0.5, "
-                "brownfield without regional-plan designation 0.4; an ad-hoc area "
-                "with neither 0.",
-            ),
-            Criterion(
-                name="brownfield",
-                layer="brownfields",
-                indicators=("is_brownfield",),
-                label_en="Brownfield reuse",
-                label_de="Brachflächen-Wiedernutzung",
-                description="1 when the site is, or at least half lies on, previously developed "
-                "land (the guideline's Flächensparsamkeit), else 0.",
-            ),
-            Criterion(
-                name="h2",
-                layer="hydrogen",
-                indicators=("h2_distance_km", "h2_commissioning_year"),
-                label_en="Hydrogen core network",
-                label_de="Wasserstoff-Kernnetz",
-                description="1 within 1 km of a Kernnetz segment in service by the profile's "
-                "horizon year, falling linearly to 0 at 20 km.",
-            ),
-            Criterion(
-                name="fibre",
-                layer="fibre",
-                indicators=("fibre_share",),
-                label_en="Fibre (FTTH/B ≥ 1 Gbit/s)",
-                label_de="Glasfaser (FTTH/B ≥ 1 Gbit/s)",
-                description="Area-weighted share of the site with gigabit fibre.",
-            ),
-            Criterion(
-                name="mobile_5g",
-                layer="mobile_5g",
-                indicators=("mobile_5g_share",),
-                label_en="5G coverage",
-                label_de="5G-Versorgung",
-                description="Area-weighted share of the site with 5G outdoor coverage.",
-            ),
-            Criterion(
-                name="funding",
-                layer="funding",
-                indicators=("funding_region",),
-                label_en="Funding region",
-                label_de="Fördergebiet",
-                description="GRW C, JTF region or 5-Standorte programme 1.0, GRW D 0.5, none 0.",
-            ),
-            Criterion(
-                name="motorway",
-                layer="motorway_junctions",
-                indicators=("motorway_km",),
-                label_en="Motorway junction",
-                label_de="Autobahnanschluss",
-                description="Straight-line distance (Luftlinie) from the site's edge to the nearest "
-                "motorway junction: 1 at ≤ 2 km, linear to 0 at ≥ 25 km.",
-            ),
-            Criterion(
-                name="rail",
-                layer="rail_freight",
-                indicators=("rail_km", "rail_target"),
-                label_en="Rail freight",
-                label_de="Schienengüterverkehr",
-                description="Straight-line distance (Luftlinie) to the nearest rail freight "
-                "terminal, or, without terminal data, to the nearest long-distance "
-                "station (rail_target says which): 1 at ≤ 3 km, 0 at ≥ 30 km.",
-            ),
-            Criterion(
-                name="port",
-                layer="ports",
-                indicators=("port_km",),
-                label_en="Inland port",
-                label_de="Binnenhafen",
-                description="Straight-line distance (Luftlinie) to the nearest inland port area: "
-                "1 at ≤ 5 km, linear to 0 at ≥ 50 km.",
-            ),
-            Criterion(
-                name="airport",
-                layer="airports",
-                indicators=("airport_km",),
-                label_en="Commercial airport",
-                label_de="Verkehrsflughafen",
-                description="Straight-line distance (Luftlinie) to the nearest airport with "
-                "scheduled passenger services: 1 at ≤ 20 km, linear to 0 at ≥ 100 km.",
-            ),
-        )
-    }
-)
+CRITERIA: Mapping[str, Criterion] = REGISTRY  # read-only view, in registration order
+CRITERIA_ORDER: tuple[str, ...] = tuple(REGISTRY)
+H2_ZERO_KM = REGISTRY["h2"].function.zero  # type: ignore[union-attr]  # h2 is declared a Ramp
 
 
 class Profile(BaseModel):
@@ -239,11 +54,35 @@ class Profile(BaseModel):
     area_target_ha: float = Field(50.0, gt=0)
     h2_horizon: int = Field(2032, ge=2025, le=2050)
     min_area_ha: float | None = Field(None, ge=0, description="hard filter applied by default")
+    params: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="value-function parameters per criterion, e.g. {'motorway': {'zero': 15}}",
+    )
 
     @field_validator("weights")
     @classmethod
     def _check_weights(cls, w: dict[str, float]) -> dict[str, float]:
         return validate_weights(w)
+
+    @field_validator("params")
+    @classmethod
+    def _check_params(cls, params: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        for name, overrides in params.items():
+            if name not in CRITERIA:
+                raise ValueError(f"params for unknown criterion {name!r}")
+            known = CRITERIA[name].function.params()
+            unknown = set(overrides) - set(known)
+            if unknown:
+                raise ValueError(
+                    f"{name}: unknown parameter(s) {sorted(unknown)}; parameters: {sorted(known)}"
+                )
+            CRITERIA[name].function.with_params(overrides)  # checked like a declaration
+        return params
+
+    def params_key(self) -> tuple[Any, ...]:
+        """Everything the values of this profile depend on (the scorer's cache key)."""
+        frozen = tuple(sorted((k, tuple(sorted(v.items()))) for k, v in self.params.items()))
+        return (self.area_min_ha, self.area_target_ha, self.h2_horizon, frozen)
 
 
 def validate_weights(w: Mapping[str, Any], require_positive: bool = True) -> dict[str, float]:
@@ -294,7 +133,10 @@ PROFILES: Mapping[str, Profile] = MappingProxyType(
                     label_en="Balanced",
                     label_de="Ausgewogen",
                     description="The seven site criteria count equally; transport access a quarter each.",
-                    weights={**{c: 1.0 for c in CRITERIA_ORDER}, **{c: 0.25 for c in DISTANCE_RAMPS}},
+                    weights={
+                        **{c: 1.0 for c in CRITERIA_ORDER},
+                        **{c: 0.25 for c in CRITERIA_ORDER if CRITERIA[c].group == "transport"},
+                    },
                 ),
                 Profile(
                     name="hydrogen",
@@ -389,6 +231,41 @@ PROFILES: Mapping[str, Profile] = MappingProxyType(
     }
 )
 DEFAULT_PROFILE = "balanced"
+
+
+def _declared_weights(profiles: Mapping[str, Profile]) -> Mapping[str, Profile]:
+    """Profiles with the weights the criteria declare for them, where a profile names none."""
+    return MappingProxyType(
+        {
+            name: p.model_copy(
+                update={
+                    "weights": {
+                        c.name: float(p.weights.get(c.name, c.weights.get(name, 0.0)))
+                        for c in REGISTRY.values()
+                    }
+                }
+            )
+            for name, p in profiles.items()
+        }
+    )
+
+
+PROFILES = _declared_weights(PROFILES)
+
+
+def register(criterion: Criterion) -> Criterion:
+    """Register a criterion (a plug-in) with its ``weights`` per profile (a profile not named: 0).
+
+    Call it before the API, the build or the exports are imported: they read the registry once.
+    """
+    global CRITERIA_ORDER, PROFILES
+    unknown = set(criterion.weights) - set(PROFILES)
+    if unknown:
+        raise ValueError(f"weights for unknown profile(s) {sorted(unknown)}; profiles: {', '.join(PROFILES)}")
+    REGISTRY.register(criterion)
+    CRITERIA_ORDER = tuple(REGISTRY)
+    PROFILES = _declared_weights(PROFILES)
+    return criterion
 
 
 def get_profile(name: str | None) -> Profile:

@@ -18,7 +18,6 @@ Notes
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator, Mapping
 from typing import cast
 
@@ -30,6 +29,7 @@ from exactextract.feature import Feature, FeatureSource
 from exactextract.raster import NumPyRasterSource
 
 from geo.grid import Coverage
+from geo.pool import ForkPool
 
 BROWNFIELD_OVERLAP = 0.5  # a site counts as brownfield reuse when ≥ 50 % overlaps brownfields
 
@@ -151,17 +151,13 @@ class _WKBSource(FeatureSource):  # type: ignore[misc]  # Any base, as above
         return None
 
 
-# The grids a forked worker reads (set just before the fork, under the lock, then cleared); the
-# serial path passes its grids explicitly, so concurrent requests share no mutable state.
-_POOL_GRIDS: dict[str, Coverage] = {}
-_POOL_LOCK = threading.Lock()
 PARALLEL_MIN_SITES = 20_000
 
 
-def _extract(wkbs: np.ndarray, grids: Mapping[str, Coverage] | None = None) -> pd.DataFrame:
-    """Run exactextract for the grids (default: the pooled ones, in a worker) over WKBs."""
+def _extract(grids: Mapping[str, Coverage], wkbs: np.ndarray) -> pd.DataFrame:
+    """Run exactextract for the grids over WKBs (in a forked worker, the grids are shared)."""
     rasters = []
-    for name, cov in (_POOL_GRIDS if grids is None else grids).items():
+    for name, cov in grids.items():
         xmin, ymin, xmax, ymax = cov.spec.bounds
         rasters.append(
             NumPyRasterSource(np.asarray(cov.grid), xmin, ymin, xmax, ymax, nodata=np.nan, name=name)
@@ -185,24 +181,17 @@ class GridShares:
         self.n = len(sites)
         self.grids = dict(grids)
         self.site_area = np.maximum(shapely.area(sites), 1e-9)
-        self._pool = None
+        self._pool: ForkPool[Mapping[str, Coverage], np.ndarray, pd.DataFrame] | None = None
         self._rows: pd.DataFrame | None = None
         if not self.grids:
             return
         wkbs = shapely.to_wkb(sites)
         if self.n >= PARALLEL_MIN_SITES and workers >= 1:
-            import multiprocessing as mp
-
             self._chunks = np.array_split(np.arange(self.n), workers)
-            with _POOL_LOCK:
-                _POOL_GRIDS.update(self.grids)
-                try:
-                    self._pool = mp.get_context("fork").Pool(workers)
-                finally:
-                    _POOL_GRIDS.clear()  # the workers hold their own (forked) copy
-            self._async = self._pool.map_async(_extract, [wkbs[c] for c in self._chunks])
+            self._pool = ForkPool(_extract, self.grids, workers)  # the grids shared copy-on-write
+            self._async = self._pool.map_async([wkbs[c] for c in self._chunks])
         else:
-            self._rows = _extract(wkbs, self.grids)
+            self._rows = _extract(self.grids, wkbs)
 
     def result(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         """Wait for the workers (if any) and return ``{grid name: (share, data_fraction)}``."""
@@ -211,7 +200,6 @@ class GridShares:
                 parts = self._async.get()
             finally:
                 self._pool.close()
-                self._pool.join()
                 self._pool = None
             for c, part in zip(self._chunks, parts, strict=True):
                 part["fid"] = c[part["fid"].to_numpy(int)]

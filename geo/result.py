@@ -23,6 +23,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from geo.criteria import CRITERIA, CRITERIA_ORDER
+from geo.registry import REGISTRY
 
 IDENTITY_FIELDS = ("site_id", "name", "ags", "municipality", "kreis", "kind", "area_ha")
 # What else the site is (not scored): its Kreis key, source id and plan, and the brownfield facts.
@@ -31,7 +32,7 @@ ATTRIBUTE_FIELDS = ("kreis_ags", "source_id", "plan", "contamination", "availabi
 INDICATOR_FIELDS = tuple(
     dict.fromkeys(k for c in CRITERIA_ORDER for k in CRITERIA[c].indicators if k not in IDENTITY_FIELDS)
 )
-INTEGER_FIELDS = frozenset({"h2_commissioning_year"})
+INTEGER_FIELDS = frozenset(i.name for i in REGISTRY.indicators() if i.type == "int")
 
 
 @dataclass(frozen=True, slots=True)

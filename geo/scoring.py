@@ -73,7 +73,7 @@ class Scorer:
 
     def values(self, profile: Profile) -> np.ndarray:
         """v per site and criterion (n × 7, NaN = missing); cached per profile parameters."""
-        key = (profile.area_min_ha, profile.area_target_ha, profile.h2_horizon)
+        key = profile.params_key()
         if key not in self._values:
             ind = self.indicators(profile)
             v = np.column_stack([CRITERIA[c].value(ind, profile) for c in CRITERIA_ORDER])

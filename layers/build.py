@@ -16,17 +16,20 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from geo.grid import Coverage
 from geo.sites import compute_indicators, derive_sites
 from layers import demo
+from layers import sources as registry
 from layers.demo_transport import FACT_META as TRANSPORT_FACTS
 from layers.errors import SourceError
 from layers.io import sha256
 from layers.lep import DEFAULTS as LEP_DEFAULTS
 from layers.municipalities import BOUNDARIES_ATTRIBUTION, BOUNDARIES_FILE, BOUNDARIES_LICENCE
-from layers.sources import COVERAGE_LAYERS, LAYERS, load_sources
+from layers.schema import check
+from layers.sources import load_sources
 from layers.store import Store, write_coverage, write_manifest, write_vector
 
 Progress = Callable[[str], None]
@@ -142,7 +145,7 @@ def build(
                     "attribution": "NRW Site Finder (derived)",
                 }
             )
-            missing = [name for name in LAYERS if name not in entries]
+            missing = [name for name in registry.LAYERS if name not in entries]
             manifest = {
                 "id": sid,
                 "created": _now(),
@@ -183,6 +186,20 @@ def _ingest_demo(
     n_sites: int, seed: int, say: Progress
 ) -> tuple[dict[str, gpd.GeoDataFrame], dict[str, Coverage], dict[str, Any]]:
     d = demo.generate(n_sites, seed, progress=lambda m: say(f"demo: {m}"))
+    rng = np.random.default_rng(seed)
+    notes = dict(d.notes)
+    real: dict[str, Any] = {}  # real facts in the demo (e.g. Hotmaps): licence, attribution
+    for name, spec in registry.PLUGIN_LAYERS.items():  # plug-in layers with a demo generator
+        if spec.demo is None:
+            continue
+        data = spec.demo(rng, d.layers["municipalities"])
+        if spec.kind == "grid":
+            d.coverage[name] = data
+        else:
+            d.layers[name] = check(name, data, "demo generator")
+        notes[name] = spec.note or f"{name}: SYNTHETIC demo features"
+        if spec.demo_real is not None:
+            real[name] = spec.demo_real
     meta = {
         name: {
             "format": "demo",
@@ -193,10 +210,10 @@ def _ingest_demo(
             "synthetic": True,
             "note": note,
         }
-        for name, note in d.notes.items()
+        for name, note in notes.items()
     }
     meta["lep_sites"].update(LEP_DEFAULTS["facts"], synthetic=False)
-    for name, facts in TRANSPORT_FACTS.items():  # real facts, with their own licences
+    for name, facts in {**TRANSPORT_FACTS, **real}.items():  # real facts, with their own licences
         if name in meta:
             meta[name].update(facts, synthetic=False)
     meta["municipalities"].update(  # real (generalised) facts, not synthetic
@@ -220,7 +237,7 @@ def _ingest_sources(
     layers: dict[str, gpd.GeoDataFrame] = {}
     coverage: dict[str, Coverage] = {}
     meta: dict[str, Any] = {}
-    for name in LAYERS:
+    for name in registry.LAYERS:
         if name not in cfg:
             continue
         src = cfg[name]
@@ -242,14 +259,15 @@ def _ingest_sources(
             "date": src.date,
             "synthetic": False,
         }
-        if name in COVERAGE_LAYERS:
+        info.update(getattr(data, "attrs", {}))  # a reader's report (e.g. MaStR units left out)
+        if isinstance(data, Coverage):  # fibre, 5G and grid plug-in layers (population)
             coverage[name] = data
             if data.units is not None:
                 info.update(_join_report(data, layers.get("municipalities")))
         else:
             layers[name] = data
         meta[name] = info
-        say(f"{name}: {len(data) if name not in COVERAGE_LAYERS else data.stats()['values']} features/values")
+        say(f"{name}: {data.stats()['values'] if isinstance(data, Coverage) else len(data)} features/values")
     if not any(len(layers.get(k, ())) for k in CANDIDATE_LAYERS):
         raise SourceError(
             "sources",

@@ -33,7 +33,8 @@ from shapely import affinity
 from geo.crs import WORK_CRS, transformer
 from layers.municipalities import facts
 from layers.schema import check
-from layers.transport import DEFAULTS, read_airport_facts, read_station_facts
+from layers.transport import DEFAULTS
+from layers.transport_facts import read_airport_facts, read_station_facts
 
 SYNTHETIC_SOURCE = "SYNTHETIC demo"
 NEAR_M = 10_000.0

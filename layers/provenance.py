@@ -100,6 +100,9 @@ def licence_url(licence: str | None) -> str | None:
 def _resolution(criterion: str, layer: str, meta: Mapping[str, Any], hydrogen_quality: str | None) -> str:
     if criterion == "area":
         return "site polygon, area in EPSG:25832"
+    measure = CRITERIA[criterion].measure
+    if measure is not None:
+        return measure.describe()
     if meta.get("kind") == "coverage":
         return COVERAGE_RESOLUTION.get(str(meta.get("resolution")), str(meta.get("resolution")))
     if layer in ("motorway_junctions", "rail_freight", "ports", "airports", "rail_stations"):

@@ -7,19 +7,35 @@ Each table names a layer and has ``path`` (relative to the sources file), ``form
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, Literal, cast
 
-from layers import coverage, hydrogen, lep, municipalities, planning, transport, xplan
+import geopandas as gpd
+import numpy as np
+
+from layers import (
+    coverage,
+    hydrogen,
+    lep,
+    municipalities,
+    planning,
+    transport,
+    transport_airports,
+    transport_facts,
+    transport_osm,
+    transport_stations,
+    xplan,
+)
 from layers.errors import SourceError
+from layers.schema import SCHEMAS, Schema
 
 VECTOR_LAYERS = ("municipalities", "regional_plan", "brownfields", "lep_sites", "hydrogen")
 TRANSPORT_LAYERS = transport.LAYERS  # motorway_junctions, ports, rail_freight, rail_stations, airports
 COVERAGE_LAYERS = ("fibre", "mobile_5g")
-LAYERS = VECTOR_LAYERS + TRANSPORT_LAYERS + COVERAGE_LAYERS
+LAYERS: tuple[str, ...] = VECTOR_LAYERS + TRANSPORT_LAYERS + COVERAGE_LAYERS
 
 # layer -> format -> (reader(path, cfg), default licence/attribution)
 Reader = Callable[[Path, dict[str, Any]], Any]  # the NO_PATH_FORMATS readers also take None
@@ -47,25 +63,25 @@ FORMATS: dict[str, dict[str, tuple[Reader, dict[str, str]]]] = {
         "lines": (hydrogen.read_lines, hydrogen.DEFAULTS["lines"]),
     },
     "motorway_junctions": {
-        "osm": (transport.read_osm_junctions, transport.DEFAULTS["osm"]),
+        "osm": (transport_osm.read_osm_junctions, transport.DEFAULTS["osm"]),
         "mapped": (partial(transport.read_mapped, "motorway_junctions"), transport.DEFAULTS["mapped"]),
     },
     "ports": {
-        "osm": (transport.read_osm_ports, transport.DEFAULTS["osm"]),
+        "osm": (transport_osm.read_osm_ports, transport.DEFAULTS["osm"]),
         "mapped": (partial(transport.read_mapped, "ports"), transport.DEFAULTS["mapped"]),
     },
     "rail_freight": {
-        "osm": (transport.read_osm_rail_freight, transport.DEFAULTS["osm"]),
+        "osm": (transport_osm.read_osm_rail_freight, transport.DEFAULTS["osm"]),
         "mapped": (partial(transport.read_mapped, "rail_freight"), transport.DEFAULTS["mapped"]),
     },
     "rail_stations": {
-        "db-haltestellen": (transport.read_db_stations, transport.DEFAULTS["db-haltestellen"]),
-        "facts": (transport.read_station_facts, transport.DEFAULTS["facts:rail_stations"]),
+        "db-haltestellen": (transport_stations.read_db_stations, transport.DEFAULTS["db-haltestellen"]),
+        "facts": (transport_facts.read_station_facts, transport.DEFAULTS["facts:rail_stations"]),
     },
     "airports": {
-        "openflights": (transport.read_openflights, transport.DEFAULTS["openflights"]),
-        "ourairports": (transport.read_ourairports, transport.DEFAULTS["ourairports"]),
-        "facts": (transport.read_airport_facts, transport.DEFAULTS["facts:airports"]),
+        "openflights": (transport_airports.read_openflights, transport.DEFAULTS["openflights"]),
+        "ourairports": (transport_airports.read_ourairports, transport.DEFAULTS["ourairports"]),
+        "facts": (transport_facts.read_airport_facts, transport.DEFAULTS["facts:airports"]),
     },
     "fibre": {
         "breitbandatlas-municipal": (
@@ -119,6 +135,74 @@ FORMAT_OPTIONS: dict[str, tuple[str, ...]] = {
     "ourairports": ("layer", "commercial"),
 }
 PATH_OPTIONS = ("places",)  # options that name further files, resolved like `path`
+
+
+@dataclass(frozen=True)
+class Format:
+    """One source format of a plug-in layer: its reader, default licence and options."""
+
+    reader: Reader
+    licence: str
+    attribution: str
+    options: tuple[str, ...] = ()
+    needs_path: bool = True
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """A plug-in layer: its formats, canonical schema and (optional) demo generator.
+
+    A ``vector`` layer's readers return a GeoDataFrame checked against ``schema``; a ``grid``
+    layer's readers return a ``geo.grid.Coverage`` (a raster such as population counts, stored
+    as .npy). ``demo(rng, municipalities)`` returns the layer for the embedded demo dataset (it
+    is labelled SYNTHETIC in the manifest unless ``demo_real`` says it holds real facts); without
+    one the demo leaves the layer out.
+    """
+
+    name: str
+    formats: Mapping[str, Format]
+    schema: Schema | None = None
+    kind: Literal["vector", "grid"] = "vector"
+    demo: Callable[[np.random.Generator, gpd.GeoDataFrame], Any] | None = None
+    note: str = ""
+    demo_real: Mapping[str, str] | None = None  # licence, attribution, source of real demo facts
+
+    def __post_init__(self) -> None:
+        if (self.schema is None) != (self.kind == "grid"):
+            raise ValueError(f"{self.name}: a vector layer needs a schema, a grid layer has none")
+
+
+PLUGIN_LAYERS: dict[str, LayerSpec] = {}  # filled at import by the layer modules that register
+
+
+def register_layer(spec: LayerSpec) -> LayerSpec:
+    """Register a layer of a plug-in criterion: sources.toml, the checks and the build know it.
+
+    Refuses a layer name that exists and an option a format of the same name reads differently.
+    Call it at import of the layer's module, before ``layers.build`` is imported.
+    """
+    global LAYERS
+    if spec.name in FORMATS:
+        raise ValueError(f"layer {spec.name!r} is already registered")
+    for fmt, f in spec.formats.items():
+        unknown = [o for o in f.options if o not in OPTION_TYPES]
+        if unknown:
+            raise ValueError(f"{spec.name}/{fmt}: options without a type in OPTION_TYPES: {unknown}")
+        if fmt in FORMAT_OPTIONS and FORMAT_OPTIONS[fmt] != f.options:
+            raise ValueError(f"format {fmt!r} exists with the options {FORMAT_OPTIONS[fmt]}")
+    if spec.schema is not None:
+        SCHEMAS[spec.name] = spec.schema
+    FORMATS[spec.name] = {
+        fmt: (f.reader, {"licence": f.licence, "attribution": f.attribution})
+        for fmt, f in spec.formats.items()
+    }
+    for fmt, f in spec.formats.items():
+        FORMAT_OPTIONS[fmt] = f.options
+        if not f.needs_path:
+            NO_PATH_FORMATS.add((spec.name, fmt))
+    PLUGIN_LAYERS[spec.name] = spec
+    LAYERS = (*LAYERS, spec.name)
+    return spec
 
 
 @dataclass

@@ -3,10 +3,11 @@ plan areas, brownfields and the hydrogen network, and column titles (aliases), i
 English.
 
 The QML is the format of QGIS 3.x (written for 3.22, the oldest release municipalities in NRW
-still run): a rule-based renderer for the sites (the five score classes of the report maps plus
-"not ranked" for sites without a score), categorised renderers elsewhere. Symbol layers use the
-``<Option type="Map">`` form that QGIS 3.22 writes itself. Stored in a GeoPackage's
-``layer_styles`` table as the default style, so a layer opens styled.
+still run): a rule-based renderer for the sites (the score classes of maps/bands.py, the same as
+the web map and the report maps, plus "not ranked" for sites without a score), categorised
+renderers elsewhere. Symbol layers use the ``<Option type="Map">`` form that QGIS 3.22 writes
+itself. Stored in a GeoPackage's ``layer_styles`` table as the default style, so a layer opens
+styled.
 """
 
 from __future__ import annotations
@@ -15,17 +16,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from xml.sax.saxutils import quoteattr
 
-from maps.report import CLASSES, NO_SCORE
+from maps import bands
 
 QGIS_VERSION = "3.22.16-Białowieża"
-SCORE_LABELS = {  # (upper bound → German, English legend label)
-    20: ("sehr gering (0–20)", "very low (0–20)"),
-    40: ("gering (20–40)", "low (20–40)"),
-    60: ("mittel (40–60)", "medium (40–60)"),
-    80: ("hoch (60–80)", "high (60–80)"),
-    101: ("sehr hoch (80–100)", "very high (80–100)"),
-}
-NOT_RANKED = ("nicht bewertet", "not ranked")
 
 
 def _rgba(hex_colour: str, alpha: int = 255) -> str:
@@ -133,23 +126,26 @@ def _document(renderer: str, geometry_type: int, fields: Sequence[tuple[str, str
 
 
 def score_style(lang: str, fields: Sequence[tuple[str, str]], field: str = "score") -> str:
-    """The sites' style: a rule-based score ramp (5 classes) and "not ranked" for null."""
-    i = 0 if lang == "de" else 1
+    """The sites' style: a rule-based score ramp (the classes of maps/bands.py, highest first)
+    and "not ranked" for null.
+    """
+    lang = lang if lang in bands.LANGS else "en"
     rules, symbols = [], []
-    lower = [0] + [u for u, _ in CLASSES[:-1]]
-    for k, ((upper, colour), lo) in enumerate(reversed(list(zip(CLASSES, lower, strict=True)))):
-        expr = f'"{field}" >= {lo} AND "{field}" < {upper}'
+    n = len(bands.COLOURS)
+    for k in reversed(range(n)):
+        # the first class is open below, the last open above: every number lands in one class
+        cond = [f'"{field}" >= {bands.lower(k)}'] if k > 0 else []
+        cond += [f'"{field}" < {bands.upper(k)}'] if k < n - 1 else []
         rules.append(
             f'<rule key="{{score-{k}}}" symbol="{k}" '
-            f"label={quoteattr(SCORE_LABELS[upper][i])} filter={quoteattr(expr)}/>"
+            f"label={quoteattr(bands.label(k, lang))} filter={quoteattr(' AND '.join(cond))}/>"
         )
-        symbols.append(Symbol("fill", colour, opacity=0.85).xml(str(k)))
-    k = len(CLASSES)
+        symbols.append(Symbol("fill", bands.COLOURS[k], opacity=0.85).xml(str(k)))
     rules.append(
-        f'<rule key="{{score-none}}" symbol="{k}" label={quoteattr(NOT_RANKED[i])} '
+        f'<rule key="{{score-none}}" symbol="{n}" label={quoteattr(bands.NO_SCORE_LABEL[lang])} '
         f"filter={quoteattr(f'{chr(34)}{field}{chr(34)} IS NULL')}/>"
     )
-    symbols.append(Symbol("fill", NO_SCORE, opacity=0.85).xml(str(k)))
+    symbols.append(Symbol("fill", bands.NO_SCORE, opacity=0.85).xml(str(n)))
     renderer = (
         '<renderer-v2 type="RuleRenderer" symbollevels="0" enableorderby="0" '
         f'forceraster="0"><rules key="{{root}}">{"".join(rules)}</rules>'

@@ -24,11 +24,9 @@ import folium
 from branca.element import Element, Figure, MacroElement
 
 from geo.criteria import CRITERIA, CRITERIA_ORDER
+from maps import bands
 
 VENDOR = Path(__file__).parent / "static" / "vendor"
-# ColorBrewer RdYlGn, 5 classes: score 0–20, 20–40, 40–60, 60–80, 80–100.
-CLASSES = ((20, "#d7191c"), (40, "#fdae61"), (60, "#ffffbf"), (80, "#a6d96a"), (101, "#1a9641"))
-NO_SCORE = "#9e9e9e"
 
 CSS = """
 .nrw-box{position:absolute;z-index:1100;background:#fff;padding:6px 9px;border-radius:4px;
@@ -136,13 +134,6 @@ def leaflet_assets() -> str:
     # inlined text must not close its own element
     js, css = js.replace("</script", "<\\/script"), css.replace("</style", "<\\/style")
     return f"<style>{css}</style>\n<script>{js}</script>"
-
-
-def color(score: float | None) -> str:
-    """The fill colour of a score (5 classes; grey without a score)."""
-    if score is None:
-        return NO_SCORE
-    return next(c for upper, c in CLASSES if score < upper)
 
 
 def _js(obj: Any) -> str:
@@ -262,13 +253,9 @@ def _legend() -> str:
     """Every symbol on the map: the score classes, not ranked, sites across the boundary,
     the boundaries and the hydrogen network.
     """
-    lo = 0
-    rows = []
-    for upper, c in reversed(CLASSES):
-        lower = [0] + [u for u, _ in CLASSES[:-1]]
-        lo = lower[[u for u, _ in CLASSES].index(upper)]
-        rows.append(f"<div>{_swatch(c)}{lo}–{min(upper, 100)}</div>")
-    rows.append(f"<div>{_swatch(NO_SCORE)}not ranked (excluded by the profile)</div>")
+    classes = reversed(list(enumerate(bands.COLOURS)))  # highest first
+    rows = [f"<div>{_swatch(c)}{_e(bands.label(k, 'en'))}</div>" for k, c in classes]
+    rows.append(f"<div>{_swatch(bands.NO_SCORE)}{bands.NO_SCORE_LABEL['en']} (excluded by the profile)</div>")
     rows.append(
         f"<div class=nrw-sep>{_swatch('#ffffff', dash='3 2')}site across the municipal boundary</div>"
     )
@@ -313,7 +300,7 @@ def municipality_map(
                 (
                     s.geometry,
                     {
-                        "c": color(s.item.get("score")),
+                        "c": bands.colour(s.item.get("score")),
                         "t": tooltip(s.item, n),
                         "p": popup(s.item),
                         "x": bool(s.item.get("crosses_boundary")),

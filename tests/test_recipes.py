@@ -1,9 +1,10 @@
 """The recipes of CONTRIBUTING.md stay true: each one does what it says, with only the edits it lists.
 
-- Add a criterion: one entry in ``geo.criteria``'s registry (``CRITERIA``, ``CRITERIA_ORDER``,
-  weights in ``PROFILES``) reaches ``/api/profiles``, the ranking's breakdown and sources, the
-  ``w_<name>`` parameter, the OpenAPI ``Breakdown`` schema and the exports. The registry is read
-  at import, so a fresh interpreter patches it before anything else imports it.
+- Add a criterion over a new layer: a layer module (reader, schema, demo generator,
+  ``register_layer``) and one declaration (``register``), here one temporary plug-in module, reach
+  the build, ``/api/profiles`` (the sliders), ``w_<name>``, the ranking's breakdown and sources,
+  an OGC item's properties, the OpenAPI ``Breakdown`` schema and the GeoPackage columns. The
+  registry is read at import, so a fresh interpreter imports the plug-in first.
 - Add an OGC collection: ``api.geojson.ID_FIELDS`` and ``api.routes_features.TITLES``.
 - Add a source format for a layer: a reader and its entries in ``layers.sources``.
 - Add a UI string: the i18n parity tests named there exist (tests/js/i18n.test.mjs, run by
@@ -27,33 +28,87 @@ import pytest
 import shapely
 
 ROOT = Path(__file__).resolve().parents[1]
-NEW = "recipe_probe"
+NEW = "probe"
 
-# Runs in a fresh interpreter: register a criterion, build a small demo, ask the app.
-CRITERION_SCRIPT = textwrap.dedent('''
+# The recipe "Add a criterion over a new layer" (CONTRIBUTING.md), as one plug-in module: the
+# layer module (reader, schema, demo generator, registration) and the criterion's declaration.
+# In the project these are layers/<layer>.py and one entry in geo/catalogue.py; here they are
+# written to a temporary module, so the registry the test sees is its own.
+PLUGIN = textwrap.dedent('''
+    """A plug-in: transformer substations (points with a voltage), and a distance criterion."""
+
+    import geopandas as gpd
+    import numpy as np
+    import pandas as pd
+    import shapely
+
+    from geo.criteria import register
+    from geo.measures import Nearest
+    from geo.registry import Criterion, Indicator
+    from geo.values import Ramp
+    from layers.io import to_work_crs
+    from layers.schema import Schema, check
+    from layers.sources import Format, LayerSpec, register_layer
+
+    LAYER = "probe_substations"
+
+
+    def read_csv(path, cfg):
+        """x;y;voltage_kv in EPSG:25832, one substation per line."""
+        df = pd.read_csv(path, sep=";")
+        gdf = gpd.GeoDataFrame(
+            {"substation_id": [f"s{i}" for i in range(len(df))], "voltage_kv": df["voltage_kv"]},
+            geometry=gpd.points_from_xy(df["x"], df["y"]), crs=25832)
+        return check(LAYER, to_work_crs(gdf, path), path)
+
+
+    def demo(rng, municipalities):
+        """40 substations at points inside random municipalities (SYNTHETIC)."""
+        pick = rng.choice(len(municipalities), 40, replace=False)
+        points = shapely.point_on_surface(municipalities.geometry.values[pick])
+        return gpd.GeoDataFrame(
+            {"substation_id": [f"demo-{i}" for i in range(40)],
+             "voltage_kv": rng.choice([110, 220, 380], 40)},
+            geometry=np.asarray(points), crs=25832)
+
+
+    register_layer(LayerSpec(
+        LAYER,
+        formats={"probe-csv": Format(read_csv, "dl-de/by-2-0", "© Probe Netz GmbH")},
+        schema=Schema("substation_id", ("substation_id", "voltage_kv"), ("Point",)),
+        demo=demo,
+        note="probe substations: SYNTHETIC",
+    ))
+    register(Criterion(
+        name="{new}",
+        layer=LAYER,
+        group="energy",
+        label_de="Rezeptprobe Umspannwerk",
+        label_en="Recipe probe substation",
+        description="Straight-line distance to the nearest probe substation: 1 at ≤ 3 km, 0 at ≥ 30 km.",
+        indicator_specs=(
+            Indicator(name="{new}_km", unit="km", decimals=3, label_de="Umspannwerk (km)",
+                      label_en="Substation (km)", shp="probe_km"),
+            Indicator(name="{new}_voltage_kv", type="int", unit="kV", label_de="Spannung (kV)",
+                      label_en="Voltage (kV)", shp="probe_kv"),
+        ),
+        function=Ramp(full=3, zero=30),
+        measure=Nearest(layer=LAYER, attribute="voltage_kv"),
+        weights={"balanced": 1.0, "hydrogen": 2.0},
+    ))
+''').replace("{new}", NEW)
+
+# Runs in a fresh interpreter: import the plug-in, build a small demo, ask the app.
+CRITERION_SCRIPT = textwrap.dedent("""
     import json, sys, warnings
     from pathlib import Path
-    from types import MappingProxyType
 
-    import numpy as np
+    sys.path.insert(0, sys.argv[2])
+    import recipe_plugin  # noqa: F401 - registers the layer and the criterion
 
-    import geo.criteria as gc  # the registry, patched before any other module reads it
-
-    class Probe(gc.Criterion):
-        """A linear function of an existing indicator: 1 - fibre share."""
-
-        def value(self, ind, p):
-            x = np.asarray(ind["fibre_share"], dtype=float)
-            return np.clip(1.0 - x, 0.0, 1.0)
-
-    probe = Probe(name="{new}", layer="fibre", indicators=("fibre_share",),
-                  label_en="Recipe probe", label_de="Rezeptprobe",
-                  description="1 minus the fibre share (test of the recipe)")
-    gc.CRITERIA = MappingProxyType({{**gc.CRITERIA, "{new}": probe}})
-    gc.CRITERIA_ORDER = (*gc.CRITERIA_ORDER, "{new}")
-    gc.PROFILES = MappingProxyType({{
-        name: gc.Profile(**{{**p.model_dump(), "weights": {{**p.weights, "{new}": 2.0}}}})
-        for name, p in gc.PROFILES.items()}})
+    import geopandas as gpd
+    import pyogrio
+    import shapely
 
     from api.main import create_app
     from api.settings import Settings
@@ -66,26 +121,40 @@ CRITERION_SCRIPT = textwrap.dedent('''
 
     data = Path(sys.argv[1])
     build(Store(data), n_sites=300, seed=1)
-    out = {{}}
+    snap = Store(data).load()
+    sites, subs = snap.layers["sites"], snap.layers["probe_substations"]
+    # independent: the distance from each site polygon to the nearest substation, with geopandas
+    nearest = gpd.sjoin_nearest(sites[["site_id", "geometry"]], subs, distance_col="d")
+    nearest = nearest.drop_duplicates("site_id").set_index("site_id")
+    out = {{"expected_km": (nearest["d"] / 1000).to_dict(),
+           "expected_kv": nearest["voltage_kv"].astype(int).to_dict(),
+           "manifest": snap.manifest["layers"]["probe_substations"]}}
     with TestClient(create_app(Settings(data=data))) as c:
         out["profiles"] = c.get("/api/profiles").json()
-        r = c.get("/api/ranking", params={{"profile": "balanced", "limit": 5, "w_{new}": 3}})
+        r = c.get("/api/ranking", params={{"profile": "balanced", "limit": 20, "w_{new}": 3}})
         out["ranking_status"] = r.status_code
         out["ranking"] = r.json()
         item = out["ranking"]["items"][0]
         out["site"] = c.get(f"/api/sites/{{item['site_id']}}/score").json()
+        out["item"] = c.get(f"/api/collections/sites/items/{{item['site_id']}}").json()
         out["openapi"] = c.get("/api/openapi.json").json()["components"]["schemas"]["Breakdown"]
-        ags = item["ags"]
-        out["export"] = c.get(f"/api/exports/municipalities/{{ags}}.geojson").json()
-    print(json.dumps(out))
-''').format(new=NEW)
+        out["table_criteria"] = c.get("/api/sites/table").json().get("criteria")
+        gpkg = c.get(f"/api/exports/municipalities/{{item['ags']}}.gpkg")
+        out["gpkg_status"] = gpkg.status_code
+        path = data / "export.gpkg"
+        path.write_bytes(gpkg.content)
+        out["gpkg_columns"] = list(pyogrio.read_info(path, layer="sites")["fields"])
+    print(json.dumps(out, default=str))
+""").format(new=NEW)
 
 
 @pytest.fixture(scope="module")
 def with_new_criterion(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     data = tmp_path_factory.mktemp("recipe-criterion")
+    plugin_dir = tmp_path_factory.mktemp("recipe-plugin")
+    (plugin_dir / "recipe_plugin.py").write_text(PLUGIN, encoding="utf-8")
     p = subprocess.run(
-        [sys.executable, "-c", CRITERION_SCRIPT, str(data)],
+        [sys.executable, "-c", CRITERION_SCRIPT, str(data), str(plugin_dir)],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -95,45 +164,56 @@ def with_new_criterion(tmp_path_factory: pytest.TempPathFactory) -> dict[str, An
     return json.loads(p.stdout.strip().splitlines()[-1])
 
 
-def test_new_criterion_is_listed_in_profiles(with_new_criterion: dict[str, Any]) -> None:
+def test_new_criterion_is_listed_in_profiles_for_the_sliders(with_new_criterion: dict[str, Any]) -> None:
     doc = with_new_criterion["profiles"]
-    names = json.dumps(doc)
-    assert f'"{NEW}"' in names
-    assert "Rezeptprobe" in names and "Recipe probe" in names
+    crit = next(c for c in doc["criteria"] if c["name"] == NEW)
+    assert crit["label_de"] == "Rezeptprobe Umspannwerk" and crit["label_en"] == "Recipe probe substation"
+    weights = {p["name"]: p["weights"] for p in doc["profiles"]}
+    assert (
+        weights["balanced"][NEW] == 1.0 and weights["hydrogen"][NEW] == 2.0 and weights["digital"][NEW] == 0
+    )
+    # the web map builds one slider per criterion of the site table, labelled from /api/profiles
+    assert NEW in with_new_criterion["table_criteria"]
+
+
+def test_new_layer_is_built_from_its_demo_generator_and_labelled_synthetic(
+    with_new_criterion: dict[str, Any],
+) -> None:
+    meta = with_new_criterion["manifest"]
+    assert meta["synthetic"] is True and "SYNTHETIC" in meta["note"] and meta["count"] == 40
 
 
 def test_new_criterion_is_scored_in_the_ranking(with_new_criterion: dict[str, Any]) -> None:
     assert with_new_criterion["ranking_status"] == 200
     ranking = with_new_criterion["ranking"]
     assert ranking["weights"][NEW] == 3.0  # the w_<name> parameter exists without an edit
-    assert NEW in ranking["sources"] and ranking["sources"][NEW]["layer"] == "fibre"
+    assert NEW in ranking["sources"] and ranking["sources"][NEW]["layer"] == "probe_substations"
+    assert "nearest feature" in ranking["sources"][NEW]["resolution"]
+    expected_km, expected_kv = with_new_criterion["expected_km"], with_new_criterion["expected_kv"]
     for item in ranking["items"]:
         entry = item["breakdown"][NEW]
-        share = entry["indicator"]["fibre_share"]
-        if share is None:
-            assert entry["missing"] and NEW in item["missing"]
-        else:
-            assert entry["v"] == pytest.approx(max(0.0, min(1.0, 1 - share)), abs=1e-4)
-            assert entry["weight"] == 3.0
+        km = expected_km[item["site_id"]]
+        assert entry["indicator"][f"{NEW}_km"] == pytest.approx(km, abs=1e-3)
+        assert entry["indicator"][f"{NEW}_voltage_kv"] == expected_kv[item["site_id"]]
+        assert entry["v"] == pytest.approx(min(1.0, max(0.0, (30 - km) / 27)), abs=1e-4)
+        assert entry["weight"] == 3.0
         points = [e["points"] or 0 for e in item["breakdown"].values()]
         assert sum(points) == pytest.approx(item["score"], abs=0.01)
     site = with_new_criterion["site"]
-    assert site["breakdown"][NEW]["source"]["layer"] == "fibre"
+    assert site["breakdown"][NEW]["source"]["layer"] == "probe_substations"
 
 
-def test_new_criterion_is_in_the_openapi_breakdown(with_new_criterion: dict[str, Any]) -> None:
-    props = with_new_criterion["openapi"]["properties"]
-    assert NEW in props and props[NEW].get("description") == "Recipe probe"
+def test_new_criterion_is_in_the_item_properties_and_openapi(with_new_criterion: dict[str, Any]) -> None:
+    props = with_new_criterion["item"]["properties"]
+    assert props[f"{NEW}_km"] == pytest.approx(with_new_criterion["expected_km"][props["site_id"]], abs=1e-3)
+    schema = with_new_criterion["openapi"]["properties"]
+    assert NEW in schema and schema[NEW].get("description") == "Recipe probe substation"
 
 
-def test_new_criterion_is_in_the_export(with_new_criterion: dict[str, Any]) -> None:
-    fc = with_new_criterion["export"]
-    assert fc["type"] == "FeatureCollection" and fc["features"]
-    props = fc["features"][0]["properties"]
-    if any(k.startswith("v_") for k in props):  # flat export columns v_<criterion>, pts_<...>
-        assert f"v_{NEW}" in props and f"pts_{NEW}" in props
-    else:  # nested breakdown
-        assert NEW in props["breakdown"]
+def test_new_criterion_is_in_the_geopackage(with_new_criterion: dict[str, Any]) -> None:
+    assert with_new_criterion["gpkg_status"] == 200
+    columns = set(with_new_criterion["gpkg_columns"])
+    assert {f"{NEW}_km", f"{NEW}_voltage_kv", f"v_{NEW}", f"pts_{NEW}"} <= columns
 
 
 # -- add an OGC collection -------------------------------------------------------------------

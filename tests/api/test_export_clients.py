@@ -18,6 +18,7 @@ import pytest
 
 from api.exports import export_many, site_index
 from api.fields import site_fields
+from maps import bands
 from tests.conftest import need_client
 
 LAYERS = ["sites", "regional_plan", "brownfields", "lep_sites", "hydrogen", "municipalities"]
@@ -134,7 +135,7 @@ def test_qgis_loads_every_geopackage_layer_with_its_style(svc, tmp_path, lang, l
         assert layers[name]["crs"] == "EPSG:25832", name
     sites = layers["sites"]
     assert sites["count"] == len(index.rows(index.area("municipality", ags))[0])
-    assert sites["renderer"] == "RuleRenderer" and len(sites["legend"]) == 6
+    assert sites["renderer"] == "RuleRenderer" and len(sites["legend"]) == len(bands.COLOURS) + 1
     assert all(x in sites["legend"] for x in legend)
     assert sites["aliases"]["score"] == alias
     assert layers["regional_plan"]["renderer"] == "categorizedSymbol"

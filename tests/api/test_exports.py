@@ -21,7 +21,7 @@ import shapely
 
 from api import cli
 from api.exports import export_municipalities
-from api.fields import KNOWN, shp_names, site_fields
+from api.fields import INDICATORS, KNOWN, shp_names, site_fields
 from geo.access import RESTRICTED_FIELDS
 from geo.criteria import CRITERIA, CRITERIA_ORDER
 from geo.errors import NotFound
@@ -375,7 +375,7 @@ def test_every_field_has_labels_in_both_languages():
     for f in site_fields(list(RESTRICTED_FIELDS)):
         assert f.name.isascii() and re.fullmatch(r"[a-z0-9_]+", f.name)
         assert f.de and f.en
-        if f.name in KNOWN or f.name.startswith(("v_", "pts_")):
+        if f.name in KNOWN or f.name in INDICATORS or f.name.startswith(("v_", "pts_")):
             assert f.de != f.name and f.en != f.name
 
 
@@ -524,4 +524,4 @@ def test_flat_columns_cover_every_attribute_of_a_site(svc):
         "funding_region",
     } <= names
     assert all(f"v_{c}" in names and f"pts_{c}" in names for c in CRITERIA_ORDER)
-    assert np.all([KNOWN["h2_commissioning_year"].kind == "int"])
+    assert np.all([INDICATORS["h2_commissioning_year"].kind == "int"])

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from maps import bands
 from tests.browser.harness import ARTIFACTS
 
 # the print layout: A4 landscape inside 8 mm margins, in CSS pixels (96 per inch)
@@ -17,11 +18,7 @@ MM = 96 / 25.4
 PAGE_W, PAGE_H = (297 - 16) * MM, (210 - 16) * MM
 LEGEND = [
     "Score (0–100)",
-    "80–100",
-    "60–80",
-    "40–60",
-    "20–40",
-    "0–20",
+    *(bands.label(k, "en") for k in reversed(range(len(bands.COLOURS)))),
     "not ranked (excluded by the profile)",
     "site across the municipal boundary",
     "the municipality",

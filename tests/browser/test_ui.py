@@ -145,13 +145,15 @@ def switch_language(page: Any, lang: str) -> None:
 
 
 def site_colours(page: Any) -> list[tuple[int, int, int]]:
-    """The site colour ramp the UI declares: ``SCORE_COLORS`` of ``js/layers.js`` (which the map
-    legend draws), or else the swatches of the score legend (``--c`` / background colour).
+    """The site colour ramp the UI is given: ``bands.colors`` of ``api/ui/config`` (maps/bands.py,
+    which the map and its legend draw), or else the swatches of the score legend (``--c`` /
+    background colour).
     """
     raw = page.evaluate("""async () => {
         try {
-            const m = await import(new URL('js/layers.js', document.baseURI).href);
-            if (Array.isArray(m.SCORE_COLORS)) return m.SCORE_COLORS;
+            const r = await fetch(new URL('api/ui/config', document.baseURI).href);
+            const colors = (await r.json()).bands?.colors;
+            if (Array.isArray(colors)) return colors;
         } catch (e) { /* fall back to the DOM */ }
         const root = document.querySelector('[data-score-legend]')
             || document.querySelector('[data-testid=legend]');

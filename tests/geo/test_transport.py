@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import shapely
 
-from geo.criteria import CRITERIA, DISTANCE_RAMPS, PROFILES
+from geo.criteria import CRITERIA, PROFILES
 from geo.scoring import Scorer
 from geo.sites import compute_indicators, derive_sites
 from layers import demo
@@ -74,9 +74,11 @@ def test_missing_transport_layers_are_missing_not_zero(world):
     assert res.criterion("motorway").points is None
 
 
-@pytest.mark.parametrize("name", ["motorway", "rail", "port", "airport"])
-def test_distance_value_functions_by_hand(name):
-    full, zero = DISTANCE_RAMPS[name]
+@pytest.mark.parametrize(
+    ("name", "full", "zero"), [("motorway", 2, 25), ("rail", 3, 30), ("port", 5, 50), ("airport", 20, 100)]
+)
+def test_distance_value_functions_by_hand(name, full, zero):
+    """The ramps of DESIGN §3.3: 1 at ≤ full km, linear to 0 at ≥ zero km, NaN stays NaN."""
     km = np.array([0.0, full, (full + zero) / 2, zero, zero + 10, np.nan])
     v = CRITERIA[name].value({CRITERIA[name].indicators[0]: km}, PROFILES["balanced"])
     np.testing.assert_allclose(v[:5], [1.0, 1.0, 0.5, 0.0, 0.0], atol=1e-12)

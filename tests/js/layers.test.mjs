@@ -4,13 +4,18 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as L from '../../maps/static/js/layers.js';
+import { scoreBands } from '../../maps/static/js/bands.js';
+
+// deliberately not the served classes: the style must take whatever api/ui/config says
+const bands = scoreBands({ breaks: [30, 65], colors: ['#111111', '#222222', '#333333'], no_score: '#444444',
+  labels: { de: ['a', 'b', 'c'], en: ['A', 'B', 'C'] }, no_score_label: { de: 'x', en: 'X' } });
 
 const cov = [
   { id: 'fibre', kind: 'image', url: 'x.png', coordinates: [[5, 53], [10, 53], [10, 50], [5, 50]], breaks: [0, 0.5, 1], colors: ['#000', '#fff'] },
   { id: 'mobile_5g', kind: 'tile_property', sourceLayer: 'municipalities', property: 'mobile_5g_share', breaks: [0, 0.5, 1], colors: ['#000', '#fff'] },
 ];
-const full = L.style({ tiles: 'http://x/t.pmtiles', basemap: { url: 'http://b/{z}/{x}/{y}.png', attribution: 'b' }, coverage: cov });
-const bare = L.style({ tiles: 'http://x/t.pmtiles' });
+const full = L.style({ tiles: 'http://x/t.pmtiles', bands, basemap: { url: 'http://b/{z}/{x}/{y}.png', attribution: 'b' }, coverage: cov });
+const bare = L.style({ tiles: 'http://x/t.pmtiles', bands });
 
 test('layer ids are unique and follow LAYER_ORDER', () => {
   for (const s of [full, bare]) {
@@ -66,10 +71,13 @@ test('labels use local fonts declared in app.css; no glyph server', () => {
 
 test('legend groups name existing layers; score classes match the ramp', () => {
   const ids = new Set(full.layers.concat(L.transportLayers()).map((l) => l.id));
-  const groups = L.groups({ coverage: cov, basemap: { url: 'u' } });
+  const groups = L.groups({ bands, coverage: cov, basemap: { url: 'u' } });
   assert.equal(new Set(groups.map((g) => g.id)).size, groups.length);
   for (const g of groups) for (const id of g.layers) assert.ok(ids.has(id), `${g.id}: ${id}`);
-  assert.equal(L.SCORE_COLORS.length, L.SCORE_BREAKS.length + 1);
+  const rows = groups.find((g) => g.id === 'sites').legend;
+  assert.deepEqual(rows.map((r) => r.swatch.color), ['#333333', '#222222', '#111111', '#444444'], 'highest first, then no score');
+  assert.deepEqual(rows.slice(0, 3).map((r) => r.label('en')), ['C', 'B', 'A']);
+  assert.deepEqual(rows.slice(0, 3).map((r) => r.label('de')), ['c', 'b', 'a']);
 });
 
 test('an overlay added later goes into its slot (beforeOf)', () => {
@@ -109,7 +117,8 @@ test('transport layers: one per kind in LAYER_ORDER, off by default, on the tile
   assert.notEqual(T.station_fv.fill, T.station_rv.fill);
   const fills = Object.values(T).map((c) => `${c.fill}/${c.stroke}`);
   assert.equal(new Set(fills).size, fills.length, 'every kind has its own fill/stroke');
-  for (const c of Object.values(T)) assert.ok(!L.SCORE_COLORS.includes(c.fill), 'no site colour');
+  const viridis = ['#fde725', '#7ad151', '#22a884', '#2a788e', '#414487', '#440154'];
+  for (const c of Object.values(T)) assert.ok(!viridis.includes(c.fill), 'no site colour');
   const ap = tl.find((l) => l.id === 'airport-points');
   const af = tl.find((l) => l.id === 'airfield-points');
   assert.match(JSON.stringify(ap.filter), /commercial/);
@@ -117,7 +126,7 @@ test('transport layers: one per kind in LAYER_ORDER, off by default, on the tile
 });
 
 test('transport groups: off by default, legend and attribution per tile layer', () => {
-  const groups = L.groups({});
+  const groups = L.groups({ bands });
   const byId = Object.fromEntries(groups.map((g) => [g.id, g]));
   for (const id of ['motorway_junctions', 'rail_stations', 'rail_freight', 'ports', 'airports']) {
     const g = byId[id];
@@ -142,5 +151,18 @@ test('the site points read only their band; the highlighted ones are drawn again
   assert.equal(marks.maxzoom, points.maxzoom);
   const all = full.layers.map((x) => x.id);
   assert.equal(all.indexOf('site-marks'), all.indexOf('site-points') + 1, 'marks right above the points');
-  assert.ok(L.groups().find((g) => g.id === 'sites').layers.includes('site-marks'));
+  assert.ok(L.groups({ bands }).find((g) => g.id === 'sites').layers.includes('site-marks'));
+});
+
+test('the site colours are the classes of `bands`: band k → colour k, -1 → no score, else unscored', () => {
+  for (const id of ['site-fill', 'site-points', 'site-marks']) {
+    const paint = full.layers.find((x) => x.id === id).paint;
+    const m = paint['fill-color'] ?? paint['circle-color'];
+    assert.equal(m[0], 'match');
+    const pairs = new Map();
+    for (let i = 2; i < m.length - 1; i += 2) pairs.set(m[i], m[i + 1]);
+    assert.deepEqual([0, 1, 2].map((k) => pairs.get(k)), bands.colors, id);
+    assert.match(String(pairs.get(-1)), id === 'site-fill' ? /^#444444$/ : /^rgba\(68, 68, 68, 0\.45\)$/, id);
+    assert.equal(m[m.length - 1], L.UNSCORED_COLOR);
+  }
 });

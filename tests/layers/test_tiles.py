@@ -23,7 +23,7 @@ from pmtiles.reader import MmapSource, Reader, all_tiles
 
 from geo.crs import NRW_BOUNDS_WGS84, transformer
 from geo.grid import NRW_GRID, Coverage
-from layers import tiles
+from layers import tiles_overlays, tiles_spec
 from layers.build import build
 from layers.io import sha256
 from layers.store import Store
@@ -368,7 +368,7 @@ def test_overlay_pixels_sit_where_their_cells_are():
     share = ((xs - x0) / (x1 - x0))[None, :].repeat(spec.ny, 0).astype(np.float32)
     north = 5_750_000.0
     share[ys > north, :] = np.nan
-    png, corners, (w, h) = tiles.coverage_image(Coverage("grid_100m", grid=share))
+    png, corners, (w, h) = tiles_overlays.coverage_image(Coverage("grid_100m", grid=share))
     img = Image.open(BytesIO(png))
     index = np.asarray(img)
     o = {"coordinates": corners, "width": w, "height": h}
@@ -432,7 +432,7 @@ def test_non_public_sites_and_other_properties_stay_out(sites):
     s["public"] = True
     s.loc[s.index[:5], "public"] = False
     s["owner_contact"] = "confidential"
-    data = tiles.tile_layers({}, s)
+    data = tiles_spec.tile_layers({}, s)
     assert set(data) == {"sites", "site_points"}
     assert set(data["sites"]["site_id"]) == set(s["site_id"][5:])
     assert list(data["sites"].columns) == ["site_id", "kind", "planning_category", "area_ha", "geometry"]
@@ -444,7 +444,7 @@ def test_non_public_sites_and_other_properties_stay_out(sites):
 
 def test_kreise_are_dissolved_municipalities(store):
     muni = store.load().layers["municipalities"]
-    k = tiles._kreise(muni)
+    k = tiles_spec._kreise(muni)
     assert sorted(k["kreis_ags"]) == sorted(muni["kreis_ags"].unique())
     assert k.geometry.area.sum() == pytest.approx(muni.geometry.area.sum(), rel=1e-6)
 

@@ -15,7 +15,8 @@ import pytest
 import shapely
 
 from api.cli import main
-from layers import transport
+from geo.crs import transformer
+from layers import osm, transport, transport_airports, transport_facts, transport_osm, transport_stations
 from layers.demo_transport import FREIGHT, MOTORWAYS, PORTS, demo_transport
 from layers.errors import SourceError
 from layers.sources import load_sources
@@ -195,7 +196,7 @@ def osm_file(tmp_path: Path) -> Path:
 
 
 def test_osm_junctions_keep_motorway_junction_nodes_only(osm_file):
-    gdf = transport.read_osm_junctions(osm_file, {})
+    gdf = transport_osm.read_osm_junctions(osm_file, {})
     assert gdf.crs.to_epsg() == 25832
     assert sorted(gdf["junction_id"]) == ["node/10", "node/11", "node/12", "node/13"]
     by_id = gdf.set_index("junction_id")
@@ -206,13 +207,13 @@ def test_osm_junctions_keep_motorway_junction_nodes_only(osm_file):
     assert pd.isna(by_id.loc["node/12", "name"]) and pd.isna(by_id.loc["node/13", "ref"])
     assert set(gdf["source"]) == {"OpenStreetMap"}
     assert set(gdf.geom_type) == {"Point"}
-    x, y = transport.transformer(4326, 25832).transform(6.8002, 51.4501)
+    x, y = transformer(4326, 25832).transform(6.8002, 51.4501)
     p = by_id.loc["node/10", "geometry"]
     assert abs(p.x - x) < 0.01 and abs(p.y - y) < 0.01
 
 
 def test_osm_ports_keep_port_areas_and_named_harbours_not_marinas(osm_file):
-    gdf = transport.read_osm_ports(osm_file, {})
+    gdf = transport_osm.read_osm_ports(osm_file, {})
     got = dict(zip(gdf["port_id"], gdf["name"].fillna("-"), strict=True))
     assert got == {
         "way/1000": "Hafen Ruhrort",
@@ -227,7 +228,7 @@ def test_osm_ports_keep_port_areas_and_named_harbours_not_marinas(osm_file):
 
 
 def test_osm_rail_freight_nodes_and_areas(osm_file):
-    gdf = transport.read_osm_rail_freight(osm_file, {})
+    gdf = transport_osm.read_osm_rail_freight(osm_file, {})
     got = {i: (n, t) for i, n, t in zip(gdf["terminal_id"], gdf["name"], gdf["type"], strict=True)}
     assert got == {
         "node/30": ("Containerterminal Dortmund", "container_terminal"),
@@ -241,27 +242,27 @@ def test_osm_rail_freight_nodes_and_areas(osm_file):
 
 
 def test_a_changed_extract_is_read_again(osm_file):
-    assert len(transport.read_osm_junctions(osm_file, {})) == 4
+    assert len(transport_osm.read_osm_junctions(osm_file, {})) == 4
     text = osm_file.read_text(encoding="utf-8").replace(
         "</osm>",
         '  <node id="99" lat="51.6" lon="7.6"><tag k="highway" v="motorway_junction"/>'
         '<tag k="name" v="Kamener Kreuz"/></node>\n</osm>',
     )
     osm_file.write_text(text, encoding="utf-8")
-    gdf = transport.read_osm_junctions(osm_file, {})
+    gdf = transport_osm.read_osm_junctions(osm_file, {})
     assert len(gdf) == 5 and "Kamener Kreuz" in set(gdf["name"])
     gdf.loc[0, "name"] = "changed by a caller"  # callers get copies of the kept pass
-    assert "changed by a caller" not in set(transport.read_osm_junctions(osm_file, {})["name"])
+    assert "changed by a caller" not in set(transport_osm.read_osm_junctions(osm_file, {})["name"])
 
 
 def test_other_tags_with_quotes_commas_and_umlauts():
     text = r'"destination"=>"Düsseldorf; Köln, Bonn","exit_to"=>"Messe, \"Arena\", Stockum","x"=>"a\\b"'
-    assert transport.parse_other_tags(text) == {
+    assert osm.parse_other_tags(text) == {
         "destination": "Düsseldorf; Köln, Bonn",
         "exit_to": 'Messe, "Arena", Stockum',
         "x": "a\\b",
     }
-    assert transport.parse_other_tags(None) == {}
+    assert osm.parse_other_tags(None) == {}
 
 
 def test_osm_invalid_area_is_repaired(tmp_path):
@@ -271,7 +272,7 @@ def test_osm_invalid_area_is_repaired(tmp_path):
     path.write_text(
         _osm_xml(nodes, [(10, [1, 2, 3, 4, 1], {"landuse": "port", "name": "Bow"})], []), encoding="utf-8"
     )
-    gdf = transport.read_osm_ports(path, {})
+    gdf = transport_osm.read_osm_ports(path, {})
     assert len(gdf) == 1 and gdf.geometry.is_valid.all() and gdf.area.iloc[0] > 0
 
 
@@ -279,21 +280,21 @@ def test_osm_file_name_and_broken_xml_are_refused(tmp_path, osm_file):
     renamed = tmp_path / "extract.xml"
     shutil.copy(osm_file, renamed)
     with pytest.raises(SourceError) as err:
-        transport.read_osm_junctions(renamed, {})
+        transport_osm.read_osm_junctions(renamed, {})
     assert "extract.xml" in str(err.value) and "*.osm.pbf" in str(err.value)
     broken = tmp_path / "broken.osm"
     broken.write_text(
         '<?xml version="1.0"?>\n<osm version="0.6">\n  <node id="1" lat="51.4" lon=', encoding="utf-8"
     )
     with pytest.raises(SourceError) as err:
-        transport.read_osm_ports(broken, {})
+        transport_osm.read_osm_ports(broken, {})
     assert "layer 'ports'" in str(err.value) and "broken.osm" in str(err.value)
     with pytest.raises(SourceError, match="file not found"):
-        transport.read_osm_rail_freight(tmp_path / "missing.osm.pbf", {})
+        transport_osm.read_osm_rail_freight(tmp_path / "missing.osm.pbf", {})
 
 
 def test_mapped_files_for_the_osm_layers(tmp_path):
-    x, y = transport.transformer(4326, 25832).transform([6.80, 7.46], [51.45, 51.51])
+    x, y = transformer(4326, 25832).transform([6.80, 7.46], [51.45, 51.51])
     junctions = tmp_path / "anschlussstellen.gpkg"
     gpd.GeoDataFrame(
         {"AS_NR": ["18", "41"], "AS_NAME": ["Kaiserberg", "Dortmund-Nord"]},
@@ -328,7 +329,7 @@ def test_mapped_files_for_the_osm_layers(tmp_path):
 
 
 def test_db_stations_csv():
-    gdf = transport.read_db_stations(TRANSPORT / "D_Bahnhof_2020_sample.csv", {})
+    gdf = transport_stations.read_db_stations(TRANSPORT / "D_Bahnhof_2020_sample.csv", {})
     assert gdf.crs.to_epsg() == 25832
     assert len(gdf) == 8
     s = gdf.set_index("eva_nr")
@@ -339,7 +340,7 @@ def test_db_stations_csv():
     assert s.loc["8000294", "ds100"] == "HO,HO  O,HO  U"
     assert gdf["long_distance"].dtype == bool and int(gdf["long_distance"].sum()) == 6
     assert all(isinstance(e, str) for e in gdf["eva_nr"])
-    x, y = transport.transformer(4326, 25832).transform(6.794319, 51.219962)
+    x, y = transformer(4326, 25832).transform(6.794319, 51.219962)
     assert s.loc["8000085", "geometry"].distance(shapely.Point(x, y)) < 0.01
 
 
@@ -354,7 +355,7 @@ def _db_csv(tmp_path: Path, edit) -> Path:
 def test_db_stations_missing_column_names_file_and_column(tmp_path):
     path = _db_csv(tmp_path, lambda ls: [ls[0].replace("Verkehr", "Verk")] + ls[1:])
     with pytest.raises(SourceError) as err:
-        transport.read_db_stations(path, {})
+        transport_stations.read_db_stations(path, {})
     msg = str(err.value)
     assert "layer 'rail_stations'" in msg and "D_Bahnhof_edit.csv" in msg and "'Verkehr'" in msg
 
@@ -362,7 +363,7 @@ def test_db_stations_missing_column_names_file_and_column(tmp_path):
 def test_db_stations_bad_number_names_line_and_column(tmp_path):
     path = _db_csv(tmp_path, lambda ls: ls[:3] + [ls[3].replace("7,45929", "7,45x29")] + ls[4:])
     with pytest.raises(SourceError) as err:
-        transport.read_db_stations(path, {})
+        transport_stations.read_db_stations(path, {})
     msg = str(err.value)
     assert "D_Bahnhof_edit.csv" in msg and "line 4" in msg and "'Laenge'" in msg and "7,45x29" in msg
 
@@ -370,9 +371,9 @@ def test_db_stations_bad_number_names_line_and_column(tmp_path):
 def test_db_stations_unknown_traffic_code_and_its_mapping(tmp_path):
     path = _db_csv(tmp_path, lambda ls: ls[:6] + [ls[6].replace(";RV;", ";RVnur DPN;")] + ls[7:])
     with pytest.raises(SourceError) as err:
-        transport.read_db_stations(path, {})
+        transport_stations.read_db_stations(path, {})
     assert "line 7" in str(err.value) and "[rail_stations.values.traffic]" in str(err.value)
-    gdf = transport.read_db_stations(path, {"values": {"traffic": {"RVnur DPN": "RV"}}})
+    gdf = transport_stations.read_db_stations(path, {"values": {"traffic": {"RVnur DPN": "RV"}}})
     assert gdf.set_index("eva_nr").loc["8002535", "traffic"] == "RV"
 
 
@@ -382,12 +383,12 @@ def test_db_stations_duplicate_eva_and_bad_eva(tmp_path):
         lambda ls: ls + [ls[1], "80x1;XX;;Irgendwo;RV;7,0;51,0;DB;;", ";XY;;Nirgendwo;RV;7,1;51,1;DB;;"],
     )
     with pytest.raises(SourceError) as err:
-        transport.read_db_stations(path, {})
+        transport_stations.read_db_stations(path, {})
     msg = str(err.value)
     assert "duplicate eva_nr 8000001" in msg and "'80x1'" in msg and "line 11" in msg
     assert "line 12: '' in column 'EVA_NR'" in msg
     with pytest.raises(SourceError, match="maps only 'traffic'"):
-        transport.read_db_stations(TRANSPORT / "D_Bahnhof_2020_sample.csv", {"values": {"name": {}}})
+        transport_stations.read_db_stations(TRANSPORT / "D_Bahnhof_2020_sample.csv", {"values": {"name": {}}})
 
 
 def test_db_stations_from_an_ogr_file_with_or_without_crs(tmp_path):
@@ -395,17 +396,17 @@ def test_db_stations_from_an_ogr_file_with_or_without_crs(tmp_path):
     pts = gpd.points_from_xy(src["Laenge"], src["Breite"])
     gpkg = tmp_path / "haltestellen.gpkg"
     gpd.GeoDataFrame(src, geometry=pts, crs=4326).to_file(gpkg)
-    assert len(transport.read_db_stations(gpkg, {})) == 8
+    assert len(transport_stations.read_db_stations(gpkg, {})) == 8
     # no Laenge/Breite: the geometry is used, and a file without a CRS is refused
     shp = tmp_path / "haltestellen.shp"
     with warnings.catch_warnings():  # "'crs' was not provided": that is the point
         warnings.simplefilter("ignore", UserWarning)
         gpd.GeoDataFrame(src[["EVA_NR", "DS100", "NAME", "Verkehr"]], geometry=pts).to_file(shp)
     with pytest.raises(SourceError) as err:
-        transport.read_db_stations(shp, {})
+        transport_stations.read_db_stations(shp, {})
     assert "haltestellen.shp" in str(err.value) and "no coordinate reference system" in str(err.value)
     shp.with_suffix(".prj").write_text(_wgs84_prj(), encoding="utf-8")
-    gdf = transport.read_db_stations(shp, {})
+    gdf = transport_stations.read_db_stations(shp, {})
     assert len(gdf) == 8 and gdf.crs.to_epsg() == 25832
 
 
@@ -420,7 +421,7 @@ def _wgs84_prj() -> str:
 
 
 def test_openflights_dat_without_header():
-    gdf = transport.read_openflights(TRANSPORT / "airports.dat", {})
+    gdf = transport_airports.read_openflights(TRANSPORT / "airports.dat", {})
     assert gdf.crs.to_epsg() == 25832
     assert "9999001" not in set(gdf["airport_id"])  # Type = station is skipped
     assert len(gdf) == 7
@@ -434,17 +435,17 @@ def test_openflights_dat_without_header():
 
 def test_openflights_with_header_quotes_and_commercial_option(tmp_path):
     text = (TRANSPORT / "airports.dat").read_text(encoding="utf-8")
-    header = ",".join(f'"{c}"' for c in transport.OPENFLIGHTS_COLUMNS)
+    header = ",".join(f'"{c}"' for c in transport_airports.OPENFLIGHTS_COLUMNS)
     extra = (
         '4198,"Weeze Airport, ""Niederrhein""","Weeze","Germany","NRN","EDLV",51.602402,'
         '6.14217,106,1,"E","Europe/Berlin","airport","OurAirports"'
     )
     path = tmp_path / "airports_with_header.csv"
     path.write_text(header + "\n" + text + extra + "\n", encoding="utf-8")
-    gdf = transport.read_openflights(path, {})
+    gdf = transport_airports.read_openflights(path, {})
     assert gdf.set_index("airport_id").loc["4198", "name"] == 'Weeze Airport, "Niederrhein"'
     assert sorted(gdf.loc[gdf["commercial"], "iata"]) == ["CGN", "DTM", "DUS", "NRN"]
-    only = transport.read_openflights(path, {"commercial": ["dus", "ESS"]})
+    only = transport_airports.read_openflights(path, {"commercial": ["dus", "ESS"]})
     assert sorted(only.loc[only["commercial"], "iata"]) == ["DUS", "ESS"]
 
 
@@ -455,19 +456,19 @@ def test_openflights_bad_input(tmp_path):
         "\n".join([lines[0].replace("50.8658981323", "50.86.5x")] + lines[1:]) + "\n", encoding="utf-8"
     )
     with pytest.raises(SourceError) as err:
-        transport.read_openflights(bad, {})
+        transport_airports.read_openflights(bad, {})
     msg = str(err.value)
     assert "layer 'airports'" in msg and "airports.dat" in msg and "line 1" in msg and "'Latitude'" in msg
     short = tmp_path / "short.dat"
     short.write_text("\n".join(",".join(ln.split(",")[:9]) for ln in lines) + "\n", encoding="utf-8")
     with pytest.raises(SourceError, match="9 columns, expected 14"):
-        transport.read_openflights(short, {})
+        transport_airports.read_openflights(short, {})
     with pytest.raises(SourceError, match="list of IATA codes"):
-        transport.read_openflights(TRANSPORT / "airports.dat", {"commercial": [1, 2]})
+        transport_airports.read_openflights(TRANSPORT / "airports.dat", {"commercial": [1, 2]})
 
 
 def test_ourairports_csv():
-    gdf = transport.read_ourairports(TRANSPORT / "airports.csv", {})
+    gdf = transport_airports.read_ourairports(TRANSPORT / "airports.csv", {})
     assert gdf.crs.to_epsg() == 25832
     assert sorted(gdf["airport_id"]) == ["EDDL", "EDLD", "EDLE", "EDLW"]  # heliport, closed skipped
     a = gdf.set_index("airport_id")
@@ -482,12 +483,12 @@ def test_ourairports_missing_column_and_old_column_set(tmp_path):
     path = tmp_path / "airports.csv"
     path.write_text(text.replace('"iata_code"', '"iata"', 1), encoding="utf-8")
     with pytest.raises(SourceError) as err:
-        transport.read_ourairports(path, {})
+        transport_airports.read_ourairports(path, {})
     assert "airports.csv" in str(err.value) and "'iata_code'" in str(err.value)
     # the older column set without icao_code (gps_code holds the ICAO code)
     old = pd.read_csv(TRANSPORT / "airports.csv", dtype=str).drop(columns=["icao_code"])
     old.to_csv(path, index=False)
-    gdf = transport.read_ourairports(path, {})
+    gdf = transport_airports.read_ourairports(path, {})
     assert gdf.set_index("airport_id").loc["EDDL", "icao"] == "EDDL"
 
 
@@ -496,8 +497,8 @@ def test_ourairports_missing_column_and_old_column_set(tmp_path):
 
 
 def test_fact_tables_read_and_check():
-    stations = transport.read_station_facts()
-    airports = transport.read_airport_facts()
+    stations = transport_facts.read_station_facts()
+    airports = transport_facts.read_airport_facts()
     assert len(stations) == 579 and int(stations["long_distance"].sum()) == 53
     assert set(stations["traffic"]) == {"FV", "RV"}
     assert len(airports) == 44
@@ -654,7 +655,7 @@ def test_demo_transport_places_features_plausibly(demo_layers):
     ports, freight = layers["ports"], layers["rail_freight"]
     assert list(ports["name"]) == [p[0] for p in PORTS] and list(freight["name"]) == [f[0] for f in FREIGHT]
     for gdf, table in ((ports, PORTS), (freight, FREIGHT)):
-        x, y = transport.transformer(4326, 25832).transform([t[1] for t in table], [t[2] for t in table])
+        x, y = transformer(4326, 25832).transform([t[1] for t in table], [t[2] for t in table])
         assert (shapely.distance(gdf.geometry.centroid.values, shapely.points(x, y)) < 450).all()
         ha = gdf.area.to_numpy() / 1e4
         assert np.allclose(ha, [t[4] for t in table], rtol=0.21)
@@ -681,7 +682,7 @@ def _nrw(shared_raw: Path) -> shapely.Geometry:
 @pytest.mark.realdata
 def test_real_db_stations(shared_raw):
     path = shared_raw / "transport" / "db_haltestellen_2020_nrw10km.gpkg"
-    gdf = transport.read_db_stations(path, {})
+    gdf = transport_stations.read_db_stations(path, {})
     nrw = _nrw(shared_raw)
     assert gdf.crs.to_epsg() == 25832
     assert len(gdf) == 894
@@ -695,7 +696,7 @@ def test_real_db_stations(shared_raw):
 @pytest.mark.realdata
 def test_real_openflights_airports(shared_raw):
     path = shared_raw / "transport" / "openflights_airports_nrw10km.gpkg"
-    gdf = transport.read_openflights(path, {})
+    gdf = transport_airports.read_openflights(path, {})
     nrw = _nrw(shared_raw)
     assert gdf.crs.to_epsg() == 25832
     assert len(gdf) == 44

@@ -2,7 +2,8 @@
 
 Checks the pages' import maps point at vendored files, that every module imports only relative
 paths or names of the import map, that no page, style or module loads anything from another
-host, and that only map.js imports MapLibre / pmtiles (draw.js imports terra-draw).
+host, and that only the map modules (map.js, map-*.js) import MapLibre / pmtiles (draw.js imports
+terra-draw).
 """
 
 from __future__ import annotations
@@ -30,6 +31,10 @@ def import_map(page: str) -> dict[str, str]:
 
 def own_modules() -> list[Path]:
     return sorted((STATIC / "js").glob("*.js"))
+
+
+def is_map_module(name: str) -> bool:
+    return name == "map.js" or (name.startswith("map-") and name.endswith(".js"))
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -71,18 +76,35 @@ def test_module_imports_resolve(module: Path) -> None:
         else:
             assert spec in mapped, f"{module.name} imports {spec}, not in the import map"
         if spec in ("maplibre-gl", "pmtiles"):
-            assert module.name == "map.js", f"only map.js imports {spec} ({module.name} does)"
+            assert is_map_module(module.name), f"only the map modules import {spec} ({module.name} does)"
         if spec.startswith("terra-draw"):
             assert module.name == "draw.js", f"only draw.js imports {spec}"
 
 
 def test_the_import_pattern_sees_the_map_imports() -> None:
     src = (STATIC / "js" / "map.js").read_text(encoding="utf-8")
-    assert {"maplibre-gl", "pmtiles", "./layers.js"} <= {m.group(1) for m in IMPORT.finditer(src)}
+    assert {"maplibre-gl", "./layers.js", "./map-tiles.js"} <= {m.group(1) for m in IMPORT.finditer(src)}
+    tiles = (STATIC / "js" / "map-tiles.js").read_text(encoding="utf-8")
+    assert {"maplibre-gl", "pmtiles"} <= {m.group(1) for m in IMPORT.finditer(tiles)}
+
+
+def test_every_own_module_of_the_page_is_preloaded() -> None:
+    """The page lists each module it loads as a modulepreload: no import waterfall."""
+    html = (STATIC / "index.html").read_text(encoding="utf-8")
+    preloaded = set(re.findall(r'<link rel="modulepreload" href="js/([^"]+)">', html))
+    seen, todo = set(), ["app.js"]
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        src = (STATIC / "js" / name).read_text(encoding="utf-8")
+        todo += [m.group(1)[2:] for m in IMPORT.finditer(src) if (m.group(1) or "").startswith("./")]
+    assert seen <= preloaded, sorted(seen - preloaded)
 
 
 def test_pure_modules_import_nothing_vendored() -> None:
-    for name in ["scoring.js", "permalink.js", "layers.js", "topojson.js", "i18n.js", "state.js"]:
+    for name in ["scoring.js", "permalink.js", "layers.js", "bands.js", "topojson.js", "i18n.js", "state.js"]:
         src = (STATIC / "js" / name).read_text(encoding="utf-8")
         specs = [m.group(1) or m.group(2) for m in IMPORT.finditer(src)]
         assert all(s.startswith("./") for s in specs), f"{name}: {specs}"

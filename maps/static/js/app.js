@@ -8,7 +8,9 @@ import * as api from './api.js';
 import * as i18n from './i18n.js';
 import { prepareTable, rank, weightVector } from './scoring.js';
 import { encode, decode, apiQuery } from './permalink.js';
-import { createMap, warmUp } from './map.js';
+import { scoreBands } from './bands.js';
+import { createMap } from './map.js';
+import { warmUp } from './map-tiles.js';
 import { tabs, Controls } from './controls.js';
 import { RankingList } from './ranking.js';
 import { Detail } from './detail.js';
@@ -97,17 +99,18 @@ async function main() {
   year.max = String(years[1]);
 
   const prep = prepareTable(table);
+  const bands = scoreBands(cfg.bands);
   timings.prepared = performance.now();
   let currentValues = null;
   const getValues = () => currentValues;
 
-  const mapApi = createMap($('#map'), { store, t, cfg, coverage, prep, timings, toast, attribution: prof.attribution || [] });
+  const mapApi = createMap($('#map'), { store, t, cfg, bands, coverage, prep, timings, toast, attribution: prof.attribution || [] });
   tabs($('.panel-left'));
   const controls = new Controls($('.panel-left'), { store, profiles, criteria, prep, getT, profileOf, horizon });
   controls.init();
-  new RankingList($('[data-testid=ranking]'), $('[data-ranking-count]'), $('#tpl-option'), { store, prep, getT, toast });
-  new Detail($('[data-testid=detail]'), { store, prep, criteria, getT, getValues, toast });
-  new Compare($('#compare'), { store, prep, criteria, getT, getValues });
+  new RankingList($('[data-testid=ranking]'), $('[data-ranking-count]'), $('#tpl-option'), { store, prep, bands, getT, toast });
+  new Detail($('[data-testid=detail]'), { store, prep, bands, criteria, getT, getValues, toast });
+  new Compare($('#compare'), { store, prep, bands, criteria, getT, getValues });
   const exposeUrl = (id) => {
     const qq = apiQuery(store.state, names);
     qq.set('site', id);
@@ -118,7 +121,7 @@ async function main() {
   new Shortlist(shortlistDialog, { store, prep, criteria, getT, getValues, toast, exposeUrl,
     snapshot: table.snapshot, synthetic: table.synthetic });
   new Legend({ list: $('[data-layer-list]'), sources: $('[data-sources]'), floating: $('[data-score-legend]'),
-    store, groups: mapApi.groups, attribution: prof.attribution || [], getT });
+    store, groups: mapApi.groups, bands, attribution: prof.attribution || [], getT });
   new Draw({ mapApi, store, criteria, getT, toast, button: $('[data-action=draw]'), fileInput: $('[data-action=file]'),
     hint: $('[data-draw-hint]'), dropZone: $('[data-drop-zone]'), container: $('.map-wrap') });
 

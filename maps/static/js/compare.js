@@ -2,8 +2,7 @@
 // and say why the best of them beats each other one: the criteria that make the difference,
 // in points, largest first. Points come from the client-side values, so they follow the sliders.
 
-import { points, weightVector, whyBeats, band } from './scoring.js';
-import { SCORE_BREAKS, SCORE_COLORS } from './layers.js';
+import { points, weightVector, whyBeats } from './scoring.js';
 import { num, unit, int } from './i18n.js';
 
 const el = (tag, cls, text) => {
@@ -17,7 +16,7 @@ export class Compare {
   constructor(root, ctx) {
     this.root = root;
     this.body = root.querySelector('[data-compare-body]');
-    this.ctx = ctx; // {store, prep, criteria, getT, getValues}
+    this.ctx = ctx; // {store, prep, bands, criteria, getT, getValues}
     this.sort = { key: null, dir: 'ascending' }; // key: a site id whose points order the rows
     const { store } = ctx;
     store.addEventListener('change', (ev) => {
@@ -113,9 +112,8 @@ export class Compare {
     };
     line(t('compare.score'), rows.map((r) => {
       const td = el('td', 'num strong');
-      const b = band(r.score, SCORE_BREAKS);
       const sw = el('span', 'swatch');
-      sw.style.background = b >= 0 ? SCORE_COLORS[b] : '#aaa';
+      sw.style.background = this.ctx.bands.colorOf(r.score);
       td.append(sw, ' ', num(t.lang, r.score, 1));
       return td;
     }), 'score-row');

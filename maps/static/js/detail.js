@@ -5,8 +5,7 @@
 // GET api/sites/{id}/score (refetched, debounced, when the weights change).
 
 import * as api from './api.js';
-import { points, weightVector, band, reasonOf } from './scoring.js';
-import { SCORE_BREAKS, SCORE_COLORS } from './layers.js';
+import { points, weightVector, reasonOf } from './scoring.js';
 import { num, unit, int } from './i18n.js';
 import { apiQuery } from './permalink.js';
 
@@ -105,7 +104,7 @@ export function rowsFromBreakdown(criteria, breakdown, lang) {
 export class Detail {
   constructor(root, ctx) {
     this.root = root;
-    this.ctx = ctx; // {store, prep, criteria, getT, getValues, profiles}
+    this.ctx = ctx; // {store, prep, bands, criteria, getT, getValues, profiles}
     this.empty = root.querySelector('[data-detail-empty]');
     this.body = root.querySelector('[data-detail-body]');
     this.chart = root.querySelector('[data-breakdown]');
@@ -207,9 +206,8 @@ export class Detail {
 
   scoreLine(t, score, rankText, percentileText) {
     const box = el('div', 'score-line');
-    const b = band(score, SCORE_BREAKS);
     const big = el('span', 'score-big', num(t.lang, score, 1));
-    if (b >= 0) big.style.setProperty('--band', SCORE_COLORS[b]);
+    if (this.ctx.bands.of(score) >= 0) big.style.setProperty('--band', this.ctx.bands.colorOf(score));
     const lab = el('span', 'score-label', t('detail.score'));
     box.append(big, lab);
     if (rankText) box.append(el('span', 'rank', rankText));

@@ -7,8 +7,7 @@ import * as api from './api.js';
 import * as i18n from './i18n.js';
 import { createSiteMap } from './map.js';
 import { breakdownChart, rowsFromBreakdown, formatIndicator } from './detail.js';
-import { band } from './scoring.js';
-import { SCORE_BREAKS, SCORE_COLORS } from './layers.js';
+import { scoreBands } from './bands.js';
 
 const $ = (s) => document.querySelector(s);
 const el = (tag, cls, text) => {
@@ -56,8 +55,9 @@ async function main() {
   const scoreBox = $('[data-score]');
   const line = el('div', 'score-line');
   const big = el('span', 'score-big', i18n.num(lang, d.score, 1));
-  const b = band(d.score ?? NaN, SCORE_BREAKS);
-  if (b >= 0) big.style.setProperty('--band', SCORE_COLORS[b]);
+  const bands = scoreBands(cfg.bands);
+  const b = bands.of(d.score);
+  if (b >= 0) big.style.setProperty('--band', bands.colors[b]);
   line.append(big, el('span', 'score-label', t('detail.score')));
   if (d.rank) line.append(el('span', 'rank', t('detail.rank', { rank: i18n.int(lang, d.rank), of: i18n.int(lang, d.numberRanked ?? 0) })));
   scoreBox.append(line);
@@ -128,7 +128,7 @@ async function main() {
   // the map: drawn live, then kept as an image for printing
   if (cfg.tiles && feature?.geometry) {
     const bounds = bboxOf(feature.geometry);
-    const map = await createSiteMap($('#expose-map'), { cfg, siteId: id, bounds, bandValue: b });
+    const map = await createSiteMap($('#expose-map'), { cfg, bands, siteId: id, bounds, bandValue: b });
     const img = $('[data-map-img]');
     img.src = map.getCanvas().toDataURL('image/png');
     img.alt = t('expose.map_alt');

@@ -1,16 +1,14 @@
 // The map declared as data: functions that return the style (sources and layers) and the layer
-// groups with their legends. Pure: never receives `map`; only map.js calls addSource/addLayer.
+// groups with their legends. Pure: never receives `map`; only map-sync.js calls addSource/addLayer.
 // Interaction state lives in the style: paint reads feature-state (band, sel, hover, cmp) keyed
 // by site_id or, for the points, fid (promoteId) and global-state (h2Year), so re-ranking never rebuilds a layer. The
 // 50,000 site points read only their band: the few selected, hovered or compared ones are drawn
 // again on top from a small GeoJSON source (site-marks), so a re-rank updates one paint value
 // per point and each point's vertices carry one state-dependent colour.
+// The score colours are not declared here: style() and groups() take the `bands` of bands.js
+// (served by api/ui/config from maps/bands.py, shared with the report maps and QGIS styles).
 
-/** Score classes: lower bounds of classes 1…5 (class 0 is below the first break). */
-export const SCORE_BREAKS = [40, 50, 60, 70, 80];
-/** viridis, light (low score) to dark (high score): colour-blind safe and prints in grey. */
-export const SCORE_COLORS = ['#fde725', '#7ad151', '#22a884', '#2a788e', '#414487', '#440154'];
-export const EXCLUDED_COLOR = '#a9a9a9';
+/** A site whose band is not known yet (before the first ranking): no score colour. */
 export const UNSCORED_COLOR = '#d0d0d0';
 
 /** H2 commissioning years, in pairs, by colour (plasma, dark early → orange late). */
@@ -48,7 +46,7 @@ export const FONT_BOLD = ['Noto Sans Bold'];
 /** Keys read by global-state expressions, with their defaults. */
 export const GLOBAL_STATE = { h2Year: 2032 };
 
-/** Layer ids bottom to top; map.js inserts optional layers (basemap, coverage) in this order. */
+/** Layer ids bottom to top; map-sync.js inserts optional layers (coverage images) in this order. */
 export const LAYER_ORDER = [
   'background', 'basemap', 'neighbour-fill', 'neighbour-line',
   'coverage-*', // one per coverage overlay (image or municipal / Kreis shares), in API order
@@ -83,15 +81,24 @@ const isHover = ['boolean', fs('hover'), false];
 const isCmp = ['boolean', fs('cmp'), false];
 const bandOf = ['coalesce', fs('band'), -2];
 
-/** circle/fill colour from the score band (feature-state, or `of`); `excluded` for band -1. */
-export function bandColor(of = bandOf, excluded = EXCLUDED_COLOR) {
+/**
+ * circle/fill colour from the score band (feature-state, or `of`): the colour of class k of
+ * `bands`, `excluded` (default: the no-score grey) for band -1, UNSCORED_COLOR otherwise.
+ */
+export function bandColor(bands, of = bandOf, excluded = bands.noScore) {
   const m = ['match', of, -1, excluded];
-  SCORE_COLORS.forEach((c, i) => m.push(i, c));
+  bands.colors.forEach((c, i) => m.push(i, c));
   m.push(UNSCORED_COLOR);
   return m;
 }
+
+/** '#rrggbb' with an alpha, as rgba(). */
+export function withAlpha(hex, alpha) {
+  const n = parseInt(hex.slice(1), 16);
+  return `rgba(${(n >> 16) & 255}, ${(n >> 8) & 255}, ${n & 255}, ${alpha})`;
+}
 /** Excluded points are drawn faded (the colour's alpha, not a second state-dependent value). */
-const EXCLUDED_POINT = 'rgba(169, 169, 169, 0.45)';
+const excludedPoint = (bands) => withAlpha(bands.noScore, 0.45);
 
 function h2Color() {
   const s = ['step', ['to-number', ['get', 'commissioning_year'], 2025], H2_YEAR_COLORS[0]];
@@ -182,8 +189,11 @@ export function transportLayers() {
   ].sort((a, b) => LAYER_ORDER.indexOf(a.id) - LAYER_ORDER.indexOf(b.id));
 }
 
-/** The style: one PMTiles vector source, the neighbours, optional basemap and coverage images. */
-export function style({ tiles, basemap = null, coverage = [], neighbours = null, h2Year = GLOBAL_STATE.h2Year, sites = 50000 }) {
+/**
+ * The style: one PMTiles vector source, the neighbours, optional basemap and coverage images;
+ * the sites coloured by the score classes of `bands` (bands.js).
+ */
+export function style({ tiles, bands, basemap = null, coverage = [], neighbours = null, h2Year = GLOBAL_STATE.h2Year, sites = 50000 }) {
   // points are drawn smaller the more sites there are (50,000 dots cover NRW at zoom 7)
   const k = sites > 20000 ? 1 : sites > 5000 ? 1.3 : 1.6;
   const r = (x) => Math.round(x * k * 10) / 10;
@@ -223,7 +233,7 @@ export function style({ tiles, basemap = null, coverage = [], neighbours = null,
         'line-width': ['match', ['get', 'kind'], 'new_build', 4, 2],
         'line-dasharray': schematicDash } },
     { id: 'site-fill', type: 'fill', source: 'nrw', 'source-layer': 'sites', minzoom: POINTS_MAXZOOM,
-      paint: { 'fill-color': bandColor(), 'fill-opacity': ['case', ['==', bandOf, -1], 0.35, 0.8] } },
+      paint: { 'fill-color': bandColor(bands), 'fill-opacity': ['case', ['==', bandOf, -1], 0.35, 0.8] } },
     { id: 'plan-outline', type: 'line', source: 'nrw', 'source-layer': 'sites', minzoom: POINTS_MAXZOOM,
       filter: ['==', ['get', 'kind'], 'regional_plan'],
       paint: { 'line-color': ['match', ['get', 'planning_category'],
@@ -236,14 +246,14 @@ export function style({ tiles, basemap = null, coverage = [], neighbours = null,
         'line-width': ['case', isSel, 4, isHover, 2.5, isCmp, 2, 0] } },
     { id: 'site-points', type: 'circle', source: 'nrw', 'source-layer': 'site_points', maxzoom: POINTS_MAXZOOM,
       paint: {
-        'circle-color': bandColor(bandOf, EXCLUDED_POINT),
+        'circle-color': bandColor(bands, bandOf, excludedPoint(bands)),
         'circle-radius': ['interpolate', ['linear'], ['zoom'], 5, r(1.6), 7, r(2.3), 9.99, 6],
         'circle-stroke-color': '#ffffff',
         'circle-stroke-width': ['interpolate', ['linear'], ['zoom'], 5, 0, 8, 0.5],
       } },
     { id: 'site-marks', type: 'circle', source: MARKS_SOURCE, maxzoom: POINTS_MAXZOOM,
       paint: {
-        'circle-color': bandColor(['get', 'band'], EXCLUDED_POINT),
+        'circle-color': bandColor(bands, ['get', 'band'], excludedPoint(bands)),
         'circle-radius': ['interpolate', ['linear'], ['zoom'],
           5, ['match', ['get', 'role'], 'sel', 7, 'hover', 6, r(1.6)],
           7, ['match', ['get', 'role'], 'sel', 8, 'hover', 7, r(2.3)],
@@ -283,15 +293,15 @@ export function style({ tiles, basemap = null, coverage = [], neighbours = null,
 
 /**
  * The toggleable groups in legend order: id, i18n key, layer ids, manifest layer(s) for the
- * attribution, whether on by default, and the legend rows ({swatch, key|text}).
+ * attribution, whether on by default, and the legend rows ({swatch, key|text|label(lang)}).
+ * The score rows are the classes of `bands` (bands.js), highest first, with their own labels.
  */
-export function groups({ coverage = [], basemap = null } = {}) {
+export function groups({ bands, coverage = [], basemap = null }) {
   const g = [
     { id: 'sites', key: 'layer.sites', layers: ['site-points', 'site-marks', 'site-fill', 'site-line'], attribution: ['sites'], on: true,
       legend: [
-        ...SCORE_COLORS.map((c, i) => ({ swatch: { kind: 'dot', color: c }, key: 'legend.score_class',
-          params: { from: i === 0 ? 0 : SCORE_BREAKS[i - 1], to: i < SCORE_BREAKS.length ? SCORE_BREAKS[i] : 100 } })),
-        { swatch: { kind: 'dot', color: EXCLUDED_COLOR }, key: 'legend.excluded' },
+        ...bands.colors.map((c, k) => ({ swatch: { kind: 'dot', color: c }, label: (lang) => bands.label(k, lang) })).reverse(),
+        { swatch: { kind: 'dot', color: bands.noScore }, key: 'legend.excluded' },
       ] },
     { id: 'plan', key: 'layer.plan', layers: ['plan-outline'], attribution: ['regional_plan'], on: true,
       legend: Object.entries(PLAN_COLORS).map(([k, c]) => ({ swatch: { kind: 'outline', color: c }, key: `planning.${k}` }))

@@ -1,8 +1,8 @@
 // Layer toggles with their legends and attributions (the "Layers" tab), the list of sources,
-// and the small score legend on the map. Reads the groups from layers.groups(); writes only
-// store.setLayer(); the map follows the store.
+// and the small score legend on the map. Reads the groups from layers.groups() and the score
+// classes from `bands` (bands.js, served by api/ui/config); writes only store.setLayer(); the map
+// follows the store.
 
-import { SCORE_BREAKS, SCORE_COLORS, EXCLUDED_COLOR } from './layers.js';
 import { unit } from './i18n.js';
 
 const el = (tag, cls, text) => {
@@ -21,8 +21,8 @@ function swatch(s) {
 }
 
 export class Legend {
-  constructor({ list, sources, floating, store, groups, attribution, getT }) {
-    Object.assign(this, { list, sources, floating, store, groups, attribution, getT });
+  constructor({ list, sources, floating, store, groups, bands, attribution, getT }) {
+    Object.assign(this, { list, sources, floating, store, groups, bands, attribution, getT });
     list.addEventListener('change', (e) => {
       const cb = e.target.closest('input[data-layer]');
       if (cb) store.setLayer(cb.dataset.layer, cb.checked);
@@ -72,7 +72,8 @@ export class Legend {
             r.append(el('span', null, unit(t.lang, row.from, 'percent', 0)), bar, el('span', null, unit(t.lang, row.to, 'percent', 0)));
           } else {
             if (row.swatch) r.append(swatch(row.swatch));
-            const text = row.text ?? (t.has(row.key) || !row.fallback ? t(row.key, row.params) : row.fallback);
+            const text = row.label ? row.label(t.lang)
+              : row.text ?? (t.has(row.key) || !row.fallback ? t(row.key, row.params) : row.fallback);
             r.append(el('span', row.swatch ? null : 'hint', text));
           }
           ul.append(r);
@@ -104,10 +105,10 @@ export class Legend {
   }
 
   renderFloating(t) {
-    const rows = SCORE_COLORS.map((c, i) => {
-      const from = i === 0 ? 0 : SCORE_BREAKS[i - 1];
-      const to = i < SCORE_BREAKS.length ? SCORE_BREAKS[i] : 100;
-      return [c, i === 0 ? `< ${to}` : i === SCORE_COLORS.length - 1 ? `≥ ${from}` : `${from}–${to}`];
+    const { colors } = this.bands;
+    const rows = colors.map((c, i) => {
+      const [from, to] = this.bands.range(i);
+      return [c, i === 0 ? `< ${to}` : i === colors.length - 1 ? `≥ ${from}` : `${from}–${to}`];
     }).reverse();
     const box = [el('p', 'legend-title', t('legend.score_title'))];
     const ul = el('ul', 'legend-ramp');
@@ -117,7 +118,7 @@ export class Legend {
       ul.append(li);
     }
     const li = el('li');
-    li.append(swatch({ kind: 'dot', color: EXCLUDED_COLOR }), el('span', null, t('legend.excluded_short')));
+    li.append(swatch({ kind: 'dot', color: this.bands.noScore }), el('span', null, t('legend.excluded_short')));
     ul.append(li);
     box.push(ul);
     this.floating.replaceChildren(...box);

@@ -3,15 +3,14 @@
 // Options are keyed by site (id="site-<site_id>"), so the active option survives a re-rank.
 // M toggles the shortlist, V the comparison. Only the top N (plus the selection) are rendered.
 
-import { band } from './scoring.js';
-import { SCORE_BREAKS, SCORE_COLORS, EXCLUDED_COLOR } from './layers.js';
 import { num, int, unit, pluralKey } from './i18n.js';
 
 export const TOP_N = 100;
 
 export class RankingList {
-  constructor(el, countEl, tpl, { store, prep, getT, toast = () => {} }) {
+  constructor(el, countEl, tpl, { store, prep, bands, getT, toast = () => {} }) {
     this.toast = toast;
+    this.bands = bands;
     this.el = el;
     this.countEl = countEl;
     this.tpl = tpl;
@@ -86,8 +85,7 @@ export class RankingList {
         f.name.textContent = c.name[row] || id;
         f.sub.textContent = `${c.municipality[row] ?? ''} · ${unit(t.lang, c.area_ha[row], 'hectare', 1)} · ${t(`kind.${c.kind[row]}`)}`;
         f.score.textContent = num(t.lang, score, 1);
-        const b = band(score, SCORE_BREAKS);
-        f.swatch.style.background = b < 0 ? EXCLUDED_COLOR : SCORE_COLORS[b];
+        f.swatch.style.background = this.bands.colorOf(score);
         f.flags.replaceChildren();
         const star = document.createElement('span');
         star.className = `flag star${inList ? ' on' : ''}`;

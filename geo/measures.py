@@ -1,0 +1,112 @@
+"""Generic measures: an indicator computed from one layer by a declaration, not by code.
+
+A criterion whose indicator is one of these needs no code in ``geo/sites.py``: the build runs
+``measure.compute(sites, layer)`` for it (``compute_indicators``) and stores the columns under the
+criterion's indicator names. All work in EPSG:25832 metres.
+
+- ``Nearest(layer)``: straight-line distance (km) from the site's edge to the nearest feature of
+  the layer (0 inside one); optionally only features where a boolean column is true
+  (``where``), and optionally the nearest feature's attribute as a second indicator
+  (``attribute``, e.g. a substation's voltage).
+- ``CoveredShare(layer)``: the share of the site's area covered by the layer's polygons
+  (overlapping polygons are dissolved first, so nothing counts twice).
+- ``SumWithin(layer, attribute, radius_km)``: the sum of an attribute over the features whose
+  geometry lies within ``radius_km`` of the site's centroid (installed capacity, heat, …).
+
+A missing layer gives NaN (no data), never 0.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import geopandas as gpd
+import numpy as np
+import shapely
+from pydantic import BaseModel, ConfigDict, Field
+
+from geo import indicators as ind
+
+
+class _Measure(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    layer: str = Field(description="the snapshot layer it reads")
+
+    def outputs(self) -> int:
+        """How many indicator columns the measure gives (the criterion declares their names)."""
+        return 1
+
+    def missing(self, n: int) -> list[np.ndarray]:
+        """The columns without the layer: NaN (no data)."""
+        return [np.full(n, np.nan) for _ in range(self.outputs())]
+
+
+class Nearest(_Measure):
+    """Distance (km) from the site's edge to the nearest feature (and that feature's attribute)."""
+
+    kind: Literal["nearest"] = "nearest"
+    where: str | None = Field(None, description="boolean column: only features where it is true")
+    attribute: str | None = Field(None, description="the nearest feature's attribute, a 2nd column")
+
+    def outputs(self) -> int:  # noqa: D102
+        return 2 if self.attribute else 1
+
+    def describe(self) -> str:
+        """The method, for the provenance of a value."""
+        return "straight-line distance (Luftlinie) from the site's edge to the nearest feature"
+
+    def compute(self, sites: np.ndarray, layer: gpd.GeoDataFrame) -> list[np.ndarray]:
+        """[km] or [km, attribute of the nearest feature]."""
+        keep = layer[self.where].to_numpy(bool) if self.where else np.ones(len(layer), dtype=bool)
+        targets = np.asarray(layer.geometry.values, dtype=object)[keep]
+        km, which = ind.nearest_km(np.asarray(sites, dtype=object), targets)
+        if not self.attribute:
+            return [km]
+        attr = layer[self.attribute].to_numpy()[keep]
+        values = np.full(len(km), np.nan, dtype=float if attr.dtype.kind in "fiu" else object)
+        values[which >= 0] = attr[which[which >= 0]]
+        return [km, values]
+
+
+class CoveredShare(_Measure):
+    """Share (0–1) of the site's area inside the layer's polygons."""
+
+    kind: Literal["covered_share"] = "covered_share"
+
+    def describe(self) -> str:
+        """The method, for the provenance of a value."""
+        return "polygons; share of the site's area they cover"
+
+    def compute(self, sites: np.ndarray, layer: gpd.GeoDataFrame) -> list[np.ndarray]:
+        """[share]."""
+        sites = np.asarray(sites, dtype=object)
+        if not len(layer):
+            return [np.zeros(len(sites))]
+        parts = shapely.get_parts(shapely.union_all(np.asarray(layer.geometry.values)))
+        pairs = ind.unit_overlaps(sites, parts)
+        covered = np.bincount(pairs["site"].to_numpy(int), pairs["area_m2"].to_numpy(float), len(sites))
+        return [np.clip(covered / np.maximum(shapely.area(sites), 1e-9), 0.0, 1.0)]
+
+
+class SumWithin(_Measure):
+    """Sum of ``attribute`` over features within ``radius_km`` of the site's centroid."""
+
+    kind: Literal["sum_within"] = "sum_within"
+    attribute: str
+    radius_km: float = Field(gt=0)
+
+    def describe(self) -> str:
+        """The method, for the provenance of a value."""
+        return f"sum of {self.attribute} within {self.radius_km:g} km of the site's centroid"
+
+    def compute(self, sites: np.ndarray, layer: gpd.GeoDataFrame) -> list[np.ndarray]:
+        """[sum]."""
+        centres = shapely.centroid(np.asarray(sites, dtype=object))
+        values = layer[self.attribute].to_numpy(float)
+        tree = shapely.STRtree(np.asarray(layer.geometry.values))
+        s, f = tree.query(centres, predicate="dwithin", distance=self.radius_km * 1000.0)
+        w = np.nan_to_num(values[f], nan=0.0)
+        return [np.bincount(s, w, len(centres))]
+
+
+Measure = Annotated[Nearest | CoveredShare | SumWithin, Field(discriminator="kind")]

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from types import MappingProxyType
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import numpy as np
@@ -83,15 +82,12 @@ class Table(_Kind):
     """A value per code (unknown or missing codes: NaN)."""
 
     kind: Literal["table"] = "table"
-    values: Mapping[str, Annotated[float, Field(ge=0, le=1)]]
+    values: dict[str, Annotated[float, Field(ge=0, le=1)]]
 
     def __call__(self, x: np.ndarray, profile: Profile) -> np.ndarray:  # noqa: ARG002
         """Look every code up."""
         t = self.values
         return np.array([t.get(v, np.nan) if isinstance(v, str) else np.nan for v in x], dtype=float)
-
-    def model_post_init(self, context: Any) -> None:  # noqa: D102 - freeze the table
-        object.__setattr__(self, "values", MappingProxyType(dict(self.values)))
 
 
 class LogSize(_Kind):

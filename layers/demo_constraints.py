@@ -25,6 +25,7 @@ from __future__ import annotations
 import geopandas as gpd
 import numpy as np
 import shapely
+from shapely.affinity import scale
 from shapely.ops import substring
 
 from geo.crs import WORK_CRS, transformer
@@ -260,8 +261,8 @@ def demo_floodplains(rng: np.random.Generator, municipalities: gpd.GeoDataFrame)
                     (pts[i] - normal[i] * (width[i] * (1 - left[i]))[:, None])[::-1],
                 ]
             )
-            band = _clean(shapely.Polygon(ring)).intersection(nrw)
-            band = _clean(shapely.simplify(band, SIMPLIFY_M))
+            band = _clean(shapely.simplify(_clean(shapely.Polygon(ring)), SIMPLIFY_M))
+            band = _clean(band.intersection(nrw))
             if band.is_empty or band.area < 50_000:
                 continue
             rows.append((name, _pick(rng, FLOOD_STATUS), band))
@@ -349,7 +350,9 @@ def _site(rng: np.random.Generator, x: float, y: float, km2: float, elong: float
         off = 0.0 if lobes == 1 else (k / (lobes - 1) - 0.5) * 2 * span
         cx, cy = np.array([x, y]) + axis * off + rng.normal(0, span * 0.08 + 1, 2)
         parts.append(_blob(rng, cx, cy, km2 / lobes * 1.25 if lobes > 1 else km2, elong, angle))
-    return _clean(shapely.union_all(parts))
+    site = _clean(shapely.union_all(parts))
+    f = np.sqrt(km2 * 1e6 / site.area)  # the lobes overlap: scale to the site's area
+    return _clean(scale(site, f, f, origin=(x, y)))
 
 
 def _blob(rng: np.random.Generator, x: float, y: float, km2: float, elong: float, angle: float) -> shapely.Polygon:

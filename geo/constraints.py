@@ -39,7 +39,7 @@ def covering_names(
     overlap = shapely.area(shapely.intersection(sites[s], areas[a]))
     pairs = pd.DataFrame({"site": s, "name": names[a], "area": overlap})
     pairs = pairs[pairs["name"].map(lambda v: isinstance(v, str) and bool(v.strip()))]
-    pairs = pairs.groupby(["site", "name"], as_index=False)["area"].sum()
+    pairs = pairs.groupby(["site", "name"])["area"].sum().reset_index()
     pairs = pairs[pairs["area"] > min_area_m2]
     pairs = pairs.sort_values(["site", "area", "name"], ascending=[True, False, True])
     for site, name in zip(pairs["site"].to_numpy(int), pairs["name"].to_numpy(object), strict=True):

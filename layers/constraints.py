@@ -195,8 +195,6 @@ def _dissolve_parts(gdf: gpd.GeoDataFrame, key: str) -> gpd.GeoDataFrame:
     return out
 
 
-
-
 def _mapped_format(layer: str) -> Format:
     return Format(
         partial(read_mapped, layer), "unknown", "set licence and attribution in sources.toml", MAPPED

@@ -26,6 +26,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 from shapely.affinity import scale
+from shapely.geometry.base import BaseGeometry
 from shapely.ops import substring
 
 from geo.crs import WORK_CRS, transformer
@@ -231,7 +232,7 @@ def river_lines() -> dict[str, shapely.LineString]:
     to_utm = transformer(4326, 25832)
     out = {}
     for name, (points, _) in RIVERS.items():
-        xy = np.column_stack(to_utm.transform(*zip(*points, strict=True)))
+        xy = np.column_stack(to_utm.transform([p[0] for p in points], [p[1] for p in points]))
         out[name] = shapely.LineString(_chaikin(xy, 3))
     return out
 
@@ -284,7 +285,7 @@ def demo_natura2000(rng: np.random.Generator, municipalities: gpd.GeoDataFrame) 
     to_utm = transformer(4326, 25832)
     rivers = river_lines()
     towns = _Towns(municipalities)
-    rows: list[tuple[str, str, shapely.Geometry]] = []  # name, type, geometry
+    rows: list[tuple[str, str, BaseGeometry]] = []  # name, type, geometry
     for name, lon, lat, km2, elong, angle, river in SPAS:
         x, y = to_utm.transform(lon, lat)
         if river:  # a band along the river around (lon, lat)
@@ -333,13 +334,15 @@ def demo_natura2000(rng: np.random.Generator, municipalities: gpd.GeoDataFrame) 
 # geometry helpers
 
 
-def _state(municipalities: gpd.GeoDataFrame) -> shapely.Geometry:
+def _state(municipalities: gpd.GeoDataFrame) -> BaseGeometry:
     nrw = shapely.union_all(np.asarray(municipalities.geometry.values, dtype=object))
     shapely.prepare(nrw)
     return nrw
 
 
-def _site(rng: np.random.Generator, x: float, y: float, km2: float, elong: float, angle: float) -> shapely.Geometry:
+def _site(
+    rng: np.random.Generator, x: float, y: float, km2: float, elong: float, angle: float
+) -> BaseGeometry:
     """An irregular blob of ``km2`` (large sites: several lobes along their long axis)."""
     lobes = 1 if km2 < 40 else int(min(6, 2 + km2 // 80))
     a = np.deg2rad(angle)
@@ -355,7 +358,9 @@ def _site(rng: np.random.Generator, x: float, y: float, km2: float, elong: float
     return _clean(scale(site, f, f, origin=(x, y)))
 
 
-def _blob(rng: np.random.Generator, x: float, y: float, km2: float, elong: float, angle: float) -> shapely.Polygon:
+def _blob(
+    rng: np.random.Generator, x: float, y: float, km2: float, elong: float, angle: float
+) -> shapely.Polygon:
     theta = np.linspace(0, 2 * np.pi, 64, endpoint=False)
     r = np.ones_like(theta)
     for k in range(2, 6):
@@ -365,17 +370,22 @@ def _blob(rng: np.random.Generator, x: float, y: float, km2: float, elong: float
     a = np.deg2rad(angle)
     qx, qy = px * np.cos(a) - py * np.sin(a), px * np.sin(a) + py * np.cos(a)
     unit = shapely.Polygon(np.column_stack([qx, qy]))
-    scale = np.sqrt(km2 * 1e6 / unit.area)
-    return shapely.Polygon(np.column_stack([x + qx * scale, y + qy * scale]))
+    f = np.sqrt(km2 * 1e6 / unit.area)
+    return shapely.Polygon(np.column_stack([x + qx * f, y + qy * f]))
 
 
-def _clean(g: shapely.Geometry) -> shapely.Geometry:
+def _clean(g: BaseGeometry) -> BaseGeometry:
     """Valid and polygonal (make_valid, polygonal parts kept); empty if nothing is left."""
     if not g.is_valid:
         g = shapely.make_valid(g)
     if g.geom_type in ("Polygon", "MultiPolygon"):
         return g
-    polys = [q for p in shapely.get_parts(g) if p.geom_type in ("Polygon", "MultiPolygon") for q in shapely.get_parts(p)]
+    polys = [
+        q
+        for p in shapely.get_parts(g)
+        if p.geom_type in ("Polygon", "MultiPolygon")
+        for q in shapely.get_parts(p)
+    ]
     if not polys:
         return shapely.MultiPolygon()
     return polys[0] if len(polys) == 1 else shapely.MultiPolygon(polys)
@@ -442,7 +452,7 @@ def tk25_sheet(lon: float, lat: float) -> str:
     return f"{row:02d}{col:02d}"
 
 
-def _site_codes(geoms: list[shapely.Geometry], kinds: list[str]) -> list[str]:
+def _site_codes(geoms: list[BaseGeometry], kinds: list[str]) -> list[str]:
     to_wgs = transformer(25832, 4326)
     used: dict[tuple[str, str], int] = {}
     out = []
@@ -474,4 +484,3 @@ def _roman(n: int) -> str:
             out += sym
             n -= value
     return out
-

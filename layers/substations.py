@@ -39,6 +39,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from shapely.geometry.base import BaseGeometry
 
 from geo.crs import WORK_CRS, transformer
 from layers.errors import SourceError, rows_text
@@ -56,7 +57,7 @@ SCHEMA = Schema(
     ("Point",),
     nullable=("name", "operator", "source"),
 )
-OSM_WHERE = "other_tags LIKE '%\"power\"=>\"substation\"%'"
+OSM_WHERE = 'other_tags LIKE \'%"power"=>"substation"%\''
 OSM_SOURCE = "OpenStreetMap"
 SYNTHETIC_SOURCE = "SYNTHETIC demo"
 OSM_LICENCE = "ODbL-1.0 (https://opendatacommons.org/licenses/odbl/1-0/)"
@@ -152,12 +153,17 @@ def _is_grid_substation(t: dict[str, str]) -> bool:
     return not any(f.strip() in ("16.7", "16.67", "16 2/3") for f in t.get("frequency", "").split(";"))
 
 
-def _ring_polygon(g: shapely.Geometry) -> shapely.Geometry:
+def _ring_polygon(g: BaseGeometry | None) -> BaseGeometry | None:
     """A closed way as its polygon (repaired if invalid); an open way stays a line."""
-    if g is None or g.geom_type != "LineString" or not g.is_closed or len(g.coords) < 4:
+    if not isinstance(g, shapely.LineString) or not g.is_closed or len(g.coords) < 4:
         return g
     poly = shapely.Polygon(g.coords)
     return poly if poly.is_valid else polygonal(np.array([poly], dtype=object))[0]
+
+
+def _utm_line(lonlat: tuple[tuple[float, float], ...]) -> shapely.LineString:
+    x, y = transformer(4326, 25832).transform([p[0] for p in lonlat], [p[1] for p in lonlat])
+    return shapely.LineString(np.column_stack([x, y]))
 
 
 def _points(geoms: np.ndarray) -> np.ndarray:
@@ -236,30 +242,31 @@ def demo(rng: np.random.Generator, municipalities: gpd.GeoDataFrame) -> gpd.GeoD
         ys.extend(py[keep].tolist())
     xs, ys = xs[:N_110], ys[:N_110]
     kv = [110] * N_110
-    lines = [shapely.LineString(np.column_stack(to_utm.transform(*zip(*c, strict=True)))) for c in CORRIDORS]
+    lines = [_utm_line(c) for c in CORRIDORS]
     lengths = np.array([line.length for line in lines])
     for n, volt in ((N_220, 220), (N_380, 380)):
         placed = 0
         while placed < n:
             line = lines[rng.choice(len(lines), p=lengths / lengths.sum())]
             p = line.interpolate(rng.uniform(0, line.length))
-            px, py = p.x + rng.normal(0, 2500), p.y + rng.normal(0, 2500)
-            if shapely.contains_xy(nrw, px, py):
-                xs.append(px)
-                ys.append(py)
+            qx, qy = float(p.x + rng.normal(0, 2500)), float(p.y + rng.normal(0, 2500))
+            if shapely.contains_xy(nrw, qx, qy):
+                xs.append(qx)
+                ys.append(qy)
                 kv.append(volt)
                 placed += 1
-    points = shapely.points(np.asarray(xs), np.asarray(ys))
+    points = np.asarray(shapely.points(np.asarray(xs), np.asarray(ys)), dtype=object)
     names, codes = np.asarray(municipalities["name"].to_numpy(object)), []
     muni_of = _containing(points, np.asarray(municipalities.geometry.values, dtype=object))
     counts: dict[str, int] = {}
-    ops, p_ops = zip(*OPERATORS_110, strict=True)
+    ops = [o for o, _ in OPERATORS_110]
+    p_ops = np.array([p for _, p in OPERATORS_110])
     operator = []
     for m, volt in zip(muni_of, kv, strict=True):
         town = str(names[m]) if m >= 0 else "NRW"
         counts[town] = counts.get(town, 0) + 1
         codes.append(f"Umspannwerk {town}" + ("" if counts[town] == 1 else f" {counts[town]}"))
-        op = "Amprion" if volt >= 220 else str(rng.choice(ops, p=np.array(p_ops) / sum(p_ops)))
+        op = "Amprion" if volt >= 220 else ops[rng.choice(len(ops), p=p_ops / p_ops.sum())]
         operator.append(f"Stadtwerke {town}" if op == "Stadtwerke" else op)
     return gpd.GeoDataFrame(
         {

@@ -90,7 +90,9 @@ def test_natura2000_reads_the_eea_shapefile_and_keeps_nrw():
     assert by_code.loc["DE4410301", "geometry"].area == pytest.approx(500_000, rel=1e-3)
     assert by_code.loc["DE4310302", "geometry"].area == pytest.approx(500_000, rel=1e-3)
     # EPSG:3035 in the file, EPSG:25832 out: the 2 × 1 km box comes back where it was written
-    assert by_code.loc["DE4309301", "geometry"].bounds == pytest.approx((378000, 5721000, 380000, 5722000), abs=0.01)
+    assert by_code.loc["DE4309301", "geometry"].bounds == pytest.approx(
+        (378000, 5721000, 380000, 5722000), abs=0.01
+    )
     assert set(gdf["source"]) == {"Natura2000_sample.shp"}
 
 
@@ -155,7 +157,9 @@ def test_floodplains_bad_input_is_refused(tmp_path):
     with pytest.raises(SourceError, match="source column"):
         constraints.read_mapped("floodplains", UESG, {"columns": {"name": "GEW_NAME"}})
     lines = tmp_path / "lines.gpkg"
-    gpd.GeoDataFrame({"n": ["x"]}, geometry=[shapely.LineString([(380000, 5720000), (381000, 5720000)])], crs=25832).to_file(lines)
+    gpd.GeoDataFrame(
+        {"n": ["x"]}, geometry=[shapely.LineString([(380000, 5720000), (381000, 5720000)])], crs=25832
+    ).to_file(lines)
     with pytest.raises(SourceError, match="geometry type must be Polygon"):
         constraints.read_mapped("floodplains", lines, {})
 
@@ -165,7 +169,7 @@ def test_sources_toml_names_the_new_formats(tmp_path):
     toml.write_text(
         f"""
 [municipalities]
-path = "{FIXTURES / 'dvg' / 'dvg2gem_nw.shp'}"
+path = "{FIXTURES / "dvg" / "dvg2gem_nw.shp"}"
 format = "dvg"
 
 [natura2000]
@@ -228,7 +232,10 @@ def test_demo_floodplains_follow_the_rivers(floods, nrw):
     for name, group in floods.groupby("name"):
         band = shapely.union_all(group.geometry.values)
         inside = shapely.intersection(lines[name], nrw)
-        assert band.buffer(600).covers(inside.buffer(-1)) or band.buffer(600).intersection(inside).length > 0.9 * inside.length
+        assert (
+            band.buffer(600).covers(inside.buffer(-1))
+            or band.buffer(600).intersection(inside).length > 0.9 * inside.length
+        )
         width = band.area / max(shapely.intersection(lines[name], band).length, 1.0)
         assert (1200 if name == "Rhein" else 250) < width < (3500 if name == "Rhein" else 1600), (name, width)
 

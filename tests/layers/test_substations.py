@@ -90,8 +90,14 @@ def test_osm_keeps_grid_substations_of_110_kv_and_more():
 def test_osm_areas_are_placed_inside_their_outline():
     gdf = substations.read_osm_substations(OSM, {}).set_index("substation_id")
     to_utm = transformer(4326, 25832)
-    for sid, (lat0, lon0) in {"way/10": (51.62, 7.25), "way/11": (51.63, 7.25), "relation/20": (51.64, 7.25)}.items():
-        xs, ys = to_utm.transform([lon0, lon0 + 0.003, lon0 + 0.003, lon0], [lat0, lat0, lat0 + 0.002, lat0 + 0.002])
+    for sid, (lat0, lon0) in {
+        "way/10": (51.62, 7.25),
+        "way/11": (51.63, 7.25),
+        "relation/20": (51.64, 7.25),
+    }.items():
+        xs, ys = to_utm.transform(
+            [lon0, lon0 + 0.003, lon0 + 0.003, lon0], [lat0, lat0, lat0 + 0.002, lat0 + 0.002]
+        )
         square = shapely.Polygon(zip(xs, ys, strict=True))
         assert square.contains(gdf.loc[sid, "geometry"]), sid
 
@@ -103,7 +109,9 @@ def test_osm_bad_files_are_refused(tmp_path):
         substations.read_osm_substations(renamed, {})
     assert "layer 'substations'" in str(err.value) and "extract.xml" in str(err.value)
     broken = tmp_path / "broken.osm"
-    broken.write_text('<?xml version="1.0"?>\n<osm version="0.6">\n  <node id="1" lat="51.4" lon=', encoding="utf-8")
+    broken.write_text(
+        '<?xml version="1.0"?>\n<osm version="0.6">\n  <node id="1" lat="51.4" lon=', encoding="utf-8"
+    )
     with pytest.raises(SourceError) as err:
         substations.read_osm_substations(broken, {})
     assert "broken.osm" in str(err.value)
@@ -140,8 +148,16 @@ def test_mapped_reads_kv_or_volts_and_drops_below_110(tmp_path):
 
 
 def test_mapped_polygons_become_points_on_their_surface(tmp_path):
-    ring = shapely.Polygon([(380000, 5720000), (380400, 5720000), (380400, 5720100), (380100, 5720100),
-                            (380100, 5720400), (380000, 5720400)])  # an L: its centroid lies outside
+    ring = shapely.Polygon(
+        [
+            (380000, 5720000),
+            (380400, 5720000),
+            (380400, 5720100),
+            (380100, 5720100),
+            (380100, 5720400),
+            (380000, 5720400),
+        ]
+    )  # an L: its centroid lies outside
     path = tmp_path / "uw_flaechen.gpkg"
     gpd.GeoDataFrame({"UW_NR": ["A"], "U_KV": [110]}, geometry=[ring], crs=25832).to_file(path)
     gdf = substations.read_mapped(path, {"columns": {"substation_id": "UW_NR", "voltage_kv": "U_KV"}})

@@ -7,6 +7,9 @@ layers/sources.py will); the readers and demo generators are called directly.
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import geopandas as gpd
@@ -293,3 +296,55 @@ def test_covering_names_by_hand():
     assert covering_names(sites, layer, "name") == [["Hellwegbörde", "Lippeaue"], [], []]
     assert covering_names(sites, layer.iloc[:0], "name") == [[], [], []]
     assert covering_names([], layer, "name") == []
+
+
+# ---------------------------------------------------------------------------------------------
+# the demo build (a fresh interpreter: the plug-ins register before layers.build is imported)
+
+BUILD_SCRIPT = """
+import json, sys
+from pathlib import Path
+
+import layers.constraints, layers.substations  # noqa: F401 - register the plug-in layers
+
+import numpy as np
+from geo.constraints import covering_names
+from geo.measures import CoveredShare, Nearest
+from layers.build import build
+from layers.store import Store
+
+data = Path(sys.argv[1])
+manifest = build(Store(data), n_sites=300, seed=1)
+snap = Store(data).load()
+sites = np.asarray(snap.layers["sites"].geometry.values, dtype=object)
+out = {"manifest": {k: manifest["layers"][k] for k in ("substations", "natura2000", "floodplains")},
+       "missing": manifest["missing_layers"]}
+for name in ("natura2000", "floodplains"):
+    (share,) = CoveredShare(layer=name).compute(sites, snap.layers[name])
+    names = covering_names(sites, snap.layers[name], "name")
+    out[name] = {"touched": int((share > 0).sum()), "n": len(sites),
+                 "named": int(sum(1 for x in names if x)), "max": float(share.max())}
+km, kv = Nearest(layer="substations", attribute="voltage_kv").compute(sites, snap.layers["substations"])
+out["substations"] = {"median_km": float(np.median(km)), "kv": sorted({int(v) for v in kv})}
+print(json.dumps(out, default=str))
+"""
+
+
+def test_demo_build_stores_the_layers_labelled_synthetic(tmp_path):
+    p = subprocess.run(
+        [sys.executable, "-c", BUILD_SCRIPT, str(tmp_path / "data")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert p.returncode == 0, p.stderr[-3000:]
+    out = json.loads(p.stdout.strip().splitlines()[-1])
+    assert out["missing"] == []
+    for name, meta in out["manifest"].items():
+        assert meta["synthetic"] is True and "SYNTHETIC" in meta["note"], name
+        assert meta["count"] > 50, name
+    for name in ("natura2000", "floodplains"):
+        # sites that overlap an area are named after it; most sites are outside every area
+        assert out[name]["named"] == out[name]["touched"] < out[name]["n"] / 2
+    assert out["natura2000"]["touched"] > 0 and out["substations"]["median_km"] < 15

@@ -12,7 +12,8 @@ Formats (sources.toml ``format``):
 
 - ``natura2000`` (natura2000): the EEA "Natura 2000 – Spatial data" shapefile (Europe, EPSG:3035)
   or BfN's German shapefile of the same schema: ``SITECODE``, ``SITENAME``, ``SITETYPE`` (any
-  case; other columns ignored). Only features whose bounding box meets NRW's extent + 10 km are
+  case; other columns ignored; a code in the national spelling ``DE-4405-301`` is read as
+  ``DE4405301``). Only features whose bounding box meets NRW's extent + 10 km are
   read (the European file has ~27,000 sites). Refused: a file without a CRS, a missing column, a
   ``SITETYPE`` other than A/B/C, a malformed ``SITECODE``. Parts of one site in several features
   are dissolved into one; invalid polygons are repaired (``make_valid``, polygonal parts kept).
@@ -124,8 +125,8 @@ def read_natura2000(path: Path, cfg: dict[str, Any]) -> gpd.GeoDataFrame:
         raise SourceError(layer, path, f"cannot be read as a vector file: {str(exc)[:300]}") from exc
     src = to_work_crs(src.rename(columns={by_upper[c]: c for c in NATURA_COLUMNS}))
     labels = [f"feature {fid}" for fid in src.index]
-    code = src["SITECODE"].map(_text)
-    kind = src["SITETYPE"].map(_text)
+    code = src["SITECODE"].map(_site_code)
+    kind = src["SITETYPE"].map(lambda v: None if _text(v) is None else str(_text(v)).upper())
     problems = []
     bad_code = ~code.map(lambda v: v is not None and bool(SITECODE.match(v))).to_numpy(bool)
     if bad_code.any():
@@ -163,6 +164,12 @@ def read_mapped(layer: str, path: Path, cfg: dict[str, Any]) -> gpd.GeoDataFrame
     out = apply_mapping(layer, src, cfg, path, fill=fill)
     out.geometry = polygonal(np.asarray(shapely.force_2d(out.geometry.values), dtype=object))
     return check(layer, out[~shapely.is_empty(out.geometry.values)].reset_index(drop=True), path)
+
+
+def _site_code(v: Any) -> str | None:
+    """The EU site code; the national spelling with hyphens (``DE-4405-301``) is the same code."""
+    text = _text(v)
+    return None if text is None else re.sub(r"[\s-]", "", text).upper()
 
 
 def _text(v: Any) -> str | None:

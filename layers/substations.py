@@ -140,11 +140,12 @@ def read_mapped(path: Path, cfg: dict[str, Any]) -> gpd.GeoDataFrame:
             f"found {', '.join(repr(s) for s in seen)} in rows {rows_text(bad)}",
         )
     out["voltage_kv"] = kv
-    out = out[out["voltage_kv"] >= MIN_KV].copy()
+    kept = np.flatnonzero(out["voltage_kv"].to_numpy() >= MIN_KV)
+    out = out.iloc[kept].copy()
     out["voltage_kv"] = out["voltage_kv"].astype("int64")
     geoms = np.asarray(shapely.force_2d(out.geometry.values), dtype=object)
     out.geometry = _points(polygonal(geoms))
-    return check(LAYER, out.reset_index(drop=True), path)
+    return check(LAYER, out.reset_index(drop=True), path, row_labels=[f"row {i + 1}" for i in kept])
 
 
 def _is_grid_substation(t: dict[str, str]) -> bool:

@@ -118,16 +118,17 @@ def test_natura2000_bad_input_is_refused(tmp_path):
     bad = _natura_file(
         tmp_path,
         "bad_values",
-        SITECODE=["DE4309301", "DE-4309-302", "DE4309303", "X" * 300],
+        SITECODE=["DE-4309-301", "DE43093", "de4309303", "X" * 300],
         SITENAME=["a", "b", "c", "d"],
         SITETYPE=["B", "B", "D", "A"],
     )
     with pytest.raises(SourceError) as err:
         constraints.read_natura2000(bad, {})
     text = str(err.value)
-    assert "SITECODE must be" in text and "'DE-4309-302'" in text and "feature 1" in text
+    assert "SITECODE must be" in text and "'DE43093'" in text and "feature 1" in text
     assert "SITETYPE must be A" in text and "'D'" in text and "feature 2" in text
     assert "X" * 21 not in text  # hostile input is not echoed in full
+    assert "feature 0" not in text  # DE-4309-301 is the national spelling of DE4309301
     with pytest.raises(SourceError, match="coordinate reference system"):
         constraints.read_natura2000(_natura_file(tmp_path, "no_crs", crs=None), {})
     with pytest.raises(SourceError, match="file not found"):
@@ -136,6 +137,12 @@ def test_natura2000_bad_input_is_refused(tmp_path):
     text_file.write_text("not a shapefile", encoding="utf-8")
     with pytest.raises(SourceError, match="cannot be read"):
         constraints.read_natura2000(text_file, {})
+
+
+def test_natura2000_national_spelling_and_lower_case_type_are_read(tmp_path):
+    path = _natura_file(tmp_path, "national", SITECODE=["DE-4309-301"], SITETYPE=["b"])
+    gdf = constraints.read_natura2000(path, {})
+    assert gdf[["site_code", "site_type"]].values.tolist() == [["DE4309301", "B"]]
 
 
 def test_floodplains_mapped_reads_the_shapefile_with_its_mapping():

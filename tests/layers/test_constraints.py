@@ -1,8 +1,8 @@
 """Land constraints (issue 21 §4): Natura 2000 and floodplain readers, bad input, the demo layers,
 CoveredShare over them and ``geo.constraints.covering_names`` against geopandas overlay.
 
-Importing ``layers.constraints`` registers the two plug-in layers (as the lead's one import line in
-layers/sources.py will); the readers and demo generators are called directly.
+``layers.constraints`` registers the two plug-in layers at import; it is imported for this module
+only (``tests/layers/_plugins.py``), and the readers and demo generators are called directly.
 """
 
 from __future__ import annotations
@@ -10,7 +10,9 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 
 import geopandas as gpd
 import numpy as np
@@ -19,11 +21,12 @@ import shapely
 
 from geo.constraints import covering_names
 from geo.measures import CoveredShare
-from layers import constraints, demo_constraints
+from layers import demo_constraints
 from layers.errors import SourceError
 from layers.municipalities import boundaries
 from layers.schema import check
 from layers.sources import FORMATS, PLUGIN_LAYERS, load_sources
+from tests.layers._plugins import plugin
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -33,6 +36,16 @@ UESG_MAPPING = {
     "columns": {"area_id": "UESG_ID", "name": "GEWAESSER", "status": "VERFAHREN"},
     "values": {"status": {"vorl. gesichert": "vorläufig gesichert"}},
 }
+
+
+constraints: ModuleType  # layers.constraints, imported by the fixture below
+
+
+@pytest.fixture(scope="module", autouse=True)
+def registered() -> Iterator[None]:
+    global constraints
+    with plugin("layers.constraints") as (constraints,):
+        yield
 
 
 @pytest.fixture(scope="module")

@@ -1,13 +1,15 @@
 """The substations layer (issue 21 §2): OSM and mapped readers, bad input, the demo, Nearest.
 
-Importing ``layers.substations`` registers the plug-in layer (as the lead's one import line in
-layers/sources.py will); the readers and the demo generator are called directly.
+``layers.substations`` registers the plug-in layer at import; it is imported for this module only
+(``tests/layers/_plugins.py``), and the readers and the demo generator are called directly.
 """
 
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 
 import geopandas as gpd
 import numpy as np
@@ -16,14 +18,24 @@ import shapely
 
 from geo.crs import transformer
 from geo.measures import Nearest
-from layers import substations
 from layers.errors import SourceError
 from layers.municipalities import boundaries
 from layers.schema import check
 from layers.sources import FORMATS, PLUGIN_LAYERS
+from tests.layers._plugins import plugin
 
 ROOT = Path(__file__).resolve().parents[2]
 OSM = ROOT / "tests" / "fixtures" / "substations" / "sample.osm"
+
+
+substations: ModuleType  # layers.substations, imported by the fixture below
+
+
+@pytest.fixture(scope="module", autouse=True)
+def registered() -> Iterator[None]:
+    global substations
+    with plugin("layers.substations") as (substations,):
+        yield
 
 
 @pytest.fixture(scope="module")

@@ -26,14 +26,18 @@ Formats (sources.toml ``format``):
       [floodplains]
       path = "uesg/festgesetzte_uesg.shp"
       format = "mapped"
-      licence = "dl-de/zero-2-0"
-      attribution = "Land NRW (MUNV), Überschwemmungsgebiete NRW"
+      licence = "<as stated on the download page (not checked here)>"
+      attribution = "Land NRW, Überschwemmungsgebiete NRW"
       [floodplains.columns]
       area_id = "<id column>"
       name = "<water body column>"
       [floodplains.defaults]             # one status for a file of one kind ...
       status = "festgesetzt"
       # ... or [floodplains.columns] status = "<column>" with [floodplains.values.status]
+
+Registration: the module ends with ``register_layer`` and imports ``layers.sources`` for it, so
+``layers/sources.py`` can import it only at its end (after ``register_layer`` is defined), e.g.
+``from layers import constraints, substations  # noqa: E402, F401``; at the top it is a circular import.
 
 The demo generators (``layers/demo_constraints.py``) are SYNTHETIC.
 """

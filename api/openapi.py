@@ -216,44 +216,58 @@ def honest(doc: dict[str, Any], collections: list[str]) -> dict[str, Any]:
         for method, op in ops.items():
             if not isinstance(op, dict) or "responses" not in op:
                 continue
-            responses = op["responses"]
             admin = path.startswith("/api/admin")
-            old422 = responses.get("422", {})
-            if "HTTPValidationError" in str(old422):
-                del responses["422"]
-            wanted = {400, 401, 429} | ({403} if admin else set())
-            if "{" in path:
-                wanted.add(404)
-            if method == "post" and path == "/api/score":
-                wanted |= {413, 422}
-            for code in sorted(wanted):
-                prev = responses.get(str(code), {})
-                if PROBLEM_JSON not in prev.get("content", {}):
-                    responses[str(code)] = _problem_response(code, prev.get("description"))
-            for code, resp in responses.items():  # errors declared without a body schema
-                if code[0] in "45" and not resp.get("content"):
-                    resp["content"] = _problem_response(int(code))["content"]
-            for resp in responses.values():  # a model's $ref, not also the Response's string
-                for media in resp.get("content", {}).values():
-                    sch = media.get("schema", {})
-                    if "$ref" in sch and sch.get("type") == "string":
-                        del sch["type"]
-            ok = responses.get("200", {}).get("content", {})
-            for ctype, media in ok.items():
-                if ctype.endswith("json") and media.get("schema", {}).get("type") == "string":
-                    # a Response class says "string"; every JSON answer here is an object
-                    media["schema"] = BODIES.get(path, {"type": "object"})
-            if path == "/api/sites/values" and "application/octet-stream" in ok:
-                ok.pop("application/json", None)
+            _error_responses(path, method, op["responses"], admin)
+            _success_bodies(path, op["responses"])
             op["security"] = [{SCHEME: []}] if admin else [{}, {SCHEME: []}]
-            for p in op.get("parameters", []):
-                if p.get("in") == "query" and p["name"] in PARAMETER_SCHEMAS:
-                    p["schema"] = PARAMETER_SCHEMAS[p["name"]]
-                if p.get("in") == "path" and p["name"] == "cid":
-                    p["schema"] = {"type": "string", "enum": collections}
-                if p.get("in") == "path" and p["name"] == "ags":
-                    p["schema"] = {"type": "string", "pattern": r"^\d{8}$"}
+            _parameter_schemas(op, collections)
             if method == "post" and path == "/api/score":
                 for media in op.get("requestBody", {}).get("content", {}).values():
                     media["schema"] = GEOJSON_BODY
     return doc
+
+
+def _error_responses(path: str, method: str, responses: dict[str, Any], admin: bool) -> None:
+    """Every error an operation can send, as problem+json; no never-sent 422 HTTPValidationError."""
+    old422 = responses.get("422", {})
+    if "HTTPValidationError" in str(old422):
+        del responses["422"]
+    wanted = {400, 401, 429} | ({403} if admin else set())
+    if "{" in path:
+        wanted.add(404)
+    if method == "post" and path == "/api/score":
+        wanted |= {413, 422}
+    for code in sorted(wanted):
+        prev = responses.get(str(code), {})
+        if PROBLEM_JSON not in prev.get("content", {}):
+            responses[str(code)] = _problem_response(code, prev.get("description"))
+    for code, resp in responses.items():  # errors declared without a body schema
+        if code[0] in "45" and not resp.get("content"):
+            resp["content"] = _problem_response(int(code))["content"]
+    for resp in responses.values():  # a model's $ref, not also the Response's string
+        for media in resp.get("content", {}).values():
+            sch = media.get("schema", {})
+            if "$ref" in sch and sch.get("type") == "string":
+                del sch["type"]
+
+
+def _success_bodies(path: str, responses: dict[str, Any]) -> None:
+    """The body schema of each JSON answer (an object, not a Response class's "string")."""
+    ok = responses.get("200", {}).get("content", {})
+    for ctype, media in ok.items():
+        if ctype.endswith("json") and media.get("schema", {}).get("type") == "string":
+            # a Response class says "string"; every JSON answer here is an object
+            media["schema"] = BODIES.get(path, {"type": "object"})
+    if path == "/api/sites/values" and "application/octet-stream" in ok:
+        ok.pop("application/json", None)
+
+
+def _parameter_schemas(op: dict[str, Any], collections: list[str]) -> None:
+    """Patterns of the text query parameters; the collection ids and AGS of path parameters."""
+    for p in op.get("parameters", []):
+        if p.get("in") == "query" and p["name"] in PARAMETER_SCHEMAS:
+            p["schema"] = PARAMETER_SCHEMAS[p["name"]]
+        if p.get("in") == "path" and p["name"] == "cid":
+            p["schema"] = {"type": "string", "enum": collections}
+        if p.get("in") == "path" and p["name"] == "ags":
+            p["schema"] = {"type": "string", "pattern": r"^\d{8}$"}

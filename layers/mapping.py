@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from layers.errors import SourceError, rows_text
-from layers.schema import CONFIDENTIAL_DEFAULTS, FALSE_WORDS, NUMERIC, SCHEMAS, TRUE_WORDS
+from layers.schema import CONFIDENTIAL_DEFAULTS, FALSE_WORDS, NUMERIC, SCHEMAS, TRUE_WORDS, Schema
 
 
 def apply_mapping(
@@ -35,8 +35,34 @@ def apply_mapping(
     columns: dict[str, str] = dict(cfg.get("columns", {}))
     values: dict[str, dict[str, str]] = dict(cfg.get("values", {}))
     defaults: dict[str, Any] = dict(cfg.get("defaults", {}))
-    problems: list[str] = []
+    problems = _config_problems(schema, src, columns, values, defaults)
+    if problems:
+        raise SourceError(layer, path, problems)
 
+    out = pd.DataFrame(index=src.index)
+    _required_fields(layer, schema, src, out, columns, defaults, fill, problems)
+    for canon in schema.optional:  # confidential fields (all optional): mapped, default or empty
+        out[canon] = (
+            src[columns[canon]].to_numpy(object)
+            if canon in columns
+            else defaults.get(canon, CONFIDENTIAL_DEFAULTS.get(canon))
+        )
+    _translate_codes(layer, schema, out, columns, values, problems)
+    _type_optional_fields(schema, out, columns, problems)  # then their types
+    if problems:
+        raise SourceError(layer, path, problems)
+    return gpd.GeoDataFrame(out, geometry=src.geometry.values, crs=src.crs)
+
+
+def _config_problems(
+    schema: Schema,
+    src: gpd.GeoDataFrame,
+    columns: dict[str, str],
+    values: dict[str, dict[str, str]],
+    defaults: dict[str, Any],
+) -> list[str]:
+    """Mapped fields the layer does not have, and mapped source columns the file does not have."""
+    problems: list[str] = []
     known = (*schema.columns, *schema.optional)
     unknown = [c for c in list(columns) + list(values) + list(defaults) if c not in known]
     if unknown:
@@ -49,10 +75,20 @@ def apply_mapping(
             f"source column(s) not in file: {', '.join(absent)}; the file has: "
             f"{', '.join(c for c in src.columns if c != 'geometry')}"
         )
-    if problems:
-        raise SourceError(layer, path, problems)
+    return problems
 
-    out = pd.DataFrame(index=src.index)
+
+def _required_fields(
+    layer: str,
+    schema: Schema,
+    src: gpd.GeoDataFrame,
+    out: pd.DataFrame,
+    columns: dict[str, str],
+    defaults: dict[str, Any],
+    fill: dict[str, Any],
+    problems: list[str],
+) -> None:
+    """Fill ``out``'s canonical columns from a source column, a default, ``fill`` or numbered ids."""
     for canon in schema.columns:
         if canon in columns:
             col = src[columns[canon]]
@@ -77,12 +113,16 @@ def apply_mapping(
                 f"or [{layer}.defaults]"
             )
 
-    for canon in schema.optional:  # confidential fields (all optional): mapped, default or empty
-        out[canon] = (
-            src[columns[canon]].to_numpy(object)
-            if canon in columns
-            else defaults.get(canon, CONFIDENTIAL_DEFAULTS.get(canon))
-        )
+
+def _translate_codes(
+    layer: str,
+    schema: Schema,
+    out: pd.DataFrame,
+    columns: dict[str, str],
+    values: dict[str, dict[str, str]],
+    problems: list[str],
+) -> None:
+    """Replace source values by canonical codes ([layer.values.<field>]); report unmapped ones."""
     for canon, table in values.items():
         if canon not in out.columns:
             continue
@@ -99,7 +139,13 @@ def apply_mapping(
                 f"add them to [{layer}.values.{canon}] mapping to one of {', '.join(sorted(allowed))}"
             )
         out[canon] = mapped
-    for canon, kind in schema.optional.items():  # then their types
+
+
+def _type_optional_fields(
+    schema: Schema, out: pd.DataFrame, columns: dict[str, str], problems: list[str]
+) -> None:
+    """Parse the optional fields by their type: booleans, numbers, stripped strings (empty is null)."""
+    for canon, kind in schema.optional.items():
         if kind == "boolean":
             out[canon] = _booleans(out[canon], canon, columns.get(canon, canon), problems)
         elif kind == "number":
@@ -113,9 +159,6 @@ def apply_mapping(
                 index=out.index,
                 dtype=object,
             )
-    if problems:
-        raise SourceError(layer, path, problems)
-    return gpd.GeoDataFrame(out, geometry=src.geometry.values, crs=src.crs)
 
 
 def _numbers(col: pd.Series, canon: str, source: str, problems: list[str]) -> pd.Series:

@@ -110,83 +110,134 @@ def check(
     Returns the frame unchanged when it passes.
     """
     schema = SCHEMAS[layer]
+    problems = [
+        *_frame_problems(schema, gdf),
+        *_geometry_problems(schema, gdf, row_labels),
+        *_id_problems(schema, gdf, row_labels),
+        *_code_problems(schema, gdf, row_labels),
+        *_key_problems(schema, gdf, row_labels),
+        *_optional_problems(schema, gdf, row_labels),
+    ]
+    if problems:
+        raise SourceError(layer, path, problems)
+    return gdf
+
+
+def _where(mask: np.ndarray, row_labels: list[str] | None) -> str:
+    """The rows where ``mask`` is true: the source's labels (the first 10) or row numbers."""
+    idx = np.flatnonzero(mask).tolist()
+    if row_labels is not None:
+        return ", ".join(row_labels[i] for i in idx[:10]) + (
+            f" (+{len(idx) - 10} more)" if len(idx) > 10 else ""
+        )
+    return "rows " + rows_text(idx)
+
+
+def _frame_problems(schema: Schema, gdf: gpd.GeoDataFrame) -> list[str]:
+    """Missing required columns and a CRS other than the working CRS."""
     problems: list[str] = []
-
-    def where(mask: np.ndarray) -> str:
-        idx = np.flatnonzero(mask).tolist()
-        if row_labels is not None:
-            return ", ".join(row_labels[i] for i in idx[:10]) + (
-                f" (+{len(idx) - 10} more)" if len(idx) > 10 else ""
-            )
-        return "rows " + rows_text(idx)
-
     missing = [c for c in schema.columns if c not in gdf.columns]
     if missing:
         problems.append(f"missing columns: {', '.join(missing)}")
     if gdf.crs is None or not gdf.crs.equals(WORK_CRS):
         problems.append(f"CRS is {gdf.crs}, expected EPSG:25832 (reproject with .to_crs(25832))")
+    return problems
 
+
+_GEOMETRY_NAMES = np.array(
+    [
+        "Point",
+        "LineString",
+        "LinearRing",
+        "Polygon",
+        "MultiPoint",
+        "MultiLineString",
+        "MultiPolygon",
+        "GeometryCollection",
+    ]
+)  # by shapely's geometry type id
+
+
+def _geometry_problems(schema: Schema, gdf: gpd.GeoDataFrame, row_labels: list[str] | None) -> list[str]:
+    """Empty or missing geometries, geometries of the wrong type, invalid ones (the first 10)."""
+    problems: list[str] = []
     geoms = gdf.geometry.values
     empty = shapely.is_missing(geoms) | shapely.is_empty(geoms)
     if empty.any():
-        problems.append(f"empty or missing geometry in {where(empty)}")
+        problems.append(f"empty or missing geometry in {_where(empty, row_labels)}")
     types = np.asarray(shapely.get_type_id(geoms))
-    names = np.array(
-        [
-            "Point",
-            "LineString",
-            "LinearRing",
-            "Polygon",
-            "MultiPoint",
-            "MultiLineString",
-            "MultiPolygon",
-            "GeometryCollection",
-        ]
-    )
-    bad_type = ~empty & ~np.isin(names[np.clip(types, 0, 7)], schema.geometry_types)
+    bad_type = ~empty & ~np.isin(_GEOMETRY_NAMES[np.clip(types, 0, 7)], schema.geometry_types)
     if bad_type.any():
-        problems.append(f"geometry type must be {' or '.join(schema.geometry_types)} in {where(bad_type)}")
+        problems.append(
+            f"geometry type must be {' or '.join(schema.geometry_types)} in {_where(bad_type, row_labels)}"
+        )
     invalid = ~empty & ~bad_type & ~shapely.is_valid(geoms)
     for i in np.flatnonzero(invalid)[:10]:
         label = row_labels[i] if row_labels is not None else f"row {i + 1}"
         problems.append(f"invalid geometry in {label}: {shapely.is_valid_reason(geoms[i])}")
     if invalid.sum() > 10:
         problems.append(f"... {int(invalid.sum()) - 10} more invalid geometries")
+    return problems
 
-    if schema.id_column in gdf.columns:
-        ids = gdf[schema.id_column]
-        null_id = ids.isna().to_numpy()
-        if null_id.any():
-            problems.append(f"{schema.id_column} is empty in {where(null_id)}")
-        dup = ids.duplicated(keep=False).to_numpy() & ~null_id
-        if dup.any():
-            dups = sorted({str(v) for v in ids[dup]})[:5]
-            problems.append(f"duplicate {schema.id_column} {', '.join(dups)} in {where(dup)}")
 
+def _id_problems(schema: Schema, gdf: gpd.GeoDataFrame, row_labels: list[str] | None) -> list[str]:
+    """Empty and duplicate values of the id column."""
+    if schema.id_column not in gdf.columns:
+        return []
+    problems: list[str] = []
+    ids = gdf[schema.id_column]
+    null_id = ids.isna().to_numpy()
+    if null_id.any():
+        problems.append(f"{schema.id_column} is empty in {_where(null_id, row_labels)}")
+    dup = ids.duplicated(keep=False).to_numpy() & ~null_id
+    if dup.any():
+        dups = sorted({str(v) for v in ids[dup]})[:5]
+        problems.append(f"duplicate {schema.id_column} {', '.join(dups)} in {_where(dup, row_labels)}")
+    return problems
+
+
+def _code_problems(schema: Schema, gdf: gpd.GeoDataFrame, row_labels: list[str] | None) -> list[str]:
+    """Values outside a column's code list (and empty ones, unless the column is nullable)."""
+    problems: list[str] = []
     for col, allowed in schema.codes.items():
-        if col in gdf.columns:
-            values = gdf[col]
-            bad = (~values.isin(allowed) & values.notna()).to_numpy().copy()
-            if col not in schema.nullable:
-                bad |= values.isna().to_numpy()
-            if bad.any():
-                seen = sorted({str(v) for v in values[bad]})[:5]
-                problems.append(
-                    f"{col} must be one of {', '.join(allowed)}; found {', '.join(seen)} in {where(bad)}"
-                )
+        if col not in gdf.columns:
+            continue
+        values = gdf[col]
+        bad = (~values.isin(allowed) & values.notna()).to_numpy().copy()
+        if col not in schema.nullable:
+            bad |= values.isna().to_numpy()
+        if bad.any():
+            seen = sorted({str(v) for v in values[bad]})[:5]
+            problems.append(
+                f"{col} must be one of {', '.join(allowed)}; found {', '.join(seen)} "
+                f"in {_where(bad, row_labels)}"
+            )
+    return problems
+
+
+def _key_problems(schema: Schema, gdf: gpd.GeoDataFrame, row_labels: list[str] | None) -> list[str]:
+    """Keys (AGS) that are not strings of the pattern's digits (empty ones, unless nullable)."""
+    problems: list[str] = []
     for col, pattern in schema.keys.items():
-        if col in gdf.columns:
-            values = gdf[col]
-            bad = np.array([not (isinstance(v, str) and pattern.match(v)) for v in values])
-            if col in schema.nullable:
-                bad &= values.notna().to_numpy()
-            if bad.any():
-                seen = sorted({str(v) for v in values[bad]})[:3]
-                problems.append(
-                    f"{col} must be a string of {_digits(pattern)} "
-                    f"digits with leading zero (e.g. '05562008'); found {', '.join(seen)} "
-                    f"in {where(bad)}"
-                )
+        if col not in gdf.columns:
+            continue
+        values = gdf[col]
+        bad = np.array([not (isinstance(v, str) and pattern.match(v)) for v in values])
+        if col in schema.nullable:
+            bad &= values.notna().to_numpy()
+        if bad.any():
+            seen = sorted({str(v) for v in values[bad]})[:3]
+            problems.append(
+                f"{col} must be a string of {_digits(pattern)} "
+                f"digits with leading zero (e.g. '05562008'); found {', '.join(seen)} "
+                f"in {_where(bad, row_labels)}"
+            )
+    return problems
+
+
+def _optional_problems(schema: Schema, gdf: gpd.GeoDataFrame, row_labels: list[str] | None) -> list[str]:
+    """Optional (confidential) fields present with the wrong type: booleans, numbers ≥ 0."""
+    problems: list[str] = []
     for col, kind in schema.optional.items():
         if col not in gdf.columns:
             continue
@@ -194,7 +245,7 @@ def check(
         if kind == "boolean":
             bad = ~values.map(lambda v: isinstance(v, (bool, np.bool_))).to_numpy(bool)
             if bad.any():
-                problems.append(f"{col} must be true or false (not empty) in {where(bad)}")
+                problems.append(f"{col} must be true or false (not empty) in {_where(bad, row_labels)}")
         elif kind == "number":
             num = values.map(
                 lambda v: (
@@ -205,10 +256,8 @@ def check(
             )
             bad = ~num.map(lambda v: v != "x" and (v != v or (np.isfinite(v) and v >= 0))).to_numpy(bool)
             if bad.any():
-                problems.append(f"{col} must be a number ≥ 0 or empty in {where(bad)}")
-    if problems:
-        raise SourceError(layer, path, problems)
-    return gdf
+                problems.append(f"{col} must be a number ≥ 0 or empty in {_where(bad, row_labels)}")
+    return problems
 
 
 def _digits(pattern: re.Pattern[str]) -> int:

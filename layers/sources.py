@@ -251,54 +251,13 @@ def load_sources(file: Path) -> dict[str, LayerSource]:
         doc = tomllib.loads(file.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise SourceError("sources", file, f"not valid TOML: {exc}") from exc
-    base = file.parent
     out: dict[str, LayerSource] = {}
     problems: list[str] = []
     for layer, table in doc.items():
-        if layer not in FORMATS:
-            problems.append(f"[{layer}]: unknown layer; known layers: {', '.join(LAYERS)}")
-            continue
-        if not isinstance(table, dict):
-            problems.append(f"[{layer}] must be a table")
-            continue
-        fmt = table.get("format")
-        if fmt not in FORMATS[layer]:
-            problems.append(
-                f"[{layer}]: unknown format {str(fmt)[:40]!r}; formats for {layer}: "
-                f"{', '.join(FORMATS[layer])}"
-            )
-            continue
-        path = None
-        if (layer, fmt) not in NO_PATH_FORMATS:
-            if "path" not in table:
-                problems.append(f"[{layer}]: `path` is missing")
-                continue
-            path = (base / str(table["path"])).resolve()
-            if not path.exists():
-                problems.append(f"[{layer}]: file not found: {path}")
-                continue
-        options = {
-            k: v for k, v in table.items() if k not in ("path", "format", "licence", "attribution", "date")
-        }
-        bad = _option_problems(layer, fmt, options)
-        if bad:
-            problems.extend(bad)
-            continue
-        for key in PATH_OPTIONS:
-            if key in options:
-                options[key] = str((base / str(options[key])).resolve())
-                if not Path(options[key]).exists():
-                    problems.append(f"[{layer}]: {key} file not found: {options[key]}")
-        _, defaults = FORMATS[layer][fmt]
-        out[layer] = LayerSource(
-            layer,
-            fmt,
-            path,
-            options,
-            licence=str(table.get("licence", defaults["licence"])),
-            attribution=str(table.get("attribution", defaults["attribution"])),
-            date=str(table["date"]) if "date" in table else None,
-        )
+        source, bad = _layer_source(layer, table, file.parent)
+        problems.extend(bad)
+        if source is not None:
+            out[layer] = source
     if problems:
         raise SourceError("sources", file, problems)
     if "municipalities" not in out:
@@ -309,6 +268,59 @@ def load_sources(file: Path) -> dict[str, LayerSource]:
             "in a municipality and statistics are spread over them",
         )
     return out
+
+
+def _layer_source(layer: str, table: Any, base: Path) -> tuple[LayerSource | None, list[str]]:
+    """One ``[layer]`` table of sources.toml (paths relative to ``base``) and its problems.
+
+    The source is None when the table cannot be read at all; it comes with problems only
+    when a file named by an option is missing.
+    """
+    if layer not in FORMATS:
+        return None, [f"[{layer}]: unknown layer; known layers: {', '.join(LAYERS)}"]
+    if not isinstance(table, dict):
+        return None, [f"[{layer}] must be a table"]
+    fmt = table.get("format")
+    if fmt not in FORMATS[layer]:
+        return None, [
+            f"[{layer}]: unknown format {str(fmt)[:40]!r}; formats for {layer}: {', '.join(FORMATS[layer])}"
+        ]
+    path = None
+    if (layer, fmt) not in NO_PATH_FORMATS:
+        if "path" not in table:
+            return None, [f"[{layer}]: `path` is missing"]
+        path = (base / str(table["path"])).resolve()
+        if not path.exists():
+            return None, [f"[{layer}]: file not found: {path}"]
+    options = {
+        k: v for k, v in table.items() if k not in ("path", "format", "licence", "attribution", "date")
+    }
+    bad = _option_problems(layer, fmt, options)
+    if bad:
+        return None, bad
+    problems = _resolve_path_options(layer, options, base)
+    _, defaults = FORMATS[layer][fmt]
+    source = LayerSource(
+        layer,
+        fmt,
+        path,
+        options,
+        licence=str(table.get("licence", defaults["licence"])),
+        attribution=str(table.get("attribution", defaults["attribution"])),
+        date=str(table["date"]) if "date" in table else None,
+    )
+    return source, problems
+
+
+def _resolve_path_options(layer: str, options: dict[str, Any], base: Path) -> list[str]:
+    """Resolve the options that name a file (PATH_OPTIONS) against ``base``, in place; missing files."""
+    problems: list[str] = []
+    for key in PATH_OPTIONS:
+        if key in options:
+            options[key] = str((base / str(options[key])).resolve())
+            if not Path(options[key]).exists():
+                problems.append(f"[{layer}]: {key} file not found: {options[key]}")
+    return problems
 
 
 # Plug-in layers register themselves (register_layer) when imported: imported here, at the end,

@@ -28,11 +28,14 @@ test: $(STAMP)
 browser: $(STAMP)
 	$(BIN)/python -m pytest -q -m browser tests/browser
 
-# ruff lint, the ruff format check and mypy (CI runs this; `make format` fixes the formatting).
+# ruff lint (with mccabe: no function over complexity 15), the ruff format check, mypy and the
+# file-length check (no .py/.js file over 500 lines in geo/ layers/ api/ maps/, vendor excluded).
+# CI runs this; `make format` fixes the formatting.
 lint: $(STAMP)
-	$(BIN)/ruff check geo layers api maps tests bench
-	$(BIN)/ruff format --check geo layers api maps tests bench
+	$(BIN)/ruff check geo layers api maps tests bench tools
+	$(BIN)/ruff format --check geo layers api maps tests bench tools
 	$(BIN)/mypy
+	$(BIN)/python tools/check_size.py
 
 # ESLint over the UI's JavaScript and its node tests (dev-only, pinned in package.json).
 lint-js: node_modules/.package-lock.json
@@ -41,12 +44,12 @@ lint-js: node_modules/.package-lock.json
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 
-# mypy alone over geo/ layers/ api/ maps/ (configuration in pyproject.toml, [tool.mypy]).
+# mypy alone over geo/ layers/ api/ maps/ tools/ (configuration in pyproject.toml, [tool.mypy]).
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
 format: $(STAMP)
-	$(BIN)/ruff format geo layers api maps tests bench
+	$(BIN)/ruff format geo layers api maps tests bench tools
 
 realdata: $(STAMP)
 	NRW_SITES_REQUIRE_REALDATA=1 $(BIN)/python -m pytest -q -m realdata

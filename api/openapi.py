@@ -241,9 +241,9 @@ def _error_responses(path: str, method: str, responses: dict[str, Any], admin: b
         prev = responses.get(str(code), {})
         if PROBLEM_JSON not in prev.get("content", {}):
             responses[str(code)] = _problem_response(code, prev.get("description"))
-    for code, resp in responses.items():  # errors declared without a body schema
-        if code[0] in "45" and not resp.get("content"):
-            resp["content"] = _problem_response(int(code))["content"]
+    for status, resp in responses.items():  # errors declared without a body schema
+        if status[0] in "45" and not resp.get("content"):
+            resp["content"] = _problem_response(int(status))["content"]
     for resp in responses.values():  # a model's $ref, not also the Response's string
         for media in resp.get("content", {}).values():
             sch = media.get("schema", {})

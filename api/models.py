@@ -14,6 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from geo.criteria import CRITERIA, CRITERIA_ORDER
+from geo.filters import FILTERS
 from geo.registry import REGISTRY, Indicator
 from geo.result import INDICATOR_FIELDS
 
@@ -261,7 +262,7 @@ class ProfilesResponse(Provenance):
     criteria: list[CriterionDoc]
 
 
-class TableColumns(BaseModel):
+class _TableColumns(BaseModel):
     """Per-site columns of the UI table (row i of every column is site i)."""
 
     model_config = STRICT
@@ -273,16 +274,26 @@ class TableColumns(BaseModel):
     kreis_ags: list[str | None]
     kreis: list[str | None]
     area_ha: list[float]
-    fibre_share: list[float | None]
-    planning_category: list[str | None]
-    mobile_5g_share: list[float | None]
-    contamination: list[str | None]
     lon: list[float]
     lat: list[float]
     fid: list[int] = Field(
         description="the site's feature id in the map tiles' site_points layer (its position among "
         "the public sites); -1 for a site the public tiles leave out"
     )
+
+
+# ... plus every column a filter of the registry reads (geo/filters.py), so the browser can mask
+TableColumns = create_model(  # type: ignore[call-overload]  # see Breakdown
+    "TableColumns",
+    __base__=_TableColumns,
+    __doc__=_TableColumns.__doc__,
+    planning_category=(list[str | None], ...),
+    **{
+        f.column: (list[str | None] if f.is_list else list[float | None], ...)
+        for f in FILTERS.values()
+        if not f.at_horizon and f.column not in _TableColumns.model_fields
+    },
+)
 
 
 class FilterDoc(BaseModel):

@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
+from geo.criteria import CRITERIA_ORDER
 from layers.store import Store
 from tests.api.conftest import assert_problem
 
@@ -257,12 +258,7 @@ PARAMS = [
     ("/api/ranking", "w_h2=nan"),
     ("/api/ranking", "w_h2=inf"),
     ("/api/ranking", f"w_h2={MARKER}"),
-    (
-        "/api/ranking",
-        "w_area=0&w_planning=0&w_brownfield=0&w_h2=0"
-        "&w_fibre=0&w_mobile_5g=0&w_funding=0"
-        "&w_motorway=0&w_rail=0&w_port=0&w_airport=0",
-    ),
+    ("/api/ranking", "&".join(f"w_{c}=0" for c in CRITERIA_ORDER)),  # all weights zero
     ("/api/ranking", f"profile={MARKER}"),
     ("/api/ranking", f"w_{MARKER}=1"),
     ("/api/ranking", f"ags={MARKER}"),

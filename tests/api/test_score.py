@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import shapely
 
+from geo.criteria import CRITERIA_ORDER
 from tests.api.conftest import assert_problem
 
 # ≈ 20 ha (0.0064° × 0.004° at 51.6° N), near Datteln
@@ -28,19 +29,7 @@ def test_polygon_is_scored(client, svc):
     assert 19 < body["area_ha"] < 21
     assert 0 <= body["score"] <= 100 and 0 <= body["percentile"] <= 100
     assert body["profile"] == "balanced" and body["kind"] == "adhoc" and body["rank"] is None
-    assert list(body["breakdown"]) == [
-        "area",
-        "planning",
-        "brownfield",
-        "h2",
-        "fibre",
-        "mobile_5g",
-        "funding",
-        "motorway",
-        "rail",
-        "port",
-        "airport",
-    ]
+    assert list(body["breakdown"]) == list(CRITERIA_ORDER)
     assert body["snapshot"] == svc.snap.id and body["synthetic"] is True and body["attribution"]
     # the percentile is the share of stored sites scoring at or below it
     stored = np.array([i["score"] for i in client.get("/api/ranking?limit=10000").json()["items"]])

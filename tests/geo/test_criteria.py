@@ -40,6 +40,11 @@ def test_criteria_names_are_the_contract():
         "rail",
         "port",
         "airport",
+        "grid",
+        "renewables",
+        "waste_heat",
+        "protected",
+        "floodplain",
     )
     assert tuple(CRITERIA) == CRITERIA_ORDER
     for c in CRITERIA.values():
@@ -180,7 +185,10 @@ def test_profile_registry_has_the_five_profiles():
 
 def test_profile_parameters_match_the_design():
     transport = ("motorway", "rail", "port", "airport")
-    assert BALANCED.weights == {c: 0.25 if c in transport else 1.0 for c in CRITERIA_ORDER}
+    half = ("renewables", "waste_heat")  # DESIGN: energy supply nearby counts half in balanced
+    assert BALANCED.weights == {
+        c: 0.25 if c in transport else 0.5 if c in half else 1.0 for c in CRITERIA_ORDER
+    }
     for p in PROFILES.values():  # every profile weighs transport access
         assert set(p.weights) == set(CRITERIA_ORDER)
     logistics = PROFILES["logistics"].weights
@@ -225,6 +233,11 @@ def test_effective_weights_apply_overrides_to_the_profile():
         "rail": 0.25,
         "port": 0.25,
         "airport": 0.25,
+        "grid": 1.0,
+        "renewables": 0.5,
+        "waste_heat": 0.5,
+        "protected": 1.0,
+        "floodplain": 1.0,
     }
     assert effective_weights(PROFILES["digital"], None)["h2"] == 0.0
     assert effective_weights(BALANCED, {}) == BALANCED.weights

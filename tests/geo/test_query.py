@@ -122,7 +122,7 @@ def test_the_registry_declares_every_filter_once_in_reason_order():
         assert f.column in PUBLIC_COLUMNS  # a column every stored site has (and the UI table)
         assert f.kind in ("min", "max", "any_of") and (f.is_list == (f.kind == "any_of"))
         assert not f.is_list or f.choices or f.pattern
-    dup = FilterSpec("kind", "any_of", "kind", "a", "b", "c", choices=("x",))
+    dup = FilterSpec("kind", "any_of", "kind", "a", "b", "c", choices=("x",), reason=("a", "b"))
     with pytest.raises(ValueError, match="declared twice"):
         _registry(dup, dup)
 

@@ -163,7 +163,18 @@ def test_missing_criterion_is_left_out_of_both_sums_never_counted_as_zero(scorer
         "points": None,
         "missing": True,
     }
-    transport = ["motorway", "rail", "port", "airport"]  # no transport data in this table
+    # no transport, energy or land-constraint data in this table
+    transport = [
+        "motorway",
+        "rail",
+        "port",
+        "airport",
+        "grid",
+        "renewables",
+        "waste_heat",
+        "protected",
+        "floodplain",
+    ]
     assert [c for c in CRITERIA_ORDER if bd[c]["missing"]] == ["fibre", *transport]
     e = list(scorer.site_id).index("e")
     assert [c for c in CRITERIA_ORDER if scorer.breakdown(r, e)[c]["missing"]] == ["funding", *transport]

@@ -102,6 +102,11 @@ def test_build_from_real_sources_names_every_source_and_licence(shared_raw, tmp_
         "rail_freight",
         "rail_stations",
         "airports",
+        "substations",
+        "renewable_units",
+        "industrial_heat",
+        "natura2000",
+        "floodplains",
     }
     assert main(["layers", "--data", str(tmp_path / "data")]) == 0
     assert "dl-de/zero-2-0" in capsys.readouterr().out

@@ -63,6 +63,11 @@ def test_snapshot_files_are_geoparquet_in_25832(store):
         "rail_freight",
         "rail_stations",
         "airports",
+        "substations",
+        "renewable_units",
+        "industrial_heat",
+        "natura2000",
+        "floodplains",
     }
     for gdf in snap.layers.values():
         assert gdf.crs.to_epsg() == 25832

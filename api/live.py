@@ -1,8 +1,9 @@
 """Following the live snapshot: each worker switches when ``DATA_DIR/CURRENT`` names another one.
 
-``reload(app, settings, sid)`` checks the snapshot's files against the checksums in its manifest,
-loads it and builds its views, then swaps them in with one assignment (api/main.py ``load``);
-requests already running keep the views they started with. A failed reload keeps the old views
+``load(app, settings)`` checks the snapshot's files against the checksums in its manifest, loads
+it and builds its views (api/views.py), then swaps them in with one assignment: at start-up (the
+app's lifespan) and from ``reload(app, settings, sid)``, so requests already running keep the
+views they started with. A failed reload keeps the old views
 and is logged. ``LiveSnapshot`` (ASGI middleware) looks at CURRENT at most every
 ``reload_check_s`` seconds and reloads in a background thread, so an activation by an admin
 request, the command line (``nrw-sites rollback``) or another worker reaches every worker.
@@ -10,13 +11,17 @@ request, the command line (``nrw-sites rollback``) or another worker reaches eve
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 import time
 from typing import Any
 
+from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from api.settings import Settings
+from api.views import build_views
 from layers.store import Store
 
 log = logging.getLogger("nrw_sites.api")
@@ -28,10 +33,37 @@ def live_id(app: Any) -> str | None:
     return None if views is None else views["full"].service.snap.id
 
 
+def load(app: FastAPI, settings: Settings, snapshot_id: str | None = None) -> None:
+    """Load the live (or a named) snapshot, build its public and full views (api/views.py) and
+    pre-serialise their OGC collections into ``app.state``.
+
+    The views are swapped in with one assignment, so a request sees either the old or the new
+    snapshot, never a mix; ``app.state.service``/``collections`` are the public view's.
+    """
+    t = time.perf_counter()
+    store = Store(settings.data)
+    manifest = store.verify(snapshot_id)  # damaged files are found now, not at a request
+    views = build_views(store.load(manifest["id"]))
+    public = views["public"]
+    app.state.views = views
+    app.state.service = public.service
+    app.state.collections = public.collections
+    # a snapshot is millions of long-lived objects: once loaded, keep them out of the cyclic
+    # collector's full passes, which otherwise stall a worker for 100 ms and more under load
+    # (unfreeze first, so that the cycles of a snapshot switched away from are collected)
+    gc.unfreeze()
+    gc.collect()
+    gc.freeze()
+    log.info(
+        "snapshot %s loaded and pre-serialised in %.1f s (%s)",
+        public.service.snap.id,
+        time.perf_counter() - t,
+        ", ".join(f"{k} {len(c.ids):,}" for k, c in views["full"].collections.items()),
+    )
+
+
 def reload(app: Any, settings: Any, snapshot_id: str) -> None:
     """Load ``snapshot_id`` and switch the app to it (one reload at a time per worker)."""
-    from api.main import load
-
     lock: threading.Lock = app.state.reload_lock
     with lock:
         if live_id(app) == snapshot_id:

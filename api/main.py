@@ -1,15 +1,13 @@
 """The only place the FastAPI app is built: lifespan, middleware, routers, /healthz and /.
 
-The lifespan loads the live snapshot once (``Service.open``) and pre-serialises every OGC
-collection; requests then only slice arrays and join bytes.
+The lifespan loads the live snapshot once (``api.live.load``: its views, each with a Service,
+and every OGC collection pre-serialised); requests then only slice arrays and join bytes.
 """
 
 from __future__ import annotations
 
-import gc
 import logging
 import threading
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -28,22 +26,21 @@ from api import (
     routes_admin,
     routes_exports,
     routes_features,
+    routes_items,
     routes_scoring,
     routes_tiles,
     routes_ui,
 )
 from api.auth import RoleDep
 from api.dependencies import ServiceDep, known_params
-from api.live import LiveSnapshot
+from api.live import LiveSnapshot, load
 from api.methods import HeadOptions
 from api.routes_features import JSONBytes
 from api.settings import Settings
 from api.traffic import InFlightLimit, RequestLog
-from api.views import build_views
 from geo.errors import TooLarge
 from layers.build import code_version
 from layers.keys import KeyStore
-from layers.store import Store
 
 log = logging.getLogger("nrw_sites.api")
 STATIC = Path(__file__).resolve().parents[1] / "maps" / "static"
@@ -129,35 +126,6 @@ class BodySizeLimit:
         await send({"type": "http.response.body", "body": body})
 
 
-def load(app: FastAPI, settings: Settings, snapshot_id: str | None = None) -> None:
-    """Load the live (or a named) snapshot, build its public and full views (api/views.py) and
-    pre-serialise their OGC collections into ``app.state``.
-
-    The views are swapped in with one assignment, so a request sees either the old or the new
-    snapshot, never a mix; ``app.state.service``/``collections`` are the public view's.
-    """
-    t = time.perf_counter()
-    store = Store(settings.data)
-    manifest = store.verify(snapshot_id)  # damaged files are found now, not at a request
-    views = build_views(store.load(manifest["id"]))
-    public = views["public"]
-    app.state.views = views
-    app.state.service = public.service
-    app.state.collections = public.collections
-    # a snapshot is millions of long-lived objects: once loaded, keep them out of the cyclic
-    # collector's full passes, which otherwise stall a worker for 100 ms and more under load
-    # (unfreeze first, so that the cycles of a snapshot switched away from are collected)
-    gc.unfreeze()
-    gc.collect()
-    gc.freeze()
-    log.info(
-        "snapshot %s loaded and pre-serialised in %.1f s (%s)",
-        public.service.snap.id,
-        time.perf_counter() - t,
-        ", ".join(f"{k} {len(c.ids):,}" for k, c in views["full"].collections.items()),
-    )
-
-
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app for the live snapshot in ``settings.data``."""
     settings = settings or Settings()
@@ -201,6 +169,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.add_middleware(RequestLog)  # outermost: every request is logged, shed ones too
     app.include_router(routes_features.router)
+    app.include_router(routes_items.router)
     app.include_router(routes_scoring.router)
     app.include_router(routes_exports.router)
     app.include_router(routes_ui.router)

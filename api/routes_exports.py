@@ -17,8 +17,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from api.dependencies import ProfileParam, ServiceDep, known_params
-from api.exports import AreaKind, export_area, valid_key
+from api.exports import export_area, valid_key
 from api.formats import FORMATS, MEDIA_TYPES
+from geo.areas import AreaKind
 from geo.crs import OUTPUT_CRS
 
 router = APIRouter(prefix="/api/exports", tags=["Exports"])

@@ -19,6 +19,7 @@ import shapely
 
 from api.geojson import dumps, geometry_json, invalid_reason, to_wgs84
 from geo.access import RESTRICTED_FIELDS, public_mask
+from geo.areas import AreaIndex, nearest_lep
 from geo.criteria import CRITERIA_ORDER, get_profile
 from geo.crs import WORK_CRS
 from geo.errors import InvalidGeometry, NotFound
@@ -50,6 +51,7 @@ class Service:
         self.snap = snap
         self.sites: gpd.GeoDataFrame = snap.layers["sites"]
         self.scorer = Scorer(self.sites)
+        self.areas = AreaIndex(snap.layers)  # geo/areas.py: built on first use (exports)
         self.row_of = {sid: i for i, sid in enumerate(self.scorer.site_id)}
         self.funding = load_funding()
         self.trees: dict[str, shapely.STRtree] = {}
@@ -193,12 +195,7 @@ class Service:
 
     def nearest_lep(self, row: int) -> dict[str, Any]:
         """Straight-line distance (km, from the site's edge) to the nearest LEP large site."""
-        lep = self.snap.layers.get("lep_sites")
-        if lep is None or not len(lep):
-            return {"nearest_lep": None, "nearest_lep_km": None}
-        d = shapely.distance(self.sites.geometry.values[row], lep.geometry.values)
-        k = int(np.argmin(d))
-        return {"nearest_lep": str(lep["name"].iloc[k]), "nearest_lep_km": round(float(d[k]) / 1e3, 3)}
+        return nearest_lep(self.sites.geometry.values[row], self.snap.layers.get("lep_sites"))
 
     # -- compact data for the web UI ------------------------------------------------------------
     def table(self) -> dict[str, Any]:

@@ -36,7 +36,7 @@ from typing import Any
 
 sys.path[0] = str(Path(__file__).resolve().parents[1])  # the project, not bench/, first
 
-from api.exports import export_many, site_index  # noqa: E402
+from api.exports import export_many  # noqa: E402
 from api.service import Service  # noqa: E402
 from api.views import public_snapshot  # noqa: E402
 from layers.build import build  # noqa: E402
@@ -98,7 +98,8 @@ def main() -> None:
         "date": time.strftime("%Y-%m-%d %H:%M"),
     }
 
-    w, c, index = timed(lambda: site_index(svc))
+    index = svc.areas
+    w, c, _ = timed(lambda: index.rows(index.area("nrw", None)))  # the overlaps, built on first use
     print(f"site index (which municipalities each site overlaps): {w:.2f} s")
     areas = [index.area("municipality", a) for a in index.ags]
     with tempfile.TemporaryDirectory(prefix="nrw-bench-out-") as tmp:

@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geo.areas import union
 from geo.crs import WORK_CRS, transformer
 from geo.grid import NRW_GRID, Coverage, GridSpec
 from geo.indicators import largest_overlap, unit_overlaps
@@ -178,7 +179,7 @@ def _municipalities() -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
 
 def _units(gdf: gpd.GeoDataFrame) -> _Units:
     geoms = gdf.geometry.values
-    state = shapely.coverage_union_all(geoms)
+    state = union(geoms)
     shapely.prepare(state)
     return _Units(gdf, shapely.STRtree(geoms), state)
 

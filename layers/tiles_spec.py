@@ -47,6 +47,7 @@ import pandas as pd
 import shapely
 
 from geo.access import public_mask
+from geo.areas import dissolve
 from geo.grid import Coverage
 
 Progress = Callable[[str], None]
@@ -229,23 +230,19 @@ def tile_layers(
 
 
 def _kreise(muni: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Municipalities dissolved by ``kreis_ags`` (name: the first ``kreis_name`` of the Kreis)."""
+    """Municipalities dissolved by ``kreis_ags`` (``geo.areas.dissolve``; name: the first
+    ``kreis_name`` of the Kreis).
+    """
     names = (
         muni["kreis_name"]
         if "kreis_name" in muni.columns
         else pd.Series([None] * len(muni), index=muni.index)
     )
-    keys = muni["kreis_ags"].astype(str).to_numpy()
-    geoms = shapely.make_valid(muni.geometry.values)
-    order = np.argsort(keys, kind="stable")
-    uniq, start = np.unique(keys[order], return_index=True)
-    bounds = [*start[1:], len(order)]
-    rows = []
-    for k, a, b in zip(uniq, start, bounds, strict=True):
-        idx = order[a:b]
-        rows.append((k, names.iloc[idx[0]], shapely.union_all(geoms[idx])))
+    keys, first, geoms = dissolve(
+        shapely.make_valid(muni.geometry.values), muni["kreis_ags"].astype(str).to_numpy()
+    )
     return gpd.GeoDataFrame(
-        pd.DataFrame({"kreis_ags": [r[0] for r in rows], "kreis_name": [r[1] for r in rows]}),
-        geometry=[r[2] for r in rows],
+        pd.DataFrame({"kreis_ags": keys.tolist(), "kreis_name": names.iloc[first].tolist()}),
+        geometry=list(geoms),
         crs=muni.crs,
     )

@@ -14,7 +14,7 @@ Method:
    the same point, so the coverage stays exact;
 4. split the boundaries into arcs (edges between nodes where three or more units meet), each
    stored once, delta-encoded (TopoJSON);
-5. Kreise: the union of their municipalities (``shapely.coverage_union_all``), encoded with the
+5. Kreise: the union of their municipalities (``geo.areas.dissolve``), encoded with the
    same arcs, so Kreis and municipality edges coincide; Kreis names from ``dvg2krs_nw``.
 
 Each unit carries ``area_m2_dvg2``, its area in the official file, so that a test can check the
@@ -32,6 +32,8 @@ from typing import Any
 import numpy as np
 import pyogrio
 import shapely
+
+from geo.areas import dissolve
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_RAW = HERE.parents[2] / "shared" / "data" / "raw"
@@ -142,9 +144,9 @@ def derive(raw: Path) -> dict[str, Any]:
         for g, a, n, k, area in zip(rounded, ags, gem["GN"], kreis_of, official_area, strict=True)
     ]
     kreise = []
-    for k in sorted(set(kreis_of)):
+    keys, _, unions = dissolve(rounded, kreis_of)
+    for k, union in zip(keys, _multipolygons(unions), strict=True):
         mine = kreis_of == k
-        union = _multipolygons([shapely.coverage_union_all(rounded[mine])])[0]
         kreise.append(
             {
                 "type": "MultiPolygon",

@@ -16,7 +16,7 @@ from pathlib import Path
 import pyogrio
 import pytest
 
-from api.exports import export_many, site_index
+from api.exports import export_many
 from api.fields import site_fields
 from maps import bands
 from tests.conftest import need_client
@@ -31,7 +31,7 @@ def files(svc, tmp_path_factory) -> tuple[Path, str, int]:
     """Every format for the municipality with the most sites (the public view)."""
     ags = str(svc.sites["ags"].value_counts().index[0])
     out = tmp_path_factory.mktemp("clients")
-    index = site_index(svc)
+    index = svc.areas
     areas = [index.area("municipality", ags)]
     export_many(svc, areas, out, None, ["gpkg", "csv", "shp.zip", "geojson"], workers=1)
     return out, ags, len(index.rows(areas[0])[0])
@@ -117,7 +117,7 @@ print(json.dumps(out))
 def test_qgis_loads_every_geopackage_layer_with_its_style(svc, tmp_path, lang, legend, alias):
     _qgis()
     ags = str(svc.sites["ags"].value_counts().index[0])
-    index = site_index(svc)
+    index = svc.areas
     export_many(svc, [index.area("municipality", ags)], tmp_path, None, ["gpkg"], lang=lang, workers=1)
     r = subprocess.run(
         [QGIS_PYTHON, "-c", QGIS_CHECK, str(tmp_path / f"{ags}.gpkg"), *LAYERS],

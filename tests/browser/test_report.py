@@ -48,7 +48,7 @@ OUTLINE_FITS_JS = """() => {
 @pytest.fixture(scope="module")
 def report(bt_data: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int]:
     """The report page of the municipality with the most sites, and its number of sites."""
-    from api.exports import export_municipalities, site_index
+    from api.exports import export_municipalities
     from api.service import Service
     from api.views import public_snapshot
     from layers.store import Store
@@ -57,7 +57,7 @@ def report(bt_data: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Pat
     ags = str(svc.sites["ags"].value_counts().index[0])
     out = tmp_path_factory.mktemp("report")
     export_municipalities(svc, [ags], out, None)
-    index = site_index(svc)
+    index = svc.areas
     n = len(index.rows(index.area("municipality", ags))[0])
     return out / f"{ags}.html", n
 

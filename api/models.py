@@ -212,6 +212,25 @@ class ProfileDoc(BaseModel):
     description: str
     weights: dict[str, float]
     parameters: ProfileParameters
+    functions: dict[str, dict[str, Any]] = Field(
+        description="each criterion's value function (kind and parameters) under this profile"
+    )
+
+
+class IndicatorDoc(BaseModel):
+    """One indicator column as its criterion declares it."""
+
+    model_config = STRICT
+    name: str
+    type: Literal["float", "int", "str", "bool"]
+    unit: str | None
+    label_de: str
+    label_en: str
+    desc_de: str
+    desc_en: str
+    decimals: int | None
+    shp: str | None
+    codes: dict[str, tuple[str, str]] | None
 
 
 class CriterionDoc(BaseModel):
@@ -222,8 +241,15 @@ class CriterionDoc(BaseModel):
     label_en: str
     label_de: str
     description: str
+    description_de: str | None = Field(description="German description (null: use `description`)")
     indicators: list[str]
+    indicator_specs: list[IndicatorDoc] = Field(description="each indicator's type, unit and labels")
+    group: str = Field(description="UI group: site, planning, energy, digital, transport, labour, …")
     layer: str
+    function: dict[str, Any] = Field(
+        description="value function: kind (ramp, share, table, …) and parameters"
+    )
+    measure: dict[str, Any] | None = Field(description="generic measure computing the indicator, if any")
     weight_parameter: str
 
 

@@ -98,6 +98,10 @@ def _profile_doc(name: str) -> dict[str, Any]:
             "h2_horizon": p.h2_horizon,
             "min_area_ha": p.min_area_ha,
         },
+        # each criterion's value function with this profile's parameters (geo/values.py)
+        "functions": {
+            c: CRITERIA[c].function.with_params(p.params.get(c, {})).model_dump() for c in CRITERIA_ORDER
+        },
     }
 
 
@@ -138,8 +142,13 @@ def profiles(svc: ServiceDep) -> Response:
                     "label_en": c.label_en,
                     "label_de": c.label_de,
                     "description": c.description,
+                    "description_de": c.description_de or None,
                     "indicators": list(c.indicators),
+                    "indicator_specs": [i.model_dump() for i in c.indicator_specs],
+                    "group": c.group,
                     "layer": c.layer,
+                    "function": c.function.model_dump(),
+                    "measure": c.measure.model_dump() if c.measure is not None else None,
                     "weight_parameter": f"w_{c.name}",
                 }
                 for c in (CRITERIA[n] for n in CRITERIA_ORDER)

@@ -66,6 +66,7 @@ class FilterSpec:
     always_passes: str | None = None  # any_of: this value (and a missing one) always passes
     profile_default: str | None = None  # the profile parameter used when the filter is unset
     example: Any = None
+    reason: tuple[str, str] = ("", "")  # the exclusion reason in exports (German, English)
 
     @property
     def is_list(self) -> bool:
@@ -141,6 +142,8 @@ def _registry(*specs: FilterSpec) -> Mapping[str, FilterSpec]:
     for s in specs:
         if s.name in out or s.name == NO_DATA:
             raise ValueError(f"filter {s.name!r} is declared twice")
+        if not all(s.reason):
+            raise ValueError(f"filter {s.name!r} needs its exclusion reason in German and English")
         out[s.name] = s
     return MappingProxyType(out)
 
@@ -155,9 +158,16 @@ FILTERS: Mapping[str, FilterSpec] = _registry(
         "Minimum site area in ha (default: the profile's min_area_ha).",
         profile_default="min_area_ha",
         example=10,
+        reason=("Mindestfläche", "minimum area"),
     ),
     FilterSpec(
-        "max_area_ha", "max", "area_ha", "Höchstfläche (ha)", "Maximum area (ha)", "Maximum site area in ha."
+        "max_area_ha",
+        "max",
+        "area_ha",
+        "Höchstfläche (ha)",
+        "Maximum area (ha)",
+        "Maximum site area in ha.",
+        reason=("Höchstfläche", "maximum area"),
     ),
     FilterSpec(
         "max_h2_km",
@@ -168,6 +178,7 @@ FILTERS: Mapping[str, FilterSpec] = _registry(
         "Maximum distance (km) to a hydrogen core-network segment in service by the profile's horizon.",
         at_horizon=True,
         example=5,
+        reason=("Entfernung zum H2-Kernnetz", "distance to the H2 network"),
     ),
     FilterSpec(
         "kind",
@@ -178,6 +189,7 @@ FILTERS: Mapping[str, FilterSpec] = _registry(
         f"Site kinds, comma-separated: {', '.join(KINDS)}.",
         choices=KINDS,
         example="brownfield",
+        reason=("Art der Fläche", "kind of site"),
     ),
     FilterSpec(
         "ags",
@@ -189,6 +201,7 @@ FILTERS: Mapping[str, FilterSpec] = _registry(
         pattern=r"\d{8}",
         pattern_text="8-digit keys",
         example="05562008",
+        reason=("Gemeinde", "municipality"),
     ),
     FilterSpec(
         "kreis",
@@ -200,6 +213,7 @@ FILTERS: Mapping[str, FilterSpec] = _registry(
         pattern=r"\d{5}",
         pattern_text="5-digit keys",
         example="05562",
+        reason=("Kreis", "Kreis"),
     ),
     FilterSpec(
         "min_fibre",
@@ -210,6 +224,7 @@ FILTERS: Mapping[str, FilterSpec] = _registry(
         "Minimum fibre share 0–1.",
         upper=1,
         example=0.5,
+        reason=("Glasfaser", "fibre"),
     ),
     FilterSpec(
         "min_5g",
@@ -219,6 +234,7 @@ FILTERS: Mapping[str, FilterSpec] = _registry(
         "Minimum 5G share",
         "Minimum 5G share 0–1.",
         upper=1,
+        reason=("5G", "5G"),
     ),
     FilterSpec(
         "contamination",
@@ -230,6 +246,29 @@ FILTERS: Mapping[str, FilterSpec] = _registry(
         "sites that are not brownfields always pass.",
         choices=CONTAMINATION,
         always_passes=NOT_APPLICABLE,
+        reason=("Altlasten", "contamination"),
+    ),
+    FilterSpec(
+        "max_protected_share",
+        "max",
+        "protected_share",
+        "Höchstanteil in Natura-2000-Gebieten",
+        "Maximum share in Natura 2000 areas",
+        "Maximum share 0–1 of the site inside Natura 2000 areas (0: wholly outside).",
+        upper=1,
+        example=0,
+        reason=("Natura-2000-Gebiet", "Natura 2000 area"),
+    ),
+    FilterSpec(
+        "max_floodplain_share",
+        "max",
+        "floodplain_share",
+        "Höchstanteil im Überschwemmungsgebiet",
+        "Maximum share in floodplains",
+        "Maximum share 0–1 of the site inside designated floodplains (0: wholly outside).",
+        upper=1,
+        example=0,
+        reason=("Überschwemmungsgebiet", "floodplain"),
     ),
 )
 FILTER_NAMES = tuple(FILTERS)

@@ -2,15 +2,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { encode, decode, apiQuery } from '../../maps/static/js/permalink.js';
+import { SPECS } from './filter-registry.mjs';
 
-const known = { profiles: ['balanced', 'hydrogen'], criteria: ['area', 'h2', 'fibre'], years: [2025, 2032], langs: ['de', 'en'] };
-const defaults = { profile: 'balanced', weights: { area: 1, h2: 1, fibre: 1 }, year: 2032, lang: 'de',
-  kinds: ['regional_plan', 'brownfield', 'lep'] };
+const known = { profiles: ['balanced', 'hydrogen'], criteria: ['area', 'h2', 'fibre'], years: [2025, 2032], langs: ['de', 'en'],
+  filters: SPECS };
+const defaults = { profile: 'balanced', weights: { area: 1, h2: 1, fibre: 1 }, year: 2032, lang: 'de', filters: SPECS };
 
 test('round trip of a full view', () => {
   const s = {
     profile: 'hydrogen', weights: { area: 2.5, h2: 4, fibre: 1 }, year: 2028,
-    filters: { min_area_ha: 20, max_h2_km: 5.5, min_fibre: 0.4, kind: ['brownfield'], ags: ['05562014', '05913000'], kreis: ['05562'] },
+    filters: { min_area_ha: 20, max_area_ha: 90, max_h2_km: 5.5, kind: ['brownfield'], ags: ['05562014', '05913000'], kreis: ['05562'],
+      min_fibre: 0.4, min_5g: 0.25, contamination: ['none', 'remediated'] },
     sel: 'bf-BF-000731', cmp: ['a-1', 'b-2'], shortlist: ['bf-BF-000731', 'x-9'], lang: 'en',
   };
   const q = encode(s, defaults);
@@ -34,7 +36,8 @@ test('defaults give an empty query', () => {
 });
 
 test('invalid and unknown values are dropped', () => {
-  const d = decode('?profile=nope&w_area=-1&w_h2=abc&w_bogus=3&h2_year=2040&min_fibre=2&max_h2_km=&cmp=a,b,c,d,e,a&lang=fr', known);
+  const d = decode('?profile=nope&w_area=-1&w_h2=abc&w_bogus=3&h2_year=2040&min_fibre=2&max_h2_km=&cmp=a,b,c,d,e,a&lang=fr'
+    + '&max_floodplain_share=0.1&min_5g=1.5', known);
   assert.deepEqual(d, { cmp: ['a', 'b', 'c', 'd'] });
 });
 

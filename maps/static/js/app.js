@@ -8,6 +8,7 @@ import * as api from './api.js';
 import * as i18n from './i18n.js';
 import { prepareTable, rank, weightVector } from './scoring.js';
 import { encode, decode, apiQuery } from './permalink.js';
+import { emptyFilters } from './filters.js';
 import { scoreBands } from './bands.js';
 import { createMap } from './map.js';
 import { warmUp } from './map-tiles.js';
@@ -67,7 +68,9 @@ async function main() {
   const profileOf = (name) => profiles.find((p) => p.name === name) || profiles.find((p) => p.name === prof.default) || profiles[0];
   const years = table.h2_years?.length ? [Math.min(...table.h2_years), Math.max(...table.h2_years)] : [2025, 2032];
 
-  const link = decode(location.search, { profiles: profiles.map((p) => p.name), criteria: names, years, langs: i18n.LANGS });
+  const filterSpecs = table.filters || []; // the registry (geo/filters.py): every filter by its API name
+  const link = decode(location.search, { profiles: profiles.map((p) => p.name), criteria: names, years, langs: i18n.LANGS,
+    filters: filterSpecs });
   const p0 = profileOf(link.profile || prof.default);
   const horizon = (p) => Math.min(years[1], Math.max(years[0], p.parameters?.h2_horizon ?? years[1]));
   const store = new Store({
@@ -75,7 +78,7 @@ async function main() {
     profile: p0.name,
     weights: { ...Object.fromEntries(names.map((n) => [n, p0.weights[n] ?? 0])), ...(link.weights || {}) },
     year: link.year ?? horizon(p0),
-    filters: { min_area_ha: null, max_h2_km: null, min_fibre: null, kind: [], ags: [], kreis: [], ...(link.filters || {}) },
+    filters: { ...emptyFilters(filterSpecs), ...(link.filters || {}) },
     sel: link.sel || null,
     cmp: link.cmp || [],
     shortlist: link.shortlist || Store.savedShortlist(),
@@ -106,7 +109,7 @@ async function main() {
 
   const mapApi = createMap($('#map'), { store, t, cfg, bands, coverage, prep, timings, toast, attribution: prof.attribution || [] });
   tabs($('.panel-left'));
-  const controls = new Controls($('.panel-left'), { store, profiles, criteria, prep, getT, profileOf, horizon });
+  const controls = new Controls($('.panel-left'), { store, profiles, criteria, filters: filterSpecs, prep, getT, profileOf, horizon });
   controls.init();
   new RankingList($('[data-testid=ranking]'), $('[data-ranking-count]'), $('#tpl-option'), { store, prep, bands, getT, toast });
   new Detail($('[data-testid=detail]'), { store, prep, bands, criteria, getT, getValues, toast });
@@ -127,7 +130,7 @@ async function main() {
 
   // -- re-ranking, coalesced per animation frame --------------------------------------------
   const effectiveFilters = (f) => {
-    if (!(f.ags.length && f.kreis.length)) return f;
+    if (!(f.ags?.length && f.kreis?.length)) return f;
     // a Kreis and a municipality chosen together mean either (the API would intersect them)
     const ags = new Set(f.ags);
     const kreis = new Set(f.kreis);
@@ -178,7 +181,7 @@ async function main() {
     const url = new URL(location.href);
     url.search = encode({ ...s, shortlist: s.shortlist }, {
       profile: prof.default, weights: Object.fromEntries(names.map((n) => [n, p.weights[n] ?? 0])),
-      year: horizon(p), lang: i18n.DEFAULT_LANG, kinds: ['regional_plan', 'brownfield', 'lep'] });
+      year: horizon(p), lang: i18n.DEFAULT_LANG, filters: filterSpecs });
     if (url.href !== location.href) history.replaceState(history.state, '', url);
   };
   store.addEventListener('change', (ev) => {

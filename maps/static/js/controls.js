@@ -1,9 +1,15 @@
 // Investor controls: panel tabs (roving tabindex, activate on Enter/Space), profile selector,
 // weight presets and reset, one native range slider per criterion (value = the API weight
 // w_<criterion>), the filters with a Kreis / municipality autocomplete, and the H2 year slider.
-// Built from the API's lists (profiles, criteria): no criterion is named here.
+// Built from the API's lists (profiles, criteria, the filter registry of GET api/sites/table):
+// no criterion and no filter is named here. A min/max filter is a text field read by
+// filters.js parseNumber ('20,5' = 20.5 in every language; unreadable text is marked invalid
+// with a message and leaves the filter as it was), an any_of filter with choices a checkbox
+// group, one without choices a comma-separated text field — unless a picker in the markup
+// takes it (data-picks="ags kreis": the place autocomplete).
 
 import { unit, num, int, collator } from './i18n.js';
+import { NOTHING, emptyFilters, fromTicked, isShare, list, readValue, showValue } from './filters.js';
 
 export const WEIGHT_MAX = 5;
 const STEP = 0.1;
@@ -53,7 +59,7 @@ export function tabs(root) {
 export class Controls {
   constructor(root, ctx) {
     this.root = root;
-    this.ctx = ctx; // {store, profiles, criteria, prep, getT, profileOf(name)}
+    this.ctx = ctx; // {store, profiles, criteria, filters (the registry), prep, getT, profileOf(name), horizon}
     const { store } = ctx;
     this.profileSelect = root.querySelector('[data-control=profile]');
     this.sliderBox = root.querySelector('[data-sliders]');
@@ -87,18 +93,15 @@ export class Controls {
     });
     this.sliderBox.addEventListener('keydown', (e) => this.sliderKey(e));
     this.year.addEventListener('input', () => store.setYear(Number(this.year.value)));
-    root.querySelectorAll('[data-filter]').forEach((inp) => {
-      inp.addEventListener('change', () => this.readFilter(inp));
-      inp.addEventListener('input', () => this.readFilter(inp));
-    });
-    root.querySelectorAll('[data-kind]').forEach((cb) => cb.addEventListener('change', () => {
-      const kinds = [...root.querySelectorAll('[data-kind]')].filter((x) => x.checked).map((x) => x.dataset.kind);
-      const all = kinds.length === root.querySelectorAll('[data-kind]').length;
-      // none checked means no site at all, not "no filter"
-      store.setFilters({ kind: all ? [] : kinds.length ? kinds : ['none'] });
-    }));
+    this.fieldBox = root.querySelector('[data-filter-fields]');
+    this.picked = new Set((root.querySelector('[data-picks]')?.dataset.picks || '').split(/\s+/).filter(Boolean));
+    this.buildFilters();
+    this.fieldBox.addEventListener('input', (e) => this.readFilter(e.target));
+    this.fieldBox.addEventListener('change', (e) => this.readFilter(e.target));
     root.querySelector('[data-action=reset-filters]').addEventListener('click', () => {
-      store.setFilters({ min_area_ha: null, max_h2_km: null, min_fibre: null, kind: [], ags: [], kreis: [] });
+      for (const inp of this.fieldBox.querySelectorAll('[data-filter]')) this.markInvalid(inp, null);
+      store.setFilters(emptyFilters(ctx.filters));
+      this.syncFilters();
     });
     this.combobox();
     this.chips.addEventListener('click', (e) => {
@@ -111,7 +114,7 @@ export class Controls {
     });
     store.addEventListener('change', (ev) => {
       const k = ev.detail.keys;
-      if (k.has('lang')) { this.buildSliders(); this.fillProfiles(); }
+      if (k.has('lang')) { this.buildSliders(); this.fillProfiles(); this.buildFilters(); }
       if (k.has('profile') || k.has('lang')) this.fillProfiles();
       if (k.has('weights') || k.has('profile') || k.has('lang')) this.syncSliders();
       if (k.has('year') || k.has('lang')) this.syncYear();
@@ -219,30 +222,116 @@ export class Controls {
     this.year.setAttribute('aria-valuetext', this.ctx.getT()('timeline.valuetext', { year: y }));
   }
 
+  /** The filter's label: an i18n override (filter_label.<name>) or the registry's de/en. */
+  filterLabel(f) {
+    const t = this.ctx.getT();
+    const key = `filter_label.${f.name}`;
+    if (t.has(key)) return t(key);
+    return this.label(f) + (isShare(f) ? ' (%)' : '');
+  }
+
+  /** One field per registry filter not taken by a picker: numbers first, then the lists. */
+  buildFilters() {
+    const t = this.ctx.getT();
+    const specs = (this.ctx.filters || []).filter((f) => !this.picked.has(f.name));
+    const nums = specs.filter((f) => f.kind !== 'any_of').map((f) => {
+      const row = el('label', 'field');
+      const inp = el('input');
+      inp.type = 'text';
+      inp.inputMode = 'decimal';
+      inp.autocomplete = 'off';
+      inp.id = `filter-${f.name}`;
+      inp.dataset.filter = f.name;
+      const err = el('span', 'field-error', t(isShare(f) ? 'filters.invalid_share' : 'filters.invalid_number'));
+      err.id = `filter-${f.name}-error`;
+      err.hidden = true;
+      row.append(el('span', null, this.filterLabel(f)), inp, err);
+      return row;
+    });
+    const lists = specs.filter((f) => f.kind === 'any_of').map((f) => {
+      if (!f.choices) { // free keys, comma-separated
+        const row = el('label', 'field');
+        const inp = el('input');
+        inp.type = 'text';
+        inp.autocomplete = 'off';
+        inp.dataset.filterList = f.name;
+        inp.placeholder = t('filters.list_placeholder');
+        row.append(el('span', null, this.filterLabel(f)), inp);
+        return row;
+      }
+      const box = el('fieldset', 'field kinds');
+      box.dataset.filterGroup = f.name;
+      box.append(el('legend', null, this.filterLabel(f)));
+      for (const code of f.choices) {
+        const lab = el('label');
+        const cb = el('input');
+        cb.type = 'checkbox';
+        cb.value = code;
+        cb.dataset.filterChoice = f.name;
+        const key = `${f.name}.${code}`;
+        lab.append(cb, ' ', el('span', null, t.has(key) ? t(key) : code));
+        box.append(lab);
+      }
+      return box;
+    });
+    this.fieldBox.replaceChildren(...nums, ...lists);
+    this.syncFilters();
+  }
+
+  /** Mark a number field invalid with its message (error: an i18n key), or valid (null). */
+  markInvalid(inp, error) {
+    const err = this.fieldBox.querySelector(`#${CSS.escape(inp.id)}-error`);
+    if (!err) return;
+    if (error) {
+      err.textContent = this.ctx.getT()(error);
+      err.hidden = false;
+      inp.setAttribute('aria-invalid', 'true');
+      inp.setAttribute('aria-describedby', err.id);
+    } else {
+      err.hidden = true;
+      inp.removeAttribute('aria-invalid');
+      inp.removeAttribute('aria-describedby');
+    }
+  }
+
   readFilter(inp) {
-    const raw = inp.value.trim().replace(',', '.');
-    let v = raw === '' ? null : Number(raw);
-    if (v !== null && (!Number.isFinite(v) || v < 0)) return;
-    const k = inp.dataset.filter;
-    if (k === 'min_fibre' && v !== null) v = Math.min(1, v / 100);
-    if (this.ctx.store.state.filters[k] !== v) this.ctx.store.setFilters({ [k]: v });
+    const { store, filters } = this.ctx;
+    const f = filters.find((x) => x.name === (inp.dataset.filter || inp.dataset.filterChoice || inp.dataset.filterList));
+    if (!f) return;
+    let v;
+    if (inp.dataset.filter) {
+      const r = readValue(f, inp.value);
+      this.markInvalid(inp, r.error || null);
+      if (r.error) return; // visibly invalid; the filter stays as it was
+      v = r.value;
+    } else if (inp.dataset.filterChoice) {
+      const boxes = [...this.fieldBox.querySelectorAll('[data-filter-choice]')].filter((x) => x.dataset.filterChoice === f.name);
+      v = fromTicked(f, boxes.filter((x) => x.checked).map((x) => x.value));
+    } else {
+      v = [...new Set(list(inp.value))];
+    }
+    if (JSON.stringify(store.state.filters[f.name]) !== JSON.stringify(v)) store.setFilters({ [f.name]: v });
   }
 
   syncFilters() {
     const t = this.ctx.getT();
     const f = this.ctx.store.state.filters;
-    for (const inp of this.root.querySelectorAll('[data-filter]')) {
-      if (document.activeElement === inp) continue;
-      const k = inp.dataset.filter;
-      const v = f[k];
-      inp.value = v === null || v === undefined ? '' : String(k === 'min_fibre' ? Math.round(v * 1000) / 10 : v);
-    }
     const p = this.ctx.profileOf(this.ctx.store.state.profile);
-    const minArea = p.parameters?.min_area_ha;
-    const areaInput = this.root.querySelector('[data-filter=min_area_ha]');
-    areaInput.placeholder = minArea != null ? t('filters.profile_default_value', { v: num(t.lang, minArea, 0) }) : t('filters.any');
-    for (const cb of this.root.querySelectorAll('[data-kind]')) cb.checked = !f.kind.length || f.kind.includes(cb.dataset.kind);
-    const chips = [...f.kreis.map((k) => ['kreis', k]), ...f.ags.map((k) => ['ags', k])].map(([kind, key]) => {
+    for (const spec of this.ctx.filters || []) {
+      const v = f[spec.name];
+      const inp = this.fieldBox.querySelector(`[data-filter="${spec.name}"], [data-filter-list="${spec.name}"]`);
+      if (inp && document.activeElement !== inp && inp.getAttribute('aria-invalid') !== 'true') {
+        inp.value = inp.dataset.filter ? showValue(spec, v, t.lang) : (v || []).join(', ');
+      }
+      if (inp?.dataset.filter) {
+        const d = spec.profile_default ? p.parameters?.[spec.profile_default] : null;
+        inp.placeholder = d != null ? t('filters.profile_default_value', { v: num(t.lang, d, 0) }) : t('filters.any');
+      }
+      for (const cb of this.fieldBox.querySelectorAll(`[data-filter-choice="${spec.name}"]`)) {
+        cb.checked = !v?.length || (v.includes(cb.value) && !v.includes(NOTHING));
+      }
+    }
+    const chips = [...(f.kreis || []).map((k) => ['kreis', k]), ...(f.ags || []).map((k) => ['ags', k])].map(([kind, key]) => {
       const place = this.places.find((x) => x.kind === kind && x.key === key);
       const li = el('li');
       const b = el('button', 'chip');
@@ -261,7 +350,9 @@ export class Controls {
     const t = this.ctx.getT();
     const r = this.ctx.store.state.ranking;
     if (!r) return;
-    const parts = Object.entries(r.excluded).map(([k, v]) => `${t(`excluded.${k}`)}: ${int(t.lang, v)}`);
+    const spec = (k) => (this.ctx.filters || []).find((f) => f.name === k);
+    const why = (k) => (t.has(`excluded.${k}`) || !spec(k) ? t(`excluded.${k}`) : this.filterLabel(spec(k)));
+    const parts = Object.entries(r.excluded).map(([k, v]) => `${why(k)}: ${int(t.lang, v)}`);
     this.summary.textContent = parts.length ? t('filters.excluded', { list: parts.join(' · ') }) : t('filters.none_excluded');
   }
 

@@ -1,25 +1,23 @@
 // The URL's query (?…) is the record of the shareable state: profile, weights (w_<criterion>,
 // only those that differ from the profile), filters, H2 year, selection, comparison, shortlist
 // and language. The camera lives in the fragment (#map=zoom/lat/lng, MapLibre's hash: 'map').
+// Every filter of the served registry travels by its API name (?min_5g=0.5&kind=lep); the
+// registry comes in as d.filters / known.filters (see filters.js), so no filter is named here.
 // Pure: encode/decode over URLSearchParams, no DOM; tested with node --test.
 
+import { encodeFilters, decodeFilters, list } from './filters.js';
+
 const LIST_SEP = ',';
-const NUM_FILTERS = ['min_area_ha', 'max_h2_km', 'min_fibre'];
-const LIST_FILTERS = ['kind', 'ags', 'kreis'];
 
 function finite(x) {
   const v = Number(x);
   return x !== '' && x !== null && Number.isFinite(v) ? v : null;
 }
 
-function list(s) {
-  return s ? s.split(LIST_SEP).map((x) => x.trim()).filter(Boolean) : [];
-}
-
 /**
  * Encode state as a query string (without '?'); defaults are left out.
  * @param {object} s {profile, weights, year, filters, sel, cmp, shortlist, lang}
- * @param {object} d {profile, weights (of s.profile), year (of s.profile), lang, kinds (all)}
+ * @param {object} d {profile, weights (of s.profile), year (of s.profile), lang, filters (the registry)}
  */
 export function encode(s, d) {
   const q = new URLSearchParams();
@@ -28,13 +26,7 @@ export function encode(s, d) {
     if (d.weights?.[c] !== w) q.set(`w_${c}`, String(w));
   }
   if (s.year != null && s.year !== d.year) q.set('h2_year', String(s.year));
-  const f = s.filters || {};
-  for (const k of NUM_FILTERS) if (f[k] != null) q.set(k, String(f[k]));
-  for (const k of LIST_FILTERS) {
-    const v = f[k] || [];
-    if (k === 'kind' && d.kinds && v.length === d.kinds.length && d.kinds.every((x) => v.includes(x))) continue;
-    if (v.length) q.set(k, v.join(LIST_SEP));
-  }
+  encodeFilters(q, s.filters, d.filters);
   if (s.sel) q.set('sel', s.sel);
   if (s.cmp?.length) q.set('cmp', s.cmp.join(LIST_SEP));
   if (s.shortlist?.length) q.set('list', s.shortlist.join(LIST_SEP));
@@ -45,7 +37,7 @@ export function encode(s, d) {
 /**
  * Decode a query string into a partial state; unknown or invalid values are dropped.
  * @param {string} search location.search (with or without '?')
- * @param {object} known {profiles: [names], criteria: [names], years: [min, max], langs}
+ * @param {object} known {profiles: [names], criteria: [names], years: [min, max], langs, filters (the registry)}
  */
 export function decode(search, known) {
   const q = new URLSearchParams(search);
@@ -62,15 +54,7 @@ export function decode(search, known) {
   if (year !== null && Number.isInteger(year) && (!known.years || (year >= known.years[0] && year <= known.years[1]))) {
     out.year = year;
   }
-  const filters = {};
-  for (const k of NUM_FILTERS) {
-    const v = finite(q.get(k));
-    if (v !== null && v >= 0 && (k !== 'min_fibre' || v <= 1)) filters[k] = v;
-  }
-  for (const k of LIST_FILTERS) {
-    const v = list(q.get(k));
-    if (v.length) filters[k] = v;
-  }
+  const filters = decodeFilters(q, known.filters);
   if (Object.keys(filters).length) out.filters = filters;
   if (q.get('sel')) out.sel = q.get('sel');
   const cmp = list(q.get('cmp'));

@@ -13,7 +13,7 @@ export class Store extends EventTarget {
       profile: 'balanced',
       weights: {},
       year: 2032,
-      filters: { min_area_ha: null, max_h2_km: null, min_fibre: null, kind: [], ags: [], kreis: [] },
+      filters: {}, // every filter of the served registry by its API name (filters.js emptyFilters)
       sel: null, // a site_id, or 'adhoc' for a drawn / dropped polygon
       hover: null,
       cmp: [],

@@ -5,15 +5,16 @@ the grid's cells whose **centre** lies within ``radius_km`` (straight line, incl
 point — exactly, not a resampled approximation. It is the measure of the ``workforce_30km``
 indicator over the ``population`` layer (layers/population.py).
 
-Method (exact, pure numpy): row-wise prefix sums. ``P[i, j]`` is the sum of row ``i``'s first
-``j`` cells, so any run of cells in a row costs two look-ups. A disk of radius ``R`` cells is cut
-into the central square of half-side ``R/√2`` (four look-ups in a summed-area table), the top and
-bottom caps (one run per row) and the left and right caps (one run per column, from column prefix
-sums). Every cell of the disk is in exactly one of the five parts: the square holds
-``|dx|, |dy| ≤ R/√2``; the row caps ``|dy| > R/√2``; the column caps ``|dx| > R/√2`` (whose
-``|dy|`` is then below ``R/√2``). At 30 km on a 100 m grid that is ~4·88 runs per point instead of
-601 rows. The loop runs over the run offsets (a few hundred iterations), each vectorised over all
-points, so memory stays at a few arrays of the points' length beside the prefix tables.
+Method (exact, pure numpy): prefix sums. With the sums of each row's (column's) first ``j``
+cells, any run of cells along a row (column) costs two look-ups. A disk of radius ``R`` cells is
+cut into the central square of half-side ``R/√2`` (four look-ups in a summed-area table), the
+top and bottom caps (one run per row) and the left and right caps (one run per column). Every
+cell of the disk is in exactly one part: the square holds ``|dx|, |dy| ≤ R/√2``, the row caps
+``|dy| > R/√2`` and the column caps ``|dx| > R/√2`` (whose ``|dy|`` is then below ``R/√2``). At
+30 km on a 100 m grid that is ~4·88 runs per point instead of 601 rows. The caps visit the table
+in blocks of ``BLOCK`` lines, so the look-ups of all points near those lines hit the cache; each
+block is vectorised over its (line, point) pairs. Memory: two float64 tables of the grid's size
+at a time (≈ 150 MB for NRW + 30 km at 100 m) and a few arrays of the points' length.
 
 ``disk_convolve(grid, res, radius_m)`` is the textbook alternative the issue names: the grid
 convolved with the disk kernel by FFT (numpy.fft), sampled at each point's cell. It is
@@ -34,51 +35,49 @@ from geo.grid import Coverage
 BLOCK = 16  # lines of prefix sums visited together (16 rows of 3,000 cells: 384 kB)
 
 
-def _tables(grid: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Row prefix sums, column prefix sums and the summed-area table (float64, zero-padded)."""
-    g = np.nan_to_num(np.asarray(grid, dtype=np.float64), nan=0.0)
-    ny, nx = g.shape
-    rows = np.zeros((ny, nx + 1))
-    np.cumsum(g, axis=1, out=rows[:, 1:])
-    cols = np.zeros((nx, ny + 1))  # column prefix sums, stored column-major for locality
-    np.cumsum(g.T, axis=1, out=cols[:, 1:])
-    sat = np.zeros((ny + 1, nx + 1))
-    np.cumsum(rows[:, :], axis=0, out=sat[1:, :])
-    return rows, cols, sat
+def _caps(
+    flat: np.ndarray,
+    strides: tuple[int, int],
+    sizes: tuple[int, int],
+    across: np.ndarray,
+    along: np.ndarray,
+    a: float,
+    r: float,
+) -> np.ndarray:
+    """Per point, the sum over the lines ``l`` with ``a < |l − across| ≤ r`` of the run of cells
+    ``|j − along| ≤ √(r² − (l − across)²)``, from a prefix-sum table.
 
-
-def _caps(table: np.ndarray, across: np.ndarray, along: np.ndarray, a: float, r: float) -> np.ndarray:
-    """Per point, the sum over the lines ``l`` with ``a < |l - across| ≤ r`` of the run
-    ``|j - along| ≤ √(r² − (l − across)²)`` of ``table`` (prefix sums along its second axis).
-
-    Lines are visited in blocks of ``BLOCK`` (their prefix sums stay in cache); for each block only
+    ``flat`` is the table raveled; the prefix sum before cell ``j`` of line ``l`` is at
+    ``l·strides[0] + j·strides[1]``; ``sizes`` are the numbers of lines and of cells per line.
+    Lines are visited in blocks of ``BLOCK`` (their prefix sums stay in cache); in each block only
     the points whose cap reaches it take part, vectorised over (line, point) pairs.
     """
-    n_lines, n = table.shape[0], table.shape[1] - 1
+    (line_stride, along_stride), (n_lines, n_along) = strides, sizes
     order = np.argsort(across, kind="stable")
-    lp, ap = across[order], along[order]
+    lp, ap0 = across[order], along[order]
+    ap1 = ap0 + 1.0  # the run's end is exclusive
     out = np.zeros(len(lp))
-    flat = table.ravel()
-    r2 = r * r
+    a2, r2 = a * a, r * r
     for l0 in range(0, n_lines, BLOCK):
-        lines = np.arange(l0, min(l0 + BLOCK, n_lines), dtype=np.float64)
-        hi = float(lines[-1])
-        # points below the block (l − p in (a, r]) and above it (p − l in (a, r])
-        s0, e0 = np.searchsorted(lp, [l0 - r, hi - a], side="left")
-        s1, e1 = np.searchsorted(lp, [l0 + a, hi + r], side="right")
-        if s1 < e0:
-            s1 = e0
+        l1 = min(l0 + BLOCK, n_lines)
+        # points whose line offset l − p lies in (a, r] (below) or in [−r, −a) (above) for some l
+        s0, e0 = np.searchsorted(lp, [l0 - r, l1 - 1 - a], side="left")
+        s1, e1 = np.searchsorted(lp, [l0 + a, l1 - 1 + r], side="right")
         idx = np.r_[s0:e0, max(s1, e0) : e1]
         if not len(idx):
             continue
-        d = lines[:, None] - lp[idx][None, :]
-        ad = np.abs(d)
-        ok = (ad > a) & (ad <= r)
-        half = np.sqrt(np.maximum(r2 - d * d, 0.0))
-        j0 = np.clip(np.ceil(ap[idx] - half), 0, n).astype(np.int64)
-        j1 = np.clip(np.floor(ap[idx] + half) + 1, 0, n).astype(np.int64)
-        base = (np.arange(l0, l0 + len(lines), dtype=np.int64) * (n + 1))[:, None]
-        runs = np.where(ok & (j1 > j0), flat[base + j1] - flat[base + j0], 0.0)
+        d = np.arange(l0, l1, dtype=np.float64)[:, None] - lp[idx]
+        dd = d * d
+        ok = (dd > a2) & (dd <= r2)
+        half = np.sqrt(np.maximum(r2 - dd, 0.0))
+        j0 = np.clip(np.ceil(ap0[idx] - half), 0, n_along).astype(np.int64)
+        j1 = np.clip(np.floor(ap1[idx] + half), 0, n_along).astype(np.int64)
+        if along_stride != 1:
+            j0 *= along_stride
+            j1 *= along_stride
+        base = np.arange(l0, l1, dtype=np.int64)[:, None] * line_stride
+        runs = flat[j1 + base] - flat[j0 + base]
+        runs *= ok
         out[idx] += runs.sum(axis=0)
     result = np.empty_like(out)
     result[order] = out
@@ -88,27 +87,39 @@ def _caps(table: np.ndarray, across: np.ndarray, along: np.ndarray, a: float, r:
 def grid_within(
     grid: np.ndarray, x0: float, y1: float, res: float, x: np.ndarray, y: np.ndarray, radius_m: float
 ) -> np.ndarray:
-    """Exact sum of the cells of a north-up grid whose centre lies within ``radius_m`` of each point."""
+    """Exact sum of the cells of a north-up grid whose centre lies within ``radius_m`` of each point.
+
+    ``x0``/``y1`` are the grid's west and north edges, ``res`` its cell size (metres).
+    """
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
     if not len(x):
         return np.zeros(0)
-    rows, cols, sat = _tables(grid)
-    ny, nx = grid.shape
+    g = np.nan_to_num(np.asarray(grid), nan=0.0)
+    ny, nx = g.shape
     r = radius_m / res
-    v = (x - x0) / res - 0.5  # the point in cell units: column and row coordinates of centres
-    u = (y1 - y) / res - 0.5
     a = r / math.sqrt(2.0)
-    # the square |j - v| ≤ a, |i - u| ≤ a via the summed-area table
+    v = (x - x0) / res - 0.5  # the points in cell units: column and row coordinates of centres
+    u = (y1 - y) / res - 0.5
+    # column prefix sums: cols[i, j] is the sum of g[:i, j]; their running sum along rows is the
+    # summed-area table, sat[i, j] = sum of g[:i, :j]
+    cols = np.zeros((ny + 1, nx))
+    np.cumsum(g, axis=0, dtype=np.float64, out=cols[1:])
+    sat = np.zeros((ny + 1, nx + 1))
+    np.cumsum(cols, axis=1, out=sat[:, 1:])
+    # the square |j − v| ≤ a, |i − u| ≤ a
     i0 = np.clip(np.ceil(u - a), 0, ny).astype(np.int64)
     i1 = np.clip(np.floor(u + a) + 1, 0, ny).astype(np.int64)
     j0 = np.clip(np.ceil(v - a), 0, nx).astype(np.int64)
     j1 = np.clip(np.floor(v + a) + 1, 0, nx).astype(np.int64)
-    full = (i1 > i0) & (j1 > j0)
     i1, j1 = np.maximum(i1, i0), np.maximum(j1, j0)
-    out: np.ndarray = np.where(full, sat[i1, j1] - sat[i0, j1] - sat[i1, j0] + sat[i0, j0], 0.0)
-    out += _caps(rows, u, v, a, r)  # top and bottom caps: one run per row
-    out += _caps(cols, v, u, a, r)  # left and right caps: one run per column
+    out: np.ndarray = sat[i1, j1] - sat[i0, j1] - sat[i1, j0] + sat[i0, j0]
+    del sat
+    out += _caps(cols.ravel(), (1, nx), (nx, ny), v, u, a, r)  # left and right: one run per column
+    del cols
+    rows = np.zeros((ny, nx + 1))
+    np.cumsum(g, axis=1, dtype=np.float64, out=rows[:, 1:])
+    out += _caps(rows.ravel(), (nx + 1, 1), (ny, nx), u, v, a, r)  # top and bottom: one run per row
     return out
 
 

@@ -48,7 +48,7 @@ import pandas as pd
 
 from geo.crs import NRW_BOUNDS, transformer
 from geo.grid import Coverage, GridSpec
-from layers.errors import SourceError, rows_text
+from layers.errors import SourceError
 from layers.io import require_file
 from layers.sources import Format, LayerSpec, register_layer
 
@@ -151,12 +151,80 @@ class _Problems:
         self.sample.setdefault(kind, str(values.iloc[int(where[0])])[:20])
 
     def text(self) -> list[str]:
-        """One problem per kind, with its lines (rows_text counts from 1) and an example value."""
-        return [
-            f"{n} line(s) with {kind}: line {rows_text(self.lines[kind], MAX_LINES)}, "
-            f"e.g. {self.sample[kind]!r}"
-            for kind, n in self.count.items()
-        ]
+        """One problem per kind, with its first lines, how many more, and an example value."""
+        out = []
+        for kind, n in self.count.items():
+            lines = ", ".join(str(i + 1) for i in self.lines[kind])
+            more = f" (+{n - len(self.lines[kind])} more)" if n > len(self.lines[kind]) else ""
+            out.append(f"{n} line(s) with {kind}: line {lines}{more}, e.g. {self.sample[kind]!r}")
+        return out
+
+
+@dataclass
+class _Tally:
+    """What a pass over the file found: residents per target cell and the counts of cells."""
+
+    total: np.ndarray
+    problems: _Problems
+    withheld: int = 0
+    cells: int = 0
+    outside: int = 0
+    rows: int = 0
+
+
+def _chunk(tally: _Tally, chunk: pd.DataFrame, columns: tuple[str, ...], resolution: str) -> None:
+    """Check one chunk of lines and, while the file has no problem, place its cells."""
+    _, x_col, y_col, n_col = columns
+    _, size, spec = LAYOUTS[resolution]
+    first = tally.rows + 2  # the line of the chunk's first row (line 1 is the header)
+    tally.rows += len(chunk)
+    xs, ys, ns = chunk[x_col].str.strip(), chunk[y_col].str.strip(), chunk[n_col].str.strip()
+    x = pd.to_numeric(xs, errors="coerce").to_numpy(np.float64)
+    y = pd.to_numeric(ys, errors="coerce").to_numpy(np.float64)
+    secret = ns.isin(WITHHELD).to_numpy()
+    n = pd.to_numeric(ns, errors="coerce").to_numpy(np.float64)
+    problems = tally.problems
+    bad_xy = ~(np.isfinite(x) & np.isfinite(y))
+    problems.note("coordinates that are not numbers", bad_xy, first, xs.where(~np.isfinite(x), ys))
+    ok = ~bad_xy
+    g = GERMANY_3035
+    off = ok & ((x < g[0]) | (x > g[2]) | (y < g[1]) | (y > g[3]))
+    problems.note("coordinates outside Germany in EPSG:3035 (another CRS?)", off, first, xs + " " + ys)
+    ok &= ~off
+    half = size / 2
+    not_centre = ok & ((np.mod(x - half, size) != 0) | (np.mod(y - half, size) != 0))
+    kind = f"coordinates that are not {resolution[5:]} cell centres (…{int(half)})"
+    problems.note(kind, not_centre, first, xs + " " + ys)
+    bad_n = ~secret & ~(np.isfinite(n) & (n >= 0))
+    problems.note("counts that are not a number ≥ 0 (withheld cells are '–' or empty)", bad_n, first, ns)
+    if problems:
+        return  # keep reading to list the problems of later lines, place nothing
+    tx, ty = transformer(3035, 25832).transform(x, y)
+    row, col, inside = spec.cell_of(tx, ty)
+    tally.outside += int((~inside).sum())
+    tally.cells += int(inside.sum())
+    tally.withheld += int((secret & inside).sum())
+    n = np.where(secret, 0.0, n)
+    tally.total += np.bincount(row[inside] * spec.nx + col[inside], n[inside], minlength=tally.total.size)
+
+
+def _read(path: Path, encoding: str, resolution: str) -> _Tally:
+    """One pass over the file in chunks of CHUNK lines."""
+    columns, _, spec = LAYOUTS[resolution]
+    tally = _Tally(np.zeros(spec.nx * spec.ny), _Problems())
+    chunks = pd.read_csv(
+        path,
+        sep=";",
+        usecols=list(columns[1:]),
+        dtype=str,
+        keep_default_na=False,
+        encoding=encoding,
+        chunksize=CHUNK,
+        engine="c",
+    )
+    for chunk in chunks:
+        _chunk(tally, chunk, columns, resolution)
+    return tally
 
 
 def read_zensus_grid(path: Path, cfg: dict[str, Any]) -> PopulationGrid:
@@ -164,77 +232,30 @@ def read_zensus_grid(path: Path, cfg: dict[str, Any]) -> PopulationGrid:
     require_file(LAYER, path)
     encoding, fields = _header(path)
     resolution = _layout(path, fields)
-    (id_col, x_col, y_col, n_col), size, spec = LAYOUTS[resolution]
-    to_25832 = transformer(3035, 25832)
-    total = np.zeros(spec.nx * spec.ny, dtype=np.float64)
-    withheld = cells = outside = rows = 0
-    problems = _Problems()
+    spec = LAYOUTS[resolution][2]
     try:
-        chunks = pd.read_csv(
-            path,
-            sep=";",
-            usecols=[x_col, y_col, n_col],
-            dtype=str,
-            keep_default_na=False,
-            encoding=encoding,
-            chunksize=CHUNK,
-            engine="c",
-        )
-        for chunk in chunks:
-            first = rows + 2  # the line of the chunk's first row (line 1 is the header)
-            rows += len(chunk)
-            xs, ys, ns = chunk[x_col].str.strip(), chunk[y_col].str.strip(), chunk[n_col].str.strip()
-            x = pd.to_numeric(xs, errors="coerce").to_numpy(np.float64)
-            y = pd.to_numeric(ys, errors="coerce").to_numpy(np.float64)
-            secret = ns.isin(WITHHELD).to_numpy()
-            n = pd.to_numeric(ns.str.replace(",", ".", regex=False), errors="coerce").to_numpy(np.float64)
-            bad_xy = ~(np.isfinite(x) & np.isfinite(y))
-            problems.note("coordinates that are not numbers", bad_xy, first, xs.where(~np.isfinite(x), ys))
-            ok = ~bad_xy
-            off = ok & (
-                (x < GERMANY_3035[0]) | (x > GERMANY_3035[2]) | (y < GERMANY_3035[1]) | (y > GERMANY_3035[3])
-            )
-            problems.note(
-                "coordinates outside Germany in EPSG:3035 (another CRS?)",
-                off,
-                first,
-                xs + " " + ys,
-            )
-            ok &= ~off
-            half = size / 2
-            not_centre = ok & ((np.mod(x - half, size) != 0) | (np.mod(y - half, size) != 0))
-            problems.note(
-                f"coordinates that are not {resolution[5:]} cell centres (…{int(half)})",
-                not_centre,
-                first,
-                xs + " " + ys,
-            )
-            bad_n = ~secret & ~(np.isfinite(n) & (n >= 0))
-            problems.note(
-                "counts that are not a number ≥ 0 (withheld cells are '–' or empty)", bad_n, first, ns
-            )
-            if problems:
-                continue  # keep reading to list problems of later chunks, place nothing
-            withheld_here = secret
-            n = np.where(secret, 0.0, n)
-            tx, ty = to_25832.transform(x, y)
-            row, col, inside = spec.cell_of(tx, ty)
-            outside += int((~inside).sum())
-            cells += int(inside.sum())
-            withheld += int((withheld_here & inside).sum())
-            total += np.bincount(row[inside] * spec.nx + col[inside], n[inside], minlength=total.size)
-    except SourceError:
-        raise
+        try:
+            tally = _read(path, encoding, resolution)
+        except UnicodeDecodeError:  # not UTF-8 after the header: the Windows code page of Excel
+            tally = _read(path, "cp1252", resolution)
     except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
         raise SourceError(LAYER, path, f"cannot be read as a ';'-separated CSV: {str(exc)[:200]}") from None
-    if problems:
-        raise SourceError(LAYER, path, problems.text())
-    if not rows:
+    if tally.problems:
+        raise SourceError(LAYER, path, tally.problems.text())
+    if not tally.rows:
         raise SourceError(LAYER, path, "the file has no data lines")
-    if not cells:
-        raise SourceError(LAYER, path, f"none of the {rows} cells lies within NRW + 30 km: check the file")
-    grid = total.reshape(spec.shape).astype(np.float32)
-    return PopulationGrid(resolution, grid=grid, spec=spec, withheld=withheld, cells=cells, outside=outside)
+    if not tally.cells:
+        raise SourceError(
+            LAYER, path, f"none of the {tally.rows} cells lies within NRW + 30 km: check the file"
+        )
+    return PopulationGrid(
+        resolution,
+        grid=tally.total.reshape(spec.shape).astype(np.float32),
+        spec=spec,
+        withheld=tally.withheld,
+        cells=tally.cells,
+        outside=tally.outside,
+    )
 
 
 def demo(rng: np.random.Generator, municipalities: gpd.GeoDataFrame) -> PopulationGrid:

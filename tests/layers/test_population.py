@@ -150,7 +150,7 @@ def test_problems_list_lines_and_truncate_hostile_values(pop: ModuleType, tmp_pa
 def test_cut_off_line_is_refused_with_its_line(pop: ModuleType, tmp_path: Path) -> None:
     # a file cut off inside a coordinate; a line cut off before its count reads as withheld ("")
     message = _refused(pop, tmp_path, HEADER + KOELN + "CRS3035RES100mN3096600E4107200;4107250;30966")
-    assert "line 3" in message and "not 100m cell centres" in message
+    assert "line 3" in message and "outside Germany" in message
 
 
 def test_registered_as_a_grid_layer_and_read_from_sources_toml(pop: ModuleType, tmp_path: Path) -> None:

@@ -38,6 +38,7 @@ coverage, x, y, 30.0)`` at the sites' centroids: residents in the cells whose ce
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -140,15 +141,17 @@ class _Problems:
     def __bool__(self) -> bool:
         return bool(self.count)
 
-    def note(self, kind: str, bad: np.ndarray, first_line: int, values: pd.Series) -> None:
-        """Record the rows where ``bad`` is true; ``first_line`` is the line of the chunk's row 0."""
+    def note(self, kind: str, bad: np.ndarray, first_line: int, values: Callable[[int], str]) -> None:
+        """Record the rows where ``bad`` is true; ``first_line`` is the line of the chunk's row 0;
+        ``values(i)`` gives row i's offending value (the first one is shown, truncated).
+        """
         if not bad.any():
             return
         where = np.flatnonzero(bad)
         self.count[kind] = self.count.get(kind, 0) + len(where)
         lines = self.lines.setdefault(kind, [])
         lines.extend(int(i) + first_line - 1 for i in where[: max(0, MAX_LINES - len(lines))])
-        self.sample.setdefault(kind, str(values.iloc[int(where[0])])[:20])
+        self.sample.setdefault(kind, values(int(where[0]))[:20])
 
     def text(self) -> list[str]:
         """One problem per kind, with its first lines, how many more, and an example value."""
@@ -172,31 +175,59 @@ class _Tally:
     rows: int = 0
 
 
-def _chunk(tally: _Tally, chunk: pd.DataFrame, columns: tuple[str, ...], resolution: str) -> None:
-    """Check one chunk of lines and, while the file has no problem, place its cells."""
+def _numbers(
+    tally: _Tally, chunk: pd.DataFrame, columns: tuple[str, ...], first: int
+) -> tuple[np.ndarray, ...]:
+    """The careful pass: columns read as text, every value that is not a number noted with its line."""
     _, x_col, y_col, n_col = columns
-    _, size, spec = LAYOUTS[resolution]
-    first = tally.rows + 2  # the line of the chunk's first row (line 1 is the header)
-    tally.rows += len(chunk)
     xs, ys, ns = chunk[x_col].str.strip(), chunk[y_col].str.strip(), chunk[n_col].str.strip()
     x = pd.to_numeric(xs, errors="coerce").to_numpy(np.float64)
     y = pd.to_numeric(ys, errors="coerce").to_numpy(np.float64)
     secret = ns.isin(WITHHELD).to_numpy()
     n = pd.to_numeric(ns, errors="coerce").to_numpy(np.float64)
-    problems = tally.problems
     bad_xy = ~(np.isfinite(x) & np.isfinite(y))
-    problems.note("coordinates that are not numbers", bad_xy, first, xs.where(~np.isfinite(x), ys))
-    ok = ~bad_xy
+    tally.problems.note(
+        "coordinates that are not numbers",
+        bad_xy,
+        first,
+        lambda i: str(xs.iloc[i] if np.isnan(x[i]) else ys.iloc[i]),
+    )
+    bad_n = ~secret & ~np.isfinite(n)
+    tally.problems.note(
+        "counts that are not a number (withheld cells are '–' or empty)",
+        bad_n,
+        first,
+        lambda i: str(ns.iloc[i]),
+    )
+    return x, y, np.where(bad_n, 0.0, n), secret
+
+
+def _place(
+    tally: _Tally,
+    x: np.ndarray,
+    y: np.ndarray,
+    n: np.ndarray,
+    secret: np.ndarray,
+    first: int,
+    resolution: str,
+) -> None:
+    """Check the cells' positions and counts and, while the file has no problem, place them."""
+    _, size, spec = LAYOUTS[resolution]
+    problems = tally.problems
+
     g = GERMANY_3035
-    off = ok & ((x < g[0]) | (x > g[2]) | (y < g[1]) | (y > g[3]))
-    problems.note("coordinates outside Germany in EPSG:3035 (another CRS?)", off, first, xs + " " + ys)
-    ok &= ~off
-    half = size / 2
-    not_centre = ok & ((np.mod(x - half, size) != 0) | (np.mod(y - half, size) != 0))
-    kind = f"coordinates that are not {resolution[5:]} cell centres (…{int(half)})"
-    problems.note(kind, not_centre, first, xs + " " + ys)
-    bad_n = ~secret & ~(np.isfinite(n) & (n >= 0))
-    problems.note("counts that are not a number ≥ 0 (withheld cells are '–' or empty)", bad_n, first, ns)
+    with np.errstate(invalid="ignore"):
+        off = np.isfinite(x) & np.isfinite(y) & ((x < g[0]) | (x > g[2]) | (y < g[1]) | (y > g[3]))
+        half = size / 2
+        not_centre = ~off & ((np.mod(x - half, size) != 0) | (np.mod(y - half, size) != 0))
+        not_centre &= np.isfinite(x) & np.isfinite(y)
+        negative = ~secret & (n < 0)
+    xy: Callable[[int], str] = lambda i: f"{x[i]:.0f} {y[i]:.0f}"  # noqa: E731
+    problems.note("coordinates outside Germany in EPSG:3035 (another CRS?)", off, first, xy)
+    problems.note(
+        f"coordinates that are not {resolution[5:]} cell centres (…{int(half)})", not_centre, first, xy
+    )
+    problems.note("counts below 0", negative, first, lambda i: f"{n[i]:.6g}")
     if problems:
         return  # keep reading to list the problems of later lines, place nothing
     tx, ty = transformer(3035, 25832).transform(x, y)
@@ -208,23 +239,49 @@ def _chunk(tally: _Tally, chunk: pd.DataFrame, columns: tuple[str, ...], resolut
     tally.total += np.bincount(row[inside] * spec.nx + col[inside], n[inside], minlength=tally.total.size)
 
 
-def _read(path: Path, encoding: str, resolution: str) -> _Tally:
-    """One pass over the file in chunks of CHUNK lines."""
+def _read(path: Path, encoding: str, resolution: str, fast: bool) -> _Tally:
+    """One pass over the file in chunks of CHUNK lines.
+
+    ``fast``: the C parser reads the numbers (withheld counts as NaN) and raises on any other
+    text; the caller then reads again with ``fast=False``, which reads text and names each line.
+    """
     columns, _, spec = LAYOUTS[resolution]
+    _, x_col, y_col, n_col = columns
     tally = _Tally(np.zeros(spec.nx * spec.ny), _Problems())
+    kinds: dict[str, Any] = (
+        {"dtype": np.float64, "na_values": {n_col: sorted(WITHHELD)}} if fast else {"dtype": str}
+    )
     chunks = pd.read_csv(
         path,
         sep=";",
-        usecols=list(columns[1:]),
-        dtype=str,
+        usecols=[x_col, y_col, n_col],
         keep_default_na=False,
         encoding=encoding,
         chunksize=CHUNK,
         engine="c",
+        **kinds,
     )
     for chunk in chunks:
-        _chunk(tally, chunk, columns, resolution)
+        first = tally.rows + 2  # the line of the chunk's first row (line 1 is the header)
+        tally.rows += len(chunk)
+        if fast:
+            x, y = chunk[x_col].to_numpy(np.float64), chunk[y_col].to_numpy(np.float64)
+            n = chunk[n_col].to_numpy(np.float64)
+            secret = np.isnan(n)
+        else:
+            x, y, n, secret = _numbers(tally, chunk, columns, first)
+        _place(tally, x, y, n, secret, first, resolution)
     return tally
+
+
+def _read_careful(path: Path, encoding: str, resolution: str) -> _Tally:
+    try:
+        try:
+            return _read(path, encoding, resolution, fast=False)
+        except UnicodeDecodeError:
+            return _read(path, "cp1252", resolution, fast=False)
+    except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+        raise SourceError(LAYER, path, f"cannot be read as a ';'-separated CSV: {str(exc)[:200]}") from None
 
 
 def read_zensus_grid(path: Path, cfg: dict[str, Any]) -> PopulationGrid:
@@ -235,11 +292,12 @@ def read_zensus_grid(path: Path, cfg: dict[str, Any]) -> PopulationGrid:
     spec = LAYOUTS[resolution][2]
     try:
         try:
-            tally = _read(path, encoding, resolution)
+            tally = _read(path, encoding, resolution, fast=True)
         except UnicodeDecodeError:  # not UTF-8 after the header: the Windows code page of Excel
-            tally = _read(path, "cp1252", resolution)
-    except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
-        raise SourceError(LAYER, path, f"cannot be read as a ';'-separated CSV: {str(exc)[:200]}") from None
+            encoding = "cp1252"
+            tally = _read(path, encoding, resolution, fast=True)
+    except (ValueError, TypeError):  # text where a number belongs (or a bad line): read again as text
+        tally = _read_careful(path, encoding, resolution)
     if tally.problems:
         raise SourceError(LAYER, path, tally.problems.text())
     if not tally.rows:

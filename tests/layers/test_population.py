@@ -125,7 +125,7 @@ def _refused(pop: ModuleType, tmp_path: Path, text: str) -> str:
         ("ID;x;y;Einwohner\n" + KOELN, ["line 1", "not a Zensus grid", "GITTER_ID_100m;x_mp_100m"]),
         (HEADER + KOELN + "X;356250;5645650;7\n", ["outside Germany", "line 3", "another CRS"]),
         (HEADER + KOELN + "X;4107250;3096650;viele\n", ["not a number", "line 3", "'viele'"]),
-        (HEADER + "X;4107250;3096650;-4\n" + KOELN, ["not a number ≥ 0", "line 2"]),
+        (HEADER + "X;4107250;3096650;-4\n" + KOELN, ["counts below 0", "line 2", "'-4'"]),
         (HEADER + "X;abc;3096650;4\n", ["coordinates that are not numbers", "line 2", "'abc'"]),
         (HEADER + "X;4107200;3096650;4\n", ["not 100m cell centres", "line 2"]),
         (HEADER, ["no data lines"]),

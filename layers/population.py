@@ -40,6 +40,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -230,13 +231,27 @@ def _place(
     problems.note("counts below 0", negative, first, lambda i: f"{n[i]:.6g}")
     if problems:
         return  # keep reading to list the problems of later lines, place nothing
-    tx, ty = transformer(3035, 25832).transform(x, y)
+    bx0, by0, bx1, by1 = _box_3035(spec)  # only cells near the grid are transformed
+    near = np.flatnonzero((x >= bx0) & (x <= bx1) & (y >= by0) & (y <= by1))
+    tx, ty = transformer(3035, 25832).transform(x[near], y[near])
     row, col, inside = spec.cell_of(tx, ty)
-    tally.outside += int((~inside).sum())
-    tally.cells += int(inside.sum())
-    tally.withheld += int((secret & inside).sum())
-    n = np.where(secret, 0.0, n)
-    tally.total += np.bincount(row[inside] * spec.nx + col[inside], n[inside], minlength=tally.total.size)
+    take = near[inside]
+    tally.outside += len(x) - len(take)
+    tally.cells += len(take)
+    tally.withheld += int(secret[take].sum())
+    counts = np.where(secret[take], 0.0, n[take])
+    tally.total += np.bincount(row[inside] * spec.nx + col[inside], counts, minlength=tally.total.size)
+
+
+@lru_cache(maxsize=4)
+def _box_3035(spec: GridSpec) -> tuple[float, float, float, float]:
+    """The grid's extent in EPSG:3035 (its densified outline transformed), 2 km wider."""
+    x0, y0, x1, y1 = spec.bounds
+    t = np.linspace(0.0, 1.0, 101)
+    ex = np.concatenate([x0 + (x1 - x0) * t, np.full(101, x1), x1 - (x1 - x0) * t, np.full(101, x0)])
+    ey = np.concatenate([np.full(101, y0), y0 + (y1 - y0) * t, np.full(101, y1), y1 - (y1 - y0) * t])
+    bx, by = transformer(25832, 3035).transform(ex, ey)
+    return (float(bx.min()) - 2000, float(by.min()) - 2000, float(bx.max()) + 2000, float(by.max()) + 2000)
 
 
 def _read(path: Path, encoding: str, resolution: str, fast: bool) -> _Tally:

@@ -81,13 +81,12 @@ def margin(raw: Path) -> dict[str, object]:
     }
 
 
-def main(raw: Path) -> None:
-    """Write both files next to this script."""
+def main(raw: Path, out: Path = HERE) -> None:
+    """Write both files into ``out`` (default: next to this script)."""
     table = nrw_table(raw)
-    table.to_csv(HERE / "kreis_population_2018.csv", index=False, lineterminator="\n")
-    (HERE / "population_margin.json").write_text(
-        json.dumps(margin(raw), indent=1, ensure_ascii=False) + "\n", encoding="utf-8"
-    )
+    table.to_csv(out / "kreis_population_2018.csv", index=False, lineterminator="\n")
+    doc = json.dumps(margin(raw), indent=1, ensure_ascii=False) + "\n"
+    (out / "population_margin.json").write_text(doc, encoding="utf-8")
     print(f"{len(table)} Kreise, {table['population'].sum():,} residents")
 
 

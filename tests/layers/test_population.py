@@ -221,3 +221,57 @@ def test_rasterize_agrees_with_shapely(pop: ModuleType) -> None:
     gx, gy = np.meshgrid(xs, ys)
     want = np.where(shapely.contains_xy(ring, gx, gy), 0, np.where(shapely.contains_xy(other, gx, gy), 1, -1))
     assert (lab == want).mean() > 0.999 and (lab == 0).sum() > 3000
+
+
+@pytest.mark.realdata
+def test_fact_files_are_derived_from_the_staged_files(shared_raw: Path, tmp_path: Path) -> None:
+    import importlib.util
+
+    from tests.conftest import ROOT
+
+    facts = ROOT / "layers" / "facts"
+    spec = importlib.util.spec_from_file_location("derive_population", facts / "derive_population.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.main(shared_raw, tmp_path)
+    for name in ("kreis_population_2018.csv", "population_margin.json"):
+        assert (tmp_path / name).read_bytes() == (facts / name).read_bytes(), name
+
+
+@pytest.mark.realdata
+def test_demo_grid_sums_per_kreis_to_the_staged_destatis_file(pop: ModuleType, shared_raw: Path) -> None:
+    """Each populated cell's Kreis found by shapely (not by the generator's raster), summed."""
+    from layers.municipalities import boundaries
+
+    official = pd.read_csv(
+        shared_raw / "destatis_kreise_2018" / "kreise_bevoelkerung_2018.csv", sep=";", dtype={"AGS": str}
+    )
+    official = official[official["AGS"].str.startswith("05")].set_index("AGS")["population"]
+    assert len(official) == 53 and int(official.sum()) == 17_932_651
+    muni = boundaries()[["ags", "name", "kreis_ags", "kreis_name", "geometry"]]
+    cov = pop.demo(np.random.default_rng(42), muni)
+    rows, cols = np.nonzero(cov.grid)
+    xs, ys = cov.spec.centres()
+    points = shapely.points(xs[cols], ys[rows])
+    which_point, which_muni = shapely.STRtree(muni.geometry.values).query(points, predicate="within")
+    kreis = muni["kreis_ags"].to_numpy()[which_muni]
+    sums = pd.Series(cov.grid[rows[which_point], cols[which_point]].astype(np.int64)).groupby(kreis).sum()
+    assert sorted(sums.index) == sorted(official.index)
+    # the generator's own cell assignment gives the official totals exactly ...
+    from layers.population_demo import rasterize
+
+    label = rasterize(np.asarray(muni.geometry.values, dtype=object), cov.spec)[rows, cols]
+    own = pd.Series(cov.grid[rows, cols][label >= 0].astype(np.int64))
+    own_sums = own.groupby(muni["kreis_ags"].to_numpy()[label[label >= 0]]).sum()
+    assert (own_sums - official.loc[own_sums.index]).abs().max() == 0
+    # ... and shapely agrees but for the few cells whose centre lies on a municipal boundary
+    theirs = np.full(len(rows), -1)
+    theirs[which_point] = which_muni
+    differ = theirs != label
+    assert differ.sum() < 50
+    slack = float(cov.grid[rows[differ], cols[differ]].sum())
+    assert (sums - official.loc[sums.index]).abs().sum() <= 2 * slack
+    centres = shapely.points(xs[cols[differ]], ys[rows[differ]])
+    edges = shapely.boundary(np.asarray(muni.geometry.values))
+    assert shapely.distance(centres[:, None], edges[None, :]).min(axis=1).max() < 0.01

@@ -39,7 +39,7 @@ coverage, x, y, 30.0)`` at the sites' centroids: residents in the cells whose ce
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -56,7 +56,7 @@ from layers.sources import Format, LayerSpec, register_layer
 
 LAYER = "population"
 MARGIN_M = 30_000.0
-CHUNK = 500_000  # lines read at once (≈ 60 MB of strings)
+CHUNK = 500_000  # lines read at once
 MAX_LINES = 20  # line numbers listed per kind of problem
 # Germany in EPSG:3035 (ETRS89-LAEA), rounded outwards: every Zensus cell centre lies inside
 GERMANY_3035 = (4_000_000.0, 2_650_000.0, 4_700_000.0, 3_600_000.0)
@@ -91,7 +91,6 @@ class PopulationGrid(Coverage):
     withheld: int = 0  # cells on the grid withheld for secrecy (counted as 0)
     cells: int = 0  # source cells placed on the grid
     outside: int = 0  # source cells whose centre lies off the grid (not NRW + 30 km)
-    source_meta: dict[str, Any] = field(default_factory=dict)
 
     def stats(self) -> dict[str, float | None]:
         """The manifest's summary: residents in total, cells placed, withheld and off the grid."""
@@ -151,14 +150,14 @@ class _Problems:
         where = np.flatnonzero(bad)
         self.count[kind] = self.count.get(kind, 0) + len(where)
         lines = self.lines.setdefault(kind, [])
-        lines.extend(int(i) + first_line - 1 for i in where[: max(0, MAX_LINES - len(lines))])
+        lines.extend(int(i) + first_line for i in where[: max(0, MAX_LINES - len(lines))])
         self.sample.setdefault(kind, values(int(where[0]))[:20])
 
     def text(self) -> list[str]:
         """One problem per kind, with its first lines, how many more, and an example value."""
         out = []
         for kind, n in self.count.items():
-            lines = ", ".join(str(i + 1) for i in self.lines[kind])
+            lines = ", ".join(map(str, self.lines[kind]))
             more = f" (+{n - len(self.lines[kind])} more)" if n > len(self.lines[kind]) else ""
             out.append(f"{n} line(s) with {kind}: line {lines}{more}, e.g. {self.sample[kind]!r}")
         return out

@@ -19,10 +19,11 @@ manifest's ``stats``). Files of 3–4 million lines are read in chunks of ``CHUN
 dtypes.
 
 **Placing cells.** The 100 m (1 km) cells of EPSG:3035 and of EPSG:25832 are not aligned (the two
-grids are offset and turned against each other by about 1–3° over NRW). Each source cell's
+grids are offset and turned against each other by about 0.8° over NRW). Each source cell's
 residents go, whole, into the target cell that contains its **transformed centre**; residents
 are conserved exactly, and a target cell may receive two source cells while a neighbour receives
-none (the local error is one cell, 100 m; sums within 30 km are unaffected in practice).
+none: the local error is one cell (100 m), and a sum within 30 km can differ only by cells
+whose centre lies within about one cell of the circle.
 
 Refused, with the file, the line and the reason: another separator, other columns, coordinates
 outside Germany (often another CRS, e.g. EPSG:25832 metres in the EPSG:3035 columns), coordinates

@@ -124,24 +124,24 @@ def _weights(items: list[str] | None) -> dict[str, str]:
 def cmd_score(args: argparse.Namespace) -> int:
     """Rank stored sites, or the sites of a file, and print a table, JSON or GeoJSON."""
     from api import service
-    from geo.scoring import Filters
+    from geo.filters import FILTERS, Filters
+    from geo.query import RankingQuery
 
+    filters = Filters(**{name: getattr(args, name) for name in FILTERS})
+    query = RankingQuery.of(args.profile, _weights(args.weight), filters, args.h2_year, limit=args.top)
     svc = service.Service.open(_data_dir(args))
-    filters = Filters(min_area_ha=args.min_area_ha)
-    weights = _weights(args.weight)
-    if args.sites:
-        items, geoms = svc.score_file(Path(args.sites), args.profile, weights, filters)
-        items, geoms = items[: args.top], geoms[: args.top]
+    if args.sites:  # the file's polygons, ranked among themselves by the same rules
+        items, geoms = svc.score_file(Path(args.sites), query)
     else:
-        items = svc.ranking(args.profile, weights, filters, limit=args.top, offset=0)["items"]
+        items = svc.ranking(query)["items"]
     if args.format == "json":
         json.dump(items, sys.stdout, ensure_ascii=False, indent=1)
         print()
     elif args.format == "geojson":
         sys.stdout.write(
-            svc.feature_collection(geoms, items, args.profile)
+            svc.feature_collection(geoms, items, query.profile)
             if args.sites
-            else svc.items_geojson(items, args.profile)
+            else svc.items_geojson(items, query.profile)
         )
         print()
     else:
@@ -256,6 +256,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def parser() -> argparse.ArgumentParser:
     """Build the argument parser."""
+    from geo.filters import FILTERS  # numpy only: the command line still starts without pandas
+
     p = argparse.ArgumentParser(prog="nrw-sites", description="NRW Site Finder")
     sub = p.add_subparsers(dest="command", required=True)
 
@@ -279,7 +281,18 @@ def parser() -> argparse.ArgumentParser:
     sc = add("score", cmd_score, "rank stored sites, or the sites in a file")
     sc.add_argument("--profile", default="balanced")
     sc.add_argument("--weight", action="append", metavar="CRIT=W", help="override a weight")
-    sc.add_argument("--min-area-ha", type=float, dest="min_area_ha")
+    sc.add_argument(
+        "--h2-year", type=int, dest="h2_year", help="hydrogen horizon year (default: the profile's)"
+    )
+    for f in FILTERS.values():  # one option per filter of geo/filters.py, as the API's parameters
+        sc.add_argument(
+            f"--{f.name.replace('_', '-')}",
+            dest=f.name,
+            type=str if f.is_list else float,
+            action="append" if f.is_list else "store",
+            metavar="VALUES" if f.is_list else "NUMBER",
+            help=f.description + (" Repeat or separate with commas." if f.is_list else ""),
+        )
     sc.add_argument("--sites", help="GeoJSON (WGS84) or any OGR file with a CRS to score")
     sc.add_argument("--top", type=int, default=20)
     sc.add_argument("--format", choices=("table", "json", "geojson"), default="table")

@@ -26,15 +26,13 @@ from api.settings import Settings
 from geo.criteria import CRITERIA, CRITERIA_ORDER, DEFAULT_PROFILE, PROFILES
 from geo.crs import CRS84_OUT, OUTPUT_CRS, OutputCrs, output_crs, transformer
 from geo.errors import InvalidParameter, NotFound
-from geo.scoring import FILTER_NAMES, Filters, parse_list
-from geo.sites import KINDS
-from layers.schema import CONTAMINATION
+from geo.filters import FILTER_NAMES, FILTERS, Filters, FilterSpec
+from geo.query import H2_YEARS, MAX_SEED, RankingQuery
 
 MAX_LIMIT = 10_000
-MAX_LIST = 500
 MAX_WEIGHT = 1e6  # finite sums: 11 criteria × 1e6 × v stay far from overflow
 WEIGHT_PARAMS = tuple(f"w_{c}" for c in CRITERIA_ORDER)
-FILTER_PARAMS = FILTER_NAMES  # the hard filters of geo/scoring.py, one query parameter each
+FILTER_PARAMS = FILTER_NAMES  # the hard filters of geo/filters.py, one query parameter each
 # parameters that take one value (a second one would silently win or lose: refused instead)
 SCALAR_PARAMS = frozenset(
     {
@@ -51,11 +49,7 @@ SCALAR_PARAMS = frozenset(
         "h2_year",
         "breakdown",
         "activate",
-        "min_area_ha",
-        "max_area_ha",
-        "max_h2_km",
-        "min_fibre",
-        "min_5g",
+        *(s.name for s in FILTERS.values() if not s.is_list),
         *(f"w_{c}" for c in CRITERIA_ORDER),
     }
 )
@@ -365,71 +359,96 @@ def _weights_dependency() -> Callable[..., Awaitable[dict[str, float]]]:
 WeightsDep = Annotated[dict[str, float], Depends(_weights_dependency())]
 
 
-def _codes(values: list[str] | None, pattern: str, what: str) -> tuple[str, ...]:
-    items = parse_list(values)
-    if len(items) > MAX_LIST:
-        raise InvalidParameter(f"at most {MAX_LIST} values for {what}")
-    if not all(re.fullmatch(pattern, x) for x in items):
-        raise InvalidParameter(f"{what} takes {'8' if what == 'ags' else '5'}-digit keys, comma-separated")
-    return items
+def _filters_dependency() -> Callable[..., Awaitable[Filters]]:
+    """Build a dependency with one documented query parameter per filter of geo/filters.py."""
+
+    async def filters(**kw: Any) -> Filters:
+        return Filters(**kw)  # checks lists (choices, patterns, at most 500 values)
+
+    def query(spec: FilterSpec) -> Any:
+        extra: dict[str, Any] = {"examples": [spec.example]} if spec.example is not None else {}
+        if spec.is_list:
+            return Query(None, description=spec.description, **extra)
+        return Query(None, ge=0, le=spec.upper, description=spec.description, **extra)
+
+    params = [
+        inspect.Parameter(
+            s.name,
+            inspect.Parameter.KEYWORD_ONLY,
+            annotation=list[str] | None if s.is_list else float | None,
+            default=query(s),
+        )
+        for s in FILTERS.values()
+    ]
+    # attr-defined: FastAPI reads the parameters from __signature__ (see _weights_dependency)
+    filters.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    filters.__doc__ = "Hard filters of the ranking (DESIGN §3.3) from query parameters."
+    return filters
 
 
-def _choices(values: list[str] | None, allowed: tuple[str, ...], what: str) -> tuple[str, ...]:
-    items = parse_list(values)
-    if len(items) > MAX_LIST or not all(x in allowed for x in items):
-        raise InvalidParameter(f"{what} takes comma-separated values from: {', '.join(allowed)}")
-    return items
+FiltersDep = Annotated[Filters, Depends(_filters_dependency())]
+
+# -- the ranking query ---------------------------------------------------------------------
+H2YearParam = Annotated[
+    int | None,
+    Query(
+        ge=H2_YEARS[0],
+        le=H2_YEARS[1],
+        description="Hydrogen horizon year: only Kernnetz segments in service by "
+        "then count (default: the profile's horizon).",
+        examples=[2028],
+    ),
+]
+StabilityParam = Annotated[
+    int | None,
+    Query(
+        ge=1,
+        le=1000,
+        description="Add Monte Carlo rank stability: the probability of each site "
+        "staying in the top N when weights vary by ±spread.",
+        examples=[10],
+    ),
+]
+DrawsParam = Annotated[int, Query(ge=1, le=1000, description="Monte Carlo draws (stability).")]
+SpreadParam = Annotated[
+    float, Query(ge=0, lt=1, description="Relative weight noise, e.g. 0.25 = ±25 % (stability).")
+]
+SeedParam = Annotated[int, Query(ge=0, le=MAX_SEED, description="Random seed (stability).")]
 
 
-async def filters_param(
-    min_area_ha: Annotated[
-        float | None, Query(ge=0, description="Minimum site area in ha.", examples=[10])
-    ] = None,
-    max_area_ha: Annotated[float | None, Query(ge=0, description="Maximum site area in ha.")] = None,
-    max_h2_km: Annotated[
-        float | None,
-        Query(
-            ge=0,
-            description="Maximum distance (km) to a hydrogen core-network segment in service "
-            "by the profile's horizon.",
-            examples=[5],
-        ),
-    ] = None,
-    kind: Annotated[
-        list[str] | None,
-        Query(description=f"Site kinds, comma-separated: {', '.join(KINDS)}.", examples=["brownfield"]),
-    ] = None,
-    ags: Annotated[
-        list[str] | None,
-        Query(description="Municipality keys (8-digit AGS), comma-separated.", examples=["05562008"]),
-    ] = None,
-    kreis: Annotated[
-        list[str] | None, Query(description="Kreis keys (5-digit), comma-separated.", examples=["05562"])
-    ] = None,
-    min_fibre: Annotated[
-        float | None, Query(ge=0, le=1, description="Minimum fibre share 0–1.", examples=[0.5])
-    ] = None,
-    min_5g: Annotated[float | None, Query(ge=0, le=1, description="Minimum 5G share 0–1.")] = None,
-    contamination: Annotated[
-        list[str] | None,
-        Query(
-            description=f"Brownfield contamination states to keep: {', '.join(CONTAMINATION)}; "
-            "sites that are not brownfields always pass."
-        ),
-    ] = None,
-) -> Filters:
-    """Hard filters of the ranking (DESIGN §3.3) from query parameters."""
-    return Filters(
-        min_area_ha=min_area_ha,
-        max_area_ha=max_area_ha,
-        max_h2_km=max_h2_km,
-        kind=_choices(kind, KINDS, "kind"),
-        ags=_codes(ags, r"\d{8}", "ags"),
-        kreis=_codes(kreis, r"\d{5}", "kreis"),
-        min_fibre=min_fibre,
-        min_5g=min_5g,
-        contamination=_choices(contamination, CONTAMINATION, "contamination"),
-    )
+async def ranking_query(
+    weights: WeightsDep,
+    filters: FiltersDep,
+    limit: LimitDep,
+    profile: ProfileParam = None,
+    offset: OffsetParam = 0,
+    stability: StabilityParam = None,
+    draws: DrawsParam = 200,
+    spread: SpreadParam = 0.25,
+    seed: SeedParam = 0,
+    h2_year: H2YearParam = None,
+) -> RankingQuery:
+    """The ranking asked for by ``GET /api/ranking`` (geo/query.py), checked once here."""
+    return RankingQuery.of(profile, weights, filters, h2_year, stability, draws, spread, seed, limit, offset)
 
 
-FiltersDep = Annotated[Filters, Depends(filters_param)]
+async def site_query(
+    weights: WeightsDep,
+    profile: ProfileParam = None,
+    h2_year: H2YearParam = None,
+    stability: StabilityParam = None,
+) -> RankingQuery:
+    """The ranking one stored site's score is placed in (no filters but the profile's)."""
+    return RankingQuery.of(profile, weights, h2_year=h2_year, stability_top=stability)
+
+
+async def score_query(
+    weights: WeightsDep, profile: ProfileParam = None, h2_year: H2YearParam = None
+) -> RankingQuery:
+    """The weights and horizon an ad-hoc polygon is scored with."""
+    return RankingQuery.of(profile, weights, h2_year=h2_year)
+
+
+RankingQueryDep = Annotated[RankingQuery, Depends(ranking_query)]
+SiteQueryDep = Annotated[RankingQuery, Depends(site_query)]
+ScoreQueryDep = Annotated[RankingQuery, Depends(score_query)]

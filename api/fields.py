@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from geo.criteria import CRITERIA, CRITERIA_ORDER
+from geo.filters import FILTERS, NO_DATA
 from geo.registry import REGISTRY, Indicator
 from geo.result import INDICATOR_FIELDS, ResultColumns, plain_list
 
@@ -53,17 +54,9 @@ CODES: Mapping[str, Mapping[str, tuple[str, str]]] = MappingProxyType(
             "gt2y": ("in mehr als 2 Jahren", "in more than 2 years"),
             "unknown": ("unbekannt", "unknown"),
         },
-        "excluded_by": {
-            "min_area_ha": ("Mindestfläche", "minimum area"),
-            "max_area_ha": ("Höchstfläche", "maximum area"),
-            "max_h2_km": ("Entfernung zum H2-Kernnetz", "distance to the H2 network"),
-            "kind": ("Art der Fläche", "kind of site"),
-            "ags": ("Gemeinde", "municipality"),
-            "kreis": ("Kreis", "Kreis"),
-            "min_fibre": ("Glasfaser", "fibre"),
-            "min_5g": ("5G", "5G"),
-            "contamination": ("Altlasten", "contamination"),
-            "no_data": ("keine Daten", "no data"),
+        "excluded_by": {  # the filters' reasons, declared with them (geo/filters.py)
+            **{f.name: f.reason for f in FILTERS.values()},
+            NO_DATA: ("keine Daten", "no data"),
         },
         # the coded indicators carry their labels in their declaration (geo/catalogue.py)
         **{i.name: i.codes for i in REGISTRY.indicators() if i.codes},

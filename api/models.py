@@ -212,6 +212,25 @@ class ProfileDoc(BaseModel):
     description: str
     weights: dict[str, float]
     parameters: ProfileParameters
+    functions: dict[str, dict[str, Any]] = Field(
+        description="each criterion's value function (kind and parameters) under this profile"
+    )
+
+
+class IndicatorDoc(BaseModel):
+    """One indicator column as its criterion declares it."""
+
+    model_config = STRICT
+    name: str
+    type: Literal["float", "int", "str", "bool"]
+    unit: str | None
+    label_de: str
+    label_en: str
+    desc_de: str
+    desc_en: str
+    decimals: int | None
+    shp: str | None
+    codes: dict[str, tuple[str, str]] | None
 
 
 class CriterionDoc(BaseModel):
@@ -222,8 +241,15 @@ class CriterionDoc(BaseModel):
     label_en: str
     label_de: str
     description: str
+    description_de: str | None = Field(description="German description (null: use `description`)")
     indicators: list[str]
+    indicator_specs: list[IndicatorDoc] = Field(description="each indicator's type, unit and labels")
+    group: str = Field(description="UI group: site, planning, energy, digital, transport, labour, …")
     layer: str
+    function: dict[str, Any] = Field(
+        description="value function: kind (ramp, share, table, …) and parameters"
+    )
+    measure: dict[str, Any] | None = Field(description="generic measure computing the indicator, if any")
     weight_parameter: str
 
 
@@ -249,12 +275,35 @@ class TableColumns(BaseModel):
     area_ha: list[float]
     fibre_share: list[float | None]
     planning_category: list[str | None]
+    mobile_5g_share: list[float | None]
+    contamination: list[str | None]
     lon: list[float]
     lat: list[float]
     fid: list[int] = Field(
         description="the site's feature id in the map tiles' site_points layer (its position among "
         "the public sites); -1 for a site the public tiles leave out"
     )
+
+
+class FilterDoc(BaseModel):
+    """One hard filter of the registry (geo/filters.py): the query parameter of that name, and
+    the reason a site it excludes is given.
+    """
+
+    model_config = STRICT
+    name: str
+    kind: Literal["min", "max", "any_of"] = Field(
+        description="min: the site's value ≥ the filter; max: ≤ the filter; any_of: one of the values"
+    )
+    column: str = Field(description="the column of the table (or, at_horizon, of the values) it reads")
+    at_horizon: bool = Field(description="the column depends on the hydrogen horizon (/api/sites/values)")
+    label_de: str
+    label_en: str
+    description: str
+    choices: list[str] | None
+    upper: float | None
+    always_passes: str | None = Field(description="any_of: this value, and a missing one, always pass")
+    profile_default: str | None = Field(description="the profile parameter used when the filter is unset")
 
 
 class SitesTable(BaseModel):
@@ -266,6 +315,7 @@ class SitesTable(BaseModel):
     count: int
     criteria: list[str] = Field(description="column order of /api/sites/values")
     h2_years: list[int] = Field(description="commissioning years of the hydrogen network")
+    filters: list[FilterDoc] = Field(description="the hard filters, in the order of the exclusion reasons")
     columns: TableColumns
 
 

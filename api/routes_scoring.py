@@ -12,28 +12,25 @@ from starlette.responses import Response
 from api.dependencies import (
     FILTER_PARAMS,
     WEIGHT_PARAMS,
-    FiltersDep,
-    LimitDep,
-    OffsetParam,
-    ProfileParam,
+    RankingQueryDep,
+    ScoreQueryDep,
     ServiceDep,
     SettingsDep,
-    WeightsDep,
+    SiteQueryDep,
     known_params,
     provenance,
 )
 from api.errors import problem
-from api.geojson import dumps, read_polygon, to_work_crs
+from api.geojson import read_polygon, to_work_crs
 from api.models import AdhocScoreResponse, ProfilesResponse, RankingResponse, SiteScoreResponse
 from api.routes_features import JSON, JSONBytes
 from api.service import Service
-from geo.criteria import CRITERIA, CRITERIA_ORDER, DEFAULT_PROFILE, PROFILES, effective_weights, get_profile
+from geo.criteria import CRITERIA, CRITERIA_ORDER, DEFAULT_PROFILE, PROFILES
 from geo.errors import InvalidGeometry
-from geo.scoring import Filters, with_horizon
+from geo.query import RankingQuery
 
 router = APIRouter(prefix="/api", tags=["Scoring"])
 ACCEPTED_TYPES = ("application/geo+json", "application/json")
-RANKING_PAGES = 256  # cached pages of the profiles' own rankings per snapshot view (bounded)
 
 RANKING_PARAMS = (
     "profile",
@@ -101,19 +98,13 @@ def _profile_doc(name: str) -> dict[str, Any]:
             "h2_horizon": p.h2_horizon,
             "min_area_ha": p.min_area_ha,
         },
+        # each criterion's value function with this profile's parameters (geo/values.py)
+        "functions": {
+            c: CRITERIA[c].function.with_params(p.params.get(c, {})).model_dump() for c in CRITERIA_ORDER
+        },
     }
 
 
-H2YearParam = Annotated[
-    int | None,
-    Query(
-        ge=2025,
-        le=2050,
-        description="Hydrogen horizon year: only Kernnetz segments in service by "
-        "then count (default: the profile's horizon).",
-        examples=[2028],
-    ),
-]
 BreakdownParam = Annotated[
     bool, Query(description="Include the per-criterion breakdown (false: scores only, smaller and faster).")
 ]
@@ -151,8 +142,13 @@ def profiles(svc: ServiceDep) -> Response:
                     "label_en": c.label_en,
                     "label_de": c.label_de,
                     "description": c.description,
+                    "description_de": c.description_de or None,
                     "indicators": list(c.indicators),
+                    "indicator_specs": [i.model_dump() for i in c.indicator_specs],
+                    "group": c.group,
                     "layer": c.layer,
+                    "function": c.function.model_dump(),
+                    "measure": c.measure.model_dump() if c.measure is not None else None,
                     "weight_parameter": f"w_{c.name}",
                 }
                 for c in (CRITERIA[n] for n in CRITERIA_ORDER)
@@ -160,23 +156,6 @@ def profiles(svc: ServiceDep) -> Response:
             **provenance(svc),
         }
     )
-
-
-StabilityParam = Annotated[
-    int | None,
-    Query(
-        ge=1,
-        le=1000,
-        description="Add Monte Carlo rank stability: the probability of each site "
-        "staying in the top N when weights vary by ±spread.",
-        examples=[10],
-    ),
-]
-DrawsParam = Annotated[int, Query(ge=1, le=1000, description="Monte Carlo draws (stability).")]
-SpreadParam = Annotated[
-    float, Query(ge=0, lt=1, description="Relative weight noise, e.g. 0.25 = ±25 % (stability).")
-]
-SeedParam = Annotated[int, Query(ge=0, le=2**32 - 1, description="Random seed (stability).")]
 
 
 @router.get(
@@ -214,50 +193,18 @@ SeedParam = Annotated[int, Query(ge=0, le=2**32 - 1, description="Random seed (s
         400: {"description": "bad parameter (weights, filters, unknown names)"},
     },
 )
-def ranking(
-    svc: ServiceDep,
-    weights: WeightsDep,
-    filters: FiltersDep,
-    limit: LimitDep,
-    profile: ProfileParam = None,
-    offset: OffsetParam = 0,
-    stability: StabilityParam = None,
-    draws: DrawsParam = 200,
-    spread: SpreadParam = 0.25,
-    seed: SeedParam = 0,
-    h2_year: H2YearParam = None,
-    breakdown: BreakdownParam = True,
-) -> Response:
+def ranking(svc: ServiceDep, query: RankingQueryDep, breakdown: BreakdownParam = True) -> Response:
     """Rank the stored sites: ``score = 100 · Σ wᵢ·vᵢ / Σ wᵢ``, with hard filters and a
     breakdown per site; ``w_<criterion>`` overrides a profile weight, ``stability=N`` adds the
     probability of staying in the top N under weight noise (``draws``, ``spread``, ``seed``),
     ``h2_year`` sets the hydrogen horizon, ``breakdown=false`` leaves the breakdown out.
     """
-    # the profiles' own rankings are fixed per snapshot view: their pages are kept as bytes
-    plain = not weights and filters == Filters() and stability is None and h2_year is None
-    key = (profile, limit, offset, breakdown)
-    pages: dict[Any, bytes] = svc._ui.setdefault("ranking-pages", {})
-    if plain and key in pages:
-        return JSONBytes(pages[key])
-    out = svc.ranking(
-        profile,
-        weights or None,
-        filters,
-        limit=limit,
-        offset=offset,
-        stability_top=stability,
-        draws=draws,
-        spread=spread,
-        seed=seed,
-        h2_year=h2_year,
-        breakdown=breakdown,
-    )
-    prov = provenance(svc)
-    out["licence"], out["attribution"] = prov["licence"], prov["attribution"]
-    body = dumps(out)
-    if plain and len(pages) < RANKING_PAGES:
-        pages[key] = body
-    return JSONBytes(body)
+
+    def extra() -> dict[str, Any]:
+        prov = provenance(svc)
+        return {"licence": prov["licence"], "attribution": prov["attribution"]}
+
+    return JSONBytes(svc.ranking_bytes(query, breakdown, extra))
 
 
 @router.get(
@@ -284,37 +231,27 @@ def ranking(
         404: {"description": "unknown site id"},
     },
 )
-def site_score(
-    site_id: str,
-    svc: ServiceDep,
-    weights: WeightsDep,
-    profile: ProfileParam = None,
-    h2_year: H2YearParam = None,
-    stability: StabilityParam = None,
-) -> Response:
+def site_score(site_id: str, svc: ServiceDep, query: SiteQueryDep) -> Response:
     """One stored site's score, rank among all sites, indicators, breakdown with the source of
     every value, distance to the nearest LEP site and (``stability=N``) its rank stability.
     """
-    out = svc.site_score(site_id, profile, weights or None, h2_year, stability)
+    out = svc.site_score(site_id, query)
     return JSONBytes({**out, **provenance(svc)})
 
 
-def score_body(
-    svc: Service,
-    raw: bytes,
-    max_vertices: int,
-    profile: str | None,
-    weights: dict[str, float] | None,
-    h2_year: int | None = None,
-) -> dict[str, Any]:
+def score_body(svc: Service, raw: bytes, max_vertices: int, query: RankingQuery) -> dict[str, Any]:
     """Check a POSTed polygon (cheap checks first), then score it against the stored layers."""
-    p = with_horizon(get_profile(profile), h2_year)
-    w = effective_weights(p, weights)
     geom = to_work_crs(read_polygon(raw, max_vertices))
     if not svc.inside_nrw(np.array([geom]))[0]:
         raise InvalidGeometry("coordinates outside North Rhine-Westphalia")
-    item = svc.score_geometries(np.array([geom]), p.name, weights, h2_year=h2_year)[0]
-    return {**item, "profile": p.name, "weights": w, "h2_year": p.h2_horizon, **provenance(svc)}
+    item = svc.score_geometries(np.array([geom]), query)[0]
+    return {
+        **item,
+        "profile": query.profile,
+        "weights": query.effective_weights(),
+        "h2_year": query.h2_year,
+        **provenance(svc),
+    }
 
 
 @router.post(
@@ -361,14 +298,7 @@ def score_body(
         422: {"description": "invalid geometry (reason given)"},
     },
 )
-async def score(
-    request: Request,
-    svc: ServiceDep,
-    settings: SettingsDep,
-    weights: WeightsDep,
-    profile: ProfileParam = None,
-    h2_year: H2YearParam = None,
-) -> Response:
+async def score(request: Request, svc: ServiceDep, settings: SettingsDep, query: ScoreQueryDep) -> Response:
     """Score an ad-hoc polygon against the stored layers: indicators, score, breakdown, and its
     percentile among the stored sites under the same weights.
     """
@@ -380,7 +310,5 @@ async def score(
             "urn:nrw-sites:problem:unsupported-media-type",
         )
     raw = await request.body()
-    out = await run_in_threadpool(
-        score_body, svc, raw, settings.max_vertices, profile, weights or None, h2_year
-    )
+    out = await run_in_threadpool(score_body, svc, raw, settings.max_vertices, query)
     return JSONBytes(out)

@@ -10,12 +10,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
-from api.dependencies import ProfileParam, ServiceDep, SettingsDep, known_params
+from api.dependencies import H2YearParam, ProfileParam, ServiceDep, SettingsDep, known_params
 from api.models import SitesTable, UIConfig
 from api.routes_features import JSON, JSONBytes
-from api.routes_scoring import H2YearParam
 from geo.criteria import CRITERIA_ORDER, get_profile
-from geo.scoring import with_horizon
+from geo.query import with_horizon
 from maps import bands
 
 router = APIRouter(prefix="/api", tags=["Web UI data"])

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +22,10 @@ from geo.access import RESTRICTED_FIELDS, public_mask
 from geo.criteria import CRITERIA_ORDER, get_profile
 from geo.crs import WORK_CRS
 from geo.errors import InvalidGeometry, NotFound
+from geo.filters import FILTERS, docs
+from geo.query import RankingCache, RankingQuery, with_horizon
 from geo.result import SiteResult, plain, plain_list
-from geo.scoring import V_DECIMALS, Filters, Ranking, Scorer, percentile, with_horizon
+from geo.scoring import V_DECIMALS, Ranking, Scorer, percentile
 from geo.sites import compute_indicators
 from layers.build import load_funding
 from layers.io import read_vector
@@ -51,7 +53,7 @@ class Service:
         self.row_of = {sid: i for i, sid in enumerate(self.scorer.site_id)}
         self.funding = load_funding()
         self.trees: dict[str, shapely.STRtree] = {}
-        self._base: dict[str, Ranking] = {}
+        self._rankings = RankingCache(self.scorer.run, size=16)  # by query; the profiles' own kept
         self._ui: dict[Any, Any] = {}
         h2 = snap.layers.get("hydrogen")
         quality = (
@@ -94,38 +96,17 @@ class Service:
         ]
 
     # -- rankings ---------------------------------------------------------------------------
+    def run(self, q: RankingQuery) -> Ranking:
+        """The ranking of all stored sites for a query (its page is not applied); cached by the
+        query without its page (geo/query.py).
+        """
+        return self._rankings.ranking(q)
+
     def rank(
-        self,
-        profile: str | None,
-        weights: dict[str, Any] | None,
-        filters: Filters | None = None,
-        stability_top: int | None = None,
-        draws: int = 200,
-        spread: float = 0.25,
-        seed: int = 0,
-        h2_year: int | None = None,
+        self, profile: str | None, weights: dict[str, Any] | None = None, h2_year: int | None = None
     ) -> Ranking:
-        """Rank all stored sites (cached for the profile's default weights and no filters)."""
-        p = get_profile(profile)
-        if (
-            not weights
-            and filters in (None, Filters())
-            and not stability_top
-            and h2_year in (None, p.h2_horizon)
-        ):
-            if p.name not in self._base:
-                self._base[p.name] = self.scorer.rank(p.name)
-            return self._base[p.name]
-        return self.scorer.rank(
-            p.name,
-            weights,
-            filters,
-            stability_top=stability_top,
-            draws=draws,
-            spread=spread,
-            seed=seed,
-            h2_year=h2_year,
-        )
+        """A profile's ranking of all stored sites (exports, views): ``run`` with that query."""
+        return self.run(RankingQuery.of(profile, weights, h2_year=h2_year))
 
     def results(
         self,
@@ -163,23 +144,10 @@ class Service:
         """The source of every criterion (the same for every site of the snapshot)."""
         return {c: s.to_dict() for c, s in self.sources.items()}
 
-    def ranking(
-        self,
-        profile: str | None,
-        weights: dict[str, Any] | None,
-        filters: Filters | None = None,
-        limit: int = 100,
-        offset: int = 0,
-        stability_top: int | None = None,
-        draws: int = 200,
-        spread: float = 0.25,
-        seed: int = 0,
-        h2_year: int | None = None,
-        breakdown: bool = True,
-    ) -> dict[str, Any]:
-        """The ranking response of DESIGN §5.3."""
-        r = self.rank(profile, weights, filters, stability_top, draws, spread, seed, h2_year)
-        page = r.order[offset : offset + limit]
+    def ranking(self, q: RankingQuery, breakdown: bool = True) -> dict[str, Any]:
+        """The ranking response of DESIGN §5.3: the page of ``q``."""
+        r = self.run(q)
+        page = r.order[q.page.of(len(r.order))]
         out: dict[str, Any] = {
             "profile": r.profile.name,
             "weights": r.weights,
@@ -196,21 +164,20 @@ class Service:
         out["items"] = self.items(r, page, breakdown, inline_sources=False)
         return out
 
-    def site_score(
-        self,
-        site_id: str,
-        profile: str | None,
-        weights: dict[str, Any] | None,
-        h2_year: int | None = None,
-        stability_top: int | None = None,
-    ) -> dict[str, Any]:
-        """One stored site's score and breakdown (with its rank among all sites), its distance
-        to the nearest LEP large site and, with ``stability_top``, its rank stability.
+    def ranking_bytes(self, q: RankingQuery, breakdown: bool, extra: Callable[[], dict[str, Any]]) -> bytes:
+        """``ranking`` with the ``extra()`` fields as JSON bytes; the pages of the profiles' own
+        rankings are kept (they are fixed per snapshot view), so a kept page costs no work.
+        """
+        return self._rankings.page(q, breakdown, lambda _: dumps({**self.ranking(q, breakdown), **extra()}))
+
+    def site_score(self, site_id: str, q: RankingQuery) -> dict[str, Any]:
+        """One stored site's score and breakdown (with its rank among all sites under ``q``),
+        its distance to the nearest LEP large site and, with ``q.stability``, its rank stability.
         """
         row = self.row_of.get(site_id)
         if row is None:
             raise NotFound("no site with this id")
-        r = self.rank(profile, weights, stability_top=stability_top, h2_year=h2_year)
+        r = self.run(q)
         out = self.items(r, np.array([row]))[0]
         out.update(self.nearest_lep(row))
         if r.stability is not None:
@@ -240,21 +207,21 @@ class Service:
             c = self.scorer.indicators(get_profile(None))
             pts = to_wgs84(shapely.point_on_surface(self.sites.geometry.values))
             xy = shapely.get_coordinates(pts)
-            cols = {
-                k: plain_list(np.asarray(c[k]))
-                for k in (
-                    "site_id",
-                    "name",
-                    "kind",
-                    "ags",
-                    "municipality",
-                    "kreis_ags",
-                    "kreis",
-                    "area_ha",
-                    "fibre_share",
-                    "planning_category",
-                )
-            }
+            names = (
+                "site_id",
+                "name",
+                "kind",
+                "ags",
+                "municipality",
+                "kreis_ags",
+                "kreis",
+                "area_ha",
+                "fibre_share",
+                "planning_category",
+                # and every column a filter reads (the horizon's H2 distance is in values_bytes)
+                *(f.column for f in FILTERS.values() if not f.at_horizon),
+            )
+            cols = {k: plain_list(np.asarray(c[k])) if k in c else [None] * self.scorer.n for k in names}
             cols["lon"], cols["lat"] = xy[:, 0].tolist(), xy[:, 1].tolist()
             public = public_mask(self.sites)  # the tiles number the public sites in this order
             cols["fid"] = np.where(public, np.cumsum(public) - 1, -1).tolist()
@@ -264,6 +231,7 @@ class Service:
                 "count": self.scorer.n,
                 "criteria": list(CRITERIA_ORDER),
                 "h2_years": self.scorer.h2_years,
+                "filters": docs(),  # how each filter masks: maps/static/js/scoring.js follows it
                 "columns": cols,
             }
         return self._ui["table"]
@@ -290,18 +258,16 @@ class Service:
         return self._ui[key]
 
     # -- ad-hoc scoring ---------------------------------------------------------------------
-    def score_geometries(
+    def _score_adhoc(
         self,
         geoms: np.ndarray,
-        profile: str | None,
-        weights: dict[str, Any] | None,
+        q: RankingQuery,
         names: Sequence[str | None] | None = None,
-        h2_year: int | None = None,
         ids: list[str | None] | None = None,
-    ) -> list[dict[str, Any]]:
-        """Score polygons (EPSG:25832) against the stored layers; add their percentile."""
-        if not len(geoms):
-            return []
+    ) -> tuple[Scorer, Ranking]:
+        """Rank polygons (EPSG:25832) among themselves under ``q``, from indicators computed
+        against the stored layers.
+        """
         bad = ~np.isin(shapely.get_type_id(geoms), (3, 6))
         if bad.any():
             raise InvalidGeometry("only Polygon and MultiPolygon geometries can be scored")
@@ -318,13 +284,35 @@ class Service:
         )
         ind_df = compute_indicators(sites, layers, self.snap.coverage, self.funding, trees=self.trees)
         scorer = Scorer(pd.DataFrame(ind_df.drop(columns="geometry")))
-        r = scorer.rank(profile, weights, h2_year=h2_year)
-        r.rank[:] = 0  # ad-hoc polygons are not ranked among the stored sites...
-        stored = self.rank(profile, weights, h2_year=h2_year)
-        out = self.items(r, np.arange(len(geoms)), scorer=scorer)
-        for item, score in zip(out, r.score, strict=True):  # ...but placed by their percentile
+        return scorer, scorer.run(q)
+
+    def _adhoc_items(
+        self, scorer: Scorer, r: Ranking, rows: np.ndarray, q: RankingQuery
+    ) -> list[dict[str, Any]]:
+        """Items of ad-hoc polygons, each with its percentile among the stored sites' scores
+        under the same weights and horizon.
+        """
+        stored = self.run(q.scores_only())
+        out = self.items(r, rows, scorer=scorer)
+        for item, score in zip(out, r.score[rows], strict=True):
             item["percentile"] = None if np.isnan(score) else round(percentile(stored.score, float(score)), 2)
         return out
+
+    def score_geometries(
+        self,
+        geoms: np.ndarray,
+        q: RankingQuery,
+        names: Sequence[str | None] | None = None,
+        ids: list[str | None] | None = None,
+    ) -> list[dict[str, Any]]:
+        """Score polygons (EPSG:25832) against the stored layers, in input order, with their
+        percentile; they are not ranked among the stored sites (rank None).
+        """
+        if not len(geoms):
+            return []
+        scorer, r = self._score_adhoc(np.asarray(geoms), q, names, ids)
+        r.rank[:] = 0
+        return self._adhoc_items(scorer, r, np.arange(len(geoms)), q)
 
     def inside_nrw(self, geoms: np.ndarray) -> np.ndarray:
         """Whether each geometry (EPSG:25832) touches a municipality of the snapshot."""
@@ -337,13 +325,12 @@ class Service:
         inside[tree.query(geoms, predicate="intersects")[0]] = True
         return inside
 
-    def score_file(
-        self, path: Path, profile: str | None, weights: dict[str, Any] | None, filters: Filters | None = None
-    ) -> tuple[list[dict[str, Any]], np.ndarray]:
-        """Score the polygons of any OGR file with a CRS (GeoJSON is WGS84 by definition).
+    def score_file(self, path: Path, q: RankingQuery) -> tuple[list[dict[str, Any]], np.ndarray]:
+        """Rank the polygons of any OGR file with a CRS (GeoJSON is WGS84 by definition) by the
+        rules of the stored ranking: the query's filters by the same mask, score descending,
+        ties by site_id. Every feature is checked first (polygonal, valid, inside NRW).
 
-        Every feature is checked first (polygonal, valid, inside NRW); returns the ranked items
-        and their geometries (EPSG:25832) in the same order.
+        Returns the page ``q.page`` of the ranked items and their geometries (EPSG:25832).
         """
         gdf = read_vector("sites", path)
         geoms = np.asarray(gdf.geometry.values)
@@ -358,6 +345,8 @@ class Service:
             problems.append(f"feature {i + 1} lies outside North Rhine-Westphalia")
         if problems:
             raise InvalidGeometry(f"{path.name}: " + "; ".join(problems))
+        if not len(geoms):
+            return [], geoms
         name_col = next((c for c in ("name", "Name", "NAME", "bezeichnung") if c in gdf.columns), None)
         names = gdf[name_col].astype(str).tolist() if name_col else None
         ids = (
@@ -365,21 +354,15 @@ class Service:
             if "site_id" in gdf.columns
             else None
         )
-        items = self.score_geometries(geoms, profile, weights, names, ids=ids)
-        props = pd.DataFrame(gdf.drop(columns="geometry"))
+        scorer, r = self._score_adhoc(geoms, q, names, ids)
+        rows = r.order[q.page.of(len(r.order))]
+        items = self._adhoc_items(scorer, r, rows, q)
+        props = pd.DataFrame(gdf.drop(columns="geometry")).iloc[rows]
         for item, extra in zip(items, props.to_dict("records"), strict=True):
             for k, v in extra.items():  # the caller's other properties travel along
                 if k not in item:
                     item[str(k)] = None if _is_na(v) else v  # column names are strings
-        keep = [
-            k
-            for k, i in enumerate(items)
-            if not (filters and filters.min_area_ha is not None and i["area_ha"] < filters.min_area_ha)
-        ]
-        keep.sort(key=lambda k: -1 if items[k]["score"] is None else items[k]["score"], reverse=True)
-        for rank, k in enumerate(keep, 1):
-            items[k]["rank"] = rank
-        return [items[k] for k in keep], geoms[keep]
+        return items, geoms[rows]
 
     # -- GeoJSON ----------------------------------------------------------------------------
     def feature_collection(self, geoms: np.ndarray, items: list[dict[str, Any]], profile: str | None) -> str:

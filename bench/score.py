@@ -27,6 +27,7 @@ from bench._measure import Stages
 from geo import indicators as ind
 from geo.criteria import PROFILES
 from geo.crs import WORK_CRS
+from geo.query import RankingQuery
 from geo.scoring import Scorer
 from geo.sites import compute_indicators, transport_distances
 from layers.build import build, load_funding
@@ -148,12 +149,12 @@ def main() -> None:
     svc = Service(snap)
     rng = np.random.default_rng(1)
     centres = shapely.centroid(snap.layers["municipalities"].geometry.values)
-    svc.score_geometries(np.array([shapely.buffer(centres[0], 250)]), "balanced", None)  # warm
+    svc.score_geometries(np.array([shapely.buffer(centres[0], 250)]), RankingQuery.of("balanced"))  # warm
     times = []
     for _ in range(30):
         poly = shapely.buffer(centres[rng.integers(len(centres))], 250, quad_segs=8)
         t = time.perf_counter()
-        svc.score_geometries(np.array([poly]), "balanced", None)
+        svc.score_geometries(np.array([poly]), RankingQuery.of("balanced"))
         times.append(time.perf_counter() - t)
     print(
         f"scoring one ad-hoc polygon (~20 ha): p50 {statistics.median(times) * 1000:.1f} ms (target ≤ 50 ms)"

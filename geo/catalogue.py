@@ -8,6 +8,7 @@ layer, its ``measure`` (``geo/measures.py``). Nothing else names it: see CONTRIB
 
 from __future__ import annotations
 
+from geo.measures import CoveredShare, Nearest, SumWithin
 from geo.registry import Criterion, Indicator
 from geo.values import Flag, LogSize, Ramp, Share, Table
 
@@ -306,5 +307,137 @@ BUILTIN: tuple[Criterion, ...] = (
             desc_de="Luftlinie",
             desc_en="straight line",
         ),
+    ),
+    # -- energy, industrial neighbours and land constraints (issue 21): declared, not coded --
+    Criterion(
+        name="grid",
+        layer="substations",
+        group="energy",
+        indicator_specs=(
+            Indicator(
+                name="substation_distance_km",
+                **_KM,
+                label_de="Entfernung Umspannwerk ≥ 110 kV (km)",
+                label_en="Substation ≥ 110 kV (km)",
+                desc_de="Luftlinie vom Rand zum nächsten Umspannwerk mit mindestens 110 kV",
+                desc_en="straight line from the edge to the nearest substation of at least 110 kV",
+                shp="subst_km",
+            ),
+            Indicator(
+                name="substation_voltage_kv",
+                type="int",
+                unit="kV",
+                label_de="Spannung des Umspannwerks (kV)",
+                label_en="Substation voltage (kV)",
+                desc_de="höchste Spannung des nächsten Umspannwerks",
+                desc_en="highest voltage of the nearest substation",
+                shp="subst_kv",
+            ),
+        ),
+        function=Ramp(full=3.0, zero=30.0),
+        measure=Nearest(layer="substations", attribute="voltage_kv"),
+        label_en="Grid connection (≥ 110 kV)",
+        label_de="Netzanschluss (≥ 110 kV)",
+        description="Straight-line distance (Luftlinie) from the site's edge to the nearest "
+        "transformer substation of at least 110 kV: 1 at ≤ 3 km, linear to 0 at ≥ 30 km.",
+        weights={"balanced": 1.0, "hydrogen": 2.0, "digital": 2.0, "large_scale": 1.5, "logistics": 0.5},
+    ),
+    Criterion(
+        name="renewables",
+        layer="renewable_units",
+        group="energy",
+        indicator_specs=(
+            Indicator(
+                name="renewables_mw_15km",
+                unit="MW",
+                decimals=1,
+                label_de="Wind und Solar im Umkreis von 15 km (MW)",
+                label_en="Wind and solar within 15 km (MW)",
+                desc_de="installierte Bruttoleistung der Wind- und Solaranlagen in Betrieb im Umkreis "
+                "von 15 km um den Flächenmittelpunkt",
+                desc_en="installed gross capacity of wind and solar units in operation within 15 km "
+                "of the site's centroid",
+                shp="renew_mw",
+            ),
+        ),
+        function=Ramp(full=400.0, zero=0.0),
+        measure=SumWithin(layer="renewable_units", attribute="capacity_mw", radius_km=15.0),
+        label_en="Renewable power nearby",
+        label_de="Erneuerbare Energie in der Nähe",
+        description="Installed wind and solar capacity in operation within 15 km of the site's "
+        "centroid (Marktstammdatenregister): 0 without any, rising linearly to 1 at ≥ 400 MW.",
+        weights={"balanced": 0.5, "hydrogen": 2.0, "digital": 1.5, "large_scale": 1.0, "logistics": 0.25},
+    ),
+    Criterion(
+        name="waste_heat",
+        layer="industrial_heat",
+        group="energy",
+        indicator_specs=(
+            Indicator(
+                name="waste_heat_gwh_10km",
+                unit="GWh/a",
+                decimals=1,
+                label_de="Industrielle Abwärme im Umkreis von 10 km (GWh/a)",
+                label_en="Industrial excess heat within 10 km (GWh/a)",
+                desc_de="Abwärmepotenzial der Industrieanlagen im Umkreis von 10 km (Hotmaps)",
+                desc_en="excess heat of industrial installations within 10 km (Hotmaps)",
+                shp="heat_gwh",
+            ),
+        ),
+        function=Ramp(full=1000.0, zero=0.0, log=True),
+        measure=SumWithin(layer="industrial_heat", attribute="excess_heat_gwh", radius_km=10.0),
+        label_en="Industrial excess heat",
+        label_de="Industrielle Abwärme",
+        description="Excess heat of industrial installations within 10 km of the site's centroid "
+        "(Hotmaps Industrial Database): 0 without any, rising with ln(1 + GWh/a) to 1 at "
+        "≥ 1,000 GWh/a (100 GWh/a gives 0.67).",
+        weights={"balanced": 0.5, "hydrogen": 1.5, "digital": 0.25, "large_scale": 0.5},
+    ),
+    Criterion(
+        name="protected",
+        layer="natura2000",
+        group="environment",
+        indicator_specs=(
+            Indicator(
+                name="protected_share",
+                **_SHARE,
+                label_de="Anteil in Natura-2000-Gebieten (0–1)",
+                label_en="Share in Natura 2000 areas (0–1)",
+                desc_de="Anteil der Fläche in FFH- und Vogelschutzgebieten",
+                desc_en="share of the site inside Habitats- and Birds-Directive sites",
+                shp="protect",
+            ),
+        ),
+        function=Share(invert=True),
+        measure=CoveredShare(layer="natura2000"),
+        label_en="Outside protected areas",
+        label_de="Außerhalb von Schutzgebieten",
+        description="1 minus the share of the site inside Natura 2000 areas: a site in a "
+        "protected area never scores better for it.",
+        weights={"balanced": 1.0, "hydrogen": 1.0, "digital": 1.0, "large_scale": 1.5, "logistics": 1.0},
+    ),
+    Criterion(
+        name="floodplain",
+        layer="floodplains",
+        group="environment",
+        indicator_specs=(
+            Indicator(
+                name="floodplain_share",
+                **_SHARE,
+                label_de="Anteil im Überschwemmungsgebiet (0–1)",
+                label_en="Share in floodplains (0–1)",
+                desc_de="Anteil der Fläche in festgesetzten oder vorläufig gesicherten "
+                "Überschwemmungsgebieten",
+                desc_en="share of the site inside designated floodplains",
+                shp="flood",
+            ),
+        ),
+        function=Share(invert=True),
+        measure=CoveredShare(layer="floodplains"),
+        label_en="Outside floodplains",
+        label_de="Außerhalb von Überschwemmungsgebieten",
+        description="1 minus the share of the site inside designated floodplains "
+        "(Überschwemmungsgebiete): a site in a floodplain never scores better for it.",
+        weights={"balanced": 1.0, "hydrogen": 1.0, "digital": 1.0, "large_scale": 1.5, "logistics": 1.0},
     ),
 )

@@ -132,9 +132,12 @@ PROFILES: Mapping[str, Profile] = MappingProxyType(
                     name="balanced",
                     label_en="Balanced",
                     label_de="Ausgewogen",
-                    description="The seven site criteria count equally; transport access a quarter each.",
+                    description="The seven site criteria, grid, workforce and land constraints count "
+                    "equally; renewables and waste heat half, transport access a quarter each.",
                     weights={
-                        **{c: 1.0 for c in CRITERIA_ORDER},
+                        **dict.fromkeys(
+                            ("area", "planning", "brownfield", "h2", "fibre", "mobile_5g", "funding"), 1.0
+                        ),
                         **{c: 0.25 for c in CRITERIA_ORDER if CRITERIA[c].group == "transport"},
                     },
                 ),

@@ -11,68 +11,21 @@ stability is the share of draws in which it stays in the top N.
 
 from __future__ import annotations
 
-import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from geo.criteria import CRITERIA, CRITERIA_ORDER, Profile, effective_weights, get_profile
+from geo.criteria import CRITERIA, CRITERIA_ORDER, Profile
 from geo.errors import InvalidParameter
+from geo.filters import NO_DATA, Filters, FilterSpec, apply_filters
 from geo.indicators import pick_horizon
+from geo.query import RankingQuery
 from geo.result import ResultColumns, SiteResult, Source, build_results, result_columns
 
-FILTER_NAMES = (
-    "min_area_ha",
-    "max_area_ha",
-    "max_h2_km",
-    "kind",
-    "ags",
-    "kreis",
-    "min_fibre",
-    "min_5g",
-    "contamination",
-)
-
-
-@dataclass(frozen=True)
-class Filters:
-    """Hard filters; a site failing one is excluded with that filter's name as the reason."""
-
-    min_area_ha: float | None = None
-    max_area_ha: float | None = None
-    max_h2_km: float | None = None
-    kind: tuple[str, ...] = ()
-    ags: tuple[str, ...] = ()
-    kreis: tuple[str, ...] = ()
-    min_fibre: float | None = None
-    min_5g: float | None = None
-    contamination: tuple[str, ...] = ()
-
-    def __post_init__(self) -> None:
-        for name in ("min_area_ha", "max_area_ha", "max_h2_km", "min_fibre", "min_5g"):
-            v = getattr(self, name)
-            if v is not None and (not math.isfinite(v) or v < 0):
-                raise InvalidParameter(f"{name} must be a finite number ≥ 0")
-        for name in ("min_fibre", "min_5g"):
-            v = getattr(self, name)
-            if v is not None and v > 1:
-                raise InvalidParameter(f"{name} is a share between 0 and 1")
-
-
-H2_YEARS = (2025, 2050)
 V_DECIMALS = 4
-
-
-def with_horizon(p: Profile, h2_year: int | None) -> Profile:
-    """The profile with another hydrogen horizon year (None keeps the profile's own)."""
-    if h2_year is None or h2_year == p.h2_horizon:
-        return p
-    if not (H2_YEARS[0] <= h2_year <= H2_YEARS[1]):
-        raise InvalidParameter(f"h2_year must be between {H2_YEARS[0]} and {H2_YEARS[1]}")
-    return p.model_copy(update={"h2_horizon": int(h2_year)})
 
 
 @dataclass
@@ -156,43 +109,44 @@ class Scorer:
 
     def mask(self, f: Filters, profile: Profile) -> tuple[np.ndarray, dict[str, int], np.ndarray]:
         """Return the included-sites mask, how many sites each filter excluded, and per site the
-        first filter that excluded it (None for included sites).
+        first filter that excluded it (None for included sites); see geo/filters.py.
         """
-        c = self._cols
-        keep = np.ones(self.n, dtype=bool)
-        excluded: dict[str, int] = {}
-        reason = np.full(self.n, None, dtype=object)
 
-        def apply(name: str, ok: np.ndarray) -> None:
-            nonlocal keep
-            newly = keep & ~ok
-            if newly.any():
-                excluded[name] = int(newly.sum())
-                reason[newly] = name
-            keep &= ok
+        def column(spec: FilterSpec) -> np.ndarray | None:
+            if spec.at_horizon:  # e.g. the hydrogen distance of the profile's horizon
+                return self.indicators(profile).get(spec.column)
+            return self._cols.get(spec.column)
 
-        min_area = f.min_area_ha if f.min_area_ha is not None else profile.min_area_ha
-        if min_area is not None:
-            apply("min_area_ha", c["area_ha"] >= min_area)
-        if f.max_area_ha is not None:
-            apply("max_area_ha", c["area_ha"] <= f.max_area_ha)
-        if f.max_h2_km is not None:
-            d = self.indicators(profile)["h2_distance_km"].astype(float)
-            apply("max_h2_km", np.nan_to_num(d, nan=np.inf) <= f.max_h2_km)
-        if f.kind:
-            apply("kind", np.isin(c["kind"], f.kind))
-        if f.ags:
-            apply("ags", np.isin(c["ags"].astype(str), f.ags))
-        if f.kreis:
-            apply("kreis", np.isin(c["kreis_ags"].astype(str), f.kreis))
-        if f.min_fibre is not None:
-            apply("min_fibre", np.nan_to_num(c["fibre_share"].astype(float), nan=-1) >= f.min_fibre)
-        if f.min_5g is not None:
-            apply("min_5g", np.nan_to_num(c["mobile_5g_share"].astype(float), nan=-1) >= f.min_5g)
-        if f.contamination:
-            cont = np.array([x if isinstance(x, str) else "not_applicable" for x in c["contamination"]])
-            apply("contamination", np.isin(cont, f.contamination + ("not_applicable",)))
-        return keep, excluded, reason
+        return apply_filters(f, column, self.n, {"min_area_ha": profile.min_area_ha})
+
+    def run(self, q: RankingQuery) -> Ranking:
+        """Score, filter and order all sites for one query (its page is not applied); with
+        ``q.stability``, add Monte Carlo rank stability. Ties break by ``site_id``.
+        """
+        p = q.resolved_profile()
+        w = q.effective_weights()
+        wv = np.array([w[c] for c in CRITERIA_ORDER])
+        v = self.values(p)
+        score = self.combine(v, wv)
+        keep, excluded, reason = self.mask(q.filters, p)
+        nodata = keep & np.isnan(score)
+        if nodata.any():
+            excluded[NO_DATA] = int(nodata.sum())
+            reason[nodata] = NO_DATA
+            keep &= ~nodata
+        idx = np.flatnonzero(keep)
+        # best first; ties by site_id for a stable order
+        order = idx[np.lexsort((self.site_id[idx], -score[idx]))]
+        rank = np.zeros(self.n, dtype=np.int64)
+        rank[order] = np.arange(1, len(order) + 1)
+        out_score = np.where(keep, score, np.nan)
+        r = Ranking(p, w, order, out_score, rank, excluded, v, reason)
+        st = q.stability
+        if st is not None:
+            r.stability = self.stability(v[idx], wv, st.top, st.draws, st.spread, st.seed, idx)
+            r.stability_top = st.top
+            r.stability_params = st.params()
+        return r
 
     def rank(
         self,
@@ -205,33 +159,12 @@ class Scorer:
         seed: int = 0,
         h2_year: int | None = None,
     ) -> Ranking:
-        """Score, filter and order all sites; optionally add Monte Carlo rank stability.
-
-        ``h2_year`` replaces the profile's hydrogen horizon (the UI's timeline).
+        """``run`` with the query made from these values (``RankingQuery.of``), for callers
+        holding plain values (tests, benchmarks).
         """
-        p = with_horizon(get_profile(profile), h2_year)
-        w = effective_weights(p, weights)
-        wv = np.array([w[c] for c in CRITERIA_ORDER])
-        v = self.values(p)
-        score = self.combine(v, wv)
-        keep, excluded, reason = self.mask(filters or Filters(), p)
-        nodata = keep & np.isnan(score)
-        if nodata.any():
-            excluded["no_data"] = int(nodata.sum())
-            reason[nodata] = "no_data"
-            keep &= ~nodata
-        idx = np.flatnonzero(keep)
-        # best first; ties by site_id for a stable order
-        order = idx[np.lexsort((self.site_id[idx], -score[idx]))]
-        rank = np.zeros(self.n, dtype=np.int64)
-        rank[order] = np.arange(1, len(order) + 1)
-        out_score = np.where(keep, score, np.nan)
-        r = Ranking(p, w, order, out_score, rank, excluded, v, reason)
-        if stability_top:
-            r.stability = self.stability(v[idx], wv, stability_top, draws, spread, seed, idx)
-            r.stability_top = stability_top
-            r.stability_params = {"draws": draws, "spread": spread, "seed": seed, "top": stability_top}
-        return r
+        return self.run(
+            RankingQuery.of(profile, weights, filters, h2_year, stability_top or None, draws, spread, seed)
+        )
 
     def stability(
         self, v: np.ndarray, w: np.ndarray, top: int, draws: int, spread: float, seed: int, idx: np.ndarray
@@ -301,11 +234,3 @@ def percentile(scores: np.ndarray, value: float) -> float:
     """Share (0–100) of stored sites scoring at or below ``value``."""
     s = scores[~np.isnan(scores)]
     return float(100.0 * (s <= value).sum() / len(s)) if len(s) else float("nan")
-
-
-def parse_list(values: Sequence[str] | str | None) -> tuple[str, ...]:
-    """Split comma-separated lists from query strings or the command line."""
-    if values is None:
-        return ()
-    items = [values] if isinstance(values, str) else list(values)
-    return tuple(x.strip() for item in items for x in item.split(",") if x.strip())

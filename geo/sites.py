@@ -24,7 +24,6 @@ from geo.grid import Coverage
 if TYPE_CHECKING:
     from geopandas.array import GeometryArray
 
-KINDS = ("regional_plan", "brownfield", "lep")
 PREFIX = {"regional_plan": "rp", "brownfield": "bf", "lep": "lep"}
 PUBLIC_COLUMNS = (
     "site_id",
@@ -216,16 +215,64 @@ def compute_indicators(
     step = progress or (lambda _m: None)
     out = sites.copy()
     geoms = _array(out)
-    n = len(out)
     out["area_ha"] = ind.area_ha(geoms)
     # coverage on grids runs in worker processes while the vector indicators are computed
     share_grids = {k: coverage[k] for k in SHARE_LAYERS if k in coverage and coverage[k].grid is not None}
     grid_job = ind.GridShares(geoms, share_grids)
 
     step("municipality and Kreis (largest overlap)")
-    muni = layers["municipalities"]
-    pairs = ind.unit_overlaps(geoms, _array(muni), tree("municipalities"))
-    best = ind.largest_overlap(pairs, n)
+    pairs, unit_ags = _municipality(out, geoms, layers["municipalities"], tree("municipalities"), warn)
+    step("planning status and brownfield overlap")
+    _planning(out, geoms, layers, tree)
+    step("hydrogen core network distance")
+    _hydrogen(out, geoms, layers)
+    step("transport access (straight-line distances)")
+    for col, value in transport_distances(geoms, layers).items():
+        out[col] = value
+    for crit in CRITERIA.values():  # generic criteria: declared, not coded (geo/measures.py)
+        m = crit.measure
+        if m is None:
+            continue
+        layer = layers.get(m.layer)
+        step(f"{crit.name}: {m.kind} over {m.layer}" + ("" if layer is not None else " (no data)"))
+        columns = m.compute(geoms, layer) if layer is not None else m.missing(len(out))
+        for spec, column in zip(crit.indicator_specs, columns, strict=False):
+            out[spec.name] = column
+
+    step("fibre and 5G shares")
+    shares = grid_job.result()
+    for name in SHARE_LAYERS:
+        if name in shares:
+            share, frac = shares[name]
+        elif name in coverage:
+            share, frac = ind.coverage_share(geoms, coverage[name], pairs, unit_ags)
+        else:
+            share, frac = np.full(len(out), np.nan), np.zeros(len(out))
+        out[f"{name}_share"] = share
+        out[f"_{name}_data"] = frac
+
+    step("funding region")
+    out["funding_region"] = (
+        ind.funding_region(out["ags"].to_numpy(object), funding)[0] if funding is not None else None
+    )
+    for col in ("contamination", "availability", "former_use", "plan"):
+        if col not in out.columns:
+            out[col] = None
+    order = [c for c in PUBLIC_COLUMNS if c in out.columns]
+    others = [c for c in out.columns if c not in order and c != "geometry"]
+    return gpd.GeoDataFrame(out[order + others + ["geometry"]], geometry="geometry", crs=WORK_CRS)
+
+
+def _municipality(
+    out: gpd.GeoDataFrame,
+    geoms: np.ndarray,
+    muni: gpd.GeoDataFrame,
+    tree: shapely.STRtree,
+    warn: Callable[[str], None] | None,
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """Set ags, municipality, kreis_ags and kreis (largest overlap; a source key is checked)."""
+    pairs = ind.unit_overlaps(geoms, _array(muni), tree)
+    best = ind.largest_overlap(pairs, len(geoms))
     unit_ags = muni["ags"].to_numpy()
     # attr-defined: numpy's stubs take where(c, x, None) for where(c) (None is no ArrayLike)
     ags = np.where(best >= 0, unit_ags[np.maximum(best, 0)], None).astype(object)  # type: ignore[attr-defined]
@@ -244,14 +291,22 @@ def compute_indicators(
                 "contradicts; the key of the municipality holding most of the site's area is "
                 f"used (site id: source AGS → AGS): {shown}{more}"
             )
-        out = out.drop(columns="source_ags")
+        out.drop(columns="source_ags", inplace=True)
     lookup = muni.set_index("ags")
     out["ags"] = ags
     out["municipality"] = pd.Series(ags).map(lookup["name"]).to_numpy(object)
     out["kreis_ags"] = pd.Series(ags).map(lookup["kreis_ags"]).to_numpy(object)
     out["kreis"] = pd.Series(ags).map(lookup["kreis_name"]).to_numpy(object)
+    return pairs, unit_ags
 
-    step("planning status and brownfield overlap")
+
+def _planning(
+    out: gpd.GeoDataFrame,
+    geoms: np.ndarray,
+    layers: Mapping[str, gpd.GeoDataFrame],
+    tree: Callable[[str], shapely.STRtree],
+) -> None:
+    """Set is_brownfield and planning_category (a plan area or LEP site holding ≥ 50 %)."""
     kind = out["kind"].to_numpy()
     if "brownfields" in layers:
         is_bf = kind == "brownfield"
@@ -281,7 +336,9 @@ def compute_indicators(
     planning[rest] = np.where(is_bf_rest, "BROWNFIELD", "NONE")
     out["planning_category"] = planning
 
-    step("hydrogen core network distance")
+
+def _hydrogen(out: gpd.GeoDataFrame, geoms: np.ndarray, layers: Mapping[str, gpd.GeoDataFrame]) -> None:
+    """Set the distance to the Kernnetz for every commissioning year and the latest one."""
     if "hydrogen" in layers and len(layers["hydrogen"]):
         h2 = layers["hydrogen"]
         by_year = ind.h2_by_year(geoms, _array(h2), h2["commissioning_year"].to_numpy(int))
@@ -293,42 +350,3 @@ def compute_indicators(
     else:
         out["h2_distance_km"] = np.nan
         out["h2_commissioning_year"] = np.nan
-
-    step("transport access (straight-line distances)")
-    for col, value in transport_distances(geoms, layers).items():
-        out[col] = value
-
-    for crit in CRITERIA.values():  # generic criteria: declared, not coded (geo/measures.py)
-        if crit.measure is None:
-            continue
-        m = crit.measure
-        layer = layers.get(m.layer)
-        step(f"{crit.name}: {m.kind} over {m.layer}" + ("" if layer is not None else " (no data)"))
-        columns = m.compute(geoms, layer) if layer is not None else m.missing(n)
-        for spec, column in zip(crit.indicator_specs, columns, strict=False):
-            out[spec.name] = column
-
-    step("fibre and 5G shares")
-    shares = grid_job.result()
-    for name in SHARE_LAYERS:
-        if name in shares:
-            share, frac = shares[name]
-        elif name in coverage:
-            share, frac = ind.coverage_share(geoms, coverage[name], pairs, unit_ags)
-        else:
-            share, frac = np.full(n, np.nan), np.zeros(n)
-        out[f"{name}_share"] = share
-        out[f"_{name}_data"] = frac
-
-    step("funding region")
-    if funding is not None:
-        region, _ = ind.funding_region(ags, funding)
-        out["funding_region"] = region
-    else:
-        out["funding_region"] = None
-    for col in ("contamination", "availability", "former_use", "plan"):
-        if col not in out.columns:
-            out[col] = None
-    order = [c for c in PUBLIC_COLUMNS if c in out.columns]
-    others = [c for c in out.columns if c not in order and c != "geometry"]
-    return gpd.GeoDataFrame(out[order + others + ["geometry"]], geometry="geometry", crs=WORK_CRS)

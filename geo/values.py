@@ -5,7 +5,8 @@ any parameter per criterion (``Profile.params``). Each kind is a frozen model, s
 are data: listed by the API, checked when the registry is built, compared in tests.
 
 - ``Ramp(full, zero)``: 1 at ``full``, linear to 0 at ``zero``. ``full < zero`` falls (distance:
-  near is good), ``full > zero`` rises (capacity, workforce: more is good). ``missing`` is the
+  near is good), ``full > zero`` rises (capacity, workforce: more is good); ``log`` makes it
+  linear in ln(1 + x), for sums that span orders of magnitude (excess heat). ``missing`` is the
   value where the indicator is NaN (default NaN = no data; the hydrogen network uses 0: no
   pipeline in service is a known fact, not missing data).
 - ``Share(invert)``: the share itself (or 1 − share), clipped to [0, 1].
@@ -19,7 +20,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from types import MappingProxyType
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import numpy as np
@@ -50,17 +50,23 @@ class Ramp(_Kind):
     full: float
     zero: float
     missing: float | None = Field(None, ge=0, le=1, description="v where the indicator is NaN")
+    log: bool = Field(False, description="linear in ln(1 + x) instead of x (for skewed sums, x ≥ 0)")
 
     @model_validator(mode="after")
     def _distinct(self) -> Ramp:
         if self.full == self.zero or not (math.isfinite(self.full) and math.isfinite(self.zero)):
             raise ValueError("ramp needs finite full ≠ zero")
+        if self.log and min(self.full, self.zero) < 0:
+            raise ValueError("a log ramp needs full, zero ≥ 0")
         return self
 
     def __call__(self, x: np.ndarray, profile: Profile) -> np.ndarray:  # noqa: ARG002 - one signature
-        """1 at ``full``, linear to 0 at ``zero``; NaN → ``missing``."""
+        """1 at ``full``, linear to 0 at ``zero`` (in ln(1 + x) with ``log``); NaN → ``missing``."""
         d = np.asarray(x, dtype=float)
-        v: np.ndarray = np.clip((self.zero - d) / (self.zero - self.full), 0.0, 1.0)
+        full, zero = self.full, self.zero
+        if self.log:
+            d, full, zero = np.log1p(np.maximum(d, 0.0)), math.log1p(full), math.log1p(zero)
+        v: np.ndarray = np.clip((zero - d) / (zero - full), 0.0, 1.0)
         if self.missing is not None:
             v = np.where(np.isnan(d), self.missing, v)
         return v
@@ -83,15 +89,12 @@ class Table(_Kind):
     """A value per code (unknown or missing codes: NaN)."""
 
     kind: Literal["table"] = "table"
-    values: Mapping[str, Annotated[float, Field(ge=0, le=1)]]
+    values: dict[str, Annotated[float, Field(ge=0, le=1)]]
 
     def __call__(self, x: np.ndarray, profile: Profile) -> np.ndarray:  # noqa: ARG002
         """Look every code up."""
         t = self.values
         return np.array([t.get(v, np.nan) if isinstance(v, str) else np.nan for v in x], dtype=float)
-
-    def model_post_init(self, context: Any) -> None:  # noqa: D102 - freeze the table
-        object.__setattr__(self, "values", MappingProxyType(dict(self.values)))
 
 
 class LogSize(_Kind):

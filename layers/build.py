@@ -259,6 +259,7 @@ def _ingest_sources(
             "date": src.date,
             "synthetic": False,
         }
+        info.update(getattr(data, "attrs", {}))  # a reader's report (e.g. MaStR units left out)
         if isinstance(data, Coverage):  # fibre, 5G and grid plug-in layers (population)
             coverage[name] = data
             if data.units is not None:

@@ -23,11 +23,15 @@ NO_CRS_HINT = (
 
 
 def sha256(path: Path) -> str:
-    """Return the hex SHA-256 of a file."""
+    """Return the hex SHA-256 of a file; of a directory, over its files' names and contents."""
     h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
+    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    for file in files:
+        if path.is_dir():
+            h.update(str(file.relative_to(path)).encode() + b"\0")
+        with open(file, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                h.update(chunk)
     return h.hexdigest()
 
 

@@ -93,6 +93,11 @@ class PopulationGrid(Coverage):
     cells: int = 0  # source cells placed on the grid
     outside: int = 0  # source cells whose centre lies off the grid (not NRW + 30 km)
 
+    @property
+    def attrs(self) -> dict[str, int]:
+        """The reader's report, which the build adds to the layer's manifest entry."""
+        return {"cells_withheld": self.withheld, "cells_placed": self.cells, "cells_outside": self.outside}
+
     def stats(self) -> dict[str, float | None]:
         """The manifest's summary: residents in total, cells placed, withheld and off the grid."""
         assert self.grid is not None  # a population layer is always a grid

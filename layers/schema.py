@@ -11,13 +11,13 @@ import numpy as np
 import shapely
 
 from geo.crs import WORK_CRS
+from geo.filters import CONTAMINATION
 from layers.errors import SourceError, rows_text
 
 AGS8 = re.compile(r"^\d{8}$")
 AGS5 = re.compile(r"^\d{5}$")
 
 PLAN_CATEGORIES = ("GIB", "GIB_Z", "LARGE_PROJECT", "ASB_GE")
-CONTAMINATION = ("none", "suspected", "confirmed", "remediated", "unknown")
 AVAILABILITY = ("now", "lt2y", "gt2y", "unknown")
 H2_KINDS = ("conversion", "new_build")
 GEOMETRY_QUALITY = ("surveyed", "schematic")

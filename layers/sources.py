@@ -309,3 +309,8 @@ def load_sources(file: Path) -> dict[str, LayerSource]:
             "in a municipality and statistics are spread over them",
         )
     return out
+
+
+# Plug-in layers register themselves (register_layer) when imported: imported here, at the end,
+# because each imports this module. A new layer module adds its name to this line.
+from layers import constraints, renewables, substations, waste_heat  # noqa: E402, F401

@@ -280,3 +280,99 @@ def test_score_sites_keeps_the_callers_ids_and_properties(data, tmp_path, capsys
     assert [items[k]["site_id"] for k in (3, 5, 7)] == ["mine-1", "adhoc-2", "mine-3"]
     assert [items[k]["owner"] for k in (3, 5, 7)] == ["Stadt", "Land", None]
     assert all(items[k]["score"] is not None for k in (3, 5, 7))
+
+
+@pytest.mark.parametrize(
+    "weights, ties",
+    [
+        ({"area": 1.0}, True),  # scores 100 · v_area only: sites tie at v = 1, broken by site_id
+        ({"area": 2.0, "h2": 3.0, "fibre": 1.0, "mobile_5g": 1.0, "funding": 1.0}, False),
+    ],
+)
+def test_score_sites_and_api_ranking_give_the_same_order_ties_included(data, tmp_path, capsys, weights, ties):
+    """The same sites, weights and filters: ``score --sites`` orders a file like /api/ranking
+    orders the stored sites (score descending, ties by site_id, the same filters by the same mask),
+    whatever the file's order.
+    """
+    import warnings
+
+    from api.main import create_app
+    from api.settings import Settings
+    from geo.access import public_mask
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from fastapi.testclient import TestClient
+
+    stored = Store(data).load().layers["sites"]
+    # stored sites whose kind plays no part (a file's polygons are "adhoc", not brownfields)
+    # written in EPSG:25832 (exact geometries) in reverse site_id order: file order never wins
+    # (public ones: an anonymous /api/ranking sees only those)
+    pick = stored[(stored["kind"] != "brownfield") & public_mask(stored)].sort_values(
+        "site_id", ascending=False
+    )
+    gpd.GeoDataFrame(
+        {"site_id": pick["site_id"].tolist()}, geometry=pick.geometry.values, crs=WORK_CRS
+    ).to_file(tmp_path / "same.gpkg")
+    all_weights = {c: weights.get(c, 0.0) for c in stored_criteria()}
+    kreise = sorted(set(pick["kreis_ags"].dropna()))[::2]
+    filters = {
+        "min_area_ha": 2.0,
+        "max_area_ha": float(pick["area_ha"].quantile(0.9)),
+        "max_h2_km": 40.0,
+        "min_fibre": 0.05,
+        "min_5g": 0.05,
+        "kreis": ",".join(kreise),
+        "contamination": "none",
+    }
+    options = [x for c, w in all_weights.items() for x in ("--weight", f"{c}={w}")]
+    options += [x for k, v in filters.items() for x in (f"--{k.replace('_', '-')}", str(v))]
+    code, out, err = run(
+        capsys, "score", "--data", str(data), "--sites", str(tmp_path / "same.gpkg"), "--format", "json",
+        "--top", "10000", *options,
+    )  # fmt: skip
+    assert code == 0, err
+    cli = json.loads(out)
+    with TestClient(create_app(Settings(data=data))) as client:
+        params = (
+            {f"w_{c}": w for c, w in all_weights.items()} | filters | {"limit": 10000, "breakdown": "false"}
+        )
+        body = client.get("/api/ranking", params=params).json()
+    in_file = set(pick["site_id"])
+    api = [i for i in body["items"] if i["site_id"] in in_file]
+    assert len(cli) > 20 and len(api) < len(pick)  # the filters excluded some, kept enough
+    assert [i["site_id"] for i in cli] == [i["site_id"] for i in api]
+    assert [i["score"] for i in cli] == pytest.approx([i["score"] for i in api], abs=1e-9)
+    assert [i["rank"] for i in cli] == list(range(1, len(cli) + 1))
+    scores = [i["score"] for i in cli]
+    if ties:
+        assert len(set(scores)) < len(scores), "no tie among the sites: the tie-break is not tested"
+
+
+def stored_criteria() -> tuple[str, ...]:
+    from geo.criteria import CRITERIA_ORDER
+
+    return tuple(CRITERIA_ORDER)
+
+
+def test_score_takes_every_filter_of_the_registry_and_refuses_bad_values(data, capsys):
+    from api.cli import parser
+    from geo.filters import FILTERS
+
+    argv = ["score"]
+    for f in FILTERS.values():  # one option per filter, named as the API's query parameter
+        argv += [f"--{f.name.replace('_', '-')}", "x,y" if f.is_list else "0.5"]
+    args = parser().parse_args(argv)
+    assert {name: getattr(args, name) for name in FILTERS} == {
+        f.name: ["x,y"] if f.is_list else 0.5 for f in FILTERS.values()
+    }
+    code, _, err = run(capsys, "score", "--data", str(data), "--kind", "castle")
+    assert code == 1 and "kind takes comma-separated values from: regional_plan" in err
+    code, _, err = run(capsys, "score", "--data", str(data), "--min-5g", "1.5")
+    assert code == 1 and "min_5g is a share between 0 and 1" in err
+    code, _, err = run(capsys, "score", "--data", str(data), "--h2-year", "2100")
+    assert code == 1 and "h2_year must be between 2025 and 2050" in err
+    code, out, _ = run(
+        capsys, "score", "--data", str(data), "--format", "json", "--kind", "lep,brownfield", "--top", "400"
+    )
+    assert code == 0 and {i["kind"] for i in json.loads(out)} <= {"lep", "brownfield"}

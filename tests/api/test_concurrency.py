@@ -9,6 +9,7 @@ import numpy as np
 import orjson
 
 from api.routes_scoring import score_body
+from geo.query import RankingQuery
 
 
 def _polygons(svc, n: int) -> list[bytes]:
@@ -25,14 +26,14 @@ def _polygons(svc, n: int) -> list[bytes]:
 
 def test_sixteen_threads_score_like_one(svc):
     bodies = _polygons(svc, 40) * 10  # 400 calls
-    serial = [score_body(svc, b, 20_000, None, None) for b in bodies[:40]]
+    serial = [score_body(svc, b, 20_000, RankingQuery.of()) for b in bodies[:40]]
 
     def one(i: int) -> dict:
-        return score_body(svc, bodies[i], 20_000, "digital" if i % 2 else None, None)
+        return score_body(svc, bodies[i], 20_000, RankingQuery.of("digital" if i % 2 else None))
 
     with ThreadPoolExecutor(16) as pool:
         results = list(pool.map(one, range(len(bodies))))
-    serial_digital = [score_body(svc, b, 20_000, "digital", None) for b in bodies[:40]]
+    serial_digital = [score_body(svc, b, 20_000, RankingQuery.of("digital")) for b in bodies[:40]]
     for i, got in enumerate(results):
         want = (serial_digital if i % 2 else serial)[i % 40]
         assert got["score"] == want["score"]

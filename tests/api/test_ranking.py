@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from geo.criteria import CRITERIA_ORDER, PROFILES
+from geo.query import RankingQuery
 from tests.api.conftest import assert_problem, recomputed_score
 
 
@@ -53,7 +54,7 @@ def test_default_ranking(client, svc):
 
 
 def test_ranking_equals_the_service(client, svc):
-    expected = svc.ranking("hydrogen", {"h2": 2.5}, limit=50, offset=10)
+    expected = svc.ranking(RankingQuery.of("hydrogen", {"h2": 2.5}, limit=50, offset=10))
     body = client.get("/api/ranking?profile=hydrogen&w_h2=2.5&limit=50&offset=10").json()
     for key in ("profile", "weights", "numberMatched", "numberReturned", "excluded", "items"):
         assert body[key] == expected[key]
@@ -160,3 +161,104 @@ def test_site_score_equals_its_ranking_item(client, svc):
     assert body["snapshot"] == svc.snap.id
     assert_problem(client.get("/api/sites/rp-NOPE/score"), 404)
     assert_problem(client.get(f"/api/sites/{sid}/score?w_nope=1"), 400)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "contamination=some",
+        "contamination=none,some",
+        "min_5g=1.5",
+        "min_5g=-0.1",
+        "max_area_ha=-1",
+        "max_h2_km=abc",
+        "h2_year=2100",
+        "h2_year=2030.5",
+        "limit=0",
+        "spread=nan&stability=3",
+        "kreis=" + ",".join(f"{k:05d}" for k in range(501)),
+        "min_area_ha=1&min_area_ha=2",
+    ],
+)
+def test_every_bad_query_value_is_a_400_problem_never_a_500(client, query):
+    body = assert_problem(client.get(f"/api/ranking?{query}"), 400)
+    assert "Traceback" not in body["detail"]
+
+
+def test_bad_filter_messages_name_the_filter_and_what_it_takes(client):
+    body = assert_problem(client.get("/api/ranking?contamination=some"), 400)
+    assert "contamination takes comma-separated values from: none, suspected" in body["detail"]
+    body = assert_problem(client.get("/api/ranking?ags=123"), 400)
+    assert "ags takes 8-digit keys" in body["detail"]
+
+
+def test_every_filter_of_the_registry_is_a_documented_ranking_parameter(client):
+    from geo.filters import FILTERS
+
+    params = client.get("/api/openapi.json").json()["paths"]["/api/ranking"]["get"]["parameters"]
+    by_name = {p["name"]: p for p in params}
+    for f in FILTERS.values():
+        assert by_name[f.name]["description"] == f.description
+        assert client.get(f"/api/ranking?limit=1&{f.name}={'x' if f.is_list else -1}").status_code == 400
+
+
+def test_the_ui_table_serves_the_filter_registry_and_every_column_it_reads(client):
+    from geo.filters import FILTERS, docs
+
+    table = client.get("/api/sites/table").json()
+    assert table["filters"] == docs()
+    for f in FILTERS.values():
+        assert f.at_horizon or len(table["columns"][f.column]) == table["count"]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "contamination=none",
+        "min_5g=0.6",
+        "max_area_ha=12",
+        "max_h2_km=5&min_area_ha=3",
+        "kind=lep,brownfield",
+    ],
+)
+def test_every_filter_matches_pandas(client, svc, query):
+    s = svc.sites
+    cont = s["contamination"].where(s["contamination"].map(lambda x: isinstance(x, str)), "not_applicable")
+    masks = {
+        "contamination=none": cont.isin(["none", "not_applicable"]),
+        "min_5g=0.6": s["mobile_5g_share"].fillna(-1) >= 0.6,
+        "max_area_ha=12": s["area_ha"] <= 12,
+        "max_h2_km=5&min_area_ha=3": (s["h2_distance_km"].fillna(np.inf) <= 5) & (s["area_ha"] >= 3),
+        "kind=lep,brownfield": s["kind"].isin(["lep", "brownfield"]),
+    }
+    body = client.get(f"/api/ranking?limit=10000&{query}").json()
+    assert {i["site_id"] for i in body["items"]} == set(s.loc[masks[query], "site_id"])
+    ids = [i["site_id"] for i in body["items"]]
+    scores = [i["score"] for i in body["items"]]
+    for k in range(1, len(ids)):  # score descending, ties by site_id
+        assert scores[k - 1] > scores[k] or (scores[k - 1] == scores[k] and ids[k - 1] < ids[k])
+
+
+def test_one_default_check_and_one_cache_for_every_caller(client, svc):
+    own = PROFILES["balanced"]
+    # the profile's own weights and horizon, spelled out, are the profile's own ranking
+    a = svc.rank(None, None)
+    assert svc.rank("balanced", {"h2": own.weights["h2"]}, h2_year=own.h2_horizon) is a
+    assert svc.run(RankingQuery.of(limit=3, offset=9)) is a  # the page is not part of the key
+    first = client.get("/api/ranking?limit=5").content
+    assert (
+        client.get(f"/api/ranking?limit=5&w_h2={own.weights['h2']}&h2_year={own.h2_horizon}").content == first
+    )
+    # other rankings are cached too: one computation per query, whatever the page
+    custom = RankingQuery.of("digital", {"h2": 4.5}, limit=10)
+    assert svc.run(custom) is svc.run(RankingQuery.of("digital", {"h2": 4.5}, limit=20, offset=10))
+
+
+def test_no_route_touches_the_service_private_state():
+    from pathlib import Path
+
+    import api
+
+    for path in Path(api.__file__).parent.glob("*.py"):
+        if path.name != "service.py":
+            assert "svc._" not in path.read_text(), path.name

@@ -13,7 +13,8 @@ import pytest
 
 from geo.criteria import CRITERIA_ORDER
 from geo.errors import InvalidParameter
-from geo.scoring import Filters, Scorer, parse_list, percentile
+from geo.filters import Filters, parse_list
+from geo.scoring import Scorer, percentile
 from tests.geo.builders import indicator_frame
 
 NAN = float("nan")

@@ -1,7 +1,22 @@
 // scoring.js against a hand-computed fixture, the filters, the tie-break, and a 50,000-row run.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { prepareTable, scores, rank, points, whyBeats, band, weightVector, REASONS } from '../../maps/static/js/scoring.js';
+import { prepareTable, scores, rank, points, whyBeats, band, weightVector, reasonOf, exclusions } from '../../maps/static/js/scoring.js';
+
+// the filter registry as GET api/sites/table serves it (geo/filters.py; the parity test in
+// tests/maps/test_js.py uses the served one): name, kind, column and the special cases
+const spec = (name, kind, column, extra = {}) => ({ name, kind, column, at_horizon: false, always_passes: null, profile_default: null, ...extra });
+const FILTERS = [
+  spec('min_area_ha', 'min', 'area_ha', { profile_default: 'min_area_ha' }),
+  spec('max_area_ha', 'max', 'area_ha'),
+  spec('max_h2_km', 'max', 'h2_distance_km', { at_horizon: true }),
+  spec('kind', 'any_of', 'kind'),
+  spec('ags', 'any_of', 'ags'),
+  spec('kreis', 'any_of', 'kreis_ags'),
+  spec('min_fibre', 'min', 'fibre_share'),
+  spec('min_5g', 'min', 'mobile_5g_share'),
+  spec('contamination', 'any_of', 'contamination', { always_passes: 'not_applicable' }),
+];
 
 const N = NaN;
 // 5 sites × 3 criteria (+ H2 km)
@@ -14,6 +29,7 @@ const values = Float64Array.from([
 ]);
 const table = {
   count: 5,
+  filters: FILTERS,
   columns: {
     site_id: ['s-a', 's-b', 's-c', 's-e', 's-d'], // note: rows 3 and 4 hold ids e and d
     kind: ['regional_plan', 'brownfield', 'lep', 'brownfield', 'regional_plan'],
@@ -21,6 +37,8 @@ const table = {
     kreis_ags: ['05111', '05111', '05315', '05315', '05562'],
     area_ha: [10, 2, 50, 30, 8],
     fibre_share: [0.9, null, 0.2, 0.5, 0.7],
+    mobile_5g_share: [0.4, 0.9, null, 0.6, 0.5],
+    contamination: [null, 'confirmed', 'not_applicable', 'none', null],
   },
 };
 const w = Float64Array.from([1, 2, 1]);
@@ -48,7 +66,9 @@ test('rank: order by score, ties by site_id ascending, no-data excluded', () => 
   assert.deepEqual(Array.from(r.order, (i) => prep.ids[i]), ['s-b', 's-a', 's-d', 's-e']);
   assert.deepEqual(Array.from(r.rank), [2, 1, 0, 4, 3]);
   assert.deepEqual(r.excluded, { no_data: 1 });
-  assert.equal(REASONS[r.why[2] - 1], 'no_data');
+  assert.equal(reasonOf(r, 2), 'no_data');
+  assert.equal(reasonOf(r, 0), null);
+  assert.deepEqual(r.reasons, [...FILTERS.map((f) => f.name), 'no_data']);
 });
 
 test('rank: hard filters exclude with the first failing filter', () => {
@@ -66,6 +86,22 @@ test('rank: hard filters exclude with the first failing filter', () => {
   assert.deepEqual(ids(rank(prep, values, 3, w, { min_fibre: 0 })), ['s-a', 's-d', 's-e']);
   const r = rank(prep, values, 3, w, { min_area_ha: 9, max_h2_km: 2 });
   assert.deepEqual(r.excluded, { min_area_ha: 2, max_h2_km: 2 });
+  assert.equal(reasonOf(r, 1), 'min_area_ha');
+  // the filters the API has beyond those: a maximum area, 5G, contamination
+  assert.deepEqual(ids(rank(prep, values, 3, w, { max_area_ha: 10 })), ['s-b', 's-a', 's-d'], 'maximum, inclusive');
+  // 5G null fails any minimum, as in Python
+  assert.deepEqual(ids(rank(prep, values, 3, w, { min_5g: 0.5 })), ['s-b', 's-d', 's-e']);
+  // contamination: non-brownfields (null, not_applicable) always pass
+  assert.deepEqual(ids(rank(prep, values, 3, w, { contamination: ['none'] })), ['s-a', 's-d', 's-e']);
+  assert.deepEqual(rank(prep, values, 3, w, { contamination: ['none'] }).excluded, { contamination: 1, no_data: 1 });
+  // the profile default as the profile's parameters
+  assert.deepEqual(ids(rank(prep, values, 3, w, {}, { min_area_ha: 9 })), ['s-a', 's-e']);
+});
+
+test('exclusions refuses a filter the registry does not have', () => {
+  const prep = prepareTable(table);
+  assert.throws(() => exclusions(prep, values, 3, { min_parking: 3 }), /unknown filter min_parking/);
+  assert.doesNotThrow(() => exclusions(prep, values, 3, { min_parking: null, kind: [] }));
 });
 
 test('points sum to the score; whyBeats differences sum to the score difference', () => {
@@ -105,7 +141,7 @@ test('50,000 sites × 7 criteria re-rank in well under 100 ms', () => {
     cols.area_ha.push(1 + (i % 97));
     cols.fibre_share.push(i % 11 ? rnd() : null);
   }
-  const prep = prepareTable({ count: n, columns: cols });
+  const prep = prepareTable({ count: n, columns: cols, filters: FILTERS });
   const ww = Float64Array.from([1, 2, 0.5, 4, 1, 1, 3]);
   rank(prep, v, C, ww); // warm up
   const t0 = performance.now();

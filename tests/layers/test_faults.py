@@ -17,6 +17,7 @@ import pytest
 
 from api.cli import main
 from geo.errors import Conflict
+from geo.query import RankingQuery
 from layers import build as build_module
 from layers import jobs
 from layers.build import build
@@ -101,7 +102,7 @@ def test_full_disk_during_a_build_fails_clearly_and_the_live_snapshot_keeps_serv
     assert store.current_id() == live
     assert not list(store.root.glob(".tmp-*"))
     _complete(store)
-    assert svc.ranking(None, None, limit=3)["numberReturned"] == 3  # still serving
+    assert svc.ranking(RankingQuery.of(limit=3))["numberReturned"] == 3  # still serving
     assert Service.open(store.root).snap.id == live
 
 

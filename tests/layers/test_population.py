@@ -1,14 +1,13 @@
 """The population layer: the Zensus grid reader, its bad input, the registration and the demo grid.
 
-``layers.population`` registers a plug-in layer when imported. The ``pop`` fixture imports it and
-takes the registration back afterwards, so the other tests of the session (demo builds) do not
-see the layer before the lead adds it to layers/sources.py.
+``layers.population`` registers a plug-in layer when imported. The ``pop`` fixture imports it
+with ``tests.layers._plugins.plugin``, which takes the registration back afterwards, so the other
+tests of the session (demo builds) do not see the layer before the lead adds it to
+layers/sources.py.
 """
 
 from __future__ import annotations
 
-import importlib
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -21,6 +20,7 @@ import shapely
 from pyproj import Transformer
 
 from layers.errors import SourceError
+from tests.layers._plugins import plugin
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures" / "population"
 HEADER = "GITTER_ID_100m;x_mp_100m;y_mp_100m;Einwohner\n"
@@ -29,30 +29,9 @@ KOELN = "CRS3035RES100mN3096600E4107200;4107250;3096650;12\n"
 
 @pytest.fixture(scope="module")
 def pop() -> Iterator[ModuleType]:
-    """layers.population, registered for the module's tests only."""
-    from layers import sources
-
-    saved = (
-        dict(sources.FORMATS),
-        dict(sources.FORMAT_OPTIONS),
-        set(sources.NO_PATH_FORMATS),
-        dict(sources.PLUGIN_LAYERS),
-        sources.LAYERS,
-    )
-    module = importlib.import_module("layers.population")
-    yield module
-    formats, options, no_path, plugins, layers = saved
-    sources.FORMATS.clear()
-    sources.FORMATS.update(formats)
-    sources.FORMAT_OPTIONS.clear()
-    sources.FORMAT_OPTIONS.update(options)
-    sources.NO_PATH_FORMATS.clear()
-    sources.NO_PATH_FORMATS.update(no_path)
-    sources.PLUGIN_LAYERS.clear()
-    sources.PLUGIN_LAYERS.update(plugins)
-    sources.LAYERS = layers
-    for name in ("layers.population", "layers.population_demo"):
-        sys.modules.pop(name, None)
+    """layers.population, registered for the module's tests only (tests/layers/_plugins.py)."""
+    with plugin("layers.population", "layers.population_demo") as (population, _):
+        yield population
 
 
 def _expected(path: Path, size: float, spec: Any) -> np.ndarray:
@@ -89,6 +68,7 @@ def test_reads_the_100m_grid_by_transformed_centre(pop: ModuleType) -> None:
     stats = cov.stats()
     assert stats["withheld"] == 3 and stats["outside"] == 1 and stats["nodata"] == 0
     assert stats["residents"] == 2676.0 and stats["values"] == int(np.count_nonzero(cov.grid))
+    assert cov.attrs == {"cells_withheld": 3, "cells_placed": 16, "cells_outside": 1}  # the manifest's
 
 
 def test_reads_the_1km_grid(pop: ModuleType) -> None:

@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 from api.cli import main
+from geo.query import RankingQuery
 from layers import coverage, municipalities
 from layers.municipalities import facts
 from layers.store import Store
@@ -124,7 +125,7 @@ def test_site_inside_one_municipality_gets_its_breitbandatlas_share(shared_raw, 
     for ags in ("05562008", "05111000", "05958004"):
         site = muni.loc[ags, "geometry"].representative_point().buffer(150)  # ~7 ha
         assert muni.loc[ags, "geometry"].contains(site)
-        [item] = svc.score_geometries([site], "balanced", None)
+        [item] = svc.score_geometries([site], RankingQuery.of("balanced"))
         assert item["ags"] == ags
         assert item["fibre_share"] == pytest.approx(fibre[ags] / 100, abs=1e-6)
         expected_5g = float(mobile.set_index("AGS").loc[ags[:5], "Verfügbarkeit"]) / 100

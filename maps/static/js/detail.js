@@ -5,7 +5,7 @@
 // GET api/sites/{id}/score (refetched, debounced, when the weights change).
 
 import * as api from './api.js';
-import { points, weightVector } from './scoring.js';
+import { points, weightVector, reasonOf } from './scoring.js';
 import { num, unit, int } from './i18n.js';
 import { apiQuery } from './permalink.js';
 
@@ -334,7 +334,7 @@ export class Detail {
     const rk = r && row !== undefined ? r.rank[row] : 0;
     let rankText;
     if (rk) rankText = t('detail.rank', { rank: int(t.lang, rk), of: int(t.lang, r.order.length) });
-    else if (r && row !== undefined) rankText = t(`excluded.${['', 'min_area_ha', 'max_h2_km', 'kind', 'ags', 'kreis', 'min_fibre', 'no_data'][r.why[row]] || 'no_data'}`);
+    else if (r && row !== undefined) rankText = t(`excluded.${reasonOf(r, row) || 'no_data'}`);
     body.push(this.scoreLine(t, Number.isNaN(score) ? (r?.raw?.[row] ?? NaN) : score, rankText));
     if (rk && r.why[row] === 0 && d?.stability) {
       const st = this.stability(t, d.stability);

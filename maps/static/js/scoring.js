@@ -5,12 +5,33 @@
 // criteria order (NaN = missing), then the H2 distance in km for the horizon (NaN = none).
 // score = 100 · Σ wᵢ·vᵢ / Σ wᵢ over the criteria with data, summed left to right in criteria
 // order, one double operation at a time (bit-identical to Scorer.combine for one weight vector).
+//
+// The hard filters are the server's registry (geo/filters.py), served in GET api/sites/table as
+// `filters`: per filter its name (the query parameter and the reason a site is excluded), its
+// kind (min: value ≥ filter, max: value ≤ filter, any_of: one of the values), the table column
+// it reads (at_horizon: the H2 distance of the values array), the value that always passes and
+// the profile parameter standing in when it is unset. A site without a value fails, as in Python.
+// The reasons are the filters' names in registry order, then 'no_data'.
 
-export const REASONS = ['min_area_ha', 'max_h2_km', 'kind', 'ags', 'kreis', 'min_fibre', 'no_data'];
+export const NO_DATA = 'no_data';
+
+/** The filters of the served registry with their columns read from the table. */
+function prepareFilters(specs, c, n) {
+  return (specs || []).map((f) => {
+    const raw = c[f.column];
+    let col = null; // at_horizon: read from the values array
+    if (f.at_horizon) col = null;
+    else if (f.kind === 'any_of') col = raw ?? new Array(n).fill(null); // no column: no value
+    else col = Float64Array.from({ length: n }, (_, i) => raw?.[i] ?? NaN);
+    return { name: f.name, kind: f.kind, atHorizon: !!f.at_horizon, col,
+      alwaysPasses: f.always_passes ?? null, profileDefault: f.profile_default ?? null,
+      label_de: f.label_de, label_en: f.label_en };
+  });
+}
 
 /**
- * Prepare the site table once: typed columns and the site_id order for tie-breaks.
- * @param {{count:number, columns:Object}} table the JSON of GET api/sites/table
+ * Prepare the site table once: typed columns, the filters, and the site_id order for tie-breaks.
+ * @param {{count:number, columns:Object, filters:Array}} table the JSON of GET api/sites/table
  */
 export function prepareTable(table) {
   const c = table.columns;
@@ -18,7 +39,7 @@ export function prepareTable(table) {
   const area = new Float64Array(n);
   const fibre = new Float64Array(n);
   for (let i = 0; i < n; i++) {
-    area[i] = c.area_ha[i] ?? NaN;
+    area[i] = c.area_ha?.[i] ?? NaN;
     fibre[i] = c.fibre_share?.[i] ?? -1;
   }
   // tie-break: site_id ascending by plain string comparison (a < b), as numpy's lexsort
@@ -32,8 +53,16 @@ export function prepareTable(table) {
   const fid = Int32Array.from(c.fid ?? [], Number);
   const rowOfFid = new Map();
   for (let i = 0; i < fid.length; i++) if (fid[i] >= 0) rowOfFid.set(fid[i], i);
+  const filters = prepareFilters(table.filters, c, n);
+  const reasons = [...filters.map((f) => f.name), NO_DATA];
   return { n, ids, fid, rowOfFid, area, fibre, kind: c.kind, ags: c.ags, kreisAgs: c.kreis_ags, idRank,
-    byId: Uint32Array.from(byId), rowOf, columns: c };
+    byId: Uint32Array.from(byId), rowOf, columns: c, filters, reasons };
+}
+
+/** The reason row `row` is excluded from ranking `r` (a filter's name or 'no_data'), or null. */
+export function reasonOf(r, row) {
+  const k = r.why[row];
+  return k ? r.reasons[k - 1] : null;
 }
 
 const f64 = new Float64Array(1);
@@ -99,32 +128,55 @@ export function scores(values, C, w, out) {
   return s;
 }
 
+const isSet = (v) => (Array.isArray(v) ? v.length > 0 : v !== null && v !== undefined && v !== '');
+
+/** One filter's test of a row (true: the row passes), for a set value. */
+function test(f, v, values, stride, C) {
+  if (f.kind === 'any_of') {
+    const keep = new Set(v.map(String));
+    const col = f.col;
+    if (f.alwaysPasses !== null) {
+      const ap = f.alwaysPasses;
+      return (r) => typeof col[r] !== 'string' || col[r] === ap || keep.has(col[r]);
+    }
+    return (r) => keep.has(String(col[r]));
+  }
+  const x = Number(v);
+  const col = f.col;
+  const get = f.atHorizon ? (r) => values[r * stride + C] : (r) => col[r];
+  return f.kind === 'min' ? (r) => get(r) >= x : (r) => get(r) <= x; // NaN fails both
+}
+
 /**
- * The hard filters; returns per row the index into REASONS + 1 of the first failing filter
- * (0 = included). `minAreaDefault` is the profile's parameters.min_area_ha (or null).
+ * The hard filters; returns per row the index into prep.reasons + 1 of the first failing
+ * filter (0 = included). `defaults` stands in for unset filters with a profile_default: the
+ * profile's parameters ({min_area_ha: …}), or one number for the minimum area (or null).
  */
-export function exclusions(prep, values, C, filters = {}, minAreaDefault = null, out) {
+export function exclusions(prep, values, C, filters = {}, defaults = null, out) {
   const n = prep.n;
   const why = out && out.length === n ? out : new Uint8Array(n);
   why.fill(0);
   const stride = C + 1;
-  const minArea = filters.min_area_ha ?? minAreaDefault;
-  const maxH2 = filters.max_h2_km ?? null;
-  const kinds = filters.kind?.length ? new Set(filters.kind) : null;
-  const ags = filters.ags?.length ? new Set(filters.ags) : null;
-  const kreis = filters.kreis?.length ? new Set(filters.kreis) : null;
-  const minFibre = filters.min_fibre ?? null;
+  for (const name of Object.keys(filters)) {
+    if (isSet(filters[name]) && !prep.filters.some((f) => f.name === name)) throw new Error(`unknown filter ${name}`);
+  }
+  const active = [];
+  prep.filters.forEach((f, i) => {
+    let v = filters[f.name];
+    if (!isSet(v) && f.profileDefault !== null) {
+      v = defaults !== null && typeof defaults === 'object' ? defaults[f.profileDefault] : defaults;
+    }
+    if (isSet(v)) active.push({ reason: i + 1, ok: test(f, v, values, stride, C) });
+  });
+  const m = active.length;
   for (let r = 0; r < n; r++) {
     let k = 0;
-    if (minArea !== null && !(prep.area[r] >= minArea)) k = 1;
-    else if (maxH2 !== null) {
-      const d = values[r * stride + C];
-      if (!((Number.isNaN(d) ? Infinity : d) <= maxH2)) k = 2;
+    for (let j = 0; j < m; j++) {
+      if (!active[j].ok(r)) {
+        k = active[j].reason;
+        break;
+      }
     }
-    if (k === 0 && kinds && !kinds.has(prep.kind[r])) k = 3;
-    else if (k === 0 && ags && !ags.has(prep.ags[r])) k = 4;
-    else if (k === 0 && kreis && !kreis.has(prep.kreisAgs[r])) k = 5;
-    else if (k === 0 && minFibre !== null && !(prep.fibre[r] >= minFibre)) k = 6;
     why[r] = k;
   }
   return why;
@@ -132,14 +184,15 @@ export function exclusions(prep, values, C, filters = {}, minAreaDefault = null,
 
 /**
  * Score, filter and order. Returns {order (Uint32Array of rows, best first), score
- * (Float64Array, NaN when excluded), rank (Uint32Array, 0 when excluded), why (Uint8Array),
- * excluded ({reason: count})}.
+ * (Float64Array, NaN when excluded), rank (Uint32Array, 0 when excluded), why (Uint8Array,
+ * see reasonOf), excluded ({reason: count}), reasons (prep.reasons)}.
  */
-export function rank(prep, values, C, weights, filters = {}, minAreaDefault = null, scratch = {}) {
+export function rank(prep, values, C, weights, filters = {}, defaults = null, scratch = {}) {
   const raw = scores(values, C, weights, scratch.raw);
-  const why = exclusions(prep, values, C, filters, minAreaDefault, scratch.why);
+  const why = exclusions(prep, values, C, filters, defaults, scratch.why);
   const n = prep.n;
-  for (let r = 0; r < n; r++) if (why[r] === 0 && Number.isNaN(raw[r])) why[r] = 7;
+  const noData = prep.reasons.length; // 'no_data' comes after every filter
+  for (let r = 0; r < n; r++) if (why[r] === 0 && Number.isNaN(raw[r])) why[r] = noData;
   const keep = new Uint32Array(n);
   let m = 0;
   for (let k = 0; k < n; k++) {
@@ -151,12 +204,13 @@ export function rank(prep, values, C, weights, filters = {}, minAreaDefault = nu
   rk.fill(0);
   for (let k = 0; k < m; k++) rk[order[k]] = k + 1;
   const excluded = {};
+  const reasons = prep.reasons;
   for (let r = 0; r < n; r++) {
-    if (why[r]) excluded[REASONS[why[r] - 1]] = (excluded[REASONS[why[r] - 1]] || 0) + 1;
+    if (why[r]) excluded[reasons[why[r] - 1]] = (excluded[reasons[why[r] - 1]] || 0) + 1;
   }
   const score = new Float64Array(n);
   for (let r = 0; r < n; r++) score[r] = why[r] ? NaN : raw[r];
-  return { order, score, rank: rk, why, excluded, raw };
+  return { order, score, rank: rk, why, excluded, raw, reasons };
 }
 
 /** Points per criterion of one row (100 · wᵢ·vᵢ / Σ w over criteria with data; NaN if missing). */

@@ -16,7 +16,7 @@ import pandas as pd
 
 from geo.crs import NRW_BOUNDS
 
-RESOLUTIONS = ("grid_100m", "municipal", "kreis")
+RESOLUTIONS = ("grid_100m", "grid_1km", "municipal", "kreis")
 
 
 @dataclass(frozen=True)

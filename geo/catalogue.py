@@ -8,7 +8,7 @@ layer, its ``measure`` (``geo/measures.py``). Nothing else names it: see CONTRIB
 
 from __future__ import annotations
 
-from geo.measures import CoveredShare, Nearest, SumWithin
+from geo.measures import CoveredShare, GridSumWithin, Nearest, SumWithin
 from geo.registry import Criterion, Indicator
 from geo.values import Flag, LogSize, Ramp, Share, Table
 
@@ -308,7 +308,33 @@ BUILTIN: tuple[Criterion, ...] = (
             desc_en="straight line",
         ),
     ),
-    # -- energy, industrial neighbours and land constraints (issue 21): declared, not coded --
+    # -- skilled labour, energy, industrial neighbours and land constraints (issue 21) --
+    Criterion(
+        name="workforce",
+        layer="population",
+        group="labour",
+        indicator_specs=(
+            Indicator(
+                name="workforce_30km",
+                unit="persons",
+                decimals=0,
+                label_de="Einwohner im Umkreis von 30 km",
+                label_en="Residents within 30 km",
+                desc_de="Einwohner in den Rasterzellen (Zensus), deren Mittelpunkt höchstens 30 km "
+                "Luftlinie vom Flächenmittelpunkt entfernt liegt; ohne Pendler aus NL und BE",
+                desc_en="residents of the grid cells (Zensus) whose centre lies within 30 km (straight "
+                "line) of the site's centroid; commuters from NL and BE are not in the grid",
+                shp="work_30km",
+            ),
+        ),
+        function=Ramp(full=3_000_000.0, zero=200_000.0),
+        measure=GridSumWithin(layer="population", radius_km=30.0),
+        label_en="Skilled labour (residents within 30 km)",
+        label_de="Fachkräfte (Einwohner im Umkreis von 30 km)",
+        description="Residents within 30 km of the site's centroid (Zensus grid): 0 at ≤ 200,000, "
+        "rising linearly to 1 at ≥ 3 million (the labour market of the Rhine-Ruhr core).",
+        weights={"balanced": 1.0, "hydrogen": 1.0, "digital": 1.0, "large_scale": 2.0, "logistics": 2.0},
+    ),
     Criterion(
         name="grid",
         layer="substations",

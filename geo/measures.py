@@ -12,13 +12,15 @@ criterion's indicator names. All work in EPSG:25832 metres.
   (overlapping polygons are dissolved first, so nothing counts twice).
 - ``SumWithin(layer, attribute, radius_km)``: the sum of an attribute over the features whose
   geometry lies within ``radius_km`` of the site's centroid (installed capacity, heat, …).
+- ``GridSumWithin(layer, radius_km)``: the sum of a grid layer's cells (e.g. residents per
+  100 m cell) whose centre lies within ``radius_km`` of the site's centroid.
 
 A missing layer gives NaN (no data), never 0.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 import geopandas as gpd
 import numpy as np
@@ -26,11 +28,14 @@ import shapely
 from pydantic import BaseModel, ConfigDict, Field
 
 from geo import indicators as ind
+from geo.convolve import residents_within
+from geo.grid import Coverage
 
 
 class _Measure(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
     layer: str = Field(description="the snapshot layer it reads")
+    grid: ClassVar[bool] = False  # True: reads a coverage grid (e.g. population), not a vector layer
 
     def outputs(self) -> int:
         """How many indicator columns the measure gives (the criterion declares their names)."""
@@ -109,4 +114,21 @@ class SumWithin(_Measure):
         return [np.bincount(s, w, len(centres))]
 
 
-Measure = Annotated[Nearest | CoveredShare | SumWithin, Field(discriminator="kind")]
+class GridSumWithin(_Measure):
+    """Sum of a grid layer's cells whose centre lies within ``radius_km`` of the site's centroid."""
+
+    kind: Literal["grid_sum_within"] = "grid_sum_within"
+    radius_km: float = Field(gt=0)
+    grid: ClassVar[bool] = True  # reads a coverage grid, not a vector layer
+
+    def describe(self) -> str:
+        """The method, for the provenance of a value."""
+        return f"sum of the grid cells whose centre is within {self.radius_km:g} km of the site's centroid"
+
+    def compute(self, sites: np.ndarray, layer: Coverage) -> list[np.ndarray]:
+        """[sum] (exact at the cells' centres, geo/convolve.py)."""
+        centres = shapely.centroid(np.asarray(sites, dtype=object))
+        return [residents_within(layer, shapely.get_x(centres), shapely.get_y(centres), self.radius_km)]
+
+
+Measure = Annotated[Nearest | CoveredShare | SumWithin | GridSumWithin, Field(discriminator="kind")]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -233,7 +233,7 @@ def compute_indicators(
         m = crit.measure
         if m is None:
             continue
-        layer = layers.get(m.layer)
+        layer: Any = coverage.get(m.layer) if m.grid else layers.get(m.layer)  # as the measure reads
         step(f"{crit.name}: {m.kind} over {m.layer}" + ("" if layer is not None else " (no data)"))
         columns = m.compute(geoms, layer) if layer is not None else m.missing(len(out))
         for spec, column in zip(crit.indicator_specs, columns, strict=False):

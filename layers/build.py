@@ -6,6 +6,7 @@ previous snapshot stays live and the staging directory is removed (or swept by t
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import shutil
 import sys
@@ -21,7 +22,10 @@ import pandas as pd
 
 from geo.grid import Coverage
 from geo.sites import compute_indicators, derive_sites
-from layers import demo
+from layers import (
+    demo,
+    plugins,  # noqa: F401 - registers the plug-in layers
+)
 from layers import sources as registry
 from layers.demo_transport import FACT_META as TRANSPORT_FACTS
 from layers.errors import SourceError
@@ -135,6 +139,7 @@ def build(
                     "count": cov.stats()["values"],
                     "stats": cov.stats(),
                     "crs": "EPSG:25832" if cov.grid is not None else None,
+                    **({"grid": dataclasses.asdict(cov.spec)} if cov.grid is not None else {}),
                     **meta.get(name, {}),
                 }
             entries["sites"].update(

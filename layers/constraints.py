@@ -35,9 +35,7 @@ Formats (sources.toml ``format``):
       status = "festgesetzt"
       # ... or [floodplains.columns] status = "<column>" with [floodplains.values.status]
 
-Registration: the module ends with ``register_layer`` and imports ``layers.sources`` for it, so
-``layers/sources.py`` can import it only at its end (after ``register_layer`` is defined), e.g.
-``from layers import constraints, substations  # noqa: E402, F401``; at the top it is a circular import.
+Registration: the module ends with ``register_layer``; ``layers/plugins.py`` imports it.
 
 The demo generators (``layers/demo_constraints.py``) are SYNTHETIC.
 """

@@ -45,7 +45,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 
@@ -53,7 +52,6 @@ from geo.crs import NRW_BOUNDS, transformer
 from geo.grid import Coverage, GridSpec
 from layers.errors import SourceError
 from layers.io import require_file
-from layers.sources import Format, LayerSpec, register_layer
 
 LAYER = "population"
 MARGIN_M = 30_000.0
@@ -334,28 +332,3 @@ def read_zensus_grid(path: Path, cfg: dict[str, Any]) -> PopulationGrid:
         cells=tally.cells,
         outside=tally.outside,
     )
-
-
-def demo(rng: np.random.Generator, municipalities: gpd.GeoDataFrame) -> PopulationGrid:
-    """SYNTHETIC 100 m population of NRW + 30 km summing per Kreis to the real 2018 totals."""
-    from layers.population_demo import generate  # the generator's helpers load only for the demo
-
-    return generate(rng, municipalities)
-
-
-NOTE = (
-    "SYNTHETIC 100 m population grid (NRW + 30 km): residents drawn around the real municipalities "
-    "(denser in the Rhine and Ruhr cities); sums per Kreis equal the real Destatis totals of "
-    "31.12.2018 (layers/facts/kreis_population_2018.csv; NRW 17,932,651). Outside NRW: a flat mean "
-    "density of the real German neighbour Kreise with synthetic variation, 0 in NL and BE"
-)
-
-register_layer(
-    LayerSpec(
-        LAYER,
-        formats={"zensus-grid": Format(read_zensus_grid, LICENCE, ATTRIBUTION)},
-        kind="grid",
-        demo=demo,
-        note=NOTE,
-    )
-)

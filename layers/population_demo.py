@@ -31,7 +31,8 @@ import shapely
 from geo.grid import GridSpec
 from layers.demo import _urbanity
 from layers.demo import _weights as urban_weights
-from layers.population import POP_GRID_100M, PopulationGrid
+from layers.population import ATTRIBUTION, LAYER, LICENCE, POP_GRID_100M, PopulationGrid, read_zensus_grid
+from layers.sources import Format, LayerSpec, register_layer
 
 
 @lru_cache(maxsize=1)
@@ -171,3 +172,22 @@ def generate(
     return PopulationGrid(
         "grid_100m", grid=grid.reshape(spec.shape), spec=spec, cells=int(np.count_nonzero(grid))
     )
+
+
+NOTE = (
+    "SYNTHETIC 100 m population grid (NRW + 30 km): residents drawn around the real municipalities "
+    "(denser in the Rhine and Ruhr cities); sums per Kreis equal the real Destatis totals of "
+    "31.12.2018 (layers/facts/kreis_population_2018.csv; NRW 17,932,651). Outside NRW: a flat mean "
+    "density of the real German neighbour Kreise with synthetic variation, 0 in NL and BE"
+)
+
+# The layer is registered here, beside its demo generator (layers/population.py holds the reader).
+register_layer(
+    LayerSpec(
+        LAYER,
+        formats={"zensus-grid": Format(read_zensus_grid, LICENCE, ATTRIBUTION)},
+        kind="grid",
+        demo=generate,
+        note=NOTE,
+    )
+)

@@ -321,8 +321,3 @@ def _resolve_path_options(layer: str, options: dict[str, Any], base: Path) -> li
             if not Path(options[key]).exists():
                 problems.append(f"[{layer}]: {key} file not found: {options[key]}")
     return problems
-
-
-# Plug-in layers register themselves (register_layer) when imported: imported here, at the end,
-# because each imports this module. A new layer module adds its name to this line.
-from layers import constraints, renewables, substations, waste_heat  # noqa: E402, F401

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from geo.errors import NotFound
-from geo.grid import Coverage
+from geo.grid import NRW_GRID, Coverage, GridSpec
 from layers.errors import BuildRunning, CorruptSnapshot
 
 MANIFEST = "manifest.json"
@@ -117,9 +117,9 @@ class Store:
                 snap.layers[name] = gpd.read_parquet(path / meta["file"])
             elif meta.get("kind") == "coverage":
                 if meta["file"].endswith(".npy"):
-                    snap.coverage[name] = Coverage(
-                        meta["resolution"], grid=np.load(path / meta["file"], mmap_mode="r")
-                    )
+                    grid = np.load(path / meta["file"], mmap_mode="r")  # on its own grid if not NRW's
+                    spec = GridSpec(**meta["grid"]) if "grid" in meta else NRW_GRID
+                    snap.coverage[name] = Coverage(meta["resolution"], grid=grid, spec=spec)
                 else:
                     units = pd.read_parquet(path / meta["file"])
                     snap.coverage[name] = Coverage(meta["resolution"], units=units.set_index("key")["share"])

@@ -24,9 +24,7 @@ Formats (sources.toml ``format``):
   ``;``-separated list; rows below 110 kV are left out. Polygons are placed at a point on their
   surface. ``source`` defaults to the file name.
 
-Registration: the module ends with ``register_layer`` and imports ``layers.sources`` for it, so
-``layers/sources.py`` can import it only at its end (after ``register_layer`` is defined), e.g.
-``from layers import constraints, substations  # noqa: E402, F401``; at the top it is a circular import.
+Registration: the module ends with ``register_layer``; ``layers/plugins.py`` imports it.
 
 The demo generator (``demo``) places about 600 SYNTHETIC substations: 110 kV ones where people and
 industry are (Rhine-Ruhr, the Rhine valley, the larger towns; fewer in the Eifel and Sauerland),

@@ -22,6 +22,7 @@ import numpy as np
 
 from geo.crs import transformer
 from geo.grid import Coverage
+from geo.sites import SHARE_LAYERS
 from layers.io import sha256
 from layers.tiles_spec import COVERAGE_PROPERTY, TILES_FILE, Progress
 
@@ -147,6 +148,8 @@ def write_coverage_overlays(
     say = progress or (lambda _m: None)
     out: dict[str, Any] = {}
     for name, cov in coverage.items():
+        if name not in SHARE_LAYERS:  # grids of counts (population) are no share overlay
+            continue
         t = time.perf_counter()
         if cov.grid is not None:
             png, corners, (w, h) = coverage_image(cov)

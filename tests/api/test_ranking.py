@@ -235,8 +235,9 @@ def test_every_filter_matches_pandas(client, svc, query):
     assert {i["site_id"] for i in body["items"]} == set(s.loc[masks[query], "site_id"])
     ids = [i["site_id"] for i in body["items"]]
     scores = [i["score"] for i in body["items"]]
-    for k in range(1, len(ids)):  # score descending, ties by site_id
-        assert scores[k - 1] > scores[k] or (scores[k - 1] == scores[k] and ids[k - 1] < ids[k])
+    # score descending (the JSON rounds to 3 decimals, so equal shown scores need not be exact
+    # ties; the tie-break by site_id is tested on constructed ties in tests/test_cli.py)
+    assert all(scores[k - 1] >= scores[k] for k in range(1, len(ids)))
 
 
 def test_one_default_check_and_one_cache_for_every_caller(client, svc):

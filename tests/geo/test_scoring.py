@@ -163,12 +163,13 @@ def test_missing_criterion_is_left_out_of_both_sums_never_counted_as_zero(scorer
         "points": None,
         "missing": True,
     }
-    # no transport, energy or land-constraint data in this table
+    # no transport, labour, energy or land-constraint data in this table
     transport = [
         "motorway",
         "rail",
         "port",
         "airport",
+        "workforce",
         "grid",
         "renewables",
         "waste_heat",

@@ -157,11 +157,11 @@ def test_registered_as_a_grid_layer_and_read_from_sources_toml(pop: ModuleType, 
 
 def test_demo_grid_sums_per_kreis_exactly(pop: ModuleType) -> None:
     from layers.municipalities import boundaries
-    from layers.population_demo import kreis_population, rasterize
+    from layers.population_demo import generate, kreis_population, rasterize
 
     muni = boundaries()[["ags", "name", "kreis_ags", "kreis_name", "geometry"]]
-    a = pop.demo(np.random.default_rng(7), muni)
-    b = pop.demo(np.random.default_rng(7), muni)
+    a = generate(np.random.default_rng(7), muni)
+    b = generate(np.random.default_rng(7), muni)
     np.testing.assert_array_equal(a.grid, b.grid)  # deterministic from the rng
     g = a.grid
     assert a.spec == pop.POP_GRID_100M and g.dtype == np.float32
@@ -223,6 +223,7 @@ def test_fact_files_are_derived_from_the_staged_files(shared_raw: Path, tmp_path
 def test_demo_grid_sums_per_kreis_to_the_staged_destatis_file(pop: ModuleType, shared_raw: Path) -> None:
     """Each populated cell's Kreis found by shapely (not by the generator's raster), summed."""
     from layers.municipalities import boundaries
+    from layers.population_demo import generate
 
     official = pd.read_csv(
         shared_raw / "destatis_kreise_2018" / "kreise_bevoelkerung_2018.csv", sep=";", dtype={"AGS": str}
@@ -230,7 +231,7 @@ def test_demo_grid_sums_per_kreis_to_the_staged_destatis_file(pop: ModuleType, s
     official = official[official["AGS"].str.startswith("05")].set_index("AGS")["population"]
     assert len(official) == 53 and int(official.sum()) == 17_932_651
     muni = boundaries()[["ags", "name", "kreis_ags", "kreis_name", "geometry"]]
-    cov = pop.demo(np.random.default_rng(42), muni)
+    cov = generate(np.random.default_rng(42), muni)
     rows, cols = np.nonzero(cov.grid)
     xs, ys = cov.spec.centres()
     points = shapely.points(xs[cols], ys[rows])

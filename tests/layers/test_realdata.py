@@ -107,6 +107,7 @@ def test_build_from_real_sources_names_every_source_and_licence(shared_raw, tmp_
         "industrial_heat",
         "natura2000",
         "floodplains",
+        "population",
     }
     assert main(["layers", "--data", str(tmp_path / "data")]) == 0
     assert "dl-de/zero-2-0" in capsys.readouterr().out

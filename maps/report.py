@@ -323,9 +323,13 @@ def municipality_map(
     )
     m.add_child(_Layers(payload.replace("<", "\\u003c")))
 
+    # layers with the same attribution and licence share one line (the demo's synthetic layers)
+    groups: dict[tuple[str, str], list[str]] = {}
+    for a in attribution:
+        groups.setdefault((_e(a.get("attribution")), _licence(a)), []).append(_e(a.get("layer")))
     rows = "".join(
-        f"<li><b>{_e(a.get('layer'))}</b>: {_e(a.get('attribution'))} ({_licence(a)})</li>"
-        for a in attribution
+        f"<li><b>{', '.join(layers)}</b>: {text} ({licence})</li>"
+        for (text, licence), layers in groups.items()
     )
     boxes = [
         f"<div class='nrw-box nrw-title'><h1>{_e(name)} <small>({_e(ags)})</small></h1>"

@@ -79,14 +79,13 @@ export function installationList(t, block) {
   return wrap;
 }
 
-/** The nearest substation: name, voltage, distance. */
+/** The nearest substation by name (and operator); its voltage and distance are the grid row's
+ * indicators. */
 export function substationLine(t, sub) {
   if (!sub) return null;
   const wrap = el('div', 'context-block');
   wrap.dataset.testid = 'substation';
-  const facts = [sub.name || t('context.unnamed'),
-    sub.voltage_kv != null ? formatUnit(t, 'kV', sub.voltage_kv) : null,
-    formatUnit(t, 'km', sub.distance_km)].filter(Boolean);
+  const facts = [sub.name || t('context.unnamed'), sub.operator].filter(Boolean);
   wrap.append(el('span', 'context-title', t('context.substation')), el('span', null, facts.join(' · ')));
   return wrap;
 }

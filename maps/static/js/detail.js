@@ -330,9 +330,11 @@ export class Detail {
       const ind = Object.entries(b.indicator || {});
       const parts = ind.map(([k, v]) => {
         const spec = this.specs.get(k);
-        // the UI's word for the indicator, else its declared label (where the criterion has
-        // several indicators; a single one is named by the row's criterion already)
-        const word = t.has(`indicator.${k}`) ? t(`indicator.${k}`) : ind.length > 1 ? specLabel(spec, t.lang) : '';
+        // the UI's word for the indicator, else the declared label of a number ("Outside
+        // protected areas: 0 %" alone would read as the opposite of the share); a code or a
+        // yes/no reads well under the criterion's name
+        const word = t.has(`indicator.${k}`) ? t(`indicator.${k}`)
+          : spec && (spec.type === 'float' || spec.type === 'int') && !spec.codes ? specLabel(spec, t.lang) : '';
         return (word ? `${word}: ` : '') + formatIndicator(t, k, v, spec);
       });
       dd.append(el('span', 'ind-value', parts.join(' · ') || t('detail.no_data')));

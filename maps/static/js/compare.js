@@ -152,7 +152,7 @@ export class Compare {
       const sub = this.contexts.get(r.id)?.substation;
       if (!sub) return el('td', null, '–');
       const kv = sub.voltage_kv != null ? formatUnit(t, 'kV', sub.voltage_kv) : null;
-      return el('td', null, [kv, formatUnit(t, 'km', sub.distance_km)].filter(Boolean).join(' · '));
+      return el('td', 'num', [kv, formatUnit(t, 'km', sub.distance_km)].filter(Boolean).join(' · '));
     }));
     let order = criteria.map((c, i) => i);
     const sortCol = rows.findIndex((r) => r.id === key);

@@ -24,6 +24,7 @@ from api import (
     errors,
     openapi,
     routes_admin,
+    routes_context,
     routes_exports,
     routes_features,
     routes_items,
@@ -171,6 +172,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(routes_features.router)
     app.include_router(routes_items.router)
     app.include_router(routes_scoring.router)
+    app.include_router(routes_context.router)
     app.include_router(routes_exports.router)
     app.include_router(routes_ui.router)
     app.include_router(routes_tiles.router)

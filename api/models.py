@@ -351,3 +351,80 @@ class UIConfig(BaseModel):
     basemap: dict[str, str | None]
     tiles: str | None = Field(description="the snapshot's PMTiles archive (relative URL)")
     bands: ScoreBands
+
+
+class InstallationModel(BaseModel):
+    """An industrial installation near a site (Hotmaps industrial database)."""
+
+    model_config = STRICT
+    name: str | None = Field(description="site name, else the company")
+    company: str | None
+    sector: str | None = Field(examples=["Iron and steel"])
+    excess_heat_gwh: float | None = Field(
+        description="excess heat, GWh per year (0: Hotmaps made no estimate)", examples=[34.03]
+    )
+    distance_km: float = Field(ge=0, description="straight line from the site's edge (0: inside)")
+
+
+class InstallationsBlock(BaseModel):
+    """The nearest installations, nearest first, with the layer's source."""
+
+    model_config = STRICT
+    installations: list[InstallationModel]
+    source: Attribution | None
+
+
+class ProtectedAreaModel(BaseModel):
+    """A Natura 2000 area the site overlaps."""
+
+    model_config = STRICT
+    name: str
+    codes: list[str] = Field(description="EU site codes", examples=[["DE4314301"]])
+    site_types: list[str] = Field(description="A SPA, B SCI/SAC, C both")
+    share: float = Field(ge=0, le=1, description="share of the site's area inside the area")
+
+
+class FloodplainModel(BaseModel):
+    """A floodplain the site overlaps."""
+
+    model_config = STRICT
+    name: str
+    statuses: list[str] = Field(description="festgesetzt, vorläufig gesichert, ermittelt")
+    share: float = Field(ge=0, le=1, description="share of the site's area inside the floodplain")
+
+
+class ProtectedBlock(BaseModel):
+    """The Natura 2000 areas a site overlaps, largest overlap first."""
+
+    model_config = STRICT
+    areas: list[ProtectedAreaModel]
+    source: Attribution | None
+
+
+class FloodplainBlock(BaseModel):
+    """The floodplains a site overlaps, largest overlap first."""
+
+    model_config = STRICT
+    areas: list[FloodplainModel]
+    source: Attribution | None
+
+
+class SubstationModel(BaseModel):
+    """The nearest transformer substation."""
+
+    model_config = STRICT
+    name: str | None
+    voltage_kv: int | None = Field(description="highest voltage, kV", examples=[110])
+    operator: str | None
+    distance_km: float = Field(ge=0, description="straight line from the site's edge")
+    source: Attribution | None
+
+
+class SiteContextResponse(Provenance):
+    """A site's surroundings: installations, constraint areas, substation (null: no such layer)."""
+
+    site_id: str
+    industrial_heat: InstallationsBlock | None
+    protected_areas: ProtectedBlock | None
+    floodplains: FloodplainBlock | None
+    substation: SubstationModel | None

@@ -1,9 +1,13 @@
 // Compare up to four sites in a real <table> (a sort button in each column header, aria-sort),
 // and say why the best of them beats each other one: the criteria that make the difference,
 // in points, largest first. Points come from the client-side values, so they follow the sliders.
+// Two rows of facts come from api/sites/{id}/context (once per site): the Natura 2000 areas and
+// floodplains a site lies in, and the nearest substation with its voltage.
 
+import * as api from './api.js';
 import { points, weightVector, whyBeats } from './scoring.js';
 import { num, unit, int } from './i18n.js';
+import { formatUnit } from './units.js';
 
 const el = (tag, cls, text) => {
   const e = document.createElement(tag);
@@ -18,6 +22,7 @@ export class Compare {
     this.body = root.querySelector('[data-compare-body]');
     this.ctx = ctx; // {store, prep, bands, criteria, getT, getValues}
     this.sort = { key: null, dir: 'ascending' }; // key: a site id whose points order the rows
+    this.contexts = new Map(); // site id → api/sites/{id}/context (null while loading or failed)
     const { store } = ctx;
     store.addEventListener('change', (ev) => {
       const k = ev.detail.keys;
@@ -40,6 +45,28 @@ export class Compare {
       const show = e.target.closest('[data-show]');
       if (show) store.select(show.dataset.show);
     });
+  }
+
+  /** Fetch the context of compared sites not asked for yet; render again when one arrives. */
+  loadContexts(ids) {
+    for (const id of ids) {
+      if (this.contexts.has(id)) continue;
+      this.contexts.set(id, null);
+      api.json(`api/sites/${encodeURIComponent(id)}/context`).then((d) => {
+        this.contexts.set(id, d);
+        if (!this.root.hidden && this.ctx.store.state.cmp.includes(id)) this.render();
+      }).catch(() => {}); // no facts: the rows say "–"
+    }
+  }
+
+  /** The constraint areas of a site ("Rhein 25 %"), or "–" (none, or not known yet). */
+  constraintCell(t, ctx) {
+    const areas = [...(ctx?.floodplains?.areas || []), ...(ctx?.protected_areas?.areas || [])];
+    if (!ctx) return el('td', null, '–');
+    if (!areas.length) return el('td', null, t('compare.no_constraints'));
+    const td = el('td', 'cmp-warn');
+    td.textContent = `⚠ ${areas.map((a) => `${a.name} (${unit(t.lang, a.share, 'percent', 0)})`).join(', ')}`;
+    return td;
   }
 
   label(c) {
@@ -119,6 +146,14 @@ export class Compare {
     }), 'score-row');
     line(t('compare.rank'), rows.map((r) => el('td', 'num', r.excluded ? t('compare.excluded') : int(t.lang, r.rank))));
     line(t('compare.area'), rows.map((r) => el('td', 'num', unit(t.lang, r.area, 'hectare', 1))));
+    this.loadContexts(rows.map((r) => r.id));
+    line(t('compare.constraints'), rows.map((r) => this.constraintCell(t, this.contexts.get(r.id))));
+    line(t('context.substation'), rows.map((r) => {
+      const sub = this.contexts.get(r.id)?.substation;
+      if (!sub) return el('td', null, '–');
+      const kv = sub.voltage_kv != null ? formatUnit(t, 'kV', sub.voltage_kv) : null;
+      return el('td', 'num', [kv, formatUnit(t, 'km', sub.distance_km)].filter(Boolean).join(' · '));
+    }));
     let order = criteria.map((c, i) => i);
     const sortCol = rows.findIndex((r) => r.id === key);
     if (sortCol >= 0) {

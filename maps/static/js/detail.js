@@ -2,12 +2,16 @@
 // stability, the breakdown as a bar chart of points per criterion, every indicator with its unit,
 // and the source of every value. The breakdown of a stored site is drawn at once from the
 // client-side values and follows the sliders live; indicators, stability and sources come from
-// GET api/sites/{id}/score (refetched, debounced, when the weights change).
+// GET api/sites/{id}/score (refetched, debounced, when the weights change). The site's
+// surroundings (warning for Natura 2000 areas and floodplains, nearest installations, nearest
+// substation) come once per selection from GET api/sites/{id}/context (js/context.js).
 
 import * as api from './api.js';
 import { points, weightVector, reasonOf } from './scoring.js';
 import { num, unit, int } from './i18n.js';
 import { apiQuery } from './permalink.js';
+import { formatBySpec, specLabel, specMap } from './units.js';
+import { constraintWarning, contextFor } from './context.js';
 
 const el = (tag, cls, text) => {
   const e = document.createElement(tag);
@@ -16,19 +20,24 @@ const el = (tag, cls, text) => {
   return e;
 };
 
-/** Format one indicator by its name (units from the suffix); unknown names as they come. */
-export function formatIndicator(t, name, value) {
+/** Format one indicator: by its declared spec (unit, decimals, codes; js/units.js) when given;
+ * the UI's own words for planning categories, funding regions and other codes first. Without a
+ * spec (a value no criterion declares, e.g. nearest_lep_km) the unit comes from the name's suffix. */
+export function formatIndicator(t, name, value, spec = null) {
   const lang = t.lang;
   if (value === null || value === undefined || (typeof value === 'number' && Number.isNaN(value))) return t('detail.no_data');
+  if (typeof value === 'string') {
+    if (name === 'planning_category' && t.has(`planning.${value}`)) return t(`planning.${value}`);
+    if (name === 'funding_region' && t.has(`funding.${value}`)) return t(`funding.${value}`);
+    const k = `${name.replace(/_(category|region)$/, '')}.${value}`;
+    if (t.has(k)) return t(k);
+  }
+  if (spec) return formatBySpec(t, spec, value);
   if (name === 'area_ha' || name.endsWith('_ha')) return unit(lang, value, 'hectare', 1);
   if (name.endsWith('_km')) return unit(lang, value, 'kilometer', 1);
   if (name.endsWith('_share')) return unit(lang, value, 'percent', 0);
   if (name.endsWith('_year')) return String(value);
   if (typeof value === 'boolean') return t(value ? 'detail.yes' : 'detail.no');
-  const key = `${name.replace(/_(category|region)$/, '')}.${value}`;
-  if (name === 'planning_category' && t.has(`planning.${value}`)) return t(`planning.${value}`);
-  if (name === 'funding_region' && t.has(`funding.${value}`)) return t(`funding.${value}`);
-  if (t.has(key)) return t(key);
   return typeof value === 'number' ? num(lang, value, 2) : String(value);
 }
 
@@ -113,6 +122,10 @@ export class Detail {
     this.serverFor = null;
     this.abort = null;
     this.timer = null;
+    this.context = null; // GET api/sites/{id}/context of the selected site
+    this.contextFor = null;
+    this.contextAbort = null;
+    this.specs = specMap(ctx.criteria);
     const { store } = ctx;
     store.addEventListener('change', (ev) => {
       const k = ev.detail.keys;
@@ -121,6 +134,7 @@ export class Detail {
         this.serverFor = null;
         this.render();
         this.fetchSoon(0);
+        this.fetchContext();
         if (k.has('sel') && store.state.sel) this.root.scrollTop = 0;
       } else if (k.has('ranking') || k.has('lang') || k.has('shortlist') || k.has('cmp')) {
         this.render();
@@ -170,6 +184,25 @@ export class Detail {
       this.server = { error: e.detail || e.message };
       this.serverFor = id;
       this.render();
+    }
+  }
+
+  async fetchContext() {
+    const id = this.ctx.store.state.sel;
+    this.contextAbort?.abort();
+    this.context = null;
+    this.contextFor = null;
+    if (!id || id === 'adhoc') return;
+    this.contextAbort = new AbortController();
+    try {
+      const d = await api.json(`api/sites/${encodeURIComponent(id)}/context`, { signal: this.contextAbort.signal });
+      if (this.ctx.store.state.sel !== id) return;
+      this.context = d;
+      this.contextFor = id;
+      this.render();
+    } catch (e) {
+      // no context: the panel shows the rest; the score request reports errors
+      if (e.name !== 'AbortError' && this.ctx.store.state.sel === id) this.contextFor = null;
     }
   }
 
@@ -294,13 +327,20 @@ export class Detail {
       if (!b) continue;
       const dt = el('dt', null, this.label(c));
       const dd = el('dd');
-      const ind = b.indicator || {};
-      const parts = Object.entries(ind).map(([k, v]) => {
-        const lab = t.has(`indicator.${k}`) ? `${t(`indicator.${k}`)}: ` : '';
-        return lab + formatIndicator(t, k, v);
+      const ind = Object.entries(b.indicator || {});
+      const parts = ind.map(([k, v]) => {
+        const spec = this.specs.get(k);
+        // the UI's word for the indicator, else the declared label of a number ("Outside
+        // protected areas: 0 %" alone would read as the opposite of the share); a code or a
+        // yes/no reads well under the criterion's name
+        const word = t.has(`indicator.${k}`) ? t(`indicator.${k}`)
+          : spec && (spec.type === 'float' || spec.type === 'int') && !spec.codes ? specLabel(spec, t.lang) : '';
+        return (word ? `${word}: ` : '') + formatIndicator(t, k, v, spec);
       });
       dd.append(el('span', 'ind-value', parts.join(' · ') || t('detail.no_data')));
       if (b.missing) dd.append(el('span', 'badge warn', t('detail.missing')));
+      const around = this.contextFor === d.site_id ? contextFor(t, c, this.context) : null;
+      if (around) dd.append(around);
       if (b.source) dd.append(this.source(t, b.source));
       dl.append(dt, dd);
     }
@@ -340,6 +380,8 @@ export class Detail {
       const st = this.stability(t, d.stability);
       if (st) body.push(st);
     }
+    const warn = this.contextFor === id ? constraintWarning(t, this.context, sourceDetails) : null;
+    if (warn) body.push(warn);
     body.push(this.actions(t, id, row !== undefined));
     this.body.replaceChildren(...body);
     const rows = this.rowsFromClient(id) || (d?.breakdown ? this.rowsFromServer(d.breakdown) : []);

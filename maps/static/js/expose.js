@@ -7,6 +7,7 @@ import * as api from './api.js';
 import * as i18n from './i18n.js';
 import { createSiteMap } from './map.js';
 import { breakdownChart, rowsFromBreakdown, formatIndicator } from './detail.js';
+import { specMap } from './units.js';
 import { scoreBands } from './bands.js';
 
 const $ = (s) => document.querySelector(s);
@@ -45,6 +46,7 @@ async function main() {
   for (const [k, v] of q) if (k === 'profile' || k === 'h2_year' || k.startsWith('w_')) query.set(k, v);
   const [d, feature] = await Promise.all([api.siteScore(id, query), api.siteFeature(id)]);
   const criteria = prof.criteria;
+  const specs = specMap(criteria); // each indicator's declared unit and decimals
   document.title = `${t('expose.title')}: ${d.name || id}`;
   $('[data-name]').textContent = d.name || id;
   $('[data-sub]').textContent = [d.municipality, d.kreis && d.kreis !== d.municipality ? d.kreis : null,
@@ -96,7 +98,7 @@ async function main() {
     if (!e) continue;
     const tr = el('tr');
     const label = lang === 'de' ? c.label_de || c.name : c.label_en || c.name;
-    const val = Object.entries(e.indicator || {}).map(([k, v]) => formatIndicator(t, k, v)).join(' · ');
+    const val = Object.entries(e.indicator || {}).map(([k, v]) => formatIndicator(t, k, v, specs.get(k))).join(' · ');
     const src = e.source || {};
     tr.append(el('th', null, label), el('td', null, val || t('detail.no_data')),
       el('td', 'num', e.missing ? t('detail.no_data') : i18n.num(lang, e.points, 1)),

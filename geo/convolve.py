@@ -103,7 +103,16 @@ def grid_within(
     y = np.asarray(y, dtype=np.float64)
     if not len(x):
         return np.zeros(0)
-    g = np.nan_to_num(np.asarray(grid), nan=0.0)
+    # only the window of cells that can lie within the radius of some point (one ad-hoc polygon
+    # reads ~600 × 600 cells, not the whole grid); cells outside it are farther than the radius
+    rows, cols = grid.shape
+    pad = radius_m + res
+    r0 = int(np.clip(math.floor((y1 - (y.max() + pad)) / res), 0, rows))
+    r1 = int(np.clip(math.ceil((y1 - (y.min() - pad)) / res), r0, rows))
+    c0 = int(np.clip(math.floor((x.min() - pad - x0) / res), 0, cols))
+    c1 = int(np.clip(math.ceil((x.max() + pad - x0) / res), c0, cols))
+    x0, y1 = x0 + c0 * res, y1 - r0 * res
+    g = np.nan_to_num(np.asarray(grid[r0:r1, c0:c1]), nan=0.0)
     ny, nx = g.shape
     r = radius_m / res
     a = r / math.sqrt(2.0)

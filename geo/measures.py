@@ -85,9 +85,11 @@ class CoveredShare(_Measure):
     def compute(self, sites: np.ndarray, layer: gpd.GeoDataFrame) -> list[np.ndarray]:
         """[share]."""
         sites = np.asarray(sites, dtype=object)
-        if not len(layer):
+        polygons = np.asarray(layer.geometry.values)
+        near = np.unique(shapely.STRtree(polygons).query(sites)[1])  # only polygons touching a site
+        if not len(near):
             return [np.zeros(len(sites))]
-        parts = shapely.get_parts(shapely.union_all(np.asarray(layer.geometry.values)))
+        parts = shapely.get_parts(shapely.union_all(polygons[near]))
         pairs = ind.unit_overlaps(sites, parts)
         covered = np.bincount(pairs["site"].to_numpy(int), pairs["area_m2"].to_numpy(float), len(sites))
         return [np.clip(covered / np.maximum(shapely.area(sites), 1e-9), 0.0, 1.0)]

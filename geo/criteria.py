@@ -145,7 +145,8 @@ PROFILES: Mapping[str, Profile] = MappingProxyType(
                     name="hydrogen",
                     label_en="Hydrogen / energy-intensive industry",
                     label_de="Wasserstoff / energieintensive Industrie",
-                    description="Hydrogen access and size weigh most; pipelines must be in service by 2030.",
+                    description="Hydrogen access and size weigh most, then grid connection, renewable power "
+                    "and industrial excess heat; pipelines must be in service by 2030.",
                     weights={
                         "area": 2,
                         "planning": 1,
@@ -167,7 +168,8 @@ PROFILES: Mapping[str, Profile] = MappingProxyType(
                     name="digital",
                     label_en="Digital / data centres",
                     label_de="Digital / Rechenzentren",
-                    description="Fibre and 5G weigh most; moderate size.",
+                    description="Fibre and 5G weigh most, then grid connection and renewable power; "
+                    "moderate size.",
                     weights={
                         "area": 0.5,
                         "planning": 1,
@@ -189,7 +191,7 @@ PROFILES: Mapping[str, Profile] = MappingProxyType(
                     label_en="Large-scale settlement (≥ 50 ha)",
                     label_de="Großansiedlung (≥ 50 ha)",
                     description="The LEP rule for a first settlement: at least 50 ha; size, planning and "
-                    "hydrogen weigh most.",
+                    "hydrogen weigh most, then the labour market and the grid.",
                     weights={
                         "area": 4,
                         "planning": 2,
@@ -212,7 +214,8 @@ PROFILES: Mapping[str, Profile] = MappingProxyType(
                     label_en="Logistics and freight",
                     label_de="Logistik und Güterverkehr",
                     description="Motorway, inland port and rail freight access weigh most (the "
-                    "guideline's shift of freight to waterways and rail); moderate size.",
+                    "guideline's shift of freight to waterways and rail), then the labour market; "
+                    "moderate size.",
                     weights={
                         "area": 2,
                         "planning": 1,

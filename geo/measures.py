@@ -20,6 +20,7 @@ A missing layer gives NaN (no data), never 0.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Annotated, ClassVar, Literal
 
 import geopandas as gpd
@@ -107,13 +108,34 @@ class SumWithin(_Measure):
         return f"sum of {self.attribute} within {self.radius_km:g} km of the site's centroid"
 
     def compute(self, sites: np.ndarray, layer: gpd.GeoDataFrame) -> list[np.ndarray]:
-        """[sum]."""
+        """[sum].
+
+        Point layers (MaStR units, installations): candidates by bounding box from an STRtree,
+        then the exact distance in numpy — about twice as fast as GEOS' ``dwithin`` per pair —
+        in two threads for large batches (GEOS releases the GIL). Other geometries: ``dwithin``.
+        """
         centres = shapely.centroid(np.asarray(sites, dtype=object))
-        values = layer[self.attribute].to_numpy(float)
-        tree = shapely.STRtree(np.asarray(layer.geometry.values))
-        s, f = tree.query(centres, predicate="dwithin", distance=self.radius_km * 1000.0)
-        w = np.nan_to_num(values[f], nan=0.0)
-        return [np.bincount(s, w, len(centres))]
+        values = np.nan_to_num(layer[self.attribute].to_numpy(float), nan=0.0)
+        geoms = np.asarray(layer.geometry.values)
+        tree = shapely.STRtree(geoms)
+        r = self.radius_km * 1000.0
+        if not len(geoms) or not (shapely.get_type_id(geoms) == 0).all():
+            s, f = tree.query(centres, predicate="dwithin", distance=r)
+            return [np.bincount(s, values[f], len(centres))]
+        px, py = shapely.get_x(geoms), shapely.get_y(geoms)
+        cx, cy = shapely.get_x(centres), shapely.get_y(centres)
+
+        def part(rows: np.ndarray) -> np.ndarray:
+            x, y = cx[rows], cy[rows]
+            s, f = tree.query(shapely.box(x - r, y - r, x + r, y + r))
+            near = (px[f] - x[s]) ** 2 + (py[f] - y[s]) ** 2 <= r * r
+            return np.bincount(s[near], values[f[near]], len(rows))
+
+        rows = np.arange(len(centres))
+        if len(rows) < 10_000:
+            return [part(rows)]
+        with ThreadPoolExecutor(2) as pool:
+            return [np.concatenate(list(pool.map(part, np.array_split(rows, 2))))]
 
 
 class GridSumWithin(_Measure):

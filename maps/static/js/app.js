@@ -19,6 +19,8 @@ import { Compare } from './compare.js';
 import { Shortlist } from './shortlist.js';
 import { Legend } from './legend.js';
 import { Draw } from './draw.js';
+import * as session from './session.js';
+import { SharedLists } from './staff-lists.js';
 
 const doc = document.documentElement;
 const $ = (sel) => document.querySelector(sel);
@@ -54,8 +56,8 @@ async function main() {
   const firstLang = i18n.LANGS.includes(q.get('lang')) ? q.get('lang') : i18n.DEFAULT_LANG;
   const config = api.config();
   config.then((c) => warmUp(c.tiles)).catch(() => {});
-  const [cfg, prof, table, coverage, t0] = await Promise.all([
-    config, api.profiles(), api.table(), api.coverage(), translatorFor(firstLang),
+  const [cfg, prof, table, coverage, t0, who] = await Promise.all([
+    config, api.profiles(), api.table(), api.coverage(), translatorFor(firstLang), session.current(),
   ]);
   timings.data = performance.now();
   let t = t0;
@@ -123,6 +125,11 @@ async function main() {
   const shortlistDialog = $('[data-dialog=shortlist]');
   new Shortlist(shortlistDialog, { store, prep, criteria, getT, getValues, toast, exposeUrl,
     snapshot: table.snapshot, synthetic: table.synthetic });
+  new session.SessionUI($('[data-signin]'), $('[data-dialog=signin]'), { session: who, getT, store });
+  if (who.signed_in) {
+    const shared = new SharedLists($('[data-shared-lists]'), { store, prep, getT, toast });
+    $('[data-action=shortlist-open]').addEventListener('click', () => shared.refresh());
+  }
   new Legend({ list: $('[data-layer-list]'), sources: $('[data-sources]'), floating: $('[data-score-legend]'),
     store, groups: mapApi.groups, bands, attribution: prof.attribution || [], getT });
   new Draw({ mapApi, store, criteria, getT, toast, button: $('[data-action=draw]'), fileInput: $('[data-action=file]'),

@@ -21,6 +21,7 @@ import { Legend } from './legend.js';
 import { Draw } from './draw.js';
 import * as session from './session.js';
 import { SharedLists } from './staff-lists.js';
+import { addStaffSites } from './map-staff.js';
 
 const doc = document.documentElement;
 const $ = (sel) => document.querySelector(sel);
@@ -125,7 +126,16 @@ async function main() {
   const shortlistDialog = $('[data-dialog=shortlist]');
   new Shortlist(shortlistDialog, { store, prep, criteria, getT, getValues, toast, exposeUrl,
     snapshot: table.snapshot, synthetic: table.synthetic });
-  new session.SessionUI($('[data-signin]'), $('[data-dialog=signin]'), { session: who, getT, store });
+  // signing out leaves no non-public site id in the link or this browser's shortlist
+  const dropHidden = () => {
+    const hidden = (id) => prep.rowOf.has(id) && prep.fid[prep.rowOf.get(id)] === -1;
+    if (hidden(store.state.sel)) store.select(null);
+    store.state.cmp.filter(hidden).forEach((id) => store.toggleCompare(id, false));
+    store.state.shortlist.filter(hidden).forEach((id) => store.toggleShortlist(id, false));
+    writeLink();
+  };
+  new session.SessionUI($('[data-signin]'), $('[data-dialog=signin]'), { session: who, getT, store,
+    beforeSignOut: dropHidden });
   if (who.signed_in) {
     const shared = new SharedLists($('[data-shared-lists]'), { store, prep, getT, toast });
     $('[data-action=shortlist-open]').addEventListener('click', () => shared.refresh());
@@ -256,6 +266,7 @@ async function main() {
   timings.values = performance.now();
   mapApi.sync();
   rankNow(values);
+  if (who.signed_in) addStaffSites(mapApi.map, { prep, store, bands });
   timings.firstRanked = performance.now();
   await mapApi.ready;
   timings.load = performance.now();

@@ -20,7 +20,8 @@ export class SessionUI {
   /**
    * @param {HTMLButtonElement} button header button (sign in / sign out)
    * @param {HTMLDialogElement} dialog the sign-in form
-   * @param {{session: object, getT: Function, store: EventTarget, reload?: Function}} ctx
+   * @param {{session: object, getT: Function, store: EventTarget, beforeSignOut?: Function,
+   *   reload?: Function}} ctx  beforeSignOut takes non-public sites out of the page's state
    */
   constructor(button, dialog, ctx) {
     this.button = button;
@@ -76,6 +77,7 @@ export class SessionUI {
   }
 
   async signOut() {
+    this.ctx.beforeSignOut?.();
     try {
       await fetch('api/session', { method: 'DELETE', headers: api.csrfHeaders() });
     } finally {

@@ -124,8 +124,7 @@ async function main() {
     return `expose.html?${qq}`;
   };
   const shortlistDialog = $('[data-dialog=shortlist]');
-  new Shortlist(shortlistDialog, { store, prep, criteria, getT, getValues, toast, exposeUrl,
-    snapshot: table.snapshot, synthetic: table.synthetic });
+  new Shortlist(shortlistDialog, { store, prep, criteria, getT, getValues, toast, exposeUrl });
   // signing out leaves no non-public site id in the link or this browser's shortlist
   const dropHidden = () => {
     const hidden = (id) => prep.rowOf.has(id) && prep.fid[prep.rowOf.get(id)] === -1;

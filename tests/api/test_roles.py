@@ -113,6 +113,9 @@ def test_every_route_for_every_role(client, tokens, secret, svc):
                         kw["json"] = POLYGON
                     if method == "post" and url.startswith(ADMIN_PREFIX):
                         kw["content"] = b""
+                    if url.startswith("/api/exports/sites."):  # a selection: a public and a hidden site
+                        hidden = f",{secret['site_ids'][0]}" if role != "public" else ""
+                        kw["params"] = {"ids": secret["public_site"][0] + hidden}
                     if method == "post" and url == "/api/session":
                         kw["json"] = {"key": "not-a-key"}
                     if method == "post" and url == STAFF_PREFIX:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import os
 import sys
 from pathlib import Path
@@ -227,7 +226,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         build(store, n_sites=settings.demo_sites, seed=settings.demo_seed, progress=stderr_progress())
     store.verify()  # a damaged live snapshot stops here with the file named, not at a request
     print(f"serving on http://{args.host}:{args.port}/  (API: /api, docs: /api/docs)", file=sys.stderr)
-    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    from api import logsink
+
+    logsink.install(sys.stderr, settings.log_queue_lines)  # a stalled sink drops lines, not requests
     if args.workers > 1:  # each worker builds the app from the environment (NRW_SITES_*)
         os.environ["NRW_SITES_DATA"] = str(settings.data)
         uvicorn.run(
@@ -239,6 +240,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             http=NoDelayHTTP,
             loop="uvloop",
             log_level="warning",
+            log_config=None,  # uvicorn's own records go through the same non-blocking sink
             access_log=False,
         )
     else:  # api/traffic.py writes one JSON line per request instead of uvicorn's access log
@@ -249,6 +251,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             http=NoDelayHTTP,
             loop="uvloop",
             log_level="warning",
+            log_config=None,  # uvicorn's own records go through the same non-blocking sink
             access_log=False,
         )
     return 0

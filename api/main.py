@@ -22,6 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import (
     errors,
+    logsink,
     openapi,
     routes_admin,
     routes_context,
@@ -155,10 +156,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     if not logging.getLogger().handlers and not logging.getLogger("nrw_sites").handlers:
-        handler = logging.StreamHandler()  # a uvicorn worker process: log lines to stderr
-        handler.setFormatter(logging.Formatter("%(message)s"))
-        logging.getLogger("nrw_sites").addHandler(handler)
-        logging.getLogger("nrw_sites").setLevel(logging.INFO)
+        logsink.install(maxsize=settings.log_queue_lines)  # a uvicorn worker: stderr, never blocking
     app.state.keys = KeyStore(settings.data)
     state_db = StateDB(settings.data)
     app.state.sessions = SessionStore(
@@ -201,15 +199,28 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             200: {
                 "content": {
                     "application/json": {
-                        "example": {"status": "ok", "snapshot": "20250101T000000Z", "synthetic": True}
+                        "example": {
+                            "status": "ok",
+                            "snapshot": "20250101T000000Z",
+                            "synthetic": True,
+                            "log_dropped": 0,
+                        }
                     }
                 }
             }
         },
     )
     def healthz(svc: ServiceDep) -> JSONBytes:
-        """Liveness and the snapshot being served."""
-        return JSONBytes({"status": "ok", "snapshot": svc.snap.id, "synthetic": svc.synthetic})
+        """Liveness, the snapshot being served, and the log lines dropped while the log sink
+        was stalled (api/logsink.py)."""
+        return JSONBytes(
+            {
+                "status": "ok",
+                "snapshot": svc.snap.id,
+                "synthetic": svc.synthetic,
+                "log_dropped": logsink.dropped(),
+            }
+        )
 
     @app.get("/api/openapi.json", include_in_schema=False, response_class=JSONBytes)
     def openapi_document(role: RoleDep) -> JSONBytes:

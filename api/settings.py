@@ -48,6 +48,13 @@ class Settings(BaseSettings):
         "https://tiles.example.org/{z}/{x}/{y}.png; off by default (offline)",
     )
     basemap_attribution: str | None = Field(None, description="attribution of the base map")
+    log_queue_lines: int = Field(
+        10_000,
+        ge=10,
+        le=1_000_000,
+        description="log lines held while the log sink (stderr) is stalled; more are dropped and "
+        "counted (/healthz log_dropped), never blocking a request",
+    )
     session_idle_minutes: float = Field(
         30, gt=0, le=24 * 60, description="a web-map sign-in ends after this long without a request"
     )

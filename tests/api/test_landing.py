@@ -38,7 +38,7 @@ def test_conformance_classes(client):
 def test_healthz(client, svc):
     r = client.get("/healthz")
     assert r.status_code == 200
-    assert r.json() == {"status": "ok", "snapshot": svc.snap.id, "synthetic": True}
+    assert r.json() == {"status": "ok", "snapshot": svc.snap.id, "synthetic": True, "log_dropped": 0}
 
 
 def test_root_serves_the_web_ui_and_api_paths_stay_api(client):

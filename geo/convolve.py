@@ -189,7 +189,8 @@ def grid_within(
     u = np.clip((y1 - y) / res - 0.5, -r - 1.0, ny + r + 1.0)
     # tables padded as far as some disk reaches beyond the window (none for sites inside NRW)
     reach = (r - u.min(), u.max() + r - ny, r - v.min(), v.max() + r - nx)
-    padding = (p0, p1, q0, q1) = tuple(max(0, int(math.ceil(e))) + 2 for e in reach)
+    p0, p1, q0, q1 = (max(0, int(math.ceil(e))) + 2 for e in reach)
+    padding = (p0, p1, q0, q1)
     # whole counts (residents) sum exactly in int32 tables, half the memory of float64
     counts = g.astype(np.int32)
     whole = bool((counts == g).all()) and float(np.abs(g).sum(dtype=np.float64)) < 2**31 - 1
@@ -199,7 +200,8 @@ def grid_within(
         t = _prefix_rows(table, dtype, padding)
         width = q0 + nx + 1 + q1
         caps = _caps(t.ravel(), (width, 1), p0 * width + q0, u, v, a, r)
-        return _square(t, padding, (ny, nx), u, v, a) + caps
+        out: np.ndarray = _square(t, padding, (ny, nx), u, v, a) + caps
+        return out
 
     def by_columns() -> np.ndarray:  # the left and right caps: one run per column
         t = _prefix_cols(table, dtype, padding)
@@ -207,10 +209,12 @@ def grid_within(
         return _caps(t.ravel(), (1, width), p0 * width + q0, v, u, a, r).astype(np.float64)
 
     if len(x) < MIN_THREADED:
-        return by_rows() + by_columns()
+        total: np.ndarray = by_rows() + by_columns()
+        return total
     with ThreadPoolExecutor(2) as pool:  # numpy releases the GIL in the table and array work
         top_bottom = pool.submit(by_rows)
-        return by_columns() + top_bottom.result()
+        total = by_columns() + top_bottom.result()
+    return total
 
 
 def residents_within(cov: Coverage, x: np.ndarray, y: np.ndarray, radius_km: float) -> np.ndarray:

@@ -229,15 +229,7 @@ def compute_indicators(
     step("transport access (straight-line distances)")
     for col, value in transport_distances(geoms, layers).items():
         out[col] = value
-    for crit in CRITERIA.values():  # generic criteria: declared, not coded (geo/measures.py)
-        m = crit.measure
-        if m is None:
-            continue
-        layer: Any = coverage.get(m.layer) if m.grid else layers.get(m.layer)  # as the measure reads
-        step(f"{crit.name}: {m.kind} over {m.layer}" + ("" if layer is not None else " (no data)"))
-        columns = m.compute(geoms, layer) if layer is not None else m.missing(len(out))
-        for spec, column in zip(crit.indicator_specs, columns, strict=False):
-            out[spec.name] = column
+    _generic(out, geoms, layers, coverage, step)
 
     step("fibre and 5G shares")
     shares = grid_job.result()
@@ -261,6 +253,53 @@ def compute_indicators(
     order = [c for c in PUBLIC_COLUMNS if c in out.columns]
     others = [c for c in out.columns if c not in order and c != "geometry"]
     return gpd.GeoDataFrame(out[order + others + ["geometry"]], geometry="geometry", crs=WORK_CRS)
+
+
+THREADED_SITES = 10_000  # from this many sites the generic measures run on two threads
+
+
+def _generic(
+    out: gpd.GeoDataFrame,
+    geoms: np.ndarray,
+    layers: Mapping[str, gpd.GeoDataFrame],
+    coverage: Mapping[str, Coverage],
+    step: Callable[[str], None],
+) -> None:
+    """Set the indicators of the generic criteria: declared, not coded (geo/measures.py).
+
+    Large batches run the measures on two threads (their work is numpy and GEOS, which release
+    the GIL); the columns are set in registry order either way.
+    """
+    jobs: list[tuple[Any, Any, Any]] = []
+    for crit in CRITERIA.values():
+        m = crit.measure
+        if m is not None:  # the layer as the measure reads it: a coverage grid or a vector layer
+            jobs.append((crit, m, coverage.get(m.layer) if m.grid else layers.get(m.layer)))
+
+    def run(job: tuple[Any, Any, Any]) -> list[np.ndarray]:
+        _, m, layer = job
+        columns: list[np.ndarray] = m.compute(geoms, layer) if layer is not None else m.missing(len(geoms))
+        return columns
+
+    def label(job: tuple[Any, Any, Any]) -> str:
+        crit, m, layer = job
+        return f"{crit.name}: {m.kind} over {m.layer}" + ("" if layer is not None else " (no data)")
+
+    if len(geoms) < THREADED_SITES:
+        for job in jobs:
+            step(label(job))
+            _set_columns(out, job[0], run(job))
+        return
+    step("generic criteria (two threads): " + ", ".join(job[0].name for job in jobs))
+    with ThreadPoolExecutor(2) as pool:
+        for job, columns in zip(jobs, pool.map(run, jobs), strict=True):
+            _set_columns(out, job[0], columns)
+
+
+def _set_columns(out: gpd.GeoDataFrame, crit: Any, columns: list[np.ndarray]) -> None:
+    """Store a measure's columns under its criterion's indicator names."""
+    for spec, column in zip(crit.indicator_specs, columns, strict=False):
+        out[spec.name] = column
 
 
 def _municipality(

@@ -20,6 +20,7 @@ A missing layer gives NaN (no data), never 0.
 
 from __future__ import annotations
 
+import threading
 from typing import Annotated, ClassVar, Literal
 
 import geopandas as gpd
@@ -31,6 +32,34 @@ from geo import indicators as ind
 from geo.convolve import residents_within
 from geo.grid import Coverage
 from geo.within import points_within
+
+
+class SiteCache:
+    """What several measures derive from the same sites, computed once (on first use, under a
+    lock, so measures on other threads share it): centroids, and the ``anchors`` of
+    ``geo.indicators`` (a point inside each site and a radius covering it)."""
+
+    def __init__(self, sites: np.ndarray):
+        self.sites = np.asarray(sites, dtype=object)
+        self._lock = threading.Lock()
+        self._centres: np.ndarray | None = None
+        self._anchor: tuple[np.ndarray, np.ndarray] | None = None
+
+    @property
+    def centres(self) -> np.ndarray:
+        """The sites' centroids."""
+        with self._lock:
+            if self._centres is None:
+                self._centres = shapely.centroid(self.sites)
+            return self._centres
+
+    @property
+    def anchor(self) -> tuple[np.ndarray, np.ndarray]:
+        """``geo.indicators.anchors(sites)``."""
+        with self._lock:
+            if self._anchor is None:
+                self._anchor = ind.anchors(self.sites)
+            return self._anchor
 
 
 class _Measure(BaseModel):
@@ -61,11 +90,14 @@ class Nearest(_Measure):
         """The method, for the provenance of a value."""
         return "straight-line distance (Luftlinie) from the site's edge to the nearest feature"
 
-    def compute(self, sites: np.ndarray, layer: gpd.GeoDataFrame) -> list[np.ndarray]:
+    def compute(
+        self, sites: np.ndarray, layer: gpd.GeoDataFrame, shared: SiteCache | None = None
+    ) -> list[np.ndarray]:
         """[km] or [km, attribute of the nearest feature]."""
         keep = layer[self.where].to_numpy(bool) if self.where else np.ones(len(layer), dtype=bool)
         targets = np.asarray(layer.geometry.values, dtype=object)[keep]
-        km, which = ind.nearest_km(np.asarray(sites, dtype=object), targets)
+        sites = np.asarray(sites, dtype=object)
+        km, which = ind.nearest_km(sites, targets, (shared or SiteCache(sites)).anchor)
         if not self.attribute:
             return [km]
         attr = layer[self.attribute].to_numpy()[keep]
@@ -126,7 +158,9 @@ class CoveredShare(_Measure):
         """The method, for the provenance of a value."""
         return "polygons; share of the site's area they cover"
 
-    def compute(self, sites: np.ndarray, layer: gpd.GeoDataFrame) -> list[np.ndarray]:
+    def compute(
+        self, sites: np.ndarray, layer: gpd.GeoDataFrame, shared: SiteCache | None = None
+    ) -> list[np.ndarray]:
         """[share] (``covered_share``)."""
         return [covered_share(np.asarray(sites, dtype=object), np.asarray(layer.geometry.values))]
 
@@ -142,14 +176,16 @@ class SumWithin(_Measure):
         """The method, for the provenance of a value."""
         return f"sum of {self.attribute} within {self.radius_km:g} km of the site's centroid"
 
-    def compute(self, sites: np.ndarray, layer: gpd.GeoDataFrame) -> list[np.ndarray]:
+    def compute(
+        self, sites: np.ndarray, layer: gpd.GeoDataFrame, shared: SiteCache | None = None
+    ) -> list[np.ndarray]:
         """[sum].
 
         Point layers (MaStR units, installations): ``geo.within.points_within`` (cells sorted by
         row, running sums for the cells wholly inside, the exact test for the points near the
         circle). Other geometries: GEOS ``dwithin`` from the centroid.
         """
-        centres = shapely.centroid(np.asarray(sites, dtype=object))
+        centres = (shared or SiteCache(np.asarray(sites, dtype=object))).centres
         values = np.nan_to_num(layer[self.attribute].to_numpy(float), nan=0.0)
         geoms = np.asarray(layer.geometry.values)
         r = self.radius_km * 1000.0
@@ -171,9 +207,11 @@ class GridSumWithin(_Measure):
         """The method, for the provenance of a value."""
         return f"sum of the grid cells whose centre is within {self.radius_km:g} km of the site's centroid"
 
-    def compute(self, sites: np.ndarray, layer: Coverage) -> list[np.ndarray]:
+    def compute(
+        self, sites: np.ndarray, layer: Coverage, shared: SiteCache | None = None
+    ) -> list[np.ndarray]:
         """[sum] (exact at the cells' centres, geo/convolve.py)."""
-        centres = shapely.centroid(np.asarray(sites, dtype=object))
+        centres = (shared or SiteCache(np.asarray(sites, dtype=object))).centres
         return [residents_within(layer, shapely.get_x(centres), shapely.get_y(centres), self.radius_km)]
 
 

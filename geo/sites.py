@@ -20,6 +20,7 @@ from geo.access import PUBLIC_FIELD, RESTRICTED_FIELDS
 from geo.criteria import CRITERIA
 from geo.crs import WORK_CRS
 from geo.grid import Coverage
+from geo.measures import SiteCache
 
 if TYPE_CHECKING:
     from geopandas.array import GeometryArray
@@ -276,9 +277,13 @@ def _generic(
         if m is not None:  # the layer as the measure reads it: a coverage grid or a vector layer
             jobs.append((crit, m, coverage.get(m.layer) if m.grid else layers.get(m.layer)))
 
+    shared = SiteCache(geoms)  # centroids and anchors, computed once for all measures
+
     def run(job: tuple[Any, Any, Any]) -> list[np.ndarray]:
         _, m, layer = job
-        columns: list[np.ndarray] = m.compute(geoms, layer) if layer is not None else m.missing(len(geoms))
+        if layer is None:
+            return list(m.missing(len(geoms)))
+        columns: list[np.ndarray] = m.compute(geoms, layer, shared)
         return columns
 
     def label(job: tuple[Any, Any, Any]) -> str:

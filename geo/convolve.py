@@ -11,10 +11,20 @@ cut into the central square of half-side ``R/√2`` (four look-ups in a summed-a
 top and bottom caps (one run per row) and the left and right caps (one run per column). Every
 cell of the disk is in exactly one part: the square holds ``|dx|, |dy| ≤ R/√2``, the row caps
 ``|dy| > R/√2`` and the column caps ``|dx| > R/√2`` (whose ``|dy|`` is then below ``R/√2``). At
-30 km on a 100 m grid that is ~4·88 runs per point instead of 601 rows. The caps visit the table
-in blocks of ``BLOCK`` lines, so the look-ups of all points near those lines hit the cache; each
-block is vectorised over its (line, point) pairs. Memory: two float64 tables of the grid's size
-at a time (≈ 150 MB for NRW + 30 km at 100 m) and a few arrays of the points' length.
+30 km on a 100 m grid that is ~4·88 runs per point instead of 601 rows, and no fewer can do:
+each line the circle crosses needs a look-up at its end.
+
+Making it fast: on each side a point's cap holds ``⌊R − R/√2⌋`` lines or one more, so the caps
+of a chunk of ``CHUNK`` points (sorted by line, so their look-ups share a band of the table) are
+one dense (points, 2 sides, 87 lines) block with no mask; the one more line is a small masked
+step. The tables are padded as far as some disk reaches beyond the grid, so no run end is
+clipped (none are padded for sites inside NRW: the grid is NRW + 30 km). Whole counts (the
+residents) go into int32 tables — exact, and half the memory of float64 — when their total fits;
+other grids use float64 tables. Column prefix sums and the summed-area table are built row by row
+(numpy adds whole rows at once, twice as fast as ``cumsum`` along axis 0). From ``MIN_THREADED``
+points, the rows (square, top and bottom caps) and the columns (left and right caps) run on two
+threads: numpy releases the GIL in this array work. Memory: three int32 tables of the grid's
+size (≈ 115 MB for NRW + 30 km at 100 m) and arrays of a chunk's size.
 
 ``disk_convolve(grid, res, radius_m)`` is the textbook alternative the issue names: the grid
 convolved with the disk kernel by FFT (numpy.fft), sampled at each point's cell. It is

@@ -1,17 +1,20 @@
 """Generic measures: an indicator computed from one layer by a declaration, not by code.
 
 A criterion whose indicator is one of these needs no code in ``geo/sites.py``: the build runs
-``measure.compute(sites, layer)`` for it (``compute_indicators``) and stores the columns under the
-criterion's indicator names. All work in EPSG:25832 metres.
+``measure.compute(sites, layer, shared)`` for it (``compute_indicators``; ``shared`` is a
+``SiteCache`` holding the sites' centroids and anchors, computed once for all measures) and
+stores the columns under the criterion's indicator names. All work in EPSG:25832 metres.
 
 - ``Nearest(layer)``: straight-line distance (km) from the site's edge to the nearest feature of
   the layer (0 inside one); optionally only features where a boolean column is true
   (``where``), and optionally the nearest feature's attribute as a second indicator
   (``attribute``, e.g. a substation's voltage).
 - ``CoveredShare(layer)``: the share of the site's area covered by the layer's polygons
-  (overlapping polygons are dissolved first, so nothing counts twice).
+  (where polygons overlap, the overlap counts once; only sites crossing a boundary are
+  intersected).
 - ``SumWithin(layer, attribute, radius_km)``: the sum of an attribute over the features whose
-  geometry lies within ``radius_km`` of the site's centroid (installed capacity, heat, …).
+  geometry lies within ``radius_km`` of the site's centroid (installed capacity, heat, …); over
+  points by sorted cells and running sums (geo/within.py).
 - ``GridSumWithin(layer, radius_km)``: the sum of a grid layer's cells (e.g. residents per
   100 m cell) whose centre lies within ``radius_km`` of the site's centroid.
 

@@ -12,7 +12,7 @@ import shapely
 
 import geo.sites as sites_mod
 from geo import within
-from geo.convolve import MIN_THREADED, grid_within
+from geo.convolve import grid_within
 from geo.grid import Coverage, GridSpec
 from geo.measures import SiteCache, SumWithin, covered_share
 from geo.within import band_height, points_within
@@ -133,12 +133,12 @@ def test_covered_share_equals_the_dissolved_overlay():
     assert covered_share(sites_a, polygons[:0]).tolist() == [0.0] * len(sites_a)
 
 
-# -- grid_within: the threaded and whole-number paths ------------------------------------------------
-def test_grid_within_threaded_on_whole_counts_equals_brute_force():
+# -- grid_within: the whole-number (int32) and float paths ------------------------------------------------
+def test_grid_within_on_whole_counts_equals_brute_force():
     rng = np.random.default_rng(9)
     g = (rng.poisson(3.0, (180, 200)) * (rng.random((180, 200)) < 0.5)).astype(np.float32)
     x0, y1, res = 300_000.0, 5_700_000.0, 100.0
-    n = MIN_THREADED + 200
+    n = 1_200
     x = rng.uniform(x0 - 2_000, x0 + 200 * res + 2_000, n)
     y = rng.uniform(y1 - 180 * res - 2_000, y1 + 2_000, n)
     got = grid_within(g, x0, y1, res, x, y, 3_300.0)
@@ -153,8 +153,8 @@ def test_grid_within_counts_too_large_for_int32_sum_as_floats():
     np.testing.assert_array_equal(got, _brute(g, 0.0, 4_000.0, 100.0, x, y, 1_500.0))
 
 
-# -- the generic measures on two threads ---------------------------------------------------------------
-def test_generic_measures_on_threads_equal_one_by_one(monkeypatch):
+# -- the generic measures in a forked worker ---------------------------------------------------------------
+def test_generic_measures_in_a_forked_worker_equal_one_by_one(monkeypatch):
     from layers.population import POP_GRID_1KM
 
     rng = np.random.default_rng(12)
@@ -178,16 +178,23 @@ def test_generic_measures_on_threads_equal_one_by_one(monkeypatch):
     grid = rng.poisson(40.0, spec.shape).astype(np.float32)
     coverage = {"population": Coverage("grid_1km", grid=grid, spec=spec)}
     out_seq = gpd.GeoDataFrame({"site_id": np.arange(n)}, geometry=geoms, crs=CRS)
-    out_thr = out_seq.copy()
+    out_fork = out_seq.copy()
     labels: list[str] = []
-    sites_mod._generic(out_seq, geoms, layers, coverage, labels.append)
-    monkeypatch.setattr(sites_mod, "THREADED_SITES", 1)
-    sites_mod._generic(out_thr, geoms, layers, coverage, labels.append)
+    sites_mod.GenericMeasures(geoms, layers, coverage).store(out_seq, labels.append)
+    monkeypatch.setattr(sites_mod, "FORKED_SITES", 1)
+    forked = sites_mod.GenericMeasures(geoms, layers, coverage)
+    assert forked._pool is not None  # a worker runs them
+    forked.store(out_fork, labels.append)
     generic = [c for c in out_seq.columns if c not in ("site_id", "geometry")]
     assert {"workforce_30km", "renewables_mw_15km", "protected_share", "substation_distance_km"} <= set(
         generic
     )
-    pd.testing.assert_frame_equal(out_seq[generic], out_thr[generic])
-    assert labels[-1].startswith("generic criteria (two threads)")
+    pd.testing.assert_frame_equal(out_seq[generic], out_fork[generic])
+    assert labels[0].startswith("workforce: grid_sum_within") and labels[-1].startswith(
+        "generic criteria (forked"
+    )
+    stopped = sites_mod.GenericMeasures(geoms, layers, coverage)
+    stopped.terminate()  # on an error in the main process: the worker ends, nothing is left
+    assert stopped._pool is None
     shared = SiteCache(geoms)
     assert shared.centres is shared.centres  # computed once

@@ -34,12 +34,13 @@ and slower at NRW scale; bench/workforce.py measures both.
 Points off the grid still count the cells of their disk that lie on it. NaN cells count as 0.
 
 Measured by bench/workforce.py (50,000 demo-like site centroids, the 3,120 × 3,040 grid of NRW +
-30 km at 100 m, 30 km; this shared 2-core machine at load 5–11, so CPU seconds are the steadier
-figure): exact ``residents_within`` ≈ 0.5 s CPU (0.6 s wall), equal to a brute-force sum to
-1e-9; FFT ``disk_convolve`` + ``sample_cells`` ≈ 0.57 s CPU (0.9 s wall) and up to 1.05 % off the
-exact count at some sites (the cell-centre shift near dense edges), i.e. outside ±1 %. Neither
-reaches the issue's 0.3 s on this machine; the exact method is the faster and the only one within
-±1 %.
+30 km at 100 m, 30 km; this shared 2-core machine at load 7–13, so CPU seconds are the steadier
+figure): exact ``residents_within`` ≈ 0.38–0.43 s CPU (0.34–0.9 s wall; the earlier blocked caps
+on float64 tables: 0.59–0.71 s CPU), equal to a brute-force sum on 300 sites and identical to the
+earlier method at all 50,000 demo sites; FFT ``disk_convolve`` + ``sample_cells`` ≈ 0.65 s CPU
+and up to 1.05 % off the exact count at some sites (the cell-centre shift near dense edges), i.e.
+outside ±1 %. The issue's 0.3 s is not reached on one core of this machine; in a build the
+measure runs in a forked worker beside the vector indicators (geo/sites.py ``GenericMeasures``).
 """
 
 from __future__ import annotations

@@ -21,8 +21,10 @@ rounding of the coordinates (~1e-9 m), so a point near the circle is always chec
 written, and the set of points counted equals the direct test's. Sums differ from a direct
 sum only by float rounding (running-sum differences): below 1e-9 of the layer's total.
 
-Work: at 15 km, 50,000 centres and the demo's 11,560 MaStR units, ~1.6 M (centre, band) pairs and
-~1.5 M point checks instead of ~15 M candidate pairs of a bounding-box query.
+Work: at 15 km, 50,000 centres and the demo's 11,560 MaStR units (12 M pairs within the radius),
+~1.1 M (centre, band) pairs and ~1.5 M point checks instead of ~15 M candidate pairs of a
+bounding-box query: 0.18–0.24 s CPU instead of ~1.0 s (this loaded 2-core machine), equal to
+the direct test to 3.5e-11 MW; the 298 Hotmaps installations at 10 km: 0.03–0.05 s.
 """
 
 from __future__ import annotations

@@ -137,7 +137,7 @@ def _caps(
     # ceil(q − h) = k − trunc(k − q + h) and floor(q + h) = trunc(q + h + k) − k while the
     # truncated values are positive: k shifts every run end reached to the positive side
     k = float(math.ceil(np.abs(ap).max() + r) + 8)
-    lo_shift, hi_shift = int(k) * along_step, (1 - int(k)) * along_step  # run [ceil, floor + 1)
+    lo_tl, hi_tl = tl + int(k) * along_step, tl + (1 - int(k)) * along_step  # run [ceil, floor + 1)
     for s in range(0, n, CHUNK):
         q = ap[s : s + CHUNK]
         h = d0[s : s + CHUNK, :, None] + t  # (chunk, 2, t0): distance of each line
@@ -149,10 +149,8 @@ def _caps(
         if along_step != 1:
             lo *= along_step
             hi *= along_step
-        lines = line0[s : s + CHUNK, :, None] + tl
-        np.subtract(lines + lo_shift, lo, out=lo)
-        hi += lines
-        hi += hi_shift
+        np.subtract(line0[s : s + CHUNK, :, None] + lo_tl, lo, out=lo)
+        hi += line0[s : s + CHUNK, :, None] + hi_tl
         sums = (flat.take(hi) - flat.take(lo)).sum(axis=(1, 2))
         last = d0[s : s + CHUNK] + t0  # the one more line, where it lies within r
         inside = last <= r

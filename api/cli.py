@@ -92,6 +92,22 @@ def cmd_rollback(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_backup(args: argparse.Namespace) -> int:
+    """Write a consistent archive of the data directory (the server may keep running)."""
+    from layers.backup import backup
+
+    backup(_store(args).root, Path(args.out), progress=lambda m: print(m, file=sys.stderr))
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    """Restore an archive into an empty data directory."""
+    from layers.backup import restore
+
+    restore(Path(args.archive), _store(args).root, progress=lambda m: print(m, file=sys.stderr))
+    return 0
+
+
 def cmd_keys(args: argparse.Namespace) -> int:
     """Create, list or revoke API keys; a new key is printed once, as the last line of stdout."""
     from layers.keys import KeyStore
@@ -338,6 +354,11 @@ def parser() -> argparse.ArgumentParser:
     add("snapshots", cmd_snapshots, "list snapshots (* = live)")
     r = add("rollback", cmd_rollback, "make an older snapshot live")
     r.add_argument("snapshot")
+
+    bk = add("backup", cmd_backup, "write a consistent archive of the data directory while it is in use")
+    bk.add_argument("--out", required=True, help="the archive to write (a tar file)")
+    rs = add("restore", cmd_restore, "restore an archive into an empty data directory")
+    rs.add_argument("archive", help="an archive written by `nrw-sites backup`")
 
     k = add("keys", cmd_keys, "create, list or revoke API keys (staff, admin)")
     k.set_defaults(action="list")

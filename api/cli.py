@@ -108,6 +108,35 @@ def cmd_restore(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_audit(args: argparse.Namespace) -> int:
+    """List the audit trail of confidential reads (one JSON line per record with --json)."""
+    import datetime as dt
+
+    from api.settings import Settings
+    from layers.audit import AuditLog
+
+    since = None
+    if args.since:
+        try:
+            since = dt.datetime.fromisoformat(args.since)
+        except ValueError:
+            print("error: --since takes a date or time, e.g. 2026-12-01 or 2026-12-01T08:00", file=sys.stderr)
+            return 2
+        since = since if since.tzinfo else since.replace(tzinfo=dt.UTC)
+    log = AuditLog(_store(args).root, Settings().audit_retention_days)
+    n = 0
+    for r in log.records(since, args.key):
+        n += 1
+        if args.json:
+            print(json.dumps(r, ensure_ascii=False))
+        else:
+            shown = ", ".join(r["sites"][:5]) + (f" … (+{r['count'] - 5})" if r["count"] > 5 else "")
+            who = r["key"] or "-"
+            print(f"{r['time']}  {who:<20} {r['method']:<6} {r['route']:<40} {r['count']:>5}  {shown}")
+    print(f"{n} records", file=sys.stderr)
+    return 0
+
+
 def cmd_keys(args: argparse.Namespace) -> int:
     """Create, list or revoke API keys; a new key is printed once, as the last line of stdout."""
     from layers.keys import KeyStore
@@ -359,6 +388,11 @@ def parser() -> argparse.ArgumentParser:
     bk.add_argument("--out", required=True, help="the archive to write (a tar file)")
     rs = add("restore", cmd_restore, "restore an archive into an empty data directory")
     rs.add_argument("archive", help="an archive written by `nrw-sites backup`")
+
+    au = add("audit", cmd_audit, "list who read confidential site fields, when and through which route")
+    au.add_argument("--since", help="from this date or time on (ISO 8601, UTC unless given)")
+    au.add_argument("--key", help="only the reads of this key (its name)")
+    au.add_argument("--json", action="store_true", help="one JSON record per line")
 
     k = add("keys", cmd_keys, "create, list or revoke API keys (staff, admin)")
     k.set_defaults(action="list")

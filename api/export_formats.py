@@ -19,6 +19,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from api import audit
 from api.fields import LAYER_CODES, Field, flat_columns, layer_field, site_fields
 from api.formats import (
     FORMATS,
@@ -90,6 +91,7 @@ def site_table(svc: Service, r: Ranking, rows: np.ndarray) -> pd.DataFrame:
     """
     results = svc.scorer.columns(r, rows)
     restricted = {c: [v[i] for i in rows.tolist()] for c, v in getattr(svc, "restricted", {}).items()}
+    audit.note_rows(svc.scorer.site_id, rows.tolist(), getattr(svc, "restricted", {}))
     rank_nrw = [int(k) or None for k in r.rank[rows].tolist()]
     cols = flat_columns(results, {"rank_nrw": rank_nrw, "crosses_boundary": [False] * len(rows)}, restricted)
     return pd.DataFrame(cols)

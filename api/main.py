@@ -35,6 +35,7 @@ from api import (
     routes_tiles,
     routes_ui,
 )
+from api.audit import AuditTrail
 from api.auth import RoleCaching, RoleDep
 from api.dependencies import ServiceDep, known_params
 from api.live import LiveSnapshot, load
@@ -43,6 +44,7 @@ from api.routes_features import JSONBytes
 from api.settings import Settings
 from api.traffic import InFlightLimit, RequestLog
 from geo.errors import TooLarge
+from layers.audit import AuditLog
 from layers.build import code_version
 from layers.keys import KeyStore
 from layers.sessions import SessionStore
@@ -165,7 +167,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.shortlists = ShortlistStore(state_db)
     app.state.reload_lock = threading.Lock()
     errors.install(app)
-    app.add_middleware(RoleCaching)  # innermost: sees the role the route resolved
+    app.state.audit = AuditLog(settings.data, settings.audit_retention_days)
+    app.add_middleware(AuditTrail, log=app.state.audit)  # innermost: the role and the reads
+    app.add_middleware(RoleCaching)  # sees the role the route resolved
     app.add_middleware(HeadOptions)  # HEAD and OPTIONS on every route
     app.add_middleware(GZipMiddleware, minimum_size=1000, compresslevel=settings.gzip_level)
     app.add_middleware(

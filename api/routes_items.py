@@ -13,6 +13,7 @@ import datetime as dt
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
+from api import audit
 from api.dependencies import (
     BBoxFilterDep,
     CollectionDep,
@@ -186,6 +187,7 @@ def items(
         }
     )
     feats = coll.features_in(crs)
+    audit.note_rows(coll.ids, page.tolist(), coll.columns)
     body = b"".join((head[:-1], b',"features":[', b",".join([feats[i] for i in page.tolist()]), b"]}"))
     return GeoJSONResponse(body, headers={"Content-Crs": f"<{crs.uri}>"})
 
@@ -221,6 +223,7 @@ def feature_bytes(
     row = coll.index.get(fid)
     if row is None:
         raise NotFound("no feature with this id in this collection")
+    audit.note_rows(coll.ids, [row], coll.columns)
     url = f"{api_base(request)}/collections/{coll.id}"
     extra = dumps(
         {

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from api import audit
 from api.geojson import dumps, geometry_json, invalid_reason, to_wgs84
 from geo.access import RESTRICTED_FIELDS, public_mask
 from geo.areas import AreaIndex, nearest_lep
@@ -140,6 +141,7 @@ class Service:
             for item, row in zip(out, np.asarray(rows).tolist(), strict=True):
                 for c, values in self.restricted.items():
                     item[c] = values[row]
+            audit.note_rows(self.scorer.site_id, np.asarray(rows).tolist(), self.restricted)
         return out
 
     def sources_doc(self) -> dict[str, dict[str, Any]]:
@@ -170,7 +172,11 @@ class Service:
         """``ranking`` with the ``extra()`` fields as JSON bytes; the pages of the profiles' own
         rankings are kept (they are fixed per snapshot view), so a kept page costs no work.
         """
-        return self._rankings.page(q, breakdown, lambda _: dumps({**self.ranking(q, breakdown), **extra()}))
+        body = self._rankings.page(q, breakdown, lambda _: dumps({**self.ranking(q, breakdown), **extra()}))
+        if self.restricted:  # a kept page is read again: the audit trail hears of every read
+            r = self.run(q)
+            audit.note_rows(self.scorer.site_id, r.order[q.page.of(len(r.order))].tolist(), self.restricted)
+        return body
 
     def site_score(self, site_id: str, q: RankingQuery) -> dict[str, Any]:
         """One stored site's score and breakdown (with its rank among all sites under ``q``),

@@ -55,6 +55,13 @@ class Settings(BaseSettings):
         description="log lines held while the log sink (stderr) is stalled; more are dropped and "
         "counted (/healthz log_dropped), never blocking a request",
     )
+    audit_retention_days: float = Field(
+        365,
+        ge=1,
+        le=3650,
+        description="how long the audit trail of confidential reads is kept (whole months are "
+        "deleted once they lie this long ago)",
+    )
     session_idle_minutes: float = Field(
         30, gt=0, le=24 * 60, description="a web-map sign-in ends after this long without a request"
     )

@@ -19,6 +19,7 @@ import { Compare } from './compare.js';
 import { Shortlist } from './shortlist.js';
 import { Legend } from './legend.js';
 import { Draw } from './draw.js';
+import { initSheets } from './sheets.js';
 
 const doc = document.documentElement;
 const $ = (sel) => document.querySelector(sel);
@@ -127,6 +128,10 @@ async function main() {
     store, groups: mapApi.groups, bands, attribution: prof.attribution || [], getT });
   new Draw({ mapApi, store, criteria, getT, toast, button: $('[data-action=draw]'), fileInput: $('[data-action=file]'),
     hint: $('[data-draw-hint]'), dropZone: $('[data-drop-zone]'), container: $('.map-wrap') });
+
+  // the phone layout's sheets and header menu, and the skip link
+  initSheets({ store, getT, toast, nav: $('[data-sheet-nav]'), menu: $('#bar-menu'), menuButton: $('[data-menu-toggle]'),
+    skip: $('.skip'), ranking: $('#ranking') });
 
   // -- re-ranking, coalesced per animation frame --------------------------------------------
   const effectiveFilters = (f) => {

@@ -1,7 +1,7 @@
 // The phone layout (issue 18 §5) and the skip link (§4). On a phone (PHONE_QUERY: narrow, or a
 // phone held landscape) the map fills the screen and the panels are sheets that the bottom bar
 // opens one at a time: the ranking, the settings (weights, filters, layers), the site's detail
-// and the comparison. `<body data-sheet="…">` names the open one ('' = the map alone); the CSS
+// and the comparison. `<body data-sheet-open="…">` names the open one ('' = the map alone); the CSS
 // shows it, below the map upright and beside it landscape. The header's actions fold into a menu
 // button. Above the phone breakpoint nothing here changes the layout.
 // The skip link focuses the ranking without moving the page (its default, a jump to #ranking,
@@ -21,7 +21,7 @@ export function initSheets({ store, getT, toast, nav, menu, menuButton, skip, ra
   const isPhone = () => phone.matches;
   let lastTap = -Infinity;
 
-  const current = () => body.dataset.sheet || '';
+  const current = () => body.dataset.sheetOpen || '';
   const paint = () => {
     for (const b of nav.querySelectorAll('[data-sheet]')) b.setAttribute('aria-pressed', String(b.dataset.sheet === current()));
   };
@@ -31,7 +31,7 @@ export function initSheets({ store, getT, toast, nav, menu, menuButton, skip, ra
       toast(getT()('compare.none'));
       return;
     }
-    body.dataset.sheet = next;
+    body.dataset.sheetOpen = next;
     if (next === 'compare' && !store.state.compareOpen) store.openCompare(true);
     if (next !== 'compare' && store.state.compareOpen && isPhone()) store.openCompare(false);
     paint();
@@ -39,7 +39,7 @@ export function initSheets({ store, getT, toast, nav, menu, menuButton, skip, ra
 
   nav.addEventListener('click', (e) => {
     const b = e.target.closest('[data-sheet]');
-    if (b) open(b.dataset.sheet === current() && b.dataset.sheet !== '' ? '' : b.dataset.sheet);
+    if (b) open(b.dataset.sheet);
   });
 
   // a site tapped in the list or on the map: show its detail (keyboard moves in the list do not)
@@ -81,7 +81,7 @@ export function initSheets({ store, getT, toast, nav, menu, menuButton, skip, ra
   });
 
   const s = store.state;
-  body.dataset.sheet = '';
+  body.dataset.sheetOpen = '';
   if (isPhone()) {
     if (s.compareOpen && s.cmp.length) open('compare');
     else if (s.sel) open('detail');

@@ -31,7 +31,11 @@ _REASONS = {
 def _reason(m: re.Match[str]) -> str:
     what, _, where = m["reason"].partition(" at ")
     de = _REASONS.get(what.strip(), what.strip())
-    return f"ungültige Geometrie: {de}{f' bei {where}' if where else ''} (nicht repariert; korrigieren Sie die Ringe und senden Sie die Fläche erneut)"
+    at = f" bei {where}" if where else ""
+    return (
+        f"ungültige Geometrie: {de}{at} "
+        "(nicht repariert; korrigieren Sie die Ringe und senden Sie die Fläche erneut)"
+    )
 
 
 def _group(n: str) -> str:
@@ -42,8 +46,10 @@ def _group(n: str) -> str:
 _TEMPLATES: tuple[tuple[str, str], ...] = (
     (r"coordinates outside North Rhine-Westphalia", "Koordinaten außerhalb von Nordrhein-Westfalen"),
     (
-        r"coordinates outside North Rhine-Westphalia: they look projected \(metres\); GeoJSON is WGS84 longitude, latitude",
-        "Koordinaten außerhalb von Nordrhein-Westfalen: sie sehen projiziert aus (Meter); GeoJSON ist WGS84 Länge, Breite",
+        r"coordinates outside North Rhine-Westphalia: they look projected \(metres\); "
+        r"GeoJSON is WGS84 longitude, latitude",
+        "Koordinaten außerhalb von Nordrhein-Westfalen: sie sehen projiziert aus (Meter); "
+        "GeoJSON ist WGS84 Länge, Breite",
     ),
     (
         r"coordinates look swapped: GeoJSON is longitude, latitude",
@@ -69,7 +75,8 @@ _TEMPLATES: tuple[tuple[str, str], ...] = (
     (r"the geometry has no area", "die Geometrie hat keine Fläche"),
     (
         r"the geometry becomes invalid when projected to EPSG:25832; simplify near-touching rings",
-        "die Geometrie wird bei der Projektion nach EPSG:25832 ungültig; vereinfachen Sie fast berührende Ringe",
+        "die Geometrie wird bei der Projektion nach EPSG:25832 ungültig; "
+        "vereinfachen Sie fast berührende Ringe",
     ),
     (
         r"only Polygon and MultiPolygon geometries can be scored",

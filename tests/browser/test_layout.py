@@ -176,18 +176,25 @@ def assert_phone_basics(page: Any, vp: dict[str, int]) -> None:
     assert hit, "the middle of the map is covered"
 
 
+# Visible buttons, tabs, options, inputs and selects under a scope that are lower than ``min``
+# (a checkbox counts by its label's row, which is the tap target)
+SMALL_TARGETS_JS = """([scope, min]) => {
+  const sel = 'button, [role=tab], [role=option], select, input:not([type=file]), label.btn, summary, a.btn';
+  const low = (e) => e.getBoundingClientRect().height < min - 0.5;
+  const shown = (e) => { const r = e.getBoundingClientRect();
+    return r.width > 0 && r.height > 0 && getComputedStyle(e).visibility !== 'hidden'; };
+  const row = (e) => e.type === 'checkbox' && (e.closest('label, .layer-head') || e.labels?.[0]);
+  return [...document.querySelectorAll(scope)].flatMap((root) => [...root.querySelectorAll(sel)])
+    .filter((e) => shown(e) && low(e) && !(row(e) && !low(row(e))))
+    .map((e) => `${e.tagName.toLowerCase()}.${e.className || e.type || ''} `
+      + `"${(e.textContent || e.value || '').trim().slice(0, 30)}" `
+      + `${Math.round(e.getBoundingClientRect().height)} px`);
+}"""
+
+
 def small_targets(page: Any, scope: str) -> list[str]:
-    """Visible buttons, tabs, options, inputs and selects under ``scope`` lower than TAP px."""
-    return page.evaluate(
-        """([scope, min]) => [...document.querySelectorAll(scope)].flatMap(root =>
-        [...root.querySelectorAll('button, [role=tab], [role=option], select, input:not([type=file]), label.btn, summary, a.btn')]
-        .filter(e => { const r = e.getBoundingClientRect(); const cs = getComputedStyle(e);
-            return r.width > 0 && r.height > 0 && cs.visibility !== 'hidden' && r.height < min - 0.5
-                && !(e.type === 'checkbox' && e.labels?.[0]?.closest('.layer-head'))
-                && !(e.type === 'checkbox' && e.closest('label')?.getBoundingClientRect().height >= min - 0.5); })
-        .map(e => `${e.tagName.toLowerCase()}.${e.className || e.type || ''} "${(e.textContent || e.value || '').trim().slice(0, 30)}" ${Math.round(e.getBoundingClientRect().height)} px`))""",
-        [scope, TAP],
-    )
+    """The tap targets under ``scope`` lower than TAP px."""
+    return page.evaluate(SMALL_TARGETS_JS, [scope, TAP])
 
 
 @pytest.mark.parametrize("vp", [PHONE, LANDSCAPE], ids=["upright", "landscape"])

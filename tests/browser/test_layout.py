@@ -27,8 +27,10 @@ from tests.browser.test_ui import (
     LANG,
     RANKING,
     SLIDER,
+    describe_violations,
     open_first_detail,
     ranking_ids,
+    run_axe,
     switch_language,
     wait_detail,
 )
@@ -227,6 +229,8 @@ def test_phone_layout_map_first_with_sheets(device: Any, vp: dict[str, int]) -> 
     assert_phone_basics(page, vp)
     small = small_targets(page, "[data-testid=detail] .detail-actions")
     assert not small, "tap targets under 44 px in the detail:\n  " + "\n  ".join(small)
+    vs = run_axe(page)
+    assert not vs, "axe on the phone's detail sheet:\n  " + describe_violations(vs)
     page.locator('[data-testid=detail] [data-detail-action="compare"]').first.tap()
     u.screenshot("detail")
 
@@ -268,6 +272,8 @@ def test_phone_layout_map_first_with_sheets(device: Any, vp: dict[str, int]) -> 
     small = small_targets(page, "#bar-menu")
     assert not small, "tap targets under 44 px in the menu:\n  " + "\n  ".join(small)
     u.screenshot("menu")
+    vs = run_axe(page)
+    assert not vs, "axe with the phone's menu open:\n  " + describe_violations(vs)
     item.tap()
     assert page.locator("[data-dialog=shortlist]").evaluate("d => d.open")
     assert page.locator("[data-menu-toggle]").get_attribute("aria-expanded") == "false"

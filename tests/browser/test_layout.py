@@ -120,6 +120,9 @@ def test_the_expose_prints_completely_on_a4(
     for needle in (weights, created, sources, "Natural Earth", "dl-de/zero-2-0"):
         assert needle in flat, f"{needle!r} is not in the printed exposé ({len(pages)} pages, {out.name})"
     assert sources in " ".join(pages[-1].split()), "the licences are not at the end"
+    if lang == "de":  # the sources and licences in German too (issue 18 §6)
+        for english in ("generated demo data", "SYNTHETIC, not official", "fact table", "area-weighted"):
+            assert english not in flat, f"English {english!r} in the German exposé"
     # page n of m on every page; the sources table's header repeated on each page it runs over
     for i, p in enumerate(pages):
         assert f"{i + 1} / {len(pages)}" in p, f"page {i + 1} has no page number"

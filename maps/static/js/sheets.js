@@ -62,7 +62,7 @@ export function initSheets({ store, getT, toast, nav, menu, menuButton, skip, ra
     menuButton.setAttribute('aria-expanded', String(on));
   };
   menuButton.addEventListener('click', () => setMenu(!body.classList.contains('menu-open')));
-  menu.addEventListener('click', (e) => { if (e.target.closest('[data-action]')) setMenu(false); });
+  menu.addEventListener('click', (e) => { if (e.target.closest('button')) setMenu(false); });
   document.addEventListener('click', (e) => {
     if (body.classList.contains('menu-open') && !e.target.closest('.bar-actions')) setMenu(false);
   });

@@ -2,7 +2,9 @@
 
 Domain errors are raised in geo/, layers/ and the request parsing; this module maps them to HTTP
 status codes. Details are written by the service, never copied from the request: a client's
-strings are not echoed back.
+strings are not echoed back. The ``detail`` follows ``Accept-Language``: English by default,
+German for a request that prefers ``de`` (api/errors_de.py); ``type`` and ``title`` stay the same
+in every language, so a client can tell problems apart without reading the detail.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
+from api.errors_de import german
 from geo.errors import Conflict, DomainError, InvalidGeometry, InvalidParameter, NotFound, TooLarge
 
 PROBLEM_JSON = "application/problem+json"
@@ -74,6 +77,38 @@ GENERIC = {
     500: "The server failed to answer this request; the error has been logged.",
 }
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9_.\-]{1,40}$")
+LANGUAGES = ("en", "de")  # the first is the default
+_LANG_RANGE = re.compile(r"^\s*([A-Za-z]{1,8}|\*)(?:-[A-Za-z0-9]{1,8})*\s*$")
+
+
+def language(accept: str | None) -> str:
+    """The language of the details for an ``Accept-Language`` header (RFC 9110 §12.5.4): the
+    one of LANGUAGES with the highest q (the earlier range wins a tie), English by default.
+    """
+    best, best_q = LANGUAGES[0], 0.0
+    for part in (accept or "")[:400].split(",")[:20]:
+        rng, _, params = part.partition(";")
+        m = _LANG_RANGE.match(rng)
+        if not m:
+            continue
+        q = 1.0
+        for p in params.split(";"):
+            k, _, v = p.strip().partition("=")
+            if k.strip().lower() == "q":
+                try:
+                    q = float(v)
+                except ValueError:
+                    q = 0.0
+                q = min(max(q, 0.0), 1.0) if q == q else 0.0  # q is 0..1 (and not NaN)
+        primary = m.group(1).lower()
+        if primary in LANGUAGES and q > best_q:
+            best, best_q = primary, q
+    return best
+
+
+def localise(detail: str, lang: str) -> str:
+    """A service detail in ``lang`` (English when it has no translation)."""
+    return german(detail) if lang == "de" else detail
 
 
 def status_of(exc: Exception) -> int:
@@ -103,9 +138,17 @@ def problem_body(status: int, detail: str, type_: str = "about:blank") -> bytes:
     return json.dumps(doc, ensure_ascii=False).encode()
 
 
-def problem(status: int, detail: str, type_: str = "about:blank") -> Response:
-    """Return a problem+json response."""
-    return Response(problem_body(status, detail, type_), status_code=status, media_type=PROBLEM_JSON)
+def problem(status: int, detail: str, type_: str = "about:blank", request: Request | None = None) -> Response:
+    """Return a problem+json response (its detail in the request's language, if one is given)."""
+    if request is None:
+        return Response(problem_body(status, detail, type_), status_code=status, media_type=PROBLEM_JSON)
+    lang = language(request.headers.get("accept-language"))
+    resp = Response(
+        problem_body(status, localise(detail, lang), type_), status_code=status, media_type=PROBLEM_JSON
+    )
+    resp.headers["Content-Language"] = lang
+    resp.headers.add_vary_header("Accept-Language")
+    return resp
 
 
 def safe_name(name: Any) -> str | None:
@@ -125,23 +168,23 @@ def validation_detail(exc: RequestValidationError) -> str:
     return "; ".join(parts) or "invalid request"
 
 
-async def _domain(_request: Request, exc: Exception) -> Response:
+async def _domain(request: Request, exc: Exception) -> Response:
     status = status_of(exc)
-    resp = problem(status, str(exc), problem_type(exc))
+    resp = problem(status, str(exc), problem_type(exc), request)
     resp.headers.update(HEADERS.get(status, {}))
     return resp
 
 
-async def _validation(_request: Request, exc: Exception) -> Response:
+async def _validation(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
-    return problem(400, validation_detail(exc), "urn:nrw-sites:problem:invalid-parameter")
+    return problem(400, validation_detail(exc), "urn:nrw-sites:problem:invalid-parameter", request)
 
 
-async def _http(_request: Request, exc: Exception) -> Response:
+async def _http(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     status = exc.status_code
     detail = GENERIC.get(status, TITLES.get(status, "Error"))
-    resp = problem(status, detail)
+    resp = problem(status, detail, request=request)
     if exc.headers:
         resp.headers.update(exc.headers)
     return resp
@@ -149,7 +192,7 @@ async def _http(_request: Request, exc: Exception) -> Response:
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    return problem(500, GENERIC[500])
+    return problem(500, GENERIC[500], request=request)
 
 
 def install(app: FastAPI) -> None:

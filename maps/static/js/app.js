@@ -22,6 +22,7 @@ import { Draw } from './draw.js';
 import * as session from './session.js';
 import { SharedLists } from './staff-lists.js';
 import { addStaffSites } from './map-staff.js';
+import { initSheets } from './sheets.js';
 
 const doc = document.documentElement;
 const $ = (sel) => document.querySelector(sel);
@@ -143,6 +144,10 @@ async function main() {
     store, groups: mapApi.groups, bands, attribution: prof.attribution || [], getT });
   new Draw({ mapApi, store, criteria, getT, toast, button: $('[data-action=draw]'), fileInput: $('[data-action=file]'),
     hint: $('[data-draw-hint]'), dropZone: $('[data-drop-zone]'), container: $('.map-wrap') });
+
+  // the phone layout's sheets and header menu, and the skip link
+  initSheets({ store, getT, toast, nav: $('[data-sheet-nav]'), menu: $('#bar-menu'), menuButton: $('[data-menu-toggle]'),
+    skip: $('.skip'), ranking: $('#ranking') });
 
   // -- re-ranking, coalesced per animation frame --------------------------------------------
   const effectiveFilters = (f) => {

@@ -102,7 +102,8 @@ async function main() {
     const src = e.source || {};
     tr.append(el('th', null, label), el('td', null, val || t('detail.no_data')),
       el('td', 'num', e.missing ? t('detail.no_data') : i18n.num(lang, e.points, 1)),
-      el('td', null, [src.title, src.resolution, src.date && t('detail.as_of', { date: src.date }), src.licence].filter(Boolean).join(' · ')));
+      el('td', null, [src.title, src.resolution, src.date && t('detail.as_of', { date: src.date }), src.licence]
+        .filter(Boolean).map((x) => i18n.sourceText(t, x)).join(' · ')));
     tr.firstChild.scope = 'row';
     tbody.append(tr);
   }
@@ -121,7 +122,7 @@ async function main() {
   const lic = [];
   const seen = new Set();
   for (const a of d.attribution || prof.attribution || []) {
-    const s = [a.attribution, a.licence].filter(Boolean).join(', ');
+    const s = [a.attribution, a.licence].filter(Boolean).map((x) => i18n.sourceText(t, x)).join(', ');
     if (s && !seen.has(s)) { seen.add(s); lic.push(s); }
   }
   lic.push(t('source.natural_earth'));

@@ -67,6 +67,61 @@ export function collator(lang) {
   return new Intl.Collator(LOCALE[lang] || lang, { sensitivity: 'base' });
 }
 
+// The provenance texts of the API (sources, licences, attributions of api/profiles and of each
+// breakdown entry) are English. Proper names (Geobasis NRW, "dl-de/zero-2-0", "CC-BY-4.0") stay as
+// they are; the service's own phrases are said in the page's language: each pattern below is one
+// phrase of layers/ (provenance.py, demo.py, lep.py, transport*.py, measures), its captured parts
+// go into the string `src.<key>` as {1}, {2} … Unknown text is shown unchanged.
+const SOURCE_PHRASES = [
+  ['demo_title', /NRW Site Finder demo generator \(SYNTHETIC, not official\)/g],
+  ['demo_data', /NRW Site Finder demo data — SYNTHETIC, not official/g],
+  ['demo_licence', /\(generated demo data\)/g],
+  ['derived_title', /NRW Site Finder, derived from the candidate layers/g],
+  ['derived_attr', /NRW Site Finder \(derived\)/g],
+  ['derived_licence', /derived from the layers above; see each layer/g],
+  ['funding_title', /GRW 2022–2027, JTF regions, 5-Standorte-Programm \(fact table\)/g],
+  ['funding_attr', /NRW Site Finder fact table (\S+); each row names its source/g],
+  ['facts_geometry', /^facts \(no third-party geometry\)$/g],
+  ['facts', /^facts$/g],
+  ['lep_facts', /positions approximate \(NRW Site Finder fact table\)/g],
+  ['fact_table', /\(NRW Site Finder fact table\)/g],
+  ['modified_subset', /modified: subset (.+?) in NRW \+ 10 km, reduced columns/g],
+  ['modified_nrw', /modified: subset NRW \+ 10 km, reduced columns/g],
+  ['subset_flag', /subset NRW \+ 10 km with a commercial flag/g],
+  ['derived_db', /derived database, share-alike/g],
+  ['generalised', /generalised \(coverage_simplify (\S+) m\)/g],
+  ['h2_places', /place names: FNB Gas Kernnetz lists, geocoded by PyPSA-DE \(MIT; OSM-based, ODbL\); segments SYNTHETIC \(NRW Site Finder demo\)/g],
+  ['site_polygon', /site polygon, area in EPSG:25832/g],
+  ['share_cover', /polygons; share of the site's area they cover/g],
+  ['share', /polygons; share of the site's area/g],
+  ['grid', /100 m grid \(EPSG:25832\), area-weighted over the site/g],
+  ['per_municipality', /per municipality \(statistics\), mixed by the site's area in each/g],
+  ['per_kreis', /per Kreis \(statistics\), mixed by the site's area in each/g],
+  ['per_ags', /per municipality or Kreis \(AGS\)/g],
+  ['straight_line', /straight-line distance \(Luftlinie\) from the site's edge to the nearest feature/g],
+  ['h2_lines', /schematic straight lines between Kernnetz places; distance from the site's edge \(straight line\)/g],
+  ['sum_within', /sum of ([a-z_]+) within ([\d.]+) km of the site's centroid/g],
+  ['cells_within', /sum of the grid cells whose centre is within ([\d.]+) km of the site's centroid/g],
+  ['official_mapped', /official source file \(mapped columns\)/g],
+  ['osm_extract', /OpenStreetMap extract/g],
+  ['line_file', /pipeline line file/g],
+];
+
+/** A provenance text of the API in the language of `t` (see SOURCE_PHRASES); '' for none. */
+export function sourceText(t, text) {
+  if (text === null || text === undefined) return '';
+  let out = String(text);
+  for (const [key, re] of SOURCE_PHRASES) {
+    const k = `src.${key}`;
+    if (!t.has(k)) continue;
+    out = out.replace(re, (...m) => {
+      const groups = m.slice(1, -2);
+      return fill(t(k), Object.fromEntries(groups.map((g, i) => [String(i + 1), g])));
+    });
+  }
+  return out;
+}
+
 // -- DOM ---------------------------------------------------------------------------------
 
 /** Localise a subtree: text of [data-i18n], attributes of [data-i18n-attr]. */

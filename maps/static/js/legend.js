@@ -3,7 +3,7 @@
 // classes from `bands` (bands.js, served by api/ui/config); writes only store.setLayer(); the map
 // follows the store.
 
-import { unit } from './i18n.js';
+import { unit, sourceText } from './i18n.js';
 
 const el = (tag, cls, text) => {
   const e = document.createElement(tag);
@@ -42,7 +42,7 @@ export class Legend {
     }
     if (g.text) parts.push(g.text);
     if (g.textKey) parts.push(this.getT()(g.textKey));
-    return [...new Set(parts)].join('; ');
+    return [...new Set(parts)].map((x) => sourceText(this.getT(), x)).join('; ');
   }
 
   render() {
@@ -93,7 +93,7 @@ export class Legend {
     }).map((a) => {
       const li = el('li');
       li.append(el('strong', null, t.has(`source_layer.${a.layer}`) ? t(`source_layer.${a.layer}`) : a.layer), ': ',
-        a.attribution || '', a.licence ? ` (${a.licence})` : '', a.date ? ` · ${t('detail.as_of', { date: a.date })}` : '');
+        sourceText(t, a.attribution), a.licence ? ` (${sourceText(t, a.licence)})` : '', a.date ? ` · ${t('detail.as_of', { date: a.date })}` : '');
       if (a.synthetic) li.append(' ', el('span', 'badge warn', t('synthetic.label')));
       return li;
     }), (() => {

@@ -10,6 +10,7 @@ import { features as topoFeatures, clipped } from './topojson.js';
 import { NRW_BOUNDS, absolute, isLeaving, registerPmtiles } from './map-tiles.js';
 import { createStateSync } from './map-sync.js';
 import { createPointer } from './map-pointer.js';
+import { sourceText } from './i18n.js';
 
 const MAX_BOUNDS = [[1.5, 48.6], [14.0, 54.3]];
 const NEIGHBOUR_BOX = [0, 47, 16, 56];
@@ -81,7 +82,9 @@ export function createMap(container, ctx) {
   map.keyboard.disableRotation();
   map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'top-right');
   map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-left');
-  map.addControl(new maplibregl.AttributionControl({ compact: true, customAttribution: attributionText(ctx) }), 'bottom-right');
+  let attrib = new maplibregl.AttributionControl({ compact: true, customAttribution: attributionText(ctx.attribution, t) });
+  map.addControl(attrib, 'bottom-right');
+  liftAboveCredits(container);
 
   const groups = layers.groups({ bands, coverage, basemap: cfg.basemap });
   const state = createStateSync(map, { prep: ctx.prep, bands, groups, coverage, h2Year: store.state.year, timings: ctx.timings });
@@ -169,6 +172,13 @@ export function createMap(container, ctx) {
     loadNeighbours,
     setT(next) {
       t = next;
+      // the credits are text given when the control is made: a new control in the new language
+      const box = container.querySelector('.maplibregl-ctrl-attrib');
+      const open = !!box?.classList.contains('maplibregl-compact-show');
+      map.removeControl(attrib);
+      attrib = new maplibregl.AttributionControl({ compact: true, customAttribution: attributionText(ctx.attribution, t) });
+      map.addControl(attrib, 'bottom-right');
+      container.querySelector('.maplibregl-ctrl-attrib')?.classList.toggle('maplibregl-compact-show', open);
       relabelControls(container, t);
       labelNeighbours();
       pointer.close();
@@ -177,17 +187,34 @@ export function createMap(container, ctx) {
   };
 }
 
-function attributionText(ctx) {
+function attributionText(attribution, t) {
   const seen = new Set();
   const parts = [];
-  for (const a of ctx.attribution || []) {
+  for (const a of attribution || []) {
     if (a.attribution && !seen.has(a.attribution)) {
       seen.add(a.attribution);
-      parts.push(a.attribution);
+      parts.push(sourceText(t, a.attribution));
     }
   }
-  parts.push(ctx.t('source.natural_earth_short'));
+  parts.push(t('source.natural_earth_short'));
   return parts;
+}
+
+/**
+ * The credits (bottom right) grow when opened: the H2 timeline and the score legend, which sit
+ * above the map's bottom edge, are lifted above them (CSS variable --credits-h on the map's
+ * wrapper), so the open credits never cover them.
+ */
+function liftAboveCredits(container) {
+  const corner = container.querySelector('.maplibregl-ctrl-bottom-right');
+  const wrap = container.parentElement;
+  if (!corner || !wrap || typeof ResizeObserver === 'undefined') return;
+  new ResizeObserver(() => {
+    const box = corner.querySelector('.maplibregl-ctrl-attrib');
+    const open = box?.classList.contains('maplibregl-compact-show');
+    const h = open ? Math.ceil(container.getBoundingClientRect().bottom - box.getBoundingClientRect().top) : 0;
+    wrap.style.setProperty('--credits-h', `${h}px`);
+  }).observe(corner);
 }
 
 /**

@@ -211,7 +211,7 @@ def ranking(svc: ServiceDep, query: RankingQueryDep, breakdown: BreakdownParam =
     "/sites/{site_id}/score",
     response_class=JSONBytes,
     summary="One site's score",
-    dependencies=[Depends(known_params("profile", "h2_year", "stability", *WEIGHT_PARAMS))],
+    dependencies=[Depends(known_params("profile", "h2_year", "stability", *WEIGHT_PARAMS, *FILTER_PARAMS))],
     responses={
         200: {
             "model": SiteScoreResponse,
@@ -232,8 +232,10 @@ def ranking(svc: ServiceDep, query: RankingQueryDep, breakdown: BreakdownParam =
     },
 )
 def site_score(site_id: str, svc: ServiceDep, query: SiteQueryDep) -> Response:
-    """One stored site's score, rank among all sites, indicators, breakdown with the source of
-    every value, distance to the nearest LEP site and (``stability=N``) its rank stability.
+    """One stored site's score, rank among the sites that pass the hard filters (the same
+    filter parameters as ``/api/ranking``; none: all sites), indicators, breakdown with the
+    source of every value, distance to the nearest LEP site and (``stability=N``) its rank
+    stability among those sites. A site the filters exclude has rank 0 and ``excluded_by``.
     """
     out = svc.site_score(site_id, query)
     return JSONBytes({**out, **provenance(svc)})

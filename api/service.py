@@ -173,8 +173,9 @@ class Service:
         return self._rankings.page(q, breakdown, lambda _: dumps({**self.ranking(q, breakdown), **extra()}))
 
     def site_score(self, site_id: str, q: RankingQuery) -> dict[str, Any]:
-        """One stored site's score and breakdown (with its rank among all sites under ``q``),
-        its distance to the nearest LEP large site and, with ``q.stability``, its rank stability.
+        """One stored site's score and breakdown (with its rank among the sites that pass
+        ``q``'s filters: ``numberRanked`` of them), its distance to the nearest LEP large site
+        and, with ``q.stability``, its rank stability among those sites.
         """
         row = self.row_of.get(site_id)
         if row is None:

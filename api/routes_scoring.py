@@ -247,7 +247,7 @@ def score_body(svc: Service, raw: bytes, max_vertices: int, query: RankingQuery)
     geom = to_work_crs(read_polygon(raw, max_vertices))
     if not svc.inside_nrw(np.array([geom]))[0]:
         raise InvalidGeometry("coordinates outside North Rhine-Westphalia")
-    if oversized([geom])[0]:  # a site, not a region (geo/areas.py MAX_OWN_AREA_HA)
+    if oversized(np.array([geom]))[0]:  # a site, not a region (geo/areas.py MAX_OWN_AREA_HA)
         raise InvalidGeometry(too_large_text(geom))
     item = svc.score_geometries(np.array([geom]), query)[0]
     return {

@@ -65,7 +65,8 @@ def test_a_polygon_under_the_limit_is_scored(client) -> None:  # type: ignore[no
 
 def test_a_file_with_an_oversized_feature_is_refused(svc: Service, tmp_path: Path) -> None:
     def feature(name: str, ring: list[list[float]]) -> dict[str, object]:
-        return {"type": "Feature", "properties": {"name": name}, "geometry": {"type": "Polygon", "coordinates": [ring]}}
+        geometry = {"type": "Polygon", "coordinates": [ring]}
+        return {"type": "Feature", "properties": {"name": name}, "geometry": geometry}
 
     fc = {"type": "FeatureCollection", "features": [feature("ok", UNDER), feature("big", HUGE)]}
     path = tmp_path / "areas.geojson"

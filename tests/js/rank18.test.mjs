@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { apiQuery, encode } from '../../maps/static/js/permalink.js';
-import { fold, buildIndex, findSites, MAX_HITS } from '../../maps/static/js/search.js';
+import { fold, buildIndex, findSites, MAX_HITS, cameraHash } from '../../maps/static/js/search.js';
 import { shownCount, TOP_N } from '../../maps/static/js/ranking.js';
 import { areaHa, MAX_OWN_AREA_HA } from '../../maps/static/js/draw.js';
 import { effectiveFilters, points, whyBeats, whyBeatsPoints } from '../../maps/static/js/scoring.js';
@@ -104,4 +104,10 @@ test('whyBeatsPoints on points equals whyBeats on the values', () => {
   const w = Float64Array.from([2, 1, 1]);
   const names = ['area', 'h2', 'fibre'];
   assert.deepEqual(whyBeatsPoints(points(values, C, w, 0), points(values, C, w, 1), names), whyBeats(values, C, w, 0, 1, names));
+});
+
+test('cameraHash centres on the site, zooms in to at least 13, keeps bearing and pitch', () => {
+  assert.equal(cameraHash('#map=7.5/51.4/7.3', 7.12345678, 51.5), '#map=13/51.50000/7.12346');
+  assert.equal(cameraHash('#map=15.2/51.4/7.3/20/45', 7, 51), '#map=15.2/51.00000/7.00000/20/45');
+  assert.equal(cameraHash('', 7, 51), '#map=13/51.00000/7.00000');
 });

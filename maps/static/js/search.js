@@ -8,6 +8,17 @@
 import { int } from './i18n.js';
 
 export const MAX_HITS = 8;
+export const FLY_ZOOM = 13; // the map shows a found site at least this close
+
+/** The camera fragment (MapLibre's hash: #map=zoom/lat/lng[/bearing/pitch]) centred on a site,
+ * zoomed in to at least FLY_ZOOM; setting it moves the map (MapLibre follows hashchange). */
+export function cameraHash(hash, lon, lat) {
+  const m = /map=([\d.]+)\/-?[\d.]+\/-?[\d.]+((?:\/-?[\d.]+)*)/.exec(hash || '');
+  const z = Math.max(FLY_ZOOM, m ? Number(m[1]) : 0);
+  const cam = `map=${z}/${lat.toFixed(5)}/${lon.toFixed(5)}${m ? m[2] : ''}`;
+  const rest = (hash || '').replace(/^#/, '').split('&').filter((x) => x && !x.startsWith('map='));
+  return `#${[cam, ...rest].join('&')}`;
+}
 
 /** Lower case without diacritics: "Münster-Hiltrup" → "munster-hiltrup", "Straße" → "strasse". */
 export function fold(s) {
@@ -130,13 +141,17 @@ export class SiteSearch {
     else this.input.removeAttribute('aria-activedescendant');
   }
 
-  /** Open the k-th hit: select the site (detail panel, list and map follow). */
+  /** Open the k-th hit: move the map to it and select it (detail panel and list follow). */
   open(k) {
     const row = this.hits[k];
     if (row === undefined) return;
-    const id = this.prep.columns.site_id[row];
-    this.input.value = this.prep.columns.name[row] || id;
+    const c = this.prep.columns;
+    const id = c.site_id[row];
+    this.input.value = c.name[row] || id;
     this.close();
+    if (Number.isFinite(c.lon?.[row]) && Number.isFinite(c.lat?.[row])) {
+      location.hash = cameraHash(location.hash, c.lon[row], c.lat[row]);
+    }
     this.store.select(id);
   }
 

@@ -52,6 +52,7 @@ AREA_WORDS = {
     "municipality": ("Gemeinde", "municipality"),
     "kreis": ("Kreis", "Kreis"),
     "nrw": ("Land", "state"),
+    "selection": ("Auswahl", "selection"),
 }
 
 
@@ -276,7 +277,7 @@ def render(
     if fmt == "geojson":
         return geojson_bytes(sites, geojson_members(meta, area))
     if fmt == "csv":
-        return csv_bytes(sites, crs, lang)
+        return csv_bytes(sites, crs, lang, meta)
     with tempfile.TemporaryDirectory(prefix="nrw-export-") as tmp:
         path = Path(tmp) / f"{area.slug}.{fmt}"
         if fmt == "gpkg":

@@ -40,6 +40,7 @@ from geo.areas import Area, AreaKind, AreaSites
 from geo.criteria import get_profile
 from geo.errors import InvalidParameter, NotFound
 from geo.pool import ForkPool, fork_available, usable_cores
+from geo.query import RankingQuery
 from maps.report_context import ReportContext
 
 Progress = Callable[[str], None]
@@ -67,6 +68,54 @@ def export_area(
     frame = area_frame(svc, site_table(svc, r, chosen.rows), chosen)
     body = render(svc, area, fmt, r, frame, out_crs, out_lang, generated_now())
     return body, f"{area.slug}.{fmt}", MEDIA_TYPES[fmt], out_crs.uri
+
+
+MAX_SELECTION = 500
+SITE_ID = re.compile(r"[A-Za-z0-9_.\-]{1,64}")
+UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue", "ß": "ss"})
+
+
+def export_selection(
+    svc: Service,
+    ids: Sequence[str],
+    fmt: str,
+    q: RankingQuery,
+    name: str,
+    crs: str | None = None,
+    lang: str | None = None,
+) -> tuple[bytes, str, str, str]:
+    """An export of chosen sites (a shortlist), scored with ``q``'s profile and weights.
+
+    The sites come in export order (ranked ones by rank, then the excluded ones); the boundary
+    layer holds the municipalities they lie in. Unknown ids are NotFound, naming up to five.
+    """
+    out_crs, out_lang = check_options(fmt, crs, lang)
+    wanted = list(dict.fromkeys(ids))
+    if not wanted or len(wanted) > MAX_SELECTION:
+        raise InvalidParameter(f"ids: give 1 to {MAX_SELECTION} site ids, separated by commas")
+    unknown = [i for i in wanted if i not in svc.row_of]
+    if unknown:
+        shown = [repr(u) for u in unknown if SITE_ID.fullmatch(u)][:5]  # never echo other input
+        raise NotFound(
+            f"{len(unknown)} of the ids name no site in snapshot {svc.snap.id}"
+            + (f": {', '.join(shown)}" if shown else "")
+        )
+    r = svc.run(q)
+    rows = np.array([svc.row_of[i] for i in wanted], dtype=np.int64)
+    nrw_rank = r.rank[rows]
+    order = np.lexsort((svc.scorer.site_id[rows], np.where(nrw_rank > 0, nrw_rank, np.iinfo(np.int64).max)))
+    rows = rows[order]
+    ranked = r.rank[rows] > 0
+    within = np.where(ranked, np.cumsum(ranked), 0).astype(np.int64)
+    muni = svc.snap.layers["municipalities"]
+    units = np.flatnonzero(muni["ags"].isin(set(svc.sites["ags"].iloc[rows].dropna())).to_numpy())
+    area = Area("selection", "selection", name, units.astype(np.int64))
+    chosen = AreaSites(rows, np.zeros(len(rows), dtype=bool), within)
+    frame = area_frame(svc, site_table(svc, r, chosen.rows), chosen)
+    body = render(svc, area, fmt, r, frame, out_crs, out_lang, generated_now())
+    ascii_name = name.translate(UMLAUTS)
+    stem = re.sub(r"[^A-Za-z0-9_-]+", "-", ascii_name).strip("-")[:60] or "selection"
+    return body, f"{stem}.{fmt}", MEDIA_TYPES[fmt], out_crs.uri
 
 
 # -- many areas at once (the command line) ----------------------------------------------------

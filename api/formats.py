@@ -96,6 +96,7 @@ class ExportMeta:
         return list(seen.values())
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 GEOMETRY_TYPES = {
     0: "Point",
     1: "LineString",
@@ -427,8 +428,33 @@ def geojson_bytes(layer: ExportLayer, members: Mapping[str, Any]) -> bytes:
 
 
 # -- CSV ---------------------------------------------------------------------------------------
-def csv_bytes(layer: ExportLayer, crs: OutputCrs, lang: str) -> bytes:
-    """The CSV of one layer for Excel: labels, decimal comma, centroid coordinates."""
+def defuse(value: Any) -> Any:
+    """A text cell Excel would run as a formula (= + - @, tab, CR first) is prefixed with '."""
+    return f"'{value}" if isinstance(value, str) and value[:1] in FORMULA_START else value
+
+
+def csv_provenance(meta: ExportMeta, lang: str) -> dict[str, str]:
+    """The columns that say where a CSV's rows come from, repeated on every row (a CSV has no
+    other place that survives a copy into Excel): synthetic or not, profile and weights, the
+    snapshot, when it was written, and the licences.
+    """
+    de = lang == "de"
+    weights = "; ".join(f"{k}={v:g}" for k, v in meta.weights.items())
+    licences = "; ".join(sorted(str(x["licence"]) for x in meta.licences()))
+    synthetic = ("SYNTHETISCH – Demodaten" if de else "SYNTHETIC – demo data") if meta.synthetic else ""
+    return {
+        "Datenhinweis" if de else "Data notice": synthetic,
+        "Profil" if de else "Profile": meta.profile,
+        "Gewichte" if de else "Weights": weights,
+        "Datenstand (Snapshot)" if de else "Snapshot": meta.snapshot,
+        "Erstellt" if de else "Generated": meta.generated,
+        "Lizenzen" if de else "Licences": licences,
+    }
+
+
+def csv_bytes(layer: ExportLayer, crs: OutputCrs, lang: str, meta: ExportMeta | None = None) -> bytes:
+    """The CSV of one layer for Excel: labels, decimal comma, centroid coordinates, and (with
+    ``meta``) the provenance columns."""
     de = lang == "de"
     frame = layer.frame
     c = shapely.centroid(frame.geometry.values)
@@ -445,7 +471,7 @@ def csv_bytes(layer: ExportLayer, crs: OutputCrs, lang: str) -> bytes:
         elif f.kind == "int":
             cols[f.label(lang)] = pd.array([None if pd.isna(v) else int(v) for v in values], dtype="Int64")
         else:
-            cols[f.label(lang)] = [code_label(f.name, v, lang) for v in values]
+            cols[f.label(lang)] = [defuse(code_label(f.name, v, lang)) for v in values]
     utm = np.round(xy, 2)
     lonlat = np.column_stack(transformer(25832, 4326).transform(xy[:, 0], xy[:, 1]))
     cols["Rechtswert (EPSG:25832)" if de else "Easting (EPSG:25832)"] = utm[:, 0]
@@ -456,6 +482,8 @@ def csv_bytes(layer: ExportLayer, crs: OutputCrs, lang: str) -> bytes:
         other = project_xy(xy, crs)
         cols[f"X ({crs.curie})"] = other[:, 0]
         cols[f"Y ({crs.curie})"] = other[:, 1]
+    for label, value in (csv_provenance(meta, lang) if meta is not None else {}).items():
+        cols[label] = [value] * len(frame)
     df = pd.DataFrame(cols)
     text = df.to_csv(sep=";", decimal=",", index=False, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
     return ("\ufeff" + text).encode("utf-8")

@@ -29,10 +29,12 @@ from api import (
     routes_features,
     routes_items,
     routes_scoring,
+    routes_session,
+    routes_shortlists,
     routes_tiles,
     routes_ui,
 )
-from api.auth import RoleDep
+from api.auth import RoleCaching, RoleDep
 from api.dependencies import ServiceDep, known_params
 from api.live import LiveSnapshot, load
 from api.methods import HeadOptions
@@ -42,6 +44,9 @@ from api.traffic import InFlightLimit, RequestLog
 from geo.errors import TooLarge
 from layers.build import code_version
 from layers.keys import KeyStore
+from layers.sessions import SessionStore
+from layers.shortlists import ShortlistStore
+from layers.statedb import StateDB
 
 log = logging.getLogger("nrw_sites.api")
 STATIC = Path(__file__).resolve().parents[1] / "maps" / "static"
@@ -155,8 +160,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         logging.getLogger("nrw_sites").addHandler(handler)
         logging.getLogger("nrw_sites").setLevel(logging.INFO)
     app.state.keys = KeyStore(settings.data)
+    state_db = StateDB(settings.data)
+    app.state.sessions = SessionStore(
+        state_db, app.state.keys, settings.session_idle_minutes * 60, settings.session_max_hours * 3600
+    )
+    app.state.shortlists = ShortlistStore(state_db)
     app.state.reload_lock = threading.Lock()
     errors.install(app)
+    app.add_middleware(RoleCaching)  # innermost: sees the role the route resolved
     app.add_middleware(HeadOptions)  # HEAD and OPTIONS on every route
     app.add_middleware(GZipMiddleware, minimum_size=1000, compresslevel=settings.gzip_level)
     app.add_middleware(
@@ -177,6 +188,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(routes_ui.router)
     app.include_router(routes_tiles.router)
     app.include_router(routes_admin.router)
+    app.include_router(routes_session.router)
+    app.include_router(routes_shortlists.router)
 
     @app.get(
         "/healthz",

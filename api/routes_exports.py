@@ -1,10 +1,12 @@
 """Exports over HTTP: a municipality, a Kreis or all of NRW as GeoJSON, GeoPackage, CSV or a
-zipped Shapefile (DESIGN §5.3).
+zipped Shapefile (DESIGN §5.3); and chosen sites (the web map's shortlist) the same way.
 
 ``/api/exports/municipalities/{ags}.{format}``, ``/api/exports/kreise/{key}.{format}`` and
 ``/api/exports/nrw.{format}`` with ``profile=``, ``crs=`` (default EPSG:25832; GeoJSON is always
 RFC 7946 WGS84) and ``lang=de|en`` (default de). The files are built per request from the live
 snapshot in the caller's view (api/exports.py, api/formats.py).
+``/api/exports/sites.{format}?ids=…`` exports up to 500 named sites, scored with the ``profile``,
+``w_<criterion>`` weights and ``h2_year`` given.
 """
 
 from __future__ import annotations
@@ -16,8 +18,8 @@ from fastapi import APIRouter, Depends, Query
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from api.dependencies import ProfileParam, ServiceDep, known_params
-from api.exports import export_area, valid_key
+from api.dependencies import WEIGHT_PARAMS, ProfileParam, ScoreQueryDep, ServiceDep, known_params
+from api.exports import export_area, export_selection, valid_key
 from api.formats import FORMATS, MEDIA_TYPES
 from geo.areas import AreaKind
 from geo.crs import OUTPUT_CRS
@@ -176,3 +178,62 @@ for _kind, (_prefix, _what) in PATHS.items():
                 404: {"description": "unknown municipality or Kreis key"},
             },
         )
+
+
+IdsParam = Annotated[
+    str,
+    Query(
+        max_length=40_000,
+        description="the site ids to export, separated by commas (at most 500)",
+        examples=["bf-BF-000123,rp-RP-000042"],
+    ),
+]
+NameParam = Annotated[
+    str | None,
+    Query(max_length=120, description="the selection's name (title and file name), e.g. the shortlist's"),
+]
+
+
+def _selection_route(fmt: str) -> Callable[..., Awaitable[Response]]:
+    async def selection(
+        ids: IdsParam,
+        svc: ServiceDep,
+        q: ScoreQueryDep,
+        name: NameParam = None,
+        crs: CrsParam = None,
+        lang: LangParam = None,
+    ) -> Response:
+        wanted = [i.strip() for i in ids.split(",") if i.strip()]
+        title = " ".join((name or "").split()) or ("Merkliste" if (lang or "de") == "de" else "Shortlist")
+        body, file, media, crs_uri = await run_in_threadpool(
+            export_selection, svc, wanted, fmt, q, title, crs, lang
+        )
+        return Response(
+            body,
+            media_type=media,
+            headers={"Content-Disposition": _disposition(file, fmt), "Content-Crs": f"<{crs_uri}>"},
+        )
+
+    return selection
+
+
+for _fmt in FORMATS:
+    router.add_api_route(
+        f"/sites.{_fmt}",
+        _selection_route(_fmt),
+        methods=["GET"],
+        response_class=Response,
+        name=f"export_selection_{_fmt.replace('.', '_')}",
+        summary=f"Chosen sites, e.g. a shortlist ({_fmt})",
+        description=f"The sites named by ids, scored with the profile, weights (w_<criterion>) and "
+        f"horizon given: {DESCRIPTIONS[_fmt]} The boundary layer holds the municipalities they "
+        "lie in. CRSs: " + CRS_URIS + ".",
+        dependencies=[
+            Depends(known_params("ids", "name", "profile", "h2_year", "crs", "lang", *WEIGHT_PARAMS))
+        ],
+        responses={
+            200: {"content": {MEDIA_TYPES[_fmt]: {"example": EXAMPLES[_fmt]}}},
+            400: {"description": "no ids or too many, bad profile, weight, crs or lang"},
+            404: {"description": "an unknown site id"},
+        },
+    )

@@ -48,6 +48,12 @@ class Settings(BaseSettings):
         "https://tiles.example.org/{z}/{x}/{y}.png; off by default (offline)",
     )
     basemap_attribution: str | None = Field(None, description="attribution of the base map")
+    session_idle_minutes: float = Field(
+        30, gt=0, le=24 * 60, description="a web-map sign-in ends after this long without a request"
+    )
+    session_max_hours: float = Field(
+        10, gt=0, le=7 * 24, description="a web-map sign-in ends this long after it began, in any case"
+    )
     publisher: str = Field(
         "NRW Site Finder",
         description="who publishes this deployment's data (the DCAT catalogue's dct:publisher)",

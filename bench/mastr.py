@@ -3,7 +3,7 @@
 Writes a ~2 GB ``EinheitenSolar_1.xml`` in /tmp (UTF-16 with BOM, the export's layout: ~45
 child elements per unit, most small PV units without coordinates, units all over Germany),
 reads it with ``layers.renewables.read_mastr`` in a fresh interpreter and prints the wall time,
-throughput and peak RSS (``resource.getrusage`` of the child; the interpreter with its imports
+throughput and peak RSS (``ru_maxrss`` that the child reports of itself; the interpreter with its imports
 alone is measured the same way for comparison). The file is deleted afterwards. Target: peak
 RSS ≤ 300 MB. Nothing is asserted.
 
@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
 import tempfile
@@ -62,14 +61,19 @@ COORDS = "\t\t<Laengengrad>{lon:.7f}</Laengengrad>\r\n\t\t<Breitengrad>{lat:.7f}
 BATCH = 20_000
 
 READ = """
-import json, sys, time
+import json, resource, sys, time
 from pathlib import Path
 import layers.renewables as r
 t = time.perf_counter()
 gdf = r.read_mastr(Path(sys.argv[1]), {})
-print(json.dumps({"seconds": time.perf_counter() - t, "summary": gdf.attrs["mastr"]}))
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({"seconds": time.perf_counter() - t, "summary": gdf.attrs["mastr"], "peak_kib": peak}))
 """
-IMPORTS = "import layers.renewables"
+IMPORTS = """
+import json, resource
+import layers.renewables
+print(json.dumps({"peak_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+"""
 
 
 def write(path: Path, gb: float, seed: int = 1) -> int:
@@ -112,18 +116,16 @@ def write(path: Path, gb: float, seed: int = 1) -> int:
     return n
 
 
-def child(code: str, *args: str) -> tuple[float, float, str]:
-    """Run ``code`` in a fresh interpreter; wall seconds, peak RSS (MB), stdout."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+def child(code: str, *args: str) -> tuple[float, float, dict]:
+    """Run ``code`` in a fresh interpreter; wall seconds, its own peak RSS (MB, ``ru_maxrss`` of
+    the child itself, which prints it) and the JSON it prints last."""
     t = time.perf_counter()
     p = subprocess.run([sys.executable, "-c", code, *args], cwd=ROOT, capture_output=True, text=True)
     wall = time.perf_counter() - t
     if p.returncode:
         raise SystemExit(p.stderr[-2000:])
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # KiB, the largest child so far
-    if peak <= before:
-        print("note: peak RSS not above an earlier child's; shown is the maximum so far")
-    return wall, peak / 1024, p.stdout
+    res = json.loads(p.stdout.strip().splitlines()[-1])
+    return wall, res["peak_kib"] / 1024, res
 
 
 def main() -> None:
@@ -139,8 +141,7 @@ def main() -> None:
             f"generated {path.name}: {size / 1e9:.2f} GB, {units:,} units in {time.perf_counter() - t:.1f} s"
         )
         _, base_mb, _ = child(IMPORTS)
-        wall, peak_mb, out = child(READ, str(path))
-        res = json.loads(out.strip().splitlines()[-1])
+        wall, peak_mb, res = child(READ, str(path))
         s = res["summary"]
         print(
             f"read_mastr: {res['seconds']:.1f} s ({size / 1e6 / res['seconds']:.0f} MB/s, "

@@ -2,9 +2,11 @@
 
 Usage: python bench/score.py [--data DIR] [--sites 50000] [--subset 5000]
 Builds the demo snapshot into DIR when it holds none. Prints per-stage wall time and peak RSS,
-re-ranking and ad-hoc timings, and the speed ratio against `geopandas.overlay` with grid cells
-plus `sjoin_nearest` on unsplit lines on a subset. Targets (issue #4): all indicators and scores
-≤ 6 s and ≤ 1.5 GB; re-ranking ≤ 50 ms; one ad-hoc polygon ≤ 50 ms; ≥ 20× the naive approach.
+each generic measure's own time (the batch runs them together on two threads), re-ranking and
+ad-hoc timings, and the speed ratio against `geopandas.overlay` with grid cells plus
+`sjoin_nearest` on unsplit lines on a subset. Targets (issue #4): all indicators and scores
+≤ 6 s and ≤ 1.5 GB; re-ranking ≤ 50 ms; one ad-hoc polygon ≤ 50 ms; ≥ 20× the naive approach;
+(issue 21) the generic measures of the new criteria add ≤ 0.6 s to the batch.
 """
 
 from __future__ import annotations
@@ -25,8 +27,9 @@ sys.path[0] = str(Path(__file__).resolve().parents[1])
 from api.service import Service
 from bench._measure import Stages
 from geo import indicators as ind
-from geo.criteria import PROFILES
+from geo.criteria import CRITERIA, PROFILES
 from geo.crs import WORK_CRS
+from geo.measures import SiteCache
 from geo.query import RankingQuery
 from geo.scoring import Scorer
 from geo.sites import compute_indicators, transport_distances
@@ -75,6 +78,31 @@ def naive(sites: gpd.GeoDataFrame, cov_grid: np.ndarray, spec, h2: gpd.GeoDataFr
         "t_h2": t_h2,
         "cells": len(grid),
     }
+
+
+def generic_measures(geoms, layers: dict, coverage: dict) -> None:
+    """Each generic measure alone (geo/measures.py), one after the other: wall and CPU seconds.
+
+    The batch runs them on two threads (geo/sites.py), so its stage shows them together; here
+    each one's own cost (issue 21: all new indicators together add ≤ 0.6 s to the batch).
+    """
+    geoms = np.asarray(geoms, dtype=object)
+    t, c = time.perf_counter(), time.process_time()
+    shared = SiteCache(geoms)
+    _ = shared.centres, shared.anchor
+    rows = [("centroids and anchors (shared)", time.perf_counter() - t, time.process_time() - c)]
+    for crit in CRITERIA.values():
+        m = crit.measure
+        layer = None if m is None else (coverage.get(m.layer) if m.grid else layers.get(m.layer))
+        if layer is None:
+            continue
+        t, c = time.perf_counter(), time.process_time()
+        m.compute(geoms, layer, shared)
+        rows.append((f"{crit.name}: {m.kind}", time.perf_counter() - t, time.process_time() - c))
+    print(f"\ngeneric measures one by one, {len(geoms):,} sites:")
+    for name, wall, cpu in rows:
+        print(f"  {name:<40} wall {wall:6.3f} s   cpu {cpu:6.3f} s")
+    print(f"  {'together':<40} wall {sum(r[1] for r in rows):6.3f} s   cpu {sum(r[2] for r in rows):6.3f} s")
 
 
 def main() -> None:
@@ -128,6 +156,8 @@ def main() -> None:
         f"four transport distances for {len(sites):,} sites ({counts}): p50 "
         f"{statistics.median(t_tr):.3f} s (target ≤ 0.3 s added to the batch)"
     )
+
+    generic_measures(sites.geometry.values, layers, snap.coverage)
 
     times = []
     for k in range(30):

@@ -81,12 +81,14 @@ def main() -> None:
     ap.add_argument("--sample", type=int, default=100, help="sites checked by brute force")
     ap.add_argument("--lines", type=int, default=3_500_000, help="Zensus CSV lines to read (0: skip)")
     args = ap.parse_args()
-    import layers.population as population  # registers the plug-in layer in this process only
+    import layers.population as population  # the reader
+    import layers.population_demo as population_demo  # the demo generator (registers the layer)
 
     muni = boundaries()[["ags", "name", "kreis_ags", "kreis_name", "geometry"]]
     tracemalloc.start()
     cov = timed(
-        "demo population grid (3,120 × 3,040)", lambda: population.demo(np.random.default_rng(42), muni)
+        "demo population grid (3,120 × 3,040)",
+        lambda: population_demo.generate(np.random.default_rng(42), muni),
     )
     print(f"  peak traced memory {tracemalloc.get_traced_memory()[1] / 1e6:.0f} MB; {cov.stats()}")
     tracemalloc.stop()

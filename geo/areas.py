@@ -28,7 +28,7 @@ from geo.criteria import H2_ZERO_KM
 from geo.errors import NotFound
 from geo.indicators import unit_overlaps
 
-AreaKind = Literal["municipality", "kreis", "nrw"]
+AreaKind = Literal["municipality", "kreis", "nrw", "selection"]  # selection: chosen sites
 NRW_KEY = "05"
 NRW_NAME = "Nordrhein-Westfalen"
 Rows = NDArray[np.int64]

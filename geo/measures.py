@@ -1,17 +1,20 @@
 """Generic measures: an indicator computed from one layer by a declaration, not by code.
 
 A criterion whose indicator is one of these needs no code in ``geo/sites.py``: the build runs
-``measure.compute(sites, layer)`` for it (``compute_indicators``) and stores the columns under the
-criterion's indicator names. All work in EPSG:25832 metres.
+``measure.compute(sites, layer, shared)`` for it (``compute_indicators``; ``shared`` is a
+``SiteCache`` holding the sites' centroids and anchors, computed once for all measures) and
+stores the columns under the criterion's indicator names. All work in EPSG:25832 metres.
 
 - ``Nearest(layer)``: straight-line distance (km) from the site's edge to the nearest feature of
   the layer (0 inside one); optionally only features where a boolean column is true
   (``where``), and optionally the nearest feature's attribute as a second indicator
   (``attribute``, e.g. a substation's voltage).
 - ``CoveredShare(layer)``: the share of the site's area covered by the layer's polygons
-  (overlapping polygons are dissolved first, so nothing counts twice).
+  (where polygons overlap, the overlap counts once; only sites crossing a boundary are
+  intersected).
 - ``SumWithin(layer, attribute, radius_km)``: the sum of an attribute over the features whose
-  geometry lies within ``radius_km`` of the site's centroid (installed capacity, heat, …).
+  geometry lies within ``radius_km`` of the site's centroid (installed capacity, heat, …); over
+  points by sorted cells and running sums (geo/within.py).
 - ``GridSumWithin(layer, radius_km)``: the sum of a grid layer's cells (e.g. residents per
   100 m cell) whose centre lies within ``radius_km`` of the site's centroid.
 
@@ -20,7 +23,7 @@ A missing layer gives NaN (no data), never 0.
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+import threading
 from typing import Annotated, ClassVar, Literal
 
 import geopandas as gpd
@@ -31,6 +34,35 @@ from pydantic import BaseModel, ConfigDict, Field
 from geo import indicators as ind
 from geo.convolve import residents_within
 from geo.grid import Coverage
+from geo.within import points_within
+
+
+class SiteCache:
+    """What several measures derive from the same sites, computed once (on first use, under a
+    lock, so measures on other threads share it): centroids, and the ``anchors`` of
+    ``geo.indicators`` (a point inside each site and a radius covering it)."""
+
+    def __init__(self, sites: np.ndarray):
+        self.sites = np.asarray(sites, dtype=object)
+        self._lock = threading.Lock()
+        self._centres: np.ndarray | None = None
+        self._anchor: tuple[np.ndarray, np.ndarray] | None = None
+
+    @property
+    def centres(self) -> np.ndarray:
+        """The sites' centroids."""
+        with self._lock:
+            if self._centres is None:
+                self._centres = shapely.centroid(self.sites)
+            return self._centres
+
+    @property
+    def anchor(self) -> tuple[np.ndarray, np.ndarray]:
+        """``geo.indicators.anchors(sites)``."""
+        with self._lock:
+            if self._anchor is None:
+                self._anchor = ind.anchors(self.sites)
+            return self._anchor
 
 
 class _Measure(BaseModel):
@@ -61,17 +93,63 @@ class Nearest(_Measure):
         """The method, for the provenance of a value."""
         return "straight-line distance (Luftlinie) from the site's edge to the nearest feature"
 
-    def compute(self, sites: np.ndarray, layer: gpd.GeoDataFrame) -> list[np.ndarray]:
+    def compute(
+        self, sites: np.ndarray, layer: gpd.GeoDataFrame, shared: SiteCache | None = None
+    ) -> list[np.ndarray]:
         """[km] or [km, attribute of the nearest feature]."""
         keep = layer[self.where].to_numpy(bool) if self.where else np.ones(len(layer), dtype=bool)
         targets = np.asarray(layer.geometry.values, dtype=object)[keep]
-        km, which = ind.nearest_km(np.asarray(sites, dtype=object), targets)
+        sites = np.asarray(sites, dtype=object)
+        km, which = ind.nearest_km(sites, targets, (shared or SiteCache(sites)).anchor)
         if not self.attribute:
             return [km]
         attr = layer[self.attribute].to_numpy()[keep]
         values = np.full(len(km), np.nan, dtype=float if attr.dtype.kind in "fiu" else object)
         values[which >= 0] = attr[which[which >= 0]]
         return [km, values]
+
+
+def covered_share(sites: np.ndarray, polygons: np.ndarray) -> np.ndarray:
+    """Share (0–1) of each site's area inside the union of ``polygons``.
+
+    Candidates by bounding box (an STRtree of the polygons), then, with each candidate polygon
+    prepared once: a site inside one polygon (``contains_properly``) has share 1 and needs no
+    overlay; a site no candidate ``intersects`` has share 0; only the sites that cross a polygon's
+    boundary are intersected, and where one crosses several, the pieces are merged first so an
+    overlap of two polygons counts once. Equal to the area of the site's intersection with the
+    dissolved layer up to float rounding (~1e-12).
+    """
+    out = np.zeros(len(sites))
+    if not len(sites) or not len(polygons):
+        return out
+    s, p = shapely.STRtree(polygons).query(sites)
+    if not len(s):
+        return out
+    fresh = np.unique(p[~shapely.is_prepared(polygons[p])])
+    shapely.prepare(polygons[fresh])
+    try:
+        inside = shapely.contains_properly(polygons[p], sites[s])
+        whole = np.unique(s[inside])
+        rest = ~np.isin(s, whole)
+        s, p = s[rest], p[rest]
+        touch = shapely.intersects(polygons[p], sites[s])
+        s, p = s[touch], p[touch]
+    finally:
+        shapely.destroy_prepared(polygons[fresh])
+    pieces = shapely.intersection(sites[s], polygons[p])
+    area = shapely.area(pieces)
+    several = np.bincount(s, minlength=len(sites)) > 1
+    single = ~several[s]
+    covered = np.bincount(s[single], area[single], len(sites))
+    if several.any():  # overlapping or adjacent polygons: the union of the site's pieces
+        order = np.argsort(s, kind="stable")
+        multi = order[several[s[order]]]
+        ids, first = np.unique(s[multi], return_index=True)
+        for i, group in zip(ids, np.split(multi, first[1:]), strict=True):
+            covered[i] = shapely.area(shapely.union_all(pieces[group]))
+    out = np.clip(covered / np.maximum(shapely.area(sites), 1e-9), 0.0, 1.0)
+    out[whole] = 1.0
+    return out
 
 
 class CoveredShare(_Measure):
@@ -83,17 +161,11 @@ class CoveredShare(_Measure):
         """The method, for the provenance of a value."""
         return "polygons; share of the site's area they cover"
 
-    def compute(self, sites: np.ndarray, layer: gpd.GeoDataFrame) -> list[np.ndarray]:
-        """[share]."""
-        sites = np.asarray(sites, dtype=object)
-        polygons = np.asarray(layer.geometry.values)
-        near = np.unique(shapely.STRtree(polygons).query(sites)[1])  # only polygons touching a site
-        if not len(near):
-            return [np.zeros(len(sites))]
-        parts = shapely.get_parts(shapely.union_all(polygons[near]))
-        pairs = ind.unit_overlaps(sites, parts)
-        covered = np.bincount(pairs["site"].to_numpy(int), pairs["area_m2"].to_numpy(float), len(sites))
-        return [np.clip(covered / np.maximum(shapely.area(sites), 1e-9), 0.0, 1.0)]
+    def compute(
+        self, sites: np.ndarray, layer: gpd.GeoDataFrame, shared: SiteCache | None = None
+    ) -> list[np.ndarray]:
+        """[share] (``covered_share``)."""
+        return [covered_share(np.asarray(sites, dtype=object), np.asarray(layer.geometry.values))]
 
 
 class SumWithin(_Measure):
@@ -107,35 +179,24 @@ class SumWithin(_Measure):
         """The method, for the provenance of a value."""
         return f"sum of {self.attribute} within {self.radius_km:g} km of the site's centroid"
 
-    def compute(self, sites: np.ndarray, layer: gpd.GeoDataFrame) -> list[np.ndarray]:
+    def compute(
+        self, sites: np.ndarray, layer: gpd.GeoDataFrame, shared: SiteCache | None = None
+    ) -> list[np.ndarray]:
         """[sum].
 
-        Point layers (MaStR units, installations): candidates by bounding box from an STRtree,
-        then the exact distance in numpy — about twice as fast as GEOS' ``dwithin`` per pair —
-        in two threads for large batches (GEOS releases the GIL). Other geometries: ``dwithin``.
+        Point layers (MaStR units, installations): ``geo.within.points_within`` (cells sorted by
+        row, running sums for the cells wholly inside, the exact test for the points near the
+        circle). Other geometries: GEOS ``dwithin`` from the centroid.
         """
-        centres = shapely.centroid(np.asarray(sites, dtype=object))
+        centres = (shared or SiteCache(np.asarray(sites, dtype=object))).centres
         values = np.nan_to_num(layer[self.attribute].to_numpy(float), nan=0.0)
         geoms = np.asarray(layer.geometry.values)
-        tree = shapely.STRtree(geoms)
         r = self.radius_km * 1000.0
         if not len(geoms) or not (shapely.get_type_id(geoms) == 0).all():
-            s, f = tree.query(centres, predicate="dwithin", distance=r)
+            s, f = shapely.STRtree(geoms).query(centres, predicate="dwithin", distance=r)
             return [np.bincount(s, values[f], len(centres))]
-        px, py = shapely.get_x(geoms), shapely.get_y(geoms)
         cx, cy = shapely.get_x(centres), shapely.get_y(centres)
-
-        def part(rows: np.ndarray) -> np.ndarray:
-            x, y = cx[rows], cy[rows]
-            s, f = tree.query(shapely.box(x - r, y - r, x + r, y + r))
-            near = (px[f] - x[s]) ** 2 + (py[f] - y[s]) ** 2 <= r * r
-            return np.bincount(s[near], values[f[near]], len(rows))
-
-        rows = np.arange(len(centres))
-        if len(rows) < 10_000:
-            return [part(rows)]
-        with ThreadPoolExecutor(2) as pool:
-            return [np.concatenate(list(pool.map(part, np.array_split(rows, 2))))]
+        return [points_within(cx, cy, shapely.get_x(geoms), shapely.get_y(geoms), values, r)]
 
 
 class GridSumWithin(_Measure):
@@ -149,9 +210,11 @@ class GridSumWithin(_Measure):
         """The method, for the provenance of a value."""
         return f"sum of the grid cells whose centre is within {self.radius_km:g} km of the site's centroid"
 
-    def compute(self, sites: np.ndarray, layer: Coverage) -> list[np.ndarray]:
+    def compute(
+        self, sites: np.ndarray, layer: Coverage, shared: SiteCache | None = None
+    ) -> list[np.ndarray]:
         """[sum] (exact at the cells' centres, geo/convolve.py)."""
-        centres = shapely.centroid(np.asarray(sites, dtype=object))
+        centres = (shared or SiteCache(np.asarray(sites, dtype=object))).centres
         return [residents_within(layer, shapely.get_x(centres), shapely.get_y(centres), self.radius_km)]
 
 

@@ -114,6 +114,13 @@ class KeyStore:
         """Every key (name, role, id, creation time), oldest first."""
         return [Key(e["name"], e["role"], e["key_id"], e["created"]) for e in self._read()]
 
+    def get(self, key_id: str) -> Key | None:
+        """The key with this id, or None once it is revoked (keys.json is re-read on change)."""
+        with self._mutex:
+            self._refresh()
+            e = self._entries.get(key_id)
+        return None if e is None else Key(e["name"], e["role"], e["key_id"], e["created"])
+
     def verify(self, token: str) -> Key | None:
         """The key a bearer token belongs to, or None (unknown, revoked or malformed)."""
         mac = hmac.new(self._memo_secret, token.encode("utf-8", "replace"), "sha256").digest()

@@ -21,6 +21,7 @@ from tests.api.test_score import POLYGON
 
 ROLES = ("public", "staff", "admin")
 ADMIN_PREFIX = "/api/admin"
+STAFF_PREFIX = "/api/shortlists"
 KEY_NAMES = re.compile(r'"(owner_contact|asking_price_eur_m2|notes|public)"\s*:')
 
 
@@ -68,6 +69,7 @@ def _concrete(client, path: str, secret: dict[str, list[str]], snapshot: str) ->
         "id": ["nothing-here"],
         "job_id": ["nothing-here"],
         "snapshot_id": ["nothing-here"],
+        "list_id": ["nothing-here"],
     }
     names = re.findall(r"\{(\w+)\}", path)
     if not names:
@@ -111,9 +113,20 @@ def test_every_route_for_every_role(client, tokens, secret, svc):
                         kw["json"] = POLYGON
                     if method == "post" and url.startswith(ADMIN_PREFIX):
                         kw["content"] = b""
+                    if url.startswith("/api/exports/sites."):  # a selection: a public and a hidden site
+                        hidden = f",{secret['site_ids'][0]}" if role != "public" else ""
+                        kw["params"] = {"ids": secret["public_site"][0] + hidden}
+                    if method == "post" and url == "/api/session":
+                        kw["json"] = {"key": "not-a-key"}
+                    if method == "post" and url == STAFF_PREFIX:
+                        kw["json"] = {"name": f"roles {role}"}
                     r = client.request(method.upper(), url, **kw)
                     seen += 1
-                    if url.startswith(ADMIN_PREFIX):
+                    if url == "/api/session" and method == "post":
+                        expected = {401}  # a sign-in with a wrong key, whoever asks
+                    elif url.startswith(STAFF_PREFIX):
+                        expected = {401} if role == "public" else {200, 201, 404}
+                    elif url.startswith(ADMIN_PREFIX):
                         expected = {
                             "public": {401},
                             "staff": {403},

@@ -1,8 +1,8 @@
-// topojson.js decoding, shortlist CSV in both number conventions, GeoJSON polygon pick.
+// topojson.js decoding, the shortlist's export URL, GeoJSON polygon pick.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { features, clipRing } from '../../maps/static/js/topojson.js';
-import { csv } from '../../maps/static/js/shortlist.js';
+import { exportUrl } from '../../maps/static/js/shortlist.js';
 
 test('TopoJSON: quantised delta arcs decode to closed rings; reversed arcs are flipped', () => {
   const topo = {
@@ -25,10 +25,14 @@ test('clipRing keeps the part inside the box and closes it', () => {
   for (const [x, y] of r) assert.ok(x >= 0 && x <= 2 && y >= 0 && y <= 2);
 });
 
-test('CSV: German uses ; and decimal comma, English , and point; text is quoted and defused', () => {
-  const rows = [['name', 'score'], ['Brache "Nord"; Ost', 72.25], ['=cmd', null]];
-  const de = csv(rows, 'de');
-  assert.ok(de.startsWith('\ufeff'));
-  assert.equal(de.slice(1), 'name;score\r\n"Brache ""Nord""; Ost";72,25\r\n\'=cmd;\r\n');
-  assert.equal(csv(rows, 'en').slice(1), 'name,score\r\n"Brache ""Nord""; Ost",72.25\r\n\'=cmd,\r\n');
+test('exportUrl: the ids, profile, every weight, the horizon, language and name', () => {
+  const s = { profile: 'hydrogen', weights: { h2: 5, fibre: 0, area: 0.5 }, year: 2030 };
+  const url = exportUrl('csv', ['bf-1', 'rp-2'], s, ['area', 'h2', 'fibre', 'grid'], 'de', 'Merkliste');
+  const [path, query] = url.split('?');
+  assert.equal(path, 'api/exports/sites.csv');
+  const q = new URLSearchParams(query);
+  assert.equal(q.get('ids'), 'bf-1,rp-2');
+  assert.deepEqual([q.get('profile'), q.get('w_h2'), q.get('w_fibre'), q.get('w_area'), q.get('w_grid')],
+    ['hydrogen', '5', '0', '0.5', null]);
+  assert.deepEqual([q.get('h2_year'), q.get('lang'), q.get('name')], ['2030', 'de', 'Merkliste']);
 });

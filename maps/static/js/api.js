@@ -22,8 +22,22 @@ async function check(r) {
   throw new ApiError(r.status, detail, title);
 }
 
+// the signed-in session's CSRF token (maps/static/js/session.js), in memory only
+let csrf = null;
+const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+export function setCsrf(token) { csrf = token || null; }
+
+/** Headers a state-changing request carries: the CSRF token when signed in. */
+export function csrfHeaders(headers = {}) {
+  return csrf ? { ...headers, 'X-CSRF-Token': csrf } : headers;
+}
+
 export async function json(path, init) {
-  return (await check(await fetch(path, init))).json();
+  const method = (init?.method || 'GET').toUpperCase();
+  const req = SAFE.has(method) ? init : { ...init, headers: csrfHeaders(init.headers || {}) };
+  const r = await check(await fetch(path, req));
+  return r.status === 204 ? null : r.json();
 }
 
 /** GET api/ui/config; null when the server has none (older API). */

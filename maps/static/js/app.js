@@ -19,6 +19,9 @@ import { Compare } from './compare.js';
 import { Shortlist } from './shortlist.js';
 import { Legend } from './legend.js';
 import { Draw } from './draw.js';
+import * as session from './session.js';
+import { SharedLists } from './staff-lists.js';
+import { addStaffSites } from './map-staff.js';
 
 const doc = document.documentElement;
 const $ = (sel) => document.querySelector(sel);
@@ -54,8 +57,8 @@ async function main() {
   const firstLang = i18n.LANGS.includes(q.get('lang')) ? q.get('lang') : i18n.DEFAULT_LANG;
   const config = api.config();
   config.then((c) => warmUp(c.tiles)).catch(() => {});
-  const [cfg, prof, table, coverage, t0] = await Promise.all([
-    config, api.profiles(), api.table(), api.coverage(), translatorFor(firstLang),
+  const [cfg, prof, table, coverage, t0, who] = await Promise.all([
+    config, api.profiles(), api.table(), api.coverage(), translatorFor(firstLang), session.current(),
   ]);
   timings.data = performance.now();
   let t = t0;
@@ -121,8 +124,21 @@ async function main() {
     return `expose.html?${qq}`;
   };
   const shortlistDialog = $('[data-dialog=shortlist]');
-  new Shortlist(shortlistDialog, { store, prep, criteria, getT, getValues, toast, exposeUrl,
-    snapshot: table.snapshot, synthetic: table.synthetic });
+  new Shortlist(shortlistDialog, { store, prep, criteria, getT, getValues, toast, exposeUrl });
+  // signing out leaves no non-public site id in the link or this browser's shortlist
+  const dropHidden = () => {
+    const hidden = (id) => prep.rowOf.has(id) && prep.fid[prep.rowOf.get(id)] === -1;
+    if (hidden(store.state.sel)) store.select(null);
+    store.state.cmp.filter(hidden).forEach((id) => store.toggleCompare(id, false));
+    store.state.shortlist.filter(hidden).forEach((id) => store.toggleShortlist(id, false));
+    writeLink();
+  };
+  new session.SessionUI($('[data-signin]'), $('[data-dialog=signin]'), { session: who, getT, store,
+    beforeSignOut: dropHidden });
+  if (who.signed_in) {
+    const shared = new SharedLists($('[data-shared-lists]'), { store, prep, getT, toast });
+    $('[data-action=shortlist-open]').addEventListener('click', () => shared.refresh());
+  }
   new Legend({ list: $('[data-layer-list]'), sources: $('[data-sources]'), floating: $('[data-score-legend]'),
     store, groups: mapApi.groups, bands, attribution: prof.attribution || [], getT });
   new Draw({ mapApi, store, criteria, getT, toast, button: $('[data-action=draw]'), fileInput: $('[data-action=file]'),
@@ -249,6 +265,7 @@ async function main() {
   timings.values = performance.now();
   mapApi.sync();
   rankNow(values);
+  if (who.signed_in) addStaffSites(mapApi.map, { prep, store, bands });
   timings.firstRanked = performance.now();
   await mapApi.ready;
   timings.load = performance.now();

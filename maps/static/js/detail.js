@@ -12,6 +12,7 @@ import { num, unit, int } from './i18n.js';
 import { apiQuery } from './permalink.js';
 import { formatBySpec, specLabel, specMap } from './units.js';
 import { constraintWarning, contextFor } from './context.js';
+import { confidentialBlock } from './confidential.js';
 
 const el = (tag, cls, text) => {
   const e = document.createElement(tag);
@@ -392,6 +393,8 @@ export class Detail {
     }
     const warn = this.contextFor === id ? constraintWarning(t, this.context, sourceDetails) : null;
     if (warn) body.push(warn);
+    const conf = confidentialBlock(t, d);
+    if (conf) body.push(conf);
     body.push(this.actions(t, id, row !== undefined));
     this.body.replaceChildren(...body);
     const rows = this.rowsFromClient(id) || (d?.breakdown ? this.rowsFromServer(d.breakdown) : []);

@@ -1,21 +1,20 @@
 // The shortlist: sites added from the list (M), the map popup or the detail panel; kept in the
-// store (and so in the link and in localStorage). Downloads as GeoJSON (the API's features plus
-// the current score, rank and points) and CSV (German: ';' and decimal comma; English: ',' and '.').
+// store (and so in the link and in localStorage). Downloads come from the API's export of chosen
+// sites (GET api/exports/sites.{csv,geojson,gpkg}?ids=…), scored with the page's profile, weights
+// and horizon: the same labelled columns, indicators, SYNTHETIC label and licences as every export.
 
 import * as api from './api.js';
 import { points, weightVector } from './scoring.js';
 import { num } from './i18n.js';
 
-/** CSV text of rows (arrays) in the language's convention. Pure. */
-export function csv(rows, lang) {
-  const sep = lang === 'de' ? ';' : ',';
-  const cell = (v) => {
-    if (v === null || v === undefined || (typeof v === 'number' && Number.isNaN(v))) return '';
-    let s = typeof v === 'number' ? (lang === 'de' ? String(v).replace('.', ',') : String(v)) : String(v);
-    if (/^[=+\-@\t\r]/.test(s) && typeof v !== 'number') s = `'${s}`; // no formula injection
-    return s.includes(sep) || /["\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-  };
-  return `\ufeff${rows.map((r) => r.map(cell).join(sep)).join('\r\n')}\r\n`;
+/** The export URL of `ids` under the page's state `s` (profile, weights, year) in `lang`. Pure. */
+export function exportUrl(fmt, ids, s, criteria, lang, name) {
+  const q = new URLSearchParams({ ids: ids.join(','), profile: s.profile });
+  for (const c of criteria) if (s.weights?.[c] != null) q.set(`w_${c}`, String(s.weights[c]));
+  if (s.year != null) q.set('h2_year', String(s.year));
+  q.set('lang', lang);
+  if (name) q.set('name', name);
+  return `api/exports/sites.${fmt}?${q}`;
 }
 
 /** The shortlist's rows: identity, score, rank and the points per criterion. Pure. */
@@ -42,8 +41,8 @@ function round(x, d) {
   return Math.round(x * f) / f;
 }
 
-function download(name, text, type) {
-  const url = URL.createObjectURL(new Blob([text], { type }));
+function save(blob, name) {
+  const url = URL.createObjectURL(blob);
   const a = document.createElement('a');
   a.href = url;
   a.download = name;
@@ -56,7 +55,7 @@ function download(name, text, type) {
 export class Shortlist {
   constructor(dialog, ctx) {
     this.dialog = dialog;
-    this.ctx = ctx; // {store, prep, criteria, getT, getValues, profileLabel, snapshot, synthetic, toast, exposeUrl}
+    this.ctx = ctx; // {store, prep, criteria, getT, getValues, toast, exposeUrl}
     this.list = dialog.querySelector('[data-shortlist-items]');
     this.empty = dialog.querySelector('[data-shortlist-empty]');
     const { store } = ctx;
@@ -69,8 +68,7 @@ export class Shortlist {
       if (!b) return;
       if (b.dataset.remove) store.toggleShortlist(b.dataset.remove, false);
       else if (b.dataset.show) { store.select(b.dataset.show); dialog.close(); }
-      else if (b.dataset.action === 'download-geojson') this.geojson();
-      else if (b.dataset.action === 'download-csv') this.csv();
+      else if (b.dataset.action.startsWith('download-')) this.download(b.dataset.action.slice(9));
       else if (b.dataset.action === 'shortlist-clear') store.clearShortlist();
     });
     this.render();
@@ -115,36 +113,19 @@ export class Shortlist {
     this.dialog.querySelectorAll('[data-action^=download]').forEach((b) => { b.disabled = rows.length === 0; });
   }
 
-  meta() {
-    const { store, snapshot, synthetic } = this.ctx;
-    return { profile: store.state.profile, weights: store.state.weights, h2_year: store.state.year,
-      snapshot, synthetic, generated: new Date().toISOString() };
-  }
-
-  async geojson() {
+  /** Download the shortlist as `fmt` (csv, geojson, gpkg) from the API's selection export. */
+  async download(fmt) {
     const t = this.ctx.getT();
-    const rows = this.rows();
+    const ids = this.ctx.store.state.shortlist.filter((id) => this.ctx.prep.rowOf.has(id));
+    if (!ids.length) return;
+    const names = this.ctx.criteria.map((c) => c.name);
+    const file = `${t('shortlist.file')}.${fmt}`;
     try {
-      const feats = await Promise.all(rows.map(async (r) => {
-        const f = await api.siteFeature(r.site_id);
-        return { type: 'Feature', id: r.site_id, geometry: f.geometry,
-          properties: { ...(f.properties || {}), ...r } };
-      }));
-      const fc = { type: 'FeatureCollection', name: t('shortlist.file'), ...this.meta(),
-        attribution: t('shortlist.attribution'), features: feats };
-      download(`${t('shortlist.file')}.geojson`, JSON.stringify(fc, null, 1), 'application/geo+json');
+      const r = await fetch(exportUrl(fmt, ids, this.ctx.store.state, names, t.lang, t('shortlist.title')));
+      if (!r.ok) throw new api.ApiError(r.status, (await r.json().catch(() => ({}))).detail);
+      save(await r.blob(), file);
     } catch (e) {
       this.ctx.toast(e.detail || e.message);
     }
-  }
-
-  csv() {
-    const t = this.ctx.getT();
-    const rows = this.rows();
-    if (!rows.length) return;
-    const keys = Object.keys(rows[0]);
-    const header = keys.map((k) => (t.has(`csv.${k}`) ? t(`csv.${k}`) : k));
-    const text = csv([header, ...rows.map((r) => keys.map((k) => r[k]))], t.lang);
-    download(`${t('shortlist.file')}.csv`, text, 'text/csv;charset=utf-8');
   }
 }

@@ -434,12 +434,16 @@ async def ranking_query(
 
 async def site_query(
     weights: WeightsDep,
+    filters: FiltersDep,
     profile: ProfileParam = None,
     h2_year: H2YearParam = None,
     stability: StabilityParam = None,
 ) -> RankingQuery:
-    """The ranking one stored site's score is placed in (no filters but the profile's)."""
-    return RankingQuery.of(profile, weights, h2_year=h2_year, stability_top=stability)
+    """The ranking one stored site's score is placed in: the same weights and hard filters as
+    ``GET /api/ranking`` (every filter of geo/filters.py), so its rank and rank stability are
+    those among the sites the list shows.
+    """
+    return RankingQuery.of(profile, weights, filters, h2_year=h2_year, stability_top=stability)
 
 
 async def score_query(

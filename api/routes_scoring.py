@@ -25,6 +25,7 @@ from api.geojson import read_polygon, to_work_crs
 from api.models import AdhocScoreResponse, ProfilesResponse, RankingResponse, SiteScoreResponse
 from api.routes_features import JSON, JSONBytes
 from api.service import Service
+from geo.areas import MAX_OWN_AREA_HA, oversized, too_large_text
 from geo.criteria import CRITERIA, CRITERIA_ORDER, DEFAULT_PROFILE, PROFILES
 from geo.errors import InvalidGeometry
 from geo.query import RankingQuery
@@ -211,7 +212,7 @@ def ranking(svc: ServiceDep, query: RankingQueryDep, breakdown: BreakdownParam =
     "/sites/{site_id}/score",
     response_class=JSONBytes,
     summary="One site's score",
-    dependencies=[Depends(known_params("profile", "h2_year", "stability", *WEIGHT_PARAMS))],
+    dependencies=[Depends(known_params("profile", "h2_year", "stability", *WEIGHT_PARAMS, *FILTER_PARAMS))],
     responses={
         200: {
             "model": SiteScoreResponse,
@@ -232,8 +233,10 @@ def ranking(svc: ServiceDep, query: RankingQueryDep, breakdown: BreakdownParam =
     },
 )
 def site_score(site_id: str, svc: ServiceDep, query: SiteQueryDep) -> Response:
-    """One stored site's score, rank among all sites, indicators, breakdown with the source of
-    every value, distance to the nearest LEP site and (``stability=N``) its rank stability.
+    """One stored site's score, rank among the sites that pass the hard filters (the same
+    filter parameters as ``/api/ranking``; none: all sites), indicators, breakdown with the
+    source of every value, distance to the nearest LEP site and (``stability=N``) its rank
+    stability among those sites. A site the filters exclude has rank 0 and ``excluded_by``.
     """
     out = svc.site_score(site_id, query)
     return JSONBytes({**out, **provenance(svc)})
@@ -244,6 +247,8 @@ def score_body(svc: Service, raw: bytes, max_vertices: int, query: RankingQuery)
     geom = to_work_crs(read_polygon(raw, max_vertices))
     if not svc.inside_nrw(np.array([geom]))[0]:
         raise InvalidGeometry("coordinates outside North Rhine-Westphalia")
+    if oversized(np.array([geom]))[0]:  # a site, not a region (geo/areas.py MAX_OWN_AREA_HA)
+        raise InvalidGeometry(too_large_text(geom))
     item = svc.score_geometries(np.array([geom]), query)[0]
     return {
         **item,
@@ -267,7 +272,8 @@ def score_body(svc: Service, raw: bytes, max_vertices: int, query: RankingQuery)
                 "latitude). Checked before scoring: valid JSON (else 400), type (422), at most "
                 "NRW_SITES_MAX_VERTICES vertices (413), finite numbers, closed rings, inside "
                 "North Rhine-Westphalia and not swapped (422), valid rings, never repaired "
-                "(422). Bodies above NRW_SITES_MAX_BODY_BYTES are refused (413)."
+                f"(422), at most {MAX_OWN_AREA_HA:,.0f} ha (422: a site, not a region). Bodies "
+                "above NRW_SITES_MAX_BODY_BYTES are refused (413)."
             ),
             "content": {
                 "application/geo+json": {"schema": {"type": "object"}, "example": POLYGON_EXAMPLE},

@@ -20,7 +20,7 @@ import shapely
 from api import audit
 from api.geojson import dumps, geometry_json, invalid_reason, to_wgs84
 from geo.access import RESTRICTED_FIELDS, public_mask
-from geo.areas import AreaIndex, nearest_lep
+from geo.areas import AreaIndex, nearest_lep, oversized, too_large_text
 from geo.criteria import CRITERIA_ORDER, get_profile
 from geo.crs import WORK_CRS
 from geo.errors import InvalidGeometry, NotFound
@@ -179,8 +179,9 @@ class Service:
         return body
 
     def site_score(self, site_id: str, q: RankingQuery) -> dict[str, Any]:
-        """One stored site's score and breakdown (with its rank among all sites under ``q``),
-        its distance to the nearest LEP large site and, with ``q.stability``, its rank stability.
+        """One stored site's score and breakdown (with its rank among the sites that pass
+        ``q``'s filters: ``numberRanked`` of them), its distance to the nearest LEP large site
+        and, with ``q.stability``, its rank stability among those sites.
         """
         row = self.row_of.get(site_id)
         if row is None:
@@ -331,7 +332,8 @@ class Service:
     def score_file(self, path: Path, q: RankingQuery) -> tuple[list[dict[str, Any]], np.ndarray]:
         """Rank the polygons of any OGR file with a CRS (GeoJSON is WGS84 by definition) by the
         rules of the stored ranking: the query's filters by the same mask, score descending,
-        ties by site_id. Every feature is checked first (polygonal, valid, inside NRW).
+        ties by site_id. Every feature is checked first (polygonal, valid, inside NRW, at most
+        ``geo.areas.MAX_OWN_AREA_HA``).
 
         Returns the page ``q.page`` of the ranked items and their geometries (EPSG:25832).
         """
@@ -346,6 +348,8 @@ class Service:
             problems.append(f"feature {i + 1}: invalid geometry: {invalid_reason(geoms[i])}")
         for i in np.flatnonzero(polygonal & ~self.inside_nrw(geoms))[:10]:
             problems.append(f"feature {i + 1} lies outside North Rhine-Westphalia")
+        for i in np.flatnonzero(polygonal & oversized(geoms))[:10]:
+            problems.append(f"feature {i + 1}: {too_large_text(geoms[i])}")
         if problems:
             raise InvalidGeometry(f"{path.name}: " + "; ".join(problems))
         if not len(geoms):

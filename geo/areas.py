@@ -250,3 +250,33 @@ def nearest_lep(site: shapely.Geometry, lep: gpd.GeoDataFrame | None) -> dict[st
     d = shapely.distance(site, np.asarray(lep.geometry.values, dtype=object))
     k = int(np.argmin(d))
     return {"nearest_lep": str(lep["name"].iloc[k]), "nearest_lep_km": round(float(d[k]) / 1e3, 3)}
+
+
+# -- own areas (POST /api/score, the rank-file command) ------------------------------------------
+MAX_OWN_AREA_HA = 2_000.0
+"""The largest polygon scored as one site, in hectares (2,000 ha = 20 km²).
+
+An own area is scored as a candidate *site*: its indicators are shares of its surface (fibre, 5G,
+protected areas) and distances from its edge, and its score is compared with the stored sites'.
+Industrial sites are far smaller: the stored sites reach a few hundred ha (the demo's at most
+400 ha), and even the largest industrial complexes of the state (steelworks, chemical parks)
+cover hundreds of ha, roughly 1,000 at most. 2,000 ha leaves room for any of them with its
+surroundings; a larger polygon (a
+municipality, a Kreis, 45 % of the state) is no site, its shares average away and every distance
+from its edge is zero, so its score would look excellent and mean nothing. It is refused (422)
+with the limit named, never scored silently.
+"""
+
+
+def oversized(geoms: ArrayLike) -> NDArray[np.bool_]:
+    """True for each polygon (EPSG:25832, metres) larger than ``MAX_OWN_AREA_HA``."""
+    return np.asarray(shapely.area(np.asarray(geoms, dtype=object)), dtype=float) > MAX_OWN_AREA_HA * 1e4
+
+
+def too_large_text(geom: shapely.Geometry) -> str:
+    """Why a polygon is refused: its area and the limit, in ha and km²."""
+    ha = float(shapely.area(geom)) / 1e4
+    return (
+        f"the polygon covers {ha:,.0f} ha ({ha / 100:,.1f} km²); at most {MAX_OWN_AREA_HA:,.0f} ha "
+        f"({MAX_OWN_AREA_HA / 100:,.0f} km²) can be scored as one site"
+    )

@@ -2,12 +2,18 @@
 // and say why the best of them beats each other one: the criteria that make the difference,
 // in points, largest first. Points come from the client-side values, so they follow the sliders.
 // Two rows of facts come from api/sites/{id}/context (once per site): the Natura 2000 areas and
-// floodplains a site lies in, and the nearest substation with its voltage.
+// floodplains a site lies in, and the nearest substation with its voltage. Under the points, the
+// facts: every indicator the registry declares (api/profiles indicator_specs), with its unit
+// (km, %, ha …; js/units.js), and the planning status, from api/sites/{id}/score (once per site
+// and H2 horizon). An own area (drawn or dropped, id 'own:K') is compared too: its points from
+// its breakdown's values at the current weights, its facts from its own score.
 
 import * as api from './api.js';
-import { points, weightVector, whyBeats } from './scoring.js';
+import { points, weightVector, whyBeatsPoints } from './scoring.js';
 import { num, unit, int } from './i18n.js';
-import { formatUnit } from './units.js';
+import { formatUnit, specLabel } from './units.js';
+import { formatIndicator } from './detail.js';
+import { isOwnArea } from './permalink.js';
 
 const el = (tag, cls, text) => {
   const e = document.createElement(tag);
@@ -23,13 +29,14 @@ export class Compare {
     this.ctx = ctx; // {store, prep, bands, criteria, getT, getValues}
     this.sort = { key: null, dir: 'ascending' }; // key: a site id whose points order the rows
     this.contexts = new Map(); // site id → api/sites/{id}/context (null while loading or failed)
+    this.facts = new Map(); // `${site id}|${profile}|${year}` → api/sites/{id}/score (null while loading)
     const { store } = ctx;
     store.addEventListener('change', (ev) => {
       const k = ev.detail.keys;
       if (k.has('compareOpen') || k.has('cmp')) {
         root.hidden = !(store.state.compareOpen && store.state.cmp.length);
       }
-      if (!root.hidden && (k.has('cmp') || k.has('ranking') || k.has('lang') || k.has('compareOpen'))) this.render();
+      if (!root.hidden && ['cmp', 'ranking', 'lang', 'compareOpen', 'own'].some((x) => k.has(x))) this.render();
     });
     root.addEventListener('click', (e) => {
       const sortBtn = e.target.closest('[data-sort]');
@@ -59,6 +66,61 @@ export class Compare {
     }
   }
 
+  /** Fetch the score item (indicators, planning status) of compared stored sites at the
+   * current profile and H2 year; render again when one arrives. */
+  loadFacts(rows) {
+    const { profile, year } = this.ctx.store.state;
+    for (const r of rows) {
+      if (r.own) continue;
+      const key = `${r.id}|${profile}|${year}`;
+      if (this.facts.has(key)) continue;
+      this.facts.set(key, null);
+      const q = new URLSearchParams({ profile, h2_year: String(year) });
+      api.json(`api/sites/${encodeURIComponent(r.id)}/score?${q}`).then((d) => {
+        this.facts.set(key, d);
+        if (!this.root.hidden && this.ctx.store.state.cmp.includes(r.id)) this.render();
+      }).catch(() => this.facts.delete(key)); // no facts: the rows say "–"
+    }
+  }
+
+  /** The score item a row's facts come from (an own area's own result), or null. */
+  factsOf(r) {
+    if (r.own) return r.item;
+    const { profile, year } = this.ctx.store.state;
+    return this.facts.get(`${r.id}|${profile}|${year}`) || null;
+  }
+
+  /** One row per declared indicator (criteria order) and the planning status, under the points. */
+  factRows(t, rows, line) {
+    const items = rows.map((r) => this.factsOf(r));
+    const head = el('tr', 'facts-head');
+    const th = el('th', null, t('compare.facts'));
+    th.scope = 'rowgroup';
+    th.colSpan = rows.length + 1;
+    head.append(th);
+    line.tbody.append(head);
+    const seen = new Set();
+    const cell = (item, name, spec, value) => {
+      if (!item) return el('td', null, '–');
+      return el('td', typeof value === 'number' ? 'num' : null, formatIndicator(t, name, value, spec));
+    };
+    for (const c of this.ctx.criteria) {
+      for (const spec of c.indicator_specs || []) {
+        if (seen.has(spec.name)) continue;
+        seen.add(spec.name);
+        const label = t.has(`indicator.${spec.name}`) ? t(`indicator.${spec.name}`) : specLabel(spec, t.lang);
+        const tr = line(label, items.map((item) => cell(item, spec.name, spec,
+          item?.breakdown?.[c.name]?.indicator?.[spec.name] ?? item?.[spec.name])), 'fact');
+        tr.dataset.fact = spec.name;
+      }
+    }
+    if (!seen.has('planning_category')) {
+      const tr = line(t('detail.planning_status'), items.map((item) => cell(item, 'planning_category', null,
+        item?.planning_category)), 'fact');
+      tr.dataset.fact = 'planning_category';
+    }
+  }
+
   /** The constraint areas of a site ("Rhein 25 %"), or "–" (none, or not known yet). */
   constraintCell(t, ctx) {
     const areas = [...(ctx?.floodplains?.areas || []), ...(ctx?.protected_areas?.areas || [])];
@@ -80,6 +142,7 @@ export class Compare {
     const C = criteria.length;
     const w = weightVector(criteria.map((c) => c.name), store.state.weights);
     return store.state.cmp.map((id) => {
+      if (isOwnArea(id)) return this.ownRow(id, w);
       const row = prep.rowOf.get(id);
       if (row === undefined || !values || !r) return null;
       const p = points(values, C, w, row);
@@ -87,6 +150,25 @@ export class Compare {
       return { id, row, name: prep.columns.name[row] || id, municipality: prep.columns.municipality[row],
         area: prep.columns.area_ha[row], score, rank: r.rank[row] || Infinity, excluded: r.rank[row] === 0, points: p };
     }).filter(Boolean);
+  }
+
+  /** An own area as a row: its points at the current weights from its breakdown's values. */
+  ownRow(id, w) {
+    const o = this.ctx.store.state.own?.[id];
+    const d = o?.result;
+    if (!d) return null;
+    const { criteria } = this.ctx;
+    const C = criteria.length;
+    const v = new Float64Array(C + 1).fill(NaN);
+    criteria.forEach((c, i) => {
+      const b = d.breakdown?.[c.name];
+      if (b && !b.missing && b.v !== null && b.v !== undefined) v[i] = b.v;
+    });
+    const p = points(v, C, w, 0);
+    let score = NaN;
+    for (const x of p) if (!Number.isNaN(x)) score = (Number.isNaN(score) ? 0 : score) + x;
+    return { id, own: true, row: null, item: d, name: o.name || id, municipality: d.municipality,
+      area: d.area_ha, score, rank: Infinity, excluded: false, points: p };
   }
 
   /**
@@ -114,16 +196,20 @@ export class Compare {
       b.title = t('compare.sort_by', { name: r.name });
       if (key === r.id) th.setAttribute('aria-sort', dir);
       const sub = el('span', 'cmp-sub', r.municipality || '');
+      if (r.own) sub.append(el('span', 'own-badge', t('compare.own')));
       const bar = el('span', 'cmp-actions');
-      const show = el('button', 'linklike small', t('compare.details'));
-      show.type = 'button';
-      show.dataset.show = r.id;
-      show.setAttribute('aria-label', t('compare.details_named', { name: r.name }));
       const rm = el('button', 'linklike small', t('compare.remove'));
       rm.type = 'button';
       rm.dataset.remove = r.id;
       rm.setAttribute('aria-label', t('compare.remove_named', { name: r.name }));
-      bar.append(show, ' · ', rm);
+      if (!r.own) {
+        const show = el('button', 'linklike small', t('compare.details'));
+        show.type = 'button';
+        show.dataset.show = r.id;
+        show.setAttribute('aria-label', t('compare.details_named', { name: r.name }));
+        bar.append(show, ' · ');
+      }
+      bar.append(rm);
       th.append(b, sub, bar);
       head.append(th);
     }
@@ -136,7 +222,9 @@ export class Compare {
       th.scope = 'row';
       tr.append(th, ...cells);
       tbody.append(tr);
+      return tr;
     };
+    line.tbody = tbody;
     line(t('compare.score'), rows.map((r) => {
       const td = el('td', 'num strong');
       const sw = el('span', 'swatch');
@@ -144,9 +232,13 @@ export class Compare {
       td.append(sw, ' ', num(t.lang, r.score, 1));
       return td;
     }), 'score-row');
-    line(t('compare.rank'), rows.map((r) => el('td', 'num', r.excluded ? t('compare.excluded') : int(t.lang, r.rank))));
+    line(t('compare.rank'), rows.map((r) => {
+      if (r.own) return el('td', null, t('compare.own_rank'));
+      return el('td', 'num', r.excluded ? t('compare.excluded') : int(t.lang, r.rank));
+    }));
     line(t('compare.area'), rows.map((r) => el('td', 'num', unit(t.lang, r.area, 'hectare', 1))));
-    this.loadContexts(rows.map((r) => r.id));
+    this.loadContexts(rows.filter((r) => !r.own).map((r) => r.id));
+    this.loadFacts(rows);
     line(t('compare.constraints'), rows.map((r) => this.constraintCell(t, this.contexts.get(r.id))));
     line(t('context.substation'), rows.map((r) => {
       const sub = this.contexts.get(r.id)?.substation;
@@ -171,6 +263,7 @@ export class Compare {
         return td;
       }));
     }
+    this.factRows(t, rows, line);
     table.append(thead, tbody);
     const wrap = el('div', 'table-scroll');
     wrap.append(table, el('p', 'hint', t('compare.points_hint')));
@@ -183,16 +276,14 @@ export class Compare {
       box.append(el('p', 'hint', t('compare.add_more')));
       return box;
     }
-    const { criteria, getValues, store } = this.ctx;
-    const values = getValues();
+    const { criteria } = this.ctx;
     const names = criteria.map((c) => c.name);
-    const w = weightVector(names, store.state.weights);
     const byScore = rows.slice().sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : 1));
     const a = byScore[0];
     const label = Object.fromEntries(criteria.map((c) => [c.name, this.label(c)]));
     box.append(el('h3', 'subhead', t('compare.why_title', { a: a.name })));
     for (const b of byScore.slice(1)) {
-      const diffs = whyBeats(values, criteria.length, w, a.row, b.row, names).filter((d) => Math.abs(d.diff) >= 0.05);
+      const diffs = whyBeatsPoints(a.points, b.points, names).filter((d) => Math.abs(d.diff) >= 0.05);
       const p = el('div', 'why-pair');
       p.append(el('p', 'why-head', t('compare.why_pair', { a: a.name, b: b.name, diff: num(t.lang, a.score - b.score, 1) })));
       const ul = el('ul', 'why-list');

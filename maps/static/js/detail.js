@@ -7,7 +7,7 @@
 // substation) come once per selection from GET api/sites/{id}/context (js/context.js).
 
 import * as api from './api.js';
-import { points, weightVector, reasonOf } from './scoring.js';
+import { points, weightVector, reasonOf, effectiveFilters } from './scoring.js';
 import { num, unit, int } from './i18n.js';
 import { apiQuery } from './permalink.js';
 import { formatBySpec, specLabel, specMap } from './units.js';
@@ -140,7 +140,7 @@ export class Detail {
       } else if (k.has('ranking') || k.has('lang') || k.has('shortlist') || k.has('cmp')) {
         this.render();
       }
-      if (k.has('weights') || k.has('profile') || k.has('year')) this.fetchSoon(350);
+      if (k.has('weights') || k.has('profile') || k.has('year') || k.has('filters')) this.fetchSoon(350);
     });
     root.addEventListener('click', (e) => {
       const b = e.target.closest('[data-detail-action]');
@@ -152,13 +152,23 @@ export class Detail {
         if (store.toggleCompare(id) === false) ctx.toast(ctx.getT()('compare.full'));
         else if (store.state.cmp.includes(id)) store.openCompare(true);
       }
+      if (a === 'compare-own') {
+        const adhoc = store.state.adhoc;
+        const was = store.state.cmp.includes(adhoc?.id);
+        if (store.toggleCompareOwn(adhoc) === false && !was) ctx.toast(ctx.getT()('compare.full'));
+        else if (store.state.cmp.includes(adhoc?.id)) store.openCompare(true);
+        this.render();
+      }
       if (a === 'close') store.select(null);
     });
   }
 
+  /** The API query of the page's view, with its hard filters: the site's rank and rank
+   * stability are among the sites the list shows (as GET api/ranking with the same filters). */
   query() {
     const s = this.ctx.store.state;
-    return apiQuery(s, this.ctx.criteria.map((c) => c.name));
+    const { prep } = this.ctx;
+    return apiQuery(s, this.ctx.criteria.map((c) => c.name), prep.filters, effectiveFilters(prep, s.filters));
   }
 
   fetchSoon(ms) {
@@ -397,7 +407,8 @@ export class Detail {
   }
 
   renderAdhoc(t, adhoc) {
-    const body = [...this.header(t, t('detail.adhoc_title'), adhoc?.name || t('detail.adhoc_sub'))];
+    // titled by its own name ("Own area 2", or the file's), never by an earlier polygon's
+    const body = [...this.header(t, adhoc?.name || t('detail.adhoc_title'), t('detail.adhoc_sub'))];
     if (!adhoc || adhoc.pending) {
       this.body.replaceChildren(...body, el('p', 'hint', t('detail.scoring')));
       this.chart.replaceChildren();
@@ -418,6 +429,16 @@ export class Detail {
     const pct = d.percentile != null ? t('detail.percentile', { p: num(t.lang, d.percentile, 0) }) : null;
     body.push(this.scoreLine(t, d.score ?? NaN, null, pct));
     if (d.excluded_by) body.push(el('p', 'alert', t(`excluded.${d.excluded_by}`)));
+    if (adhoc.id) { // an own area can be compared with the stored sites
+      const inCmp = this.ctx.store.state.cmp.includes(adhoc.id);
+      const bar = el('div', 'detail-actions');
+      const b = el('button', 'btn small', t(inCmp ? 'detail.uncompare' : 'detail.compare'));
+      b.type = 'button';
+      b.dataset.detailAction = 'compare-own';
+      b.setAttribute('aria-pressed', String(inCmp));
+      bar.append(b);
+      body.push(bar);
+    }
     this.body.replaceChildren(...body);
     this.chart.replaceChildren(...this.breakdownChart(t, d.breakdown ? this.rowsFromServer(d.breakdown) : []));
     this.rest.replaceChildren(...this.indicators(t, d));

@@ -1,12 +1,48 @@
 // Score your own area: draw a polygon (terra-draw) or drop / open a GeoJSON file; the polygon is
 // scored by POST api/score and shown in the detail panel (store.setAdhoc + select('adhoc')).
-// A refused polygon shows the API's own message (problem+json `detail`).
+// A refused polygon shows the API's own message (problem+json `detail`). A drawn polygon is
+// named "Own area N" (N counts up per page), a file's polygon by the file. A polygon larger than
+// MAX_OWN_AREA_HA is refused here, in the page's language, before it is sent: the API refuses
+// it too (geo/areas.py MAX_OWN_AREA_HA, the same limit; tests/api/test_own_area_limit.py).
 // terra-draw (~260 kB) is imported on first use, not at page load.
 
 import * as api from './api.js';
 import { apiQuery } from './permalink.js';
+import { unit } from './i18n.js';
 
 const MAX_FILE_BYTES = 5 * 1024 * 1024;
+/** The largest polygon scored as one site, in ha (geo/areas.py MAX_OWN_AREA_HA: why 2,000). */
+export const MAX_OWN_AREA_HA = 2000;
+const EARTH_RADIUS_M = 6371008.8;
+let scored = 0; // own areas scored in this page: their ids own:1, own:2, …
+
+/** Area of a ring of [lon, lat] in m²: the shoelace formula on a local equirectangular
+ * projection (within a few per mille of the geodesic area at the size of a site or a region). */
+function ringArea(ring, lat0) {
+  const k = Math.PI / 180;
+  const cx = EARTH_RADIUS_M * Math.cos(lat0 * k) * k;
+  const cy = EARTH_RADIUS_M * k;
+  let a = 0;
+  for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) {
+    a += (ring[j][0] * cx) * (ring[i][1] * cy) - (ring[i][0] * cx) * (ring[j][1] * cy);
+  }
+  return Math.abs(a) / 2;
+}
+
+/** Area in ha of a GeoJSON Polygon or MultiPolygon (outer rings less their holes); NaN if unreadable. */
+export function areaHa(geometry) {
+  try {
+    const polys = geometry.type === 'Polygon' ? [geometry.coordinates] : geometry.type === 'MultiPolygon' ? geometry.coordinates : [];
+    let m2 = 0;
+    for (const rings of polys) {
+      const lat0 = rings[0].reduce((s, p) => s + p[1], 0) / rings[0].length;
+      rings.forEach((ring, i) => { m2 += (i === 0 ? 1 : -1) * ringArea(ring, lat0); });
+    }
+    return Number.isFinite(m2) ? m2 / 1e4 : NaN;
+  } catch {
+    return NaN; // malformed coordinates: the API will say what is wrong
+  }
+}
 
 /** The first Polygon / MultiPolygon of parsed GeoJSON (Feature, FeatureCollection or geometry). */
 export function firstPolygon(gj) {
@@ -39,6 +75,9 @@ export class Draw {
     Object.assign(this, { mapApi, store, criteria, getT, toast, button, hint });
     this.draw = null;
     this.feature = null;
+    this.name = null; // the scored polygon's name: "Own area N" or the file's name
+    this.drawn = 0; // polygons drawn so far (their number N)
+    this.id = null; // 'own:K', the id an own area has in the comparison
     this.abort = null;
     this.timer = null;
     button.addEventListener('click', () => (this.active ? this.stop() : this.start()));
@@ -94,7 +133,7 @@ export class Draw {
     this.draw.on('finish', (id) => {
       const f = this.draw.getSnapshotFeature(id);
       this.stop(true);
-      if (f) this.score({ type: 'Feature', properties: {}, geometry: f.geometry }, true);
+      if (f) this.score({ type: 'Feature', properties: {}, geometry: f.geometry }, true, this.getT()('draw.own_name', { n: ++this.drawn }));
     });
     return this.draw;
   }
@@ -156,23 +195,38 @@ export class Draw {
     this.score(f, true, file.name);
   }
 
+  /**
+   * Score `feature` (POST api/score). A new polygon (`select`) comes with its `name` and a new
+   * id; a re-score (weights, profile or year changed) keeps the polygon's name and id.
+   */
   async score(feature, select, name) {
     const t = this.getT();
     this.feature = feature;
     this.abort?.abort();
     this.abort = new AbortController();
-    const q = apiQuery(this.store.state, this.criteria.map((c) => c.name));
-    const label = name ?? this.store.state.adhoc?.name ?? null;
     if (select) {
-      this.store.setAdhoc({ pending: true, feature, name: label });
+      this.name = name ?? null;
+      this.id = `own:${++scored}`;
+    }
+    const label = this.name;
+    const id = this.id;
+    if (select) {
+      this.store.setAdhoc({ pending: true, feature, name: label, id });
       this.store.select('adhoc');
     }
+    const ha = areaHa(feature.geometry);
+    if (ha > MAX_OWN_AREA_HA) {
+      this.store.setAdhoc({ error: t('draw.too_large', { area: unit(t.lang, ha, 'hectare', 0),
+        limit: unit(t.lang, MAX_OWN_AREA_HA, 'hectare', 0) }), feature, name: label, id });
+      return;
+    }
+    const q = apiQuery(this.store.state, this.criteria.map((c) => c.name));
     try {
       const result = await api.scorePolygon(feature, q, this.abort.signal);
-      this.store.setAdhoc({ result, feature, name: label });
+      this.store.setAdhoc({ result, feature, name: label, id });
     } catch (e) {
       if (e.name === 'AbortError') return;
-      this.store.setAdhoc({ error: e.detail || e.message || t('draw.failed'), feature, name: label });
+      this.store.setAdhoc({ error: e.detail || e.message || t('draw.failed'), feature, name: label, id });
     }
   }
 }

@@ -43,7 +43,8 @@ async function main() {
   $('[data-action=print]').addEventListener('click', () => window.print());
   if (!id) throw new Error(t('expose.not_found'));
   const query = new URLSearchParams();
-  for (const [k, v] of q) if (k === 'profile' || k === 'h2_year' || k.startsWith('w_')) query.set(k, v);
+  // the view's profile, weights, horizon and hard filters (rank among the filtered sites)
+  for (const [k, v] of q) if (k !== 'site' && k !== 'lang') query.set(k, v);
   const [d, feature] = await Promise.all([api.siteScore(id, query), api.siteFeature(id)]);
   const criteria = prof.criteria;
   const specs = specMap(criteria); // each indicator's declared unit and decimals

@@ -5,9 +5,12 @@
 // registry comes in as d.filters / known.filters (see filters.js), so no filter is named here.
 // Pure: encode/decode over URLSearchParams, no DOM; tested with node --test.
 
-import { encodeFilters, decodeFilters, list } from './filters.js';
+import { encodeFilters, decodeFilters, list, NOTHING } from './filters.js';
 
 const LIST_SEP = ',';
+
+/** True for the id of an own (drawn or dropped) area in the comparison: 'own:K'. */
+export const isOwnArea = (id) => typeof id === 'string' && id.startsWith('own:');
 
 function finite(x) {
   const v = Number(x);
@@ -28,7 +31,8 @@ export function encode(s, d) {
   if (s.year != null && s.year !== d.year) q.set('h2_year', String(s.year));
   encodeFilters(q, s.filters, d.filters);
   if (s.sel) q.set('sel', s.sel);
-  if (s.cmp?.length) q.set('cmp', s.cmp.join(LIST_SEP));
+  const cmp = (s.cmp || []).filter((id) => !isOwnArea(id)); // own areas live in this page only
+  if (cmp.length) q.set('cmp', cmp.join(LIST_SEP));
   if (s.shortlist?.length) q.set('list', s.shortlist.join(LIST_SEP));
   if (s.lang && s.lang !== d.lang) q.set('lang', s.lang);
   return q.toString();
@@ -66,11 +70,21 @@ export function decode(search, known) {
   return out;
 }
 
-/** The query string of the API for the same view (profile, w_…, h2_year, filters). */
-export function apiQuery(s, criteria) {
+/**
+ * The query string of the API for the same view (profile, w_…, h2_year) and, given the filter
+ * registry (`specs`), the hard filters by their API names (`filters`, default s.filters) as
+ * GET api/ranking and api/sites/{id}/score take them. A list with every choice unticked
+ * (filters.js NOTHING: no site passes) has no API form and is left out.
+ */
+export function apiQuery(s, criteria, specs = null, filters = s.filters) {
   const q = new URLSearchParams();
   q.set('profile', s.profile);
   for (const c of criteria) if (s.weights?.[c] != null) q.set(`w_${c}`, String(s.weights[c]));
   if (s.year != null) q.set('h2_year', String(s.year));
+  if (specs) {
+    const sendable = Object.fromEntries(Object.entries(filters || {})
+      .filter(([, v]) => !(Array.isArray(v) && v.includes(NOTHING))));
+    encodeFilters(q, sendable, specs);
+  }
   return q;
 }

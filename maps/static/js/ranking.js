@@ -1,11 +1,20 @@
 // The ranking list: an APG listbox. Focus stays on the role="listbox" element; the arrow keys,
 // Home/End and PageUp/PageDown move aria-activedescendant and select (selection follows focus).
 // Options are keyed by site (id="site-<site_id>"), so the active option survives a re-rank.
-// M toggles the shortlist, V the comparison. Only the top N (plus the selection) are rendered.
+// M toggles the shortlist, V the comparison. Only the first `shown` entries (plus the
+// selection) are rendered: TOP_N at first, TOP_N more per "load more" (or ArrowDown / PageDown
+// on the last entry), so every ranked site can be reached; the footer says "100 of 1,898".
+// The shown count survives a re-rank (the list follows the sliders live at any length).
 
 import { num, int, unit, pluralKey } from './i18n.js';
+import { SiteSearch } from './search.js';
 
 export const TOP_N = 100;
+
+/** How many entries a list of `ranked` sites shows when `shown` were asked for (≥ TOP_N). */
+export function shownCount(shown, ranked) {
+  return Math.min(Math.max(TOP_N, shown), ranked);
+}
 
 export class RankingList {
   constructor(el, countEl, tpl, { store, prep, bands, getT, toast = () => {} }) {
@@ -19,6 +28,10 @@ export class RankingList {
     this.getT = getT;
     this.nodes = new Map();
     this.rows = [];
+    this.shown = TOP_N;
+    this.more = this.footer();
+    const box = el.parentElement.querySelector('[data-site-search]');
+    if (box) this.search = new SiteSearch(box, el.parentElement.querySelector('[data-site-search-results]'), { store, prep, getT });
     el.addEventListener('keydown', (e) => this.onKey(e));
     el.addEventListener('click', (e) => {
       const li = e.target.closest('[data-site-id]');
@@ -46,6 +59,31 @@ export class RankingList {
     });
   }
 
+  /** The footer after the list: "100 of 1,898" and a button that shows TOP_N more. */
+  footer() {
+    const p = document.createElement('p');
+    p.className = 'hint ranking-more';
+    p.dataset.rankingMore = '';
+    const text = document.createElement('span');
+    text.dataset.rankingShown = '';
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.className = 'linklike small';
+    b.dataset.action = 'ranking-more';
+    b.addEventListener('click', () => this.loadMore());
+    p.append(text, ' ', b);
+    this.el.after(p);
+    return { p, text, b };
+  }
+
+  /** Show TOP_N more entries (no-op when all are shown). */
+  loadMore() {
+    const r = this.store.state.ranking;
+    if (!r || this.shown >= r.order.length) return;
+    this.shown += TOP_N;
+    this.render();
+  }
+
   option(id) {
     let li = this.nodes.get(id);
     if (!li) {
@@ -68,9 +106,10 @@ export class RankingList {
     const t = this.getT();
     const { sel, shortlist, cmp } = this.store.state;
     const c = this.prep.columns;
-    const top = Array.from(r.order.subarray(0, TOP_N), (row) => this.prep.ids[row]);
+    const shown = shownCount(this.shown, r.order.length);
+    const top = Array.from(r.order.subarray(0, shown), (row) => this.prep.ids[row]);
     const selRow = sel ? this.prep.rowOf.get(sel) : undefined;
-    if (selRow !== undefined && r.rank[selRow] > TOP_N) top.push(sel);
+    if (selRow !== undefined && r.rank[selRow] > shown) top.push(sel);
     const lis = top.map((id) => {
       const row = this.prep.rowOf.get(id);
       const li = this.option(id);
@@ -101,8 +140,8 @@ export class RankingList {
         }
         f.sr.textContent = [t('ranking.score_sr', { score: num(t.lang, score, 1) }),
           inList ? t('ranking.on_shortlist') : '', inCmp ? t('ranking.in_compare') : ''].filter(Boolean).join(', ');
-        li.classList.toggle('beyond', r.rank[row] > TOP_N);
       }
+      li.classList.toggle('beyond', r.rank[row] > shown);
       li.setAttribute('aria-selected', String(id === sel));
       return li;
     });
@@ -130,8 +169,12 @@ export class RankingList {
     const ranked = r.order.length;
     this.countEl.textContent = t(pluralKey(t.lang, 'ranking.count', ranked), { ranked: int(t.lang, ranked), excluded: int(t.lang, excluded) });
     this.countEl.title = Object.entries(r.excluded).map(([k, v]) => `${t(`excluded.${k}`)}: ${int(t.lang, v)}`).join('\n');
+    this.more.p.hidden = ranked === 0;
+    this.more.text.textContent = t('ranking.shown', { shown: int(t.lang, shown), ranked: int(t.lang, ranked) });
+    this.more.b.hidden = shown >= ranked;
+    this.more.b.textContent = t('ranking.more', { n: int(t.lang, Math.min(TOP_N, ranked - shown)) });
     // prune the node cache now and then
-    if (this.nodes.size > 4 * TOP_N) {
+    if (this.nodes.size > 4 * Math.max(TOP_N, shown)) {
       const keep = new Set(top);
       for (const id of this.nodes.keys()) if (!keep.has(id)) this.nodes.delete(id);
     }
@@ -172,5 +215,6 @@ export class RankingList {
     }
     e.preventDefault();
     this.activate(rows[i]);
+    if ((e.key === 'ArrowDown' || e.key === 'PageDown') && i === rows.length - 1) this.loadMore();
   }
 }

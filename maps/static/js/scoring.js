@@ -25,7 +25,7 @@ function prepareFilters(specs, c, n) {
     else col = Float64Array.from({ length: n }, (_, i) => raw?.[i] ?? NaN);
     return { name: f.name, kind: f.kind, atHorizon: !!f.at_horizon, col,
       alwaysPasses: f.always_passes ?? null, profileDefault: f.profile_default ?? null,
-      label_de: f.label_de, label_en: f.label_en };
+      choices: f.choices ?? null, label_de: f.label_de, label_en: f.label_en };
   });
 }
 
@@ -57,6 +57,18 @@ export function prepareTable(table) {
   const reasons = [...filters.map((f) => f.name), NO_DATA];
   return { n, ids, fid, rowOfFid, area, fibre, kind: c.kind, ags: c.ags, kreisAgs: c.kreis_ags, idRank,
     byId: Uint32Array.from(byId), rowOf, columns: c, filters, reasons };
+}
+
+/**
+ * The filters as the page applies them: a Kreis and a municipality chosen together mean either
+ * (the API would intersect them), so the Kreis becomes its municipalities' keys.
+ */
+export function effectiveFilters(prep, f) {
+  if (!(f?.ags?.length && f?.kreis?.length)) return f || {};
+  const ags = new Set(f.ags);
+  const kreis = new Set(f.kreis);
+  for (let i = 0; i < prep.n; i++) if (kreis.has(prep.kreisAgs[i])) ags.add(prep.ags[i]);
+  return { ...f, ags: [...ags], kreis: [] };
 }
 
 /** The reason row `row` is excluded from ranking `r` (a filter's name or 'no_data'), or null. */
@@ -231,8 +243,12 @@ export function points(values, C, weights, row) {
  * Missing data counts as 0 points for that site (it adds nothing to its score).
  */
 export function whyBeats(values, C, weights, rowA, rowB, names) {
-  const pa = points(values, C, weights, rowA);
-  const pb = points(values, C, weights, rowB);
+  return whyBeatsPoints(points(values, C, weights, rowA), points(values, C, weights, rowB), names);
+}
+
+/** whyBeats from two sites' points per criterion (e.g. an own area's, from its breakdown). */
+export function whyBeatsPoints(pa, pb, names) {
+  const C = names.length;
   const diffs = [];
   for (let i = 0; i < C; i++) {
     const a = Number.isNaN(pa[i]) ? 0 : pa[i];

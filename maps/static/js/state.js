@@ -19,7 +19,8 @@ export class Store extends EventTarget {
       cmp: [],
       shortlist: [],
       layers: {},
-      adhoc: null, // {feature, result | error | pending}
+      adhoc: null, // {feature, name, id ('own:K'), result | error | pending}
+      own: {}, // own areas in the comparison: id 'own:K' → {id, name, result}
       ranking: null, // scoring.rank() output plus {key}
       compareOpen: false,
       ...init,
@@ -83,7 +84,21 @@ export class Store extends EventTarget {
 
   setLayer(group, on) { this._set({ layers: { ...this.s.layers, [group]: !!on } }); }
 
-  setAdhoc(adhoc) { this._set({ adhoc }); }
+  /** The drawn / dropped polygon; a new result of an own area in the comparison updates it there. */
+  setAdhoc(adhoc) {
+    const o = adhoc?.id && adhoc.result ? this.s.own[adhoc.id] : null;
+    if (o) this._set({ adhoc, own: { ...this.s.own, [adhoc.id]: { ...o, result: adhoc.result } } });
+    else this._set({ adhoc });
+  }
+
+  /** Add the scored own area `adhoc` to the comparison, or take it out; false when it is full. */
+  toggleCompareOwn(adhoc) {
+    if (!adhoc?.id || !adhoc.result) return false;
+    if (this.s.cmp.includes(adhoc.id)) return this.toggleCompare(adhoc.id, false);
+    if (this.s.cmp.length >= MAX_COMPARE) return false;
+    this.s.own = { ...this.s.own, [adhoc.id]: { id: adhoc.id, name: adhoc.name, result: adhoc.result } };
+    return this.toggleCompare(adhoc.id, true);
+  }
 
   setRanking(ranking) { this._set({ ranking }); }
 

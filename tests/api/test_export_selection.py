@@ -57,7 +57,9 @@ def test_a_shortlist_csv_is_labelled_scored_with_the_weights_and_has_the_indicat
 
 
 def test_an_excluded_site_says_why_and_the_english_file_speaks_english(client, chosen):
-    r = client.get("/api/exports/sites.csv", params={"ids": ",".join(chosen), "profile": "large_scale", "lang": "en"})
+    r = client.get(
+        "/api/exports/sites.csv", params={"ids": ",".join(chosen), "profile": "large_scale", "lang": "en"}
+    )
     rows = list(csv.DictReader(io.StringIO(r.content.decode("utf-8-sig")), delimiter=";"))
     excluded = [x for x in rows if x["Excluded by"]]
     assert chosen[-1] in {x["Site ID"] for x in excluded}

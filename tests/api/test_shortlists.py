@@ -67,7 +67,11 @@ def test_staff_share_a_list_with_notes(client, staff, site_ids):
     assert got["sites"][0]["note"] == "Preis 45 €/m²" and got["sites"][0]["updated_by"] == "shortlist-ben"
     assert [s["site_id"] for s in got["sites"]] == site_ids[:3]
     listing = client.get("/api/shortlists", headers=ben).json()["shortlists"]
-    assert (listing[0]["id"], listing[0]["count"], listing[0]["updated_by"]) == (lst["id"], 3, "shortlist-ana")
+    assert (listing[0]["id"], listing[0]["count"], listing[0]["updated_by"]) == (
+        lst["id"],
+        3,
+        "shortlist-ana",
+    )
     assert "sites" not in listing[0]
     # take one off, rename, and delete
     r = client.delete(f"{url}/sites/{site_ids[1]}", headers=ana)
@@ -83,8 +87,13 @@ def test_a_stale_version_is_a_conflict_not_an_overwrite(client, staff):
     ana, ben = staff["ana"], staff["ben"]
     lst = client.post("/api/shortlists", json={"name": "Logistik"}, headers=ana).json()
     url = f"/api/shortlists/{lst['id']}"
-    assert client.patch(url, json={"name": "Logistik Nord", "version": lst["version"]}, headers=ben).status_code == 200
-    body = assert_problem(client.patch(url, json={"name": "Logistik Süd", "version": lst["version"]}, headers=ana), 409)
+    assert (
+        client.patch(url, json={"name": "Logistik Nord", "version": lst["version"]}, headers=ben).status_code
+        == 200
+    )
+    body = assert_problem(
+        client.patch(url, json={"name": "Logistik Süd", "version": lst["version"]}, headers=ana), 409
+    )
     assert "reload" in body["detail"]
     assert_problem(client.delete(f"{url}?version={lst['version']}", headers=ana), 409)
     assert client.get(url, headers=ana).json()["name"] == "Logistik Nord"

@@ -19,7 +19,9 @@ DETAIL = "[data-testid=detail]"
 
 def shortlist_three(ui: UI, path: str) -> tuple[Any, list[str]]:
     page = ui.goto(path)
-    ids = page.eval_on_selector_all("[data-testid=ranking] [data-site-id]", "els => els.map(e => e.dataset.siteId)")[:3]
+    ids = page.eval_on_selector_all(
+        "[data-testid=ranking] [data-site-id]", "els => els.map(e => e.dataset.siteId)"
+    )[:3]
     for sid in ids:
         page.evaluate("id => window.nrwSites.store.select(id)", sid)
         page.locator(f"{DETAIL} [data-detail-action=shortlist]").first.click()
@@ -38,7 +40,9 @@ def test_the_shortlist_csv_is_labelled_and_complete(ui: UI, api: httpx.Client, l
     rows = list(csv.DictReader(io.StringIO(text), delimiter=";"))
     de = lang == "de"
     sid, notice, profile, weights = (
-        ("Standort-ID", "Datenhinweis", "Profil", "Gewichte") if de else ("Site ID", "Data notice", "Profile", "Weights")
+        ("Standort-ID", "Datenhinweis", "Profil", "Gewichte")
+        if de
+        else ("Site ID", "Data notice", "Profile", "Weights")
     )
     assert sorted(r[sid] for r in rows) == sorted(ids)
     head = list(rows[0])

@@ -31,7 +31,9 @@ def secrets(api: httpx.Client, keys: dict[str, str]) -> dict[str, Any]:
     cols = api.get("/api/sites/table", headers=auth).json()["columns"]
     hidden = [sid for sid, fid in zip(cols["site_id"], cols["fid"], strict=True) if fid == -1]
     assert len(hidden) > 20
-    items = api.get("/api/ranking", params={"limit": 2000, "breakdown": "false"}, headers=auth).json()["items"]
+    items = api.get("/api/ranking", params={"limit": 2000, "breakdown": "false"}, headers=auth).json()[
+        "items"
+    ]
     owners = sorted({it["owner_contact"] for it in items if it.get("owner_contact")})
     assert len(owners) > 20
     first = next(it for it in items if it["site_id"] in set(hidden) and it.get("owner_contact"))
@@ -66,9 +68,8 @@ def test_signed_in_staff_see_the_confidential_fields_of_a_non_public_site(ui: UI
     assert not any(keys["anna"] in s for s in stored)
     assert "nrw_session" not in stored[1]  # HttpOnly
     # the non-public sites are on the map, one point each, ringed
-    drawn = page.evaluate(
-        "() => window.nrwSites.map.getSource('staff-sites').serialize().data.features.map(f => f.properties.site_id)"
-    )
+    source = "window.nrwSites.map.getSource('staff-sites')"
+    drawn = page.evaluate(f"() => {source}.serialize().data.features.map(f => f.properties.site_id)")
     assert sorted(drawn) == sorted(secrets["hidden"])
     ui.screenshot("staff-detail", page.locator(DETAIL).first)
 

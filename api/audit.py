@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from contextvars import ContextVar
 from typing import Any
 
+import numpy as np
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -20,6 +21,7 @@ from geo.access import CONFIDENTIAL_FIELDS
 from layers.audit import AuditLog
 
 MAX_IDS = 10_000
+Indexable = Sequence[Any] | np.ndarray  # a list or a numpy column, indexed by row
 _reads: ContextVar[list[str] | None] = ContextVar("confidential_reads", default=None)
 
 
@@ -30,7 +32,7 @@ def note(ids: Iterable[Any]) -> None:
         reads.extend(str(i) for i in ids)
 
 
-def note_rows(ids: Sequence[Any], rows: Iterable[int], restricted: Mapping[str, Sequence[Any]]) -> None:
+def note_rows(ids: Indexable, rows: Iterable[int], restricted: Mapping[str, Indexable]) -> None:
     """``note`` the sites among ``rows`` that hold a value in a confidential field."""
     if _reads.get() is None:
         return

@@ -399,7 +399,11 @@ OUTSIDE = {
 
 @pytest.mark.parametrize(
     ("locale", "lang", "word", "other"),
-    [("de-DE", "de", "außerhalb", "outside"), ("en-GB", "en", "outside", "außerhalb")],
+    [
+        ("de-DE", "de", "außerhalb", "outside"),
+        ("en-GB", "en", "outside", "außerhalb"),
+        ("de-DE", "en", "outside", "außerhalb"),  # the page's language, not the browser's
+    ],
 )
 def test_a_refused_upload_is_explained_in_the_page_language(
     device: Any, tmp_path: Path, locale: str, lang: str, word: str, other: str

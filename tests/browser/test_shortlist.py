@@ -61,3 +61,35 @@ def test_the_shortlist_csv_is_labelled_and_complete(ui: UI, api: httpx.Client, l
         assert kind and "_" not in kind  # a word, not the code regional_plan
     area = r["Fläche (ha)" if de else "Area (ha)"]
     assert len(area.replace(",", ".").split(".")[-1]) <= 2
+
+
+def test_the_whole_shortlist_prints_as_one_expose(ui: UI, api: httpx.Client) -> None:
+    from pypdf import PdfReader
+
+    page, ids = shortlist_three(ui, "/?profile=hydrogen&min_area_ha=5")
+    link = page.locator("[data-shortlist-expose]")
+    href = link.get_attribute("href")
+    assert "sites=" in href and "min_area_ha=5" in href and "profile=hydrogen" in href
+    with page.context.expect_page() as new:
+        link.click()
+    ex = new.value
+    ui.wait_ready(ex)
+    cover = ex.locator("[data-testid=expose-cover]")
+    rows = cover.locator("tbody tr")
+    assert rows.count() == 3
+    names = [ex.locator("main.sheet h1").nth(k).inner_text() for k in range(3)]
+    ref = api.get("/api/ranking", params={"profile": "hydrogen", "min_area_ha": 5, "limit": 100}).json()[
+        "items"
+    ]
+    by_id = {it["site_id"]: it for it in ref}
+    assert names == [by_id[i]["name"] for i in ids]
+    assert [rows.nth(k).locator("td").first.inner_text() for k in range(3)] == [
+        str(by_id[i]["rank"]) for i in ids
+    ]
+    out = ui.artefact("shortlist-expose.pdf")
+    ex.pdf(path=str(out), format="A4", print_background=True)
+    pages = [p.extract_text() for p in PdfReader(str(out)).pages]
+    assert len(pages) >= 4  # a cover and a page per site at least
+    starts = [k for k, p in enumerate(pages) if any(n in p for n in names)]
+    assert len(starts) >= 3
+    ui.screenshot("shortlist-expose", page=ex)

@@ -157,3 +157,44 @@ def test_a_wrong_key_says_so_in_the_page_language(ui: UI) -> None:
     assert page.locator("[data-dialog=signin] input[name=key]").input_value() == ""
     # the 401 is the expected answer (chromium logs it as a failed resource)
     ui.log.console_errors = [m for m in ui.log.console_errors if "401" not in m]
+
+
+def test_staff_see_confidential_rows_in_compare_the_list_and_the_expose(ui: UI, keys, secrets) -> None:
+    site = secrets["site"]
+    page = sign_in(ui, keys["anna"], f"/?sel={site['site_id']}&cmp={site['site_id']}")
+    # the list marks the non-public site (it is selected, so it is listed even beyond the top)
+    row = page.locator(f"[data-testid=ranking] [data-site-id='{site['site_id']}']")
+    row.wait_for(timeout=15_000)
+    assert "nicht öffentlich" in row.inner_text()
+    # compare (open: the link names a comparison): the confidential rows under the facts
+    owner = page.locator("#compare tr[data-fact=owner_contact]")
+    owner.wait_for(timeout=15_000)
+    assert site["owner_contact"] in owner.inner_text()
+    # the exposé (the same session): the confidential box
+    ex = page.context.new_page()
+    ex.goto(f"{ui.base}/expose.html?site={site['site_id']}")
+    ui.wait_ready(ex)
+    box = ex.locator("[data-testid=confidential]")
+    assert site["owner_contact"] in box.inner_text() and "nicht öffentlich" in box.inner_text()
+    ex.close()
+
+
+def test_a_shared_list_prints_with_its_notes(ui: UI, keys, api: httpx.Client) -> None:
+    auth = {"Authorization": f"Bearer {keys['ben']}"}
+    lst = api.post("/api/shortlists", json={"name": "Batteriewerk 2027"}, headers=auth).json()
+    ids = [it["site_id"] for it in api.get("/api/ranking", params={"limit": 2}).json()["items"]]
+    for k, sid in enumerate(ids):
+        api.put(f"/api/shortlists/{lst['id']}/sites/{sid}", json={"note": f"Notiz {k}"}, headers=auth)
+    page = sign_in(ui, keys["anna"])
+    page.click("[data-action=shortlist-open]")
+    page.select_option("[data-shared-select]", lst["id"])
+    link = page.locator("[data-shared-expose]")
+    link.wait_for(state="visible", timeout=10_000)
+    with page.context.expect_page() as new:
+        link.click()
+    ex = new.value
+    ui.wait_ready(ex)
+    assert "Batteriewerk 2027" in ex.locator("[data-testid=expose-cover] h1").inner_text()
+    notes = ex.locator(".team-note").all_inner_texts()
+    assert [n.split("\n")[-1] for n in notes] == ["Notiz 0", "Notiz 1"]
+    ex.close()

@@ -33,9 +33,12 @@ export function csrfHeaders(headers = {}) {
   return csrf ? { ...headers, 'X-CSRF-Token': csrf } : headers;
 }
 
+/** Every JSON request names the page's language: the API's error details come in it. */
 export async function json(path, init) {
   const method = (init?.method || 'GET').toUpperCase();
-  const req = SAFE.has(method) ? init : { ...init, headers: csrfHeaders(init.headers || {}) };
+  const lang = globalThis.document?.documentElement?.lang || 'de';
+  const headers = { 'Accept-Language': lang, ...(init?.headers || {}) };
+  const req = { ...init, headers: SAFE.has(method) ? headers : csrfHeaders(headers) };
   const r = await check(await fetch(path, req));
   return r.status === 204 ? null : r.json();
 }

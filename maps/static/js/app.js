@@ -6,7 +6,7 @@
 import { Store } from './state.js';
 import * as api from './api.js';
 import * as i18n from './i18n.js';
-import { prepareTable, rank, weightVector } from './scoring.js';
+import { prepareTable, rank, weightVector, effectiveFilters } from './scoring.js';
 import { encode, decode, apiQuery } from './permalink.js';
 import { emptyFilters } from './filters.js';
 import { scoreBands } from './bands.js';
@@ -118,9 +118,13 @@ async function main() {
   new RankingList($('[data-testid=ranking]'), $('[data-ranking-count]'), $('#tpl-option'), { store, prep, bands, getT, toast });
   new Detail($('[data-testid=detail]'), { store, prep, bands, criteria, getT, getValues, toast });
   new Compare($('#compare'), { store, prep, bands, criteria, getT, getValues });
-  const exposeUrl = (id) => {
-    const qq = apiQuery(store.state, names);
-    qq.set('site', id);
+  // the exposé of one site or (ids: an array) of several, ranked as the page ranks (filters too)
+  const exposeUrl = (ids, name = null) => {
+    const s = store.state;
+    const qq = apiQuery(s, names, prep.filters, effectiveFilters(prep, s.filters));
+    if (Array.isArray(ids)) qq.set('sites', ids.join(','));
+    else qq.set('site', ids);
+    if (name) qq.set('name', name);
     qq.set('lang', t.lang);
     return `expose.html?${qq}`;
   };
@@ -137,7 +141,7 @@ async function main() {
   new session.SessionUI($('[data-signin]'), $('[data-dialog=signin]'), { session: who, getT, store,
     beforeSignOut: dropHidden });
   if (who.signed_in) {
-    const shared = new SharedLists($('[data-shared-lists]'), { store, prep, getT, toast });
+    const shared = new SharedLists($('[data-shared-lists]'), { store, prep, getT, toast, exposeUrl });
     $('[data-action=shortlist-open]').addEventListener('click', () => shared.refresh());
   }
   new Legend({ list: $('[data-layer-list]'), sources: $('[data-sources]'), floating: $('[data-score-legend]'),
@@ -150,19 +154,11 @@ async function main() {
     skip: $('.skip'), ranking: $('#ranking') });
 
   // -- re-ranking, coalesced per animation frame --------------------------------------------
-  const effectiveFilters = (f) => {
-    if (!(f.ags?.length && f.kreis?.length)) return f;
-    // a Kreis and a municipality chosen together mean either (the API would intersect them)
-    const ags = new Set(f.ags);
-    const kreis = new Set(f.kreis);
-    for (let i = 0; i < prep.n; i++) if (kreis.has(prep.kreisAgs[i])) ags.add(prep.ags[i]);
-    return { ...f, ags: [...ags], kreis: [] };
-  };
   const rankNow = (values) => {
     const s = store.state;
     const started = performance.now();
     const minArea = profileOf(s.profile).parameters?.min_area_ha ?? null;
-    const r = rank(prep, values, C, weightVector(names, s.weights), effectiveFilters(s.filters), minArea);
+    const r = rank(prep, values, C, weightVector(names, s.weights), effectiveFilters(prep, s.filters), minArea);
     r.key = `${s.profile}|${s.year}`;
     currentValues = values;
     timings.lastRankMs = performance.now() - started;

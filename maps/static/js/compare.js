@@ -9,6 +9,7 @@
 // its breakdown's values at the current weights, its facts from its own score.
 
 import * as api from './api.js';
+import { CONFIDENTIAL, confidentialText, hasConfidential } from './confidential.js';
 import { points, weightVector, whyBeatsPoints } from './scoring.js';
 import { num, unit, int } from './i18n.js';
 import { formatUnit, specLabel } from './units.js';
@@ -118,6 +119,13 @@ export class Compare {
       const tr = line(t('detail.planning_status'), items.map((item) => cell(item, 'planning_category', null,
         item?.planning_category)), 'fact');
       tr.dataset.fact = 'planning_category';
+    }
+    // staff only: the confidential fields travel in the score items of a signed-in session
+    if (!items.some(hasConfidential)) return;
+    for (const k of CONFIDENTIAL) {
+      const tr = line(`${t(`confidential.${k}`)} 🔒`, items.map((item) => el('td', 'confidential-cell',
+        item && k in item ? confidentialText(t, k, item[k]) : '–')), 'fact');
+      tr.dataset.fact = k;
     }
   }
 

@@ -8,7 +8,7 @@
 
 import * as api from './api.js';
 import { points, weightVector, reasonOf, effectiveFilters } from './scoring.js';
-import { num, unit, int } from './i18n.js';
+import { num, unit, int, sourceText } from './i18n.js';
 import { apiQuery } from './permalink.js';
 import { formatBySpec, specLabel, specMap } from './units.js';
 import { constraintWarning, contextFor } from './context.js';
@@ -78,21 +78,23 @@ export function sourceDetails(t, src) {
   det.append(el('summary', null, t('detail.source')));
   const p = el('p', 'source-text');
   // the transport distances: the API's resolution text is English; say it in the UI's language
-  const res = TRANSPORT_SOURCE_LAYERS.has(src.layer) && t.has('resolution.straight_line') ? t('resolution.straight_line') : src.resolution;
-  const line = [src.title, res, src.date && t('detail.as_of', { date: src.date })].filter(Boolean).join(' · ');
+  // the API's provenance texts are English: the page says them in its own language (i18n.sourceText)
+  const say = (x) => (x ? sourceText(t, x) : x);
+  const res = TRANSPORT_SOURCE_LAYERS.has(src.layer) && t.has('resolution.straight_line') ? t('resolution.straight_line') : say(src.resolution);
+  const line = [say(src.title), res, src.date && t('detail.as_of', { date: src.date })].filter(Boolean).join(' · ');
   p.append(el('span', null, line));
   if (src.licence) {
     p.append(el('br'));
     if (src.licence_url && /^https?:\/\//.test(src.licence_url)) {
-      const a = el('a', null, src.licence);
+      const a = el('a', null, say(src.licence));
       a.href = src.licence_url;
       a.target = '_blank';
       a.rel = 'noopener noreferrer';
       p.append(t('detail.licence'), ' ', a);
-    } else p.append(`${t('detail.licence')} ${src.licence}`);
+    } else p.append(`${t('detail.licence')} ${say(src.licence)}`);
   }
   if (src.attribution) {
-    p.append(el('br'), `© ${src.attribution}`);
+    p.append(el('br'), `© ${say(src.attribution)}`);
   }
   det.append(p);
   return det;

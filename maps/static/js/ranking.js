@@ -123,6 +123,12 @@ export class RankingList {
         f.rank.textContent = `${r.rank[row]}.`;
         f.name.textContent = c.name[row] || id;
         f.sub.textContent = `${c.municipality[row] ?? ''} · ${unit(t.lang, c.area_ha[row], 'hectare', 1)} · ${t(`kind.${c.kind[row]}`)}`;
+        if (this.prep.fid[row] === -1) { // only signed-in staff get such rows (the tiles leave them out)
+          const tag = document.createElement('span');
+          tag.className = 'not-public-tag';
+          tag.textContent = t('confidential.not_public');
+          f.name.append(' ', tag);
+        }
         f.score.textContent = num(t.lang, score, 1);
         f.swatch.style.background = this.bands.colorOf(score);
         f.flags.replaceChildren();
@@ -139,7 +145,8 @@ export class RankingList {
           f.flags.append(v);
         }
         f.sr.textContent = [t('ranking.score_sr', { score: num(t.lang, score, 1) }),
-          inList ? t('ranking.on_shortlist') : '', inCmp ? t('ranking.in_compare') : ''].filter(Boolean).join(', ');
+          inList ? t('ranking.on_shortlist') : '', inCmp ? t('ranking.in_compare') : '',
+          this.prep.fid[row] === -1 ? t('confidential.not_public') : ''].filter(Boolean).join(', ');
       }
       li.classList.toggle('beyond', r.rank[row] > shown);
       li.setAttribute('aria-selected', String(id === sel));

@@ -111,6 +111,9 @@ export class Shortlist {
     }));
     document.querySelectorAll('[data-shortlist-count]').forEach((e) => { e.textContent = String(rows.length); });
     this.dialog.querySelectorAll('[data-action^=download]').forEach((b) => { b.disabled = rows.length === 0; });
+    const ex = this.dialog.querySelector('[data-shortlist-expose]');
+    ex.hidden = rows.length === 0;
+    ex.href = this.ctx.exposeUrl(rows.map((r) => r.site_id), t('shortlist.title'));
   }
 
   /** Download the shortlist as `fmt` (csv, geojson, gpkg) from the API's selection export. */

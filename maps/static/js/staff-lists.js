@@ -15,7 +15,7 @@ const base = 'api/shortlists';
 const path = (id, site) => `${base}/${encodeURIComponent(id)}${site ? `/sites/${encodeURIComponent(site)}` : ''}`;
 
 export class SharedLists {
-  /** @param {HTMLElement} root the [data-shared-lists] section; ctx {store, prep, getT, toast} */
+  /** @param {HTMLElement} root the [data-shared-lists] section; ctx {store, prep, getT, toast, exposeUrl} */
   constructor(root, ctx) {
     this.root = root;
     this.ctx = ctx;
@@ -118,6 +118,10 @@ export class SharedLists {
       b.disabled = !this.current;
       if (this.current) b.dataset.version = String(this.current.version);
     });
+    const ex = this.root.querySelector('[data-shared-expose]');
+    const present = (this.current?.sites || []).filter((x) => prep.rowOf.has(x.site_id)).map((x) => x.site_id);
+    ex.hidden = !present.length;
+    if (present.length) ex.href = `${this.ctx.exposeUrl(present, this.current.name)}&list=${this.current.id}`;
     const sites = this.current?.sites || [];
     this.empty.hidden = sites.length > 0;
     this.empty.textContent = t(this.current ? 'shared.empty' : 'shared.none');

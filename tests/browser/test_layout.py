@@ -392,7 +392,8 @@ OUTSIDE = {
     "properties": {},
     "geometry": {
         "type": "Polygon",
-        "coordinates": [[[12.0, 48.0], [12.1, 48.0], [12.1, 48.1], [12.0, 48.1], [12.0, 48.0]]],
+        # about 330 ha in Bavaria: under the own-area limit (2,000 ha), outside NRW
+        "coordinates": [[[12.0, 48.0], [12.02, 48.0], [12.02, 48.02], [12.0, 48.02], [12.0, 48.0]]],
     },
 }
 

@@ -34,7 +34,7 @@ from layers.lep import DEFAULTS as LEP_DEFAULTS
 from layers.municipalities import BOUNDARIES_ATTRIBUTION, BOUNDARIES_FILE, BOUNDARIES_LICENCE
 from layers.schema import check
 from layers.sources import load_sources
-from layers.store import Store, write_coverage, write_manifest, write_vector
+from layers.store import SNAPSHOT_FORMAT, Store, write_coverage, write_manifest, write_vector
 
 Progress = Callable[[str], None]
 FUNDING_FILE = "facts/funding_regions.csv"
@@ -155,6 +155,7 @@ def build(
                 "id": sid,
                 "created": _now(),
                 "code_version": code_version(),
+                "format_version": SNAPSHOT_FORMAT,
                 "synthetic": sources is None,
                 "source": "demo generator" if sources is None else str(sources.resolve()),
                 "demo": {"sites": n_sites, "seed": seed} if sources is None else None,

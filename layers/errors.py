@@ -40,3 +40,7 @@ class BuildRunning(Conflict, RuntimeError):
 
 class CorruptSnapshot(Conflict):
     """A snapshot file does not match the checksum written at publish."""
+
+
+class IncompatibleSnapshot(Conflict):
+    """A snapshot written in a format this release does not read (too new, or unknown)."""

@@ -30,9 +30,14 @@ import pandas as pd
 
 from geo.errors import NotFound
 from geo.grid import NRW_GRID, Coverage, GridSpec
-from layers.errors import BuildRunning, CorruptSnapshot
+from layers.errors import BuildRunning, CorruptSnapshot, IncompatibleSnapshot
 
 MANIFEST = "manifest.json"
+# The snapshot format this release writes (``format_version`` in the manifest) and the oldest it
+# reads. 1: the releases before the field existed (0.1.x: no issue-21 layers and indicators; their
+# criteria load as "no data"). 2: the manifest names its format; layers of issue 21 may be present.
+SNAPSHOT_FORMAT = 2
+OLDEST_FORMAT = 1
 
 
 @dataclass
@@ -96,7 +101,8 @@ class Store:
         return sorted(out, key=lambda m: (m["created"], m["id"]), reverse=True)
 
     def manifest(self, snapshot_id: str | None = None) -> dict[str, Any]:
-        """Return a snapshot's manifest (default: the live one)."""
+        """Return a snapshot's manifest (default: the live one); a snapshot in a format this
+        release cannot read is refused with what to do (IncompatibleSnapshot)."""
         sid = snapshot_id or self.current_id()
         if sid is None:
             raise NotFound(f"no snapshot published in {self.root}; run `nrw-sites build --demo`")
@@ -104,6 +110,14 @@ class Store:
         if not path.exists():
             raise NotFound(f"snapshot {sid!r} does not exist in {self.root}")
         manifest: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        fmt = manifest.get("format_version", 1)
+        if not isinstance(fmt, int) or not OLDEST_FORMAT <= fmt <= SNAPSHOT_FORMAT:
+            raise IncompatibleSnapshot(
+                f"snapshot {sid} in {self.root} has format {fmt!r} (written by release "
+                f"{manifest.get('code_version', '?')}); this release reads formats {OLDEST_FORMAT} to "
+                f"{SNAPSHOT_FORMAT}. Serve it with the release that wrote it, activate a snapshot this "
+                "release wrote (`nrw-sites snapshots`, `nrw-sites rollback ID`), or build a new one"
+            )
         return manifest
 
     def load(self, snapshot_id: str | None = None) -> Snapshot:
@@ -209,9 +223,8 @@ class Store:
         return manifest
 
     def set_current(self, snapshot_id: str) -> None:
-        """Atomically point CURRENT at a complete snapshot."""
-        if not (self.snapshots / snapshot_id / MANIFEST).exists():
-            raise NotFound(f"snapshot {snapshot_id!r} does not exist in {self.root}")
+        """Atomically point CURRENT at a complete snapshot in a format this release reads."""
+        self.manifest(snapshot_id)  # NotFound, or IncompatibleSnapshot saying what to do
         tmp = self.root / f".CURRENT.tmp-{os.getpid()}"
         with open(tmp, "w", encoding="utf-8") as f:
             f.write(snapshot_id + "\n")

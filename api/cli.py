@@ -286,6 +286,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             loop="uvloop",
             log_level="warning",
             log_config=None,  # uvicorn's own records go through the same non-blocking sink
+            timeout_graceful_shutdown=settings.shutdown_grace_s,
             access_log=False,
         )
     else:  # api/traffic.py writes one JSON line per request instead of uvicorn's access log
@@ -297,6 +298,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             loop="uvloop",
             log_level="warning",
             log_config=None,  # uvicorn's own records go through the same non-blocking sink
+            timeout_graceful_shutdown=settings.shutdown_grace_s,
             access_log=False,
         )
     return 0

@@ -48,6 +48,12 @@ class Settings(BaseSettings):
         "https://tiles.example.org/{z}/{x}/{y}.png; off by default (offline)",
     )
     basemap_attribution: str | None = Field(None, description="attribution of the base map")
+    shutdown_grace_s: int = Field(
+        30,
+        ge=1,
+        le=600,
+        description="on SIGTERM, requests in flight get this long to finish before the server stops",
+    )
     log_queue_lines: int = Field(
         10_000,
         ge=10,

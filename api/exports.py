@@ -71,7 +71,6 @@ def export_area(
 
 
 MAX_SELECTION = 500
-SITE_ID = re.compile(r"[A-Za-z0-9_.\-]{1,64}")
 UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue", "ß": "ss"})
 
 
@@ -93,13 +92,10 @@ def export_selection(
     wanted = list(dict.fromkeys(ids))
     if not wanted or len(wanted) > MAX_SELECTION:
         raise InvalidParameter(f"ids: give 1 to {MAX_SELECTION} site ids, separated by commas")
-    unknown = [i for i in wanted if i not in svc.row_of]
-    if unknown:
-        shown = [repr(u) for u in unknown if SITE_ID.fullmatch(u)][:5]  # never echo other input
-        raise NotFound(
-            f"{len(unknown)} of the ids name no site in snapshot {svc.snap.id}"
-            + (f": {', '.join(shown)}" if shown else "")
-        )
+    unknown = [k for k, i in enumerate(wanted) if i not in svc.row_of]
+    if unknown:  # said by position, never by repeating the input
+        where = ", ".join(str(k + 1) for k in unknown[:5]) + (" …" if len(unknown) > 5 else "")
+        raise NotFound(f"{len(unknown)} of the ids name no site in snapshot {svc.snap.id} (position {where})")
     r = svc.run(q)
     rows = np.array([svc.row_of[i] for i in wanted], dtype=np.int64)
     nrw_rank = r.rank[rows]

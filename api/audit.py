@@ -4,11 +4,14 @@
 thread pool's copies of the context share); the code that puts confidential fields into an
 answer (``Service.items``, the OGC item routes, exports) names the sites with ``note``. When
 the answer is complete and the caller is staff or admin, one record goes to the audit log — in
-the thread pool, so the fsync never holds up the event loop.
+the thread pool, so the fsync never holds up the event loop; when the data directory cannot be
+written, the record goes to the service log instead, marked as such.
 """
 
 from __future__ import annotations
 
+import json
+import logging
 from collections.abc import Iterable, Mapping, Sequence
 from contextvars import ContextVar
 from typing import Any
@@ -21,6 +24,7 @@ from geo.access import CONFIDENTIAL_FIELDS
 from layers.audit import AuditLog
 
 MAX_IDS = 10_000
+fallback = logging.getLogger("nrw_sites.audit")
 Indexable = Sequence[Any] | np.ndarray  # a list or a numpy column, indexed by row
 _reads: ContextVar[list[str] | None] = ContextVar("confidential_reads", default=None)
 
@@ -85,4 +89,7 @@ class AuditTrail:
                     "sites": sites[:MAX_IDS],
                     "count": len(sites),
                 }
-                await run_in_threadpool(self.log.append, record)
+                try:
+                    await run_in_threadpool(self.log.append, record)
+                except OSError as exc:  # a read-only or full data directory: the record goes to the log
+                    fallback.error("audit file not writable (%s): %s", exc.strerror, json.dumps(record))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import os
 import sys
@@ -243,6 +244,9 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+READ_ONLY_ERRNOS = (errno.EROFS, errno.EACCES, errno.EPERM)
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     """Serve the UI and API; build the demo first when no snapshot exists."""
     import uvicorn
@@ -254,14 +258,22 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     settings = Settings(data=_data_dir(args))
     store = _store(args)
+    from layers import jobs
+
     try:  # sweep leftovers of interrupted builds, unless a build is running right now
         with store.lock():
             store.sweep()
+        jobs.sweep(store.root)
     except RuntimeError:
         pass
-    from layers import jobs
-
-    jobs.sweep(store.root)
+    except OSError as exc:  # a read-only data directory (e.g. a replica's mount): serve what is there
+        if exc.errno not in READ_ONLY_ERRNOS:
+            raise
+        print(
+            f"warning: {store.root} is read-only: serving its live snapshot; publishing, keys, "
+            "sign-in, shared shortlists and the audit file need a writable data directory",
+            file=sys.stderr,
+        )
     if store.current_id() is None:
         print(
             f"no snapshot in {store.root}: building the demo dataset first "

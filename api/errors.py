@@ -9,9 +9,11 @@ in every language, so a client can tell problems apart without reading the detai
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import re
+import sqlite3
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -69,6 +71,7 @@ TYPES = {
     Conflict: "conflict",
     DomainError: "invalid-request",
 }
+STORAGE_ERRNOS = (errno.EROFS, errno.ENOSPC, errno.EACCES, errno.EPERM, errno.EDQUOT)
 # Headers that go with a status (RFC 9110 §11.6.1: a 401 names the scheme).
 HEADERS = {401: {"WWW-Authenticate": 'Bearer realm="nrw-sites"'}}
 GENERIC = {
@@ -190,6 +193,38 @@ async def _http(request: Request, exc: Exception) -> Response:
     return resp
 
 
+async def _storage(request: Request, exc: Exception) -> Response:
+    """The data directory cannot be written (read-only, full, no permission): 503, said so;
+    anything else an OSError means is unexpected (500)."""
+    assert isinstance(exc, OSError)
+    if exc.errno not in STORAGE_ERRNOS:
+        return await _unexpected(request, exc)
+    log.error("cannot write the data directory on %s %s: %s", request.method, request.url.path, exc.strerror)
+    why = (
+        "is read-only"
+        if exc.errno == errno.EROFS
+        else "is full"
+        if exc.errno == errno.ENOSPC
+        else "is not writable"
+    )
+    return problem(
+        503, f"the service's data directory {why}: this change cannot be stored now", request=request
+    )
+
+
+async def _state_db(request: Request, exc: Exception) -> Response:
+    """The state database (sessions, shortlists) cannot be written: 503, said so."""
+    text = str(exc).lower()
+    if "readonly" in text or "read-only" in text or "unable to open" in text or "disk" in text:
+        log.error("state database on %s %s: %s", request.method, request.url.path, exc)
+        return problem(
+            503,
+            "the service's data directory is not writable: sign-in and shortlists are unavailable now",
+            request=request,
+        )
+    return await _unexpected(request, exc)
+
+
 async def _unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return problem(500, GENERIC[500], request=request)
@@ -198,6 +233,8 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
 def install(app: FastAPI) -> None:
     """Install the exception handlers that turn every error into problem+json."""
     app.add_exception_handler(DomainError, _domain)
+    app.add_exception_handler(OSError, _storage)
+    app.add_exception_handler(sqlite3.OperationalError, _state_db)
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(StarletteHTTPException, _http)
     app.add_exception_handler(Exception, _unexpected)

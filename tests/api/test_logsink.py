@@ -108,10 +108,11 @@ def test_a_server_whose_stderr_nobody_reads_keeps_serving(data_dir):
             except httpx.TransportError:
                 time.sleep(0.1)
         done, health = asyncio.run(_hammer(url, 30, 32))
-        assert done > 600, done  # far more log lines than a pipe holds
-        assert max(health) < 2.0, max(health)
+        # blocked in a log write, the server would not answer /healthz at all for the rest of the
+        # run (the clients' 30 s timeouts); a loaded CI machine still answers within seconds
+        assert max(health) < 5.0, (max(health), done)
         dropped = httpx.get(f"{url}/healthz", timeout=5).json()["log_dropped"]
-        assert dropped > 0
+        assert dropped > 0, done  # the pipe and the queue were full: lines were dropped, not waited on
     finally:
         proc.terminate()
         try:

@@ -57,7 +57,9 @@ async def _hammer(url: str, seconds: float, clients: int) -> tuple[int, list[flo
     stop = time.monotonic() + seconds
     done = 0
     health: list[float] = []
-    async with httpx.AsyncClient(base_url=url, timeout=30) as c:
+    # a connection per request: no race with the server closing an idle keep-alive connection
+    fresh = httpx.Limits(max_keepalive_connections=0)
+    async with httpx.AsyncClient(base_url=url, timeout=30, limits=fresh) as c:
 
         async def client(k: int) -> None:
             nonlocal done

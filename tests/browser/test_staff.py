@@ -227,3 +227,5 @@ def test_the_non_public_points_take_the_band_of_their_live_score(ui: UI, keys, a
     moved = page.evaluate(STAFF_POINTS_JS)
     assert [b for b, _ in moved] == [score_band(s, breaks) for _, s in moved]
     assert [b for b, _ in moved] != [b for b, _ in first]  # the move changed some points' class
+    ui.wait_ready()
+    ui.screenshot("staff-points-moved")

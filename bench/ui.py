@@ -1,7 +1,7 @@
 """Benchmark: the web UI in headless Debian chromium (SwiftShader WebGL) on the 50,000-site demo.
 
 Usage: python bench/ui.py [--sites 50000] [--seed 42] [--data DIR] [--reuse] [--runs 3]
-                          [--slider-runs 10] [--out bench/results/ui.json]
+                          [--slider-runs 10] [--views public,staff] [--out bench/results/ui.json]
 
 Builds the demo snapshot into DIR (default /tmp/bt-bench-<sites>; ``--reuse`` keeps a snapshot
 already there), starts ``nrw-sites serve`` on 127.0.0.1 and a free port, launches chromium
@@ -22,7 +22,14 @@ through playwright (``executable_path``, no browser download) at 1366×768 and m
   after the same ``input`` event, until a frame differs from the one before inside the map
   canvas outside every panel.
 
-Prints the figures beside the targets of issue 10 and writes them as JSON.
+Every figure is taken for each view in ``--views``: ``public`` (no session) and ``staff``
+(signed in with a staff key made for the run in DIR's key store, through ``POST /api/session`` in
+the browser context, so the page's requests carry the session cookie; staff see the non-public
+sites too, drawn by maps/static/js/map-staff.js). The views alternate run by run, so a load that
+changes during the run hits both alike; the load average is recorded at every navigation.
+
+Prints the figures of the views side by side beside the targets of issues 10 and 18 (§4: the
+staff view no slower than the public one) and writes them as JSON.
 """
 
 from __future__ import annotations
@@ -227,9 +234,27 @@ def pmtiles_seconds(manifest: dict[str, Any]) -> float | None:
     return None
 
 
-def measure_navigation(browser: Any, url: str) -> dict[str, Any]:
-    """One cold navigation in a fresh context: ready time, bytes before ready, memory."""
+def staff_key(data: Path) -> str:
+    """A new staff key in ``data``'s key store (a fresh name per run; revoked at the end)."""
+    from layers.keys import KeyStore
+
+    return KeyStore(data).add(f"bench-staff-{os.getpid()}-{int(time.time())}", "staff")
+
+
+def sign_in(ctx: Any, url: str, key: str) -> None:
+    """Open a staff session in ``ctx`` (its cookie jar is the page's)."""
+    r = ctx.request.post(url + "/api/session", data={"key": key}, headers={"Origin": url})
+    if not r.ok:
+        raise RuntimeError(f"sign-in failed: HTTP {r.status} {r.text()[:200]}")
+
+
+def measure_navigation(browser: Any, url: str, key: str | None = None) -> dict[str, Any]:
+    """One cold navigation in a fresh context (signed in with ``key`` if given): ready time,
+    bytes before ready, memory.
+    """
     ctx = browser.new_context(viewport=VIEWPORT, locale="de-DE")
+    if key is not None:
+        sign_in(ctx, url, key)
     log = PageLog()
     log.attach(ctx)
     ctx.add_init_script(READY_OBSERVER)
@@ -270,6 +295,11 @@ def measure_navigation(browser: Any, url: str) -> dict[str, Any]:
     sites_shown = page.evaluate(
         "() => document.querySelectorAll('[data-testid=ranking] [data-site-id]').length"
     )
+    staff_points = page.evaluate(
+        "() => { const h = window.nrwSites; if (!h || !h.map.getLayer('staff-site-points')) return 0;"
+        " return Array.from(h.prep.fid).filter((f) => f === -1).length; }"
+    )
+    signed_in = page.evaluate("async () => (await (await fetch('api/session')).json()).signed_in")
     pw_bytes = 0
     for r in list(finished_reqs):
         try:
@@ -307,6 +337,9 @@ def measure_navigation(browser: Any, url: str) -> dict[str, Any]:
         "process_memory": mem,
         "problems": log.problems(),
         "ranking_entries": sites_shown,
+        "staff_points": staff_points,
+        "signed_in": signed_in,
+        "load_average": os.getloadavg(),
         "_page": page,
         "_ctx": ctx,
     }
@@ -432,6 +465,9 @@ def measure_pixels(ctx: Any, page: Any, runs: int) -> list[dict[str, Any]]:
                     img = decode_png(base64.b64decode(data))
                     if img.shape != base.shape:
                         continue
+                    if ts * 1000 < t_dispatch:  # drawn before the input (a late frame of the last
+                        base = img  # move, e.g. the staff overlay's update): the new baseline
+                        continue
                     diff = (np.abs(img.astype(np.int16) - base.astype(np.int16)).max(axis=2) > 8) & mask
                     if int(diff.sum()) >= 20:
                         found = (ts * 1000 - t_dispatch, int(diff.sum()))
@@ -469,12 +505,16 @@ def main() -> None:
     ap.add_argument("--reuse", action="store_true", help="reuse the snapshot already in --data")
     ap.add_argument("--runs", type=int, default=3, help="cold navigations (fresh context each)")
     ap.add_argument("--slider-runs", type=int, default=10)
+    ap.add_argument("--views", default="public,staff", help="public, staff or both (alternating)")
     ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "ui.json"))
     args = ap.parse_args()
     if not INDEX.exists():
         sys.exit("maps/static/index.html not built yet: nothing to measure")
     if chromium_path() is None:
         sys.exit("chromium not found (apt-get install chromium)")
+    views = [v.strip() for v in args.views.split(",") if v.strip()]
+    if not views or any(v not in ("public", "staff") for v in views):
+        sys.exit("--views: a comma-separated list of 'public' and 'staff'")
     from playwright.sync_api import sync_playwright
 
     data = Path(args.data or f"/tmp/bt-bench-{args.sites}")
@@ -495,42 +535,97 @@ def main() -> None:
         "viewport": VIEWPORT,
     }
     log_path = Path(f"/tmp/bt-bench-server-{args.sites}.log")
-    with live_server(data, log=log_path, timeout=300) as url, sync_playwright() as p:
-        browser = launch(p)
-        results["chromium"] = browser.version
-        navs = []
-        for i in range(args.runs):
-            nav = measure_navigation(browser, url)
-            print(
-                f"navigation {i + 1}: ready at {nav['ready_ms']:.0f} ms, "
-                f"{nav['bytes_before_ready_cdp'] / 1e6:.2f} MB before ready",
-                flush=True,
-            )
-            if i < args.runs - 1:
-                nav.pop("_ctx").close()
-                nav.pop("_page")
-            navs.append(nav)
-        last = navs[-1]
-        page, ctx = last.pop("_page"), last.pop("_ctx")
-        rerank = measure_rerank(page, args.slider_runs)
+    key = staff_key(data) if "staff" in views else None
+    per: dict[str, dict[str, Any]] = {v: {"navs": []} for v in views}
+    try:
+        with live_server(data, log=log_path, timeout=300) as url, sync_playwright() as p:
+            browser = launch(p)
+            results["chromium"] = browser.version
+            for i in range(args.runs):
+                for view in views if i % 2 == 0 else views[::-1]:  # ABBA: alike under a drifting load
+                    run_view(browser, url, key if view == "staff" else None, per[view], args, i)
+            browser.close()
+    finally:
+        if key is not None:
+            from layers.keys import KeyStore
+
+            store = KeyStore(data)
+            for k in store.list():
+                if k.name.startswith(f"bench-staff-{os.getpid()}-"):
+                    store.revoke(k.name)
+    out_views = {v: summarize(d, manifest) for v, d in per.items()}
+    main_view = "public" if "public" in out_views else views[0]
+    results.update(
+        {
+            "summary": out_views[main_view]["summary"],
+            "views": out_views,
+            "targets": {k: {"what": w, "target": t, "unit": u} for k, (w, t, u) in TARGETS.items()},
+            "definitions": DEFINITIONS,
+        }
+    )
+    results["machine"]["load_average_at_end"] = os.getloadavg()
+    report(results, views, n_sites)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2, default=str), encoding="utf-8")
+    print(f"wrote {out}")
+
+
+def run_view(browser: Any, url: str, key: str | None, acc: dict[str, Any], args: Any, i: int) -> None:
+    """One navigation of a view into ``acc``; on the last run also the slider timings."""
+    view = "staff" if key else "public"
+    nav = measure_navigation(browser, url, key)
+    page, ctx = nav.pop("_page"), nav.pop("_ctx")
+    if nav["signed_in"] != (key is not None):
+        raise RuntimeError(f"{view} view: the page says signed_in={nav['signed_in']}")
+    print(
+        f"{view:<6} navigation {i + 1}: ready at {nav['ready_ms']:.0f} ms, "
+        f"{nav['bytes_before_ready_cdp'] / 1e6:.2f} MB before ready, "
+        f"{nav['ranking_entries']} listed, {nav['staff_points']} staff points, "
+        f"load {nav['load_average'][0]:.1f}",
+        flush=True,
+    )
+    acc["navs"].append(nav)
+    if i == args.runs - 1:
+        acc["rerank"] = measure_rerank(page, args.slider_runs)
+        acc["pixels"] = measure_pixels(ctx, page, args.slider_runs)
         print(
-            f"re-rank, input → list: {[round(r['list_ms'] or -1) for r in rerank['input']]} ms; "
-            f"setWeights(): {[round(r['ms']) for r in rerank['hook']]} ms",
+            f"{view:<6} setWeights(): {[round(r['ms']) for r in acc['rerank']['hook']]} ms; "
+            f"input → pixels: {[round(r['pixels_ms'] or -1) for r in acc['pixels']]} ms",
             flush=True,
         )
-        pixels = measure_pixels(ctx, page, args.slider_runs)
-        print(f"input → pixels: {[round(r['pixels_ms'] or -1) for r in pixels]} ms", flush=True)
-        mem_after = process_memory()
-        heap_after = {
-            m["name"]: m["value"] for m in ctx.new_cdp_session(page).send("Performance.getMetrics")["metrics"]
-        }
-        ctx.close()
-        browser.close()
+        acc["memory_after_sliders"] = process_memory()
+        metrics = ctx.new_cdp_session(page).send("Performance.getMetrics")["metrics"]
+        acc["js_heap_used_after_sliders_mb"] = {m["name"]: m["value"] for m in metrics}.get(
+            "JSHeapUsedSize", 0
+        ) / 1e6
+    ctx.close()
 
-    def page_mem(n: dict[str, Any]) -> float:
-        m = n["process_memory"]
-        return m.get("renderer_max_pss_mb", 0) + m.get("gpu_pss_mb", 0)
 
+DEFINITIONS = {
+    "ready_s": "median over the navigations after the first (fresh context each) of "
+    "performance.now() when <html data-ready> became 'true'",
+    "rerank_ms": "median of window.nrwSites.setWeights() (the UI's synchronous "
+    "re-rank + ranking list + map feature-state), slider h2 0 ↔ max",
+    "input_to_list_ms": "median time from an input event on the slider to the "
+    "ranking list's new order in the DOM (includes the rAF wait)",
+    "pixels_ms": "median time from the input event to the first compositor frame "
+    "(CDP screencast timestamp) with changed map pixels",
+    "memory_mb": "PSS of the page's renderer + PSS of the GPU process (SwiftShader "
+    "holds the WebGL buffers there); the JS heap is inside the renderer",
+    "bytes_mb": "CDP Network.loadingFinished encodedDataLength before ready",
+}
+
+
+def page_mem(n: dict[str, Any]) -> float:
+    """Renderer + GPU process PSS (MB) of a navigation."""
+    m = n["process_memory"]
+    return m.get("renderer_max_pss_mb", 0) + m.get("gpu_pss_mb", 0)
+
+
+def summarize(acc: dict[str, Any], manifest: dict[str, Any]) -> dict[str, Any]:
+    """The medians of one view and its details."""
+    navs, rerank, pixels = acc["navs"], acc["rerank"], acc["pixels"]
     warm = navs[1:] or navs  # the first navigation also warms the server's caches
     hook_ms = median([r["ms"] for r in rerank["hook"]])
     input_ms = median([r["list_ms"] for r in rerank["input"]])
@@ -543,81 +638,77 @@ def main() -> None:
         "memory_mb": median([page_mem(n) for n in navs]),
         "pmtiles_s": pmtiles_seconds(manifest),
     }
-    results.update(
-        {
-            "summary": summary,
-            "targets": {k: {"what": w, "target": t, "unit": u} for k, (w, t, u) in TARGETS.items()},
-            "details": {
-                "navigations": navs,
-                "rerank": rerank,
-                "pixels": pixels,
-                "ready_first_navigation_s": (navs[0]["ready_ms"] or 0) / 1000,
-                "rerank_hook_max_ms": max([r["ms"] for r in rerank["hook"]], default=None),
-                "input_to_list_p95_ms": pct([r["list_ms"] for r in rerank["input"]], 0.95),
-                "input_dispatch_median_ms": median([r["dispatch_ms"] for r in rerank["input"]]),
-                "pixels_p95_ms": pct([r["pixels_ms"] for r in pixels], 0.95),
-                "memory_after_sliders": mem_after,
-                "js_heap_used_after_sliders_mb": heap_after.get("JSHeapUsedSize", 0) / 1e6,
-                "definitions": {
-                    "ready_s": "median over the navigations after the first (fresh context each) of "
-                    "performance.now() when <html data-ready> became 'true'",
-                    "rerank_ms": "median of window.nrwSites.setWeights() (the UI's synchronous "
-                    "re-rank + ranking list + map feature-state), slider h2 0 ↔ max",
-                    "input_to_list_ms": "median time from an input event on the slider to the "
-                    "ranking list's new order in the DOM (includes the rAF wait)",
-                    "pixels_ms": "median time from the input event to the first compositor frame "
-                    "(CDP screencast timestamp) with changed map pixels",
-                    "memory_mb": "PSS of the page's renderer + PSS of the GPU process (SwiftShader "
-                    "holds the WebGL buffers there); the JS heap is inside the renderer",
-                    "bytes_mb": "CDP Network.loadingFinished encodedDataLength before ready",
-                },
-            },
-        }
-    )
-    results["machine"]["load_average_at_end"] = os.getloadavg()
-    load = max(results["machine"]["load_average_at_start"][0], os.getloadavg()[0])
-    if load > psutil.cpu_count():
+    details = {
+        "navigations": navs,
+        "rerank": rerank,
+        "pixels": pixels,
+        "ready_each_s": [round((n["ready_ms"] or 0) / 1000, 3) for n in navs],
+        "ready_first_navigation_s": (navs[0]["ready_ms"] or 0) / 1000,
+        "rerank_hook_max_ms": max([r["ms"] for r in rerank["hook"]], default=None),
+        "input_to_list_p95_ms": pct([r["list_ms"] for r in rerank["input"]], 0.95),
+        "input_dispatch_median_ms": median([r["dispatch_ms"] for r in rerank["input"]]),
+        "pixels_p95_ms": pct([r["pixels_ms"] for r in pixels], 0.95),
+        "memory_after_sliders": acc["memory_after_sliders"],
+        "js_heap_used_after_sliders_mb": acc["js_heap_used_after_sliders_mb"],
+    }
+    return {"summary": summary, "details": details}
+
+
+def report(results: dict[str, Any], views: list[str], n_sites: int) -> None:
+    """Print the figures of the views side by side, against the targets."""
+    cpus = psutil.cpu_count()
+    loads = [n["load_average"][0] for v in views for n in results["views"][v]["details"]["navigations"]]
+    load = max([results["machine"]["load_average_at_start"][0], *loads])
+    if load > cpus:
         print(
-            f"\nwarning: load average {load:.1f} on {psutil.cpu_count()} CPUs: other work ran "
-            f"beside the benchmark; the timings are pessimistic"
+            f"\nwarning: load average up to {load:.1f} on {cpus} CPUs (median {median(loads):.1f} at the "
+            f"navigations): other work ran beside the benchmark; the timings are pessimistic"
         )
     print(
         f"\nUI benchmark, {n_sites:,} sites, chromium {results['chromium']}, "
-        f"{VIEWPORT['width']}×{VIEWPORT['height']}, software WebGL (SwiftShader), "
-        f"{psutil.cpu_count()} CPUs"
+        f"{VIEWPORT['width']}×{VIEWPORT['height']}, software WebGL (SwiftShader), {cpus} CPUs"
     )
-    print(f"{'what':<52} {'measured':>10} {'target':>10}  ok")
+    print(f"{'what':<52} " + " ".join(f"{v:>10}" for v in views) + f" {'target':>10}  ok")
     rows = [(k, *TARGETS[k]) for k in TARGETS]
     rows.insert(2, ("input_to_list_ms", "  slider input event → list re-ordered (DOM)", 100.0, "ms"))
     for key, what, target, unit in rows:
-        v = summary[key]
-        ok = "–" if v is None else ("yes" if v <= target else "NO")
-        print(f"{what:<52} {fmt(v, unit):>10} {'≤ ' + fmt(target, unit):>10}  {ok}")
-    mem = last["process_memory"]
-    print(
-        f"\nready, first navigation (cold server caches): {navs[0]['ready_ms'] / 1000:.2f} s; "
-        f"UI timings of the last: {last.get('ui_timings')}"
-    )
-    print(
-        f"JS heap used at ready {last['js_heap_used_mb']:.0f} MB; renderer PSS "
-        f"{mem.get('renderer_max_pss_mb', 0):.0f} MB (RSS {mem.get('renderer_max_rss_mb', 0):.0f}); "
-        f"GPU process PSS {mem.get('gpu_pss_mb', 0):.0f} MB (RSS {mem.get('gpu_rss_mb', 0):.0f}); "
-        f"all chromium PSS {mem.get('all_pss_mb', 0):.0f} MB"
-    )
-    print(
-        f"bytes before ready: CDP {summary['bytes_mb']:.2f} MB (page target), playwright "
-        f"{median([n['bytes_before_ready_playwright'] / 1e6 for n in navs]):.2f} MB (incl. workers); "
-        f"{last['requests_before_ready']} requests; largest:"
-    )
-    for path, n in list(last["bytes_before_ready_by_path"].items())[:6]:
-        print(f"  {n / 1e6:8.2f} MB  {path}")
-    problems = sorted({p for n in navs for p in n["problems"]})
-    if problems:
-        print(f"page problems: {problems[:10]}")
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=2, default=str), encoding="utf-8")
-    print(f"wrote {out}")
+        vals = [results["views"][v]["summary"][key] for v in views]
+        ok = (
+            "–"
+            if all(v is None for v in vals)
+            else ("yes" if all(v is None or v <= target for v in vals) else "NO")
+        )
+        print(
+            f"{what:<52} "
+            + " ".join(f"{fmt(v, unit):>10}" for v in vals)
+            + f" {'≤ ' + fmt(target, unit):>10}  {ok}"
+        )
+    if len(views) == 2:
+        pub, staff = (results["views"][v]["summary"]["ready_s"] for v in ("public", "staff"))
+        if pub and staff:
+            print(f"staff ready / public ready: {staff / pub:.2f} (issue 18 §4: no slower)")
+    for v in views:
+        d = results["views"][v]["details"]
+        last = d["navigations"][-1]
+        mem = last["process_memory"]
+        print(f"\n[{v}] ready of each navigation: {d['ready_each_s']} s (the first with cold server caches)")
+        print(f"[{v}] UI timings of the last: {last.get('ui_timings')}")
+        print(
+            f"[{v}] JS heap used at ready {last['js_heap_used_mb']:.0f} MB; renderer PSS "
+            f"{mem.get('renderer_max_pss_mb', 0):.0f} MB (RSS {mem.get('renderer_max_rss_mb', 0):.0f}); "
+            f"GPU process PSS {mem.get('gpu_pss_mb', 0):.0f} MB (RSS {mem.get('gpu_rss_mb', 0):.0f}); "
+            f"all chromium PSS {mem.get('all_pss_mb', 0):.0f} MB"
+        )
+        print(
+            f"[{v}] bytes before ready: CDP {results['views'][v]['summary']['bytes_mb']:.2f} MB, playwright "
+            f"{median([n['bytes_before_ready_playwright'] / 1e6 for n in d['navigations']]):.2f} MB; "
+            f"{last['requests_before_ready']} requests; largest:"
+        )
+        for path, n in list(last["bytes_before_ready_by_path"].items())[:6]:
+            print(f"  {n / 1e6:8.2f} MB  {path}")
+        problems = sorted({p for n in d["navigations"] for p in n["problems"]})
+        if problems:
+            print(f"[{v}] page problems: {problems[:10]}")
 
 
 if __name__ == "__main__":

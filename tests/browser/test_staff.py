@@ -198,3 +198,34 @@ def test_a_shared_list_prints_with_its_notes(ui: UI, keys, api: httpx.Client) ->
     notes = ex.locator(".team-note").all_inner_texts()
     assert [n.split("\n")[-1] for n in notes] == ["Notiz 0", "Notiz 1"]
     ex.close()
+
+
+STAFF_POINTS_JS = """() => {
+  const h = window.nrwSites, m = h.map, r = h.store.state.ranking;
+  return m.getSource('staff-sites').serialize().data.features.map((f) => {
+    const st = m.getFeatureState({source: 'staff-sites', id: f.id});
+    return [st.band ?? f.properties.band ?? null, Number.isNaN(r.score[f.id]) ? null : r.score[f.id]];
+  });
+}"""
+
+
+def score_band(score: float | None, breaks: list[float]) -> int:
+    """The score class of maps/bands.py (-1 without a score), computed here independently."""
+    if score is None:
+        return -1
+    return sum(1 for b in breaks if score >= b)
+
+
+def test_the_non_public_points_take_the_band_of_their_live_score(ui: UI, keys, api: httpx.Client) -> None:
+    breaks = api.get("/api/ui/config").json()["bands"]["breaks"]
+    page = sign_in(ui, keys["ben"])
+    first = page.evaluate(STAFF_POINTS_JS)
+    assert len(first) > 20
+    assert [b for b, _ in first] == [score_band(s, breaks) for _, s in first]
+    weights = page.evaluate("() => window.nrwSites.store.state.weights")
+    page.evaluate("w => window.nrwSites.setWeights(w)", {k: (0 if k == "h2" else 100) for k in weights})
+    moved = page.evaluate(STAFF_POINTS_JS)
+    assert [b for b, _ in moved] == [score_band(s, breaks) for _, s in moved]
+    assert [b for b, _ in moved] != [b for b, _ in first]  # the move changed some points' class
+    ui.wait_ready()
+    ui.screenshot("staff-points-moved")

@@ -336,7 +336,9 @@ def _confidential(layer: gpd.GeoDataFrame, rng: np.random.Generator, owner_share
     out["notes"] = np.where(rng.random(n) < 0.15, notes, None)  # type: ignore[call-overload]
     out["public"] = rng.random(n) >= NON_PUBLIC_SHARE
     # own stream, so the fields above keep their values: yes 45 %, no 15 %, unknown 40 %
-    will = np.random.default_rng([19, n, int(owner_share * 10)]).choice(np.array(OWNER_WILLING), size=n, p=[0.45, 0.15, 0.40])
+    will = np.random.default_rng([19, n, int(owner_share * 10)]).choice(
+        np.array(OWNER_WILLING), size=n, p=[0.45, 0.15, 0.40]
+    )
     out["owner_willing"] = np.where(has_owner, will, "unknown")
     return out
 

@@ -2,11 +2,13 @@
 
 Used by ``nrw-sites diff`` and ``GET /api/changes``. Snapshots are ordered by their manifest's
 ``created`` time (then id); the default pair is the live snapshot and its predecessor. Only the
-``sites`` layer of each snapshot is read. Errors never repeat the caller's input.
+``sites`` layer of each snapshot is read; snapshots are immutable, so the last 16 diffs are cached.
+Errors never repeat the caller's input.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -74,6 +76,19 @@ def changes(
     if kreis is not None and not KREIS5.match(kreis):
         raise InvalidParameter("kreis must be a 5-digit Kreis key, e.g. 05158")
     a, b = resolve(store, old, new)
+    stamp = tuple(str(store.manifest(sid).get("files", {}).get("sites.parquet", {})) for sid in (a, b))
+    doc = dict(_diff(str(store.root.resolve()), a, b, ags, kreis, public, stamp))
+    doc["note"] = "the snapshot has no predecessor: nothing to compare" if a == b and old is None else None
+    return doc
+
+
+@functools.lru_cache(maxsize=16)
+def _diff(
+    root: str, a: str, b: str, ags: str | None, kreis: str | None, public: bool, stamp: tuple[str, ...]
+) -> dict[str, Any]:
+    """The diff of two (immutable) snapshots, cached: a repeated request costs nothing. ``stamp``
+    (the sites files' checksums) keys the cache on content, not only on the ids."""
+    store = Store(root)
     frames = []
     for sid in (a, b):
         df = load_sites(store, sid)
@@ -87,7 +102,6 @@ def changes(
         "to": b,
         "scope": {"ags": ags, "kreis": kreis, "view": "public" if public else "full"},
         "synthetic": synthetic,
-        "note": "the snapshot has no predecessor: nothing to compare" if a == b and old is None else None,
         "counts": d.counts(),
         "added": d.added,
         "removed": d.removed,

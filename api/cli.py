@@ -84,6 +84,30 @@ def cmd_snapshots(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_diff(args: argparse.Namespace) -> int:
+    """What changed between two snapshots (default: the live one against its predecessor)."""
+    from layers.changes import changes
+
+    doc = changes(_store(args), args.old, args.new, ags=args.ags, kreis=args.kreis, public=False)
+    if args.json:
+        print(json.dumps(doc, ensure_ascii=False, indent=1))
+        return 0
+    c = doc["counts"]
+    print(
+        f"{doc['from']} -> {doc['to']}: {c['added']} added, {c['removed']} removed, "
+        f"{c['changed']} changed ({c['rekeyed']} re-keyed), {c['unchanged']} unchanged"
+    )
+    for kind, sign in (("added", "+"), ("removed", "-")):
+        for s in doc[kind]:
+            print(f"{sign} {s['site_id']}  {s.get('area_ha')} ha  {s.get('planning_category')}")
+    for s in doc["changed"]:
+        what = [f"{k} {v['from']}->{v['to']}" for k, v in s["changes"].items()]
+        what += [f"score[{p}] {v['from']}->{v['to']}" for p, v in s["score"].items()]
+        rk = f" (was {s['rekeyed_from']})" if "rekeyed_from" in s else ""
+        print(f"~ {s['site_id']}{rk}  {'; '.join(what)}")
+    return 0
+
+
 def cmd_rollback(args: argparse.Namespace) -> int:
     """Make an older snapshot live again."""
     store = _store(args)
@@ -395,6 +419,12 @@ def parser() -> argparse.ArgumentParser:
 
     add("layers", cmd_layers, "list the live snapshot's layers")
     add("snapshots", cmd_snapshots, "list snapshots (* = live)")
+    df = add("diff", cmd_diff, "what changed between two snapshots (default: live vs. its predecessor)")
+    df.add_argument("old", nargs="?", help="older snapshot id")
+    df.add_argument("new", nargs="?", help="newer snapshot id (default: the live one)")
+    df.add_argument("--ags", help="only this municipality (8-digit AGS)")
+    df.add_argument("--kreis", help="only this Kreis (5-digit key)")
+    df.add_argument("--json", action="store_true", help="the full diff as JSON")
     r = add("rollback", cmd_rollback, "make an older snapshot live")
     r.add_argument("snapshot")
 

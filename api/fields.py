@@ -183,6 +183,12 @@ KNOWN: Mapping[str, Field] = MappingProxyType(
                 decimals=2,
             ),
             _f("notes", "str", "Notizen (vertraulich)", "Notes (confidential)"),
+            _f(
+                "owner_willing",
+                "str",
+                "Verkaufsbereitschaft Eigentümer (vertraulich)",
+                "Owner willing to sell (confidential)",
+            ),
             _f("public", "bool", "öffentlich", "Public"),
         )
     }
@@ -208,7 +214,7 @@ HEAD_FIELDS = (
     "excluded_by",
     "crosses_boundary",
 )
-RESTRICTED = ("owner_contact", "asking_price_eur_m2", "notes", "public")
+RESTRICTED = ("owner_contact", "asking_price_eur_m2", "notes", "owner_willing", "public")
 # Shapefile names of the known fields (≤ 10 characters).
 SHP_KNOWN = MappingProxyType(
     {
@@ -219,6 +225,7 @@ SHP_KNOWN = MappingProxyType(
         "crosses_boundary": "cross_bdry",
         "owner_contact": "owner",
         "asking_price_eur_m2": "price_m2",
+        "owner_willing": "owner_will",
     }
 )
 

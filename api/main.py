@@ -25,6 +25,7 @@ from api import (
     logsink,
     openapi,
     routes_admin,
+    routes_changes,
     routes_context,
     routes_exports,
     routes_features,
@@ -192,6 +193,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(routes_admin.router)
     app.include_router(routes_session.router)
     app.include_router(routes_shortlists.router)
+    app.include_router(routes_changes.router)
 
     @app.get(
         "/healthz",

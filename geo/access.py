@@ -1,7 +1,8 @@
 """Who may see what (DESIGN §5.3): the confidential fields and the ``public`` flag of sites.
 
 Municipalities tell NRW.Global Business some things in confidence: the owner's contact, the
-asking price, notes, and sites that are not public yet. These names are the contract; the API
+asking price, notes, whether the owner is willing to sell (``owner_willing``: yes, no,
+unknown; issue 19) and sites that are not public yet. These names are the contract; the API
 builds a public view without them (api/views.py), the tiles leave them out (layers/tiles.py).
 """
 
@@ -12,7 +13,7 @@ from typing import TypeVar
 import numpy as np
 import pandas as pd
 
-CONFIDENTIAL_FIELDS = ("owner_contact", "asking_price_eur_m2", "notes")
+CONFIDENTIAL_FIELDS = ("owner_contact", "asking_price_eur_m2", "notes", "owner_willing")
 PUBLIC_FIELD = "public"
 RESTRICTED_FIELDS = (*CONFIDENTIAL_FIELDS, PUBLIC_FIELD)
 _Frame = TypeVar("_Frame", bound=pd.DataFrame)

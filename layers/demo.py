@@ -40,7 +40,7 @@ from layers import lep
 from layers.demo_transport import NOTES as TRANSPORT_NOTES
 from layers.demo_transport import demo_transport
 from layers.municipalities import boundaries, facts
-from layers.schema import check
+from layers.schema import OWNER_WILLING, check
 
 SYNTHETIC_LICENCE = "CC0-1.0 (generated demo data)"
 SYNTHETIC_ATTRIBUTION = "NRW Site Finder demo data — SYNTHETIC, not official"
@@ -335,6 +335,11 @@ def _confidential(layer: gpd.GeoDataFrame, rng: np.random.Generator, owner_share
     # call-overload: numpy's stubs accept no None as a branch of np.where (it is fine at run time)
     out["notes"] = np.where(rng.random(n) < 0.15, notes, None)  # type: ignore[call-overload]
     out["public"] = rng.random(n) >= NON_PUBLIC_SHARE
+    # own stream, so the fields above keep their values: yes 45 %, no 15 %, unknown 40 %
+    will = np.random.default_rng([19, n, int(owner_share * 10)]).choice(
+        np.array(OWNER_WILLING), size=n, p=[0.45, 0.15, 0.40]
+    )
+    out["owner_willing"] = np.where(has_owner, will, "unknown")
     return out
 
 

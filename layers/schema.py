@@ -21,6 +21,7 @@ PLAN_CATEGORIES = ("GIB", "GIB_Z", "LARGE_PROJECT", "ASB_GE")
 AVAILABILITY = ("now", "lt2y", "gt2y", "unknown")
 H2_KINDS = ("conversion", "new_build")
 GEOMETRY_QUALITY = ("surveyed", "schematic")
+OWNER_WILLING = ("yes", "no", "unknown")  # confidential (geo/access.py), issue 19
 
 POLYGONAL = ("Polygon", "MultiPolygon")
 NUMERIC = frozenset(
@@ -32,9 +33,16 @@ CONFIDENTIAL = {
     "owner_contact": "string",
     "asking_price_eur_m2": "number",
     "notes": "string",
+    "owner_willing": "string",
     "public": "boolean",
 }
-CONFIDENTIAL_DEFAULTS = {"owner_contact": None, "asking_price_eur_m2": None, "notes": None, "public": True}
+CONFIDENTIAL_DEFAULTS = {
+    "owner_contact": None,
+    "asking_price_eur_m2": None,
+    "notes": None,
+    "owner_willing": "unknown",
+    "public": True,
+}
 TRUE_WORDS = frozenset({"true", "1", "yes", "ja", "j", "y", "wahr"})
 FALSE_WORDS = frozenset({"false", "0", "no", "nein", "n", "falsch"})
 
@@ -63,17 +71,17 @@ SCHEMAS: dict[str, Schema] = {
         "area_id",
         ("area_id", "category", "plan", "name"),
         POLYGONAL,
-        codes={"category": PLAN_CATEGORIES},
-        nullable=("name", "plan"),
+        codes={"category": PLAN_CATEGORIES, "owner_willing": OWNER_WILLING},
+        nullable=("name", "plan", "owner_willing"),
         optional=CONFIDENTIAL,
     ),
     "brownfields": Schema(
         "area_id",
         ("area_id", "name", "ags", "former_use", "contamination", "availability"),
         POLYGONAL,
-        codes={"contamination": CONTAMINATION, "availability": AVAILABILITY},
+        codes={"contamination": CONTAMINATION, "availability": AVAILABILITY, "owner_willing": OWNER_WILLING},
         keys={"ags": AGS8},
-        nullable=("name", "ags", "former_use"),
+        nullable=("name", "ags", "former_use", "owner_willing"),
         optional=CONFIDENTIAL,
     ),
     "lep_sites": Schema(

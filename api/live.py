@@ -54,6 +54,10 @@ def load(app: FastAPI, settings: Settings, snapshot_id: str | None = None) -> No
     gc.unfreeze()
     gc.collect()
     gc.freeze()
+    if getattr(app.state, "inquiries", None) is not None:  # re-run the inquiries, off the event loop
+        from api.routes_inquiries import rerun_soon
+
+        app.state.inquiry_run = rerun_soon(app.state.inquiries, views["full"].service)
     log.info(
         "snapshot %s loaded and pre-serialised in %.1f s (%s)",
         public.service.snap.id,

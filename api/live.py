@@ -7,6 +7,8 @@ views they started with. A failed reload keeps the old views
 and is logged. ``LiveSnapshot`` (ASGI middleware) looks at CURRENT at most every
 ``reload_check_s`` seconds and reloads in a background thread, so an activation by an admin
 request, the command line (``nrw-sites rollback``) or another worker reaches every worker.
+Every load then re-runs the saved investor inquiries in a background thread
+(api/routes_inquiries.py ``rerun_soon``); each run is recorded once, whichever worker is first.
 """
 
 from __future__ import annotations

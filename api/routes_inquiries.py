@@ -16,6 +16,7 @@ area, score, links), never the investor note or a confidential site field.
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 import urllib.parse
 import xml.etree.ElementTree as ET
@@ -125,6 +126,8 @@ def rerun_soon(store: InquiryStore, svc: Service) -> threading.Thread:
     """Re-run every inquiry on ``svc``'s snapshot in a daemon thread (never blocks serving)."""
 
     def work() -> None:
+        if not store.db.path.exists():
+            return  # no state database yet: no inquiry to re-run (and none is created here)
         try:
             result = store.run_all(target_of(svc))
             if result["inquiries"]:
@@ -133,7 +136,9 @@ def rerun_soon(store: InquiryStore, svc: Service) -> threading.Thread:
                     "recorded in %(seconds)s s",
                     result,
                 )
-        except Exception:  # a read-only or full data directory: say so, keep serving
+        except (OSError, sqlite3.Error) as exc:  # a read-only or full data directory: keep serving
+            log.warning("could not record the inquiries' runs on snapshot %s: %s", svc.snap.id, exc)
+        except Exception:
             log.exception("could not re-run the inquiries on snapshot %s", svc.snap.id)
 
     t = threading.Thread(target=work, daemon=True, name="nrw-sites-inquiries")

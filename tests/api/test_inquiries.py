@@ -369,3 +369,25 @@ def test_the_criteria_are_checked_by_the_ranking_query(svc):
     c = clean_criteria({"profile": "balanced", "weights": {"area": 1}, "min_score": 10})
     assert c.query.effective_weights()["area"] == 1.0
     assert np.isfinite(svc.scorer.run(c.query).score).any()
+
+
+def test_the_command_line_re_runs_and_lists_the_inquiries(tmp_path, svc, capsys):
+    from api.cli import main
+
+    store = InquiryStore(StateDB(tmp_path))
+    c = clean_criteria({"profile": "balanced", "top_n": 5})
+    inquiry = store.create("Logistik Nord", "vertraulich", c, "test", store.baseline(c, target_of(svc)))
+    with sqlite3.connect(tmp_path / STATE_FILE) as con:  # as if the baseline were on an older snapshot
+        con.execute("UPDATE inquiry_runs SET snapshot = 'older'")
+    src = svc.snap.path.parent.parent
+    (tmp_path / "snapshots").symlink_to(src / "snapshots")
+    (tmp_path / "CURRENT").write_text(svc.snap.id)
+    assert main(["inquiries", "run", "--data", str(tmp_path)]) == 0
+    assert "1 of 1 inquiries recorded" in capsys.readouterr().out
+    assert main(["inquiries", "run", "--data", str(tmp_path)]) == 0
+    assert "0 of 0 inquiries recorded" in capsys.readouterr().out
+    runs = store.runs(inquiry.id)
+    assert [r["snapshot"] for r in runs] == [svc.snap.id, "older"] and runs[0]["new"] == []
+    assert main(["inquiries", "list", "--data", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert inquiry.id in out and "Logistik Nord" in out and "vertraulich" not in out

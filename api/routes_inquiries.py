@@ -16,6 +16,7 @@ area, score, links), never the investor note or a confidential site field.
 from __future__ import annotations
 
 import logging
+import re
 import sqlite3
 import threading
 import urllib.parse
@@ -213,8 +214,6 @@ def _since(request: Request, since: str | None) -> Any:
     when = parse_since(since)
     if when is not None:
         return when
-    import re
-
     if not re.match(SNAPSHOT_ID, since):
         raise InvalidParameter("since takes a snapshot id or an ISO date (YYYY-MM-DD)")
     try:

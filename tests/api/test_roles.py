@@ -120,10 +120,12 @@ def test_every_route_for_every_role(client, tokens, secret, svc):
                         kw["params"] = {"ids": secret["public_site"][0] + hidden}
                     if method == "post" and url == "/api/session":
                         kw["json"] = {"key": "not-a-key"}
-                    if method == "post" and url == STAFF_PREFIX:
-                        kw["json"] = {"name": f"roles {role}"}
-                    if method == "post" and url == "/api/inquiries":
-                        kw["json"] = INQUIRY
+                    if method == "post" and url in STAFF_PREFIXES:  # a new shortlist or inquiry
+                        kw["json"] = (
+                            {**INQUIRY, "name": f"roles {role}"}
+                            if url != STAFF_PREFIX
+                            else {"name": f"roles {role}"}
+                        )
                     r = client.request(method.upper(), url, **kw)
                     seen += 1
                     if url == "/api/session" and method == "post":

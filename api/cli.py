@@ -180,6 +180,31 @@ def cmd_keys(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_inquiries(args: argparse.Namespace) -> int:
+    """Re-run every saved inquiry on the live snapshot (or list them) and record the runs."""
+    from layers.inquiries import InquiryStore
+    from layers.statedb import StateDB
+
+    store = InquiryStore(StateDB(_data_dir(args)))
+    if args.action == "run":
+        from api import service
+        from api.routes_inquiries import target_of
+
+        result = store.run_all(target_of(service.Service.open(_data_dir(args))))
+        print(
+            f"snapshot {result['snapshot']}: {result['recorded']} of {result['inquiries']} inquiries "
+            f"recorded ({result['rankings']} rankings, {result['seconds']} s); the others had run already"
+        )
+        return 0
+    for i in store.list():
+        run = i.last_run or {}
+        print(
+            f"{i.id}  {i.name[:40]:<40} {run.get('snapshot', '-'):<20} "
+            f"{run.get('count', 0):>5} matches  {run.get('new', 0):>4} new  {run.get('gone', 0):>4} gone"
+        )
+    return 0
+
+
 def _weights(items: list[str] | None) -> dict[str, str]:
     out: dict[str, str] = {}
     for item in items or []:
@@ -437,6 +462,11 @@ def parser() -> argparse.ArgumentParser:
     au.add_argument("--since", help="from this date or time on (ISO 8601, UTC unless given)")
     au.add_argument("--key", help="only the reads of this key (its name)")
     au.add_argument("--json", action="store_true", help="one JSON record per line")
+
+    iq = add(
+        "inquiries", cmd_inquiries, "re-run the saved investor inquiries on the live snapshot, or list them"
+    )
+    iq.add_argument("action", nargs="?", choices=("run", "list"), default="list")
 
     k = add("keys", cmd_keys, "create, list or revoke API keys (staff, admin)")
     k.set_defaults(action="list")

@@ -7,6 +7,8 @@ views they started with. A failed reload keeps the old views
 and is logged. ``LiveSnapshot`` (ASGI middleware) looks at CURRENT at most every
 ``reload_check_s`` seconds and reloads in a background thread, so an activation by an admin
 request, the command line (``nrw-sites rollback``) or another worker reaches every worker.
+Every load then re-runs the saved investor inquiries in a background thread
+(api/routes_inquiries.py ``rerun_soon``); each run is recorded once, whichever worker is first.
 """
 
 from __future__ import annotations
@@ -54,6 +56,10 @@ def load(app: FastAPI, settings: Settings, snapshot_id: str | None = None) -> No
     gc.unfreeze()
     gc.collect()
     gc.freeze()
+    if getattr(app.state, "inquiries", None) is not None:  # re-run the inquiries, off the event loop
+        from api.routes_inquiries import rerun_soon
+
+        app.state.inquiry_run = rerun_soon(app.state.inquiries, views["full"].service)
     log.info(
         "snapshot %s loaded and pre-serialised in %.1f s (%s)",
         public.service.snap.id,

@@ -29,6 +29,7 @@ from api import (
     routes_context,
     routes_exports,
     routes_features,
+    routes_inquiries,
     routes_items,
     routes_scoring,
     routes_session,
@@ -47,6 +48,7 @@ from api.traffic import InFlightLimit, RequestLog
 from geo.errors import TooLarge
 from layers.audit import AuditLog
 from layers.build import code_version
+from layers.inquiries import InquiryStore
 from layers.keys import KeyStore
 from layers.sessions import SessionStore
 from layers.shortlists import ShortlistStore
@@ -166,6 +168,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         state_db, app.state.keys, settings.session_idle_minutes * 60, settings.session_max_hours * 3600
     )
     app.state.shortlists = ShortlistStore(state_db)
+    app.state.inquiries = InquiryStore(state_db)
     app.state.reload_lock = threading.Lock()
     errors.install(app)
     app.state.audit = AuditLog(settings.data, settings.audit_retention_days)
@@ -194,6 +197,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(routes_session.router)
     app.include_router(routes_shortlists.router)
     app.include_router(routes_changes.router)
+    app.include_router(routes_inquiries.router)
 
     @app.get(
         "/healthz",

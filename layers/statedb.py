@@ -1,4 +1,4 @@
-"""The service's own state that must survive: staff sessions and shared shortlists.
+"""The service's own state that must survive: staff sessions, shared shortlists, inquiries.
 
 One SQLite file, ``DATA_DIR/state.sqlite``, in WAL mode with ``synchronous=FULL``: a committed
 write is on disk before the call returns, a crash (even SIGKILL or power loss) leaves the last
@@ -57,6 +57,48 @@ MIGRATIONS: tuple[str, ...] = (
         updated TEXT NOT NULL,
         position INTEGER NOT NULL,
         PRIMARY KEY (shortlist_id, site_id)
+    );
+    """,
+    # 3: investor inquiries, their runs per snapshot (one per inquiry, criteria and snapshot),
+    # the sites that newly match or no longer match in each run, and revocable feed tokens
+    """
+    CREATE TABLE inquiries (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        note TEXT NOT NULL DEFAULT '',
+        criteria TEXT NOT NULL,
+        criteria_version INTEGER NOT NULL DEFAULT 1,
+        created_by TEXT NOT NULL,
+        created TEXT NOT NULL,
+        updated_by TEXT NOT NULL,
+        updated TEXT NOT NULL,
+        version INTEGER NOT NULL DEFAULT 1
+    );
+    CREATE TABLE inquiry_runs (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        inquiry_id TEXT NOT NULL REFERENCES inquiries (id) ON DELETE CASCADE,
+        criteria_version INTEGER NOT NULL,
+        snapshot TEXT NOT NULL,
+        snapshot_created TEXT NOT NULL,
+        previous TEXT,
+        ran TEXT NOT NULL,
+        sites TEXT NOT NULL,
+        UNIQUE (inquiry_id, criteria_version, snapshot)
+    );
+    CREATE TABLE inquiry_changes (
+        seq INTEGER NOT NULL REFERENCES inquiry_runs (seq) ON DELETE CASCADE,
+        site_id TEXT NOT NULL,
+        change TEXT NOT NULL,
+        reason TEXT,
+        detail TEXT NOT NULL,
+        PRIMARY KEY (seq, site_id)
+    );
+    CREATE TABLE inquiry_feed_tokens (
+        token_hash TEXT PRIMARY KEY,
+        inquiry_id TEXT NOT NULL UNIQUE REFERENCES inquiries (id) ON DELETE CASCADE,
+        key_id TEXT,
+        created_by TEXT NOT NULL,
+        created TEXT NOT NULL
     );
     """,
 )

@@ -22,6 +22,8 @@ from tests.api.test_score import POLYGON
 ROLES = ("public", "staff", "admin")
 ADMIN_PREFIX = "/api/admin"
 STAFF_PREFIX = "/api/shortlists"
+STAFF_PREFIXES = (STAFF_PREFIX, "/api/inquiries")
+INQUIRY = {"name": "roles", "profile": "balanced", "top_n": 5}
 KEY_NAMES = re.compile(r'"(owner_contact|asking_price_eur_m2|notes|public)"\s*:')
 
 
@@ -118,13 +120,17 @@ def test_every_route_for_every_role(client, tokens, secret, svc):
                         kw["params"] = {"ids": secret["public_site"][0] + hidden}
                     if method == "post" and url == "/api/session":
                         kw["json"] = {"key": "not-a-key"}
-                    if method == "post" and url == STAFF_PREFIX:
-                        kw["json"] = {"name": f"roles {role}"}
+                    if method == "post" and url in STAFF_PREFIXES:  # a new shortlist or inquiry
+                        kw["json"] = (
+                            {**INQUIRY, "name": f"roles {role}"}
+                            if url != STAFF_PREFIX
+                            else {"name": f"roles {role}"}
+                        )
                     r = client.request(method.upper(), url, **kw)
                     seen += 1
                     if url == "/api/session" and method == "post":
                         expected = {401}  # a sign-in with a wrong key, whoever asks
-                    elif url.startswith(STAFF_PREFIX):
+                    elif url.startswith(STAFF_PREFIXES):
                         expected = {401} if role == "public" else {200, 201, 404}
                     elif url.startswith(ADMIN_PREFIX):
                         expected = {

@@ -95,6 +95,7 @@ def install(stream: TextIO | None = None, maxsize: int = QUEUE_RECORDS) -> LogSi
         for old in list(logger.handlers):
             logger.removeHandler(old)
     logging.getLogger().addHandler(handler)
+    logging.captureWarnings(True)  # warnings too: a direct write to a stalled stderr would block
     logging.getLogger().setLevel(logging.INFO)
     logging.getLogger("nrw_sites").setLevel(logging.INFO)
     _installed = sink

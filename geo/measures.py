@@ -112,8 +112,9 @@ class Nearest(_Measure):
 def covered_share(sites: np.ndarray, polygons: np.ndarray) -> np.ndarray:
     """Share (0–1) of each site's area inside the union of ``polygons``.
 
-    Candidates by bounding box (an STRtree of the polygons), then, with each candidate polygon
-    prepared once: a site inside one polygon (``contains_properly``) has share 1 and needs no
+    Candidates by bounding box (an STRtree of the polygons), then, with a prepared copy of each
+    candidate polygon (the layer's geometries are shared between threads and never changed): a
+    site inside one polygon (``contains_properly``) has share 1 and needs no
     overlay; a site no candidate ``intersects`` has share 0; only the sites that cross a polygon's
     boundary are intersected, and where one crosses several, the pieces are merged first so an
     overlap of two polygons counts once. Equal to the area of the site's intersection with the
@@ -125,17 +126,17 @@ def covered_share(sites: np.ndarray, polygons: np.ndarray) -> np.ndarray:
     s, p = shapely.STRtree(polygons).query(sites)
     if not len(s):
         return out
-    fresh = np.unique(p[~shapely.is_prepared(polygons[p])])
-    shapely.prepare(polygons[fresh])
-    try:
-        inside = shapely.contains_properly(polygons[p], sites[s])
-        whole = np.unique(s[inside])
-        rest = ~np.isin(s, whole)
-        s, p = s[rest], p[rest]
-        touch = shapely.intersects(polygons[p], sites[s])
-        s, p = s[touch], p[touch]
-    finally:
-        shapely.destroy_prepared(polygons[fresh])
+    # prepared copies of the candidates: preparing the layer's own geometries would change objects
+    # that concurrent requests (ad-hoc scores in the thread pool) read at the same moment
+    used, at = np.unique(p, return_inverse=True)
+    local = shapely.transform(polygons[used], lambda xy: xy)
+    shapely.prepare(local)
+    inside = shapely.contains_properly(local[at], sites[s])
+    whole = np.unique(s[inside])
+    rest = ~np.isin(s, whole)
+    s, p, at = s[rest], p[rest], at[rest]
+    touch = shapely.intersects(local[at], sites[s])
+    s, p = s[touch], p[touch]
     pieces = shapely.intersection(sites[s], polygons[p])
     area = shapely.area(pieces)
     several = np.bincount(s, minlength=len(sites)) > 1

@@ -9,10 +9,13 @@ dropped; ``dropped`` (also in ``/healthz``) counts them since the start.
 
 from __future__ import annotations
 
+import io
 import logging
+import os
 import queue
 import sys
 import threading
+import time
 from typing import TextIO
 
 QUEUE_RECORDS = 10_000
@@ -24,6 +27,13 @@ class LogSink:
 
     def __init__(self, stream: TextIO, maxsize: int = QUEUE_RECORDS):
         self.stream = stream
+        # a real file (stderr) is written with os.write on a duplicate of its descriptor: the
+        # writer holds no Python buffer lock while it waits, so neither another thread's write
+        # nor the interpreter's exit can get stuck behind it
+        try:
+            self._fd: int | None = os.dup(stream.fileno())
+        except (AttributeError, OSError, ValueError):
+            self._fd = None
         self.queue: queue.Queue[str] = queue.Queue(maxsize)
         self._lock = threading.Lock()
         self.dropped = 0
@@ -39,30 +49,54 @@ class LogSink:
             with self._lock:
                 self.dropped += 1
 
+    def _write(self, text: str) -> None:
+        if self._fd is None:
+            self.stream.write(text)
+            self.stream.flush()
+            return
+        data = text.encode("utf-8", "replace")
+        while data:
+            data = data[os.write(self._fd, data) :]
+
     def _run(self) -> None:
         while True:
             line = self.queue.get()
             with self._lock:
                 lost = self.dropped - self._reported
                 self._reported = self.dropped
+            notice = (
+                f'{{"event": "log_dropped", "lines": {lost}, "total": {self._reported}}}\n' if lost else ""
+            )
             try:
-                if lost:
-                    self.stream.write(
-                        f'{{"event": "log_dropped", "lines": {lost}, "total": {self._reported}}}\n'
-                    )
-                self.stream.write(line + "\n")
-                self.stream.flush()
+                self._write(notice + line + "\n")
             except (OSError, ValueError):  # a closed sink: the lines are lost, serving goes on
                 with self._lock:
                     self.dropped += 1
 
     def flush(self, timeout: float = 2.0) -> None:
         """Wait (at most ``timeout`` seconds) until the queued lines are written (tests, exit)."""
-        deadline = threading.Event()
-        waited = 0.0
-        while not self.queue.empty() and waited < timeout:
-            deadline.wait(0.01)
-            waited += 0.01
+        deadline = time.monotonic() + timeout
+        while not self.queue.empty() and time.monotonic() < deadline:
+            time.sleep(0.01)
+
+
+class QueueStream(io.TextIOBase):
+    """``sys.stderr`` once the sink is installed: prints, warnings and tracebacks take the same
+    queue, so no write to stderr can hold up a request."""
+
+    def __init__(self, sink: LogSink):
+        super().__init__()
+        self.sink = sink
+        self._part = ""
+
+    def writable(self) -> bool:  # noqa: D102
+        return True
+
+    def write(self, s: str) -> int:  # noqa: D102
+        *lines, self._part = (self._part + s).split("\n")
+        for line in lines:
+            self.sink.put(line)
+        return len(s)
 
 
 class QueueingHandler(logging.Handler):
@@ -95,7 +129,9 @@ def install(stream: TextIO | None = None, maxsize: int = QUEUE_RECORDS) -> LogSi
         for old in list(logger.handlers):
             logger.removeHandler(old)
     logging.getLogger().addHandler(handler)
-    logging.captureWarnings(True)  # warnings too: a direct write to a stalled stderr would block
+    logging.captureWarnings(True)
+    if stream is None or stream is sys.stderr:  # everything else that writes to stderr, too
+        sys.stderr = QueueStream(sink)
     logging.getLogger().setLevel(logging.INFO)
     logging.getLogger("nrw_sites").setLevel(logging.INFO)
     _installed = sink

@@ -6,13 +6,16 @@ hydrogen segments and coverage grids, built into a temporary directory in about 
 
 from __future__ import annotations
 
+import os
 import re
+import signal
 import socket
 import subprocess
 import sys
 import time
 import warnings
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -118,6 +121,44 @@ def live_server(data_dir: Path) -> Iterator[str]:
             proc.kill()
             proc.wait()
         proc.stderr.close()
+
+
+def _port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def serving(
+    data: Path, *extra: str, env: dict[str, str] | None = None, stderr: int = subprocess.DEVNULL
+) -> Iterator[tuple[subprocess.Popen, int]]:
+    """``nrw-sites serve`` in its own process group on a free port, up when this yields; killed
+    (the whole group) on exit if still running."""
+    port = _port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "api.cli", "serve", "--data", str(data), "--port", str(port), *extra],
+        cwd=Path(__file__).resolve().parents[2],
+        env={**os.environ, **(env or {})},
+        stdout=subprocess.DEVNULL,
+        stderr=stderr,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        else:
+            raise RuntimeError("the server did not start")
+        yield proc, port
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
 
 
 # -- checks shared by the tests ------------------------------------------------------------

@@ -7,10 +7,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
-import os
-import socket
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -18,6 +15,7 @@ from pathlib import Path
 import httpx
 
 from api.logsink import LogSink
+from tests.api.conftest import serving
 from tests.api.test_score import POLYGON
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -88,52 +86,17 @@ async def _hammer(url: str, seconds: float, clients: int) -> tuple[int, list[flo
 
 
 def test_a_server_whose_stderr_nobody_reads_keeps_serving(data_dir):
-    with socket.socket() as sock:  # a free port
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    url = f"http://127.0.0.1:{port}"
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "api.cli",
-            "serve",
-            "--data",
-            str(data_dir),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ],
-        cwd=ROOT,
-        env={**os.environ, "NRW_SITES_LOG_QUEUE_LINES": "200"},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,  # never read while the clients run: the pipe (64 KiB) fills
-    )
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert proc.poll() is None and time.monotonic() < deadline, "the server did not start"
-            time.sleep(0.1)
-        try:
-            done, health, lost = asyncio.run(_hammer(url, 30, 32))
-        except httpx.TransportError:
-            proc.terminate()
-            tail = proc.communicate(timeout=20)[1][-3000:]
-            Path("/tmp/logsink_tail.txt").write_bytes(tail)
-            raise AssertionError(f"the server stopped ({proc.returncode}): {tail!r}") from None
+    # stderr is a pipe never read while the clients run: it (64 KiB) and the queue fill
+    env = {"NRW_SITES_LOG_QUEUE_LINES": "200"}
+    with serving(data_dir, env=env, stderr=subprocess.PIPE) as (proc, port):
+        url = f"http://127.0.0.1:{port}"
+        done, health, lost = asyncio.run(_hammer(url, 30, 32))
         assert lost <= max(5, done // 20), (lost, done)
         # blocked in a log write, the server would not answer /healthz at all for the rest of the
         # run (the clients' 30 s timeouts); a loaded CI machine still answers within seconds
         assert max(health) < 5.0, (max(health), done)
         dropped = httpx.get(f"{url}/healthz", timeout=5).json()["log_dropped"]
         assert dropped > 0, done  # the pipe and the queue were full: lines were dropped, not waited on
-    finally:
         proc.terminate()
         try:
             out = proc.communicate(timeout=20)[1]

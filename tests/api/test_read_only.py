@@ -16,7 +16,7 @@ import pytest
 
 from api import cli
 from layers.keys import KeyStore
-from tests.api.test_process_faults import serving
+from tests.api.conftest import serving
 
 
 @pytest.fixture

@@ -106,20 +106,22 @@ def _disposition(name: str, fmt: str) -> str:
     return f'{"inline" if fmt == "geojson" else "attachment"}; filename="{name}"'
 
 
+def _file(fmt: str, body: bytes, name: str, media: str, crs_uri: str) -> Response:
+    """An export file as the answer: its name (inline for GeoJSON) and its CRS in the headers."""
+    return Response(
+        body,
+        media_type=media,
+        headers={"Content-Disposition": _disposition(name, fmt), "Content-Crs": f"<{crs_uri}>"},
+    )
+
+
 def _route(kind: AreaKind, fmt: str) -> Callable[..., Awaitable[Response]]:
     async def respond(
         svc: ServiceDep, key: str | None, profile: str | None, crs: str | None, lang: str | None
     ) -> Response:
         if key is not None:
             valid_key(kind, key)
-        body, name, media, crs_uri = await run_in_threadpool(
-            export_area, svc, kind, key, fmt, profile, crs, lang
-        )
-        return Response(
-            body,
-            media_type=media,
-            headers={"Content-Disposition": _disposition(name, fmt), "Content-Crs": f"<{crs_uri}>"},
-        )
+        return _file(fmt, *await run_in_threadpool(export_area, svc, kind, key, fmt, profile, crs, lang))
 
     if kind == "nrw":
 
@@ -205,14 +207,7 @@ def _selection_route(fmt: str) -> Callable[..., Awaitable[Response]]:
     ) -> Response:
         wanted = [i.strip() for i in ids.split(",") if i.strip()]
         title = " ".join((name or "").split()) or ("Merkliste" if (lang or "de") == "de" else "Shortlist")
-        body, file, media, crs_uri = await run_in_threadpool(
-            export_selection, svc, wanted, fmt, q, title, crs, lang
-        )
-        return Response(
-            body,
-            media_type=media,
-            headers={"Content-Disposition": _disposition(file, fmt), "Content-Crs": f"<{crs_uri}>"},
-        )
+        return _file(fmt, *await run_in_threadpool(export_selection, svc, wanted, fmt, q, title, crs, lang))
 
     return selection
 

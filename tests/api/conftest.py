@@ -161,6 +161,18 @@ def serving(
         proc.wait()
 
 
+def writer(script: str, data: Path) -> subprocess.Popen:
+    """A Python process running ``script`` on ``data`` (for kill tests), its stdout a text pipe."""
+    root = Path(__file__).resolve().parents[2]
+    return subprocess.Popen(
+        [sys.executable, "-c", script, str(data)],
+        cwd=root,
+        stdout=subprocess.PIPE,
+        text=True,
+        env={"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin"},
+    )
+
+
 # -- checks shared by the tests ------------------------------------------------------------
 _NUMBER = re.compile(rb"-?\d+\.(\d+)")
 

@@ -7,13 +7,10 @@ from __future__ import annotations
 
 import signal
 import sqlite3
-import subprocess
-import sys
 import textwrap
 import threading
 import time
 import xml.etree.ElementTree as ET
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -27,9 +24,8 @@ from layers.inquiries import InquiryStore, criteria_of
 from layers.inquiry_criteria import Target, clean_criteria
 from layers.keys import KeyStore
 from layers.statedb import STATE_FILE, StateDB
-from tests.api.conftest import assert_problem
+from tests.api.conftest import assert_problem, writer
 
-ROOT = Path(__file__).resolve().parents[2]
 A = "{http://www.w3.org/2005/Atom}"
 SPEC = {
     "name": "Elektrolyseur Q1/2027",
@@ -335,13 +331,7 @@ WRITER = textwrap.dedent(
 
 
 def test_a_killed_writer_loses_no_committed_inquiry(tmp_path):
-    proc = subprocess.Popen(
-        [sys.executable, "-c", WRITER, str(tmp_path)],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        text=True,
-        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
-    )
+    proc = writer(WRITER, tmp_path)
     assert proc.stdout is not None
     done: dict[int, str] = {}
     deadline = time.monotonic() + 60

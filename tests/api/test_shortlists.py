@@ -6,11 +6,8 @@ from __future__ import annotations
 
 import signal
 import sqlite3
-import subprocess
-import sys
 import textwrap
 import time
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -19,9 +16,7 @@ from geo.errors import DomainError
 from layers.keys import KeyStore
 from layers.shortlists import ShortlistStore
 from layers.statedb import MIGRATIONS, STATE_FILE, StateDB
-from tests.api.conftest import assert_problem
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.api.conftest import assert_problem, writer
 
 
 @pytest.fixture(scope="module")
@@ -163,13 +158,7 @@ WRITER = textwrap.dedent(
 
 
 def test_a_killed_writer_loses_no_committed_change(tmp_path):
-    proc = subprocess.Popen(
-        [sys.executable, "-c", WRITER, str(tmp_path)],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        text=True,
-        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
-    )
+    proc = writer(WRITER, tmp_path)
     assert proc.stdout is not None
     done, lists = -1, []
     deadline = time.monotonic() + 60

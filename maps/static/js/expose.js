@@ -31,6 +31,19 @@ function bboxOf(geom) {
   return [[b[0], b[1]], [b[2], b[3]]];
 }
 
+/** A <thead> whose column headers are the strings of `keys`. */
+function tableHead(t, keys) {
+  const head = el('tr');
+  for (const k of keys) {
+    const th = el('th', null, t(k));
+    th.scope = 'col';
+    head.append(th);
+  }
+  const thead = el('thead');
+  thead.append(head);
+  return thead;
+}
+
 /** Fill one sheet (a clone of the page's <main class="sheet">) with site `d`. */
 async function fillSheet(sheet, d, feature, ctx) {
   const { t, lang, cfg, prof, bands } = ctx;
@@ -79,14 +92,7 @@ async function fillSheet(sheet, d, feature, ctx) {
   const rows = rowsFromBreakdown(criteria, d.breakdown || {}, lang);
   $$('[data-breakdown]').append(...breakdownChart(t, rows));
   const table = $$('[data-sources]');
-  const head = el('tr');
-  for (const k of ['expose.criterion', 'expose.value', 'expose.points', 'detail.source']) {
-    const th = el('th', null, t(k));
-    th.scope = 'col';
-    head.append(th);
-  }
-  const thead = el('thead');
-  thead.append(head);
+  const thead = tableHead(t, ['expose.criterion', 'expose.value', 'expose.points', 'detail.source']);
   const tbody = el('tbody');
   for (const c of criteria) {
     const e = d.breakdown?.[c.name];
@@ -152,15 +158,8 @@ function cover(items, name, ctx) {
   if (items.some((d) => d.synthetic)) sec.append(el('p', 'sheet-synthetic', t('expose.synthetic')));
   sec.append(el('p', 'sheet-sub', t('expose.cover_sub', { n: items.length })));
   const table = el('table', 'sources-table cover-table');
-  const head = el('tr');
-  for (const k of ['expose.rank_col', 'compare.site', 'expose.location', 'detail.score', 'expose.area',
-    'detail.planning_status', 'expose.h2']) {
-    const th = el('th', null, t(k));
-    th.scope = 'col';
-    head.append(th);
-  }
-  const thead = el('thead');
-  thead.append(head);
+  const thead = tableHead(t, ['expose.rank_col', 'compare.site', 'expose.location', 'detail.score', 'expose.area',
+    'detail.planning_status', 'expose.h2']);
   const tbody = el('tbody');
   for (const d of items) {
     const tr = el('tr');

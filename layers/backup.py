@@ -1,5 +1,5 @@
-"""Backup and restore of a data directory (issue 23): snapshots, the live pointer, keys and the
-state database (sessions, shared shortlists), as one tar archive.
+"""Backup and restore of a data directory (issue 23): snapshots, the live pointer, keys, the
+state database (sessions, shared shortlists, inquiries) and the audit trail, as one tar archive.
 
 ``backup`` may run while servers use the directory. It reads ``CURRENT`` once; published
 snapshots never change (a publish moves a complete directory into place, so a snapshot with a
@@ -30,6 +30,7 @@ from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
 from geo.errors import InvalidParameter
+from layers.audit import AUDIT_DIR
 from layers.keys import KEYS_FILE
 from layers.statedb import STATE_FILE
 from layers.store import MANIFEST, Store
@@ -87,6 +88,8 @@ def backup(root: Path, out: Path, progress: Progress | None = None) -> dict[str,
             for path, name in _snapshot_files(store):
                 add(path, name)
             say(f"{len(files)} snapshot files")
+            for path in sorted((root / AUDIT_DIR).glob("*.jsonl")):  # the audit trail, month by month
+                add(path, f"{AUDIT_DIR}/{path.name}")
             if (root / KEYS_FILE).is_file():
                 copy = Path(td) / KEYS_FILE
                 shutil.copyfile(root / KEYS_FILE, copy)  # one read of an atomically replaced file

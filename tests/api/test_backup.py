@@ -19,6 +19,7 @@ from api import cli
 from api.main import create_app
 from api.settings import Settings
 from geo.errors import InvalidParameter
+from layers.audit import AuditLog
 from layers.backup import INDEX, backup, restore
 from layers.keys import KeyStore
 from layers.shortlists import ShortlistStore
@@ -36,6 +37,7 @@ ANSWERS = (
 def taken(client, data_dir, tmp_path_factory) -> dict:
     """A backup of the API's data directory taken while a thread keeps writing shortlists."""
     key = KeyStore(data_dir).add("backup-staff", "staff")
+    AuditLog(data_dir).append({"key": "backup-staff", "route": "/api/ranking", "sites": ["x"], "count": 1})
     lists = ShortlistStore(StateDB(data_dir))
     lst = lists.create("Backup", "test")
     stop = threading.Event()
@@ -74,6 +76,7 @@ def test_a_restored_directory_serves_exactly_what_was_served(taken, tmp_path):
             assert got.status_code == 200
             assert _timeless(got.content) == _timeless(body), path
     assert KeyStore(target).verify(taken["key"]).name == "backup-staff"  # the key still works
+    assert any(r["key"] == "backup-staff" for r in AuditLog(target).records())  # the audit trail too
     assert (target / "keys.json").stat().st_mode & 0o777 == 0o600
     restored_list = ShortlistStore(StateDB(target)).get(taken["list"])
     notes = {e.site_id: e.note for e in restored_list.sites}

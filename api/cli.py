@@ -327,9 +327,9 @@ def parser() -> argparse.ArgumentParser:
         sc.add_argument(
             f"--{f.name.replace('_', '-')}",
             dest=f.name,
-            type=str if f.is_list else float,
+            type=str if f.is_list or f.month else float,
             action="append" if f.is_list else "store",
-            metavar="VALUES" if f.is_list else "NUMBER",
+            metavar="VALUES" if f.is_list else "YYYY-MM" if f.month else "NUMBER",
             help=f.description + (" Repeat or separate with commas." if f.is_list else ""),
         )
     sc.add_argument("--sites", help="GeoJSON (WGS84) or any OGR file with a CRS to score")

@@ -369,13 +369,15 @@ def _filters_dependency() -> Callable[..., Awaitable[Filters]]:
         extra: dict[str, Any] = {"examples": [spec.example]} if spec.example is not None else {}
         if spec.is_list:
             return Query(None, description=spec.description, **extra)
+        if spec.month:
+            return Query(None, pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description=spec.description, **extra)
         return Query(None, ge=0, le=spec.upper, description=spec.description, **extra)
 
     params = [
         inspect.Parameter(
             s.name,
             inspect.Parameter.KEYWORD_ONLY,
-            annotation=list[str] | None if s.is_list else float | None,
+            annotation=list[str] | None if s.is_list else str | None if s.month else float | None,
             default=query(s),
         )
         for s in FILTERS.values()

@@ -48,11 +48,13 @@ CODES: Mapping[str, Mapping[str, tuple[str, str]]] = MappingProxyType(
             "remediated": ("saniert", "remediated"),
             "unknown": ("unbekannt", "unknown"),
         },
-        "availability": {
-            "now": ("sofort", "now"),
-            "lt2y": ("in bis zu 2 Jahren", "within 2 years"),
-            "gt2y": ("in mehr als 2 Jahren", "in more than 2 years"),
-            "unknown": ("unbekannt", "unknown"),
+        "restrictions": {
+            "ownership": ("Eigentum", "ownership"),
+            "contamination": ("Altlasten", "contamination"),
+            "access": ("Erschließung", "access"),
+            "emission": ("Immissionsschutz-Abstände", "noise/emission distances"),
+            "planning_law": ("Planungsrecht", "planning law"),
+            "other": ("sonstige", "other"),
         },
         "excluded_by": {  # the filters' reasons, declared with them (geo/filters.py)
             **{f.name: f.reason for f in FILTERS.values()},
@@ -117,7 +119,20 @@ KNOWN: Mapping[str, Field] = MappingProxyType(
             _f("plan", "str", "Regionalplan", "Regional plan"),
             _f("contamination", "str", "Altlasten", "Contamination", "nur Brachflächen", "brownfields only"),
             _f(
-                "availability", "str", "Verfügbarkeit", "Availability", "nur Brachflächen", "brownfields only"
+                "restrictions",
+                "str",
+                "Restriktionen",
+                "Restrictions",
+                "bekannte Hemmnisse, mit ; getrennt (leer: nicht geprüft; keine: geprüft, keine)",
+                "known obstacles, separated by ; (empty: not checked; none: checked, none found)",
+            ),
+            _f(
+                "marketable",
+                "bool",
+                "marktfähig",
+                "Marketable",
+                "ohne Restriktionen und binnen eines Jahres verfügbar",
+                "restriction-free and available within a year",
             ),
             _f("former_use", "str", "frühere Nutzung", "Former use", "nur Brachflächen", "brownfields only"),
             _f(
@@ -201,6 +216,9 @@ HEAD_FIELDS = (
     "plan",
     "contamination",
     "availability",
+    "available_from",
+    "restrictions",
+    "marketable",
     "former_use",
     "ags",
     "municipality",
@@ -219,7 +237,8 @@ RESTRICTED = ("owner_contact", "asking_price_eur_m2", "notes", "owner_willing", 
 SHP_KNOWN = MappingProxyType(
     {
         "contamination": "contam",
-        "availability": "availabil",
+        "restrictions": "restrict",
+        "marketable": "marketable",
         "municipality": "municipal",
         "excluded_by": "excl_by",
         "crosses_boundary": "cross_bdry",
@@ -330,6 +349,9 @@ def code_label(field: str, value: Any, lang: str) -> Any:
             if c in CRITERIA
         )
     table = CODES.get(field)
+    if field == "restrictions" and isinstance(value, str):  # a ;-joined list ("": checked, none)
+        labels = [code_label(field, c, lang) for c in value.split(";") if c]
+        return "; ".join(labels) or ("keine" if lang == "de" else "none")
     if table is None or not isinstance(value, str) or value not in table:
         return value
     de, en = table[value]
@@ -374,6 +396,7 @@ LAYER_CODES: Mapping[str, Mapping[str, tuple[str, str]]] = MappingProxyType(
         "category": CODES["planning_category"],  # the plan layer's codes are the indicator's
         "contamination": CODES["contamination"],
         "availability": CODES["availability"],
+        "restrictions": CODES["restrictions"],
         "kind": {
             "conversion": ("Umstellung (Erdgasleitung)", "conversion (natural-gas pipeline)"),
             "new_build": ("Neubau", "new build"),
@@ -399,6 +422,8 @@ LAYER_FIELDS: Mapping[str, Field] = MappingProxyType(
             _f("former_use", "str", "frühere Nutzung", "Former use"),
             _f("contamination", "str", "Altlasten", "Contamination"),
             _f("availability", "str", "Verfügbarkeit", "Availability"),
+            _f("available_from", "str", "verfügbar ab", "Available from"),
+            _f("restrictions", "str", "Restriktionen", "Restrictions"),
             _f("municipalities", "str", "Gemeinden", "Municipalities"),
             _f("area_ha_reported", "float", "Fläche laut Quelle (ha)", "Reported area (ha)"),
             _f("accuracy", "str", "Lagegenauigkeit", "Positional accuracy"),

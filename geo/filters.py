@@ -28,6 +28,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from geo.availability import month_number, month_text
 from geo.errors import InvalidParameter
 
 KINDS = ("regional_plan", "brownfield", "lep")
@@ -65,6 +66,7 @@ class FilterSpec:
     pattern_text: str = ""  # the pattern in words, for the error message
     always_passes: str | None = None  # any_of: this value (and a missing one) always passes
     profile_default: str | None = None  # the profile parameter used when the filter is unset
+    month: bool = False  # the value is a month YYYY-MM, compared as a month number
     example: Any = None
     reason: tuple[str, str] = ("", "")  # the exclusion reason in exports (German, English)
 
@@ -95,6 +97,13 @@ class FilterSpec:
             if self.pattern and not all(re.fullmatch(self.pattern, x) for x in items):
                 raise InvalidParameter(f"{self.name} takes {self.pattern_text}, comma-separated")
             return tuple(sorted(set(items)))
+        if self.month:
+            if isinstance(value, float):  # a month number (a parsed value, the command line)
+                return value
+            try:
+                return float(month_number(value))
+            except ValueError:
+                raise InvalidParameter(f"{self.name}: a month is written YYYY-MM, e.g. 2027-06") from None
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise InvalidParameter(f"{self.name} must be a finite number ≥ 0")
         v = float(value)
@@ -134,6 +143,7 @@ class FilterSpec:
             "upper": self.upper,
             "always_passes": self.always_passes,
             "profile_default": self.profile_default,
+            "format": "month" if self.month else None,
         }
 
 
@@ -270,6 +280,19 @@ FILTERS: Mapping[str, FilterSpec] = _registry(
         example=0,
         reason=("Überschwemmungsgebiet", "floodplain"),
     ),
+    FilterSpec(
+        "available_by",
+        "max",
+        "available_month",
+        "Verfügbar bis (Monat)",
+        "Available by (month)",
+        "Keep sites available by this month, YYYY-MM: by the date the source gives, else by the "
+        "availability class from the data's date (now, within 1 year, 1–3 years); sites available "
+        "later than 3 years without a date, and unknown ones, are excluded.",
+        month=True,
+        example="2027-06",
+        reason=("Verfügbarkeit", "availability"),
+    ),
 )
 FILTER_NAMES = tuple(FILTERS)
 REASONS = (*FILTER_NAMES, NO_DATA)  # why a site is excluded, in the order the mask checks
@@ -318,8 +341,11 @@ class Filters:
         return f"Filters({', '.join(f'{k}={v!r}' for k, v in self._values)})"
 
     def to_dict(self) -> dict[str, Any]:
-        """The filters that are set, as JSON values."""
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in self._values}
+        """The filters that are set, as JSON values (months as YYYY-MM)."""
+        return {
+            k: list(v) if isinstance(v, tuple) else month_text(v) if FILTERS[k].month and v is not None else v
+            for k, v in self._values
+        }
 
 
 def apply_filters(

@@ -22,12 +22,22 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from geo.availability import split_restrictions
 from geo.criteria import CRITERIA, CRITERIA_ORDER
 from geo.registry import REGISTRY
 
 IDENTITY_FIELDS = ("site_id", "name", "ags", "municipality", "kreis", "kind", "area_ha")
-# What else the site is (not scored): its Kreis key, source id and plan, and the brownfield facts.
-ATTRIBUTE_FIELDS = ("kreis_ags", "source_id", "plan", "contamination", "availability", "former_use")
+# What else the site is (not scored): its Kreis key, source id and plan, the brownfield facts and
+# the land-monitoring facts (geo/availability.py; availability itself is an indicator).
+ATTRIBUTE_FIELDS = (
+    "kreis_ags",
+    "source_id",
+    "plan",
+    "contamination",
+    "former_use",
+    "restrictions",
+    "marketable",
+)
 # Every indicator of every criterion, in registry order (area_ha is part of the identity).
 INDICATOR_FIELDS = tuple(
     dict.fromkeys(k for c in CRITERIA_ORDER for k in CRITERIA[c].indicators if k not in IDENTITY_FIELDS)
@@ -139,6 +149,7 @@ class SiteResult:
         out: dict[str, Any] = dict(self.identity)
         if self.attributes is not None:
             out.update(self.attributes)
+            out["restrictions"] = split_restrictions(self.attributes.get("restrictions"))  # a JSON list
         out["score"] = self.score
         out["rank"] = self.rank
         if self.excluded_by is not None:

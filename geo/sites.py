@@ -6,6 +6,7 @@ Columns starting with ``_`` are internal (per-year hydrogen distances, data frac
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
@@ -15,6 +16,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geo import availability
 from geo import indicators as ind
 from geo.access import PUBLIC_FIELD, RESTRICTED_FIELDS
 from geo.criteria import CRITERIA
@@ -45,6 +47,10 @@ PUBLIC_COLUMNS = (
     "funding_region",
     "contamination",
     "availability",
+    "available_from",
+    "restrictions",
+    "marketable",
+    "available_month",
     "former_use",
     "plan",
     "source_id",
@@ -109,9 +115,12 @@ def _array(layer: gpd.GeoDataFrame) -> np.ndarray:
     return np.asarray(layer.geometry.values)
 
 
-def _restricted(layer: pd.DataFrame) -> dict[str, np.ndarray]:
-    """The confidential columns of a candidate layer (geo/access.py), as they are."""
-    return {c: layer[c].to_numpy() for c in RESTRICTED_FIELDS if c in layer.columns}
+LAND_FIELDS = ("availability", "available_from", "restrictions")  # geo/availability.py
+
+
+def _carried(layer: pd.DataFrame) -> dict[str, np.ndarray]:
+    """The land and confidential columns of a candidate layer (geo/access.py), as they are."""
+    return {c: layer[c].to_numpy() for c in (*LAND_FIELDS, *RESTRICTED_FIELDS) if c in layer.columns}
 
 
 def derive_sites(layers: Mapping[str, gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
@@ -127,7 +136,7 @@ def derive_sites(layers: Mapping[str, gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
                     "kind": "regional_plan",
                     "planning_category": rp["category"],
                     "plan": rp["plan"],
-                    **_restricted(rp),
+                    **_carried(rp),
                     "geometry": rp.geometry.values,
                 }
             )
@@ -143,8 +152,7 @@ def derive_sites(layers: Mapping[str, gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
                     "source_ags": bf["ags"],
                     "former_use": bf["former_use"],
                     "contamination": bf["contamination"],
-                    "availability": bf["availability"],
-                    **_restricted(bf),
+                    **_carried(bf),
                     "geometry": bf.geometry.values,
                 }
             )
@@ -198,8 +206,12 @@ def compute_indicators(
     progress: Callable[[str], None] | None = None,
     trees: dict[str, shapely.STRtree] | None = None,
     warn: Callable[[str], None] | None = None,
+    data_date: dt.date | None = None,
 ) -> gpd.GeoDataFrame:
     """Add every indicator column of DESIGN §3.3 to ``sites`` (returns a new frame).
+
+    ``data_date`` is the day the candidate layers' availability classes refer to (a build);
+    without it (ad-hoc areas) availability stays missing: no data, not "unknown".
 
     ``trees`` caches STRtrees per layer between calls (ad-hoc scoring of single polygons).
     A site's ``ags`` is the municipality holding most of its area; a key the source gave
@@ -253,9 +265,17 @@ def compute_indicators(
     out["funding_region"] = (
         ind.funding_region(out["ags"].to_numpy(object), funding)[0] if funding is not None else None
     )
-    for col in ("contamination", "availability", "former_use", "plan"):
+    for col in ("contamination", *LAND_FIELDS, "former_use", "plan"):
         if col not in out.columns:
             out[col] = None
+    if data_date is not None:  # stored candidates (not ad-hoc areas): availability is known or unknown
+        derived = availability.derive(
+            out["availability"], out["available_from"], out["restrictions"], data_date
+        )
+        for col, values in derived.items():
+            out[col] = values
+    else:
+        out["available_month"], out["marketable"] = np.nan, None
     order = [c for c in PUBLIC_COLUMNS if c in out.columns]
     others = [c for c in out.columns if c not in order and c != "geometry"]
     return gpd.GeoDataFrame(out[order + others + ["geometry"]], geometry="geometry", crs=WORK_CRS)
@@ -366,7 +386,7 @@ def _municipality(
                 "contradicts; the key of the municipality holding most of the site's area is "
                 f"used (site id: source AGS → AGS): {shown}{more}"
             )
-        out.drop(columns="source_ags", inplace=True)
+        del out["source_ags"]
     lookup = muni.set_index("ags")
     out["ags"] = ags
     out["municipality"] = pd.Series(ags).map(lookup["name"]).to_numpy(object)

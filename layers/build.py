@@ -110,7 +110,13 @@ def build(
             funding = load_funding()
             warnings: list[str] = []
             sites = compute_indicators(
-                derive_sites(layers), layers, coverage, funding, say, warn=warnings.append
+                derive_sites(layers),
+                layers,
+                coverage,
+                funding,
+                say,
+                warn=warnings.append,
+                data_date=_data_date(meta),
             )
             for w in warnings:
                 say(f"warning: {w}")
@@ -186,6 +192,18 @@ def build(
             raise
     say(f"published snapshot {sid}")
     return manifest
+
+
+def _data_date(meta: dict[str, Any]) -> dt.date:
+    """The day the candidate layers' availability classes refer to: the latest data date of
+    regional_plan and brownfields (sources.toml ``date``), else today."""
+    days = []
+    for name in ("regional_plan", "brownfields"):
+        try:
+            days.append(dt.date.fromisoformat(str(meta.get(name, {}).get("date"))[:10]))
+        except ValueError:
+            continue
+    return max(days, default=dt.date.today())
 
 
 def _ingest_demo(

@@ -21,6 +21,7 @@ The same ``seed`` and ``n_sites`` give the same data on every machine.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from dataclasses import dataclass
 from functools import lru_cache
@@ -37,6 +38,7 @@ from geo.crs import WORK_CRS, transformer
 from geo.grid import NRW_GRID, Coverage, GridSpec
 from geo.indicators import largest_overlap, unit_overlaps
 from layers import lep
+from layers.demo_land import SHARES, add_land
 from layers.demo_transport import NOTES as TRANSPORT_NOTES
 from layers.demo_transport import demo_transport
 from layers.municipalities import boundaries, facts
@@ -79,7 +81,7 @@ CONTAMINATION = (
     ("remediated", 0.14),
     ("unknown", 0.16),
 )
-AVAILABILITY = (("now", 0.28), ("lt2y", 0.32), ("gt2y", 0.25), ("unknown", 0.15))
+AVAILABILITY = tuple(zip(("now", "lt_1y", "1_3y", "gt_3y", "unknown"), SHARES["brownfields"], strict=True))
 FORMER_USE = (
     ("Industrie", 0.30),
     ("Gewerbe", 0.22),
@@ -434,8 +436,11 @@ def _coverage(
     return out
 
 
-def generate(n_sites: int = 2000, seed: int = 42, progress: Any = None) -> Demo:
-    """Generate the demo dataset: ``n_sites`` candidate areas (35 % GIB areas, 65 % brownfields)."""
+def generate(
+    n_sites: int = 2000, seed: int = 42, progress: Any = None, data_date: dt.date | None = None
+) -> Demo:
+    """Generate the demo dataset: ``n_sites`` candidate areas (35 % GIB areas, 65 % brownfields);
+    availability dates are relative to ``data_date`` (default today)."""
     if n_sites < 10:
         raise ValueError("--sites must be at least 10")
     step = progress or (lambda _msg: None)
@@ -452,6 +457,9 @@ def generate(n_sites: int = 2000, seed: int = 42, progress: Any = None) -> Demo:
     secret = np.random.default_rng([seed, 11])  # own stream: the other layers stay as they were
     rp = _confidential(rp, secret, owner_share=0.4)
     bf = _confidential(bf, secret, owner_share=1.0)  # every brownfield has an owner contact
+    land = np.random.default_rng([seed, 19])  # own stream, likewise
+    day = data_date or dt.date.today()
+    rp, bf = add_land(rp, "regional_plan", land, day), add_land(bf, "brownfields", land, day)
     step("hydrogen (Kernnetz places)")
     h2 = _hydrogen(rng)
     step("transport (junctions, ports, freight terminals; real stations and airports)")

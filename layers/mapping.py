@@ -12,6 +12,7 @@ plan = "Regionalplan Düsseldorf"
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +20,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from geo.availability import RESTRICTIONS, SEPARATORS
 from layers.errors import SourceError, rows_text
-from layers.schema import CONFIDENTIAL_DEFAULTS, FALSE_WORDS, NUMERIC, SCHEMAS, TRUE_WORDS, Schema
+from layers.schema import FALSE_WORDS, LAND, NUMERIC, OPTIONAL_DEFAULTS, SCHEMAS, TRUE_WORDS, Schema
 
 
 def apply_mapping(
@@ -41,14 +43,14 @@ def apply_mapping(
 
     out = pd.DataFrame(index=src.index)
     _required_fields(layer, schema, src, out, columns, defaults, fill, problems)
-    for canon in schema.optional:  # confidential fields (all optional): mapped, default or empty
+    for canon in schema.optional:  # confidential and land fields: mapped, default or empty
         out[canon] = (
             src[columns[canon]].to_numpy(object)
             if canon in columns
-            else defaults.get(canon, CONFIDENTIAL_DEFAULTS.get(canon))
+            else defaults.get(canon, OPTIONAL_DEFAULTS.get(canon))
         )
     _translate_codes(layer, schema, out, columns, values, problems)
-    _type_optional_fields(schema, out, columns, problems)  # then their types
+    _type_optional_fields(layer, schema, out, columns, values, problems)  # then their types
     if problems:
         raise SourceError(layer, path, problems)
     return gpd.GeoDataFrame(out, geometry=src.geometry.values, crs=src.crs)
@@ -124,7 +126,7 @@ def _translate_codes(
 ) -> None:
     """Replace source values by canonical codes ([layer.values.<field>]); report unmapped ones."""
     for canon, table in values.items():
-        if canon not in out.columns:
+        if canon not in out.columns or schema.optional.get(canon) == "list":  # lists: per item
             continue
         table = {str(k): v for k, v in table.items()}
         allowed = set(schema.codes.get(canon, ()))
@@ -142,7 +144,12 @@ def _translate_codes(
 
 
 def _type_optional_fields(
-    schema: Schema, out: pd.DataFrame, columns: dict[str, str], problems: list[str]
+    layer: str,
+    schema: Schema,
+    out: pd.DataFrame,
+    columns: dict[str, str],
+    values: dict[str, dict[str, str]],
+    problems: list[str],
 ) -> None:
     """Parse the optional fields by their type: booleans, numbers, stripped strings (empty is null)."""
     for canon, kind in schema.optional.items():
@@ -150,10 +157,18 @@ def _type_optional_fields(
             out[canon] = _booleans(out[canon], canon, columns.get(canon, canon), problems)
         elif kind == "number":
             out[canon] = _numbers(out[canon], canon, columns.get(canon, canon), problems)
+        elif kind == "date":
+            out[canon] = _dates(out[canon], canon, columns.get(canon, canon), problems)
+        elif kind == "list":
+            table = {str(k): v for k, v in values.get(canon, {}).items()}
+            out[canon] = _lists(
+                out[canon], f"{layer}.values.{canon}", columns.get(canon, canon), table, problems
+            )
         else:
+            empty = OPTIONAL_DEFAULTS[canon] if canon in LAND else None  # availability: unknown
             out[canon] = pd.Series(
                 [
-                    None if v is None or pd.isna(v) or not str(v).strip() else str(v).strip()
+                    empty if v is None or pd.isna(v) or not str(v).strip() else str(v).strip()
                     for v in out[canon]
                 ],
                 index=out.index,
@@ -187,6 +202,64 @@ def _numbers(col: pd.Series, canon: str, source: str, problems: list[str]) -> pd
     return out.astype(float)
 
 
+def _empty(v: Any) -> bool:
+    return v is None or (isinstance(v, float) and np.isnan(v)) or not str(v).strip()
+
+
+def _dates(col: pd.Series, canon: str, source: str, problems: list[str]) -> pd.Series:
+    """Dates as ISO text: dates, ``YYYY-MM-DD``, ``DD.MM.YYYY``, ``YYYY-MM`` (its first day)."""
+
+    def parse(v: Any) -> str | None:
+        if _empty(v):
+            return None
+        if isinstance(v, dt.datetime | pd.Timestamp):
+            return v.date().isoformat()
+        if isinstance(v, dt.date):
+            return v.isoformat()
+        text = str(v).strip()
+        for fmt in ("%Y-%m-%d", "%d.%m.%Y", "%Y-%m"):
+            try:
+                return dt.datetime.strptime(text, fmt).date().isoformat()
+            except ValueError:
+                continue
+        return "bad"
+
+    out = col.map(parse)
+    bad = (out == "bad").to_numpy(bool)
+    if bad.any():
+        problems.append(
+            f"column '{source}' must hold dates (YYYY-MM-DD, DD.MM.YYYY or YYYY-MM) for {canon} "
+            f"(rows {rows_text(list(np.flatnonzero(bad)))})"
+        )
+    return out.map(lambda v: None if v == "bad" else v).astype(object)
+
+
+def _lists(col: pd.Series, where: str, source: str, table: dict[str, str], problems: list[str]) -> pd.Series:
+    """Lists separated by ``;``, ``,`` or ``|``, each item mapped by ``[layer.values.<field>]`` to a
+    code of ``RESTRICTIONS`` or ``none``; stored ``;``-joined in canonical order (``""``: checked,
+    none found; empty: not checked)."""
+    unmapped: dict[str, list[int]] = {}
+
+    def parse(i: int, v: Any) -> str | None:
+        if _empty(v):
+            return None
+        items = [table.get(x.strip(), x.strip()) for x in SEPARATORS.split(str(v)) if x.strip()]
+        for x in items:
+            if x not in RESTRICTIONS and x != "none":
+                unmapped.setdefault(x, []).append(i)
+        return ";".join(c for c in RESTRICTIONS if c in items)
+
+    out = pd.Series([parse(i, v) for i, v in enumerate(col)], index=col.index, dtype=object)
+    if unmapped:
+        rows = sorted({r for rs in unmapped.values() for r in rs})
+        problems.append(
+            f"unmapped value(s) {', '.join(repr(s) for s in sorted(unmapped)[:8])} in column '{source}' "
+            f"(rows {rows_text(rows)}): add them to [{where}] mapping to one of "
+            f"{', '.join(RESTRICTIONS)} or none"
+        )
+    return out
+
+
 def _booleans(col: pd.Series, canon: str, source: str, problems: list[str]) -> pd.Series:
     """true/false, ja/nein, yes/no, 1/0 (any case) as booleans; empty is true for ``public``."""
 
@@ -194,7 +267,7 @@ def _booleans(col: pd.Series, canon: str, source: str, problems: list[str]) -> p
         if isinstance(v, (bool, np.bool_)):
             return bool(v)
         if v is None or (isinstance(v, float) and np.isnan(v)) or not str(v).strip():
-            return CONFIDENTIAL_DEFAULTS.get(canon)
+            return OPTIONAL_DEFAULTS.get(canon)
         text = str(v).strip().lower()
         if text.endswith(".0"):
             text = text[:-2]

@@ -6,7 +6,10 @@ Column names differ per planning region and cadastre, so sources.toml maps them
 Output (EPSG:25832):
 - ``regional_plan``: ``area_id``, ``category`` ∈ GIB, GIB_Z, LARGE_PROJECT, ASB_GE, ``plan``, ``name``.
 - ``brownfields``: ``area_id``, ``name``, ``ags``, ``former_use``, ``contamination`` ∈ none, suspected,
-  confirmed, remediated, unknown; ``availability`` ∈ now, lt2y, gt2y, unknown.
+  confirmed, remediated, unknown; ``availability`` ∈ now, lt_1y, 1_3y, gt_3y, unknown (the
+  older codes lt2y and gt2y are read as 1_3y and gt_3y, geo/availability.py).
+- both may carry ``available_from`` (ISO date), ``restrictions`` (``;``-joined codes) and, the
+  plan areas, ``availability`` (issue 19 §1).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from typing import Any
 import geopandas as gpd
 import shapely
 
+from geo.availability import canonical
 from layers.io import read_vector
 from layers.mapping import apply_mapping
 from layers.schema import check
@@ -46,4 +50,5 @@ def read_mapped(layer: str, path: Path, cfg: dict[str, Any]) -> gpd.GeoDataFrame
     src = read_vector(layer, path, cfg.get("layer"))
     out = apply_mapping(layer, src, cfg, path, fill=FILL[layer])
     out.geometry = shapely.force_2d(out.geometry.values)
+    out["availability"] = canonical(out["availability"])
     return check(layer, out, path)

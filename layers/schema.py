@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,6 +11,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
+from geo.availability import AVAILABILITY, LEGACY, RESTRICTIONS
 from geo.crs import WORK_CRS
 from geo.filters import CONTAMINATION
 from layers.errors import SourceError, rows_text
@@ -18,7 +20,7 @@ AGS8 = re.compile(r"^\d{8}$")
 AGS5 = re.compile(r"^\d{5}$")
 
 PLAN_CATEGORIES = ("GIB", "GIB_Z", "LARGE_PROJECT", "ASB_GE")
-AVAILABILITY = ("now", "lt2y", "gt2y", "unknown")
+AVAILABILITY_CODES = (*AVAILABILITY, *LEGACY)  # the legacy codes are read (geo/availability.py)
 H2_KINDS = ("conversion", "new_build")
 GEOMETRY_QUALITY = ("surveyed", "schematic")
 OWNER_WILLING = ("yes", "no", "unknown")  # confidential (geo/access.py), issue 19
@@ -36,12 +38,17 @@ CONFIDENTIAL = {
     "owner_willing": "string",
     "public": "boolean",
 }
-CONFIDENTIAL_DEFAULTS = {
+# Optional land-monitoring fields of candidate areas (issue 19 §1, geo/availability.py).
+LAND = {"availability": "string", "available_from": "date", "restrictions": "list"}
+OPTIONAL_DEFAULTS = {
     "owner_contact": None,
     "asking_price_eur_m2": None,
     "notes": None,
     "owner_willing": "unknown",
     "public": True,
+    "availability": "unknown",
+    "available_from": None,
+    "restrictions": None,
 }
 TRUE_WORDS = frozenset({"true", "1", "yes", "ja", "j", "y", "wahr"})
 FALSE_WORDS = frozenset({"false", "0", "no", "nein", "n", "falsch"})
@@ -57,7 +64,7 @@ class Schema:
     codes: dict[str, tuple[str, ...]] = field(default_factory=dict)
     keys: dict[str, re.Pattern[str]] = field(default_factory=dict)
     nullable: tuple[str, ...] = ()
-    optional: dict[str, str] = field(default_factory=dict)  # field -> string|number|boolean
+    optional: dict[str, str] = field(default_factory=dict)  # field -> string|number|boolean|date|list
 
 
 SCHEMAS: dict[str, Schema] = {
@@ -71,18 +78,26 @@ SCHEMAS: dict[str, Schema] = {
         "area_id",
         ("area_id", "category", "plan", "name"),
         POLYGONAL,
-        codes={"category": PLAN_CATEGORIES, "owner_willing": OWNER_WILLING},
+        codes={
+            "category": PLAN_CATEGORIES,
+            "owner_willing": OWNER_WILLING,
+            "availability": AVAILABILITY_CODES,
+        },
         nullable=("name", "plan", "owner_willing"),
-        optional=CONFIDENTIAL,
+        optional={**CONFIDENTIAL, **LAND},
     ),
     "brownfields": Schema(
         "area_id",
         ("area_id", "name", "ags", "former_use", "contamination", "availability"),
         POLYGONAL,
-        codes={"contamination": CONTAMINATION, "availability": AVAILABILITY, "owner_willing": OWNER_WILLING},
+        codes={
+            "contamination": CONTAMINATION,
+            "availability": AVAILABILITY_CODES,
+            "owner_willing": OWNER_WILLING,
+        },
         keys={"ags": AGS8},
         nullable=("name", "ags", "former_use", "owner_willing"),
-        optional=CONFIDENTIAL,
+        optional={**CONFIDENTIAL, "available_from": "date", "restrictions": "list"},
     ),
     "lep_sites": Schema(
         "area_id",
@@ -254,6 +269,23 @@ def _optional_problems(schema: Schema, gdf: gpd.GeoDataFrame, row_labels: list[s
             bad = ~values.map(lambda v: isinstance(v, (bool, np.bool_))).to_numpy(bool)
             if bad.any():
                 problems.append(f"{col} must be true or false (not empty) in {_where(bad, row_labels)}")
+        elif kind == "date":
+            bad = ~values.map(lambda v: _missing(v) or (isinstance(v, str) and _iso_date(v))).to_numpy(bool)
+            if bad.any():
+                problems.append(
+                    f"{col} must be an ISO date (YYYY-MM-DD) or empty in {_where(bad, row_labels)}"
+                )
+        elif kind == "list":
+            bad = ~values.map(
+                lambda v: (
+                    _missing(v) or (isinstance(v, str) and set(filter(None, v.split(";"))) <= set(RESTRICTIONS))
+                )
+            ).to_numpy(bool)
+            if bad.any():
+                problems.append(
+                    f"{col} must list codes of {', '.join(RESTRICTIONS)} joined with ';' "
+                    f"in {_where(bad, row_labels)}"
+                )
         elif kind == "number":
             num = values.map(
                 lambda v: (
@@ -266,6 +298,18 @@ def _optional_problems(schema: Schema, gdf: gpd.GeoDataFrame, row_labels: list[s
             if bad.any():
                 problems.append(f"{col} must be a number ≥ 0 or empty in {_where(bad, row_labels)}")
     return problems
+
+
+def _missing(v: object) -> bool:
+    return v is None or (isinstance(v, float) and v != v)
+
+
+def _iso_date(text: str) -> bool:
+    try:
+        dt.date.fromisoformat(text)
+    except ValueError:
+        return False
+    return len(text) == 10
 
 
 def _digits(pattern: re.Pattern[str]) -> int:

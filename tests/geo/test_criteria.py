@@ -46,6 +46,7 @@ def test_criteria_names_are_the_contract():
         "waste_heat",
         "protected",
         "floodplain",
+        "availability",
     )
     assert tuple(CRITERIA) == CRITERIA_ORDER
     for c in CRITERIA.values():
@@ -240,6 +241,7 @@ def test_effective_weights_apply_overrides_to_the_profile():
         "waste_heat": 0.5,
         "protected": 1.0,
         "floodplain": 1.0,
+        "availability": 1.0,
     }
     assert effective_weights(PROFILES["digital"], None)["h2"] == 0.0
     assert effective_weights(BALANCED, {}) == BALANCED.weights

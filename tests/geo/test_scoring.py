@@ -175,6 +175,7 @@ def test_missing_criterion_is_left_out_of_both_sums_never_counted_as_zero(scorer
         "waste_heat",
         "protected",
         "floodplain",
+        "availability",
     ]
     assert [c for c in CRITERIA_ORDER if bd[c]["missing"]] == ["fibre", *transport]
     e = list(scorer.site_id).index("e")

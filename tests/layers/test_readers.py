@@ -43,7 +43,7 @@ def test_mapped_regional_plan_detects_zone_prefix_and_maps_codes(fixtures):
 def test_mapped_brownfields_from_wgs84_geojson(fixtures):
     gdf = load_sources(fixtures / "sources.toml")["brownfields"].read()
     assert list(gdf["contamination"]) == ["confirmed", "none", "suspected"]
-    assert list(gdf["availability"]) == ["now", "gt2y", "lt2y"]
+    assert list(gdf["availability"]) == ["now", "gt_3y", "1_3y"]  # the legacy codes gt2y, lt2y, read
     assert list(gdf["ags"]) == ["05562008", "05913000", "05562036"]
     # 800 m × 800 m written in WGS84 comes back within a square metre of 64 ha
     assert gdf.area.iloc[0] == pytest.approx(640_000, rel=1e-4)

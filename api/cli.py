@@ -27,18 +27,24 @@ def _store(args: argparse.Namespace) -> Store:
 
 def cmd_build(args: argparse.Namespace) -> int:
     """Build and publish a snapshot; print its id and a count per layer."""
-    from layers.build import build, stderr_progress
+    from layers.build import build, build_demo_history, stderr_progress
 
     if bool(args.demo) == bool(args.sources):
         print("error: give exactly one of --demo or --sources FILE", file=sys.stderr)
         return 2
-    manifest = build(
-        _store(args),
-        sources=Path(args.sources) if args.sources else None,
-        n_sites=args.sites,
-        seed=args.seed,
-        progress=stderr_progress(),
-    )
+    if args.history and args.sources:
+        print("error: --history tells the demo twice; it takes no --sources", file=sys.stderr)
+        return 2
+    if args.history:
+        manifest = build_demo_history(_store(args), args.sites, args.seed, stderr_progress())
+    else:
+        manifest = build(
+            _store(args),
+            sources=Path(args.sources) if args.sources else None,
+            n_sites=args.sites,
+            seed=args.seed,
+            progress=stderr_progress(),
+        )
     print(f"snapshot {manifest['id']}{' (SYNTHETIC demo data)' if manifest['synthetic'] else ''}")
     for name, meta in manifest["layers"].items():
         print(f"  {name:<18} {meta['count']:>9,}")
@@ -231,7 +237,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from api.main import create_app
     from api.settings import Settings
     from api.traffic import NoDelayHTTP
-    from layers.build import build, stderr_progress
+    from layers.build import build_demo_history, stderr_progress
 
     settings = Settings(data=_data_dir(args))
     store = _store(args)
@@ -254,10 +260,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if store.current_id() is None:
         print(
             f"no snapshot in {store.root}: building the demo dataset first "
-            f"({settings.demo_sites} synthetic sites)",
+            f"({settings.demo_sites} synthetic sites, told a year ago and now)",
             file=sys.stderr,
         )
-        build(store, n_sites=settings.demo_sites, seed=settings.demo_seed, progress=stderr_progress())
+        build_demo_history(store, settings.demo_sites, settings.demo_seed, stderr_progress())
     store.verify()  # a damaged live snapshot stops here with the file named, not at a request
     print(f"serving on http://{args.host}:{args.port}/  (API: /api, docs: /api/docs)", file=sys.stderr)
     from api import logsink
@@ -311,6 +317,11 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--sites", type=int, default=2000, help="demo: number of sites (default 2000)")
     b.add_argument("--seed", type=int, default=42, help="demo: random seed (default 42)")
     b.add_argument("--sources", help="sources.toml naming the official files")
+    b.add_argument(
+        "--history",
+        action="store_true",
+        help="demo: publish two snapshots a year apart (taken-up and new sites, a plan change)",
+    )
 
     s = add("serve", cmd_serve, "serve the web UI and the API")
     s.add_argument("--host", default="127.0.0.1")

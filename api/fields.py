@@ -350,8 +350,8 @@ def code_label(field: str, value: Any, lang: str) -> Any:
         )
     table = CODES.get(field)
     if field == "restrictions" and isinstance(value, str):  # a ;-joined list ("": checked, none)
-        labels = [code_label(field, c, lang) for c in value.split(";") if c]
-        return "; ".join(labels) or ("keine" if lang == "de" else "none")
+        words = [CODES[field].get(c, (c, c))[0 if lang == "de" else 1] for c in value.split(";") if c]
+        return "; ".join(words) or ("keine" if lang == "de" else "none")
     if table is None or not isinstance(value, str) or value not in table:
         return value
     de, en = table[value]

@@ -121,8 +121,15 @@ SiteItem = create_model(  # type: ignore[call-overload]  # see Breakdown
         str | None,
         Field(None, description="brownfields: none, suspected, confirmed, remediated, unknown"),
     ),
-    availability=(str | None, Field(None, description="brownfields: now, lt2y, gt2y, unknown")),
     former_use=(str | None, Field(None, description="brownfields: the former use")),
+    restrictions=(
+        list[Literal["ownership", "contamination", "access", "emission", "planning_law", "other"]] | None,
+        Field(None, description="known obstacles; [] checked and none found; null not checked"),
+    ),
+    marketable=(
+        bool | None,
+        Field(None, description="restriction-free and available within a year (null for an own area)"),
+    ),
     score=(float | None, Field(ge=0, le=100, description="null when excluded or no data")),
     rank=(int | None, Field(ge=1, description="among the sites that pass the filters")),
     excluded_by=(str | None, Field(None, description="the hard filter that excluded the site")),

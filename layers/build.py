@@ -24,9 +24,11 @@ from geo.grid import Coverage
 from geo.sites import compute_indicators, derive_sites
 from layers import (
     demo,
+    demo_history,
     plugins,  # noqa: F401 - registers the plug-in layers
 )
 from layers import sources as registry
+from layers.demo_history import Era
 from layers.demo_transport import FACT_META as TRANSPORT_FACTS
 from layers.errors import SourceError
 from layers.io import sha256
@@ -78,8 +80,12 @@ def build(
     progress: Progress | None = None,
     hook: Callable[[str], None] | None = None,
     activate: bool = True,
+    era: Era | None = None,
 ) -> dict[str, Any]:
     """Build and publish a snapshot from ``sources`` (a sources.toml) or the demo generator.
+
+    ``era`` tells the demo as it was a year ago (``earlier``) or is now (``current``;
+    layers/demo_history.py); ``build_demo_history`` publishes both.
 
     ``hook`` is called with a stage name at each stage boundary (used by the kill tests);
     with ``activate=False`` the snapshot is published but CURRENT stays (admin publishing).
@@ -99,7 +105,7 @@ def build(
             t = time.perf_counter()
             at("ingest")
             if sources is None:
-                layers, coverage, meta = _ingest_demo(n_sites, seed, say)
+                layers, coverage, meta = _ingest_demo(n_sites, seed, say, era)
             else:
                 layers, coverage, meta = _ingest_sources(sources, say)
             timings["ingest"] = round(time.perf_counter() - t, 3)
@@ -108,6 +114,7 @@ def build(
             at("indicators")
             say("sites: deriving candidates and indicators")
             funding = load_funding()
+            data_date = _data_date(meta)
             warnings: list[str] = []
             sites = compute_indicators(
                 derive_sites(layers),
@@ -116,7 +123,7 @@ def build(
                 funding,
                 say,
                 warn=warnings.append,
-                data_date=_data_date(meta),
+                data_date=data_date,
             )
             for w in warnings:
                 say(f"warning: {w}")
@@ -164,7 +171,8 @@ def build(
                 "format_version": SNAPSHOT_FORMAT,
                 "synthetic": sources is None,
                 "source": "demo generator" if sources is None else str(sources.resolve()),
-                "demo": {"sites": n_sites, "seed": seed} if sources is None else None,
+                "demo": {"sites": n_sites, "seed": seed, "era": era} if sources is None else None,
+                "data_date": data_date.isoformat(),
                 "layers": entries,
                 "missing_layers": missing,
                 "funding": {
@@ -206,10 +214,23 @@ def _data_date(meta: dict[str, Any]) -> dt.date:
     return max(days, default=dt.date.today())
 
 
+def build_demo_history(
+    store: Store, n_sites: int, seed: int, progress: Progress | None = None
+) -> dict[str, Any]:
+    """Publish the demo twice, a year apart (``earlier``, then ``current``, which is live)."""
+    build(store, n_sites=n_sites, seed=seed, progress=progress, era="earlier")
+    return build(store, n_sites=n_sites, seed=seed, progress=progress, era="current")
+
+
 def _ingest_demo(
-    n_sites: int, seed: int, say: Progress
+    n_sites: int, seed: int, say: Progress, era: Era | None = None
 ) -> tuple[dict[str, gpd.GeoDataFrame], dict[str, Coverage], dict[str, Any]]:
-    d = demo.generate(n_sites, seed, progress=lambda m: say(f"demo: {m}"))
+    today = dt.date.today()
+    day = today.replace(year=today.year - 1, day=min(today.day, 28)) if era == "earlier" else today
+    d = demo.generate(n_sites, seed, progress=lambda m: say(f"demo: {m}"), data_date=today)
+    if era is not None:
+        say(f"demo: told as {'a year ago' if era == 'earlier' else 'now'} ({day.isoformat()})")
+        d.layers.update(demo_history.tell(d.layers, seed, era, day))
     rng = np.random.default_rng(seed)
     notes = dict(d.notes)
     real: dict[str, Any] = {}  # real facts in the demo (e.g. Hotmaps): licence, attribution
@@ -230,7 +251,7 @@ def _ingest_demo(
             "source": "demo generator (synthetic)",
             "licence": demo.SYNTHETIC_LICENCE,
             "attribution": demo.SYNTHETIC_ATTRIBUTION,
-            "date": dt.date.today().isoformat(),
+            "date": day.isoformat(),
             "synthetic": True,
             "note": note,
         }

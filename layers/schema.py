@@ -278,7 +278,8 @@ def _optional_problems(schema: Schema, gdf: gpd.GeoDataFrame, row_labels: list[s
         elif kind == "list":
             bad = ~values.map(
                 lambda v: (
-                    _missing(v) or (isinstance(v, str) and set(filter(None, v.split(";"))) <= set(RESTRICTIONS))
+                    _missing(v)
+                    or (isinstance(v, str) and set(filter(None, v.split(";"))) <= set(RESTRICTIONS))
                 )
             ).to_numpy(bool)
             if bad.any():

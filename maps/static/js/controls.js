@@ -9,7 +9,7 @@
 // takes it (data-picks="ags kreis": the place autocomplete).
 
 import { unit, num, int, collator } from './i18n.js';
-import { NOTHING, emptyFilters, fromTicked, isShare, list, readValue, showValue } from './filters.js';
+import { NOTHING, emptyFilters, fromTicked, isMonth, isShare, list, readValue, showValue } from './filters.js';
 
 export const WEIGHT_MAX = 5;
 const STEP = 0.1;
@@ -237,12 +237,13 @@ export class Controls {
     const nums = specs.filter((f) => f.kind !== 'any_of').map((f) => {
       const row = el('label', 'field');
       const inp = el('input');
-      inp.type = 'text';
-      inp.inputMode = 'decimal';
+      inp.type = isMonth(f) ? 'month' : 'text'; // a month picker; its value is YYYY-MM
+      if (!isMonth(f)) inp.inputMode = 'decimal';
       inp.autocomplete = 'off';
       inp.id = `filter-${f.name}`;
       inp.dataset.filter = f.name;
-      const err = el('span', 'field-error', t(isShare(f) ? 'filters.invalid_share' : 'filters.invalid_number'));
+      const err = el('span', 'field-error',
+        t(isMonth(f) ? 'filters.invalid_month' : isShare(f) ? 'filters.invalid_share' : 'filters.invalid_number'));
       err.id = `filter-${f.name}-error`;
       err.hidden = true;
       row.append(el('span', null, this.filterLabel(f)), inp, err);

@@ -364,6 +364,14 @@ export class Detail {
     if (d.planning_category) {
       dl.append(el('dt', null, t('detail.planning_status')), el('dd', null, formatIndicator(t, 'planning_category', d.planning_category)));
     }
+    if (d.restrictions !== undefined && d.kind !== 'adhoc') { // null: not checked; []: checked, none
+      const r = d.restrictions;
+      dl.append(el('dt', null, t('detail.restrictions')), el('dd', null,
+        r === null ? t('detail.not_checked') : r.length ? r.map((x) => t(`restrictions.${x}`)).join(', ') : t('detail.no_restrictions')));
+    }
+    if (typeof d.marketable === 'boolean') {
+      dl.append(el('dt', null, t('detail.marketable')), el('dd', null, t(d.marketable ? 'detail.yes' : 'detail.no')));
+    }
     frag.push(dl);
     return frag;
   }

@@ -3,12 +3,17 @@
 // how a filter travels in the permalink. No filter is named here. Pure: no DOM, tested with
 // node --test (tests/js/filters.test.mjs).
 
+import { monthNumber } from './scoring.js';
+
 /** An any_of filter with every choice unticked: no site passes (not "no filter"). */
 export const NOTHING = '-';
 const LIST_SEP = ',';
 
 /** A min/max filter on a share (0–1, the registry's `upper` is 1): shown and typed in %. */
 export const isShare = (f) => f.kind !== 'any_of' && f.upper === 1;
+
+/** A filter on a month (available_by): typed and kept as 'YYYY-MM'. */
+export const isMonth = (f) => f.format === 'month';
 
 /** Every filter unset: null for numbers, [] for lists. */
 export function emptyFilters(specs) {
@@ -31,6 +36,11 @@ export function parseNumber(raw) {
  * i18n key). Shares are typed in % and kept as 0–1.
  */
 export function readValue(f, raw) {
+  if (isMonth(f)) {
+    const s = String(raw ?? '').trim();
+    if (s === '') return { value: null };
+    return Number.isNaN(monthNumber(s)) ? { error: 'filters.invalid_month' } : { value: s };
+  }
   const x = parseNumber(raw);
   if (x === null) return { value: null };
   if (Number.isNaN(x)) return { error: 'filters.invalid_number' };
@@ -42,6 +52,7 @@ export function readValue(f, raw) {
 /** The input's text for a filter value (shares in %), with the language's decimal mark. */
 export function showValue(f, v, lang) {
   if (v === null || v === undefined) return '';
+  if (isMonth(f)) return String(v);
   const x = isShare(f) ? Math.round(v * 1e6) / 1e4 : v;
   const s = String(x);
   return lang === 'de' ? s.replace('.', ',') : s;
@@ -84,6 +95,10 @@ export function decodeFilters(q, specs) {
   for (const spec of specs || []) {
     const raw = q.get(spec.name);
     if (raw === null) continue;
+    if (isMonth(spec)) {
+      if (!Number.isNaN(monthNumber(raw))) out[spec.name] = raw.trim();
+      continue;
+    }
     if (spec.kind !== 'any_of') {
       const v = finite(raw);
       if (v !== null && v >= 0 && (spec.upper == null || v <= spec.upper)) out[spec.name] = v;

@@ -15,6 +15,12 @@
 
 export const NO_DATA = 'no_data';
 
+/** A month 'YYYY-MM' as a month number (year · 12 + month − 1), as geo/availability.py; NaN if not one. */
+export function monthNumber(text) {
+  const m = /^(\d{4})-(0[1-9]|1[0-2])$/.exec(String(text ?? '').trim());
+  return m ? Number(m[1]) * 12 + Number(m[2]) - 1 : NaN;
+}
+
 /** The filters of the served registry with their columns read from the table. */
 function prepareFilters(specs, c, n) {
   return (specs || []).map((f) => {
@@ -23,7 +29,7 @@ function prepareFilters(specs, c, n) {
     if (f.at_horizon) col = null;
     else if (f.kind === 'any_of') col = raw ?? new Array(n).fill(null); // no column: no value
     else col = Float64Array.from({ length: n }, (_, i) => raw?.[i] ?? NaN);
-    return { name: f.name, kind: f.kind, atHorizon: !!f.at_horizon, col,
+    return { name: f.name, kind: f.kind, atHorizon: !!f.at_horizon, col, month: f.format === 'month',
       alwaysPasses: f.always_passes ?? null, profileDefault: f.profile_default ?? null,
       choices: f.choices ?? null, label_de: f.label_de, label_en: f.label_en };
   });
@@ -153,7 +159,7 @@ function test(f, v, values, stride, C) {
     }
     return (r) => keep.has(String(col[r]));
   }
-  const x = Number(v);
+  const x = f.month ? monthNumber(v) : Number(v);
   const col = f.col;
   const get = f.atHorizon ? (r) => values[r * stride + C] : (r) => col[r];
   return f.kind === 'min' ? (r) => get(r) >= x : (r) => get(r) <= x; // NaN fails both

@@ -115,6 +115,29 @@ def rekey(
     return pairs
 
 
+def match(
+    oid: np.ndarray, nid: np.ndarray, old_geoms: Any, new_geoms: Any
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Match two snapshots' sites: by ``site_id``, then the rest by geometry (``rekey``).
+
+    ``old_geoms``/``new_geoms``: the geometries, or a callable that returns the geometries at
+    the positions it is given (so a caller can decode only the unmatched ones). Returns the
+    positions (old, new) of the same ids, of the re-keyed pairs (old, new), and of the removed
+    (old) and added (new) sites that are neither.
+    """
+    common = np.intersect1d(oid, nid)
+    o_pos = pd.Index(oid).get_indexer(common)
+    n_pos = pd.Index(nid).get_indexer(common)
+    gone = np.flatnonzero(~np.isin(oid, common))
+    fresh = np.flatnonzero(~np.isin(nid, common))
+    go = old_geoms(gone) if callable(old_geoms) else np.asarray(old_geoms)[gone]
+    gn = new_geoms(fresh) if callable(new_geoms) else np.asarray(new_geoms)[fresh]
+    pairs = rekey(go, gn)
+    rk_old = np.array([gone[o] for o, _ in pairs], dtype=np.int64)
+    rk_new = np.array([fresh[nw] for _, nw in pairs], dtype=np.int64)
+    return o_pos, n_pos, rk_old, rk_new, np.setdiff1d(gone, rk_old), np.setdiff1d(fresh, rk_new)
+
+
 def _summary(df: pd.DataFrame, rows: np.ndarray, score: np.ndarray, names: list[str]) -> list[dict[str, Any]]:
     """One dict per row: site_id, the summary fields present and the score (aligned with rows)."""
     cols = ["site_id", *[c for c in SUMMARY if c in df.columns]]
@@ -175,16 +198,7 @@ def diff_sites(
     new = new.reset_index(drop=True)
     oid = old["site_id"].to_numpy(str)
     nid = new["site_id"].to_numpy(str)
-    common = np.intersect1d(oid, nid)
-    o_pos = pd.Index(oid).get_indexer(common)
-    n_pos = pd.Index(nid).get_indexer(common)
-    gone = np.flatnonzero(~np.isin(oid, common))
-    fresh = np.flatnonzero(~np.isin(nid, common))
-    pairs = rekey(old.geometry.to_numpy()[gone], new.geometry.to_numpy()[fresh])
-    rk_old = np.array([gone[o] for o, _ in pairs], dtype=np.int64)
-    rk_new = np.array([fresh[nw] for _, nw in pairs], dtype=np.int64)
-    gone = np.setdiff1d(gone, rk_old)
-    fresh = np.setdiff1d(fresh, rk_new)
+    o_pos, n_pos, rk_old, rk_new, gone, fresh = match(oid, nid, old.geometry.to_numpy(), new.geometry.to_numpy())
     mo = np.concatenate([o_pos, rk_old]).astype(np.int64)
     mn = np.concatenate([n_pos, rk_new]).astype(np.int64)
     rekeyed = np.r_[np.zeros(len(o_pos), bool), np.ones(len(rk_old), bool)]

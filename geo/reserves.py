@@ -272,11 +272,11 @@ def contributions(t: Table) -> pd.DataFrame:
 
 # -- units -----------------------------------------------------------------------------------
 def unit_key(ags: pd.Series | np.ndarray, level: str) -> np.ndarray:
-    """The unit key of 8-digit AGS values at ``level`` (None stays None)."""
+    """The unit key of 8-digit AGS values at ``level`` (None stays None, except in the state)."""
     n = KEY_DIGITS[level]
     s = pd.Series(np.asarray(ags, dtype=object), dtype=object)
-    if level == "state":  # every valid AGS is in the state, whatever its prefix
-        return np.where(s.notna().to_numpy(bool), STATE_KEY, None).astype(object)
+    if level == "state":  # every site is in the state, whatever its AGS (or none)
+        return np.full(len(s), STATE_KEY, dtype=object)
     return np.asarray(s.str.slice(0, n).where(s.notna(), None).to_numpy(object))
 
 

@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from api import statistics
-from api.auth import RoleDep, view_of
+from api.auth import Role, RoleDep, view_of
 from api.dependencies import ServiceDep, SettingsDep, known_params
 from api.errors import PROBLEM_JSON
 from api.routes_features import JSONBytes
@@ -82,7 +82,7 @@ DESCRIPTION = (
 )
 
 
-async def _balance(settings: Any, svc: Any, role: str, snapshot: str | None) -> Balance:
+async def _balance(settings: Any, svc: Any, role: Role, snapshot: str | None) -> Balance:
     return await run_in_threadpool(balance, Store(settings.data), snapshot or svc.snap.id, view_of(role))
 
 
@@ -119,7 +119,11 @@ def _file(body: bytes, media: str, name: str) -> Response:
     },
 )
 async def reserves(
-    settings: SettingsDep, svc: ServiceDep, role: RoleDep, level: LevelParam = None, snapshot: SnapshotParam = None
+    settings: SettingsDep,
+    svc: ServiceDep,
+    role: RoleDep,
+    level: LevelParam = None,
+    snapshot: SnapshotParam = None,
 ) -> Response:
     """The reserves of one level (default municipality); see the description."""
     b = await _balance(settings, svc, role, snapshot)
@@ -191,7 +195,7 @@ async def reserves_sites(
     unit: Annotated[str, Query(max_length=8, description="the unit's key at this level, e.g. 05562")],
     level: LevelParam = None,
     figure: Annotated[
-        FigureName | None,  # type: ignore[valid-type]  # (see FigureName)
+        FigureName | None,
         Query(
             description="an additive figure (default reserve_ha); the ratios brownfield_share and "
             "takeup_ha_per_year are listed by brownfield_ha and takeup_ha"

@@ -49,6 +49,11 @@ def _word(pair: tuple[str, str], lang: str) -> str:
     return pair[0] if lang == "de" else pair[1]
 
 
+def records(df: pd.DataFrame) -> list[dict[str, Any]]:
+    """The rows of a frame as dicts with text keys."""
+    return [{str(k): v for k, v in rec.items()} for rec in df.to_dict("records")]
+
+
 def licences(b: Balance) -> str:
     """The licences of the snapshot's layers, one string."""
     return "; ".join(sorted({str(a["licence"]) for a in b.attribution if a.get("licence")}))
@@ -87,7 +92,7 @@ def document(b: Balance, level: str) -> bytes:
                 }
                 for f in FIGURES
             ],
-            "units": [plain_figures(row) for row in r.tables[level].to_dict("records")],
+            "units": [plain_figures(row) for row in records(r.tables[level])],
             "state": plain_figures(r.state),
             "unassigned": None if r.unassigned is None else plain_figures(r.unassigned),
             "licence": licences(b),
@@ -129,7 +134,7 @@ def site_list(b: Balance, level: str, unit: str, figure: str) -> bytes:
     rows, t = b.reserves.sites_of(level, unit, figure)
     frame = b.removed if figure == "takeup_ha" else b.sites
     table = b.reserves.tables[level]
-    row = table[table["key"] == unit].iloc[0].to_dict()
+    row = records(table[table["key"] == unit])[0]
     sites = []
     if frame is not None and len(rows):
         part = frame.iloc[rows]
@@ -167,7 +172,11 @@ def _plain(v: Any) -> Any:
 def provenance(b: Balance, lang: str) -> dict[str, str]:
     """What every CSV row and the sources sheet say about the figures."""
     de = lang == "de"
-    view = ("öffentliche Flächen" if de else "public sites") if b.view == "public" else ("alle Flächen" if de else "all sites")
+    view = (
+        ("öffentliche Flächen" if de else "public sites")
+        if b.view == "public"
+        else ("alle Flächen" if de else "all sites")
+    )
     return {
         "Datenhinweis" if de else "Data notice": _word(SYNTHETIC, lang) if b.synthetic else "",
         "Datenstand (Snapshot)" if de else "Snapshot": b.snapshot,
@@ -188,7 +197,9 @@ def csv_bytes(b: Balance, level: str, lang: str) -> bytes:
         }
         for f in FIGURES:
             v = pd.to_numeric(table[f.name], errors="coerce").astype(float)
-            cols[f.label(lang)] = v.round().astype("Int64") if f.kind == "count" else v.round(CSV_DECIMALS[f.kind])
+            cols[f.label(lang)] = (
+                v.round().astype("Int64") if f.kind == "count" else v.round(CSV_DECIMALS[f.kind])
+            )
         for label, value in provenance(b, lang).items():
             cols[label] = [defuse(value)] * len(table)
         text = pd.DataFrame(cols).to_csv(
@@ -220,7 +231,9 @@ def sheet_title(level: str, lang: str) -> str:
 def _level_sheet(wb: Workbook, b: Balance, level: str, lang: str) -> None:
     ws = wb.create_sheet(sheet_title(level, lang))
     de = lang == "de"
-    title = f"{'Flächenreserven' if de else 'Land reserves'}: {sheet_title(level, lang)} – Snapshot {b.snapshot}"
+    title = (
+        f"{'Flächenreserven' if de else 'Land reserves'}: {sheet_title(level, lang)} – Snapshot {b.snapshot}"
+    )
     if b.synthetic:
         title += f" – {_word(SYNTHETIC, lang)}"
     _text_cell(ws.cell(1, 1), title)
@@ -259,7 +272,9 @@ def sources_title(lang: str) -> str:
 def _sources_sheet(wb: Workbook, b: Balance, lang: str) -> None:
     ws = wb.create_sheet(sources_title(lang))
     de = lang == "de"
-    rows: list[list[Any]] = [[("Quellen, Lizenzen und Kennzahlen" if de else "Sources, licences and figures")]]
+    rows: list[list[Any]] = [
+        [("Quellen, Lizenzen und Kennzahlen" if de else "Sources, licences and figures")]
+    ]
     for label, value in provenance(b, lang).items():
         rows.append([label, value])
     rows += [
@@ -273,8 +288,25 @@ def _sources_sheet(wb: Workbook, b: Balance, lang: str) -> None:
     ]
     head_rows = [1, len(rows)]
     for a in b.attribution:
-        rows.append([a["layer"], a.get("attribution"), a.get("licence"), a.get("licence_url"), a.get("source"), a.get("date")])
-    rows += [[], ["Kennzahl" if de else "Figure", "Bezeichnung" if de else "Label", "Einheit" if de else "Unit", "Beschreibung" if de else "Description"]]
+        rows.append(
+            [
+                a["layer"],
+                a.get("attribution"),
+                a.get("licence"),
+                a.get("licence_url"),
+                a.get("source"),
+                a.get("date"),
+            ]
+        )
+    rows += [
+        [],
+        [
+            "Kennzahl" if de else "Figure",
+            "Bezeichnung" if de else "Label",
+            "Einheit" if de else "Unit",
+            "Beschreibung" if de else "Description",
+        ],
+    ]
     head_rows.append(len(rows))
     for f in FIGURES:
         rows.append([f.name, f.label(lang), UNITS[f.kind], f.description])
@@ -294,7 +326,8 @@ def xlsx_bytes(b: Balance, level: str | None, lang: str) -> bytes:
     key = ("xlsx", level, lang)
     if key not in b.reserves.cache:
         wb = Workbook()
-        wb.remove(wb.active)
+        for ws in list(wb.worksheets):  # the empty default sheet
+            wb.remove(ws)
         for lv in LEVELS if level is None else (level,):
             _level_sheet(wb, b, lv, lang)
         _sources_sheet(wb, b, lang)

@@ -198,7 +198,9 @@ def diff_sites(
     new = new.reset_index(drop=True)
     oid = old["site_id"].to_numpy(str)
     nid = new["site_id"].to_numpy(str)
-    o_pos, n_pos, rk_old, rk_new, gone, fresh = match(oid, nid, old.geometry.to_numpy(), new.geometry.to_numpy())
+    o_pos, n_pos, rk_old, rk_new, gone, fresh = match(
+        oid, nid, old.geometry.to_numpy(), new.geometry.to_numpy()
+    )
     mo = np.concatenate([o_pos, rk_old]).astype(np.int64)
     mn = np.concatenate([n_pos, rk_new]).astype(np.int64)
     rekeyed = np.r_[np.zeros(len(o_pos), bool), np.ones(len(rk_old), bool)]

@@ -96,7 +96,9 @@ FIGURES: tuple[Figure, ...] = (
         "Reserve without category (ha)",
         "area of the sites without a (known) planning_category",
     ),
-    Figure("brownfield_ha", "ha", "Brachflächen (ha)", "Brownfields (ha)", "area of the sites with is_brownfield"),
+    Figure(
+        "brownfield_ha", "ha", "Brachflächen (ha)", "Brownfields (ha)", "area of the sites with is_brownfield"
+    ),
     Figure(
         "brownfield_share",
         "share",
@@ -229,7 +231,9 @@ def site_table(sites: pd.DataFrame) -> Table:
         {
             "ags": _recode(_series(sites, "ags"), _ags8),
             "area_ha": area,
-            "category": _recode(_series(sites, "planning_category"), lambda v: v if v in CATEGORIES else None),
+            "category": _recode(
+                _series(sites, "planning_category"), lambda v: v if v in CATEGORIES else None
+            ),
             "availability": avail,
             "bucket": _recode(avail, lambda v: BUCKETS.get(v, "unknown")),
             "brownfield": _flag(sites, "is_brownfield"),
@@ -322,7 +326,7 @@ def check_level(level: str | None, default: Level | None = "municipality") -> Le
         return default
     if level not in LEVELS:
         raise InvalidParameter(f"level must be one of: {', '.join(LEVELS)}")
-    return level  # type: ignore[return-value]  # checked against LEVELS
+    return level
 
 
 # -- the balance -----------------------------------------------------------------------------
@@ -400,7 +404,9 @@ def compute(
     parts = contributions(t)
     per_ags = _by_ags(parts, t["ags"].to_numpy(object))
     if gone is not None:
-        taken = _by_ags(gone[["area_ha"]].rename(columns={"area_ha": "takeup_ha"}), gone["ags"].to_numpy(object))
+        taken = _by_ags(
+            gone[["area_ha"]].rename(columns={"area_ha": "takeup_ha"}), gone["ags"].to_numpy(object)
+        )
     tables: dict[str, pd.DataFrame] = {}
     for level in LEVELS:
         u = units(municipalities, level, extra)
@@ -409,13 +415,15 @@ def compute(
             df = df.join(_at(taken, level), on="key")
             df["takeup_ha"] = df["takeup_ha"].fillna(0.0)
         tables[level] = _derive(df, years, gone is not None)[["key", "name", *FIGURE_NAMES]]
-    state = tables["state"].iloc[0].to_dict()
+    state: dict[str, Any] = {str(k): v for k, v in tables["state"].iloc[0].items()}
     total = parts.sum()
     assigned = tables["municipality"][list(ADDITIVE)].sum()
     unassigned = None
     if not t["ags"].notna().all() or (gone is not None and not gone["ags"].notna().all()):
         row = pd.DataFrame([total - assigned])
-        row["takeup_ha"] = float(gone.loc[gone["ags"].isna(), "area_ha"].sum()) if gone is not None else np.nan
+        row["takeup_ha"] = (
+            float(gone.loc[gone["ags"].isna(), "area_ha"].sum()) if gone is not None else np.nan
+        )
         row = _derive(row, years, gone is not None)
         unassigned = {"key": None, "name": None, **{n: row.iloc[0][n] for n in FIGURE_NAMES}}
         state = _state(total, gone, years)

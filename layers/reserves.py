@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyarrow.parquet as pq
+import pyarrow.parquet as pq  # type: ignore[import-untyped]  # pyarrow ships no type hints
 import shapely
 
 from geo.access import public_mask, public_view
@@ -106,7 +106,8 @@ def balance(store: Store, snapshot: str | None, view: str) -> Balance:
     them; an unknown snapshot is NotFound (the id is not repeated)."""
     previous, sid = resolve(store, None, snapshot)
     stamp = tuple(
-        str(store.manifest(s).get("files", {}).get("sites.parquet", {}).get("sha256")) for s in (sid, previous)
+        str(store.manifest(s).get("files", {}).get("sites.parquet", {}).get("sha256"))
+        for s in (sid, previous)
     )
     return _balance(str(store.root.resolve()), sid, previous, view, stamp)
 

@@ -74,7 +74,9 @@ def _units(doc: dict[str, Any]) -> pd.DataFrame:
 
 
 @pytest.mark.parametrize("level", ["municipality", "kreis", "district", "state"])
-def test_every_level_against_a_plain_groupby(client: TestClient, stored: gpd.GeoDataFrame, level: str) -> None:
+def test_every_level_against_a_plain_groupby(
+    client: TestClient, stored: gpd.GeoDataFrame, level: str
+) -> None:
     r = client.get(URL, params={"level": level})
     assert r.status_code == 200
     doc = r.json()
@@ -121,7 +123,9 @@ def test_staff_see_every_site_privately(
     hidden = stored[~stored["public"].astype(bool)]
     kreis = str(hidden["ags"].iloc[0])[:5]
     listed = client.get(f"{URL}/sites", params={"level": "kreis", "unit": kreis}, headers=staff).json()
-    assert set(hidden.loc[hidden["ags"].str[:5] == kreis, "site_id"]) <= {s["site_id"] for s in listed["sites"]}
+    assert set(hidden.loc[hidden["ags"].str[:5] == kreis, "site_id"]) <= {
+        s["site_id"] for s in listed["sites"]
+    }
     public = client.get(f"{URL}/sites", params={"level": "kreis", "unit": kreis}).json()
     assert not set(hidden["site_id"]) & {s["site_id"] for s in public["sites"]}
 
@@ -161,8 +165,15 @@ def test_csv_for_excel(client: TestClient) -> None:
     r = client.get(f"{URL}.csv", params={"level": "kreis"})
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
     assert r.content.startswith(b"\xef\xbb\xbf") and "attachment" in r.headers["content-disposition"]
-    df = pd.read_csv(io.BytesIO(r.content), sep=";", decimal=",", encoding="utf-8-sig", dtype={"Kreisschlüssel": str})
-    assert len(df) == 53 and list(df.columns[:4]) == ["Kreisschlüssel", "Name", "Flächen (Anzahl)", "Reserve (ha)"]
+    df = pd.read_csv(
+        io.BytesIO(r.content), sep=";", decimal=",", encoding="utf-8-sig", dtype={"Kreisschlüssel": str}
+    )
+    assert len(df) == 53 and list(df.columns[:4]) == [
+        "Kreisschlüssel",
+        "Name",
+        "Flächen (Anzahl)",
+        "Reserve (ha)",
+    ]
     units = _units(doc)
     got = df.set_index("Kreisschlüssel")
     assert np.allclose(got["Reserve (ha)"], units.loc[got.index, "reserve_ha"], atol=0.006)
@@ -192,11 +203,15 @@ def test_xlsx_workbook(client: TestClient) -> None:
     assert ws["D3"].value == pytest.approx(doc["units"][0]["reserve_ha"], abs=1e-4)
     assert ws["D3"].number_format == "#,##0.00" and ws["C3"].number_format == "#,##0"
     share_col = 3 + [f["name"] for f in doc["figures"]].index("brownfield_share")
-    assert ws.cell(2, share_col).value == "Brachflächenanteil" and ws.cell(3, share_col).number_format == "0.0%"
+    assert (
+        ws.cell(2, share_col).value == "Brachflächenanteil" and ws.cell(3, share_col).number_format == "0.0%"
+    )
     text = [str(c.value) for row in wb["Quellen"].iter_rows() for c in row if c.value is not None]
     assert any("SYNTHETISCH" in t for t in text) and doc["snapshot"] in text
     assert "dl-de/zero-2-0" in " ".join(text) and "reserve_ha" in text  # licences and figure definitions
-    one = load_workbook(io.BytesIO(client.get(f"{URL}.xlsx", params={"level": "kreis", "lang": "en"}).content))
+    one = load_workbook(
+        io.BytesIO(client.get(f"{URL}.xlsx", params={"level": "kreis", "lang": "en"}).content)
+    )
     assert one.sheetnames == ["Kreise", "Sources"] and "SYNTHETIC" in one["Kreise"]["A1"].value
 
 

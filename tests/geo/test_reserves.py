@@ -60,7 +60,12 @@ def test_hand_worked_municipalities_kreise_districts_state() -> None:
     assert _unit(r, "kreis", "05158")["name"] == "Mettmann"
     assert _unit(r, "kreis", "05158")["reserve_ha"] == 8
     dus = _unit(r, "district", "051")
-    assert (dus["name"], dus["reserve_ha"], dus["sites"], dus["brownfield_share"]) == ("Düsseldorf", 80, 4, 0.1)
+    assert (dus["name"], dus["reserve_ha"], dus["sites"], dus["brownfield_share"]) == (
+        "Düsseldorf",
+        80,
+        4,
+        0.1,
+    )
     assert (dus["available_now_ha"], dus["available_1y_ha"], dus["available_later_ha"]) == (12, 60, 5)
     ms = _unit(r, "district", "055")
     assert (ms["name"], ms["reserve_ha"], ms["takeup_ha"], ms["takeup_ha_per_year"]) == ("Münster", 0, 6, 3)
@@ -89,7 +94,9 @@ def test_units_add_up_to_the_state(level: str) -> None:
 
 
 def test_buckets_partition_the_reserve_and_unknown_is_never_now() -> None:
-    assert list(availability(np.array(["now", "lt_1y", "1_3y", "gt_3y", "unknown", "lt2y", "gt2y", None, "x"]))) == [
+    assert list(
+        availability(np.array(["now", "lt_1y", "1_3y", "gt_3y", "unknown", "lt2y", "gt2y", None, "x"]))
+    ) == [
         "now",
         "lt_1y",
         "1_3y",
@@ -130,7 +137,11 @@ def test_each_figure_lists_back_to_its_sites(level: str) -> None:
     for unit in r.tables[level].to_dict("records"):
         for n in (*ADDITIVE, "takeup_ha"):
             rows, t = r.sites_of(level, unit["key"], n)
-            got = len(rows) if n in ("sites", "sites_ge_10ha", "sites_ge_50ha") else t["area_ha"].iloc[rows].sum()
+            got = (
+                len(rows)
+                if n in ("sites", "sites_ge_10ha", "sites_ge_50ha")
+                else t["area_ha"].iloc[rows].sum()
+            )
             assert got == pytest.approx(unit[n]), (level, unit["key"], n)
 
 
@@ -152,7 +163,9 @@ def test_random_frame_against_plain_groupby() -> None:
         {
             "ags": rng.choice(MUNIS["ags"].to_numpy(), n),
             "area_ha": rng.gamma(1.5, 10.0, n),
-            "planning_category": rng.choice(["GIB", "GIB_Z", "LARGE_PROJECT", "ASB_GE", "LEP", "BROWNFIELD", None], n),
+            "planning_category": rng.choice(
+                ["GIB", "GIB_Z", "LARGE_PROJECT", "ASB_GE", "LEP", "BROWNFIELD", None], n
+            ),
             "is_brownfield": rng.random(n) < 0.3,
             "availability": rng.choice(["now", "lt_1y", "1_3y", "gt_3y", "unknown", None], n),
             "marketable": rng.random(n) < 0.5,
@@ -169,6 +182,12 @@ def test_random_frame_against_plain_groupby() -> None:
         assert np.allclose(t["available_now_ha"], now.reindex(t.index, fill_value=0.0))
         big = (sites["area_ha"] >= 10).groupby(key).sum().reindex(t.index, fill_value=0)
         assert np.array_equal(t["sites_ge_10ha"].to_numpy(), big.to_numpy())
-        bf = sites["area_ha"].where(sites["is_brownfield"], 0.0).groupby(key).sum().reindex(t.index, fill_value=0)
+        bf = (
+            sites["area_ha"]
+            .where(sites["is_brownfield"], 0.0)
+            .groupby(key)
+            .sum()
+            .reindex(t.index, fill_value=0)
+        )
         assert np.allclose(t["brownfield_share"].fillna(0), (bf / ref.where(ref > 0)).fillna(0))
     assert set(r.tables["state"].columns) == {"key", "name", *FIGURE_NAMES}

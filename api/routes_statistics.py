@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
@@ -82,8 +82,14 @@ DESCRIPTION = (
 )
 
 
-async def _balance(settings: Any, svc: Any, role: Role, snapshot: str | None) -> Balance:
-    return await run_in_threadpool(balance, Store(settings.data), snapshot or svc.snap.id, view_of(role))
+async def _balance(settings: Any, svc: Any, role: Role, snapshot: str | None, request: Request) -> Balance:
+    """The balance of ``snapshot`` (default: the one served) in the caller's view; the served
+    snapshot's sites come from memory (its full view: take-up needs every site)."""
+    views = getattr(request.app.state, "views", None)
+    live = views["full"].service.snap if views else None
+    return await run_in_threadpool(
+        balance, Store(settings.data), snapshot or svc.snap.id, view_of(role), live
+    )
 
 
 def _file(body: bytes, media: str, name: str) -> Response:
@@ -119,6 +125,7 @@ def _file(body: bytes, media: str, name: str) -> Response:
     },
 )
 async def reserves(
+    request: Request,
     settings: SettingsDep,
     svc: ServiceDep,
     role: RoleDep,
@@ -126,7 +133,7 @@ async def reserves(
     snapshot: SnapshotParam = None,
 ) -> Response:
     """The reserves of one level (default municipality); see the description."""
-    b = await _balance(settings, svc, role, snapshot)
+    b = await _balance(settings, svc, role, snapshot, request)
     return JSONBytes(statistics.document(b, level or "municipality"))
 
 
@@ -138,6 +145,7 @@ async def reserves(
     responses={**ERRORS, 200: {"content": {CSV: {"schema": {"type": "string"}}}}},
 )
 async def reserves_csv(
+    request: Request,
     settings: SettingsDep,
     svc: ServiceDep,
     role: RoleDep,
@@ -148,7 +156,7 @@ async def reserves_csv(
     """One level (default municipality) as CSV: UTF-8 with BOM, ``;``, decimal comma, labelled
     headers, one row per unit; the data notice (SYNTHETIC for the demo), snapshot, view and
     licences on every row."""
-    b = await _balance(settings, svc, role, snapshot)
+    b = await _balance(settings, svc, role, snapshot, request)
     lv = level or "municipality"
     body = await run_in_threadpool(statistics.csv_bytes, b, lv, lang or "de")
     return _file(body, CSV, f"flaechenbilanz-{lv}-{b.snapshot}.csv")
@@ -162,6 +170,7 @@ async def reserves_csv(
     responses={**ERRORS, 200: {"content": {XLSX: {"schema": {"type": "string", "format": "binary"}}}}},
 )
 async def reserves_xlsx(
+    request: Request,
     settings: SettingsDep,
     svc: ServiceDep,
     role: RoleDep,
@@ -173,7 +182,7 @@ async def reserves_xlsx(
     Land), each with a title row (SYNTHETIC for the demo), a frozen header and number formats; and
     a sheet ``Quellen`` with the snapshot, the licences and attribution of every layer and what
     each figure is."""
-    b = await _balance(settings, svc, role, snapshot)
+    b = await _balance(settings, svc, role, snapshot, request)
     body = await run_in_threadpool(statistics.xlsx_bytes, b, level, lang or "de")
     return _file(body, XLSX, f"flaechenbilanz-{level or 'alle'}-{b.snapshot}.xlsx")
 
@@ -189,6 +198,7 @@ async def reserves_xlsx(
     },
 )
 async def reserves_sites(
+    request: Request,
     settings: SettingsDep,
     svc: ServiceDep,
     role: RoleDep,
@@ -205,7 +215,7 @@ async def reserves_sites(
 ) -> Response:
     """The sites one unit's figure adds up: ``area_ha`` (their areas' sum; for counts, ``count``)
     equals the figure in ``value``. ``takeup_ha`` lists the predecessor's sites that are gone."""
-    b = await _balance(settings, svc, role, snapshot)
+    b = await _balance(settings, svc, role, snapshot, request)
     return JSONBytes(
         await run_in_threadpool(
             statistics.site_list, b, level or "municipality", unit, figure or "reserve_ha"

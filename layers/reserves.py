@@ -150,9 +150,10 @@ def balance(store: Store, snapshot: str | None, view: str, live: Snapshot | None
     )
     root = str(store.root.resolve())
     mine = live if live is not None and live.id == sid else None
-    return _BALANCES.get(
+    out: Balance = _BALANCES.get(
         (root, sid, previous, view, stamp), lambda: _balance(Store(root), sid, previous, view, stamp, mine)
     )
+    return out
 
 
 def _current(
@@ -160,11 +161,10 @@ def _current(
 ) -> tuple[pd.DataFrame, pd.DataFrame, Any]:
     """The snapshot's sites (every site, SITE_COLUMNS), its municipalities and its geometries."""
     if live is not None:
-        sites, munis = live.layers["sites"], live.layers["municipalities"]
-        full = pd.DataFrame(sites[[c for c in SITE_COLUMNS if c in sites.columns]])
+        sites, boundaries = live.layers["sites"], live.layers["municipalities"]
         return (
-            full,
-            pd.DataFrame(munis[[c for c in MUNICIPALITY_COLUMNS if c in munis.columns]]),
+            pd.DataFrame(sites[[c for c in SITE_COLUMNS if c in sites.columns]]),
+            pd.DataFrame(boundaries[[c for c in MUNICIPALITY_COLUMNS if c in boundaries.columns]]),
             sites.geometry.values,
         )
     path = _path(store, manifest, "sites")

@@ -34,6 +34,7 @@ from api import (
     routes_scoring,
     routes_session,
     routes_shortlists,
+    routes_statistics,
     routes_tiles,
     routes_ui,
 )
@@ -198,6 +199,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(routes_shortlists.router)
     app.include_router(routes_changes.router)
     app.include_router(routes_inquiries.router)
+    app.include_router(routes_statistics.router)
 
     @app.get(
         "/healthz",

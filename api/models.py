@@ -322,6 +322,7 @@ class FilterDoc(BaseModel):
     upper: float | None
     always_passes: str | None = Field(description="any_of: this value, and a missing one, always pass")
     profile_default: str | None = Field(description="the profile parameter used when the filter is unset")
+    format: Literal["month"] | None = Field(description="month: the value is YYYY-MM (available_by)")
 
 
 class SitesTable(BaseModel):

@@ -31,7 +31,7 @@ from geo.scoring import V_DECIMALS, Ranking, Scorer, percentile
 from geo.sites import compute_indicators
 from layers.build import load_funding
 from layers.io import read_vector
-from layers.provenance import criterion_sources, licence_url
+from layers.provenance import criterion_sources, layer_attribution
 from layers.store import Snapshot, Store
 
 NO_VALUE = 65535  # "no data" in the compact value array
@@ -85,18 +85,7 @@ class Service:
 
     def attribution(self) -> list[dict[str, Any]]:
         """Attribution and licence of every layer, as they travel with every answer."""
-        return [
-            {
-                "layer": name,
-                "attribution": m.get("attribution"),
-                "licence": m.get("licence"),
-                "licence_url": licence_url(m.get("licence")),
-                "source": m.get("source"),
-                "date": m.get("date"),
-                "synthetic": bool(m.get("synthetic", False)),
-            }
-            for name, m in self.snap.manifest["layers"].items()
-        ]
+        return layer_attribution(self.snap.manifest)
 
     # -- rankings ---------------------------------------------------------------------------
     def run(self, q: RankingQuery) -> Ranking:

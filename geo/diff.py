@@ -100,10 +100,17 @@ def rekey(
     new_idx, old_idx = tree.query(new_geoms, predicate="intersects")
     if len(new_idx) == 0:
         return []
-    inter = shapely.area(shapely.intersection(old_geoms[old_idx], new_geoms[new_idx]))
-    larger = np.maximum(shapely.area(old_geoms[old_idx]), shapely.area(new_geoms[new_idx]))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        share = np.where(larger > 0, inter / larger, 0.0)
+    a_old, a_new = shapely.area(old_geoms)[old_idx], shapely.area(new_geoms)[new_idx]
+    larger = np.maximum(a_old, a_new)
+    # the overlap is at most the smaller area: pairs whose areas differ more cannot match, and
+    # identical geometries overlap fully; only the rest are intersected
+    share = np.zeros(len(new_idx))
+    same = shapely.equals_exact(old_geoms[old_idx], new_geoms[new_idx], tolerance=0.0) & (larger > 0)
+    share[same] = 1.0
+    todo = ~same & (np.minimum(a_old, a_new) >= threshold * larger) & (larger > 0)
+    if todo.any():
+        o, nw = old_geoms[old_idx[todo]], new_geoms[new_idx[todo]]
+        share[todo] = shapely.area(shapely.intersection(o, nw)) / larger[todo]
     ok = share >= threshold
     order = np.argsort(-share[ok], kind="stable")
     pairs, used_old, used_new = [], set(), set()
@@ -113,6 +120,33 @@ def rekey(
             used_old.add(o)
             used_new.add(nw)
     return pairs
+
+
+def match(
+    oid: np.ndarray, nid: np.ndarray, old_geoms: Any, new_geoms: Any
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Match two snapshots' sites: by ``site_id``, then the rest by geometry (``rekey``).
+
+    ``old_geoms``/``new_geoms``: the geometries, or a callable that returns the geometries at
+    the positions it is given (so a caller can decode only the unmatched ones). Returns the
+    positions (old, new) of the same ids (in old order), of the re-keyed pairs (old, new), and
+    of the removed (old) and added (new) sites that are neither (ascending). Ids are unique.
+    """
+    at = pd.Index(nid).get_indexer(oid)  # hashed, not sorted: each old id's new position or -1
+    o_pos = np.flatnonzero(at >= 0)
+    n_pos = at[o_pos]
+    gone = np.flatnonzero(at < 0)
+    unmatched = np.ones(len(nid), dtype=bool)
+    unmatched[n_pos] = False
+    fresh = np.flatnonzero(unmatched)
+    pairs = []
+    if len(gone) and len(fresh):  # geometries are only needed (and read) for these
+        go = old_geoms(gone) if callable(old_geoms) else np.asarray(old_geoms)[gone]
+        gn = new_geoms(fresh) if callable(new_geoms) else np.asarray(new_geoms)[fresh]
+        pairs = rekey(go, gn)
+    rk_old = np.array([gone[o] for o, _ in pairs], dtype=np.int64)
+    rk_new = np.array([fresh[nw] for _, nw in pairs], dtype=np.int64)
+    return o_pos, n_pos, rk_old, rk_new, np.setdiff1d(gone, rk_old), np.setdiff1d(fresh, rk_new)
 
 
 def _summary(df: pd.DataFrame, rows: np.ndarray, score: np.ndarray, names: list[str]) -> list[dict[str, Any]]:
@@ -175,16 +209,11 @@ def diff_sites(
     new = new.reset_index(drop=True)
     oid = old["site_id"].to_numpy(str)
     nid = new["site_id"].to_numpy(str)
-    common = np.intersect1d(oid, nid)
-    o_pos = pd.Index(oid).get_indexer(common)
-    n_pos = pd.Index(nid).get_indexer(common)
-    gone = np.flatnonzero(~np.isin(oid, common))
-    fresh = np.flatnonzero(~np.isin(nid, common))
-    pairs = rekey(old.geometry.to_numpy()[gone], new.geometry.to_numpy()[fresh])
-    rk_old = np.array([gone[o] for o, _ in pairs], dtype=np.int64)
-    rk_new = np.array([fresh[nw] for _, nw in pairs], dtype=np.int64)
-    gone = np.setdiff1d(gone, rk_old)
-    fresh = np.setdiff1d(fresh, rk_new)
+    o_pos, n_pos, rk_old, rk_new, gone, fresh = match(
+        oid, nid, old.geometry.to_numpy(), new.geometry.to_numpy()
+    )
+    by_id = np.argsort(oid[o_pos], kind="stable")  # the same ids reported in id order
+    o_pos, n_pos = o_pos[by_id], n_pos[by_id]
     mo = np.concatenate([o_pos, rk_old]).astype(np.int64)
     mn = np.concatenate([n_pos, rk_new]).astype(np.int64)
     rekeyed = np.r_[np.zeros(len(o_pos), bool), np.ones(len(rk_old), bool)]

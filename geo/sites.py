@@ -239,6 +239,7 @@ def compute_indicators(
         pairs, unit_ags = _municipality(out, geoms, layers["municipalities"], tree("municipalities"), warn)
         step("planning status and brownfield overlap")
         _planning(out, geoms, layers, tree)
+        _host_land(out, geoms, layers, tree)
         step("hydrogen core network distance")
         _hydrogen(out, geoms, layers)
         step("transport access (straight-line distances)")
@@ -430,6 +431,29 @@ def _planning(
     is_bf_rest = np.asarray(out["is_brownfield"].to_numpy()[rest], dtype=float) == 1
     planning[rest] = np.where(is_bf_rest, "BROWNFIELD", "NONE")
     out["planning_category"] = planning
+
+
+def _host_land(
+    out: gpd.GeoDataFrame,
+    geoms: np.ndarray,
+    layers: Mapping[str, gpd.GeoDataFrame],
+    tree: Callable[[str], shapely.STRtree],
+) -> None:
+    """Ad-hoc areas take availability, date and restrictions of the plan area or brownfield
+    holding ≥ 50 % of them (as they take its planning status); elsewhere they have no data."""
+    todo = np.flatnonzero(out["kind"].to_numpy() == "adhoc")
+    for name in ("regional_plan", "brownfields"):
+        layer = layers.get(name)
+        if layer is None or not len(layer) or not len(todo) or "availability" not in layer.columns:
+            continue
+        host = _majority_host(geoms[todo], _array(layer), tree(name))
+        found = host >= 0
+        for col in LAND_FIELDS:
+            if col in layer.columns:
+                values = np.array(out[col], dtype=object) if col in out.columns else np.full(len(out), None)
+                values[todo[found]] = layer[col].to_numpy(object)[host[found]]
+                out[col] = values
+        todo = todo[~found]
 
 
 def _hydrogen(out: gpd.GeoDataFrame, geoms: np.ndarray, layers: Mapping[str, gpd.GeoDataFrame]) -> None:

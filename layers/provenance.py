@@ -97,6 +97,22 @@ def licence_url(licence: str | None) -> str | None:
     return None
 
 
+def layer_attribution(manifest: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Attribution and licence of every layer of a snapshot, as they travel with every answer."""
+    return [
+        {
+            "layer": name,
+            "attribution": m.get("attribution"),
+            "licence": m.get("licence"),
+            "licence_url": licence_url(m.get("licence")),
+            "source": m.get("source"),
+            "date": m.get("date"),
+            "synthetic": bool(m.get("synthetic", False)),
+        }
+        for name, m in manifest["layers"].items()
+    ]
+
+
 def _resolution(criterion: str, layer: str, meta: Mapping[str, Any], hydrogen_quality: str | None) -> str:
     if criterion == "area":
         return "site polygon, area in EPSG:25832"

@@ -176,7 +176,8 @@ def test_a_new_snapshot_records_new_sites_and_why_others_dropped_out(tmp_path, s
     assert len(sa) > 5 and len(sb) == 10
     r1 = svc.scorer.run(by_score.query)
     outside = [str(s) for s in t1.site_id[r1.order] if str(s) not in sa and str(s) not in sb][-3:]
-    t2 = _changed_target(svc, drop=[sa[0], sb[1]], zero_area=[sa[1]], boost=outside)
+    shrunk = next(s for s in sa[1:] if s != sb[1])  # not one of the dropped sites
+    t2 = _changed_target(svc, drop=[sa[0], sb[1]], zero_area=[shrunk], boost=outside)
     assert store.run_all(t2)["recorded"] == 2
     assert store.run_all(t2)["recorded"] == 0  # once per (inquiry, criteria, snapshot)
     for inquiry, before in ((a, sa), (b, sb)):
@@ -201,7 +202,7 @@ def test_a_new_snapshot_records_new_sites_and_why_others_dropped_out(tmp_path, s
                 assert g["reason"] == "out_of_top_n" and r2.rank[row] > c.limit
     gone_a = {g["site_id"]: g for g in store.runs(a.id)[0]["gone"]}
     assert gone_a[sa[0]]["reason"] == "removed"
-    assert (gone_a[sa[1]]["reason"], gone_a[sa[1]]["filter"]) == ("filter", "min_area_ha")
+    assert (gone_a[shrunk]["reason"], gone_a[shrunk]["filter"]) == ("filter", "min_area_ha")
     gone_b = {g["site_id"]: g["reason"] for g in store.runs(b.id)[0]["gone"]}
     assert gone_b[sb[1]] == "removed" and "out_of_top_n" in gone_b.values()
     assert store.runs(b.id)[0]["new"]

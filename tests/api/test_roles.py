@@ -101,6 +101,27 @@ def _public_text_is_clean(text: str, secret: dict[str, list[str]], where: str) -
     assert not leaked, f"{where}: non-public ids {leaked[:3]}"
 
 
+def _request(method: str, url: str, role: str, tokens, secret) -> dict:
+    """What a request to ``url`` carries besides the role's headers."""
+    kw = {"headers": tokens[role]}
+    if method == "post" and url == "/api/score":
+        kw["json"] = POLYGON
+    if method == "post" and url.startswith(ADMIN_PREFIX):
+        kw["content"] = b""
+    if url.startswith("/api/exports/sites."):  # a selection: a public and a hidden site
+        hidden = f",{secret['site_ids'][0]}" if role != "public" else ""
+        kw["params"] = {"ids": secret["public_site"][0] + hidden}
+    if url == "/api/statistics/reserves/sites":  # a Kreis with a hidden site
+        kw["params"] = {"level": "kreis", "unit": secret["hidden_ags"][0][:5]}
+    if method == "post" and url == "/api/session":
+        kw["json"] = {"key": "not-a-key"}
+    if method == "post" and url in STAFF_PREFIXES:  # a new shortlist or inquiry
+        kw["json"] = (
+            {**INQUIRY, "name": f"roles {role}"} if url != STAFF_PREFIX else {"name": f"roles {role}"}
+        )
+    return kw
+
+
 def test_every_route_for_every_role(client, tokens, secret, svc):
     doc = client.get("/api/openapi.json", headers=tokens["staff"]).json()
     seen = 0
@@ -110,22 +131,7 @@ def test_every_route_for_every_role(client, tokens, secret, svc):
                 continue
             for url in _concrete(client, path, secret, svc.snap.id):
                 for role in ROLES:
-                    kw = {"headers": tokens[role]}
-                    if method == "post" and url == "/api/score":
-                        kw["json"] = POLYGON
-                    if method == "post" and url.startswith(ADMIN_PREFIX):
-                        kw["content"] = b""
-                    if url.startswith("/api/exports/sites."):  # a selection: a public and a hidden site
-                        hidden = f",{secret['site_ids'][0]}" if role != "public" else ""
-                        kw["params"] = {"ids": secret["public_site"][0] + hidden}
-                    if method == "post" and url == "/api/session":
-                        kw["json"] = {"key": "not-a-key"}
-                    if method == "post" and url in STAFF_PREFIXES:  # a new shortlist or inquiry
-                        kw["json"] = (
-                            {**INQUIRY, "name": f"roles {role}"}
-                            if url != STAFF_PREFIX
-                            else {"name": f"roles {role}"}
-                        )
+                    kw = _request(method, url, role, tokens, secret)
                     r = client.request(method.upper(), url, **kw)
                     seen += 1
                     if url == "/api/session" and method == "post":

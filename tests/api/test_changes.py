@@ -221,3 +221,30 @@ def test_first_snapshot_has_no_predecessor(pair):
     doc = changes(store, None, a)
     assert (doc["from"], doc["to"]) == (a, a) and doc["note"]
     assert doc["counts"]["added"] == doc["counts"]["removed"] == doc["counts"]["changed"] == 0
+
+
+def test_api_snapshots_public_list(client, pair):
+    store, a, b = pair
+    r = client.get("/api/snapshots")
+    assert r.status_code == 200, r.text
+    doc = r.json()
+    assert doc["current"] == b
+    assert [s["id"] for s in doc["snapshots"]] == [b, a]  # newest first
+    assert [s["live"] for s in doc["snapshots"]] == [True, False]
+    for s in doc["snapshots"]:
+        m = store.manifest(s["id"])
+        assert set(s) == {"id", "created", "data_date", "synthetic", "live"}  # no paths, no sources
+        assert (s["created"], s["synthetic"]) == (m["created"], bool(m["synthetic"]))
+    assert str(store.root) not in r.text
+    assert client.get("/api/snapshots", params={"x": "1"}).status_code == 400
+
+
+def test_added_and_removed_carry_a_wgs84_point_on_the_site(client, pair):
+    store, a, b = pair
+    doc = client.get("/api/changes", params={"from": a, "to": b}).json()
+    assert doc["added"] and doc["removed"]
+    for key, sid in (("added", b), ("removed", a)):
+        sites = load_sites(store, sid).set_index("site_id")
+        for e in doc[key]:
+            pt = gpd.GeoSeries([shapely.Point(e["lon"], e["lat"])], crs=4326).to_crs(25832).iloc[0]
+            assert sites.geometry[e["site_id"]].buffer(0.5).contains(pt)  # on the site itself

@@ -14,6 +14,7 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 
 from geo.access import public_view
@@ -85,7 +86,7 @@ def changes(
     return doc
 
 
-def locate(entries: list[dict[str, Any]], sites: gpd.GeoDataFrame) -> None:
+def locate(entries: list[dict[str, Any]], sites: pd.DataFrame) -> None:
     """Add ``lon``/``lat`` (WGS84, a point on the site's surface, 6 decimals) to each entry of a
     diff list, from ``sites`` (EPSG:25832) by ``site_id``: a removed site is no longer in the
     live tiles, so the web map draws it from here."""
@@ -93,7 +94,7 @@ def locate(entries: list[dict[str, Any]], sites: gpd.GeoDataFrame) -> None:
         return
     pos = dict(zip(sites["site_id"].astype(str), range(len(sites)), strict=True))
     rows = np.array([pos[str(e["site_id"])] for e in entries], dtype=np.int64)
-    pts = shapely.point_on_surface(np.asarray(sites.geometry.values)[rows])
+    pts = shapely.point_on_surface(np.asarray(sites["geometry"].values)[rows])
     xy = shapely.get_coordinates(pts)
     lon, lat = transformer(25832, 4326).transform(xy[:, 0], xy[:, 1])
     for e, x, y in zip(entries, np.round(lon, 6).tolist(), np.round(lat, 6).tolist(), strict=True):

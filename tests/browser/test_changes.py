@@ -33,6 +33,7 @@ def hist_data(ui_built: None) -> Iterator[Path]:
 
     root = Path(tempfile.mkdtemp(prefix="bt-hist-"))
     import os  # DEVTMP
+
     if os.environ.get("UI19_COPY"):  # DEVTMP
         shutil.copytree(os.environ["UI19_COPY"], root, dirs_exist_ok=True)  # DEVTMP
     else:  # DEVTMP
@@ -93,9 +94,12 @@ def test_changes_view_counts_overlay_and_list(hui: UI, hist_api: httpx.Client) -
     assert got == ref["counts"]
     assert page.evaluate(OVERLAY) == ref["counts"]["added"] + ref["counts"]["removed"]
     kinds = page.evaluate(
-        "() => window.nrwSites.map.getSource('changes').serialize().data.features.map(f => f.properties.change)"
+        "() => window.nrwSites.map.getSource('changes').serialize().data.features"
+        ".map(f => f.properties.change)"
     )
-    assert kinds.count("added") == ref["counts"]["added"] and kinds.count("removed") == ref["counts"]["removed"]
+    assert (
+        kinds.count("added") == ref["counts"]["added"] and kinds.count("removed") == ref["counts"]["removed"]
+    )
     assert page.locator("[data-changes-list=added] li").count() == ref["counts"]["added"]
     page.screenshot(path="/tmp/ui19-changes-de.png")
     # a new site in the list: its detail opens (it is in the live snapshot)
@@ -109,9 +113,10 @@ def test_changes_view_counts_overlay_and_list(hui: UI, hist_api: httpx.Client) -
     page.wait_for_function("() => !window.nrwSites.map.isMoving()", timeout=10_000)
     page.wait_for_timeout(1200)
     hui.wait_ready()
-    assert page.evaluate(
-        "() => window.nrwSites.map.queryRenderedFeatures({layers: ['changes-removed']}).length"
-    ) >= 1
+    assert (
+        page.evaluate("() => window.nrwSites.map.queryRenderedFeatures({layers: ['changes-removed']}).length")
+        >= 1
+    )
     page.screenshot(path="/tmp/ui19-changes-removed.png")
     # a changed site: field from → to and the score change in the page's profile
     moved = next((c for c in ref["changed"] if c["score"].get("balanced")), None)
@@ -194,7 +199,8 @@ def test_staff_create_open_and_delete_an_inquiry(hui: UI, hist_api: httpx.Client
     dlg.locator(f"[data-inquiry-action=open][data-inquiry='{inq['id']}']").click()
     page.wait_for_function("() => window.nrwSites.store.state.profile === 'logistics'", timeout=10_000)
     state = page.evaluate(
-        "() => { const s = window.nrwSites.store.state; return {w: s.weights.area, f: s.filters.available_by}; }"
+        "() => { const s = window.nrwSites.store.state; "
+        "return {w: s.weights.area, f: s.filters.available_by}; }"
     )
     assert state == {"w": 3, "f": "2027-06"}
     assert page.locator("[data-control=profile]").input_value() == "logistics"

@@ -32,12 +32,7 @@ def hist_data(ui_built: None) -> Iterator[Path]:
     from layers.store import Store
 
     root = Path(tempfile.mkdtemp(prefix="bt-hist-"))
-    import os  # DEVTMP
-
-    if os.environ.get("UI19_COPY"):  # DEVTMP
-        shutil.copytree(os.environ["UI19_COPY"], root, dirs_exist_ok=True)  # DEVTMP
-    else:  # DEVTMP
-        build_demo_history(Store(root), N_SITES, SEED)
+    build_demo_history(Store(root), N_SITES, SEED)
     yield root
     shutil.rmtree(root, ignore_errors=True)
 

@@ -54,7 +54,11 @@ export class ChangesView {
       if (root.hidden) return;
       if (k.has('lang')) { this.renderForm(); this.render(); }
       else if (k.has('profile')) this.render();
-      if (k.has('filters')) this.renderForm();
+      if (k.has('filters')) {
+        const was = this.scopeBox.checked;
+        this.renderForm();
+        if (was) this.load(); // the place changed (or is gone): compare again
+      }
     });
   }
 

@@ -140,8 +140,7 @@ export class ChangesView {
       this.render();
       const fc = overlayData(doc);
       showOverlay(this.ctx.map, OVERLAY_SOURCE, fc, this.layers);
-      const b = boundsOf(fc);
-      if (scope && b) this.ctx.map.fitBounds([[b[0], b[1]], [b[2], b[3]]], { padding: 80, maxZoom: 12 });
+      if (scope) this.fitScope(scope, fc);
     } catch (e) {
       this.ctx.toast(e.detail || e.message);
     } finally {
@@ -162,6 +161,23 @@ export class ChangesView {
     if (change !== 'removed' && row !== undefined) store.select(id);
     if (at && Number.isFinite(at[0])) map.flyTo({ center: at, zoom: Math.max(map.getZoom(), 13), duration: 800, padding: this.uncovered() });
     this.lists.querySelectorAll('[data-change-site]').forEach((b) => b.setAttribute('aria-current', String(b.dataset.changeSite === id)));
+  }
+
+  /** Show the place: its live sites and the removed ones, beside this panel. */
+  fitScope(scope, fc) {
+    const { prep, map } = this.ctx;
+    const c = prep.columns;
+    const pts = { type: 'FeatureCollection', features: [...fc.features] };
+    for (let i = 0; i < prep.n; i++) {
+      if ((scope.ags && c.ags[i] === scope.ags) || (scope.kreis && c.kreis_ags[i] === scope.kreis)) {
+        pts.features.push({ geometry: { coordinates: [c.lon[i], c.lat[i]] } });
+      }
+    }
+    const b = boundsOf(pts);
+    if (!b) return;
+    const pad = this.uncovered();
+    for (const k of Object.keys(pad)) pad[k] += 50;
+    map.fitBounds([[b[0], b[1]], [b[2], b[3]]], { padding: pad, maxZoom: 11 });
   }
 
   /** The map padding that keeps a flown-to site out from under this panel (left of it, or below it on a phone). */

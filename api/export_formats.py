@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from api import audit
+from api.export_changes import area_changes, changes_layer, with_change_column
 from api.fields import LAYER_CODES, Field, flat_columns, layer_field, site_fields
 from api.formats import (
     FORMATS,
@@ -276,15 +277,23 @@ def render(
     attrib = attribution(svc)
     meta = export_meta(svc, area, r, frame, generated, attrib)
     sites = sites_layer(svc, frame, attrib)
+    # a municipality's or a Kreis's export says what changed there since the previous release
+    ch = area_changes(svc, area, frame, r.profile.name) if area.kind in ("municipality", "kreis") else None
     if fmt == "geojson":
-        return geojson_bytes(sites, geojson_members(meta, area))
+        members = geojson_members(meta, area)
+        if ch is not None:
+            members["changes"] = ch.member
+        return geojson_bytes(sites, members)
     if fmt == "csv":
-        return csv_bytes(sites, crs, lang, meta)
+        return csv_bytes(sites if ch is None else with_change_column(sites, ch), crs, lang, meta)
     with tempfile.TemporaryDirectory(prefix="nrw-export-") as tmp:
         path = Path(tmp) / f"{area.slug}.{fmt}"
         if fmt == "gpkg":
             context = [_context(svc, n, area, attrib) for n in CONTEXT_LAYERS]
+            changed = None if ch is None else changes_layer(ch, attrib)
             layers = [sites, *[x for x in context if x is not None], _boundary(svc, area, attrib)]
+            if changed is not None:
+                layers.insert(1, changed)
             write_gpkg(path, layers, meta, crs, lang)
         elif fmt == "shp.zip":
             write_shp_zip(path, [sites, _boundary(svc, area, attrib)], meta, crs, lang)

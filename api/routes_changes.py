@@ -1,4 +1,5 @@
-"""``GET /api/changes``: what changed between two snapshots (issue 19 §2; layers/changes.py).
+"""``GET /api/changes``: what changed between two snapshots (issue 19 §2; layers/changes.py),
+and ``GET /api/snapshots``: the published snapshots to compare (public).
 
 Added, removed and changed sites (area, planning category, availability, marketable, the score
 under each profile with the criteria that moved it), re-keyed sites matched by geometry. The
@@ -18,6 +19,7 @@ from api.dependencies import SettingsDep, known_params
 from api.errors import PROBLEM_JSON
 from api.routes_features import JSONBytes
 from layers.changes import changes as compute_changes
+from layers.changes import published
 from layers.store import Store
 
 router = APIRouter(tags=["Monitoring"])
@@ -58,3 +60,16 @@ async def changes(
         compute_changes, Store(settings.data), old, new, ags=ags, kreis=kreis, public=role == "public"
     )
     return JSONBytes(doc)
+
+
+@router.get(
+    "/api/snapshots",
+    response_class=JSONBytes,
+    summary="The published snapshots",
+    dependencies=[Depends(known_params())],
+)
+async def snapshots(settings: SettingsDep) -> Response:
+    """Every published snapshot, newest first: its id, when it was built (``created``), the date
+    its data describe (``data_date``), whether it is ``synthetic`` and whether it is ``live``;
+    the ids ``/api/changes`` takes as ``from`` and ``to`` (no paths or sources: public)."""
+    return JSONBytes(await run_in_threadpool(published, Store(settings.data)))

@@ -13,8 +13,12 @@ import re
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
 
 from geo.access import public_view
+from geo.crs import transformer
 from geo.diff import diff_sites, within
 from geo.errors import InvalidParameter, NotFound
 from layers.store import Store
@@ -82,6 +86,40 @@ def changes(
     return doc
 
 
+def locate(entries: list[dict[str, Any]], sites: pd.DataFrame) -> None:
+    """Add ``lon``/``lat`` (WGS84, a point on the site's surface, 6 decimals) to each entry of a
+    diff list, from ``sites`` (EPSG:25832) by ``site_id``: a removed site is no longer in the
+    live tiles, so the web map draws it from here."""
+    if not entries:
+        return
+    pos = dict(zip(sites["site_id"].astype(str), range(len(sites)), strict=True))
+    rows = np.array([pos[str(e["site_id"])] for e in entries], dtype=np.int64)
+    pts = shapely.point_on_surface(np.asarray(sites["geometry"].values)[rows])
+    xy = shapely.get_coordinates(pts)
+    lon, lat = transformer(25832, 4326).transform(xy[:, 0], xy[:, 1])
+    for e, x, y in zip(entries, np.round(lon, 6).tolist(), np.round(lat, 6).tolist(), strict=True):
+        e["lon"], e["lat"] = x, y
+
+
+def published(store: Store) -> dict[str, Any]:
+    """The public list of snapshots, newest first: id, created, data_date, synthetic, live
+    (no paths, sources or code versions)."""
+    current = store.current_id()
+    return {
+        "current": current,
+        "snapshots": [
+            {
+                "id": m["id"],
+                "created": m["created"],
+                "data_date": m.get("data_date"),
+                "synthetic": bool(m.get("synthetic")),
+                "live": m["id"] == current,
+            }
+            for m in store.list()
+        ],
+    }
+
+
 @functools.lru_cache(maxsize=16)
 def _diff(
     root: str, a: str, b: str, ags: str | None, kreis: str | None, public: bool, stamp: tuple[str, ...]
@@ -96,6 +134,8 @@ def _diff(
             df = public_view(df)
         frames.append(within(df, ags, kreis))
     d = diff_sites(frames[0], frames[1])
+    locate(d.removed, frames[0])
+    locate(d.added, frames[1])
     synthetic = bool(store.manifest(a).get("synthetic")) or bool(store.manifest(b).get("synthetic"))
     return {
         "from": a,

@@ -221,3 +221,95 @@ def test_first_snapshot_has_no_predecessor(pair):
     doc = changes(store, None, a)
     assert (doc["from"], doc["to"]) == (a, a) and doc["note"]
     assert doc["counts"]["added"] == doc["counts"]["removed"] == doc["counts"]["changed"] == 0
+
+
+def test_api_snapshots_public_list(client, pair):
+    store, a, b = pair
+    r = client.get("/api/snapshots")
+    assert r.status_code == 200, r.text
+    doc = r.json()
+    assert doc["current"] == b
+    assert [s["id"] for s in doc["snapshots"]] == [b, a]  # newest first
+    assert [s["live"] for s in doc["snapshots"]] == [True, False]
+    for s in doc["snapshots"]:
+        m = store.manifest(s["id"])
+        assert set(s) == {"id", "created", "data_date", "synthetic", "live"}  # no paths, no sources
+        assert (s["created"], s["synthetic"]) == (m["created"], bool(m["synthetic"]))
+    assert str(store.root) not in r.text
+    assert client.get("/api/snapshots", params={"x": "1"}).status_code == 400
+
+
+def test_added_and_removed_carry_a_wgs84_point_on_the_site(client, pair):
+    store, a, b = pair
+    doc = client.get("/api/changes", params={"from": a, "to": b}).json()
+    assert doc["added"] and doc["removed"]
+    for key, sid in (("added", b), ("removed", a)):
+        sites = load_sites(store, sid).set_index("site_id")
+        for e in doc[key]:
+            pt = gpd.GeoSeries([shapely.Point(e["lon"], e["lat"])], crs=4326).to_crs(25832).iloc[0]
+            assert sites.geometry[e["site_id"]].buffer(0.5).contains(pt)  # on the site itself
+
+
+def _export_expected(store: Store, a: str, b: str, ags: str, export_ids: set[str]) -> dict[str, str]:
+    """site_id → change in the export of ``ags``, from the two snapshots with plain pandas:
+    removed = old ids in ``ags`` gone from the new snapshot (not re-keyed), the rest by /api/changes."""
+    old, new = load_sites(store, a), load_sites(store, b)
+    old, new = old[old["public"].fillna(True).astype(bool)], new[new["public"].fillna(True).astype(bool)]
+    gone = set(old.site_id) - set(new.site_id)
+    doc = changes(store, a, b, public=True)
+    rekeyed_old = {c["rekeyed_from"] for c in doc["changed"] if c.get("rekeyed_from")}
+    out = {s: "removed" for s in gone - rekeyed_old if old.set_index("site_id").loc[s, "ags"] == ags}
+    out |= {e["site_id"]: "added" for e in doc["added"] if e["site_id"] in export_ids}
+    out |= {
+        c["site_id"]: "rekeyed" if c.get("rekeyed_from") else "changed"
+        for c in doc["changed"]
+        if c["site_id"] in export_ids
+    }
+    return out
+
+
+def test_municipal_export_carries_the_changes_since_the_predecessor(client, pair, tmp_path):
+    import pyogrio
+
+    store, a, b = pair
+    old = load_sites(store, a)
+    ags = str(old.loc[0, "ags"])  # the first four old sites were removed
+    r = client.get(f"/api/exports/municipalities/{ags}.gpkg")
+    assert r.status_code == 200, r.text
+    path = tmp_path / "m.gpkg"
+    path.write_bytes(r.content)
+    assert "changes" in [name for name, _ in pyogrio.list_layers(path)]
+    sites = pyogrio.read_dataframe(path, layer="sites")
+    ch = pyogrio.read_dataframe(path, layer="changes")
+    want = _export_expected(store, a, b, ags, set(sites.site_id))
+    assert dict(zip(ch.site_id, ch.change, strict=True)) == want
+    assert "removed" in set(ch.change)
+    assert set(ch.snapshot_from) == {a} and set(ch.snapshot_to) == {b}
+    # a removed site keeps its old geometry (EPSG:25832)
+    gone = ch[ch.change == "removed"].iloc[0]
+    ref = old.set_index("site_id").geometry[gone.site_id]
+    assert abs(gone.geometry.area - ref.area) < 1e-3 * ref.area
+    # a changed site names its fields, old → new
+    for row in ch[ch.change == "changed"].itertuples():
+        assert row.fields_changed is None or "→" in row.fields_changed
+    # the CSV: a change column on the export's sites; the GeoJSON: a changes member
+    csv = client.get(f"/api/exports/municipalities/{ags}.csv", params={"lang": "en"}).text
+    assert "Change since the previous release" in csv.splitlines()[0]
+    gj = client.get(f"/api/exports/municipalities/{ags}.geojson").json()
+    assert gj["changes"]["from"] == a and gj["changes"]["to"] == b
+    assert {s["site_id"]: s["change"] for s in gj["changes"]["sites"]} == want
+
+
+def test_export_without_predecessor_says_so(tmp_path):
+    store = Store(tmp_path)
+    build(store, n_sites=60, seed=3)
+    ags = str(load_sites(store, store.current_id()).ags.iloc[0])
+    with TestClient(create_app(Settings(data=Path(store.root)))) as c:
+        gj = c.get(f"/api/exports/municipalities/{ags}.geojson").json()
+        assert gj["changes"]["note"] and gj["changes"]["sites"] == []
+        r = c.get(f"/api/exports/municipalities/{ags}.gpkg")
+    path = tmp_path / "m.gpkg"
+    path.write_bytes(r.content)
+    import pyogrio
+
+    assert "changes" not in [name for name, _ in pyogrio.list_layers(path)]

@@ -23,6 +23,8 @@ import * as session from './session.js';
 import { SharedLists } from './staff-lists.js';
 import { addStaffSites } from './map-staff.js';
 import { initSheets } from './sheets.js';
+import { ChangesView } from './changes.js';
+import { Inquiries } from './inquiries.js';
 
 const doc = document.documentElement;
 const $ = (sel) => document.querySelector(sel);
@@ -143,6 +145,11 @@ async function main() {
   if (who.signed_in) {
     const shared = new SharedLists($('[data-shared-lists]'), { store, prep, getT, toast, exposeUrl });
     $('[data-action=shortlist-open]').addEventListener('click', () => shared.refresh());
+  }
+  new ChangesView($('[data-changes]'), { store, prep, criteria, getT, toast, map: mapApi.map, button: $('[data-changes-open]') });
+  if (who.signed_in) {
+    new Inquiries($('[data-dialog=inquiries]'), { store, prep, names, filters: filterSpecs, profileOf, horizon, years, profiles,
+      getT, toast, map: mapApi.map, button: $('[data-inquiries-open]') });
   }
   new Legend({ list: $('[data-layer-list]'), sources: $('[data-sources]'), floating: $('[data-score-legend]'),
     store, groups: mapApi.groups, bands, attribution: prof.attribution || [], getT });

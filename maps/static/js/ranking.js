@@ -54,7 +54,7 @@ export class RankingList {
     });
     store.addEventListener('change', (ev) => {
       const k = ev.detail.keys;
-      if (k.has('ranking') || k.has('lang') || k.has('shortlist') || k.has('cmp') || k.has('sel')) this.render();
+      if (k.has('ranking') || k.has('lang') || k.has('shortlist') || k.has('cmp') || k.has('sel') || k.has('marked')) this.render();
       else if (k.has('hover')) this.markHover();
     });
   }
@@ -105,6 +105,7 @@ export class RankingList {
     if (!r) return;
     const t = this.getT();
     const { sel, shortlist, cmp } = this.store.state;
+    const marked = new Set(this.store.state.marked || []);
     const c = this.prep.columns;
     const shown = shownCount(this.shown, r.order.length);
     const top = Array.from(r.order.subarray(0, shown), (row) => this.prep.ids[row]);
@@ -117,7 +118,8 @@ export class RankingList {
       const inList = shortlist.includes(id);
       const inCmp = cmp.includes(id);
       const score = r.score[row];
-      const key = `${t.lang}|${r.rank[row]}|${score}|${inList}|${inCmp}`;
+      const isNew = marked.has(id);
+      const key = `${t.lang}|${r.rank[row]}|${score}|${inList}|${inCmp}|${isNew}`;
       if (li.key !== key) { // only rows whose rank, score or flags changed are rewritten
         li.key = key;
         f.rank.textContent = `${r.rank[row]}.`;
@@ -138,6 +140,12 @@ export class RankingList {
         star.textContent = inList ? '★' : '☆';
         star.title = t(inList ? 'ranking.unshortlist' : 'ranking.shortlist');
         f.flags.append(star);
+        if (isNew) {
+          const n = document.createElement('span');
+          n.className = 'flag new';
+          n.textContent = t('ranking.new_flag');
+          f.flags.append(n);
+        }
         if (inCmp) {
           const v = document.createElement('span');
           v.className = 'flag cmp';
@@ -145,10 +153,11 @@ export class RankingList {
           f.flags.append(v);
         }
         f.sr.textContent = [t('ranking.score_sr', { score: num(t.lang, score, 1) }),
-          inList ? t('ranking.on_shortlist') : '', inCmp ? t('ranking.in_compare') : '',
+          inList ? t('ranking.on_shortlist') : '', inCmp ? t('ranking.in_compare') : '', isNew ? t('ranking.new_sr') : '',
           this.prep.fid[row] === -1 ? t('confidential.not_public') : ''].filter(Boolean).join(', ');
       }
       li.classList.toggle('beyond', r.rank[row] > shown);
+      li.classList.toggle('marked', isNew);
       li.setAttribute('aria-selected', String(id === sel));
       return li;
     });

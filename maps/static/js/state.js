@@ -23,6 +23,7 @@ export class Store extends EventTarget {
       own: {}, // own areas in the comparison: id 'own:K' → {id, name, result}
       ranking: null, // scoring.rank() output plus {key}
       compareOpen: false,
+      marked: [], // site ids an opened inquiry newly matches (inquiries.js): marked in the list and map
       ...init,
     };
   }
@@ -53,6 +54,13 @@ export class Store extends EventTarget {
   setWeights(weights) { this._set({ weights: { ...weights } }); }
 
   setYear(year) { this._set({ year }); }
+
+  /** Profile, weights, year and filters at once (an inquiry opened): one change event. */
+  setView({ profile, weights, year, filters }) {
+    this._set({ profile, weights: { ...weights }, year, filters: { ...filters } });
+  }
+
+  setMarked(ids) { this._set({ marked: [...(ids || [])] }); }
 
   setFilters(patch) { this._set({ filters: { ...this.s.filters, ...patch } }); }
 

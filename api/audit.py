@@ -70,6 +70,8 @@ class AuditTrail:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
+                if reads:  # api/caching.py: never stored by any cache
+                    scope.setdefault("state", {})["confidential"] = True
             await send(message)
 
         try:

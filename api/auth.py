@@ -10,8 +10,8 @@ on ``request.state`` for the request log.
 A session cookie that is unknown or expired is the public. A request the session authorises that
 changes state (any method but GET, HEAD, OPTIONS) must carry the session's CSRF token in
 ``X-CSRF-Token``, or it is refused (403): the cookie alone, which a browser also sends along with
-another site's request, is never enough. ``RoleCaching`` keeps what a role sees out of shared
-caches.
+another site's request, is never enough. api/caching.py (``HttpCaching``) keeps what a role
+sees out of shared caches.
 """
 
 from __future__ import annotations
@@ -22,8 +22,6 @@ from typing import Annotated, Literal
 from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import MutableHeaders
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import Forbidden, Unauthorized
 from layers.sessions import Session
@@ -126,31 +124,3 @@ async def require_admin(role: RoleDep) -> Role:
 def view_of(role: Role) -> str:
     """The data view a role sees: ``public`` for the public, ``full`` for staff and admin."""
     return "public" if role == "public" else "full"
-
-
-class RoleCaching:
-    """ASGI middleware: a response depends on who asks, so ``Vary: Authorization, Cookie`` on
-    every API response, and what staff or admin were served is ``private`` (browser cache only,
-    never a proxy or CDN) and revalidated.
-    """
-
-    def __init__(self, app: ASGIApp):
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:  # noqa: D102
-        if scope["type"] != "http" or not scope["path"].startswith(("/api/", "/healthz")):
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_caching(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                vary = [v.strip() for v in headers.get("vary", "").split(",") if v.strip()]
-                headers["Vary"] = ", ".join(dict.fromkeys([*vary, "Authorization", "Cookie"]))
-                if scope.get("state", {}).get("role", "public") != "public":
-                    cache = headers.get("cache-control", "")
-                    if "no-store" not in cache:
-                        headers["Cache-Control"] = "private, no-cache"
-            await send(message)
-
-        await self.app(scope, receive, send_with_caching)

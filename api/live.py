@@ -4,9 +4,11 @@
 it and builds its views (api/views.py), then swaps them in with one assignment: at start-up (the
 app's lifespan) and from ``reload(app, settings, sid)``, so requests already running keep the
 views they started with. A failed reload keeps the old views
-and is logged. ``LiveSnapshot`` (ASGI middleware) looks at CURRENT at most every
-``reload_check_s`` seconds and reloads in a background thread, so an activation by an admin
-request, the command line (``nrw-sites rollback``) or another worker reaches every worker.
+and is logged. ``Follower`` (a thread per worker, started with the app) looks at CURRENT every
+``reload_check_s`` seconds (``NRW_SITES_RELOAD_CHECK_S``, 0.25 s) and reloads, so an activation by
+an admin request to any replica, the command line (``nrw-sites rollback``) or another worker
+reaches every worker and every replica sharing the data directory, idle or not, without a
+restart.
 Every load then re-runs the saved investor inquiries in a background thread
 (api/routes_inquiries.py ``rerun_soon``); each run is recorded once, whichever worker is first.
 """
@@ -20,7 +22,6 @@ import time
 from typing import Any
 
 from fastapi import FastAPI
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.settings import Settings
 from api.views import build_views
@@ -79,43 +80,54 @@ def reload(app: Any, settings: Any, snapshot_id: str) -> None:
         log.info("switched to snapshot %s in %.1f s", snapshot_id, time.perf_counter() - t)
 
 
-class LiveSnapshot:
-    """ASGI middleware: notice a new CURRENT and reload in the background."""
+class Follower:
+    """A daemon thread per worker: look at CURRENT every ``reload_check_s`` seconds and switch
+    when it names another snapshot, with or without requests coming in.
 
-    def __init__(self, app: ASGIApp, fastapi_app: Any, settings: Any):
-        self.app = app
+    Whoever changed CURRENT (an admin request to any replica, ``nrw-sites rollback``, a build),
+    every process serving the data directory follows; a snapshot that failed to load is tried
+    again after 30 s, and the old one is served meanwhile.
+    """
+
+    RETRY_S = 30.0
+
+    def __init__(self, fastapi_app: Any, settings: Any):
         self.fastapi_app = fastapi_app
         self.settings = settings
         self.store = Store(settings.data)
-        self.next_check = 0.0
         self.failed: dict[str, float] = {}
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True, name="nrw-sites-follow")
 
-    def _check(self) -> None:
-        now = time.monotonic()
-        if now < self.next_check:
+    def start(self) -> Follower:
+        """Start following; returns self."""
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop following (a reload under way finishes first)."""
+        self.stopped.set()
+        self.thread.join(timeout=60)
+
+    def check(self) -> None:
+        """Switch now if CURRENT names a snapshot other than the one served."""
+        try:
+            current = self.store.current_id()
+        except OSError:  # a shared directory that is briefly unreachable: try again next time
+            served = live_id(self.fastapi_app)
+            log.warning("could not read %s/CURRENT; still serving %s", self.store.root, served)
             return
-        self.next_check = now + self.settings.reload_check_s
-        current = self.store.current_id()
         if current is None or current == live_id(self.fastapi_app):
             return
-        if self.fastapi_app.state.reload_lock.locked():
+        if time.monotonic() - self.failed.get(current, -1e9) < self.RETRY_S:
             return
-        if now - self.failed.get(current, -1e9) < 30:
-            return
+        try:
+            reload(self.fastapi_app, self.settings, current)
+        except Exception:
+            self.failed[current] = time.monotonic()
+            served = live_id(self.fastapi_app)
+            log.exception("could not switch to snapshot %s; still serving %s", current, served)
 
-        def work() -> None:
-            try:
-                reload(self.fastapi_app, self.settings, current)
-            except Exception:
-                self.failed[current] = time.monotonic()
-                log.exception(
-                    "could not switch to snapshot %s; still serving %s", current, live_id(self.fastapi_app)
-                )
-
-        threading.Thread(target=work, daemon=True, name="nrw-sites-reload").start()
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Check CURRENT now and then, then pass the request on."""
-        if scope["type"] == "http" and getattr(self.fastapi_app.state, "views", None):
-            self._check()
-        await self.app(scope, receive, send)
+    def _run(self) -> None:
+        while not self.stopped.wait(self.settings.reload_check_s):
+            self.check()

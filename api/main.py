@@ -16,7 +16,7 @@ from fastapi import Depends, FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
-from starlette.middleware.gzip import GZipMiddleware
+from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
 from starlette.routing import Match, Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -39,9 +39,10 @@ from api import (
     routes_ui,
 )
 from api.audit import AuditTrail
-from api.auth import RoleCaching, RoleDep
+from api.auth import RoleDep
+from api.caching import HttpCaching
 from api.dependencies import ServiceDep, known_params
-from api.live import LiveSnapshot, load
+from api.live import Follower, load
 from api.methods import HeadOptions
 from api.routes_features import JSONBytes
 from api.settings import Settings
@@ -146,7 +147,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         load(app, settings)
-        yield
+        follower = Follower(app, settings).start()  # switches when CURRENT changes
+        try:
+            yield
+        finally:
+            follower.stop()
 
     app = FastAPI(
         title="NRW Site Finder API",
@@ -174,15 +179,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     app.state.audit = AuditLog(settings.data, settings.audit_retention_days)
     app.add_middleware(AuditTrail, log=app.state.audit)  # innermost: the role and the reads
-    app.add_middleware(RoleCaching)  # sees the role the route resolved
-    app.add_middleware(HeadOptions)  # HEAD and OPTIONS on every route
-    app.add_middleware(GZipMiddleware, minimum_size=1000, compresslevel=settings.gzip_level)
+    app.add_middleware(
+        GZipMiddleware,
+        minimum_size=1000,
+        compresslevel=settings.gzip_level,
+        exclude_content_types=(*DEFAULT_EXCLUDED_CONTENT_TYPES, routes_tiles.PMTILES),
+    )
+    # outside gzip: the ETag is the representation's (gzip or not); sees the role the route resolved
+    app.add_middleware(HttpCaching, shared_cache_s=settings.shared_cache_s)
+    app.add_middleware(HeadOptions)  # HEAD and OPTIONS on every route (HEAD as a GET: its ETag too)
     app.add_middleware(
         BodySizeLimit,
         max_bytes=settings.max_body_bytes,
         paths={"/api/admin/snapshots": settings.max_bundle_bytes},
     )
-    app.add_middleware(LiveSnapshot, fastapi_app=app, settings=settings)
     app.add_middleware(
         InFlightLimit, max_in_flight=settings.max_in_flight, max_wait_s=settings.max_wait_ms / 1e3
     )
@@ -231,7 +241,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 "snapshot": svc.snap.id,
                 "synthetic": svc.synthetic,
                 "log_dropped": logsink.dropped(),
-            }
+            },
+            headers={"Cache-Control": "no-store"},  # a health check always reaches this replica
         )
 
     @app.get("/api/openapi.json", include_in_schema=False, response_class=JSONBytes)

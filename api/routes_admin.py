@@ -217,7 +217,8 @@ def snapshots(request: Request, settings: SettingsDep) -> Response:
 )
 async def activate(request: Request, settings: SettingsDep, snapshot_id: str) -> Response:
     """Roll forward or back: check the snapshot's files, point CURRENT at it, and switch this
-    worker to it before answering (the others follow within a second of their next request).
+    worker to it before answering (the other workers and replicas follow within
+    ``NRW_SITES_RELOAD_CHECK_S`` plus their load time, api/live.py).
     """
     if not SNAPSHOT_ID.match(snapshot_id):
         raise NotFound("no snapshot with this id")

@@ -14,13 +14,15 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
+from api.caching import request_etag
 from api.dependencies import WEIGHT_PARAMS, ProfileParam, ScoreQueryDep, ServiceDep, known_params
 from api.exports import export_area, export_selection, valid_key
 from api.formats import FORMATS, MEDIA_TYPES
+from api.service import Service
 from geo.areas import AreaKind
 from geo.crs import OUTPUT_CRS
 
@@ -106,49 +108,70 @@ def _disposition(name: str, fmt: str) -> str:
     return f'{"inline" if fmt == "geojson" else "attachment"}; filename="{name}"'
 
 
-def _file(fmt: str, body: bytes, name: str, media: str, crs_uri: str) -> Response:
-    """An export file as the answer: its name (inline for GeoJSON) and its CRS in the headers."""
-    return Response(
-        body,
-        media_type=media,
-        headers={"Content-Disposition": _disposition(name, fmt), "Content-Crs": f"<{crs_uri}>"},
-    )
+def _file(
+    request: Request, svc: Service, fmt: str, body: bytes, name: str, media: str, crs_uri: str
+) -> Response:
+    """An export file as the answer: its name (inline for GeoJSON) and its CRS in the headers,
+    and a weak ETag (the file names the time it was made; it is the same file otherwise).
+    """
+    headers = {
+        "Content-Disposition": _disposition(name, fmt),
+        "Content-Crs": f"<{crs_uri}>",
+        "ETag": request_etag(request, svc.snap.id, svc.view),
+    }
+    return Response(body, media_type=media, headers=headers)
 
 
 def _route(kind: AreaKind, fmt: str) -> Callable[..., Awaitable[Response]]:
     async def respond(
-        svc: ServiceDep, key: str | None, profile: str | None, crs: str | None, lang: str | None
+        request: Request,
+        svc: ServiceDep,
+        key: str | None,
+        profile: str | None,
+        crs: str | None,
+        lang: str | None,
     ) -> Response:
         if key is not None:
             valid_key(kind, key)
-        return _file(fmt, *await run_in_threadpool(export_area, svc, kind, key, fmt, profile, crs, lang))
+        made = await run_in_threadpool(export_area, svc, kind, key, fmt, profile, crs, lang)
+        return _file(request, svc, fmt, *made)
 
     if kind == "nrw":
 
         async def state(
-            svc: ServiceDep, profile: ProfileParam = None, crs: CrsParam = None, lang: LangParam = None
+            request: Request,
+            svc: ServiceDep,
+            profile: ProfileParam = None,
+            crs: CrsParam = None,
+            lang: LangParam = None,
         ) -> Response:
-            return await respond(svc, None, profile, crs, lang)
+            return await respond(request, svc, None, profile, crs, lang)
 
         return state
 
     if kind == "kreis":
 
         async def kreis(
+            request: Request,
             kreis: str,
             svc: ServiceDep,
             profile: ProfileParam = None,
             crs: CrsParam = None,
             lang: LangParam = None,
         ) -> Response:
-            return await respond(svc, kreis, profile, crs, lang)
+            return await respond(request, svc, kreis, profile, crs, lang)
 
         return kreis
 
     async def municipality(
-        ags: str, svc: ServiceDep, profile: ProfileParam = None, crs: CrsParam = None, lang: LangParam = None
+        request: Request,
+        ags: str,
+        svc: ServiceDep,
+        profile: ProfileParam = None,
+        crs: CrsParam = None,
+        lang: LangParam = None,
     ) -> Response:
-        return await respond(svc, ags, profile, crs, lang)
+        return await respond(request, svc, ags, profile, crs, lang)
 
     return municipality
 
@@ -198,6 +221,7 @@ NameParam = Annotated[
 
 def _selection_route(fmt: str) -> Callable[..., Awaitable[Response]]:
     async def selection(
+        request: Request,
         ids: IdsParam,
         svc: ServiceDep,
         q: ScoreQueryDep,
@@ -207,7 +231,8 @@ def _selection_route(fmt: str) -> Callable[..., Awaitable[Response]]:
     ) -> Response:
         wanted = [i.strip() for i in ids.split(",") if i.strip()]
         title = " ".join((name or "").split()) or ("Merkliste" if (lang or "de") == "de" else "Shortlist")
-        return _file(fmt, *await run_in_threadpool(export_selection, svc, wanted, fmt, q, title, crs, lang))
+        made = await run_in_threadpool(export_selection, svc, wanted, fmt, q, title, crs, lang)
+        return _file(request, svc, fmt, *made)
 
     return selection
 

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
 from api import audit
+from api.caching import request_etag
 from api.dependencies import (
     BBoxFilterDep,
     CollectionDep,
@@ -189,7 +190,8 @@ def items(
     feats = coll.features_in(crs)
     audit.note_rows(coll.ids, page.tolist(), coll.columns)
     body = b"".join((head[:-1], b',"features":[', b",".join([feats[i] for i in page.tolist()]), b"]}"))
-    return GeoJSONResponse(body, headers={"Content-Crs": f"<{crs.uri}>"})
+    etag = request_etag(request, svc.snap.id, svc.view)  # the same page but for its timeStamp
+    return GeoJSONResponse(body, headers={"Content-Crs": f"<{crs.uri}>", "ETag": etag})
 
 
 @router.get(

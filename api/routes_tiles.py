@@ -20,7 +20,6 @@ are fixed texts: nothing from the request is repeated.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -33,6 +32,7 @@ from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
+from api.caching import IMMUTABLE, REVALIDATE, matches_strong, matches_weak
 from api.dependencies import ServiceDep, known_params, provenance
 from api.errors import PROBLEM_JSON
 from api.routes_features import JSON, JSONBytes
@@ -44,8 +44,6 @@ router = APIRouter(prefix="/api", tags=["Map data"])
 
 PMTILES = "application/vnd.pmtiles"
 PNG = "image/png"
-IMMUTABLE = "public, max-age=31536000, immutable"
-REVALIDATE = "public, max-age=0, must-revalidate"
 MAX_RANGES = 16  # after coalescing; more is refused as RFC 9110 allows (a DoS pattern)
 MAX_RANGE_ITEMS = 200  # items in the header before coalescing
 COALESCE_GAP = 80  # ranges closer than this are served as one part
@@ -105,22 +103,6 @@ def parse_ranges(value: str, size: int) -> list[tuple[int, int]] | None:
     if len(merged) > MAX_RANGES:
         raise RangeNotSatisfiable
     return merged
-
-
-def _etags(value: str) -> list[str]:
-    """The entity tags of an If-None-Match / If-Match / If-Range value."""
-    return [t.strip() for t in value.split(",") if t.strip()]
-
-
-def _matches_weak(value: str, etag: str) -> bool:
-    """If-None-Match: weak comparison, ``*`` matches."""
-    bare = etag.removeprefix("W/")
-    return any(t == "*" or t.removeprefix("W/") == bare for t in _etags(value))
-
-
-def _matches_strong(value: str, etag: str) -> bool:
-    """If-Match: strong comparison (weak tags never match), ``*`` matches."""
-    return any(t == "*" or (not t.startswith("W/") and t == etag) for t in _etags(value))
 
 
 def _problem(
@@ -259,20 +241,16 @@ def tiles_info(request: Request, svc: ServiceDep) -> Response:
         **{k: info[k] for k in keep if k in info},
         **provenance(svc),
     }
-    return _json_revalidated(request, doc)
+    return _json_revalidated(doc)
 
 
 def _base(request: Request) -> str:
     return str(request.base_url).rstrip("/") + "/api"
 
 
-def _json_revalidated(request: Request, doc: dict[str, Any]) -> Response:
-    body = JSONBytes(doc).body
-    etag = f'"{hashlib.sha256(body).hexdigest()[:32]}"'
-    headers = {"ETag": etag, "Cache-Control": REVALIDATE}
-    if _matches_weak(request.headers.get("if-none-match", ""), etag):
-        return Response(status_code=304, headers=headers)
-    return JSONBytes(body, headers=headers)
+def _json_revalidated(doc: dict[str, Any]) -> Response:
+    """Follows the live snapshot: revalidated with the ETag api/caching.py gives it."""
+    return JSONBytes(doc, headers={"Cache-Control": REVALIDATE})
 
 
 def _archive(request: Request, svc: Service, snapshot: str) -> Response:
@@ -289,11 +267,11 @@ def _archive(request: Request, svc: Service, snapshot: str) -> Response:
         "X-Content-Type-Options": "nosniff",
     }
     h = request.headers
-    if "if-match" in h and not _matches_strong(h["if-match"], etag):
+    if "if-match" in h and not matches_strong(h["if-match"], etag):
         return _problem(
             412, "Precondition Failed", "the archive does not match If-Match", "precondition-failed", headers
         )
-    if "if-none-match" in h and _matches_weak(h["if-none-match"], etag):
+    if "if-none-match" in h and matches_weak(h["if-none-match"], etag):
         return Response(status_code=304, headers=headers)
     ranges = None
     if "range" in h and ("if-range" not in h or h["if-range"].strip() == etag):
@@ -439,7 +417,7 @@ def coverage(request: Request, svc: ServiceDep) -> Response:
             synthetic=bool(m.get("synthetic", False)),
         )
         out.append(doc)
-    return _json_revalidated(request, {**provenance(svc, list(_overlays(svc))), "layers": out})
+    return _json_revalidated({**provenance(svc, list(_overlays(svc))), "layers": out})
 
 
 def _png(request: Request, svc: Service, layer: str, cache: str) -> Response:
@@ -449,7 +427,7 @@ def _png(request: Request, svc: Service, layer: str, cache: str) -> Response:
     path = svc.snap.path / o["file"]
     etag = _etag(o["sha256"])
     headers = {"ETag": etag, "Cache-Control": cache, "X-Content-Type-Options": "nosniff"}
-    if _matches_weak(request.headers.get("if-none-match", ""), etag):
+    if matches_weak(request.headers.get("if-none-match", ""), etag):
         return Response(status_code=304, headers=headers)
     try:
         body = path.read_bytes()

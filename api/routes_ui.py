@@ -7,9 +7,10 @@ snapshot: they carry an ETag and answer ``If-None-Match`` with 304.
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends
 from starlette.responses import Response
 
+from api.caching import PRIVATE, REVALIDATE
 from api.dependencies import H2YearParam, ProfileParam, ServiceDep, SettingsDep, known_params
 from api.models import SitesTable, UIConfig
 from api.routes_features import JSON, JSONBytes
@@ -19,24 +20,16 @@ from maps import bands
 
 router = APIRouter(prefix="/api", tags=["Web UI data"])
 OCTETS = "application/octet-stream"
-REVALIDATE = "public, max-age=0, must-revalidate"
-PRIVATE = "private, max-age=0, must-revalidate"
 
 
-def _cached(request: Request, etag: str, body: bytes, media_type: str, view: str = "public") -> Response:
-    """A response with an ETag; 304 when the client already has it. The full view (staff)
-    has its own ETag and is never stored by shared caches.
+def _cached(etag: str, body: bytes, media_type: str, view: str = "public") -> Response:
+    """A response with an ETag (api/caching.py answers If-None-Match with 304). The full view
+    (staff) has its own ETag and is never stored by shared caches.
     """
     if view != "public":
         etag = f'{etag[:-1]}-{view}"'
-    headers = {
-        "ETag": etag,
-        "Cache-Control": REVALIDATE if view == "public" else PRIVATE,
-        "Vary": "Authorization",
-    }
-    if etag in request.headers.get("if-none-match", ""):
-        return Response(status_code=304, headers=headers)
-    return Response(body, media_type=media_type, headers=headers)
+    cache = REVALIDATE if view == "public" else PRIVATE
+    return Response(body, media_type=media_type, headers={"ETag": etag, "Cache-Control": cache})
 
 
 @router.get(
@@ -46,11 +39,11 @@ def _cached(request: Request, etag: str, body: bytes, media_type: str, view: str
     dependencies=[Depends(known_params())],
     responses={200: {"model": SitesTable}, 304: {"description": "not modified"}},
 )
-def sites_table(request: Request, svc: ServiceDep) -> Response:
+def sites_table(svc: ServiceDep) -> Response:
     """Per-site columns (id, name, kind, keys, area, fibre share, a point in WGS84), row i of
     every column being site i, in the row order of ``/api/sites/values``.
     """
-    return _cached(request, f'"{svc.snap.id}-table"', svc.table_bytes(), JSON, svc.view)
+    return _cached(f'"{svc.snap.id}-table"', svc.table_bytes(), JSON, svc.view)
 
 
 @router.get(
@@ -65,9 +58,7 @@ def sites_table(request: Request, svc: ServiceDep) -> Response:
         304: {"description": "not modified"},
     },
 )
-def sites_values(
-    request: Request, svc: ServiceDep, profile: ProfileParam = None, h2_year: H2YearParam = None
-) -> Response:
+def sites_values(svc: ServiceDep, profile: ProfileParam = None, h2_year: H2YearParam = None) -> Response:
     """The per-site data the browser re-ranks with, for a profile and horizon year, rows as in
     ``/api/sites/table``: first the distance in km to the nearest hydrogen segment in service by
     the horizon (little-endian float64 × n; NaN = none), then ``k`` = v · 10⁴ per site and
@@ -80,7 +71,7 @@ def sites_values(
     """
     p = with_horizon(get_profile(profile), h2_year)
     body = svc.values_bytes(p.name, p.h2_horizon)
-    resp = _cached(request, f'"{svc.snap.id}-{p.name}-{p.h2_horizon}"', body, OCTETS, svc.view)
+    resp = _cached(f'"{svc.snap.id}-{p.name}-{p.h2_horizon}"', body, OCTETS, svc.view)
     resp.headers["X-Criteria-Count"] = str(len(CRITERIA_ORDER))
     return resp
 

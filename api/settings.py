@@ -38,10 +38,20 @@ class Settings(BaseSettings):
         description="longest wait for a slot (a request expected to wait longer gets 429 at once)",
     )
     reload_check_s: float = Field(
-        1.0, ge=0.05, description="how often a worker looks whether CURRENT names another snapshot"
+        0.25,
+        ge=0.05,
+        description="how often a worker looks whether CURRENT names another snapshot (a publish by any "
+        "replica or the command line is served this long plus the load time later)",
     )
     max_limit: int = Field(10_000, ge=1, le=10_000)
     gzip_level: int = Field(1, ge=1, le=9)
+    shared_cache_s: int = Field(
+        60,
+        ge=0,
+        le=86_400,
+        description="how long a reverse proxy or CDN may serve a public answer without asking again "
+        "(Cache-Control s-maxage; browsers always revalidate; 0 = shared caches revalidate too)",
+    )
     basemap_url: str | None = Field(
         None,
         description="optional raster base map for the web UI, an XYZ template such as "

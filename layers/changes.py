@@ -21,7 +21,7 @@ from geo.access import public_view
 from geo.crs import transformer
 from geo.diff import diff_sites, within
 from geo.errors import InvalidParameter, NotFound
-from layers.store import Store
+from layers.store import Store, read_vector
 
 SNAPSHOT_ID = re.compile(r"^\d{8}T\d{6}Z(-\d{1,4})?$")
 AGS8 = re.compile(r"^\d{8}$")
@@ -60,7 +60,7 @@ def load_sites(store: Store, snapshot_id: str) -> gpd.GeoDataFrame:
     """Only the ``sites`` layer of a snapshot."""
     manifest = store.manifest(snapshot_id)
     meta = manifest["layers"]["sites"]
-    return gpd.read_parquet(store.snapshots / manifest["id"] / meta["file"])
+    return read_vector(store.snapshots / manifest["id"] / meta["file"])
 
 
 def changes(

@@ -8,12 +8,14 @@ import sys
 import textwrap
 from pathlib import Path
 
+import geopandas as gpd
 import pytest
+from geopandas.testing import assert_geodataframe_equal
 
 from api.cli import main
 from layers.build import build
 from layers.io import sha256
-from layers.store import Store
+from layers.store import Store, _crs, read_vector
 
 KILL_POINTS = (
     "ingest",
@@ -74,6 +76,19 @@ def test_snapshot_files_are_geoparquet_in_25832(store):
     assert snap.layers["municipalities"]["ags"].tolist() == ["05562008", "05562036", "05913000"]
 
 
+def test_layers_read_as_geopandas_reads_them_with_the_crs_parsed_once(store):
+    snap = store.load()
+    _crs.cache_clear()
+    for meta in snap.manifest["layers"].values():
+        if meta.get("kind") == "vector":
+            path = snap.path / meta["file"]
+            ours = read_vector(path)
+            assert_geodataframe_equal(ours, gpd.read_parquet(path), check_crs=True)
+            assert ours.crs == gpd.read_parquet(path).crs
+    # one CRS (EPSG:25832) for sixteen layers: parsed once
+    assert _crs.cache_info().misses == 1 and _crs.cache_info().hits == len(snap.layers) - 1
+
+
 def test_rollback_and_listing(store, fixtures):
     first = store.current_id()
     build(store, sources=fixtures / "sources.toml")
@@ -106,7 +121,7 @@ def test_sigkill_during_build_leaves_a_complete_snapshot_live(store, fixtures, p
         import os, signal
         from pathlib import Path
         from layers.build import build
-        from layers.store import Store
+        from layers.store import Store, _crs, read_vector
 
         def hook(stage):
             if stage == {point!r}:

@@ -4,7 +4,7 @@ sites behind any unit's figure.
 
 Computed by geo/reserves.py from the sites of a snapshot (default: the live one) in the caller's
 view (the public sees public sites only; staff and admin every site, answered ``Cache-Control:
-private`` by api/auth.py ``RoleCaching``), cached per snapshot and view (layers/reserves.py).
+private`` by api/caching.py ``HttpCaching``), cached per snapshot and view (layers/reserves.py).
 """
 
 from __future__ import annotations

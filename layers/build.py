@@ -171,7 +171,9 @@ def build(
                 "format_version": SNAPSHOT_FORMAT,
                 "synthetic": sources is None,
                 "source": "demo generator" if sources is None else str(sources.resolve()),
-                "demo": {"sites": n_sites, "seed": seed, "era": era} if sources is None else None,
+                "demo": {"sites": n_sites, "seed": seed, **({"era": era} if era else {})}
+                if sources is None
+                else None,
                 "data_date": data_date.isoformat(),
                 "layers": entries,
                 "missing_layers": missing,

@@ -35,6 +35,7 @@ from api.service import Service
 from geo.areas import Area, AreaSites
 from geo.crs import CRS84_OUT, WORK_CRS, WORK_OUT, OutputCrs, output_crs
 from geo.errors import InvalidParameter, NotFound
+from geo.filters import Filters
 from geo.scoring import Ranking
 from maps.export_styles import layer_style
 
@@ -212,6 +213,7 @@ def export_meta(
     frame: gpd.GeoDataFrame,
     generated: str,
     attrib: list[dict[str, Any]],
+    filters: Filters | None = None,
 ) -> ExportMeta:
     """What the export says about itself."""
     word = AREA_WORDS[area.kind]
@@ -234,6 +236,7 @@ def export_meta(
             "numberMatched": len(frame),
             "numberNotRanked": not_ranked,
             "numberCrossingBoundary": int(frame["crosses_boundary"].sum()),
+            **({"filters": filters.to_dict()} if filters else {}),
         },
     )
 
@@ -272,10 +275,11 @@ def render(
     crs: OutputCrs,
     lang: str,
     generated: str,
+    filters: Filters | None = None,
 ) -> bytes:
-    """One export file as bytes."""
+    """One export file as bytes (``filters``: the hard filters the ranking applied)."""
     attrib = attribution(svc)
-    meta = export_meta(svc, area, r, frame, generated, attrib)
+    meta = export_meta(svc, area, r, frame, generated, attrib, filters)
     sites = sites_layer(svc, frame, attrib)
     # a municipality's or a Kreis's export says what changed there since the previous release
     ch = area_changes(svc, area, frame, r.profile.name) if area.kind in ("municipality", "kreis") else None

@@ -39,6 +39,7 @@ from api.service import Service
 from geo.areas import Area, AreaKind, AreaSites
 from geo.criteria import get_profile
 from geo.errors import InvalidParameter, NotFound
+from geo.filters import Filters
 from geo.pool import ForkPool, fork_available, usable_cores
 from geo.query import RankingQuery
 from maps.report_context import ReportContext
@@ -59,14 +60,17 @@ def export_area(
     profile: str | None,
     crs: str | None = None,
     lang: str | None = None,
+    filters: Filters | None = None,
 ) -> tuple[bytes, str, str, str]:
-    """One export (HTTP): the bytes, the file name, the media type and the CRS URI."""
+    """One export (HTTP): the bytes, the file name, the media type and the CRS URI. Sites that
+    ``filters`` exclude stay in the file after the ranked ones, naming the filter."""
     out_crs, out_lang = check_options(fmt, crs, lang)
     area = svc.areas.area(kind, key)
-    r = svc.rank(get_profile(profile).name, None)
+    name = get_profile(profile).name
+    r = svc.run(RankingQuery.of(name, None, filters)) if filters else svc.rank(name, None)
     chosen = svc.areas.sites(area, r.rank, svc.scorer.site_id)
     frame = area_frame(svc, site_table(svc, r, chosen.rows), chosen)
-    body = render(svc, area, fmt, r, frame, out_crs, out_lang, generated_now())
+    body = render(svc, area, fmt, r, frame, out_crs, out_lang, generated_now(), filters)
     return body, f"{area.slug}.{fmt}", MEDIA_TYPES[fmt], out_crs.uri
 
 

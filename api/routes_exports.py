@@ -2,7 +2,8 @@
 zipped Shapefile (DESIGN §5.3); and chosen sites (the web map's shortlist) the same way.
 
 ``/api/exports/municipalities/{ags}.{format}``, ``/api/exports/kreise/{key}.{format}`` and
-``/api/exports/nrw.{format}`` with ``profile=``, ``crs=`` (default EPSG:25832; GeoJSON is always
+``/api/exports/nrw.{format}`` with ``profile=``, ``available_by=YYYY-MM`` (sites it excludes
+stay in the file after the ranked ones, naming the filter), ``crs=`` (default EPSG:25832; GeoJSON is always
 RFC 7946 WGS84) and ``lang=de|en`` (default de). The files are built per request from the live
 snapshot in the caller's view (api/exports.py, api/formats.py).
 ``/api/exports/sites.{format}?ids=…`` exports up to 500 named sites, scored with the ``profile``,
@@ -25,8 +26,18 @@ from api.formats import FORMATS, MEDIA_TYPES
 from api.service import Service
 from geo.areas import AreaKind
 from geo.crs import OUTPUT_CRS
+from geo.filters import FILTERS, Filters
 
 router = APIRouter(prefix="/api/exports", tags=["Exports"])
+AvailableByParam = Annotated[
+    str | None,
+    Query(
+        pattern=r"^\d{4}-(0[1-9]|1[0-2])$",
+        description=FILTERS["available_by"].description
+        + " Excluded sites stay in the file, after the ranked ones.",
+        examples=["2027-06"],
+    ),
+]
 
 CrsParam = Annotated[
     str | None,
@@ -130,10 +141,12 @@ def _route(kind: AreaKind, fmt: str) -> Callable[..., Awaitable[Response]]:
         profile: str | None,
         crs: str | None,
         lang: str | None,
+        available_by: str | None,
     ) -> Response:
         if key is not None:
             valid_key(kind, key)
-        made = await run_in_threadpool(export_area, svc, kind, key, fmt, profile, crs, lang)
+        filters = Filters(available_by=available_by)
+        made = await run_in_threadpool(export_area, svc, kind, key, fmt, profile, crs, lang, filters)
         return _file(request, svc, fmt, *made)
 
     if kind == "nrw":
@@ -141,11 +154,12 @@ def _route(kind: AreaKind, fmt: str) -> Callable[..., Awaitable[Response]]:
         async def state(
             request: Request,
             svc: ServiceDep,
+            available_by: AvailableByParam = None,
             profile: ProfileParam = None,
             crs: CrsParam = None,
             lang: LangParam = None,
         ) -> Response:
-            return await respond(request, svc, None, profile, crs, lang)
+            return await respond(request, svc, None, profile, crs, lang, available_by)
 
         return state
 
@@ -155,11 +169,12 @@ def _route(kind: AreaKind, fmt: str) -> Callable[..., Awaitable[Response]]:
             request: Request,
             kreis: str,
             svc: ServiceDep,
+            available_by: AvailableByParam = None,
             profile: ProfileParam = None,
             crs: CrsParam = None,
             lang: LangParam = None,
         ) -> Response:
-            return await respond(request, svc, kreis, profile, crs, lang)
+            return await respond(request, svc, kreis, profile, crs, lang, available_by)
 
         return kreis
 
@@ -167,11 +182,12 @@ def _route(kind: AreaKind, fmt: str) -> Callable[..., Awaitable[Response]]:
         request: Request,
         ags: str,
         svc: ServiceDep,
+        available_by: AvailableByParam = None,
         profile: ProfileParam = None,
         crs: CrsParam = None,
         lang: LangParam = None,
     ) -> Response:
-        return await respond(request, svc, ags, profile, crs, lang)
+        return await respond(request, svc, ags, profile, crs, lang, available_by)
 
     return municipality
 
@@ -193,7 +209,7 @@ for _kind, (_prefix, _what) in PATHS.items():
             description=f"The sites intersecting the {_what}: {DESCRIPTIONS[_fmt]} Sites "
             "crossing the area's boundary are included and flagged "
             "crosses_boundary. CRSs: " + CRS_URIS + ".",
-            dependencies=[Depends(known_params("profile", "crs", "lang"))],
+            dependencies=[Depends(known_params("profile", "crs", "lang", "available_by"))],
             responses={
                 200: {
                     "content": {MEDIA_TYPES[_fmt]: {"example": EXAMPLES[_fmt]}},

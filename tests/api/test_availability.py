@@ -92,3 +92,23 @@ def test_exports_carry_the_land_fields(client):
     cols = next(line for line in head if line.startswith("Site ID") or "Site ID" in line)
     for name in ("Availability", "Available from", "Restrictions", "Marketable", "Time to market"):
         assert name in cols, name
+
+
+def test_area_exports_take_the_filters(client, svc):
+    ags = svc.sites["ags"].value_counts().index[0]
+    month = (dt.date.today() + dt.timedelta(days=400)).strftime("%Y-%m")
+    keep = _expected_available(svc, month)
+    doc = client.get(f"/api/exports/municipalities/{ags}.geojson", params={"available_by": month}).json()
+    assert doc["filters"] == {"available_by": month}
+    props = [f["properties"] for f in doc["features"]]
+    assert props and any(p["excluded_by"] == "available_by" for p in props)
+    for p in props:
+        if p["excluded_by"] is None:
+            assert p["site_id"] in keep
+        elif p["site_id"] not in keep:
+            assert p["excluded_by"] is not None
+    plain = client.get(f"/api/exports/municipalities/{ags}.geojson").json()
+    assert "filters" not in plain and len(plain["features"]) == len(props)
+    assert_problem(
+        client.get(f"/api/exports/municipalities/{ags}.csv", params={"available_by": "06/2027"}), 400
+    )

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import hashlib
+import re
 import time
 
 import httpx
@@ -64,7 +65,12 @@ def test_every_get_answer_round_trips_with_304(client, place):
         assert nm.headers["vary"] == r.headers["vary"] and "Cookie" in nm.headers["vary"]
         assert "content-type" not in nm.headers
         other = client.get(path, headers={"If-None-Match": '"something-else"'})
-        assert other.status_code == 200 and other.content == r.content
+        assert other.status_code == 200 and _timeless(other.content) == _timeless(r.content), path
+
+
+def _timeless(body: bytes) -> bytes:
+    """A body without its clock times (item pages' timeStamp, exports' generated): the rest is equal."""
+    return re.sub(rb"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}[^\";\r\n]*", b"TIME", body)
 
 
 def test_public_answers_may_be_kept_by_a_shared_cache_and_are_revalidated(client, place):

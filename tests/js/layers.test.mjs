@@ -43,7 +43,7 @@ test('every global-state key is declared with a default', () => {
 });
 
 test('site layers read the PMTiles site layers and promote site_id (points: fid) for feature-state', () => {
-  assert.deepEqual(full.sources.nrw.promoteId, { sites: 'site_id', site_points: 'fid' });
+  assert.deepEqual(full.sources.nrw.promoteId, { sites: 'site_id', site_points: 'fid', municipalities: 'ags', kreise: 'kreis_ags' });
   assert.match(full.sources.nrw.url, /^pmtiles:\/\//);
   for (const id of L.SITE_LAYERS) {
     const l = full.layers.find((x) => x.id === id);
@@ -82,7 +82,7 @@ test('legend groups name existing layers; score classes match the ramp', () => {
 
 test('an overlay added later goes into its slot (beforeOf)', () => {
   const ids = bare.layers.map((l) => l.id);
-  assert.equal(L.beforeOf('coverage-fibre', ids), 'muni-line');
+  assert.equal(L.beforeOf('coverage-fibre', ids), 'reserves-muni-fill'); // the (hidden) choropleth, then the lines
   assert.equal(L.beforeOf('lep-label', ids), undefined);
 });
 

@@ -25,6 +25,7 @@ import { addStaffSites } from './map-staff.js';
 import { initSheets } from './sheets.js';
 import { ChangesView } from './changes.js';
 import { Inquiries } from './inquiries.js';
+import { ReservesView } from './reserves.js';
 
 const doc = document.documentElement;
 const $ = (sel) => document.querySelector(sel);
@@ -147,6 +148,7 @@ async function main() {
     $('[data-action=shortlist-open]').addEventListener('click', () => shared.refresh());
   }
   new ChangesView($('[data-changes]'), { store, prep, criteria, getT, toast, map: mapApi.map, button: $('[data-changes-open]') });
+  new ReservesView($('[data-reserves]'), { store, getT, toast, map: mapApi.map, button: $('[data-reserves-open]') });
   if (who.signed_in) {
     new Inquiries($('[data-dialog=inquiries]'), { store, prep, names, filters: filterSpecs, profileOf, horizon, years, profiles,
       getT, toast, map: mapApi.map, button: $('[data-inquiries-open]') });

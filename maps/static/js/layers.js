@@ -8,6 +8,8 @@
 // The score colours are not declared here: style() and groups() take the `bands` of bands.js
 // (served by api/ui/config from maps/bands.py, shared with the report maps and QGIS styles).
 
+import { reserveLayers } from './reserves-data.js';
+
 /** A site whose band is not known yet (before the first ranking): no score colour. */
 export const UNSCORED_COLOR = '#d0d0d0';
 
@@ -50,6 +52,8 @@ export const GLOBAL_STATE = { h2Year: 2032 };
 export const LAYER_ORDER = [
   'background', 'basemap', 'neighbour-fill', 'neighbour-line',
   'coverage-*', // one per coverage overlay (image or municipal / Kreis shares), in API order
+  // the Flächenbilanz choropleth (reserves.js; hidden until its panel opens), under the sites
+  'reserves-muni-fill', 'reserves-kreis-fill', 'reserves-muni-line', 'reserves-kreis-line',
   'muni-line', 'kreis-line',
   'lep-fill', 'lep-line',
   'h2-future', 'h2-line',
@@ -72,8 +76,9 @@ export const SITE_LAYERS = ['site-points', 'site-fill', 'site-line'];
 /** The GeoJSON source of the highlighted site points: {role: sel | hover | cmp, band}. */
 export const MARKS_SOURCE = 'site-marks';
 export const POINTS_MAXZOOM = 10;
-/** The feature-state key per tile layer (layers/tiles.py PROMOTE_ID): points are numbered. */
-export const PROMOTE_ID = { sites: 'site_id', site_points: 'fid' };
+/** The feature-state key per tile layer (layers/tiles.py PROMOTE_ID): points are numbered; the
+ * boundaries are keyed by AGS for the Flächenbilanz choropleth (reserves.js). */
+export const PROMOTE_ID = { sites: 'site_id', site_points: 'fid', municipalities: 'ags', kreise: 'kreis_ags' };
 
 const fs = (k) => ['feature-state', k];
 const isSel = ['boolean', fs('sel'), false];
@@ -216,6 +221,7 @@ export function style({ tiles, bands, basemap = null, coverage = [], neighbours 
     { id: 'neighbour-line', type: 'line', source: 'neighbours',
       paint: { 'line-color': '#8a8a85', 'line-width': 1.2, 'line-dasharray': [3, 2] } },
     ...coverage.map(coverageLayer),
+    ...reserveLayers(),
     { id: 'muni-line', type: 'line', source: 'nrw', 'source-layer': 'municipalities',
       paint: { 'line-color': '#b4b0a6', 'line-width': ['interpolate', ['linear'], ['zoom'], 6, 0.3, 12, 1] } },
     { id: 'kreis-line', type: 'line', source: 'nrw', 'source-layer': 'kreise',

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyarrow.parquet as pq  # type: ignore[import-untyped]  # pyarrow ships no type hints
+import pyarrow.parquet as pq
 import shapely
 
 from geo.access import public_mask, public_view

@@ -361,15 +361,17 @@ def test_score_takes_every_filter_of_the_registry_and_refuses_bad_values(data, c
 
     argv = ["score"]
     for f in FILTERS.values():  # one option per filter, named as the API's query parameter
-        argv += [f"--{f.name.replace('_', '-')}", "x,y" if f.is_list else "0.5"]
+        argv += [f"--{f.name.replace('_', '-')}", "x,y" if f.is_list else "2027-06" if f.month else "0.5"]
     args = parser().parse_args(argv)
     assert {name: getattr(args, name) for name in FILTERS} == {
-        f.name: ["x,y"] if f.is_list else 0.5 for f in FILTERS.values()
+        f.name: ["x,y"] if f.is_list else "2027-06" if f.month else 0.5 for f in FILTERS.values()
     }
     code, _, err = run(capsys, "score", "--data", str(data), "--kind", "castle")
     assert code == 1 and "kind takes comma-separated values from: regional_plan" in err
     code, _, err = run(capsys, "score", "--data", str(data), "--min-5g", "1.5")
     assert code == 1 and "min_5g is a share between 0 and 1" in err
+    code, _, err = run(capsys, "score", "--data", str(data), "--available-by", "06/2027")
+    assert code == 1 and "available_by: a month is written YYYY-MM" in err
     code, _, err = run(capsys, "score", "--data", str(data), "--h2-year", "2100")
     assert code == 1 and "h2_year must be between 2025 and 2050" in err
     code, out, _ = run(

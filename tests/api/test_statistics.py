@@ -49,7 +49,7 @@ def staff(data_dir: Path) -> dict[str, str]:
 
 
 def _reference(sites: pd.DataFrame, level: str) -> pd.DataFrame:
-    """The figures by a plain group-by (demo availability: now, lt2y, gt2y, unknown or None)."""
+    """The figures by a plain group-by (availability: now, lt_1y, 1_3y, gt_3y, unknown or None)."""
     key = sites["ags"].str[: DIGITS[level]] if level != "state" else pd.Series("05", index=sites.index)
     area = sites["area_ha"]
     avail = sites["availability"]
@@ -60,7 +60,9 @@ def _reference(sites: pd.DataFrame, level: str) -> pd.DataFrame:
             "reserve_ha_gib": area.where(sites["planning_category"] == "GIB", 0.0),
             "brownfield_ha": area.where(sites["is_brownfield"].astype(bool), 0.0),
             "available_now_ha": area.where(avail == "now", 0.0),
-            "available_later_ha": area.where(avail.isin(["lt2y", "gt2y"]), 0.0),
+            "available_1y_ha": area.where(avail == "lt_1y", 0.0),
+            "available_later_ha": area.where(avail.isin(["1_3y", "gt_3y"]), 0.0),
+            "marketable_ha": area.where(sites["marketable"].fillna(False).astype(bool), 0.0),
             "available_unknown_ha": area.where(avail.isna() | (avail == "unknown"), 0.0),
             "sites_ge_10ha": (area >= 10).astype(int),
             "sites_ge_50ha": (area >= 50).astype(int),
@@ -88,7 +90,7 @@ def test_every_level_against_a_plain_groupby(
     ref = _reference(public_view(stored), level).reindex(units.index, fill_value=0)
     for col in ref.columns:
         assert np.allclose(units[col].to_numpy(float), ref[col].to_numpy(float), atol=1e-3), col
-    assert units["available_1y_ha"].sum() == 0 and units["marketable_ha"].sum() == 0  # old demo columns
+    assert units["available_1y_ha"].sum() > 0 and units["marketable_ha"].sum() > 0
     for col in ref.columns:  # the units add up to the state
         assert units[col].sum() == pytest.approx(doc["state"][col], abs=0.01), col
     share = units["brownfield_ha"] / units["reserve_ha"].where(units["reserve_ha"] > 0)
@@ -272,6 +274,8 @@ def pair(data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, 
     path = store.snapshots / old_id / MANIFEST
     m = json.loads(path.read_text(encoding="utf-8"))
     m["created"] = (created - dt.timedelta(days=2 * 365.25)).isoformat(timespec="seconds")
+    day = dt.date.fromisoformat(store.manifest(new_id)["data_date"])
+    m["data_date"] = (day - dt.timedelta(days=731)).isoformat()  # take-up runs over the data dates
     path.write_text(json.dumps(m), encoding="utf-8")
     return {
         "root": root,
@@ -297,7 +301,7 @@ def test_take_up_between_two_snapshots(client2: TestClient, pair: dict[str, Any]
     ):
         doc = client2.get(URL, params={"level": "kreis"}, headers=headers).json()
         assert doc["snapshot"] == pair["new_id"] and doc["previous_snapshot"] == pair["old_id"]
-        assert doc["years"] == pytest.approx(2.0, abs=1e-3) and doc["note"] is None
+        assert doc["years"] == pytest.approx(731 / 365.25, abs=1e-4) and doc["note"] is None
         units = _units(doc)
         ref = rows.groupby(rows["ags"].str[:5])["area_ha"].sum().reindex(units.index, fill_value=0.0)
         assert np.allclose(units["takeup_ha"], ref, atol=1e-3)

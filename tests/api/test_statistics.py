@@ -305,7 +305,7 @@ def test_take_up_between_two_snapshots(client2: TestClient, pair: dict[str, Any]
         units = _units(doc)
         ref = rows.groupby(rows["ags"].str[:5])["area_ha"].sum().reindex(units.index, fill_value=0.0)
         assert np.allclose(units["takeup_ha"], ref, atol=1e-3)
-        assert np.allclose(units["takeup_ha_per_year"], ref / 2.0, atol=1e-3)
+        assert np.allclose(units["takeup_ha_per_year"], ref / (731 / 365.25), atol=1e-3)
         assert doc["state"]["takeup_ha"] == pytest.approx(rows["area_ha"].sum(), abs=1e-3)
         key = str(rows["ags"].iloc[0])[:5]
         listed = client2.get(

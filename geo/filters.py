@@ -36,6 +36,7 @@ CONTAMINATION = ("none", "suspected", "confirmed", "remediated", "unknown")
 NOT_APPLICABLE = "not_applicable"  # contamination of a site that is not a brownfield
 NO_DATA = "no_data"  # the reason after every filter: no weighted criterion has data
 MAX_LIST = 500  # values of one list filter
+MONTHS = (1900 * 12, 2200 * 12)  # the month numbers a month filter takes
 
 FilterKind = Literal["min", "max", "any_of"]
 FilterValue = float | tuple[str, ...] | None
@@ -98,8 +99,8 @@ class FilterSpec:
                 raise InvalidParameter(f"{self.name} takes {self.pattern_text}, comma-separated")
             return tuple(sorted(set(items)))
         if self.month:
-            if isinstance(value, float):  # a month number (a parsed value, the command line)
-                return value
+            if isinstance(value, float) and value.is_integer() and MONTHS[0] <= value < MONTHS[1]:
+                return value  # a month number: a value parsed before (e.g. a query re-checked)
             try:
                 return float(month_number(value))
             except ValueError:

@@ -64,6 +64,7 @@ def test_available_by_filter_masks_by_month():
     spec = FILTERS["available_by"]
     col = np.array([24323, 24335, 24336, np.nan])
     assert spec.keep(col, f.available_by, 4).tolist() == [True, True, False, False]  # unknown never passes
-    for bad in ("2027-13", "2027", 5.0j, "2027-06; DROP"):
+    assert Filters(available_by=24335.0) == f  # a parsed value re-checked
+    for bad in ("2027-13", "2027", 5.0j, "2027-06; DROP", 0.5, 24335.5, 202706):
         with pytest.raises(InvalidParameter, match="YYYY-MM"):
             Filters(available_by=bad)

@@ -17,6 +17,7 @@ from urllib.parse import parse_qs, urlparse
 import httpx
 import pytest
 
+from geo.availability import month_text
 from tests.browser.conftest import UI
 from tests.browser.test_ui import TOP, api_order, first_difference, ranking_ids, wait_for_order
 
@@ -39,6 +40,10 @@ def _median(values: list[Any]) -> float | None:
 def choose(spec: dict[str, Any], table: dict[str, Any]) -> tuple[str, Any]:
     """How to set a filter in the page and its API value: (typed text or codes, API value)."""
     col = table["columns"].get(spec["column"])
+    if spec.get("format") == "month":  # a month field: typed and sent as YYYY-MM
+        med = _median(col) if col is not None else None
+        month = month_text(float(math.floor(med))) if med is not None else "2027-06"
+        return month, month
     if spec["kind"] in ("min", "max"):
         share = spec.get("upper") == 1
         med = _median(col) if col is not None else None

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from geo.availability import month_text
 from geo.filters import FILTERS, NO_DATA, Filters, FilterSpec, apply_filters, docs
 from geo.scoring import Scorer
 
@@ -144,6 +145,9 @@ def test_browser_filters_equal_geo_for_every_filter_of_the_registry(tmp_path: Pa
             col[rng.random(n) < 0.1] = None  # no value
             if spec.always_passes:
                 col[rng.random(n) < 0.1] = spec.always_passes
+        elif spec.month:  # month numbers (year · 12 + month − 1), some sites never available
+            col = (24_300 + rng.integers(0, 60, n)).astype(float)
+            col[rng.random(n) < 0.1] = np.nan
         else:
             col = rng.random(n) * (spec.upper or 100.0)
             col[rng.random(n) < 0.05] = np.nan
@@ -155,6 +159,8 @@ def test_browser_filters_equal_geo_for_every_filter_of_the_registry(tmp_path: Pa
         if spec.is_list:
             return values_of.get(spec.name, _codes(spec, rng, 2))[:2]
         col = columns[spec.column]
+        if spec.month:  # as the page and the API take it: YYYY-MM
+            return month_text(float(np.floor(np.nanquantile(col, 0.7))))
         return float(np.nanquantile(col, 0.3 if spec.kind == "min" else 0.7))
 
     every = {s.name: value(s) for s in FILTERS.values()}

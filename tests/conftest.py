@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -37,3 +38,50 @@ def need_client(available: bool, reason: str) -> None:
     if os.environ.get("NRW_SITES_REQUIRE_CLIENTS"):
         pytest.fail(f"{reason}, and NRW_SITES_REQUIRE_CLIENTS is set")
     pytest.skip(reason)
+
+
+# -- one demo build per parameters per run, shared by every test (and every xdist worker) ---------
+class DemoCache:
+    """Published demo snapshots built once per ``(n_sites, seed)`` and copied for each user.
+
+    A demo build takes 10–30 s (most of it the map tiles), and the same ``build(n_sites=300,
+    seed=1)`` used to run in five modules. The first fixture that asks builds it into a folder
+    shared by the whole run (the parent of the xdist workers' temporary folders), under an
+    exclusive ``flock`` so that two workers never build the same one; every user gets its own
+    ``shutil.copytree`` of it, so a test may add keys, audit lines or snapshots to its copy.
+    """
+
+    def __init__(self, root: Path):
+        self.root = root
+        root.mkdir(parents=True, exist_ok=True)
+
+    def template(self, n_sites: int, seed: int) -> Path:
+        """The built data directory (never hand it to a test: copy it)."""
+        import fcntl
+
+        from layers.build import build
+        from layers.store import Store
+
+        done = self.root / f"demo-{n_sites}-{seed}"
+        with open(self.root / f"demo-{n_sites}-{seed}.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if not done.is_dir():
+                staging = self.root / f".staging-{n_sites}-{seed}-{os.getpid()}"
+                shutil.rmtree(staging, ignore_errors=True)
+                build(Store(staging), n_sites=n_sites, seed=seed)
+                staging.rename(done)
+        return done
+
+    def copy(self, dest: Path, n_sites: int, seed: int) -> Path:
+        """A private copy of the demo data directory at ``dest`` (missing or empty)."""
+        shutil.copytree(self.template(n_sites, seed), dest, symlinks=True, dirs_exist_ok=True)
+        return dest
+
+
+@pytest.fixture(scope="session")
+def demo_cache(tmp_path_factory: pytest.TempPathFactory) -> DemoCache:
+    """The run's :class:`DemoCache` (one folder for all xdist workers of this run)."""
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent  # pytest-N/popen-gwK → pytest-N, shared by the workers of this run
+    return DemoCache(base / "demo-cache")

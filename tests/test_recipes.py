@@ -27,6 +27,8 @@ import pandas as pd
 import pytest
 import shapely
 
+from tests.conftest import DemoCache
+
 ROOT = Path(__file__).resolve().parents[1]
 NEW = "probe"
 
@@ -255,13 +257,8 @@ COLLECTION_SCRIPT = textwrap.dedent("""
 
 
 @pytest.fixture(scope="module")
-def demo_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from layers.build import build
-    from layers.store import Store
-
-    root = tmp_path_factory.mktemp("recipe-demo")
-    build(Store(root), n_sites=300, seed=1)
-    return root
+def demo_data(tmp_path_factory: pytest.TempPathFactory, demo_cache: DemoCache) -> Path:
+    return demo_cache.copy(tmp_path_factory.mktemp("recipe-demo"), n_sites=300, seed=1)
 
 
 def _collections(data: Path, cid: str, mode: str) -> dict[str, Any]:

@@ -1,7 +1,8 @@
 """API fixtures: one small synthetic snapshot per session, a TestClient, and a live server.
 
 The snapshot is the demo generator at 300 sites (seed 1): 396 municipalities, ~300 sites,
-hydrogen segments and coverage grids, built into a temporary directory in about 3 s.
+hydrogen segments and coverage grids, built once per run (tests/conftest.py ``demo_cache``)
+and copied into a temporary directory for each session (each xdist worker).
 """
 
 from __future__ import annotations
@@ -28,8 +29,7 @@ import shapely
 from api.main import create_app
 from api.service import Service
 from api.settings import Settings
-from layers.build import build
-from layers.store import Store
+from tests.conftest import DemoCache
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # starlette's note that httpx will be replaced by httpx2
@@ -41,11 +41,10 @@ NRW_WGS84 = (5.86, 50.32, 9.47, 52.54)
 
 
 @pytest.fixture(scope="session")
-def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A data directory holding one published demo snapshot (300 sites, seed 1)."""
-    root = tmp_path_factory.mktemp("apidata")
-    build(Store(root), n_sites=300, seed=1)
-    return root
+def data_dir(tmp_path_factory: pytest.TempPathFactory, demo_cache: DemoCache) -> Path:
+    """A data directory holding one published demo snapshot (300 sites, seed 1): this session's
+    own copy of the run's shared build, so the tests may add keys, audit lines and lists to it."""
+    return demo_cache.copy(tmp_path_factory.mktemp("apidata"), n_sites=300, seed=1)
 
 
 @pytest.fixture(scope="session")

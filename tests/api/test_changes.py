@@ -22,6 +22,7 @@ from geo.scoring import Scorer
 from layers.build import build
 from layers.changes import changes, load_sites
 from layers.store import Store
+from tests.conftest import DemoCache
 from tests.layers._snapshots import publish_sites
 
 with warnings.catch_warnings():
@@ -30,12 +31,11 @@ with warnings.catch_warnings():
 
 
 @pytest.fixture(scope="module")
-def pair(tmp_path_factory: pytest.TempPathFactory) -> tuple[Store, str, str]:
+def pair(tmp_path_factory: pytest.TempPathFactory, demo_cache: DemoCache) -> tuple[Store, str, str]:
     """A demo snapshot and a later one: 4 removed, 2 added far away, 1 re-keyed, 1 renamed and
     shrunk (no match), area, planning and fibre changed, one site made non-public, one new
     non-public site."""
-    store = Store(tmp_path_factory.mktemp("changes"))
-    build(store, n_sites=300, seed=1)
+    store = Store(demo_cache.copy(tmp_path_factory.mktemp("changes"), n_sites=300, seed=1))
     old_id = store.current_id()
     assert old_id
     old = load_sites(store, old_id)

@@ -244,14 +244,14 @@ def test_two_workers_re_running_at_once_record_each_run_once(tmp_path, svc):
         assert con.execute("SELECT COUNT(*) FROM inquiry_runs WHERE snapshot = 'S2'").fetchone()[0] == 5
 
 
-def test_a_server_loading_a_new_snapshot_re_runs_the_inquiries(tmp_path):
+def test_a_server_loading_a_new_snapshot_re_runs_the_inquiries(tmp_path, demo_cache):
     from api.live import reload
     from api.main import create_app
     from api.settings import Settings
     from layers.build import build
     from layers.store import Store
 
-    build(Store(tmp_path), n_sites=300, seed=1)
+    demo_cache.copy(tmp_path, n_sites=300, seed=1)
     key = KeyStore(tmp_path).add("inquiry-reload", "staff")
     h = {"Authorization": f"Bearer {key}"}
     settings = Settings(data=tmp_path)

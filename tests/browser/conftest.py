@@ -12,6 +12,7 @@ page logged an error. A screenshot of the page at the end of every test goes to
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import tempfile
@@ -30,11 +31,11 @@ from tests.browser.harness import (
     VIEWPORT,
     PageLog,
     browser_required,
-    build_demo,
     chromium_path,
     launch,
     live_server,
 )
+from tests.conftest import DemoCache
 
 N_SITES = 2000
 SEED = 42
@@ -85,10 +86,10 @@ def browser(playwright_api: Any) -> Iterator[Any]:
 
 
 @pytest.fixture(scope="session")
-def bt_data(ui_built: None) -> Iterator[Path]:
-    """A data directory with one demo snapshot: 2,000 sites, seed 42."""
-    root = Path(tempfile.mkdtemp(prefix="bt-data-"))
-    build_demo(root, N_SITES, SEED)
+def bt_data(ui_built: None, demo_cache: DemoCache) -> Iterator[Path]:
+    """A data directory with one demo snapshot: 2,000 sites, seed 42 (this session's copy of
+    the run's one build: each xdist worker serves its own)."""
+    root = demo_cache.copy(Path(tempfile.mkdtemp(prefix="bt-data-")), N_SITES, SEED)
     yield root
     shutil.rmtree(root, ignore_errors=True)
 
@@ -97,7 +98,7 @@ def bt_data(ui_built: None) -> Iterator[Path]:
 def server(bt_data: Path) -> Iterator[str]:
     """The base URL of a live ``nrw-sites serve`` on the demo snapshot (log in artifacts/)."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with live_server(bt_data, log=ARTIFACTS / "server.log") as url:
+    with live_server(bt_data, log=ARTIFACTS / f"server{_worker_suffix()}.log") as url:
         yield url
 
 
@@ -114,6 +115,12 @@ def profiles(api: httpx.Client) -> dict[str, Any]:
     r = api.get("/api/profiles")
     r.raise_for_status()
     return r.json()
+
+
+def _worker_suffix() -> str:
+    """``-gw0``, ``-gw1``, … under pytest-xdist (each worker runs its own server), else ``""``."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    return f"-{worker}" if worker else ""
 
 
 def _slug(name: str) -> str:

@@ -27,6 +27,7 @@ from layers import tiles_overlays, tiles_spec
 from layers.build import build
 from layers.io import sha256
 from layers.store import Store
+from tests.conftest import DemoCache
 
 EVERY_ZOOM = ("municipalities", "municipality_labels", "kreise", "kreis_labels", "hydrogen", "lep_sites")
 
@@ -112,10 +113,8 @@ class Archive:
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> Store:
-    s = Store(tmp_path_factory.mktemp("tiles"))
-    build(s, n_sites=300, seed=1)
-    return s
+def store(tmp_path_factory: pytest.TempPathFactory, demo_cache: DemoCache) -> Store:
+    return Store(demo_cache.copy(tmp_path_factory.mktemp("tiles"), n_sites=300, seed=1))
 
 
 @pytest.fixture(scope="module")

@@ -14,13 +14,25 @@ from api.cli import main
 from layers.store import Store
 
 
-@pytest.fixture()
-def workspace(tmp_path, fixtures):
-    """A copy of the fixtures and a data dir holding one good snapshot."""
-    src = tmp_path / "src"
+@pytest.fixture(scope="module")
+def built(tmp_path_factory, fixtures):
+    """The fixtures and a data dir with one good snapshot built from them, once per module."""
+    root = tmp_path_factory.mktemp("bad-input")
+    src = root / "src"
     shutil.copytree(fixtures, src)
-    data = tmp_path / "data"
+    data = root / "data"
     assert main(["build", "--sources", str(src / "sources.toml"), "--data", str(data)]) == 0
+    return src, data
+
+
+@pytest.fixture()
+def workspace(tmp_path, built):
+    """A copy of the fixtures and a data dir holding one good snapshot (copies of ``built``,
+    which each test may break as it likes)."""
+    src = tmp_path / "src"
+    data = tmp_path / "data"
+    shutil.copytree(built[0], src)
+    shutil.copytree(built[1], data)
     return src, data
 
 

@@ -55,26 +55,32 @@ class DemoCache:
         self.root = root
         root.mkdir(parents=True, exist_ok=True)
 
-    def template(self, n_sites: int, seed: int) -> Path:
-        """The built data directory (never hand it to a test: copy it)."""
+    def template(self, n_sites: int, seed: int, history: bool = False) -> Path:
+        """The built data directory (never hand it to a test: copy it). With ``history`` it is
+        ``build_demo_history``'s: the demo published twice, a year apart."""
         import fcntl
 
-        from layers.build import build
+        from layers.build import build, build_demo_history
         from layers.store import Store
 
-        done = self.root / f"demo-{n_sites}-{seed}"
-        with open(self.root / f"demo-{n_sites}-{seed}.lock", "w") as lock:
+        name = f"demo-{n_sites}-{seed}" + ("-history" if history else "")
+        done = self.root / name
+        with open(self.root / f"{name}.lock", "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             if not done.is_dir():
-                staging = self.root / f".staging-{n_sites}-{seed}-{os.getpid()}"
+                staging = self.root / f".staging-{name}-{os.getpid()}"
                 shutil.rmtree(staging, ignore_errors=True)
-                build(Store(staging), n_sites=n_sites, seed=seed)
+                if history:
+                    build_demo_history(Store(staging), n_sites=n_sites, seed=seed)
+                else:
+                    build(Store(staging), n_sites=n_sites, seed=seed)
                 staging.rename(done)
         return done
 
-    def copy(self, dest: Path, n_sites: int, seed: int) -> Path:
+    def copy(self, dest: Path, n_sites: int, seed: int, history: bool = False) -> Path:
         """A private copy of the demo data directory at ``dest`` (missing or empty)."""
-        shutil.copytree(self.template(n_sites, seed), dest, symlinks=True, dirs_exist_ok=True)
+        template = self.template(n_sites, seed, history)
+        shutil.copytree(template, dest, symlinks=True, dirs_exist_ok=True)
         return dest
 
 

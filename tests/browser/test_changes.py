@@ -17,8 +17,9 @@ import httpx
 import pytest
 
 from layers.keys import KeyStore
-from tests.browser.conftest import UI
+from tests.browser.conftest import UI, _worker_suffix
 from tests.browser.harness import ARTIFACTS, live_server
+from tests.conftest import DemoCache
 
 N_SITES = 300
 SEED = 42
@@ -26,13 +27,10 @@ OVERLAY = "() => window.nrwSites.map.getSource('changes')?.serialize().data.feat
 
 
 @pytest.fixture(scope="module")
-def hist_data(ui_built: None) -> Iterator[Path]:
-    """A data directory with two demo snapshots a year apart (the later one live)."""
-    from layers.build import build_demo_history
-    from layers.store import Store
-
-    root = Path(tempfile.mkdtemp(prefix="bt-hist-"))
-    build_demo_history(Store(root), N_SITES, SEED)
+def hist_data(ui_built: None, demo_cache: DemoCache) -> Iterator[Path]:
+    """A data directory with two demo snapshots a year apart (the later one live): a copy of
+    the run's one such build, which test_reserves.py shares."""
+    root = demo_cache.copy(Path(tempfile.mkdtemp(prefix="bt-hist-")), N_SITES, SEED, history=True)
     yield root
     shutil.rmtree(root, ignore_errors=True)
 
@@ -40,7 +38,7 @@ def hist_data(ui_built: None) -> Iterator[Path]:
 @pytest.fixture(scope="module")
 def hist_server(hist_data: Path) -> Iterator[str]:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with live_server(hist_data, log=ARTIFACTS / "server-hist.log") as url:
+    with live_server(hist_data, log=ARTIFACTS / f"server-hist{_worker_suffix()}.log") as url:
         yield url
 
 

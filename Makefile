@@ -22,12 +22,14 @@ serve: $(STAMP)
 # `make test` includes tests/browser: they run when chromium is on PATH and skip with the reason
 # otherwise; with CI set they are required (fail instead of skip).
 # It runs on TEST_WORKERS pytest-xdist processes (CI has 2 cores; `make test TEST_WORKERS=0` runs
-# in one process). --dist loadfile keeps each test file on one worker, so a module-scoped
-# fixture (a demo build, a server) is set up once; the demo builds themselves are shared by the
-# workers (tests/conftest.py, demo_cache).
+# in one process). --dist loadfile keeps each test file (and all of tests/browser) on one
+# worker, so a module-scoped fixture (a demo build, a server) is set up once; the files go out
+# slowest folder first (--no-loadscope-reorder keeps tests/conftest.py's order); the demo
+# builds themselves are shared by the workers (tests/conftest.py, demo_cache).
 TEST_WORKERS ?= 2
+PARALLEL := -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile
+	$(BIN)/python -m pytest -q $(PARALLEL)
 
 # Only the browser tests (Debian chromium via playwright against a live server).
 browser: $(STAMP)

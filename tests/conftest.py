@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -27,6 +28,44 @@ def shared_raw() -> Path:
             pytest.fail(f"real data required but not found at {SHARED_RAW}")
         pytest.skip(f"real data not found at {SHARED_RAW} (set NRW_SITES_SHARED)")
     return SHARED_RAW
+
+
+# -- the order the files run in, and how `make test` (pytest-xdist) splits them --------------------
+# The slowest folders first, the many quick files of tests/geo last: under `make test` the two
+# workers take the files in this order (--no-loadscope-reorder), so the last ones are short and
+# neither worker waits long for the other at the end.
+ORDER = ("browser", "api", "layers", "", "maps", "geo")  # "": the files directly in tests/
+
+
+def _rank(item: pytest.Item) -> int:
+    try:
+        parts = Path(str(item.path)).resolve().relative_to(ROOT / "tests").parts
+    except ValueError:
+        return len(ORDER)
+    folder = parts[0] if len(parts) > 1 else ""
+    return ORDER.index(folder) if folder in ORDER else len(ORDER)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Run the folders in ``ORDER`` (a stable sort: the files and tests inside keep theirs)."""
+    items.sort(key=_rank)
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """Under ``--dist loadfile``: each file to one worker, except that all of tests/browser goes
+    to one worker as one unit (one chromium, one live server, one copy of the 2,000-site demo;
+    two browsers at once would also slow each other on two cores). Other modes: xdist's own."""
+    if config.getoption("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class BrowserTogether(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            if nodeid.startswith("tests/browser/"):
+                return "tests/browser"
+            return str(super()._split_scope(nodeid))
+
+    return BrowserTogether(config, log)
 
 
 def need_client(available: bool, reason: str) -> None:

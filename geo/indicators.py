@@ -32,6 +32,7 @@ from geo.grid import Coverage
 from geo.pool import ForkPool
 
 BROWNFIELD_OVERLAP = 0.5  # a site counts as brownfield reuse when ≥ 50 % overlaps brownfields
+FEW_SITES = 8  # up to this many sites (ad-hoc scoring), per-site lookups beat whole-layer passes
 
 
 def area_ha(geoms: np.ndarray) -> np.ndarray:
@@ -47,24 +48,33 @@ def unit_overlaps(sites: np.ndarray, units: np.ndarray, tree: shapely.STRtree | 
     (``contains_properly``) and need no polygon intersection; only sites crossing a unit
     boundary are intersected. Where units overlap (plan areas), a site inside one or more units
     is paired with each of those only, which are then its largest overlaps.
-    ``tree`` may be a prebuilt STRtree over ``units``.
+    ``tree`` may be a prebuilt STRtree over ``units``; up to ``FEW_SITES`` sites (ad-hoc
+    scoring) ask it for their candidates instead of building a tree over the sites and querying
+    it with every unit: the same pairs, in the same order, without touching the other units.
     """
     n = len(sites)
-    u_in, s_in = shapely.STRtree(sites).query(units, predicate="contains_properly")
+    if tree is not None and n <= FEW_SITES:
+        s_c, u_c = tree.query(sites, predicate="intersects")
+        whole = shapely.contains_properly(units[u_c], sites[s_c])
+        order = np.lexsort((s_c[whole], u_c[whole]))  # by unit, as the query by units gives them
+        s_in, u_in = s_c[whole][order], u_c[whole][order]
+    else:
+        u_in, s_in = shapely.STRtree(sites).query(units, predicate="contains_properly")
     inside = np.zeros(n, dtype=bool)
     inside[s_in] = True
-    rest = np.flatnonzero(~inside)
-    s_x, u_x = (tree or shapely.STRtree(units)).query(sites[rest], predicate="intersects")
-    s_x = rest[s_x]
+    if tree is not None and n <= FEW_SITES:
+        cross = ~inside[s_c]
+        s_x, u_x = s_c[cross], u_c[cross]
+    else:
+        rest = np.flatnonzero(~inside)
+        s_x, u_x = (tree or shapely.STRtree(units)).query(sites[rest], predicate="intersects")
+        s_x = rest[s_x]
     area_x = shapely.area(shapely.intersection(sites[s_x], units[u_x]))
-    pairs = pd.DataFrame(
-        {
-            "site": np.concatenate([s_in, s_x]),
-            "unit": np.concatenate([u_in, u_x]),
-            "area_m2": np.concatenate([shapely.area(sites[s_in]), area_x]),
-        }
-    )
-    return pairs[pairs["area_m2"] > 0].reset_index(drop=True)
+    site = np.concatenate([s_in, s_x])
+    unit = np.concatenate([u_in, u_x])
+    area = np.concatenate([shapely.area(sites[s_in]), area_x])
+    some = area > 0
+    return pd.DataFrame({"site": site[some], "unit": unit[some], "area_m2": area[some]})
 
 
 def largest_overlap(pairs: pd.DataFrame, n_sites: int, unit_size: np.ndarray | None = None) -> np.ndarray:
@@ -78,8 +88,9 @@ def largest_overlap(pairs: pd.DataFrame, n_sites: int, unit_size: np.ndarray | N
         units = pairs["unit"].to_numpy()
         size = unit_size[units] if unit_size is not None else np.zeros(len(units))
         order = np.lexsort((units, size, -pairs["area_m2"].to_numpy()))
-        best = pairs.iloc[order].drop_duplicates("site", keep="first")
-        out[best["site"].to_numpy()] = best["unit"].to_numpy()
+        site = pairs["site"].to_numpy()[order]
+        _, first = np.unique(site, return_index=True)  # each site's first row in that order
+        out[site[first]] = units[order][first]
     return out
 
 

@@ -277,7 +277,7 @@ class Service:
         cols = indicator_columns(
             given, geoms, self.index.layers, self.snap.coverage, self.funding, index=self.index
         )
-        scorer = Scorer(pd.DataFrame(cols))
+        scorer = Scorer(cols)
         return scorer, scorer.run(q)
 
     def _adhoc_items(

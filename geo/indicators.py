@@ -19,7 +19,7 @@ Notes
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import cast
+from typing import NamedTuple, cast
 
 import numpy as np
 import pandas as pd
@@ -41,8 +41,28 @@ def area_ha(geoms: np.ndarray) -> np.ndarray:
 
 
 # -- overlaps with units (municipalities) ---------------------------------------------------------
+class Overlaps(NamedTuple):
+    """Site/unit pairs that overlap, as arrays (``unit_overlaps`` gives them as a frame)."""
+
+    site: np.ndarray
+    unit: np.ndarray
+    area_m2: np.ndarray
+
+
+def _pairs(pairs: pd.DataFrame | Overlaps) -> Overlaps:
+    """The pairs as arrays, from a frame or as they are."""
+    if isinstance(pairs, Overlaps):
+        return pairs
+    return Overlaps(pairs["site"].to_numpy(), pairs["unit"].to_numpy(), pairs["area_m2"].to_numpy())
+
+
 def unit_overlaps(sites: np.ndarray, units: np.ndarray, tree: shapely.STRtree | None = None) -> pd.DataFrame:
-    """Return (site, unit, area_m2) for every site/unit pair that overlaps.
+    """Return (site, unit, area_m2) for every site/unit pair that overlaps (``overlaps`` as a frame)."""
+    return pd.DataFrame(overlaps(sites, units, tree)._asdict())
+
+
+def overlaps(sites: np.ndarray, units: np.ndarray, tree: shapely.STRtree | None = None) -> Overlaps:
+    """(site, unit, area_m2) for every site/unit pair that overlaps.
 
     Sites lying wholly inside a unit are found with the unit prepared once
     (``contains_properly``) and need no polygon intersection; only sites crossing a unit
@@ -74,28 +94,31 @@ def unit_overlaps(sites: np.ndarray, units: np.ndarray, tree: shapely.STRtree | 
     unit = np.concatenate([u_in, u_x])
     area = np.concatenate([shapely.area(sites[s_in]), area_x])
     some = area > 0
-    return pd.DataFrame({"site": site[some], "unit": unit[some], "area_m2": area[some]})
+    return Overlaps(site[some], unit[some], area[some])
 
 
-def largest_overlap(pairs: pd.DataFrame, n_sites: int, unit_size: np.ndarray | None = None) -> np.ndarray:
+def largest_overlap(
+    pairs: pd.DataFrame | Overlaps, n_sites: int, unit_size: np.ndarray | None = None
+) -> np.ndarray:
     """Return, per site, the unit with the largest overlap (-1 when none).
 
     Ties go to the smaller unit when ``unit_size`` is given (the more specific plan area),
     else to the lower unit index.
     """
     out = np.full(n_sites, -1, dtype=np.int64)
-    if len(pairs):
-        units = pairs["unit"].to_numpy()
+    p = _pairs(pairs)
+    if len(p.site):
+        units = p.unit
         size = unit_size[units] if unit_size is not None else np.zeros(len(units))
-        order = np.lexsort((units, size, -pairs["area_m2"].to_numpy()))
-        site = pairs["site"].to_numpy()[order]
+        order = np.lexsort((units, size, -p.area_m2))
+        site = p.site[order]
         _, first = np.unique(site, return_index=True)  # each site's first row in that order
         out[site[first]] = units[order][first]
     return out
 
 
 def unit_share(
-    pairs: pd.DataFrame, unit_keys: np.ndarray, values: pd.Series, site_area_m2: np.ndarray
+    pairs: pd.DataFrame | Overlaps, unit_keys: np.ndarray, values: pd.Series, site_area_m2: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Area-weighted share per site from statistics per unit.
 
@@ -104,10 +127,11 @@ def unit_share(
     the share over the part of the site with data, and which fraction of the site had data.
     """
     n = len(site_area_m2)
-    v = pd.Series(unit_keys[pairs["unit"].to_numpy()]).map(values).to_numpy(float)
+    p = _pairs(pairs)
+    v = pd.Series(unit_keys[p.unit]).map(values).to_numpy(float)
     ok = np.isfinite(v)
-    a = pairs["area_m2"].to_numpy()
-    s = pairs["site"].to_numpy()
+    a = p.area_m2
+    s = p.site
     num = np.bincount(s[ok], weights=a[ok] * v[ok], minlength=n)
     den = np.bincount(s[ok], weights=a[ok], minlength=n)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -243,7 +267,7 @@ def grid_share(sites: np.ndarray, cov: Coverage) -> tuple[np.ndarray, np.ndarray
 
 
 def coverage_share(
-    sites: np.ndarray, cov: Coverage, pairs: pd.DataFrame, unit_ags: np.ndarray
+    sites: np.ndarray, cov: Coverage, pairs: pd.DataFrame | Overlaps, unit_ags: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Share and data fraction per site for any coverage layer (grid, municipal or Kreis)."""
     if cov.grid is not None:

@@ -191,13 +191,11 @@ def _majority_host(geoms: np.ndarray, idx: LayerIndex, name: str) -> np.ndarray:
     """Index of the area of layer ``name`` holding at least half of each geometry (-1 where
     none does). Among several, the largest overlap wins and then the smallest (most specific) host.
     """
-    pairs = ind.unit_overlaps(geoms, idx.geoms(name), idx.tree(name))
+    pairs = ind.overlaps(geoms, idx.geoms(name), idx.tree(name))
     host = ind.largest_overlap(pairs, len(geoms), idx.areas(name))
     overlap = np.zeros(len(geoms))
-    if len(pairs):
-        site = pairs["site"].to_numpy()
-        chosen = pairs["unit"].to_numpy() == host[site]
-        overlap[site[chosen]] = pairs["area_m2"].to_numpy()[chosen]
+    chosen = pairs.unit == host[pairs.site]
+    overlap[pairs.site[chosen]] = pairs.area_m2[chosen]
     return np.where(overlap >= ind.BROWNFIELD_OVERLAP * shapely.area(geoms), host, -1)
 
 
@@ -391,9 +389,9 @@ def _set_columns(out: Columns, crit: Any, columns: list[np.ndarray]) -> None:
 
 def _municipality(
     out: Columns, geoms: np.ndarray, idx: LayerIndex, warn: Callable[[str], None] | None
-) -> tuple[pd.DataFrame, np.ndarray]:
+) -> tuple[ind.Overlaps, np.ndarray]:
     """Set ags, municipality, kreis_ags and kreis (largest overlap; a source key is checked)."""
-    pairs = ind.unit_overlaps(geoms, idx.geoms("municipalities"), idx.tree("municipalities"))
+    pairs = ind.overlaps(geoms, idx.geoms("municipalities"), idx.tree("municipalities"))
     best = ind.largest_overlap(pairs, len(geoms))
     unit_ags = idx.column("municipalities", "ags")
     # attr-defined: numpy's stubs take where(c, x, None) for where(c) (None is no ArrayLike)

@@ -59,6 +59,7 @@ class Service:
         self.index = LayerIndex({k: v for k, v in snap.layers.items() if k != "sites"})
         self._rankings = RankingCache(self.scorer.run, size=16)  # by query; the profiles' own kept
         self._ui: dict[Any, Any] = {}
+        self._attribution: list[dict[str, Any]] | None = None
         h2 = snap.layers.get("hydrogen")
         quality = (
             str(h2["geometry_quality"].mode().iloc[0])
@@ -85,8 +86,11 @@ class Service:
         return self.snap.synthetic
 
     def attribution(self) -> list[dict[str, Any]]:
-        """Attribution and licence of every layer, as they travel with every answer."""
-        return layer_attribution(self.snap.manifest)
+        """Attribution and licence of every layer, as they travel with every answer (made once;
+        read-only: every answer shares it)."""
+        if self._attribution is None:
+            self._attribution = layer_attribution(self.snap.manifest)
+        return self._attribution
 
     # -- rankings ---------------------------------------------------------------------------
     def run(self, q: RankingQuery) -> Ranking:

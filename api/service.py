@@ -7,6 +7,7 @@ all requests; it holds the scorer and STRtrees so a request does no set-up work.
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -239,6 +240,14 @@ class Service:
         if "table-bytes" not in self._ui:
             self._ui["table-bytes"] = dumps(self.table())
         return self._ui["table-bytes"]
+
+    def gzipped(self, name: Any, body: bytes) -> bytes:
+        """``body`` (the UI data cached under ``name``) gzip-compressed once, at level 6 and
+        without a timestamp (every replica sends the same bytes under the same ETag)."""
+        key = ("gzip", name)
+        if key not in self._ui:
+            self._ui[key] = gzip.compress(body, compresslevel=6, mtime=0)
+        return self._ui[key]
 
     def values_bytes(self, profile: str | None, h2_year: int | None) -> bytes:
         """The values the browser re-ranks with, compact: first the H2 distance (km) for the

@@ -8,12 +8,14 @@ asked for, as before).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Hashable, Mapping
+from typing import Any, TypeVar
 
 import geopandas as gpd
 import numpy as np
 import shapely
+
+T = TypeVar("T")
 
 
 class LayerIndex:
@@ -25,6 +27,7 @@ class LayerIndex:
         self._trees: dict[str, shapely.STRtree] = {}
         self._areas: dict[str, np.ndarray] = {}
         self._columns: dict[tuple[str, str, Any], np.ndarray] = {}
+        self._memo: dict[tuple[str, Hashable], Any] = {}
 
     def geoms(self, name: str) -> np.ndarray:
         """The layer's geometries as a plain shapely array (no pandas dispatch)."""
@@ -52,3 +55,11 @@ class LayerIndex:
             values.flags.writeable = False
             self._columns[key] = values
         return self._columns[key]
+
+    def memo(self, name: str, key: Hashable, make: Callable[[], T]) -> T:
+        """What ``make()`` derives from layer ``name`` (a measure's targets and trees), made once
+        per ``key``."""
+        if (name, key) not in self._memo:
+            self._memo[name, key] = make()
+        value: T = self._memo[name, key]
+        return value

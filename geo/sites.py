@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
@@ -16,7 +15,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo import availability
+from geo import availability, nearest
 from geo import indicators as ind
 from geo.access import PUBLIC_FIELD, RESTRICTED_FIELDS
 from geo.criteria import CRITERIA
@@ -63,54 +62,7 @@ PUBLIC_COLUMNS = (
     # then the indicators of the generic criteria (declared with a measure), in registry order
     *(i.name for c in CRITERIA.values() if c.measure is not None for i in c.indicator_specs),
 )
-RAIL_TARGETS = ("freight_terminal", "long_distance_station")
 SHARE_LAYERS = ("fibre", "mobile_5g")  # coverage layers of shares (other grids hold counts)
-
-
-def transport_distances(
-    geoms: np.ndarray, layers: Mapping[str, gpd.GeoDataFrame], index: LayerIndex | None = None
-) -> dict[str, np.ndarray]:
-    """Straight-line distances (km, from the site's edge) to the nearest motorway junction, rail
-    freight terminal (else long-distance station, named in ``rail_target``), inland port and
-    commercial airport; NaN where the layer is missing.
-
-    Large batches run in two halves on two threads (GEOS releases the GIL): 50,000 sites take
-    about half the time.
-    """
-    geoms = np.asarray(geoms, dtype=object)  # plain shapely arrays: no pandas ufunc dispatch
-    idx = index if index is not None else LayerIndex(layers)
-    n = len(geoms)
-    targets: dict[str, np.ndarray] = {}
-    for col, name, keep in (
-        ("motorway_km", "motorway_junctions", None),
-        ("port_km", "ports", None),
-        ("rail_km", "rail_freight", None),
-        ("airport_km", "airports", "commercial"),
-    ):
-        layer = layers.get(name)
-        if layer is not None and len(layer):
-            targets[col] = idx.geoms(name) if keep is None else idx.geoms(name)[idx.column(name, keep, bool)]
-    target = RAIL_TARGETS[0]
-    if "rail_km" not in targets and "rail_stations" in layers:
-        targets["rail_km"] = idx.geoms("rail_stations")[idx.column("rail_stations", "long_distance", bool)]
-        target = RAIL_TARGETS[1]
-    targets = {col: t for col, t in targets.items() if len(t)}
-
-    def part(g: np.ndarray) -> dict[str, np.ndarray]:
-        anchor = ind.anchors(g)
-        return {col: ind.nearest_km(g, t, anchor)[0] for col, t in targets.items()}
-
-    if n >= 10_000:
-        with ThreadPoolExecutor(2) as pool:
-            parts = list(pool.map(part, np.array_split(geoms, 2)))
-    else:  # one ad-hoc polygon, a small build
-        parts = [part(geoms)]
-    out = {
-        col: np.concatenate([p[col] for p in parts]) if col in targets else np.full(n, np.nan)
-        for col in ("motorway_km", "rail_km", "port_km", "airport_km")
-    }
-    out["rail_target"] = np.full(n, target if "rail_km" in targets else None, dtype=object)
-    return out
 
 
 def _array(layer: gpd.GeoDataFrame) -> np.ndarray:
@@ -254,7 +206,7 @@ def indicator_columns(
     # coverage on grids runs in worker processes while the vector indicators are computed
     share_grids = {k: coverage[k] for k in SHARE_LAYERS if k in coverage and coverage[k].grid is not None}
     grid_job = ind.GridShares(geoms, share_grids)
-    generic = GenericMeasures(geoms, layers, coverage)  # likewise, in a forked worker at NRW scale
+    generic = GenericMeasures(geoms, layers, coverage, idx)  # likewise, in a forked worker at NRW scale
     try:
         step("municipality and Kreis (largest overlap)")
         pairs, unit_ags = _municipality(out, geoms, idx, warn)
@@ -264,7 +216,7 @@ def indicator_columns(
         step("hydrogen core network distance")
         _hydrogen(out, geoms, idx)
         step("transport access (straight-line distances)")
-        out.update(transport_distances(geoms, layers, idx))
+        out.update(nearest.transport_distances(geoms, layers, idx))
         generic.store(out, step)
     except BaseException:
         generic.terminate()
@@ -327,9 +279,14 @@ class GenericMeasures:
     """
 
     def __init__(
-        self, geoms: np.ndarray, layers: Mapping[str, gpd.GeoDataFrame], coverage: Mapping[str, Coverage]
+        self,
+        geoms: np.ndarray,
+        layers: Mapping[str, gpd.GeoDataFrame],
+        coverage: Mapping[str, Coverage],
+        index: LayerIndex | None = None,
     ):
         self.geoms = geoms
+        self.index = index  # what measures derive from their layers, kept (in this process only)
         self.jobs: list[Job] = []
         for crit in CRITERIA.values():
             m = crit.measure
@@ -343,7 +300,7 @@ class GenericMeasures:
     def store(self, out: Columns, step: Callable[[str], None]) -> None:
         """Set the columns (waiting for the worker, if any), in registry order."""
         if self._pool is None:
-            shared = SiteCache(self.geoms)
+            shared = SiteCache(self.geoms, self.index)
             for job in self.jobs:
                 crit, m, layer = job
                 step(f"{crit.name}: {m.kind} over {m.layer}" + ("" if layer is not None else " (no data)"))

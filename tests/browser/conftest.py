@@ -63,9 +63,12 @@ def ui_built() -> None:
         pytest.skip("maps/static/index.html not built yet")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def playwright_api(ui_built: None) -> Iterator[Any]:
-    """The playwright sync API, started once."""
+    """The playwright sync API, started once for tests/browser and stopped after its last test:
+    its event loop runs in the main thread while it is started, and ``asyncio.run`` in any test
+    after it (tests/api/test_traffic.py, which `make test` may give the same worker) would fail
+    with "cannot be called from a running event loop"."""
     exe = chromium_path()
     if exe is None:
         _unavailable("chromium is not installed (apt-get install chromium)")
@@ -77,7 +80,7 @@ def playwright_api(ui_built: None) -> Iterator[Any]:
         yield p
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(playwright_api: Any) -> Iterator[Any]:
     """Headless Debian chromium with SwiftShader WebGL (fresh temporary profile)."""
     b = launch(playwright_api)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 import threading
 from dataclasses import dataclass, field
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -138,7 +138,7 @@ class Collection:
     features: Sequence[bytes]
     bounds: np.ndarray  # (n, 4) minx, miny, maxx, maxy in WGS84
     geoms: Any  # WGS84 shapely geometries (exact bbox test): an array, or WKB decoded on use
-    columns: dict[str, np.ndarray]
+    columns: Mapping[str, np.ndarray]
     types: dict[str, str]  # property -> "string" | "number" | "integer" | "boolean"
     index: dict[str, int] = field(default_factory=dict)
     work_geoms: np.ndarray | None = None  # EPSG:25832 (the storage CRS)
@@ -258,24 +258,57 @@ def _kind(s: pd.Series) -> str:
     return "string"
 
 
-def collection_columns(
-    cid: str, gdf: pd.DataFrame, extra: pd.DataFrame | None = None
-) -> tuple[pd.DataFrame, np.ndarray, dict[str, str], dict[str, np.ndarray]]:
-    """The cheap part of a collection: its properties, ids, property types and filter columns."""
+def properties_frame(gdf: pd.DataFrame, extra: pd.DataFrame | None = None) -> pd.DataFrame:
+    """A layer's feature properties: its columns but the geometry and ``_``-prefixed ones, then
+    ``extra``'s."""
     props = gdf.drop(columns=[c for c in gdf.columns if c == "geometry" or c.startswith("_")])
     if extra is not None:
         props = pd.concat([props.reset_index(drop=True), extra.reset_index(drop=True)], axis=1)
-    ids = props[ID_FIELDS[cid]].astype(str).to_numpy(object)
-    types = {c: _kind(props[c]) for c in props.columns}
-    columns = {
-        c: props[c].to_numpy(object)
-        if types[c] == "string"
-        else props[c].to_numpy(bool)
-        if types[c] == "boolean"
-        else props[c].to_numpy(float, na_value=np.nan)
-        for c in props.columns
-    }
-    return props, ids, types, columns
+    return props
+
+
+def _array(s: pd.Series, kind: str) -> np.ndarray:
+    if kind == "string":
+        return s.to_numpy(object)
+    return s.to_numpy(bool) if kind == "boolean" else s.to_numpy(float, na_value=np.nan)
+
+
+class Columns(Mapping[str, np.ndarray]):
+    """The filterable property columns of a collection as numpy arrays, each made on first use
+    (a text column as Python strings costs ~3 MB per 50,000 rows; most are never filtered on)."""
+
+    def __init__(self, frames: Sequence[pd.DataFrame], types: dict[str, str]):
+        self._of = {c: f for f in frames for c in f.columns if c in types}
+        self._types = types
+        self._made: dict[str, np.ndarray] = {}
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        col = self._made.get(name)
+        if col is None:  # two threads may both make it: the same array, either is kept
+            col = self._made[name] = _array(self._of[name][name], self._types[name])
+        return col
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._types
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._types)
+
+    def __len__(self) -> int:
+        return len(self._types)
+
+
+def collection_columns(
+    cid: str, gdf: pd.DataFrame, extra: pd.DataFrame | None = None
+) -> tuple[np.ndarray, dict[str, str], Columns]:
+    """The cheap part of a collection: its ids, property types and filter columns (made on use)."""
+    keep = [c for c in gdf.columns if c != "geometry" and not c.startswith("_")]
+    frames = [gdf, *([] if extra is None else [extra])]
+    types = {c: _kind(gdf[c]) for c in keep}
+    types.update({} if extra is None else {c: _kind(extra[c]) for c in extra.columns})
+    source = extra if extra is not None and ID_FIELDS[cid] in extra.columns else gdf
+    ids = source[ID_FIELDS[cid]].astype(str).to_numpy(object)
+    return ids, types, Columns(frames, types)
 
 
 @dataclass
@@ -291,8 +324,9 @@ class Serialised:
     bounds: np.ndarray
 
 
-def serialise(gdf: pd.DataFrame, props: pd.DataFrame, ids: np.ndarray) -> Serialised:
-    """Serialise every feature of a layer (EPSG:25832) with its properties."""
+def serialise(gdf: pd.DataFrame, extra: pd.DataFrame | None, ids: np.ndarray) -> Serialised:
+    """Serialise every feature of a layer (EPSG:25832) with its properties and ``extra``'s."""
+    props = properties_frame(gdf, extra)
     work = np.asarray(gdf.geometry.values)
     geoms = to_wgs84(work)
     bounds = shapely.bounds(geoms) if len(geoms) else np.zeros((0, 4))
@@ -307,8 +341,8 @@ def build_collection(
 ) -> Collection:
     """Pre-serialise one layer (EPSG:25832 GeoDataFrame) as an OGC collection; ``made``: its
     serialised part, when already made (from the serving cache)."""
-    props, ids, types, columns = collection_columns(cid, gdf, extra)
-    s = made or serialise(gdf, props, ids)
+    ids, types, columns = collection_columns(cid, gdf, extra)
+    s = made or serialise(gdf, extra, ids)
     coll = Collection(
         cid,
         ids,

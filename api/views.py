@@ -21,7 +21,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import shapely
 
 from api.geojson import ID_FIELDS, Collection, Serialised, build_collection, collection_columns, serialise
 from api.service import Service
@@ -98,8 +97,7 @@ def _write(d: Path, s: Serialised) -> None:
     write_seq(d / "features", s.features)
     write_seq(d / "features_25832", s.features_work)
     write_seq(d / "props", s.props)
-    geoms = np.asarray(s.geoms, dtype=object)
-    write_seq(d / "wgs84", shapely.to_wkb(geoms).tolist() if len(geoms) else [])
+    WkbGeoms.of(s.geoms).wkb.write(d / "wgs84")
     np.save(d / "bounds.npy", np.ascontiguousarray(s.bounds, dtype=np.float64))
 
 
@@ -127,8 +125,8 @@ def _write_cache(tmp: Path, snaps: dict[str, Snapshot], extras: dict[str, dict[s
         for cid in ID_FIELDS:
             if cid in snap.layers:
                 gdf = snap.layers[cid]
-                props, ids, _, _ = collection_columns(cid, gdf, extras[name].get(cid))
-                _write(tmp / name / cid, serialise(gdf, props, ids))
+                ids, _, _ = collection_columns(cid, gdf, extras[name].get(cid))
+                _write(tmp / name / cid, serialise(gdf, extras[name].get(cid), ids))
 
 
 def build_views(snap: Snapshot, cached: bool = True) -> dict[str, View]:

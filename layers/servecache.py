@@ -129,8 +129,9 @@ class WkbGeoms:
 
     @classmethod
     def of(cls, geoms: np.ndarray) -> WkbGeoms:
-        """Encode geometries (exact: WKB keeps every double)."""
-        return cls(ByteSeq.of(shapely.to_wkb(np.asarray(geoms, dtype=object)).tolist() if len(geoms) else []))
+        """Encode geometries (exact: WKB keeps every double; a missing one as empty bytes)."""
+        wkb = shapely.to_wkb(np.asarray(geoms, dtype=object)).tolist() if len(geoms) else []
+        return cls(ByteSeq.of(b"" if w is None else w for w in wkb))
 
     def __len__(self) -> int:
         return len(self.wkb)
@@ -138,9 +139,9 @@ class WkbGeoms:
     def __getitem__(self, rows: Any) -> np.ndarray:
         idx = np.arange(len(self.wkb))[rows]
         if np.ndim(idx) == 0:
-            return shapely.from_wkb(self.wkb[int(idx)])  # type: ignore[no-any-return]
+            return shapely.from_wkb(self.wkb[int(idx)] or None)  # type: ignore[no-any-return]
         wkb = np.empty(len(idx), dtype=object)
-        wkb[:] = [self.wkb[i] for i in np.asarray(idx).tolist()]
+        wkb[:] = [self.wkb[i] or None for i in np.asarray(idx).tolist()]
         return shapely.from_wkb(wkb) if len(wkb) else np.zeros(0, dtype=object)
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:

@@ -31,6 +31,7 @@ from api.views import build_views
 from layers.store import Store
 
 log = logging.getLogger("nrw_sites.api")
+M_ARENA_MAX = -8  # mallopt(3)
 
 
 def live_id(app: Any) -> str | None:
@@ -47,6 +48,7 @@ def load(app: FastAPI, settings: Settings, snapshot_id: str | None = None) -> No
     snapshot, never a mix; ``app.state.service``/``collections`` are the public view's.
     """
     t = time.perf_counter()
+    tune_allocators()
     store = Store(settings.data)
     manifest = store.verify(snapshot_id)  # damaged files are found now, not at a request
     views = build_views(store.load(manifest["id"]))
@@ -71,6 +73,16 @@ def load(app: FastAPI, settings: Settings, snapshot_id: str | None = None) -> No
         time.perf_counter() - t,
         ", ".join(f"{k} {len(c.ids):,}" for k, c in views["full"].collections.items()),
     )
+
+
+def tune_allocators() -> None:
+    """In a process already running (``serve`` with one worker), what ``WORKER_MEMORY_ENV`` of
+    api/cli.py sets for worker processes: at most two glibc arenas from now on, Arrow buffers
+    from malloc (the pool keeps freed buffers)."""
+    with contextlib.suppress(OSError, AttributeError):  # not glibc: leave it
+        ctypes.CDLL("libc.so.6").mallopt(M_ARENA_MAX, 2)
+    if pa.default_memory_pool().backend_name != "system":
+        pa.set_memory_pool(pa.system_memory_pool())
 
 
 def release_memory() -> None:

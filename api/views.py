@@ -27,11 +27,12 @@ from api.service import Service
 from geo.access import RESTRICTED_FIELDS, public_view
 from geo.criteria import DEFAULT_PROFILE
 from layers import servecache
-from layers.servecache import ByteSeq, WkbGeoms, open_array, write_seq
+from layers.servecache import ByteSeq, SeqWriter, WkbGeoms, open_array
 from layers.store import Snapshot
 
 log = logging.getLogger("nrw_sites.api")
 PARTS = ("features", "features_25832", "props", "wgs84")
+CHUNK = 5000  # features serialised at a time into the serving cache
 
 
 @dataclass(frozen=True)
@@ -92,15 +93,6 @@ def build_view(
     return View(name, svc, colls)
 
 
-def _write(d: Path, s: Serialised) -> None:
-    d.mkdir(parents=True)
-    write_seq(d / "features", s.features)
-    write_seq(d / "features_25832", s.features_work)
-    write_seq(d / "props", s.props)
-    WkbGeoms.of(s.geoms).wkb.write(d / "wgs84")
-    np.save(d / "bounds.npy", np.ascontiguousarray(s.bounds, dtype=np.float64))
-
-
 def _open(d: Path, n: int) -> Serialised | None:
     """A collection's serialised part, mapped; None (made in memory then) if it does not fit
     the layer (a damaged cache)."""
@@ -119,14 +111,30 @@ def _open(d: Path, n: int) -> Serialised | None:
 
 
 def _write_cache(tmp: Path, snaps: dict[str, Snapshot], extras: dict[str, dict[str, pd.DataFrame]]) -> None:
-    """Serialise every collection of every view into the empty directory ``tmp``, one at a
-    time (so at most one collection's bytes are in memory)."""
+    """Serialise every collection of every view into the empty directory ``tmp``, ``CHUNK``
+    features at a time (every feature's bytes are its own: the same bytes as all at once), so
+    the worker writing it holds little more than it will map."""
     for name, snap in snaps.items():
         for cid in ID_FIELDS:
-            if cid in snap.layers:
-                gdf = snap.layers[cid]
-                ids, _, _ = collection_columns(cid, gdf, extras[name].get(cid))
-                _write(tmp / name / cid, serialise(gdf, extras[name].get(cid), ids))
+            if cid not in snap.layers:
+                continue
+            gdf, extra = snap.layers[cid], extras[name].get(cid)
+            ids, _, _ = collection_columns(cid, gdf, extra)
+            d = tmp / name / cid
+            d.mkdir(parents=True)
+            out = {p: SeqWriter(d / p) for p in PARTS}
+            bounds = [np.zeros((0, 4))]
+            for a in range(0, len(gdf), CHUNK):
+                b = a + CHUNK
+                s = serialise(gdf.iloc[a:b], None if extra is None else extra.iloc[a:b], ids[a:b])
+                out["features"].extend(s.features)
+                out["features_25832"].extend(s.features_work)
+                out["props"].extend(s.props)
+                out["wgs84"].extend(WkbGeoms.of(s.geoms).wkb)
+                bounds.append(s.bounds)
+            for w in out.values():
+                w.close()
+            np.save(d / "bounds.npy", np.ascontiguousarray(np.concatenate(bounds), dtype=np.float64))
 
 
 def build_views(snap: Snapshot, cached: bool = True) -> dict[str, View]:

@@ -109,6 +109,27 @@ class ByteSeq(Sequence[bytes]):
             yield bytes(data[off[i] : off[i + 1]])
 
 
+class SeqWriter:
+    """Write a byte sequence piece by piece (``extend``), then ``close``: ``path.bin`` and
+    ``path.off`` as ``write_seq`` writes them."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._f = open(path.with_suffix(".bin"), "wb")  # noqa: SIM115 - closed by close()
+        self._off = [0]
+
+    def extend(self, items: Iterable[bytes]) -> None:
+        """Append items."""
+        for b in items:
+            self._f.write(b)
+            self._off.append(self._off[-1] + len(b))
+
+    def close(self) -> None:
+        """Finish both files."""
+        self._f.close()
+        self.path.with_suffix(".off").write_bytes(np.asarray(self._off, dtype="<i8").tobytes())
+
+
 def write_seq(path: Path, items: Sequence[bytes]) -> None:
     """Write a byte sequence as ``path.bin`` and ``path.off``."""
     off = np.zeros(len(items) + 1, dtype="<i8")

@@ -24,7 +24,7 @@ import pandas as pd
 
 from api.geojson import ID_FIELDS, Collection, Serialised, build_collection, collection_columns, serialise
 from api.service import Service
-from geo.access import RESTRICTED_FIELDS, public_view
+from geo.access import RESTRICTED_FIELDS, public_mask, public_view
 from geo.criteria import DEFAULT_PROFILE
 from layers import servecache
 from layers.servecache import ByteSeq, SeqWriter, WkbGeoms, open_array
@@ -145,6 +145,8 @@ def build_views(snap: Snapshot, cached: bool = True) -> dict[str, View]:
     # a snapshot without confidential data is the same for everyone: one view serves both
     snaps = {"full": snap, **({"public": public_snapshot(snap)} if restricted else {})}
     made = {name: _service(name, s) for name, s in snaps.items()}
+    if "public" in made:  # the public sites' texts are the full view's string objects
+        made["public"][0].scorer.share_text(made["full"][0].scorer, np.flatnonzero(public_mask(snap.layers["sites"])))
     extras = {name: m[1] for name, m in made.items()}
     cache = servecache.ensure(snap.path, lambda tmp: _write_cache(tmp, snaps, extras)) if cached else None
     built = {name: build_view(name, s, cache, made[name]) for name, s in snaps.items()}

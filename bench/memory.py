@@ -67,6 +67,21 @@ def rollup(pid: int) -> dict[str, float]:
     return out
 
 
+def mappings(pid: int, top: int = 12) -> list[tuple[float, float, str]]:
+    """The largest mappings of a process by PSS: (PSS MB, RSS MB, file or [heap]/[anon])."""
+    out: dict[str, list[float]] = {}
+    name = ""
+    with open(f"/proc/{pid}/smaps", encoding="utf-8", errors="replace") as f:
+        for line in f:
+            parts = line.split()
+            if "-" in parts[0] and not parts[0].endswith(":"):
+                name = parts[5] if len(parts) > 5 else "[anon]"
+                out.setdefault(name, [0.0, 0.0])
+            elif parts[0] in ("Pss:", "Rss:"):
+                out[name][parts[0] == "Rss:"] += int(parts[1]) / 1024
+    return sorted(((p, r, n) for n, (p, r) in out.items()), reverse=True)[:top]
+
+
 def processes(server: subprocess.Popen[bytes]) -> list[psutil.Process]:
     """The server process and every process below it (uvicorn's workers)."""
     p = psutil.Process(server.pid)
@@ -117,6 +132,7 @@ def main() -> int:
     ap.add_argument("--sites", type=int, default=50_000)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--swap", action="store_true", help="also activate a copy and sample the switch")
+    ap.add_argument("--detail", action="store_true", help="print a worker's largest mappings")
     ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "memory.json"))
     args = ap.parse_args()
     data = Path(args.data)
@@ -171,6 +187,9 @@ def main() -> int:
         total = {k: sum(r[k] for r in rows.values()) for k in FIELDS}
         table({**rows, "total": total})
         doc["processes"] = rows
+        if args.detail:
+            for pss, rss, name in mappings(procs[-1].pid):
+                print(f"  {pss:8.1f} {rss:8.1f}  {name}")
         doc["total"] = total
         if args.swap:
             doc["swap"] = swap(server, data, logfile, args.workers)

@@ -9,13 +9,16 @@ import shutil
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
 
 from api.geojson import Collection
 from api import views
-from api.views import build_views
+from api.views import build_views, public_snapshot
+from geo.access import public_mask
 from geo.crs import CRS84_OUT, WORK_OUT, output_crs
+from geo.scoring import Scorer
 from layers import servecache
 from layers.servecache import ByteSeq, WkbGeoms
 from layers.store import Store
@@ -118,3 +121,18 @@ def test_stale_and_unwritable_caches(data_dir: Path, tmp_path: Path) -> None:
     with pytest.raises(ValueError):
         servecache.ensure(other, broken)
     assert list(other.iterdir()) == []
+
+
+def test_public_scorer_shares_the_full_views_strings(data_dir: Path) -> None:
+    snap = Store(data_dir).load()
+    built = build_views(snap, cached=False)
+    public, full = built["public"].service.scorer, built["full"].service.scorer
+    alone = Scorer(public_snapshot(snap).layers["sites"])  # what the public view held before
+    assert public._cols.keys() == alone._cols.keys()
+    for c, col in alone._cols.items():
+        assert pd.Series(public._cols[c]).equals(pd.Series(col)), c
+    rows = np.flatnonzero(public_mask(snap.layers["sites"]))
+    assert 0 < len(rows) < len(snap.layers["sites"])
+    assert all(public._cols["name"][i] is full._cols["name"][r] for i, r in enumerate(rows.tolist()))
+    with pytest.raises(ValueError, match="rows given"):
+        public.share_text(full, rows[:-1])

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import re
 import threading
-from dataclasses import dataclass, field
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np

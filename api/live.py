@@ -1,7 +1,8 @@
 """Following the live snapshot: each worker switches when ``DATA_DIR/CURRENT`` names another one.
 
 ``load(app, settings)`` checks the snapshot's files against the checksums in its manifest, loads
-it and builds its views (api/views.py), then swaps them in with one assignment: at start-up (the
+it and builds its views (api/views.py: their feature bytes mapped from the snapshot's serving
+cache, shared by every worker, layers/servecache.py), then swaps them in with one assignment: at start-up (the
 app's lifespan) and from ``reload(app, settings, sid)``, so requests already running keep the
 views they started with. A failed reload keeps the old views
 and is logged. ``Follower`` (a thread per worker, started with the app) looks at CURRENT every

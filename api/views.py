@@ -146,7 +146,9 @@ def build_views(snap: Snapshot, cached: bool = True) -> dict[str, View]:
     snaps = {"full": snap, **({"public": public_snapshot(snap)} if restricted else {})}
     made = {name: _service(name, s) for name, s in snaps.items()}
     if "public" in made:  # the public sites' texts are the full view's string objects
-        made["public"][0].scorer.share_text(made["full"][0].scorer, np.flatnonzero(public_mask(snap.layers["sites"])))
+        made["public"][0].scorer.share_text(
+            made["full"][0].scorer, np.flatnonzero(public_mask(snap.layers["sites"]))
+        )
     extras = {name: m[1] for name, m in made.items()}
     cache = servecache.ensure(snap.path, lambda tmp: _write_cache(tmp, snaps, extras)) if cached else None
     built = {name: build_view(name, s, cache, made[name]) for name, s in snaps.items()}

@@ -157,21 +157,23 @@ class WkbGeoms:
     def __len__(self) -> int:
         return len(self.wkb)
 
-    def __getitem__(self, rows: Any) -> np.ndarray:
+    def __getitem__(self, rows: Any) -> Any:
+        """One geometry (an int) or an object array of them (an index array, a slice)."""
         idx = np.arange(len(self.wkb))[rows]
         if np.ndim(idx) == 0:
-            return shapely.from_wkb(self.wkb[int(idx)] or None)  # type: ignore[no-any-return]
+            return shapely.from_wkb(self.wkb[int(idx)] or None)
         wkb = np.empty(len(idx), dtype=object)
         wkb[:] = [self.wkb[i] or None for i in np.asarray(idx).tolist()]
         return shapely.from_wkb(wkb) if len(wkb) else np.zeros(0, dtype=object)
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        return self[:]
+        return np.asarray(self[:], dtype=object)
 
 
 def open_array(path: Path) -> np.ndarray:
     """A ``.npy`` array mapped read-only."""
-    return np.load(path, mmap_mode="r")
+    arr: np.ndarray = np.load(path, mmap_mode="r")
+    return arr
 
 
 def _fsync_tree(path: Path) -> None:

@@ -78,6 +78,7 @@ def _blank(m: re.Match[bytes], t0: dt.datetime) -> bytes:
 
 
 def record(data: Path, out: Path) -> int:
+    """Record the answers of the app over ``data`` into ``out``."""
     from fastapi.testclient import TestClient
 
     from api.main import create_app
@@ -98,7 +99,12 @@ def record(data: Path, out: Path) -> int:
                 r = client.get(url, headers=headers)
                 name = f"{role}-{n:03d}"
                 (out / name).write_bytes(ISO.sub(lambda m: _blank(m, t0), r.content))
-                index[name] = {"url": url, "role": role, "status": r.status_code, "type": r.headers.get("content-type")}
+                index[name] = {
+                    "url": url,
+                    "role": role,
+                    "status": r.status_code,
+                    "type": r.headers.get("content-type"),
+                }
     (out / "index.json").write_text(json.dumps(index, indent=1) + "\n", encoding="utf-8")
     bad = [v["url"] for v in index.values() if v["status"] != 200]
     print(f"recorded {len(index)} answers in {out}" + (f"; not 200: {bad}" if bad else ""))
@@ -106,6 +112,7 @@ def record(data: Path, out: Path) -> int:
 
 
 def diff(a: Path, b: Path) -> int:
+    """Compare two recordings; 0 when identical, 1 (with the differing requests) otherwise."""
     ia = json.loads((a / "index.json").read_text(encoding="utf-8"))
     ib = json.loads((b / "index.json").read_text(encoding="utf-8"))
     differ = []
@@ -121,6 +128,7 @@ def diff(a: Path, b: Path) -> int:
 
 
 def main() -> int:
+    """The command line."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
     r = sub.add_parser("record")

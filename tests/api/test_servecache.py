@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import errno
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -13,8 +14,8 @@ import pandas as pd
 import pytest
 import shapely
 
-from api.geojson import Collection
 from api import views
+from api.geojson import Collection
 from api.views import build_views, public_snapshot
 from geo.access import public_mask
 from geo.crs import CRS84_OUT, WORK_OUT, output_crs
@@ -64,19 +65,28 @@ def _same(a: Collection, b: Collection) -> None:
     for bbox in ((6.9, 51.0, 7.4, 51.5), (5.0, 50.0, 10.0, 53.0), (0.0, 0.0, 1.0, 1.0)):
         assert a.select(bbox, {}).tolist() == b.select(bbox, {}).tolist()
     if "kind" in a.columns:
-        assert a.select(None, {"kind": ["brownfield"]}).tolist() == b.select(None, {"kind": ["brownfield"]}).tolist()
+        assert (
+            a.select(None, {"kind": ["brownfield"]}).tolist()
+            == b.select(None, {"kind": ["brownfield"]}).tolist()
+        )
 
 
-def test_mapped_views_serve_what_memory_serves(data_dir: Path, tmp_path: Path, monkeypatch) -> None:
+def test_mapped_views_serve_what_memory_serves(
+    data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     root = tmp_path / "data"
     shutil.copytree(data_dir, root, ignore=shutil.ignore_patterns("serve-*", ".serve-tmp-*"))
     store = Store(root)
     snap = store.load()
-    calls = []
+    calls: list[Path] = []
     real = servecache.ensure
 
-    def counting(path: Path, build):  # type: ignore[no-untyped-def]
-        return real(path, lambda tmp: (calls.append(tmp), build(tmp))[1])
+    def counting(path: Path, build: Callable[[Path], None]) -> Path | None:
+        def build_counted(tmp: Path) -> None:
+            calls.append(tmp)
+            build(tmp)
+
+        return real(path, build_counted)
 
     monkeypatch.setattr(servecache, "ensure", counting)
     monkeypatch.setattr(views, "CHUNK", 64)  # written in pieces: the same bytes as all at once
@@ -102,7 +112,11 @@ def test_stale_and_unwritable_caches(data_dir: Path, tmp_path: Path) -> None:
     snap_dir.mkdir()
     (snap_dir / "serve-0000000000000000").mkdir()  # another release's cache: removed
     (snap_dir / ".serve-tmp-1").mkdir()  # a killed worker's: removed
-    got = servecache.ensure(snap_dir, lambda tmp: (tmp / "x").write_bytes(b"1"))
+
+    def write(tmp: Path) -> None:
+        (tmp / "x").write_bytes(b"1")
+
+    got = servecache.ensure(snap_dir, write)
     assert got is not None and (got / "x").read_bytes() == b"1"
     assert sorted(p.name for p in snap_dir.iterdir()) == [got.name]
 

@@ -356,7 +356,8 @@ def _municipality(
     if "source_ags" in out:  # checked against the geometry, which wins
         own = np.asarray(out.pop("source_ags"), dtype=object)
         given = np.array([isinstance(a, str) and bool(a) for a in own])
-        nowhere = pd.isna(ags) & np.isin(own, unit_ags)
+        # a hash look-up: np.isin compares object arrays key by key (1.5 s for 50,000 × 396)
+        nowhere = pd.isna(ags) & pd.Series(own, dtype=object).isin(set(unit_ags.tolist())).to_numpy()
         ags = np.where(nowhere, own, ags)
         wrong = np.flatnonzero(given & (own != ags))
         if len(wrong) and warn is not None:

@@ -218,6 +218,9 @@ class Collection:
             return np.union1d(
                 self.select((x0, y0, 180.0, y1), props), self.select((-180.0, y0, x1, y1), props)
             )
+        if bbox is None and not props:  # every feature (a client paging through all)
+            every: np.ndarray = np.arange(len(self.ids))
+            return every
         keep = np.ones(len(self.ids), dtype=bool)
         for name, values in props.items():
             keep &= np.logical_or.reduce([self._equals(name, raw) for raw in values])

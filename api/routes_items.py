@@ -148,7 +148,7 @@ def _link(request: Request, rel: str, offset: int, limit: int) -> dict[str, str]
         404: {"description": "unknown collection"},
     },
 )
-def items(
+async def items(
     request: Request,
     coll: CollectionDep,
     svc: ServiceDep,
@@ -207,7 +207,7 @@ def items(
         404: {"description": "unknown collection or feature"},
     },
 )
-def item(
+async def item(
     request: Request, coll: CollectionDep, fid: str, svc: ServiceDep, crs: CrsDep, f: FormatParam = None
 ) -> Response:
     """One feature by its id (sites: site_id; municipalities: AGS; areas: area_id), in

@@ -6,7 +6,6 @@ from typing import Annotated, Any
 
 import numpy as np
 from fastapi import APIRouter, Depends, Query, Request
-from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from api.dependencies import (
@@ -25,6 +24,7 @@ from api.geojson import read_polygon, to_work_crs
 from api.models import AdhocScoreResponse, ProfilesResponse, RankingResponse, SiteScoreResponse
 from api.routes_features import JSON, JSONBytes
 from api.service import Service
+from api.traffic import cpu_bound
 from geo.areas import MAX_OWN_AREA_HA, oversized, too_large_text
 from geo.criteria import CRITERIA, CRITERIA_ORDER, DEFAULT_PROFILE, PROFILES
 from geo.errors import InvalidGeometry
@@ -316,5 +316,5 @@ async def score(request: Request, svc: ServiceDep, settings: SettingsDep, query:
             "urn:nrw-sites:problem:unsupported-media-type",
         )
     raw = await request.body()
-    out = await run_in_threadpool(score_body, svc, raw, settings.max_vertices, query)
+    out = await cpu_bound(score_body, svc, raw, settings.max_vertices, query)
     return JSONBytes(out)

@@ -7,29 +7,36 @@ snapshot: they carry an ETag and answer ``If-None-Match`` with 304.
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
 from api.caching import PRIVATE, REVALIDATE
 from api.dependencies import H2YearParam, ProfileParam, ServiceDep, SettingsDep, known_params
 from api.models import SitesTable, UIConfig
 from api.routes_features import JSON, JSONBytes
+from api.service import Service
 from geo.criteria import CRITERIA_ORDER, get_profile
 from geo.query import with_horizon
 from maps import bands
 
 router = APIRouter(prefix="/api", tags=["Web UI data"])
 OCTETS = "application/octet-stream"
+GZIP_MIN_BYTES = 1000  # as the GZip middleware (api/main.py): smaller bodies go as they are
 
 
-def _cached(etag: str, body: bytes, media_type: str, view: str = "public") -> Response:
+def _cached(request: Request, svc: Service, etag: str, body: bytes, media_type: str) -> Response:
     """A response with an ETag (api/caching.py answers If-None-Match with 304). The full view
-    (staff) has its own ETag and is never stored by shared caches.
+    (staff) has its own ETag and is never stored by shared caches. A client that takes gzip gets
+    the body compressed once per snapshot (``Service.gzipped``), not on every request: 50,000
+    sites' table takes ~0.2 s to compress (the ETag then gets ``-gzip``, api/caching.py).
     """
-    if view != "public":
-        etag = f'{etag[:-1]}-{view}"'
-    cache = REVALIDATE if view == "public" else PRIVATE
-    return Response(body, media_type=media_type, headers={"ETag": etag, "Cache-Control": cache})
+    if svc.view != "public":
+        etag = f'{etag[:-1]}-{svc.view}"'
+    headers = {"ETag": etag, "Cache-Control": REVALIDATE if svc.view == "public" else PRIVATE}
+    if "gzip" in request.headers.get("accept-encoding", "") and len(body) >= GZIP_MIN_BYTES:
+        body = svc.gzipped(etag, body)
+        headers.update({"Content-Encoding": "gzip", "Vary": "Accept-Encoding"})
+    return Response(body, media_type=media_type, headers=headers)
 
 
 @router.get(
@@ -39,11 +46,11 @@ def _cached(etag: str, body: bytes, media_type: str, view: str = "public") -> Re
     dependencies=[Depends(known_params())],
     responses={200: {"model": SitesTable}, 304: {"description": "not modified"}},
 )
-def sites_table(svc: ServiceDep) -> Response:
+def sites_table(request: Request, svc: ServiceDep) -> Response:
     """Per-site columns (id, name, kind, keys, area, fibre share, a point in WGS84), row i of
     every column being site i, in the row order of ``/api/sites/values``.
     """
-    return _cached(f'"{svc.snap.id}-table"', svc.table_bytes(), JSON, svc.view)
+    return _cached(request, svc, f'"{svc.snap.id}-table"', svc.table_bytes(), JSON)
 
 
 @router.get(
@@ -58,7 +65,9 @@ def sites_table(svc: ServiceDep) -> Response:
         304: {"description": "not modified"},
     },
 )
-def sites_values(svc: ServiceDep, profile: ProfileParam = None, h2_year: H2YearParam = None) -> Response:
+def sites_values(
+    request: Request, svc: ServiceDep, profile: ProfileParam = None, h2_year: H2YearParam = None
+) -> Response:
     """The per-site data the browser re-ranks with, for a profile and horizon year, rows as in
     ``/api/sites/table``: first the distance in km to the nearest hydrogen segment in service by
     the horizon (little-endian float64 × n; NaN = none), then ``k`` = v · 10⁴ per site and
@@ -71,7 +80,7 @@ def sites_values(svc: ServiceDep, profile: ProfileParam = None, h2_year: H2YearP
     """
     p = with_horizon(get_profile(profile), h2_year)
     body = svc.values_bytes(p.name, p.h2_horizon)
-    resp = _cached(f'"{svc.snap.id}-{p.name}-{p.h2_horizon}"', body, OCTETS, svc.view)
+    resp = _cached(request, svc, f'"{svc.snap.id}-{p.name}-{p.h2_horizon}"', body, OCTETS)
     resp.headers["X-Criteria-Count"] = str(len(CRITERIA_ORDER))
     return resp
 

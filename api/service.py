@@ -7,6 +7,7 @@ all requests; it holds the scorer and STRtrees so a request does no set-up work.
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -22,13 +23,13 @@ from api.geojson import dumps, geometry_json, invalid_reason, to_wgs84
 from geo.access import RESTRICTED_FIELDS, public_mask
 from geo.areas import AreaIndex, nearest_lep, oversized, too_large_text
 from geo.criteria import CRITERIA_ORDER, get_profile
-from geo.crs import WORK_CRS
 from geo.errors import InvalidGeometry, NotFound
 from geo.filters import FILTERS, docs
+from geo.layer_index import LayerIndex
 from geo.query import RankingCache, RankingQuery, with_horizon
 from geo.result import SiteResult, plain, plain_list
 from geo.scoring import V_DECIMALS, Ranking, Scorer, percentile
-from geo.sites import compute_indicators
+from geo.sites import indicator_columns
 from layers.build import load_funding
 from layers.io import read_vector
 from layers.provenance import criterion_sources, layer_attribution
@@ -55,9 +56,11 @@ class Service:
         self.areas = AreaIndex(snap.layers)  # geo/areas.py: built on first use (exports)
         self.row_of = {sid: i for i, sid in enumerate(self.scorer.site_id)}
         self.funding = load_funding()
-        self.trees: dict[str, shapely.STRtree] = {}
+        # the context layers' trees and arrays, for ad-hoc scoring (geo/layer_index.py)
+        self.index = LayerIndex({k: v for k, v in snap.layers.items() if k != "sites"})
         self._rankings = RankingCache(self.scorer.run, size=16)  # by query; the profiles' own kept
         self._ui: dict[Any, Any] = {}
+        self._attribution: list[dict[str, Any]] | None = None
         h2 = snap.layers.get("hydrogen")
         quality = (
             str(h2["geometry_quality"].mode().iloc[0])
@@ -84,8 +87,11 @@ class Service:
         return self.snap.synthetic
 
     def attribution(self) -> list[dict[str, Any]]:
-        """Attribution and licence of every layer, as they travel with every answer."""
-        return layer_attribution(self.snap.manifest)
+        """Attribution and licence of every layer, as they travel with every answer (made once;
+        read-only: every answer shares it)."""
+        if self._attribution is None:
+            self._attribution = layer_attribution(self.snap.manifest)
+        return self._attribution
 
     # -- rankings ---------------------------------------------------------------------------
     def run(self, q: RankingQuery) -> Ranking:
@@ -235,6 +241,14 @@ class Service:
             self._ui["table-bytes"] = dumps(self.table())
         return self._ui["table-bytes"]
 
+    def gzipped(self, name: Any, body: bytes) -> bytes:
+        """``body`` (the UI data cached under ``name``) gzip-compressed once, at level 6 and
+        without a timestamp (every replica sends the same bytes under the same ETag)."""
+        key = ("gzip", name)
+        if key not in self._ui:
+            self._ui[key] = gzip.compress(body, compresslevel=6, mtime=0)
+        return self._ui[key]
+
     def values_bytes(self, profile: str | None, h2_year: int | None) -> bytes:
         """The values the browser re-ranks with, compact: first the H2 distance (km) for the
         horizon per site as little-endian float64 (NaN = none), then v per site and criterion as
@@ -264,19 +278,19 @@ class Service:
         bad = ~np.isin(shapely.get_type_id(geoms), (3, 6))
         if bad.any():
             raise InvalidGeometry("only Polygon and MultiPolygon geometries can be scored")
-        layers = {k: v for k, v in self.snap.layers.items() if k != "sites"}
-        sites = gpd.GeoDataFrame(
-            {
-                "site_id": [sid or f"adhoc-{i + 1}" for i, sid in enumerate(ids or [None] * len(geoms))],
-                "name": names or [None] * len(geoms),
-                "kind": "adhoc",
-                "planning_category": None,
-            },
-            geometry=list(geoms),
-            crs=WORK_CRS,
+        n = len(geoms)
+        given = {
+            "site_id": np.array(
+                [sid or f"adhoc-{i + 1}" for i, sid in enumerate(ids or [None] * n)], dtype=object
+            ),
+            "name": np.array(list(names) if names is not None else [None] * n, dtype=object),
+            "kind": np.full(n, "adhoc", dtype=object),
+            "planning_category": np.full(n, None, dtype=object),
+        }
+        cols = indicator_columns(
+            given, geoms, self.index.layers, self.snap.coverage, self.funding, index=self.index
         )
-        ind_df = compute_indicators(sites, layers, self.snap.coverage, self.funding, trees=self.trees)
-        scorer = Scorer(pd.DataFrame(ind_df.drop(columns="geometry")))
+        scorer = Scorer(cols)
         return scorer, scorer.run(q)
 
     def _adhoc_items(
@@ -309,11 +323,7 @@ class Service:
 
     def inside_nrw(self, geoms: np.ndarray) -> np.ndarray:
         """Whether each geometry (EPSG:25832) touches a municipality of the snapshot."""
-        tree = self.trees.get("municipalities")
-        if tree is None:
-            tree = self.trees["municipalities"] = shapely.STRtree(
-                self.snap.layers["municipalities"].geometry.values
-            )
+        tree = self.index.tree("municipalities")
         inside = np.zeros(len(geoms), dtype=bool)
         inside[tree.query(geoms, predicate="intersects")[0]] = True
         return inside

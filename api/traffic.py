@@ -7,6 +7,11 @@ status, duration, bytes, role. ``InFlightLimit`` bounds the requests a worker se
 up to ``max_in_flight`` run; up to as many again wait at most ``max_wait_s`` for a slot when their
 expected wait allows it; the rest are answered at once with 429 problem+json and ``Retry-After``
 (not queued without bound; memory stays bounded). ``/healthz`` is never shed.
+
+``cpu_bound(fn, *args)`` runs Python-bound work (scoring a polygon) on one thread per worker
+process: requests beyond it wait in the event loop, not in threads taking turns at the GIL, so
+the loop thread competes with one thread only and still answers a 429 or a cached page at once.
+Threads could not run such work side by side anyway; a second core is a second worker.
 """
 
 from __future__ import annotations
@@ -14,20 +19,40 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
+import random
 import re
-import secrets
 import socket
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
+import anyio
+import anyio.to_thread
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from api.errors import PROBLEM_JSON, problem_body
 
 access = logging.getLogger("nrw_sites.access")
+# request ids tell lines apart, they guard nothing: a seeded generator, not a system call each
+_ids = random.Random(os.urandom(16))
+os.register_at_fork(after_in_child=lambda: _ids.seed(os.urandom(16)))
 _ID = re.compile(rb"^[A-Za-z0-9._\-]{1,64}$")
 EXEMPT = ("/healthz",)
+
+
+T = TypeVar("T")
+_cpu: dict[int, anyio.CapacityLimiter] = {}  # per event loop (tests run several)
+
+
+async def cpu_bound(fn: Callable[..., T], *args: Any) -> T:
+    """``fn(*args)`` on a worker thread, one such call at a time in this event loop."""
+    loop = id(asyncio.get_running_loop())
+    if loop not in _cpu:
+        _cpu.clear()  # an earlier loop's limiter is of no use any more
+        _cpu[loop] = anyio.CapacityLimiter(1)
+    return await anyio.to_thread.run_sync(fn, *args, limiter=_cpu[loop])
 
 
 class RequestLog:
@@ -42,7 +67,7 @@ class RequestLog:
             await self.app(scope, receive, send)
             return
         rid = next((v for k, v in scope.get("headers", ()) if k == b"x-request-id"), None)
-        rid = rid if rid is not None and _ID.match(rid) else secrets.token_hex(8).encode()
+        rid = rid if rid is not None and _ID.match(rid) else b"%016x" % _ids.getrandbits(64)
         scope.setdefault("state", {})["request_id"] = rid.decode()
         t0 = time.perf_counter()
         status, size = 500, 0

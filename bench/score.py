@@ -30,9 +30,10 @@ from geo import indicators as ind
 from geo.criteria import CRITERIA, PROFILES
 from geo.crs import WORK_CRS
 from geo.measures import SiteCache
+from geo.nearest import transport_distances
 from geo.query import RankingQuery
 from geo.scoring import Scorer
-from geo.sites import compute_indicators, transport_distances
+from geo.sites import compute_indicators
 from layers.build import build, load_funding
 from layers.store import Store
 

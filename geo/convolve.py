@@ -51,6 +51,7 @@ import numpy as np
 
 from geo.grid import Coverage
 
+FEW_POINTS = 8  # up to this many points, each disk is summed directly (``_disks``)
 CHUNK = 512  # points whose caps are computed together: (512, 2, 87) arrays stay in cache
 
 
@@ -187,6 +188,8 @@ def grid_within(
     g = np.asarray(grid[r0:r1, c0:c1])
     if g.dtype.kind == "f" and np.isnan(g).any():
         g = np.nan_to_num(g, nan=0.0)
+    if len(x) <= FEW_POINTS:  # one ad-hoc polygon: its disk directly, no tables of the window
+        return _disks(g, x0, y1, res, x, y, radius_m)
     ny, nx = g.shape
     r = radius_m / res
     a = r / math.sqrt(2.0)
@@ -217,6 +220,24 @@ def grid_within(
 
     total: np.ndarray = by_rows() + by_columns()
     return total
+
+
+def _disks(
+    g: np.ndarray, x0: float, y1: float, res: float, x: np.ndarray, y: np.ndarray, radius_m: float
+) -> np.ndarray:
+    """Each point's disk summed cell by cell (centres within ``radius_m``, in metres): for a
+    few points this beats building prefix tables of their window (~600 × 600 cells at 30 km)."""
+    ny, nx = g.shape
+    cx = x0 + res * (np.arange(nx) + 0.5)
+    cy = y1 - res * (np.arange(ny) + 0.5)
+    out = np.zeros(len(x))
+    for i, (px, py) in enumerate(zip(x, y, strict=True)):
+        c = np.flatnonzero(np.abs(cx - px) <= radius_m)
+        w = np.flatnonzero(np.abs(cy - py) <= radius_m)
+        if len(c) and len(w):
+            inside = (cx[c][None, :] - px) ** 2 + (cy[w][:, None] - py) ** 2 <= radius_m * radius_m
+            out[i] = g[w[0] : w[-1] + 1, c[0] : c[-1] + 1][inside].sum(dtype=np.float64)
+    return out
 
 
 def residents_within(cov: Coverage, x: np.ndarray, y: np.ndarray, radius_km: float) -> np.ndarray:

@@ -19,7 +19,7 @@ Notes
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import cast
+from typing import NamedTuple, cast
 
 import numpy as np
 import pandas as pd
@@ -32,6 +32,7 @@ from geo.grid import Coverage
 from geo.pool import ForkPool
 
 BROWNFIELD_OVERLAP = 0.5  # a site counts as brownfield reuse when ≥ 50 % overlaps brownfields
+FEW_SITES = 8  # up to this many sites (ad-hoc scoring), per-site lookups beat whole-layer passes
 
 
 def area_ha(geoms: np.ndarray) -> np.ndarray:
@@ -40,51 +41,84 @@ def area_ha(geoms: np.ndarray) -> np.ndarray:
 
 
 # -- overlaps with units (municipalities) ---------------------------------------------------------
+class Overlaps(NamedTuple):
+    """Site/unit pairs that overlap, as arrays (``unit_overlaps`` gives them as a frame)."""
+
+    site: np.ndarray
+    unit: np.ndarray
+    area_m2: np.ndarray
+
+
+def _pairs(pairs: pd.DataFrame | Overlaps) -> Overlaps:
+    """The pairs as arrays, from a frame or as they are."""
+    if isinstance(pairs, Overlaps):
+        return pairs
+    return Overlaps(pairs["site"].to_numpy(), pairs["unit"].to_numpy(), pairs["area_m2"].to_numpy())
+
+
 def unit_overlaps(sites: np.ndarray, units: np.ndarray, tree: shapely.STRtree | None = None) -> pd.DataFrame:
-    """Return (site, unit, area_m2) for every site/unit pair that overlaps.
+    """Return (site, unit, area_m2) for every site/unit pair that overlaps (``overlaps`` as a frame)."""
+    return pd.DataFrame(overlaps(sites, units, tree)._asdict())
+
+
+def overlaps(sites: np.ndarray, units: np.ndarray, tree: shapely.STRtree | None = None) -> Overlaps:
+    """(site, unit, area_m2) for every site/unit pair that overlaps.
 
     Sites lying wholly inside a unit are found with the unit prepared once
     (``contains_properly``) and need no polygon intersection; only sites crossing a unit
     boundary are intersected. Where units overlap (plan areas), a site inside one or more units
     is paired with each of those only, which are then its largest overlaps.
-    ``tree`` may be a prebuilt STRtree over ``units``.
+    ``tree`` may be a prebuilt STRtree over ``units``; up to ``FEW_SITES`` sites (ad-hoc
+    scoring) ask it for their candidates instead of building a tree over the sites and querying
+    it with every unit: the same pairs, in the same order, without touching the other units.
     """
     n = len(sites)
-    u_in, s_in = shapely.STRtree(sites).query(units, predicate="contains_properly")
+    if tree is not None and n <= FEW_SITES:
+        s_c, u_c = tree.query(sites, predicate="intersects")
+        whole = shapely.contains_properly(units[u_c], sites[s_c])
+        order = np.lexsort((s_c[whole], u_c[whole]))  # by unit, as the query by units gives them
+        s_in, u_in = s_c[whole][order], u_c[whole][order]
+    else:
+        u_in, s_in = shapely.STRtree(sites).query(units, predicate="contains_properly")
     inside = np.zeros(n, dtype=bool)
     inside[s_in] = True
-    rest = np.flatnonzero(~inside)
-    s_x, u_x = (tree or shapely.STRtree(units)).query(sites[rest], predicate="intersects")
-    s_x = rest[s_x]
+    if tree is not None and n <= FEW_SITES:
+        cross = ~inside[s_c]
+        s_x, u_x = s_c[cross], u_c[cross]
+    else:
+        rest = np.flatnonzero(~inside)
+        s_x, u_x = (tree or shapely.STRtree(units)).query(sites[rest], predicate="intersects")
+        s_x = rest[s_x]
     area_x = shapely.area(shapely.intersection(sites[s_x], units[u_x]))
-    pairs = pd.DataFrame(
-        {
-            "site": np.concatenate([s_in, s_x]),
-            "unit": np.concatenate([u_in, u_x]),
-            "area_m2": np.concatenate([shapely.area(sites[s_in]), area_x]),
-        }
-    )
-    return pairs[pairs["area_m2"] > 0].reset_index(drop=True)
+    site = np.concatenate([s_in, s_x])
+    unit = np.concatenate([u_in, u_x])
+    area = np.concatenate([shapely.area(sites[s_in]), area_x])
+    some = area > 0
+    return Overlaps(site[some], unit[some], area[some])
 
 
-def largest_overlap(pairs: pd.DataFrame, n_sites: int, unit_size: np.ndarray | None = None) -> np.ndarray:
+def largest_overlap(
+    pairs: pd.DataFrame | Overlaps, n_sites: int, unit_size: np.ndarray | None = None
+) -> np.ndarray:
     """Return, per site, the unit with the largest overlap (-1 when none).
 
     Ties go to the smaller unit when ``unit_size`` is given (the more specific plan area),
     else to the lower unit index.
     """
     out = np.full(n_sites, -1, dtype=np.int64)
-    if len(pairs):
-        units = pairs["unit"].to_numpy()
+    p = _pairs(pairs)
+    if len(p.site):
+        units = p.unit
         size = unit_size[units] if unit_size is not None else np.zeros(len(units))
-        order = np.lexsort((units, size, -pairs["area_m2"].to_numpy()))
-        best = pairs.iloc[order].drop_duplicates("site", keep="first")
-        out[best["site"].to_numpy()] = best["unit"].to_numpy()
+        order = np.lexsort((units, size, -p.area_m2))
+        site = p.site[order]
+        _, first = np.unique(site, return_index=True)  # each site's first row in that order
+        out[site[first]] = units[order][first]
     return out
 
 
 def unit_share(
-    pairs: pd.DataFrame, unit_keys: np.ndarray, values: pd.Series, site_area_m2: np.ndarray
+    pairs: pd.DataFrame | Overlaps, unit_keys: np.ndarray, values: pd.Series, site_area_m2: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Area-weighted share per site from statistics per unit.
 
@@ -93,10 +127,11 @@ def unit_share(
     the share over the part of the site with data, and which fraction of the site had data.
     """
     n = len(site_area_m2)
-    v = pd.Series(unit_keys[pairs["unit"].to_numpy()]).map(values).to_numpy(float)
+    p = _pairs(pairs)
+    v = pd.Series(unit_keys[p.unit]).map(values).to_numpy(float)
     ok = np.isfinite(v)
-    a = pairs["area_m2"].to_numpy()
-    s = pairs["site"].to_numpy()
+    a = p.area_m2
+    s = p.site
     num = np.bincount(s[ok], weights=a[ok] * v[ok], minlength=n)
     den = np.bincount(s[ok], weights=a[ok], minlength=n)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -232,7 +267,7 @@ def grid_share(sites: np.ndarray, cov: Coverage) -> tuple[np.ndarray, np.ndarray
 
 
 def coverage_share(
-    sites: np.ndarray, cov: Coverage, pairs: pd.DataFrame, unit_ags: np.ndarray
+    sites: np.ndarray, cov: Coverage, pairs: pd.DataFrame | Overlaps, unit_ags: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Share and data fraction per site for any coverage layer (grid, municipal or Kreis)."""
     if cov.grid is not None:
@@ -305,84 +340,6 @@ def h2_by_year(
             if earlier:
                 queue.append((idx[y == later], earlier[-1]))
     return {h: (km[h], yr[h]) for h in hs}
-
-
-def anchors(sites: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """A point inside each site and a radius around it that covers the site (to its bounds)."""
-    p = shapely.point_on_surface(sites)
-    x0, y0, x1, y1 = shapely.bounds(sites).T
-    px, py = shapely.get_x(p), shapely.get_y(p)
-    radius = np.hypot(np.maximum(px - x0, x1 - px), np.maximum(py - y0, y1 - py))
-    return p, radius
-
-
-DENSE_TARGETS = 64  # up to this many targets, bounds from a dense site × target matrix
-
-
-def nearest_km(
-    sites: np.ndarray, targets: np.ndarray, anchor: tuple[np.ndarray, np.ndarray] | None = None
-) -> tuple[np.ndarray, np.ndarray]:
-    """Straight-line distance (km) from each site's edge to the nearest target (0 inside one),
-    and that target's index; NaN and -1 when there are no targets.
-
-    Exact, by bounds: any point of a target at distance u from a point p inside the site bounds
-    the answer from above, and a target can be nearer than u only if it comes within u + r of p
-    (r: the site's radius around p). Only those few candidate pairs, about 1.1 per site, get an
-    exact GEOS distance; a nearest-neighbour search of polygons is about 4x slower.
-    ``anchor`` = ``anchors(sites)``, computed once for several target layers.
-    """
-    sites, targets = np.asarray(sites, dtype=object), np.asarray(targets, dtype=object)
-    n = len(sites)
-    if not len(targets) or not n:
-        return np.full(n, np.nan), np.full(n, -1)
-    p, radius = anchor if anchor is not None else anchors(sites)
-    if len(targets) <= DENSE_TARGETS:
-        s_idx, t_idx = _candidates_dense(p, radius, targets)
-    else:
-        s_idx, t_idx = _candidates_tree(p, radius, targets)
-    dist = shapely.distance(sites[s_idx], targets[t_idx])
-    best = np.full(n, np.inf)
-    np.minimum.at(best, s_idx, dist)
-    which = np.full(n, -1)
-    hit = dist == best[s_idx]
-    which[s_idx[hit]] = t_idx[hit]
-    return np.where(np.isfinite(best), best / 1000.0, np.nan), which
-
-
-def _candidates_tree(p: np.ndarray, radius: np.ndarray, targets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Candidate pairs from STRtrees: u is the distance to the nearest target vertex (a point
-    search even for area targets), the candidates are the targets within u + r of p."""
-    # an (n, 2) coordinate array gives an array of points (typed as Point | array)
-    vertices = shapely.STRtree(cast(np.ndarray, shapely.points(shapely.get_coordinates(targets))))
-    (pi, _), d = vertices.query_nearest(p, return_distance=True, all_matches=False)
-    upper = np.full(len(p), np.inf)
-    upper[pi] = d
-    tree = shapely.STRtree(targets)
-    s_idx, t_idx = tree.query(p, predicate="dwithin", distance=upper + radius + 1e-6)
-    return s_idx, t_idx
-
-
-def _candidates_dense(
-    p: np.ndarray, radius: np.ndarray, targets: np.ndarray, rows: int = 4096
-) -> tuple[np.ndarray, np.ndarray]:
-    """Candidate pairs from a site × target matrix: u is the distance to the nearest of the
-    targets' representative points, and a target is a candidate if its bounding box comes
-    within u + r of p. Ten times cheaper than tree queries for a few dozen targets (ports,
-    airports)."""
-    x0, y0, x1, y1 = shapely.bounds(targets).T
-    q = shapely.point_on_surface(targets)
-    qx, qy = shapely.get_x(q), shapely.get_y(q)
-    px, py = shapely.get_x(p), shapely.get_y(p)
-    s_parts, t_parts = [], []
-    for i in range(0, len(p), rows):
-        x, y = px[i : i + rows, None], py[i : i + rows, None]
-        upper = np.sqrt(((x - qx) ** 2 + (y - qy) ** 2).min(axis=1, keepdims=True))
-        bx = np.maximum(np.maximum(x0 - x, x - x1), 0)
-        by = np.maximum(np.maximum(y0 - y, y - y1), 0)
-        s, t = np.nonzero(bx * bx + by * by <= (upper + radius[i : i + rows, None] + 1e-6) ** 2)
-        s_parts.append(s + i)
-        t_parts.append(t)
-    return np.concatenate(s_parts), np.concatenate(t_parts)
 
 
 def pick_horizon(

@@ -24,26 +24,33 @@ A missing layer gives NaN (no data), never 0.
 from __future__ import annotations
 
 import threading
-from typing import Annotated, ClassVar, Literal
+from collections.abc import Callable, Hashable
+from typing import Annotated, ClassVar, Literal, TypeVar
 
 import geopandas as gpd
 import numpy as np
 import shapely
 from pydantic import BaseModel, ConfigDict, Field
 
-from geo import indicators as ind
+from geo import nearest
 from geo.convolve import residents_within
 from geo.grid import Coverage
+from geo.layer_index import LayerIndex
 from geo.within import points_within
+
+T = TypeVar("T")
 
 
 class SiteCache:
     """What several measures derive from the same sites, computed once (on first use, under a
     lock, so measures on other threads share it): centroids, and the ``anchors`` of
-    ``geo.indicators`` (a point inside each site and a radius covering it)."""
+    ``geo.nearest`` (a point inside each site and a radius covering it). With a
+    ``LayerIndex`` (ad-hoc scoring: the same layers call after call), what a measure derives
+    from its layer (targets, trees, coordinates) is kept there too (``layer``)."""
 
-    def __init__(self, sites: np.ndarray):
+    def __init__(self, sites: np.ndarray, index: LayerIndex | None = None):
         self.sites = np.asarray(sites, dtype=object)
+        self.index = index
         self._lock = threading.Lock()
         self._centres: np.ndarray | None = None
         self._anchor: tuple[np.ndarray, np.ndarray] | None = None
@@ -58,11 +65,15 @@ class SiteCache:
 
     @property
     def anchor(self) -> tuple[np.ndarray, np.ndarray]:
-        """``geo.indicators.anchors(sites)``."""
+        """``geo.nearest.anchors(sites)``."""
         with self._lock:
             if self._anchor is None:
-                self._anchor = ind.anchors(self.sites)
+                self._anchor = nearest.anchors(self.sites)
             return self._anchor
+
+    def layer(self, name: str, key: Hashable, make: Callable[[], T]) -> T:
+        """``make()``, kept in the index between calls when there is one."""
+        return make() if self.index is None else self.index.memo(name, key, make)
 
 
 class _Measure(BaseModel):
@@ -97,19 +108,24 @@ class Nearest(_Measure):
         self, sites: np.ndarray, layer: gpd.GeoDataFrame, shared: SiteCache | None = None
     ) -> list[np.ndarray]:
         """[km] or [km, attribute of the nearest feature]."""
-        keep = layer[self.where].to_numpy(bool) if self.where else np.ones(len(layer), dtype=bool)
-        targets = np.asarray(layer.geometry.values, dtype=object)[keep]
         sites = np.asarray(sites, dtype=object)
-        km, which = ind.nearest_km(sites, targets, (shared or SiteCache(sites)).anchor)
-        if not self.attribute:
+        cache = shared or SiteCache(sites)
+
+        def prepare() -> tuple[nearest.Targets, np.ndarray | None]:
+            keep = layer[self.where].to_numpy(bool) if self.where else np.ones(len(layer), dtype=bool)
+            targets = nearest.Targets(np.asarray(layer.geometry.values, dtype=object)[keep])
+            return targets, layer[self.attribute].to_numpy()[keep] if self.attribute else None
+
+        targets, attr = cache.layer(self.layer, ("nearest", self.where, self.attribute), prepare)
+        km, which = nearest.nearest_km(sites, targets, cache.anchor)
+        if attr is None:
             return [km]
-        attr = layer[self.attribute].to_numpy()[keep]
         values = np.full(len(km), np.nan, dtype=float if attr.dtype.kind in "fiu" else object)
         values[which >= 0] = attr[which[which >= 0]]
         return [km, values]
 
 
-def covered_share(sites: np.ndarray, polygons: np.ndarray) -> np.ndarray:
+def covered_share(sites: np.ndarray, polygons: np.ndarray, tree: shapely.STRtree | None = None) -> np.ndarray:
     """Share (0–1) of each site's area inside the union of ``polygons``.
 
     Candidates by bounding box (an STRtree of the polygons), then, with a prepared copy of each
@@ -118,12 +134,12 @@ def covered_share(sites: np.ndarray, polygons: np.ndarray) -> np.ndarray:
     overlay; a site no candidate ``intersects`` has share 0; only the sites that cross a polygon's
     boundary are intersected, and where one crosses several, the pieces are merged first so an
     overlap of two polygons counts once. Equal to the area of the site's intersection with the
-    dissolved layer up to float rounding (~1e-12).
+    dissolved layer up to float rounding (~1e-12). ``tree`` may be a prebuilt STRtree of ``polygons``.
     """
     out = np.zeros(len(sites))
     if not len(sites) or not len(polygons):
         return out
-    s, p = shapely.STRtree(polygons).query(sites)
+    s, p = (tree or shapely.STRtree(polygons)).query(sites)
     if not len(s):
         return out
     # prepared copies of the candidates: preparing the layer's own geometries would change objects
@@ -166,7 +182,14 @@ class CoveredShare(_Measure):
         self, sites: np.ndarray, layer: gpd.GeoDataFrame, shared: SiteCache | None = None
     ) -> list[np.ndarray]:
         """[share] (``covered_share``)."""
-        return [covered_share(np.asarray(sites, dtype=object), np.asarray(layer.geometry.values))]
+        sites = np.asarray(sites, dtype=object)
+
+        def prepare() -> tuple[np.ndarray, shapely.STRtree]:
+            polygons = np.asarray(layer.geometry.values)
+            return polygons, shapely.STRtree(polygons)
+
+        polygons, tree = (shared or SiteCache(sites)).layer(self.layer, "covered_share", prepare)
+        return [covered_share(sites, polygons, tree)]
 
 
 class SumWithin(_Measure):
@@ -189,15 +212,23 @@ class SumWithin(_Measure):
         row, running sums for the cells wholly inside, the exact test for the points near the
         circle). Other geometries: GEOS ``dwithin`` from the centroid.
         """
-        centres = (shared or SiteCache(np.asarray(sites, dtype=object))).centres
-        values = np.nan_to_num(layer[self.attribute].to_numpy(float), nan=0.0)
-        geoms = np.asarray(layer.geometry.values)
+        cache = shared or SiteCache(np.asarray(sites, dtype=object))
+        centres = cache.centres
+
+        def prepare() -> tuple[np.ndarray, shapely.STRtree | None, np.ndarray, np.ndarray]:
+            values = np.nan_to_num(layer[self.attribute].to_numpy(float), nan=0.0)
+            geoms = np.asarray(layer.geometry.values)
+            if not len(geoms) or not (shapely.get_type_id(geoms) == 0).all():
+                return values, shapely.STRtree(geoms), np.zeros(0), np.zeros(0)
+            return values, None, shapely.get_x(geoms), shapely.get_y(geoms)
+
+        values, tree, px, py = cache.layer(self.layer, ("sum_within", self.attribute), prepare)
         r = self.radius_km * 1000.0
-        if not len(geoms) or not (shapely.get_type_id(geoms) == 0).all():
-            s, f = shapely.STRtree(geoms).query(centres, predicate="dwithin", distance=r)
+        if tree is not None:
+            s, f = tree.query(centres, predicate="dwithin", distance=r)
             return [np.bincount(s, values[f], len(centres))]
         cx, cy = shapely.get_x(centres), shapely.get_y(centres)
-        return [points_within(cx, cy, shapely.get_x(geoms), shapely.get_y(geoms), values, r)]
+        return [points_within(cx, cy, px, py, values, r)]
 
 
 class GridSumWithin(_Measure):

@@ -12,7 +12,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from geo.indicators import anchors
+from geo.nearest import anchors
 
 CHUNK = 4096  # sites per block of the site × feature bound matrix
 
@@ -28,7 +28,7 @@ def nearest_k(
     the feature that comes first in the layer.
 
     Exact, by bounds: ``p`` is a point inside the site and ``r`` a radius around it that covers
-    the site (``geo.indicators.anchors``). For any feature f, ``d(p, f) - r <= d(site, f) <=
+    the site (``geo.nearest.anchors``). For any feature f, ``d(p, f) - r <= d(site, f) <=
     d(p, f) <= d(p, q_f)`` with ``q_f`` a point on f. So the k-th smallest ``d(p, q_f)`` bounds the
     k-th nearest distance from above, and only features within that bound + r of ``p`` can be
     among the k nearest: those few candidate pairs get an exact GEOS distance.

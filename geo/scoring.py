@@ -45,16 +45,26 @@ class Ranking:
     stability_params: dict[str, Any] = field(default_factory=dict)
 
 
+def _column(values: Any, n: int) -> np.ndarray:
+    """A column as a numpy array, as a frame holds it (a scalar repeated ``n`` times)."""
+    if isinstance(values, pd.Series):
+        return values.to_numpy()
+    return np.asarray(values) if np.ndim(values) else np.full(n, values)
+
+
 class Scorer:
     """Scores the stored sites; holds the indicator arrays once, re-ranks in milliseconds."""
 
-    def __init__(self, sites: pd.DataFrame):
+    def __init__(self, sites: pd.DataFrame | Mapping[str, Any]):
+        """``sites``: the indicator table, a frame or its columns by name (arrays, Series, or
+        scalars a frame would repeat on every row: ad-hoc scoring builds no frame)."""
         self.sites = sites
-        self.n = len(sites)
-        self.site_id = sites["site_id"].to_numpy(str)
+        named = {c: sites[c] for c in sites.columns} if isinstance(sites, pd.DataFrame) else dict(sites)
+        self.n = len(named["site_id"])
+        self._cols = {c: _column(v, self.n) for c, v in named.items() if c != "geometry"}
+        self.site_id = self._cols["site_id"].astype(str)
         self._values: dict[tuple[Any, ...], np.ndarray] = {}
-        self._cols = {c: sites[c].to_numpy() for c in sites.columns if c != "geometry"}
-        self.h2_years = sorted(int(c.rsplit("_", 1)[1]) for c in sites.columns if c.startswith("_h2_km_"))
+        self.h2_years = sorted(int(c.rsplit("_", 1)[1]) for c in self._cols if c.startswith("_h2_km_"))
         self.has_h2 = bool(self.h2_years)
 
     def share_text(self, other: Scorer, rows: np.ndarray) -> None:

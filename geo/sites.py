@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
@@ -16,12 +15,13 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo import availability
+from geo import availability, nearest
 from geo import indicators as ind
 from geo.access import PUBLIC_FIELD, RESTRICTED_FIELDS
 from geo.criteria import CRITERIA
 from geo.crs import WORK_CRS
 from geo.grid import Coverage
+from geo.layer_index import LayerIndex
 from geo.measures import SiteCache
 from geo.pool import ForkPool, fork_available, usable_cores
 
@@ -62,52 +62,7 @@ PUBLIC_COLUMNS = (
     # then the indicators of the generic criteria (declared with a measure), in registry order
     *(i.name for c in CRITERIA.values() if c.measure is not None for i in c.indicator_specs),
 )
-RAIL_TARGETS = ("freight_terminal", "long_distance_station")
 SHARE_LAYERS = ("fibre", "mobile_5g")  # coverage layers of shares (other grids hold counts)
-
-
-def transport_distances(geoms: np.ndarray, layers: Mapping[str, gpd.GeoDataFrame]) -> dict[str, np.ndarray]:
-    """Straight-line distances (km, from the site's edge) to the nearest motorway junction, rail
-    freight terminal (else long-distance station, named in ``rail_target``), inland port and
-    commercial airport; NaN where the layer is missing.
-
-    Large batches run in two halves on two threads (GEOS releases the GIL): 50,000 sites take
-    about half the time.
-    """
-    geoms = np.asarray(geoms, dtype=object)  # plain shapely arrays: no pandas ufunc dispatch
-    n = len(geoms)
-    targets: dict[str, np.ndarray] = {}
-    for col, name, keep in (
-        ("motorway_km", "motorway_junctions", None),
-        ("port_km", "ports", None),
-        ("rail_km", "rail_freight", None),
-        ("airport_km", "airports", "commercial"),
-    ):
-        layer = layers.get(name)
-        if layer is not None and len(layer):
-            targets[col] = _array(layer) if keep is None else _array(layer)[layer[keep].to_numpy(bool)]
-    target = RAIL_TARGETS[0]
-    if "rail_km" not in targets and "rail_stations" in layers:
-        stations = layers["rail_stations"]
-        targets["rail_km"] = _array(stations)[stations["long_distance"].to_numpy(bool)]
-        target = RAIL_TARGETS[1]
-    targets = {col: t for col, t in targets.items() if len(t)}
-
-    def part(g: np.ndarray) -> dict[str, np.ndarray]:
-        anchor = ind.anchors(g)
-        return {col: ind.nearest_km(g, t, anchor)[0] for col, t in targets.items()}
-
-    if n >= 10_000:
-        with ThreadPoolExecutor(2) as pool:
-            parts = list(pool.map(part, np.array_split(geoms, 2)))
-    else:  # one ad-hoc polygon, a small build
-        parts = [part(geoms)]
-    out = {
-        col: np.concatenate([p[col] for p in parts]) if col in targets else np.full(n, np.nan)
-        for col in ("motorway_km", "rail_km", "port_km", "airport_km")
-    }
-    out["rail_target"] = np.full(n, target if "rail_km" in targets else None, dtype=object)
-    return out
 
 
 def _array(layer: gpd.GeoDataFrame) -> np.ndarray:
@@ -184,18 +139,19 @@ def derive_sites(layers: Mapping[str, gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(df, geometry="geometry", crs=WORK_CRS)
 
 
-def _majority_host(geoms: np.ndarray, hosts: np.ndarray, tree: shapely.STRtree) -> np.ndarray:
-    """Index of the host area holding at least half of each geometry (-1 where none does).
-
-    Among several, the largest overlap wins and then the smallest (most specific) host.
+def _majority_host(geoms: np.ndarray, idx: LayerIndex, name: str) -> np.ndarray:
+    """Index of the area of layer ``name`` holding at least half of each geometry (-1 where
+    none does). Among several, the largest overlap wins and then the smallest (most specific) host.
     """
-    pairs = ind.unit_overlaps(geoms, hosts, tree)
-    host = ind.largest_overlap(pairs, len(geoms), shapely.area(hosts))
+    pairs = ind.overlaps(geoms, idx.geoms(name), idx.tree(name))
+    host = ind.largest_overlap(pairs, len(geoms), idx.areas(name))
     overlap = np.zeros(len(geoms))
-    if len(pairs):
-        chosen = pairs["unit"].to_numpy() == host[pairs["site"].to_numpy()]
-        overlap[pairs["site"].to_numpy()[chosen]] = pairs["area_m2"].to_numpy()[chosen]
+    chosen = pairs.unit == host[pairs.site]
+    overlap[pairs.site[chosen]] = pairs.area_m2[chosen]
     return np.where(overlap >= ind.BROWNFIELD_OVERLAP * shapely.area(geoms), host, -1)
+
+
+Columns = dict[str, Any]  # a site table as named columns (Series, arrays or scalars), in order
 
 
 def compute_indicators(
@@ -204,7 +160,7 @@ def compute_indicators(
     coverage: Mapping[str, Coverage],
     funding: pd.DataFrame | None,
     progress: Callable[[str], None] | None = None,
-    trees: dict[str, shapely.STRtree] | None = None,
+    index: LayerIndex | None = None,
     warn: Callable[[str], None] | None = None,
     data_date: dt.date | None = None,
 ) -> gpd.GeoDataFrame:
@@ -213,38 +169,54 @@ def compute_indicators(
     ``data_date`` is the day the candidate layers' availability classes refer to (a build);
     without it (ad-hoc areas) availability stays missing: no data, not "unknown".
 
-    ``trees`` caches STRtrees per layer between calls (ad-hoc scoring of single polygons).
+    ``index`` holds the layers' trees and arrays between calls (ad-hoc scoring; geo/layer_index.py).
     A site's ``ags`` is the municipality holding most of its area; a key the source gave
     (``source_ags``, e.g. a brownfield cadastre's) is checked against it, and each mismatch is
     reported through ``warn`` naming the site id; the geometry wins (the source key is kept only
     for a site that lies in no municipality at all).
     """
-    cache = trees if trees is not None else {}
+    given: Columns = {c: sites[c] for c in sites.columns if c != "geometry"}
+    geoms = _array(sites)
+    cols = indicator_columns(given, geoms, layers, coverage, funding, progress, index, warn, data_date)
+    frame = pd.DataFrame(cols, index=sites.index)
+    frame["geometry"] = sites.geometry.values
+    return gpd.GeoDataFrame(frame, geometry="geometry", crs=WORK_CRS)
 
-    def tree(name: str) -> shapely.STRtree:
-        if name not in cache:
-            cache[name] = shapely.STRtree(layers[name].geometry.values)
-        return cache[name]
 
+def indicator_columns(
+    given: Columns,
+    geoms: np.ndarray,
+    layers: Mapping[str, gpd.GeoDataFrame],
+    coverage: Mapping[str, Coverage],
+    funding: pd.DataFrame | None,
+    progress: Callable[[str], None] | None = None,
+    index: LayerIndex | None = None,
+    warn: Callable[[str], None] | None = None,
+    data_date: dt.date | None = None,
+) -> Columns:
+    """``compute_indicators`` on columns: the sites' own columns (``given``, without geometry)
+    and their geometries in; every column of the indicator table out, in its order. Ad-hoc
+    scoring calls it directly and builds one frame, not one per step.
+    """
+    idx = index if index is not None else LayerIndex(layers)
     step = progress or (lambda _m: None)
-    out = sites.copy()
-    geoms = _array(out)
+    out: Columns = dict(given)
+    n = len(geoms)
     out["area_ha"] = ind.area_ha(geoms)
     # coverage on grids runs in worker processes while the vector indicators are computed
     share_grids = {k: coverage[k] for k in SHARE_LAYERS if k in coverage and coverage[k].grid is not None}
     grid_job = ind.GridShares(geoms, share_grids)
-    generic = GenericMeasures(geoms, layers, coverage)  # likewise, in a forked worker at NRW scale
+    generic = GenericMeasures(geoms, layers, coverage, idx)  # likewise, in a forked worker at NRW scale
     try:
         step("municipality and Kreis (largest overlap)")
-        pairs, unit_ags = _municipality(out, geoms, layers["municipalities"], tree("municipalities"), warn)
+        pairs, unit_ags = _municipality(out, geoms, idx, warn)
         step("planning status and brownfield overlap")
-        _planning(out, geoms, layers, tree)
-        _host_land(out, geoms, layers, tree)
+        _planning(out, geoms, idx)
+        _host_land(out, geoms, idx)
         step("hydrogen core network distance")
-        _hydrogen(out, geoms, layers)
+        _hydrogen(out, geoms, idx)
         step("transport access (straight-line distances)")
-        for col, value in transport_distances(geoms, layers).items():
-            out[col] = value
+        out.update(nearest.transport_distances(geoms, layers, idx))
         generic.store(out, step)
     except BaseException:
         generic.terminate()
@@ -258,28 +230,36 @@ def compute_indicators(
         elif name in coverage:
             share, frac = ind.coverage_share(geoms, coverage[name], pairs, unit_ags)
         else:
-            share, frac = np.full(len(out), np.nan), np.zeros(len(out))
+            share, frac = np.full(n, np.nan), np.zeros(n)
         out[f"{name}_share"] = share
         out[f"_{name}_data"] = frac
 
     step("funding region")
     out["funding_region"] = (
-        ind.funding_region(out["ags"].to_numpy(object), funding)[0] if funding is not None else None
+        ind.funding_region(np.asarray(out["ags"], dtype=object), funding)[0] if funding is not None else None
     )
     for col in ("contamination", *LAND_FIELDS, "former_use", "plan"):
-        if col not in out.columns:
+        if col not in out:
             out[col] = None
     if data_date is not None:  # stored candidates (not ad-hoc areas): availability is known or unknown
-        derived = availability.derive(
-            out["availability"], out["available_from"], out["restrictions"], data_date
+        out.update(
+            availability.derive(
+                _values(out, "availability", n),
+                _values(out, "available_from", n),
+                _values(out, "restrictions", n),
+                data_date,
+            )
         )
-        for col, values in derived.items():
-            out[col] = values
     else:
         out["available_month"], out["marketable"] = np.nan, None
-    order = [c for c in PUBLIC_COLUMNS if c in out.columns]
-    others = [c for c in out.columns if c not in order and c != "geometry"]
-    return gpd.GeoDataFrame(out[order + others + ["geometry"]], geometry="geometry", crs=WORK_CRS)
+    order = [c for c in PUBLIC_COLUMNS if c in out]
+    return {c: out[c] for c in order + [c for c in out if c not in order]}
+
+
+def _values(cols: Columns, name: str, n: int) -> np.ndarray:
+    """A column as an object array of ``n`` values (a scalar column repeated)."""
+    v = cols[name]
+    return np.asarray(v, dtype=object) if np.ndim(v) else np.full(n, v, dtype=object)
 
 
 FORKED_SITES = 10_000  # from this many sites the generic measures run in a forked worker
@@ -299,9 +279,14 @@ class GenericMeasures:
     """
 
     def __init__(
-        self, geoms: np.ndarray, layers: Mapping[str, gpd.GeoDataFrame], coverage: Mapping[str, Coverage]
+        self,
+        geoms: np.ndarray,
+        layers: Mapping[str, gpd.GeoDataFrame],
+        coverage: Mapping[str, Coverage],
+        index: LayerIndex | None = None,
     ):
         self.geoms = geoms
+        self.index = index  # what measures derive from their layers, kept (in this process only)
         self.jobs: list[Job] = []
         for crit in CRITERIA.values():
             m = crit.measure
@@ -312,10 +297,10 @@ class GenericMeasures:
             self._pool = ForkPool(_run_measures, (geoms, self.jobs), workers=1)
             self._async = self._pool.map_async([0])
 
-    def store(self, out: gpd.GeoDataFrame, step: Callable[[str], None]) -> None:
+    def store(self, out: Columns, step: Callable[[str], None]) -> None:
         """Set the columns (waiting for the worker, if any), in registry order."""
         if self._pool is None:
-            shared = SiteCache(self.geoms)
+            shared = SiteCache(self.geoms, self.index)
             for job in self.jobs:
                 crit, m, layer = job
                 step(f"{crit.name}: {m.kind} over {m.layer}" + ("" if layer is not None else " (no data)"))
@@ -353,33 +338,30 @@ def _run_measures(shared: tuple[np.ndarray, list[Job]], _item: int) -> list[list
     return [_measure(geoms, job, cache) for job in jobs]
 
 
-def _set_columns(out: gpd.GeoDataFrame, crit: Any, columns: list[np.ndarray]) -> None:
+def _set_columns(out: Columns, crit: Any, columns: list[np.ndarray]) -> None:
     """Store a measure's columns under its criterion's indicator names."""
     for spec, column in zip(crit.indicator_specs, columns, strict=False):
         out[spec.name] = column
 
 
 def _municipality(
-    out: gpd.GeoDataFrame,
-    geoms: np.ndarray,
-    muni: gpd.GeoDataFrame,
-    tree: shapely.STRtree,
-    warn: Callable[[str], None] | None,
-) -> tuple[pd.DataFrame, np.ndarray]:
+    out: Columns, geoms: np.ndarray, idx: LayerIndex, warn: Callable[[str], None] | None
+) -> tuple[ind.Overlaps, np.ndarray]:
     """Set ags, municipality, kreis_ags and kreis (largest overlap; a source key is checked)."""
-    pairs = ind.unit_overlaps(geoms, _array(muni), tree)
+    pairs = ind.overlaps(geoms, idx.geoms("municipalities"), idx.tree("municipalities"))
     best = ind.largest_overlap(pairs, len(geoms))
-    unit_ags = muni["ags"].to_numpy()
+    unit_ags = idx.column("municipalities", "ags")
     # attr-defined: numpy's stubs take where(c, x, None) for where(c) (None is no ArrayLike)
     ags = np.where(best >= 0, unit_ags[np.maximum(best, 0)], None).astype(object)  # type: ignore[attr-defined]
-    if "source_ags" in out.columns:  # checked against the geometry, which wins
-        own = out["source_ags"].to_numpy(object)
+    if "source_ags" in out:  # checked against the geometry, which wins
+        own = np.asarray(out.pop("source_ags"), dtype=object)
         given = np.array([isinstance(a, str) and bool(a) for a in own])
-        nowhere = pd.isna(ags) & np.isin(own, unit_ags)
+        # a hash look-up: np.isin compares object arrays key by key (1.5 s for 50,000 × 396)
+        nowhere = pd.isna(ags) & pd.Series(own, dtype=object).isin(set(unit_ags.tolist())).to_numpy()
         ags = np.where(nowhere, own, ags)
         wrong = np.flatnonzero(given & (own != ags))
         if len(wrong) and warn is not None:
-            ids = out["site_id"].to_numpy(object)
+            ids = np.asarray(out["site_id"], dtype=object)
             shown = ", ".join(f"{ids[i]} ({own[i]} → {ags[i]})" for i in wrong[:20])
             more = f" and {len(wrong) - 20} more" if len(wrong) > 20 else ""
             warn(
@@ -387,80 +369,73 @@ def _municipality(
                 "contradicts; the key of the municipality holding most of the site's area is "
                 f"used (site id: source AGS → AGS): {shown}{more}"
             )
-        del out["source_ags"]
-    lookup = muni.set_index("ags")
+    at = pd.Index(unit_ags).get_indexer(ags)  # -1 where no municipality holds the key
     out["ags"] = ags
-    out["municipality"] = pd.Series(ags).map(lookup["name"]).to_numpy(object)
-    out["kreis_ags"] = pd.Series(ags).map(lookup["kreis_ags"]).to_numpy(object)
-    out["kreis"] = pd.Series(ags).map(lookup["kreis_name"]).to_numpy(object)
+    for col, field in (("municipality", "name"), ("kreis_ags", "kreis_ags"), ("kreis", "kreis_name")):
+        values = idx.column("municipalities", field)[np.maximum(at, 0)]  # a copy
+        values[at < 0] = np.nan  # as a lookup by key gives it
+        out[col] = values
     return pairs, unit_ags
 
 
-def _planning(
-    out: gpd.GeoDataFrame,
-    geoms: np.ndarray,
-    layers: Mapping[str, gpd.GeoDataFrame],
-    tree: Callable[[str], shapely.STRtree],
-) -> None:
+def _planning(out: Columns, geoms: np.ndarray, idx: LayerIndex) -> None:
     """Set is_brownfield and planning_category (a plan area or LEP site holding ≥ 50 %)."""
-    kind = out["kind"].to_numpy()
+    layers = idx.layers
+    kind = np.asarray(out["kind"], dtype=object)
     if "brownfields" in layers:
         is_bf = kind == "brownfield"
         other = np.flatnonzero(~is_bf)
-        is_bf[other] = ind.brownfield_majority(
-            geoms[other], _array(layers["brownfields"]), tree("brownfields")
-        )
+        bf = idx.geoms("brownfields")
+        is_bf[other] = ind.brownfield_majority(geoms[other], bf, idx.tree("brownfields"))
         out["is_brownfield"] = is_bf
     else:
         out["is_brownfield"] = np.where(kind == "brownfield", 1.0, np.nan)
-    if "planning_category" not in out.columns:
-        out["planning_category"] = None
-    planning = np.array(out["planning_category"], dtype=object)  # a writable copy
+    planning = (  # a writable copy
+        np.array(out["planning_category"], dtype=object)
+        if "planning_category" in out
+        else np.full(len(geoms), None, dtype=object)
+    )
     # brownfields and ad-hoc polygons take the category of a plan area holding ≥ 50 % of them
     open_rows = np.flatnonzero((kind == "brownfield") | pd.isna(planning))
     planning[open_rows] = None
     for name, category in (("regional_plan", None), ("lep_sites", "LEP")):
         todo = open_rows[pd.isna(planning[open_rows])]
         if name in layers and len(layers[name]) and len(todo):
-            host = _majority_host(geoms[todo], _array(layers[name]), tree(name))
+            host = _majority_host(geoms[todo], idx, name)
             found = host >= 0
             planning[todo[found]] = (
-                layers[name]["category"].to_numpy()[host[found]] if category is None else category
+                idx.column(name, "category")[host[found]] if category is None else category
             )
     rest = open_rows[pd.isna(planning[open_rows])]
-    is_bf_rest = np.asarray(out["is_brownfield"].to_numpy()[rest], dtype=float) == 1
+    is_bf_rest = np.asarray(np.asarray(out["is_brownfield"])[rest], dtype=float) == 1
     planning[rest] = np.where(is_bf_rest, "BROWNFIELD", "NONE")
     out["planning_category"] = planning
 
 
-def _host_land(
-    out: gpd.GeoDataFrame,
-    geoms: np.ndarray,
-    layers: Mapping[str, gpd.GeoDataFrame],
-    tree: Callable[[str], shapely.STRtree],
-) -> None:
+def _host_land(out: Columns, geoms: np.ndarray, idx: LayerIndex) -> None:
     """Ad-hoc areas take availability, date and restrictions of the plan area or brownfield
     holding ≥ 50 % of them (as they take its planning status); elsewhere they have no data."""
-    todo = np.flatnonzero(out["kind"].to_numpy() == "adhoc")
+    n = len(geoms)
+    todo = np.flatnonzero(np.asarray(out["kind"], dtype=object) == "adhoc")
     for name in ("regional_plan", "brownfields"):
-        layer = layers.get(name)
+        layer = idx.layers.get(name)
         if layer is None or not len(layer) or not len(todo) or "availability" not in layer.columns:
             continue
-        host = _majority_host(geoms[todo], _array(layer), tree(name))
+        host = _majority_host(geoms[todo], idx, name)
         found = host >= 0
         for col in LAND_FIELDS:
             if col in layer.columns:
-                values = np.array(out[col], dtype=object) if col in out.columns else np.full(len(out), None)
-                values[todo[found]] = layer[col].to_numpy(object)[host[found]]
+                values = np.array(out[col], dtype=object) if col in out else np.full(n, None, dtype=object)
+                values[todo[found]] = idx.column(name, col)[host[found]]
                 out[col] = values
         todo = todo[~found]
 
 
-def _hydrogen(out: gpd.GeoDataFrame, geoms: np.ndarray, layers: Mapping[str, gpd.GeoDataFrame]) -> None:
+def _hydrogen(out: Columns, geoms: np.ndarray, idx: LayerIndex) -> None:
     """Set the distance to the Kernnetz for every commissioning year and the latest one."""
-    if "hydrogen" in layers and len(layers["hydrogen"]):
-        h2 = layers["hydrogen"]
-        by_year = ind.h2_by_year(geoms, _array(h2), h2["commissioning_year"].to_numpy(int))
+    if "hydrogen" in idx.layers and len(idx.layers["hydrogen"]):
+        years = idx.column("hydrogen", "commissioning_year", int)
+        by_year = ind.h2_by_year(geoms, idx.geoms("hydrogen"), years)
         for year, (km, yr) in by_year.items():
             out[f"_h2_km_{year}"] = km
             out[f"_h2_year_{year}"] = yr

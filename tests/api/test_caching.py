@@ -203,3 +203,33 @@ def test_a_streamed_answer_passes_through_unbuffered_and_untagged():
     assert streamed.text == "part 0\npart 1\npart 2\n" and "etag" not in streamed.headers
     assert streamed.headers["cache-control"] == PUBLIC
     assert whole_r.headers["etag"] == f'"{hashlib.sha256(b"all at once").hexdigest()[:32]}"'
+
+
+def test_the_web_maps_data_is_compressed_once_per_snapshot(client, monkeypatch):
+    """/api/sites/table and /values: a client taking gzip gets bytes compressed once (then
+    served from memory), identical on every request and decompressing to the identity body."""
+    import api.service
+
+    calls = []
+    real = api.service.gzip.compress
+
+    def counting(data, *args, **kwargs):
+        calls.append(len(data))
+        return real(data, *args, **kwargs)
+
+    monkeypatch.setattr(api.service.gzip, "compress", counting)
+    with httpx.Client(transport=client._transport, base_url="http://testserver") as raw:
+        for path in ("/api/sites/table", "/api/sites/values?profile=hydrogen"):
+            plain = raw.get(path, headers={"Accept-Encoding": "identity"})
+            bodies, tags, made = set(), set(), []
+            for _ in range(3):
+                with raw.stream("GET", path, headers={"Accept-Encoding": "gzip, deflate"}) as zipped:
+                    bodies.add(b"".join(zipped.iter_raw()))  # as sent, not decoded
+                    assert zipped.headers["content-encoding"] == "gzip"
+                    assert "Accept-Encoding" in zipped.headers["vary"]
+                    tags.add(zipped.headers["etag"])
+                made.append(len(calls))
+            assert made[0] == made[1] == made[2]  # compressed at most by the first request
+            # the bytes kept per snapshot: level 6, no timestamp (the middleware's level 1 differs)
+            assert bodies == {real(plain.content, compresslevel=6, mtime=0)}
+            assert tags == {f'{plain.headers["etag"][:-1]}-gzip"'}

@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import threading
 import time
 
 import pytest
 
-from api.traffic import InFlightLimit
+from api.traffic import InFlightLimit, cpu_bound
 from layers.keys import KeyStore
 
 
@@ -121,3 +122,41 @@ def test_a_request_waits_only_when_its_expected_wait_fits(service_s, ok_expected
     shed = [r for r in results if r["status"] == 429]
     assert len(ok) == ok_expected and len(shed) == 6 - ok_expected
     assert max(r["t"] for r in shed) < 0.04  # refused at arrival, not after waiting 50 ms
+
+
+def test_cpu_bound_work_runs_one_call_at_a_time_off_the_loop():
+    """Scoring (api/traffic.py cpu_bound): at most one call per event loop runs at once, on a
+    worker thread; the others wait in the loop, which keeps serving (a ticker keeps ticking)."""
+    running, most, threads = [0], [0], set()
+
+    def work(i: int) -> int:
+        running[0] += 1
+        most[0] = max(most[0], running[0])
+        threads.add(threading.get_ident())
+        busy = time.perf_counter() + 0.01
+        while time.perf_counter() < busy:  # holds the GIL like a score does
+            pass
+        running[0] -= 1
+        return i * i
+
+    async def main():
+        ticks = 0
+        done = asyncio.Event()
+
+        async def ticker():
+            nonlocal ticks
+            while not done.is_set():
+                ticks += 1
+                await asyncio.sleep(0.001)
+
+        tick = asyncio.create_task(ticker())
+        out = await asyncio.gather(*[cpu_bound(work, i) for i in range(8)])
+        done.set()
+        await tick
+        return out, ticks
+
+    out, ticks = asyncio.run(main())
+    assert out == [i * i for i in range(8)]
+    assert most[0] == 1
+    assert threading.get_ident() not in threads  # never on the loop's own thread
+    assert ticks >= 8  # the loop ran between the calls

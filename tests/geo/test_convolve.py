@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from geo.convolve import disk_convolve, disk_kernel, grid_within, residents_within, sample_cells
+from geo.convolve import FEW_POINTS, disk_convolve, disk_kernel, grid_within, residents_within, sample_cells
 from geo.grid import Coverage, GridSpec
 
 TINY = np.arange(25, dtype=np.float32).reshape(5, 5)  # row 0 is the north: 0 1 2 3 4 / 5 6 7 8 9 / …
@@ -114,3 +114,22 @@ def test_disk_kernel_and_fft_at_cell_centres() -> None:
     want = _brute(g, 0.0, 6000.0, 100.0, px.ravel(), py.ravel(), 730.0).reshape(60, 70)
     np.testing.assert_allclose(conv, want, rtol=1e-4, atol=1e-3)
     assert np.isnan(sample_cells(conv, 0.0, 6000.0, 100.0, np.array([-5.0]), np.array([10.0])))[0]
+
+
+@pytest.mark.parametrize("radius", [730.0, 5_000.0])
+def test_few_points_summed_directly_equal_the_tables(radius: float) -> None:
+    """Up to FEW_POINTS points (ad-hoc scoring) take the direct disk sums; the same points among
+    many take the prefix tables; both equal brute force, in whole counts exactly."""
+    rng = np.random.default_rng(9)
+    ny, nx, res = 180, 210, 100.0
+    g = rng.integers(0, 40, (ny, nx)).astype(np.float32)
+    x0, y1 = 300_000.0, 5_700_000.0
+    x = rng.uniform(x0 - 2_000, x0 + nx * res + 2_000, 200)
+    y = rng.uniform(y1 - ny * res - 2_000, y1 + 2_000, 200)
+    few = slice(0, FEW_POINTS)
+    direct = grid_within(g, x0, y1, res, x[few], y[few], radius)
+    tables = grid_within(g, x0, y1, res, x, y, radius)[few]
+    want = _brute(g, x0, y1, res, x[few], y[few], radius)
+    assert (want > 0).sum() >= FEW_POINTS // 2  # mostly points with cells in reach
+    np.testing.assert_array_equal(direct, want)
+    np.testing.assert_array_equal(tables, want)

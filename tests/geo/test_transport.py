@@ -107,7 +107,7 @@ def test_existing_profiles_change_little_and_logistics_differs(world):
 def test_nearest_km_equals_a_full_distance_matrix(kind, many):
     """Both candidate searches (a dense matrix for a few targets, trees for many) against every
     site × target distance, with sites inside, touching and far from area targets."""
-    from geo.indicators import DENSE_TARGETS, nearest_km
+    from geo.nearest import DENSE_TARGETS, nearest_km
 
     rng = np.random.default_rng(7)
     n_targets = DENSE_TARGETS + 40 if many else 12
@@ -142,7 +142,7 @@ def test_nearest_km_equals_a_full_distance_matrix(kind, many):
 
 def test_large_batches_in_two_threads_equal_one(world):
     """From 10,000 sites the distances run in two halves on two threads: same numbers."""
-    from geo.sites import transport_distances
+    from geo.nearest import transport_distances
 
     layers, sites = world
     geoms = np.tile(sites.geometry.to_numpy(), 9)

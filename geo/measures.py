@@ -42,11 +42,18 @@ class SiteCache:
     lock, so measures on other threads share it): centroids, and the ``anchors`` of
     ``geo.indicators`` (a point inside each site and a radius covering it)."""
 
-    def __init__(self, sites: np.ndarray):
+    def __init__(self, sites: np.ndarray, extent: tuple[float, float, float, float] | None = None):
         self.sites = np.asarray(sites, dtype=object)
         self._lock = threading.Lock()
         self._centres: np.ndarray | None = None
         self._anchor: tuple[np.ndarray, np.ndarray] | None = None
+        self._extent = extent
+
+    @property
+    def extent(self) -> tuple[float, float, float, float] | None:
+        """The extent ``SumWithin`` lays its cells over: the one given (a partition of a larger
+        batch gets the whole batch's, layers/engine_dask.py), else None (the centres' own)."""
+        return self._extent
 
     @property
     def centres(self) -> np.ndarray:
@@ -197,7 +204,8 @@ class SumWithin(_Measure):
             s, f = shapely.STRtree(geoms).query(centres, predicate="dwithin", distance=r)
             return [np.bincount(s, values[f], len(centres))]
         cx, cy = shapely.get_x(centres), shapely.get_y(centres)
-        return [points_within(cx, cy, shapely.get_x(geoms), shapely.get_y(geoms), values, r)]
+        extent = shared.extent if shared is not None else None
+        return [points_within(cx, cy, shapely.get_x(geoms), shapely.get_y(geoms), values, r, extent)]
 
 
 class GridSumWithin(_Measure):

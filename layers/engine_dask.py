@@ -50,7 +50,6 @@ from geo.grid import Coverage
 from geo.indicators import PARALLEL_MIN_SITES
 from geo.sites import FORKED_SITES, ags_warning, compute_indicators
 
-ENGINES = ("inproc", "dask")
 PARTITION_SITES = min(FORKED_SITES, PARALLEL_MIN_SITES) // 2  # 5,000: no forking inside a worker
 CONNECT_TIMEOUT_S = 10
 ORDER = "__nrw_sites_order__"  # the sites' position, carried through the shuffle
@@ -89,6 +88,25 @@ def centre_extent(geoms: np.ndarray) -> tuple[float, float, float, float] | None
     return (float(x[ok].min()), float(y[ok].min()), float(x[ok].max()), float(y[ok].max()))
 
 
+def _client(scheduler: str) -> Any:
+    from distributed import Client
+
+    try:
+        return Client(scheduler, timeout=CONNECT_TIMEOUT_S)
+    except (OSError, TimeoutError, ValueError) as exc:
+        reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+        raise SchedulerUnreachable(
+            f"cannot reach the dask scheduler at {scheduler} within {CONNECT_TIMEOUT_S} s ({reason}); "
+            "start one with `dask scheduler` and workers with `dask worker ADDRESS`, "
+            "or leave out --scheduler for a local cluster"
+        ) from None
+
+
+def check_scheduler(scheduler: str) -> None:
+    """Connect once and leave: a build checks its scheduler before the ingest, not after it."""
+    _client(scheduler).close()
+
+
 @contextmanager
 def connect(scheduler: str | None, workers: int, say: Callable[[str], None]) -> Iterator[Any]:
     """A ``distributed.Client``: to ``scheduler``, or to a LocalCluster of ``workers`` processes
@@ -101,7 +119,7 @@ def connect(scheduler: str | None, workers: int, say: Callable[[str], None]) -> 
             n_workers=workers,
             threads_per_worker=1,
             processes=True,
-            dashboard_address=None,
+            dashboard_address=":0",  # any free port: never a clash with another cluster's 8787
             silence_logs=logging.ERROR,
             memory_limit=0,  # the build's own peak, not a guessed share of the machine's memory
         )
@@ -111,15 +129,7 @@ def connect(scheduler: str | None, workers: int, say: Callable[[str], None]) -> 
         finally:
             cluster.close()
         return
-    try:
-        client = Client(scheduler, timeout=CONNECT_TIMEOUT_S)
-    except (OSError, TimeoutError, ValueError) as exc:
-        reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
-        raise SchedulerUnreachable(
-            f"cannot reach the dask scheduler at {scheduler} within {CONNECT_TIMEOUT_S} s ({reason}); "
-            "start one with `dask scheduler` and workers with `dask worker ADDRESS`, "
-            "or leave out --scheduler for a local cluster"
-        ) from None
+    client = _client(scheduler)
     try:
         n = len(client.scheduler_info().get("workers", {}))
         if n == 0:

@@ -36,6 +36,7 @@ import dataclasses
 import datetime as dt
 import logging
 import math
+import sys
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
@@ -140,6 +141,14 @@ def connect(scheduler: str | None, workers: int, say: Callable[[str], None]) -> 
         client.close()
 
 
+def peak_rss_mb() -> float:
+    """This process's peak resident memory in MB (``ru_maxrss``: KiB on Linux, bytes on macOS)."""
+    import resource
+
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 1e6 if sys.platform == "darwin" else peak / 1024
+
+
 def _same(part: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return part
 
@@ -232,6 +241,8 @@ def dask_indicators(
                 done.append(result)
             if i % every == 0 or i == len(futures):
                 say(f"dask: {i}/{len(futures)} partitions done")
+        peaks = client.run(peak_rss_mb)
+        say("dask: peak memory per worker (MB): " + ", ".join(f"{mb:.0f}" for mb in peaks.values()))
     out = pd.concat(done).sort_index()
     if len(out) != n or not np.array_equal(out.index.to_numpy(), np.arange(n)):
         raise RuntimeError(f"dask engine: {len(out)} sites came back for {n} sent")  # a lost partition

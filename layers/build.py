@@ -107,10 +107,12 @@ def build(
         raise DomainError(f"unknown engine {engine!r}: one of {', '.join(ENGINES)}")
     if scheduler is not None and engine != "dask":
         raise DomainError("--scheduler names a dask scheduler: use it with --engine dask")
-    if scheduler is not None:
-        from layers.engine_dask import check_scheduler
+    if engine == "dask":  # before the ingest: a missing package or an unreachable scheduler fails at once
+        from layers.engine_dask import check_scheduler, require
 
-        check_scheduler(scheduler)  # before the ingest: an unreachable one fails at once
+        require()
+        if scheduler is not None:
+            check_scheduler(scheduler)
     with store.lock():
         swept = store.sweep()
         if swept:

@@ -89,6 +89,18 @@ def centre_extent(geoms: np.ndarray) -> tuple[float, float, float, float] | None
     return (float(x[ok].min()), float(y[ok].min()), float(x[ok].max()), float(y[ok].max()))
 
 
+def require() -> None:
+    """Raise a clear error where the optional dependencies are not installed."""
+    try:
+        import dask_geopandas  # noqa: F401
+        import distributed  # noqa: F401
+    except ImportError as exc:
+        raise DomainError(
+            f"--engine dask needs dask.distributed and dask-geopandas ({exc.name} is missing): "
+            "pip install 'nrw-sites[dask]'"
+        ) from None
+
+
 def _client(scheduler: str) -> Any:
     from distributed import Client
 
@@ -105,6 +117,7 @@ def _client(scheduler: str) -> Any:
 
 def check_scheduler(scheduler: str) -> None:
     """Connect once and leave: a build checks its scheduler before the ingest, not after it."""
+    require()
     _client(scheduler).close()
 
 
@@ -206,6 +219,7 @@ def dask_indicators(
 ) -> gpd.GeoDataFrame:
     """``compute_indicators(sites, layers, coverage, funding, …)``, partitioned on dask (module
     docstring): the same frame, row for row and column for column."""
+    require()
     import dask
     import dask_geopandas  # noqa: F401 - registers the GeoDataFrame backend of dask.dataframe
     from distributed import as_completed

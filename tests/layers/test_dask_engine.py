@@ -25,6 +25,7 @@ import pytest
 import shapely
 
 from api.cli import main
+from geo.errors import DomainError
 from geo.sites import compute_indicators, derive_sites
 from layers import engine_dask
 from layers.build import _data_date, _ingest_demo, load_funding
@@ -218,3 +219,9 @@ def test_unreachable_scheduler_is_named(
     assert Store(tmp_path).current_id() is None and not Store(tmp_path).list()  # nothing published
     assert main(["build", "--demo", "--sites", "20", "--data", str(tmp_path), "--scheduler", address]) == 2
     assert "use it with --engine dask" in capsys.readouterr().err
+
+
+def test_missing_packages_are_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "dask_geopandas", None)  # import fails as if not installed
+    with pytest.raises(DomainError, match=r"dask_geopandas is missing\): pip install 'nrw-sites\[dask\]'"):
+        engine_dask.require()

@@ -336,7 +336,9 @@ def parser() -> argparse.ArgumentParser:
         default="inproc",
         help="where the indicators are computed: this process (default) or a dask cluster (docs/scale.md)",
     )
-    b.add_argument("--scheduler", metavar="ADDR", help="dask: the scheduler, tcp://HOST:PORT (default: local)")
+    b.add_argument(
+        "--scheduler", metavar="ADDR", help="dask: the scheduler, tcp://HOST:PORT (default: local)"
+    )
     b.add_argument(
         "--workers", type=int, default=2, help="dask without --scheduler: local worker processes (default 2)"
     )

@@ -14,9 +14,14 @@ the others, is merged where tiles overlap (cell-wise maximum).
 Each (size, engine) runs in a fresh process that loads the prepared inputs (a pickle in
 ``--work``) and times ``derive_sites`` + the indicators: ``inproc`` = ``compute_indicators``
 (with its forked helpers), ``daskN`` = ``layers.engine_dask.dask_indicators`` on a LocalCluster
-of N worker processes (1 thread each). Memory: peak RSS (``ru_maxrss``) of the main process —
-also after loading the inputs, the baseline — of its forked helpers (``RUSAGE_CHILDREN``, the
-largest) and of each dask worker process (``client.run``).
+of N worker processes (1 thread each). Memory: peak RSS of the main process during the stage
+(sampled every 20 ms; also its RSS after loading the inputs, the baseline), of the in-process
+engine's forked helpers (``RUSAGE_CHILDREN``: the largest ``ru_maxrss``; RSS counts the pages they
+share copy-on-write with the main process) and of each dask worker process (``ru_maxrss``, read on
+the workers at the end). CPU seconds beside each: on this shared 2-core machine the wall times
+depend on the other load (printed), the CPU times much less. Last, the time of one
+``compute_indicators`` call on 50 of the sites against the full context: what a partition costs
+whatever its size (trees and cell tables over the context layers).
 """
 
 from __future__ import annotations
@@ -40,14 +45,11 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from bench._measure import Stages
 from geo.grid import Coverage, GridSpec
 
 TILES = {1: (1, 1), 4: (2, 2), 20: (5, 4)}  # tiles → (columns, rows)
 LANDS = ["05"] + [f"{c:02d}" for c in range(1, 100) if c != 5]  # NRW's own code first
-
-
-def _maxrss_mb(who: int = resource.RUSAGE_SELF) -> float:
-    return resource.getrusage(who).ru_maxrss / 1024  # Linux: KiB
 
 
 def _shift_layer(gdf: gpd.GeoDataFrame, dx: float, dy: float, land: str, tile: int) -> gpd.GeoDataFrame:
@@ -122,7 +124,10 @@ def run(engine: str, file: Path) -> dict[str, Any]:
 
     with file.open("rb") as f:
         inputs = pickle.load(f)
-    loaded = _maxrss_mb()
+    sampler = Stages()  # samples this process's RSS every 20 ms
+    sampler("indicators")
+    loaded = sampler.proc.memory_info().rss / 1e6
+    cpu0 = resource.getrusage(resource.RUSAGE_SELF)
     marks: dict[str, Any] = {}
     t0 = time.perf_counter()
 
@@ -130,8 +135,10 @@ def run(engine: str, file: Path) -> dict[str, Any]:
         if "partitions on" in msg:
             marks["connected"] = time.perf_counter() - t0
             marks["partitions"] = int(msg.split(" sites in ")[1].split()[0])
-        if "peak memory per worker (MB): " in msg:
-            marks["workers"] = [int(v) for v in msg.split("(MB): ")[1].split(", ")]
+        if "per worker: peak memory (MB) " in msg:
+            mem, cpu = msg.split("(MB) ")[1].split("; CPU time (s) ")
+            marks["workers"] = [int(v) for v in mem.split(", ")]
+            marks["workers_cpu"] = [float(v) for v in cpu.split(", ")]
 
     sites = derive_sites(inputs["layers"])
     args = (sites, inputs["layers"], inputs["coverage"], inputs["funding"])
@@ -143,6 +150,14 @@ def run(engine: str, file: Path) -> dict[str, Any]:
         n = int(engine.removeprefix("dask"))
         out = dask_indicators(*args, data_date=inputs["data_date"], workers=n, progress=say)
     wall = time.perf_counter() - t0
+    sampler.finish()
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    small = sites.iloc[:: max(1, len(sites) // 50)]  # the cost of one call on a tiny batch
+    t = time.perf_counter()
+    compute_indicators(
+        small, inputs["layers"], inputs["coverage"], inputs["funding"], data_date=inputs["data_date"]
+    )
+    per_call = time.perf_counter() - t
     return {
         "engine": engine,
         "sites": len(out),
@@ -151,9 +166,13 @@ def run(engine: str, file: Path) -> dict[str, Any]:
         "cluster_s": round(marks.get("connected", 0.0), 2),
         "partitions": int(marks.get("partitions", 1)),
         "main_loaded_mb": round(loaded),
-        "main_peak_mb": round(_maxrss_mb()),
-        "helpers_peak_mb": round(_maxrss_mb(resource.RUSAGE_CHILDREN)),
+        "main_peak_mb": round(sampler.all_peak / 1e6),
+        "main_cpu_s": round(own.ru_utime + own.ru_stime - cpu0.ru_utime - cpu0.ru_stime, 1),
+        "helpers_peak_mb": round(kids.ru_maxrss / 1024),
+        "helpers_cpu_s": round(kids.ru_utime + kids.ru_stime, 1),
         "workers_peak_mb": marks.get("workers", []),
+        "workers_cpu_s": marks.get("workers_cpu", []),
+        "call_50_sites_s": round(per_call, 2),
         "columns": out.shape[1],
     }
 
@@ -193,16 +212,27 @@ def main() -> None:
         f"\nindicator stage (derive_sites + indicators), {time.strftime('%Y-%m-%d %H:%M')}, "
         f"{os.cpu_count()} cores, load average now {load}"
     )
-    head = f"{'sites':>10} {'engine':<7} {'wall s':>7} {'cluster s':>9} {'parts':>5} "
-    head += f"{'main MB':>8} {'(loaded)':>8} {'helpers MB':>10}  workers peak MB  input"
+    head = f"{'sites':>10} {'engine':<7} {'wall s':>6} {'start s':>7} {'parts':>5} {'main MB':>7} "
+    head += f"{'(in)':>5} {'CPU s':>6} {'helpers':>13} {'workers MB':>10} {'workers CPU s':>13} "
+    head += f"{'50-site call':>12} load"
     print(head)
     for r in rows:
-        w = ", ".join(str(v) for v in r["workers_peak_mb"]) or "-"
+        mem = ", ".join(str(v) for v in r["workers_peak_mb"]) or "-"
+        cpu = ", ".join(f"{v:.0f}" for v in r["workers_cpu_s"]) or "-"
+        inproc = r["engine"] == "inproc"  # (for dask, the reaped children are the workers themselves)
+        helpers = f"{r['helpers_peak_mb']} MB {r['helpers_cpu_s']:.0f} s" if inproc else "-"
         print(
-            f"{r['sites']:>10,} {r['engine']:<7} {r['wall_s']:>7.1f} {r['cluster_s']:>9.1f} "
-            f"{r['partitions']:>5} {r['main_peak_mb']:>8} {r['main_loaded_mb']:>8} "
-            f"{r['helpers_peak_mb']:>10}  {w:<15}  {r['label']}"
+            f"{r['sites']:>10,} {r['engine']:<7} {r['wall_s']:>6.1f} {r['cluster_s']:>7.1f} "
+            f"{r['partitions']:>5} {r['main_peak_mb']:>7} {r['main_loaded_mb']:>5} {r['main_cpu_s']:>6.1f} "
+            f"{helpers:>13} {mem:>10} {cpu:>13} {r['call_50_sites_s']:>11.2f}s {r['load']}"
         )
+    print(
+        "main MB: peak RSS of the main process during the stage ((in): after loading the inputs); "
+        "helpers: the in-process engine's forked helpers (largest peak RSS, CPU summed); "
+        "workers: each dask worker process (peak RSS, CPU); 50-site call: compute_indicators on "
+        "50 of the sites against the full context (the fixed cost of one partition)"
+    )
+    print("inputs: " + "; ".join(sorted({f"{r['sites']:,}: {r['label']}" for r in rows})))
 
 
 if __name__ == "__main__":

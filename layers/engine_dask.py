@@ -154,12 +154,13 @@ def connect(scheduler: str | None, workers: int, say: Callable[[str], None]) -> 
         client.close()
 
 
-def peak_rss_mb() -> float:
-    """This process's peak resident memory in MB (``ru_maxrss``: KiB on Linux, bytes on macOS)."""
+def usage_now() -> tuple[float, float]:
+    """This process's peak resident memory (MB; ``ru_maxrss`` is KiB on Linux, bytes on macOS)
+    and the CPU time it has used (s, user + system): run on each worker at the end."""
     import resource
 
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / 1e6 if sys.platform == "darwin" else peak / 1024
+    use = resource.getrusage(resource.RUSAGE_SELF)
+    return use.ru_maxrss / (1e6 if sys.platform == "darwin" else 1024), use.ru_utime + use.ru_stime
 
 
 def _same(part: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -242,7 +243,8 @@ def dask_indicators(
     with connect(scheduler, workers, say) as client, dask.config.set(config):
         n_workers = max(1, len(client.scheduler_info().get("workers", {})))
         k = partitions_for(n, n_workers, per_partition)
-        say(f"dask: {n:,} sites in {k} Hilbert partitions on {n_workers} worker(s) ({client.scheduler.address})")
+        where = client.scheduler.address
+        say(f"dask: {n:,} sites in {k} Hilbert partitions on {n_workers} worker(s) ({where})")
         parts = client.compute(_hilbert_partitions(client, frame, k).to_delayed())
         [shared] = client.scatter([ctx], broadcast=True)
         say("dask: context layers sent to every worker once; computing the partitions")
@@ -255,15 +257,22 @@ def dask_indicators(
                 done.append(result)
             if i % every == 0 or i == len(futures):
                 say(f"dask: {i}/{len(futures)} partitions done")
-        peaks = client.run(peak_rss_mb)
-        say("dask: peak memory per worker (MB): " + ", ".join(f"{mb:.0f}" for mb in peaks.values()))
+        usage = list(client.run(usage_now).values())
+        say(
+            "dask: per worker: peak memory (MB) "
+            + ", ".join(f"{mb:.0f}" for mb, _ in usage)
+            + "; CPU time (s) "
+            + ", ".join(f"{cpu:.1f}" for _, cpu in usage)
+        )
     out = pd.concat(done).sort_index()
     if len(out) != n or not np.array_equal(out.index.to_numpy(), np.arange(n)):
         raise RuntimeError(f"dask engine: {len(out)} sites came back for {n} sent")  # a lost partition
     out.index = sites.index
     if warn is not None and "source_ags" in sites.columns:
         message = ags_warning(
-            sites["site_id"].to_numpy(object), sites["source_ags"].to_numpy(object), out["ags"].to_numpy(object)
+            sites["site_id"].to_numpy(object),
+            sites["source_ags"].to_numpy(object),
+            out["ags"].to_numpy(object),
         )
         if message is not None:
             warn(message)

@@ -52,7 +52,9 @@ def inputs() -> dict[str, Any]:
     bf = layers["brownfields"].copy()
     keys = layers["municipalities"]["ags"].to_numpy(object)
     rows = np.arange(0, WRONG_AGS * 50, 50)
-    bf.loc[bf.index[rows], "ags"] = [keys[(np.flatnonzero(keys == a)[0] + 1) % len(keys)] for a in bf["ags"].iloc[rows]]
+    bf.loc[bf.index[rows], "ags"] = [
+        keys[(np.flatnonzero(keys == a)[0] + 1) % len(keys)] for a in bf["ags"].iloc[rows]
+    ]
     layers["brownfields"] = bf
     return {
         "sites": derive_sites(layers),
@@ -154,7 +156,10 @@ def test_dask_over_tcp_gives_the_inproc_indicators(
     )
     assert_same(got, want)
     assert warnings == want_warnings and len(warnings) == 1
-    assert warnings[0].startswith(f"{WRONG_AGS} site(s) carry a municipality key") and "and 10 more" in warnings[0]
+    assert (
+        warnings[0].startswith(f"{WRONG_AGS} site(s) carry a municipality key")
+        and "and 10 more" in warnings[0]
+    )
     assert any("Hilbert partitions on 2 worker(s)" in m for m in said)
     assert any(m.startswith("dask: 6/6 partitions done") for m in said), said
 
@@ -204,20 +209,26 @@ def test_local_cluster_gives_the_same(inputs: dict[str, Any], inproc: tuple[pd.D
 
 
 def test_unreachable_scheduler_is_named(
-    inputs: dict[str, Any], monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    inputs: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.setattr(engine_dask, "CONNECT_TIMEOUT_S", 1)
     address = f"tcp://127.0.0.1:{_free_port()}"
     t = time.perf_counter()
     with pytest.raises(SchedulerUnreachable, match=f"cannot reach the dask scheduler at {address}"):
-        dask_indicators(inputs["sites"].iloc[:20], inputs["layers"], inputs["coverage"], None, scheduler=address)
+        dask_indicators(
+            inputs["sites"].iloc[:20], inputs["layers"], inputs["coverage"], None, scheduler=address
+        )
     assert time.perf_counter() - t < 15
-    code = main(["build", "--demo", "--sites", "20", "--data", str(tmp_path), "--engine", "dask", "--scheduler", address])
+    demo = ["build", "--demo", "--sites", "20", "--data", str(tmp_path)]
+    code = main([*demo, "--engine", "dask", "--scheduler", address])
     err = capsys.readouterr().err
     assert code == 1
     assert f"error: cannot reach the dask scheduler at {address}" in err and "Traceback" not in err
     assert Store(tmp_path).current_id() is None and not Store(tmp_path).list()  # nothing published
-    assert main(["build", "--demo", "--sites", "20", "--data", str(tmp_path), "--scheduler", address]) == 2
+    assert main([*demo, "--scheduler", address]) == 2
     assert "use it with --engine dask" in capsys.readouterr().err
 
 

@@ -1,6 +1,6 @@
 """Benchmark: the indicator stage at 50,000, 200,000 and 1,000,000 sites, in process and on dask.
 
-Usage: python bench/scale.py [--sizes 50000,200000,1000000] [--engines inproc,dask1,dask2]
+Usage: python bench/scale.py [--sizes 50000,200000,1000000] [--engines inproc,dask1,dask2,call]
                              [--work DIR] [--base 50000]
 
 Inputs. 50,000 sites are the NRW demo (``nrw-sites build --demo --sites 50000``). Larger sizes
@@ -19,9 +19,11 @@ of N worker processes (1 thread each). Memory: peak RSS of the main process duri
 engine's forked helpers (``RUSAGE_CHILDREN``: the largest ``ru_maxrss``; RSS counts the pages they
 share copy-on-write with the main process) and of each dask worker process (``ru_maxrss``, read on
 the workers at the end). CPU seconds beside each: on this shared 2-core machine the wall times
-depend on the other load (printed), the CPU times much less. Last, the time of one
-``compute_indicators`` call on 50 of the sites against the full context: what a partition costs
-whatever its size (trees and cell tables over the context layers).
+depend on the other load (printed), the CPU times much less. ``call``: the time of one
+``compute_indicators`` call on a compact batch of 50, 500 and 5,000 sites against the full
+context — what a partition costs whatever its size (trees and tables over the context layers),
+and what each further site adds. The "50-site call" column of the other rows is such a call on
+50 sites spread over the whole area.
 """
 
 from __future__ import annotations
@@ -118,6 +120,33 @@ def prepare(size: int, base: int, work: Path, seed: int = 42) -> Path:
     return file
 
 
+def call_costs(sites: gpd.GeoDataFrame, inputs: dict[str, Any]) -> dict[str, Any]:
+    """``compute_indicators`` on compact batches (the 50, 500 and 5,000 sites nearest to one site,
+    like a Hilbert partition) against the full context, with the whole set's extent as the dask
+    engine passes it: a partition's time = a fixed part (the context) + a part per site."""
+    from geo.sites import compute_indicators
+    from layers.engine_dask import centre_extent
+
+    geoms = np.asarray(sites.geometry.values, dtype=object)
+    extent = centre_extent(geoms)
+    c = shapely.centroid(geoms)
+    order = np.argsort(shapely.distance(c, c[len(c) // 2]), kind="stable")
+    out: dict[str, Any] = {"engine": "call", "sites": len(sites), "label": inputs["label"]}
+    for n in (50, 500, 5_000):
+        batch = sites.iloc[np.sort(order[:n])]
+        t = time.perf_counter()
+        compute_indicators(
+            batch,
+            inputs["layers"],
+            inputs["coverage"],
+            inputs["funding"],
+            data_date=inputs["data_date"],
+            extent=extent,
+        )
+        out[f"call_{n}_s"] = round(time.perf_counter() - t, 2)
+    return out
+
+
 def run(engine: str, file: Path) -> dict[str, Any]:
     """In a fresh process: load the inputs, time the indicator stage, measure peaks."""
     from geo.sites import compute_indicators, derive_sites
@@ -142,6 +171,8 @@ def run(engine: str, file: Path) -> dict[str, Any]:
 
     sites = derive_sites(inputs["layers"])
     args = (sites, inputs["layers"], inputs["coverage"], inputs["funding"])
+    if engine == "call":  # the cost of one compact partition, by its size
+        return call_costs(sites, inputs)
     if engine == "inproc":
         out = compute_indicators(*args, data_date=inputs["data_date"])
     else:
@@ -181,7 +212,7 @@ def main() -> None:
     """Run the benchmark."""
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", default="50000,200000,1000000")
-    ap.add_argument("--engines", default="inproc,dask1,dask2")
+    ap.add_argument("--engines", default="inproc,dask1,dask2,call", help="call: one partition's cost")
     ap.add_argument("--base", type=int, default=50_000, help="sites of one NRW tile")
     ap.add_argument("--work", help="folder for the prepared inputs (default: a temporary one)")
     ap.add_argument("--run", help=argparse.SUPPRESS)  # internal: one engine on one input file
@@ -192,7 +223,8 @@ def main() -> None:
         return
     work = Path(args.work) if args.work else Path(tempfile.mkdtemp(prefix="nrw-scale-"))
     work.mkdir(parents=True, exist_ok=True)
-    rows = []
+    rows: list[dict[str, Any]] = []
+    calls: list[dict[str, Any]] = []
     for size in (int(s) for s in args.sizes.split(",")):
         file = prepare(size, args.base, work)
         for engine in args.engines.split(","):
@@ -205,8 +237,11 @@ def main() -> None:
                 continue
             row = json.loads(lines[-1][7:])
             row["load"] = round(os.getloadavg()[0], 1)
-            rows.append(row)
             print(json.dumps(row), flush=True)
+            if engine == "call":
+                calls.append(row)
+            else:
+                rows.append(row)
     load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
     print(
         f"\nindicator stage (derive_sites + indicators), {time.strftime('%Y-%m-%d %H:%M')}, "
@@ -232,7 +267,12 @@ def main() -> None:
         "workers: each dask worker process (peak RSS, CPU); 50-site call: compute_indicators on "
         "50 of the sites against the full context (the fixed cost of one partition)"
     )
-    print("inputs: " + "; ".join(sorted({f"{r['sites']:,}: {r['label']}" for r in rows})))
+    for r in calls:
+        print(
+            f"{r['sites']:>10,} one compact partition of 50 / 500 / 5,000 sites: {r['call_50_s']:.2f} / "
+            f"{r['call_500_s']:.2f} / {r['call_5000_s']:.2f} s (load {r['load']})"
+        )
+    print("inputs: " + "; ".join(sorted({f"{r['sites']:,}: {r['label']}" for r in rows + calls})))
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ cross-site result, the warning (a count and the first 20 in site order), is comp
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import socket
 import subprocess
@@ -30,7 +31,7 @@ from geo.sites import compute_indicators, derive_sites
 from layers import engine_dask
 from layers.build import _data_date, _ingest_demo, load_funding
 from layers.engine_dask import SchedulerUnreachable, dask_indicators
-from layers.store import Store
+from layers.store import Store, read_vector, write_vector
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
@@ -187,27 +188,6 @@ def test_partitions_are_spatially_compact(inputs: dict[str, Any], scheduler: str
     assert hilbert < 0.4 and rows > 0.8, (hilbert, rows)
 
 
-def test_local_cluster_gives_the_same(inputs: dict[str, Any], inproc: tuple[pd.DataFrame, list[str]]) -> None:
-    """Without a scheduler: a LocalCluster of one worker process (a slice of the sites, to be quick)."""
-    sites = inputs["sites"].iloc[::10]
-    want = compute_indicators(
-        sites, inputs["layers"], inputs["coverage"], inputs["funding"], data_date=inputs["data_date"]
-    )
-    said: list[str] = []
-    got = dask_indicators(
-        sites,
-        inputs["layers"],
-        inputs["coverage"],
-        inputs["funding"],
-        data_date=inputs["data_date"],
-        workers=1,
-        progress=said.append,
-        per_partition=200,
-    )
-    assert_same(got, want)
-    assert said[0].startswith("dask: starting a local cluster of 1 worker process(es)")
-
-
 def test_unreachable_scheduler_is_named(
     inputs: dict[str, Any],
     monkeypatch: pytest.MonkeyPatch,
@@ -236,3 +216,35 @@ def test_missing_packages_are_named(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "dask_geopandas", None)  # import fails as if not installed
     with pytest.raises(DomainError, match=r"dask_geopandas is missing\): pip install 'nrw-sites\[dask\]'"):
         engine_dask.require()
+
+
+def test_build_on_dask_publishes_the_indicators(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`nrw-sites build --engine dask --workers 1` stores the sites the in-process engine computes
+    from the snapshot's own layers (written and read back the same way)."""
+    assert (
+        main(
+            [
+                "build",
+                "--demo",
+                "--sites",
+                "300",
+                "--data",
+                str(tmp_path),
+                "--engine",
+                "dask",
+                "--workers",
+                "1",
+            ]
+        )
+        == 0
+    )
+    err = capsys.readouterr().err
+    assert "dask: starting a local cluster of 1 worker process(es)" in err and "partitions done" in err
+    snap = Store(tmp_path).load()
+    assert snap.manifest["engine"] == {"name": "dask", "scheduler": "local (1 workers)"}
+    day = dt.date.fromisoformat(snap.manifest["data_date"])
+    want = compute_indicators(
+        derive_sites(snap.layers), snap.layers, snap.coverage, load_funding(), data_date=day
+    )
+    file = write_vector(tmp_path, "expected", want)
+    assert_same(snap.layers["sites"], read_vector(tmp_path / file))

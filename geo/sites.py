@@ -404,7 +404,10 @@ def _municipality(
     ags = np.where(best >= 0, unit_ags[np.maximum(best, 0)], None).astype(object)  # type: ignore[attr-defined]
     if "source_ags" in out.columns:  # checked against the geometry, which wins
         own = out["source_ags"].to_numpy(object)
-        nowhere = pd.isna(ags) & np.isin(own, unit_ags)
+        # a set, not np.isin: over object arrays holding NaN (sites without a source key) np.isin
+        # compares every site with every municipality (1.3 s for 5,000 sites and 7,920 keys)
+        keys = set(unit_ags.tolist())
+        nowhere = pd.isna(ags) & np.fromiter((a in keys for a in own), dtype=bool, count=len(own))
         ags = np.where(nowhere, own, ags)
         message = ags_warning(out["site_id"].to_numpy(object), own, ags)
         if message is not None and warn is not None:

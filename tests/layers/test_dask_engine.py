@@ -6,6 +6,9 @@ sites) are computed by both engines and every column is compared: exactly for st
 bools and categories, to 1e-9 relative for floats (they come out bit for bit equal; the
 tolerance is the contract), geometries exactly. 30 brownfields get a wrong source AGS so the one
 cross-site result, the warning (a count and the first 20 in site order), is compared too.
+Also: the partitions are spatially compact, a build through the command line on a local cluster
+stores what the in-process engine computes, and an unreachable scheduler or a missing package is
+named without a traceback.
 """
 
 from __future__ import annotations

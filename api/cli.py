@@ -35,8 +35,15 @@ def cmd_build(args: argparse.Namespace) -> int:
     if args.history and args.sources:
         print("error: --history tells the demo twice; it takes no --sources", file=sys.stderr)
         return 2
+    if args.scheduler and args.engine != "dask":
+        print("error: --scheduler names a dask scheduler: use it with --engine dask", file=sys.stderr)
+        return 2
+    if args.workers < 1:
+        print("error: --workers must be at least 1", file=sys.stderr)
+        return 2
+    engine = {"engine": args.engine, "scheduler": args.scheduler, "workers": args.workers}
     if args.history:
-        manifest = build_demo_history(_store(args), args.sites, args.seed, stderr_progress())
+        manifest = build_demo_history(_store(args), args.sites, args.seed, stderr_progress(), **engine)
     else:
         manifest = build(
             _store(args),
@@ -44,6 +51,7 @@ def cmd_build(args: argparse.Namespace) -> int:
             n_sites=args.sites,
             seed=args.seed,
             progress=stderr_progress(),
+            **engine,
         )
     print(f"snapshot {manifest['id']}{' (SYNTHETIC demo data)' if manifest['synthetic'] else ''}")
     for name, meta in manifest["layers"].items():
@@ -329,6 +337,18 @@ def parser() -> argparse.ArgumentParser:
         "--history",
         action="store_true",
         help="demo: publish two snapshots a year apart (taken-up and new sites, a plan change)",
+    )
+    b.add_argument(
+        "--engine",
+        choices=("inproc", "dask"),
+        default="inproc",
+        help="where the indicators are computed: this process (default) or a dask cluster (docs/scale.md)",
+    )
+    b.add_argument(
+        "--scheduler", metavar="ADDR", help="dask: the scheduler, tcp://HOST:PORT (default: local)"
+    )
+    b.add_argument(
+        "--workers", type=int, default=2, help="dask without --scheduler: local worker processes (default 2)"
     )
 
     s = add("serve", cmd_serve, "serve the web UI and the API")

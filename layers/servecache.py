@@ -26,6 +26,7 @@ import errno
 import fcntl
 import functools
 import hashlib
+import logging
 import mmap
 import os
 import shutil
@@ -36,6 +37,7 @@ from typing import Any, overload
 import numpy as np
 import shapely
 
+log = logging.getLogger("nrw_sites.layers")
 PREFIX = "serve-"
 ROOT = Path(__file__).resolve().parents[1]
 READ_ONLY = (errno.EROFS, errno.EACCES, errno.EPERM)
@@ -199,8 +201,8 @@ def _locked(directory: Path) -> Iterator[None]:
 
 def ensure(snapshot_dir: Path, build: Callable[[Path], None]) -> Path | None:
     """The snapshot's serving cache directory for this code, written by ``build(tmp)`` (which
-    fills an empty directory) if no worker did yet; None when the snapshot directory is not
-    writable (then serve from memory).
+    fills an empty directory) if no worker did yet; None when it cannot be written (a read-only
+    data directory; a full disk, logged): then serve from memory.
     """
     final = snapshot_dir / f"{PREFIX}{code_key()}"
     if final.is_dir():
@@ -225,7 +227,7 @@ def ensure(snapshot_dir: Path, build: Callable[[Path], None]) -> Path | None:
             for old in snapshot_dir.glob(".serve-tmp-*"):  # of killed workers
                 shutil.rmtree(old, ignore_errors=True)
     except OSError as exc:
-        if exc.errno in READ_ONLY:
-            return None
-        raise
+        if exc.errno not in READ_ONLY:
+            log.warning("cannot write the serving cache of %s (%s): serving from memory", snapshot_dir, exc)
+        return None
     return final

@@ -136,6 +136,13 @@ def test_stale_and_unwritable_caches(data_dir: Path, tmp_path: Path) -> None:
         servecache.ensure(other, broken)
     assert list(other.iterdir()) == []
 
+    def disk_full(tmp: Path) -> None:
+        (tmp / "part").write_bytes(b"x")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    assert servecache.ensure(other, disk_full) is None  # logged; served from memory
+    assert list(other.iterdir()) == []
+
 
 def test_public_scorer_shares_the_full_views_strings(data_dir: Path) -> None:
     snap = Store(data_dir).load()

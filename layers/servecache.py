@@ -9,7 +9,8 @@ memory; a request copies out only the bytes of its page.
 
 ``<key>`` is a digest of the code that shapes the bytes (every module of api/, geo/ and layers/
 and their fact tables), so an upgrade writes a new cache instead of serving stale bytes; caches
-of other keys are removed. The cache is derived data and not part of the snapshot's manifest or
+of other keys and of the other snapshots are removed when one is written (only the snapshot
+being switched to keeps one on disk). The cache is derived data and not part of the snapshot's manifest or
 checksums. It is written into ``.serve-tmp-<pid>`` and renamed into place while holding an
 exclusive ``flock`` on the snapshot directory, so two workers never both build it and a killed
 build leaves nothing half-written behind. A read-only data directory has no cache: the caller
@@ -26,6 +27,7 @@ import errno
 import fcntl
 import functools
 import hashlib
+import logging
 import mmap
 import os
 import shutil
@@ -36,6 +38,7 @@ from typing import Any, overload
 import numpy as np
 import shapely
 
+log = logging.getLogger("nrw_sites.layers")
 PREFIX = "serve-"
 ROOT = Path(__file__).resolve().parents[1]
 READ_ONLY = (errno.EROFS, errno.EACCES, errno.EPERM)
@@ -199,8 +202,8 @@ def _locked(directory: Path) -> Iterator[None]:
 
 def ensure(snapshot_dir: Path, build: Callable[[Path], None]) -> Path | None:
     """The snapshot's serving cache directory for this code, written by ``build(tmp)`` (which
-    fills an empty directory) if no worker did yet; None when the snapshot directory is not
-    writable (then serve from memory).
+    fills an empty directory) if no worker did yet; None when it cannot be written (a read-only
+    data directory; a full disk, logged): then serve from memory.
     """
     final = snapshot_dir / f"{PREFIX}{code_key()}"
     if final.is_dir():
@@ -219,13 +222,15 @@ def ensure(snapshot_dir: Path, build: Callable[[Path], None]) -> Path | None:
             except BaseException:
                 shutil.rmtree(tmp, ignore_errors=True)
                 raise
-            for old in snapshot_dir.glob(f"{PREFIX}*"):  # earlier code's caches; mapped files stay valid
+            # earlier code's caches, and those of the other snapshots (~0.8 GB each at 50,000 sites;
+            # a rollback writes its own again): files still mapped by a process stay valid
+            for old in [*snapshot_dir.glob(f"{PREFIX}*"), *snapshot_dir.parent.glob(f"*/{PREFIX}*")]:
                 if old != final:
                     shutil.rmtree(old, ignore_errors=True)
             for old in snapshot_dir.glob(".serve-tmp-*"):  # of killed workers
                 shutil.rmtree(old, ignore_errors=True)
     except OSError as exc:
-        if exc.errno in READ_ONLY:
-            return None
-        raise
+        if exc.errno not in READ_ONLY:
+            log.warning("cannot write the serving cache of %s (%s): serving from memory", snapshot_dir, exc)
+        return None
     return final

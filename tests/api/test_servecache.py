@@ -111,6 +111,8 @@ def test_stale_and_unwritable_caches(data_dir: Path, tmp_path: Path) -> None:
     snap_dir = tmp_path / "snap"
     snap_dir.mkdir()
     (snap_dir / "serve-0000000000000000").mkdir()  # another release's cache: removed
+    (tmp_path / "older" / "serve-1111111111111111").mkdir(parents=True)  # another snapshot's: removed
+    (tmp_path / "older" / "layer.parquet").write_bytes(b"kept")
     (snap_dir / ".serve-tmp-1").mkdir()  # a killed worker's: removed
 
     def write(tmp: Path) -> None:
@@ -119,6 +121,7 @@ def test_stale_and_unwritable_caches(data_dir: Path, tmp_path: Path) -> None:
     got = servecache.ensure(snap_dir, write)
     assert got is not None and (got / "x").read_bytes() == b"1"
     assert sorted(p.name for p in snap_dir.iterdir()) == [got.name]
+    assert [p.name for p in (tmp_path / "older").iterdir()] == ["layer.parquet"]
 
     def read_only(tmp: Path) -> None:
         raise OSError(errno.EROFS, "Read-only file system")
@@ -134,6 +137,13 @@ def test_stale_and_unwritable_caches(data_dir: Path, tmp_path: Path) -> None:
 
     with pytest.raises(ValueError):
         servecache.ensure(other, broken)
+    assert list(other.iterdir()) == []
+
+    def disk_full(tmp: Path) -> None:
+        (tmp / "part").write_bytes(b"x")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    assert servecache.ensure(other, disk_full) is None  # logged; served from memory
     assert list(other.iterdir()) == []
 
 

@@ -35,8 +35,15 @@ def cmd_build(args: argparse.Namespace) -> int:
     if args.history and args.sources:
         print("error: --history tells the demo twice; it takes no --sources", file=sys.stderr)
         return 2
+    if args.scheduler and args.engine != "dask":
+        print("error: --scheduler names a dask scheduler: use it with --engine dask", file=sys.stderr)
+        return 2
+    if args.workers < 1:
+        print("error: --workers must be at least 1", file=sys.stderr)
+        return 2
+    engine = {"engine": args.engine, "scheduler": args.scheduler, "workers": args.workers}
     if args.history:
-        manifest = build_demo_history(_store(args), args.sites, args.seed, stderr_progress())
+        manifest = build_demo_history(_store(args), args.sites, args.seed, stderr_progress(), **engine)
     else:
         manifest = build(
             _store(args),
@@ -44,6 +51,7 @@ def cmd_build(args: argparse.Namespace) -> int:
             n_sites=args.sites,
             seed=args.seed,
             progress=stderr_progress(),
+            **engine,
         )
     print(f"snapshot {manifest['id']}{' (SYNTHETIC demo data)' if manifest['synthetic'] else ''}")
     for name, meta in manifest["layers"].items():
@@ -228,16 +236,18 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 READ_ONLY_ERRNOS = (errno.EROFS, errno.EACCES, errno.EPERM)
+# Allocators of the worker processes (issue 20 §1): two glibc malloc arenas instead of eight per
+# core, and Arrow's buffers from malloc instead of its own pool, which keeps what the GeoParquet
+# reads freed; together ~60 MB less per worker at 50,000 sites (bench/memory.py).
+WORKER_MEMORY_ENV = {"MALLOC_ARENA_MAX": "2", "ARROW_DEFAULT_MEMORY_POOL": "system"}
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
     """Serve the UI and API; build the demo first when no snapshot exists."""
     import uvicorn
 
-    from api.main import create_app
     from api.settings import Settings
     from api.traffic import NoDelayHTTP
-    from layers.build import build_demo_history, stderr_progress
 
     settings = Settings(data=_data_dir(args))
     store = _store(args)
@@ -258,6 +268,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     if store.current_id() is None:
+        from layers.build import build_demo_history, stderr_progress
+
         print(
             f"no snapshot in {store.root}: building the demo dataset first "
             f"({settings.demo_sites} synthetic sites, told a year ago and now)",
@@ -271,6 +283,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     logsink.install(sys.stderr, settings.log_queue_lines)  # a stalled sink drops lines, not requests
     if args.workers > 1:  # each worker builds the app from the environment (NRW_SITES_*)
         os.environ["NRW_SITES_DATA"] = str(settings.data)
+        for name, value in WORKER_MEMORY_ENV.items():  # read at a worker's start; an operator's own wins
+            os.environ.setdefault(name, value)
         uvicorn.run(
             "api.main:create_app",
             factory=True,
@@ -285,6 +299,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
             access_log=False,
         )
     else:  # api/traffic.py writes one JSON line per request instead of uvicorn's access log
+        from api.main import create_app
+
         uvicorn.run(
             create_app(settings),
             host=args.host,
@@ -321,6 +337,18 @@ def parser() -> argparse.ArgumentParser:
         "--history",
         action="store_true",
         help="demo: publish two snapshots a year apart (taken-up and new sites, a plan change)",
+    )
+    b.add_argument(
+        "--engine",
+        choices=("inproc", "dask"),
+        default="inproc",
+        help="where the indicators are computed: this process (default) or a dask cluster (docs/scale.md)",
+    )
+    b.add_argument(
+        "--scheduler", metavar="ADDR", help="dask: the scheduler, tcp://HOST:PORT (default: local)"
+    )
+    b.add_argument(
+        "--workers", type=int, default=2, help="dask without --scheduler: local worker processes (default 2)"
     )
 
     s = add("serve", cmd_serve, "serve the web UI and the API")

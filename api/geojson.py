@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -115,7 +116,7 @@ def properties_json(df: pd.DataFrame) -> list[bytes]:
     return text.replace("\\/", "/").encode().splitlines()
 
 
-def features_bytes(ids: list[str], geoms: list[bytes], props: list[bytes]) -> list[bytes]:
+def features_bytes(ids: list[str], geoms: list[bytes], props: Sequence[bytes]) -> list[bytes]:
     """Serialise ``{"type":"Feature","id":..,"geometry":..,"properties":..}`` per row."""
     return [
         b'{"type":"Feature","id":' + orjson.dumps(i) + b',"geometry":' + g + b',"properties":' + p + b"}"
@@ -134,22 +135,22 @@ class Collection:
 
     id: str
     ids: np.ndarray
-    features: list[bytes]
+    features: Sequence[bytes]
     bounds: np.ndarray  # (n, 4) minx, miny, maxx, maxy in WGS84
-    geoms: np.ndarray  # WGS84 shapely geometries (exact bbox test)
-    columns: dict[str, np.ndarray]
+    geoms: Any  # WGS84 shapely geometries (exact bbox test): an array, or WKB decoded on use
+    columns: Mapping[str, np.ndarray]
     types: dict[str, str]  # property -> "string" | "number" | "integer" | "boolean"
     index: dict[str, int] = field(default_factory=dict)
     work_geoms: np.ndarray | None = None  # EPSG:25832 (the storage CRS)
-    props: list[bytes] | None = None  # properties JSON per feature
-    by_crs: dict[str, list[bytes]] = field(default_factory=dict)  # feature bytes per CRS URI
+    props: Sequence[bytes] | None = None  # properties JSON per feature
+    by_crs: dict[str, Sequence[bytes]] = field(default_factory=dict)  # feature bytes per CRS URI
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _work_bounds: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         self.index = {fid: i for i, fid in enumerate(self.ids.tolist())}
 
-    def features_in(self, crs: OutputCrs) -> list[bytes]:
+    def features_in(self, crs: OutputCrs) -> Sequence[bytes]:
         """The feature bytes in ``crs`` (OGC API – Features Part 2): CRS84 is the RFC 7946
         set; EPSG:25832 is built at start-up, the others on first use, each once.
         """
@@ -165,7 +166,7 @@ class Collection:
         if self.work_geoms is None or self.props is None:
             raise InvalidParameter("this collection is only available in CRS84")
         if crs.epsg == 4326:  # the RFC 7946 coordinates, latitude first
-            geoms = shapely.transform(self.geoms, lambda xy: xy[:, ::-1].copy())
+            geoms = shapely.transform(np.asarray(self.geoms[:]), lambda xy: xy[:, ::-1].copy())
         else:
 
             def project(xy: np.ndarray) -> np.ndarray:
@@ -260,28 +261,103 @@ def _kind(s: pd.Series) -> str:
     return "string"
 
 
-def build_collection(cid: str, gdf: pd.DataFrame, extra: pd.DataFrame | None = None) -> Collection:
-    """Pre-serialise one layer (EPSG:25832 GeoDataFrame) as an OGC collection."""
+def properties_frame(gdf: pd.DataFrame, extra: pd.DataFrame | None = None) -> pd.DataFrame:
+    """A layer's feature properties: its columns but the geometry and ``_``-prefixed ones, then
+    ``extra``'s."""
     props = gdf.drop(columns=[c for c in gdf.columns if c == "geometry" or c.startswith("_")])
     if extra is not None:
         props = pd.concat([props.reset_index(drop=True), extra.reset_index(drop=True)], axis=1)
-    ids = props[ID_FIELDS[cid]].astype(str).to_numpy(object)
+    return props
+
+
+def _array(s: pd.Series, kind: str) -> np.ndarray:
+    if kind == "string":
+        return s.to_numpy(object)
+    return s.to_numpy(bool) if kind == "boolean" else s.to_numpy(float, na_value=np.nan)
+
+
+class Columns(Mapping[str, np.ndarray]):
+    """The filterable property columns of a collection as numpy arrays, each made on first use
+    (a text column as Python strings costs ~3 MB per 50,000 rows; most are never filtered on)."""
+
+    def __init__(self, frames: Sequence[pd.DataFrame], types: dict[str, str]):
+        self._of = {c: f for f in frames for c in f.columns if c in types}
+        self._types = types
+        self._made: dict[str, np.ndarray] = {}
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        col = self._made.get(name)
+        if col is None:  # two threads may both make it: the same array, either is kept
+            col = self._made[name] = _array(self._of[name][name], self._types[name])
+        return col
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._types
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._types)
+
+    def __len__(self) -> int:
+        return len(self._types)
+
+
+def collection_columns(
+    cid: str, gdf: pd.DataFrame, extra: pd.DataFrame | None = None
+) -> tuple[np.ndarray, dict[str, str], Columns]:
+    """The cheap part of a collection: its ids, property types and filter columns (made on use)."""
+    keep = [c for c in gdf.columns if c != "geometry" and not c.startswith("_")]
+    frames = [gdf, *([] if extra is None else [extra])]
+    types = {c: _kind(gdf[c]) for c in keep}
+    types.update({} if extra is None else {c: _kind(extra[c]) for c in extra.columns})
+    source = extra if extra is not None and ID_FIELDS[cid] in extra.columns else gdf
+    ids = source[ID_FIELDS[cid]].astype(str).to_numpy(object)
+    return ids, types, Columns(frames, types)
+
+
+@dataclass
+class Serialised:
+    """The costly part of a collection (api/views.py keeps it in the serving cache,
+    layers/servecache.py): feature bytes in CRS84 and EPSG:25832, properties JSON per feature,
+    the WGS84 geometries and their bounds."""
+
+    features: Sequence[bytes]
+    features_work: Sequence[bytes]
+    props: Sequence[bytes]
+    geoms: Any  # WGS84 geometries: an object array, or layers.servecache.WkbGeoms
+    bounds: np.ndarray
+
+
+def serialise(gdf: pd.DataFrame, extra: pd.DataFrame | None, ids: np.ndarray) -> Serialised:
+    """Serialise every feature of a layer (EPSG:25832) with its properties and ``extra``'s."""
+    props = properties_frame(gdf, extra)
     work = np.asarray(gdf.geometry.values)
     geoms = to_wgs84(work)
     bounds = shapely.bounds(geoms) if len(geoms) else np.zeros((0, 4))
     props_json = properties_json(props)
     feats = features_bytes(ids.tolist(), geometry_json(geoms), props_json)
-    types = {c: _kind(props[c]) for c in props.columns}
-    columns = {
-        c: props[c].to_numpy(object)
-        if types[c] == "string"
-        else props[c].to_numpy(bool)
-        if types[c] == "boolean"
-        else props[c].to_numpy(float, na_value=np.nan)
-        for c in props.columns
-    }
-    coll = Collection(cid, ids, feats, bounds, geoms, columns, types, work_geoms=work, props=props_json)
-    coll.features_in(WORK_OUT)  # the storage CRS is served as fast as CRS84
+    coll = Collection("", ids, feats, bounds, geoms, {}, {}, work_geoms=work, props=props_json)
+    return Serialised(feats, coll.features_in(WORK_OUT), props_json, geoms, bounds)
+
+
+def build_collection(
+    cid: str, gdf: pd.DataFrame, extra: pd.DataFrame | None = None, made: Serialised | None = None
+) -> Collection:
+    """Pre-serialise one layer (EPSG:25832 GeoDataFrame) as an OGC collection; ``made``: its
+    serialised part, when already made (from the serving cache)."""
+    ids, types, columns = collection_columns(cid, gdf, extra)
+    s = made or serialise(gdf, extra, ids)
+    coll = Collection(
+        cid,
+        ids,
+        s.features,
+        s.bounds,
+        s.geoms,
+        columns,
+        types,
+        work_geoms=np.asarray(gdf.geometry.values),
+        props=s.props,
+    )
+    coll.by_crs[WORK_OUT.uri] = s.features_work  # the storage CRS is served as fast as CRS84
     return coll
 
 

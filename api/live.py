@@ -1,7 +1,8 @@
 """Following the live snapshot: each worker switches when ``DATA_DIR/CURRENT`` names another one.
 
 ``load(app, settings)`` checks the snapshot's files against the checksums in its manifest, loads
-it and builds its views (api/views.py), then swaps them in with one assignment: at start-up (the
+it and builds its views (api/views.py: their feature bytes mapped from the snapshot's serving
+cache, shared by every worker, layers/servecache.py), then swaps them in with one assignment: at start-up (the
 app's lifespan) and from ``reload(app, settings, sid)``, so requests already running keep the
 views they started with. A failed reload keeps the old views
 and is logged. ``Follower`` (a thread per worker, started with the app) looks at CURRENT every
@@ -15,12 +16,15 @@ Every load then re-runs the saved investor inquiries in a background thread
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import gc
 import logging
 import threading
 import time
 from typing import Any
 
+import pyarrow as pa
 from fastapi import FastAPI
 
 from api.settings import Settings
@@ -28,6 +32,7 @@ from api.views import build_views
 from layers.store import Store
 
 log = logging.getLogger("nrw_sites.api")
+M_ARENA_MAX = -8  # mallopt(3)
 
 
 def live_id(app: Any) -> str | None:
@@ -44,6 +49,7 @@ def load(app: FastAPI, settings: Settings, snapshot_id: str | None = None) -> No
     snapshot, never a mix; ``app.state.service``/``collections`` are the public view's.
     """
     t = time.perf_counter()
+    tune_allocators()
     store = Store(settings.data)
     manifest = store.verify(snapshot_id)  # damaged files are found now, not at a request
     views = build_views(store.load(manifest["id"]))
@@ -56,6 +62,7 @@ def load(app: FastAPI, settings: Settings, snapshot_id: str | None = None) -> No
     # (unfreeze first, so that the cycles of a snapshot switched away from are collected)
     gc.unfreeze()
     gc.collect()
+    release_memory()
     gc.freeze()
     if getattr(app.state, "inquiries", None) is not None:  # re-run the inquiries, off the event loop
         from api.routes_inquiries import rerun_soon
@@ -67,6 +74,25 @@ def load(app: FastAPI, settings: Settings, snapshot_id: str | None = None) -> No
         time.perf_counter() - t,
         ", ".join(f"{k} {len(c.ids):,}" for k, c in views["full"].collections.items()),
     )
+
+
+def tune_allocators() -> None:
+    """In a process already running (``serve`` with one worker), what ``WORKER_MEMORY_ENV`` of
+    api/cli.py sets for worker processes: at most two glibc arenas from now on, Arrow buffers
+    from malloc (the pool keeps freed buffers)."""
+    with contextlib.suppress(OSError, AttributeError):  # not glibc: leave it
+        ctypes.CDLL("libc.so.6").mallopt(M_ARENA_MAX, 2)
+    if pa.default_memory_pool().backend_name != "system":
+        pa.set_memory_pool(pa.system_memory_pool())
+
+
+def release_memory() -> None:
+    """Hand freed heap back to the system: the Arrow pool keeps the buffers of the GeoParquet
+    reads (~120 MB at 50,000 sites) and glibc the pages of freed objects (a switched-away
+    snapshot), which would otherwise stay in the worker's RSS."""
+    pa.default_memory_pool().release_unused()
+    with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to trim
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 def reload(app: Any, settings: Any, snapshot_id: str) -> None:

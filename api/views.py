@@ -5,6 +5,10 @@ public rows and no confidential column (geo/access.py), with its own Service, OG
 manifest counts. Every route reads the view of the caller's role, so items, ranking, scores,
 counts, exports and the UI data of the public are computed from public data only, and a
 non-public site is unknown there (404, the same answer as for an id that never existed).
+
+The serialised part of every collection (feature bytes, WGS84 geometries, bounds) is written
+once per snapshot into its serving cache and mapped by every worker (layers/servecache.py); a
+read-only data directory serves the same bytes built in memory.
 """
 
 from __future__ import annotations
@@ -13,16 +17,22 @@ import copy
 import logging
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
-from api.geojson import ID_FIELDS, Collection, build_collection
+from api.geojson import ID_FIELDS, Collection, Serialised, build_collection, collection_columns, serialise
 from api.service import Service
-from geo.access import RESTRICTED_FIELDS, public_view
+from geo.access import RESTRICTED_FIELDS, public_mask, public_view
 from geo.criteria import DEFAULT_PROFILE
+from layers import servecache
+from layers.servecache import ByteSeq, SeqWriter, WkbGeoms, open_array
 from layers.store import Snapshot
 
 log = logging.getLogger("nrw_sites.api")
+PARTS = ("features", "features_25832", "props", "wgs84")
+CHUNK = 5000  # features serialised at a time into the serving cache
 
 
 @dataclass(frozen=True)
@@ -48,8 +58,9 @@ def public_snapshot(snap: Snapshot) -> Snapshot:
     return Snapshot(snap.id, snap.path, manifest, layers, snap.coverage)
 
 
-def build_view(name: str, snap: Snapshot) -> View:
-    """A Service and the OGC collections (sites with score and rank under the default profile)."""
+def _service(name: str, snap: Snapshot) -> tuple[Service, dict[str, pd.DataFrame]]:
+    """A view's Service and the extra properties of its collections (sites: score and rank
+    under the default profile)."""
     svc = Service(snap)
     svc.view = name
     r = svc.rank(DEFAULT_PROFILE, None)
@@ -61,27 +72,93 @@ def build_view(name: str, snap: Snapshot) -> View:
             }
         )
     }
-    colls = {
-        cid: build_collection(cid, snap.layers[cid], extra.get(cid))
-        for cid in ID_FIELDS
-        if cid in snap.layers
-    }
+    return svc, extra
+
+
+def build_view(
+    name: str,
+    snap: Snapshot,
+    cache: Path | None = None,
+    made: tuple[Service, dict[str, pd.DataFrame]] | None = None,
+) -> View:
+    """A Service and the OGC collections; their serialised parts mapped from ``cache`` (the
+    serving cache directory) if given, else made in memory; ``made``: the view's Service and
+    extra properties, if already made."""
+    svc, extra = made or _service(name, snap)
+    colls = {}
+    for cid in ID_FIELDS:
+        if cid in snap.layers:
+            parts = _open(cache / name / cid, len(snap.layers[cid])) if cache is not None else None
+            colls[cid] = build_collection(cid, snap.layers[cid], extra.get(cid), parts)
     return View(name, svc, colls)
 
 
-def build_views(snap: Snapshot) -> dict[str, View]:
-    """The ``public`` and ``full`` views of a loaded snapshot."""
+def _open(d: Path, n: int) -> Serialised | None:
+    """A collection's serialised part, mapped; None (made in memory then) if it does not fit
+    the layer (a damaged cache)."""
+    try:
+        seqs = {p: ByteSeq.open(d / p) for p in PARTS}
+        bounds = open_array(d / "bounds.npy")
+    except (OSError, ValueError) as exc:
+        log.warning("serving cache %s unreadable (%s): serialising in memory", d, exc)
+        return None
+    if any(len(s) != n for s in seqs.values()) or bounds.shape != (n, 4):
+        log.warning("serving cache %s does not fit its layer: serialising in memory", d)
+        return None
+    return Serialised(
+        seqs["features"], seqs["features_25832"], seqs["props"], WkbGeoms(seqs["wgs84"]), bounds
+    )
+
+
+def _write_cache(tmp: Path, snaps: dict[str, Snapshot], extras: dict[str, dict[str, pd.DataFrame]]) -> None:
+    """Serialise every collection of every view into the empty directory ``tmp``, ``CHUNK``
+    features at a time (every feature's bytes are its own: the same bytes as all at once), so
+    the worker writing it holds little more than it will map."""
+    for name, snap in snaps.items():
+        for cid in ID_FIELDS:
+            if cid not in snap.layers:
+                continue
+            gdf, extra = snap.layers[cid], extras[name].get(cid)
+            ids, _, _ = collection_columns(cid, gdf, extra)
+            d = tmp / name / cid
+            d.mkdir(parents=True)
+            out = {p: SeqWriter(d / p) for p in PARTS}
+            bounds = [np.zeros((0, 4))]
+            for a in range(0, len(gdf), CHUNK):
+                b = a + CHUNK
+                s = serialise(gdf.iloc[a:b], None if extra is None else extra.iloc[a:b], ids[a:b])
+                out["features"].extend(s.features)
+                out["features_25832"].extend(s.features_work)
+                out["props"].extend(s.props)
+                out["wgs84"].extend(WkbGeoms.of(s.geoms).wkb)
+                bounds.append(s.bounds)
+            for w in out.values():
+                w.close()
+            np.save(d / "bounds.npy", np.ascontiguousarray(np.concatenate(bounds), dtype=np.float64))
+
+
+def build_views(snap: Snapshot, cached: bool = True) -> dict[str, View]:
+    """The ``public`` and ``full`` views of a loaded snapshot (``cached``: through the serving
+    cache where the data directory is writable)."""
     t = time.perf_counter()
-    full = build_view("full", snap)
     restricted = any(c in gdf.columns for gdf in snap.layers.values() for c in RESTRICTED_FIELDS)
     # a snapshot without confidential data is the same for everyone: one view serves both
-    public = build_view("public", public_snapshot(snap)) if restricted else full
-    views = {"full": full, "public": public}
+    snaps = {"full": snap, **({"public": public_snapshot(snap)} if restricted else {})}
+    made = {name: _service(name, s) for name, s in snaps.items()}
+    if "public" in made:  # the public sites' texts are the full view's string objects
+        made["public"][0].scorer.share_text(
+            made["full"][0].scorer, np.flatnonzero(public_mask(snap.layers["sites"]))
+        )
+    extras = {name: m[1] for name, m in made.items()}
+    cache = servecache.ensure(snap.path, lambda tmp: _write_cache(tmp, snaps, extras)) if cached else None
+    built = {name: build_view(name, s, cache, made[name]) for name, s in snaps.items()}
+    views = {"full": built["full"], "public": built.get("public", built["full"])}
     log.info(
-        "snapshot %s: views built in %.1f s (public %s of %s sites)",
+        "snapshot %s: views built in %.1f s (public %s of %s sites; %s)",
         snap.id,
         time.perf_counter() - t,
         f"{len(views['public'].service.sites):,}",
         f"{len(views['full'].service.sites):,}",
+        f"mapped from {cache}" if cache is not None else "in memory",
     )
     return views

@@ -48,12 +48,24 @@ class SiteCache:
     ``LayerIndex`` (ad-hoc scoring: the same layers call after call), what a measure derives
     from its layer (targets, trees, coordinates) is kept there too (``layer``)."""
 
-    def __init__(self, sites: np.ndarray, index: LayerIndex | None = None):
+    def __init__(
+        self,
+        sites: np.ndarray,
+        index: LayerIndex | None = None,
+        extent: tuple[float, float, float, float] | None = None,
+    ):
         self.sites = np.asarray(sites, dtype=object)
         self.index = index
         self._lock = threading.Lock()
         self._centres: np.ndarray | None = None
         self._anchor: tuple[np.ndarray, np.ndarray] | None = None
+        self._extent = extent
+
+    @property
+    def extent(self) -> tuple[float, float, float, float] | None:
+        """The extent ``SumWithin`` lays its cells over: the one given (a partition of a larger
+        batch gets the whole batch's, layers/engine_dask.py), else None (the centres' own)."""
+        return self._extent
 
     @property
     def centres(self) -> np.ndarray:
@@ -228,7 +240,7 @@ class SumWithin(_Measure):
             s, f = tree.query(centres, predicate="dwithin", distance=r)
             return [np.bincount(s, values[f], len(centres))]
         cx, cy = shapely.get_x(centres), shapely.get_y(centres)
-        return [points_within(cx, cy, px, py, values, r)]
+        return [points_within(cx, cy, px, py, values, r, cache.extent)]
 
 
 class GridSumWithin(_Measure):

@@ -67,6 +67,17 @@ class Scorer:
         self.h2_years = sorted(int(c.rsplit("_", 1)[1]) for c in self._cols if c.startswith("_h2_km_"))
         self.has_h2 = bool(self.h2_years)
 
+    def share_text(self, other: Scorer, rows: np.ndarray) -> None:
+        """Hold the text columns as ``other``'s rows ``rows`` (the same values, as a subset
+        such as the public view's is): the same string objects, not a second copy of each."""
+        for c, col in self._cols.items():
+            theirs = other._cols.get(c)
+            if col.dtype == object and theirs is not None and theirs.dtype == object:
+                shared = theirs[rows]
+                if len(shared) != len(col):
+                    raise ValueError(f"column {c}: {len(shared)} rows given for {len(col)}")
+                self._cols[c] = shared
+
     # -- indicators and values --------------------------------------------------------------
     def indicators(self, profile: Profile, rows: np.ndarray | slice = slice(None)) -> dict[str, np.ndarray]:
         """Indicator arrays, with the hydrogen distance for the profile's horizon."""

@@ -79,9 +79,20 @@ def band_height(radius: float, density: float) -> float:
 
 
 def points_within(
-    cx: np.ndarray, cy: np.ndarray, px: np.ndarray, py: np.ndarray, values: np.ndarray, radius: float
+    cx: np.ndarray,
+    cy: np.ndarray,
+    px: np.ndarray,
+    py: np.ndarray,
+    values: np.ndarray,
+    radius: float,
+    extent: tuple[float, float, float, float] | None = None,
 ) -> np.ndarray:
-    """Per centre, the sum of ``values`` over the points within ``radius`` (see the module)."""
+    """Per centre, the sum of ``values`` over the points within ``radius`` (see the module).
+
+    The cells are laid out over ``extent`` (x0, y0, x1, y1; default: the finite centres' bounds),
+    grown by the radius. A batch cut into parts gives each part the whole batch's extent, so each
+    sum is taken over the same cells and running sums, bit for bit (layers/engine_dask.py).
+    """
     cx, cy = np.asarray(cx, dtype=np.float64), np.asarray(cy, dtype=np.float64)
     px, py = np.asarray(px, dtype=np.float64), np.asarray(py, dtype=np.float64)
     values = np.asarray(values, dtype=np.float64)
@@ -91,7 +102,8 @@ def points_within(
         return out
     cx, cy, r = cx[ok], cy[ok], float(radius)
     e = MARGIN_M
-    box = (cx.min() - r - e, cy.min() - r - e, cx.max() + r + e, cy.max() + r + e)
+    ex = extent if extent is not None else (cx.min(), cy.min(), cx.max(), cy.max())
+    box = (ex[0] - r - e, ex[1] - r - e, ex[2] + r + e, ex[3] + r + e)
     h = band_height(r, len(px) / max((box[2] - box[0]) * (box[3] - box[1]), 1.0))
     w = h / COLUMNS
     sx, sy, sv, running, starts, (rows, cols) = _cells(px, py, values, box, (h, w))

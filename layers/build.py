@@ -20,6 +20,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from geo.errors import DomainError
 from geo.grid import Coverage
 from geo.sites import compute_indicators, derive_sites
 from layers import (
@@ -39,6 +40,7 @@ from layers.sources import load_sources
 from layers.store import SNAPSHOT_FORMAT, Store, write_coverage, write_manifest, write_vector
 
 Progress = Callable[[str], None]
+ENGINES = ("inproc", "dask")  # where the indicator stage runs (layers/engine_dask.py)
 FUNDING_FILE = "facts/funding_regions.csv"
 CANDIDATE_LAYERS = ("regional_plan", "brownfields", "lep_sites")
 
@@ -81,8 +83,15 @@ def build(
     hook: Callable[[str], None] | None = None,
     activate: bool = True,
     era: Era | None = None,
+    engine: str = "inproc",
+    scheduler: str | None = None,
+    workers: int = 2,
 ) -> dict[str, Any]:
     """Build and publish a snapshot from ``sources`` (a sources.toml) or the demo generator.
+
+    ``engine``: ``inproc`` computes the indicators in this process (with its helper processes);
+    ``dask`` partitions them over a dask cluster (layers/engine_dask.py): the one at
+    ``scheduler`` (``tcp://HOST:PORT``), else a local cluster of ``workers`` processes.
 
     ``era`` tells the demo as it was a year ago (``earlier``) or is now (``current``;
     layers/demo_history.py); ``build_demo_history`` publishes both.
@@ -94,6 +103,16 @@ def build(
     say = progress or (lambda _m: None)
     at = hook or (lambda _s: None)
     timings: dict[str, float] = {}
+    if engine not in ENGINES:
+        raise DomainError(f"unknown engine {engine!r}: one of {', '.join(ENGINES)}")
+    if scheduler is not None and engine != "dask":
+        raise DomainError("--scheduler names a dask scheduler: use it with --engine dask")
+    if engine == "dask":  # before the ingest: a missing package or an unreachable scheduler fails at once
+        from layers.engine_dask import check_scheduler, require
+
+        require()
+        if scheduler is not None:
+            check_scheduler(scheduler)
     with store.lock():
         swept = store.sweep()
         if swept:
@@ -116,15 +135,30 @@ def build(
             funding = load_funding()
             data_date = _data_date(meta)
             warnings: list[str] = []
-            sites = compute_indicators(
-                derive_sites(layers),
-                layers,
-                coverage,
-                funding,
-                say,
-                warn=warnings.append,
-                data_date=data_date,
-            )
+            if engine == "dask":
+                from layers.engine_dask import dask_indicators
+
+                sites = dask_indicators(
+                    derive_sites(layers),
+                    layers,
+                    coverage,
+                    funding,
+                    data_date=data_date,
+                    scheduler=scheduler,
+                    workers=workers,
+                    progress=say,
+                    warn=warnings.append,
+                )
+            else:
+                sites = compute_indicators(
+                    derive_sites(layers),
+                    layers,
+                    coverage,
+                    funding,
+                    say,
+                    warn=warnings.append,
+                    data_date=data_date,
+                )
             for w in warnings:
                 say(f"warning: {w}")
             timings["indicators"] = round(time.perf_counter() - t, 3)
@@ -185,6 +219,8 @@ def build(
                 "timings_s": timings,
                 "warnings": warnings,
             }
+            if engine != "inproc":  # the default engine's manifest stays as it was
+                manifest["engine"] = {"name": engine, "scheduler": scheduler or f"local ({workers} workers)"}
             timings["write"] = round(time.perf_counter() - t, 3)
             t = time.perf_counter()  # the web map's data: map.pmtiles and coverage overlays (§5.3)
             at("tiles")
@@ -217,11 +253,12 @@ def _data_date(meta: dict[str, Any]) -> dt.date:
 
 
 def build_demo_history(
-    store: Store, n_sites: int, seed: int, progress: Progress | None = None
+    store: Store, n_sites: int, seed: int, progress: Progress | None = None, **engine: Any
 ) -> dict[str, Any]:
-    """Publish the demo twice, a year apart (``earlier``, then ``current``, which is live)."""
-    build(store, n_sites=n_sites, seed=seed, progress=progress, era="earlier")
-    return build(store, n_sites=n_sites, seed=seed, progress=progress, era="current")
+    """Publish the demo twice, a year apart (``earlier``, then ``current``, which is live);
+    ``engine``: ``build``'s engine, scheduler and workers."""
+    build(store, n_sites=n_sites, seed=seed, progress=progress, era="earlier", **engine)
+    return build(store, n_sites=n_sites, seed=seed, progress=progress, era="current", **engine)
 
 
 def _ingest_demo(

@@ -23,17 +23,16 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import geopandas as gpd
-import numpy as np
-import pandas as pd
-import pyarrow.parquet as pq
-import pyproj
+from typing import TYPE_CHECKING, Any
 
 from geo.errors import NotFound
-from geo.grid import NRW_GRID, Coverage, GridSpec
 from layers.errors import BuildRunning, CorruptSnapshot, IncompatibleSnapshot
+
+if TYPE_CHECKING:  # the data libraries are imported where data is read or written: the parent
+    import geopandas as gpd  # process of `serve --workers N` only checks files (~100 MB less)
+    import pyproj
+
+    from geo.grid import Coverage
 
 MANIFEST = "manifest.json"
 # The snapshot format this release writes (``format_version`` in the manifest) and the oldest it
@@ -125,6 +124,11 @@ class Store:
 
     def load(self, snapshot_id: str | None = None) -> Snapshot:
         """Load every layer of a snapshot (default: the live one)."""
+        import numpy as np
+        import pandas as pd
+
+        from geo.grid import NRW_GRID, Coverage, GridSpec
+
         manifest = self.manifest(snapshot_id)
         sid = manifest["id"]
         path = self.snapshots / sid
@@ -249,11 +253,17 @@ def _sha256(path: Path) -> str:
 def _crs(projjson: str) -> pyproj.CRS:
     """A CRS from its PROJJSON text, parsed once per process: PROJ takes 30-200 ms each time,
     which, once per layer, was most of a snapshot switch."""
+    import pyproj
+
     return pyproj.CRS.from_user_input(json.loads(projjson))
 
 
 def read_vector(path: Path) -> gpd.GeoDataFrame:
     """Read a GeoParquet layer as ``gpd.read_parquet`` does, parsing each distinct CRS once."""
+    import geopandas as gpd
+    import numpy as np
+    import pyarrow.parquet as pq
+
     table = pq.read_table(path)
     geo = json.loads((table.schema.metadata or {}).get(b"geo", b"{}") or b"{}")
     columns = [c for c in table.column_names if c in geo.get("columns", {})]
@@ -279,6 +289,9 @@ def write_vector(staging: Path, name: str, gdf: gpd.GeoDataFrame) -> str:
 
 def write_coverage(staging: Path, name: str, cov: Coverage) -> str:
     """Write a coverage layer (grid as .npy, unit table as parquet); return the file name."""
+    import numpy as np
+    import pandas as pd
+
     if cov.grid is not None:
         file = f"{name}.npy"
         np.save(staging / file, np.ascontiguousarray(cov.grid, dtype=np.float32))

@@ -1,0 +1,162 @@
+"""The serving cache (layers/servecache.py, api/views.py): the collections mapped from it serve
+exactly what the collections serialised in memory serve, it is written once, and a data
+directory that cannot hold it is served from memory."""
+
+from __future__ import annotations
+
+import errno
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+from api import views
+from api.geojson import Collection
+from api.views import build_views, public_snapshot
+from geo.access import public_mask
+from geo.crs import CRS84_OUT, WORK_OUT, output_crs
+from geo.scoring import Scorer
+from layers import servecache
+from layers.servecache import ByteSeq, WkbGeoms
+from layers.store import Store
+
+
+def test_byte_seq_round_trip(tmp_path: Path) -> None:
+    items = [b"", b"a", b'{"x":1}', "é".encode(), b"\x00\xff" * 1000, b""]
+    seq = ByteSeq.of(items)
+    assert list(seq) == items and len(seq) == 6 and seq[-1] == b"" and seq[1:3] == items[1:3]
+    seq.write(tmp_path / "s")
+    mapped = ByteSeq.open(tmp_path / "s")
+    assert [mapped[i] for i in range(len(items))] == items == list(mapped)
+    with pytest.raises(IndexError):
+        mapped[6]
+    ByteSeq.of([]).write(tmp_path / "empty")  # an empty file cannot be mapped: still opens
+    assert list(ByteSeq.open(tmp_path / "empty")) == []
+
+
+def test_wkb_geoms_decode_exactly() -> None:
+    geoms = np.array(
+        [shapely.Point(6.123456789012345, 51.1), None, shapely.box(7.1, 50.9, 7.2, 51.0)], dtype=object
+    )
+    lazy = WkbGeoms.of(geoms)
+    assert len(lazy) == 3
+    rows = lazy[np.array([2, 0])]
+    assert shapely.equals_exact(rows, geoms[[2, 0]], tolerance=0).all()
+    assert lazy[1] is None and shapely.get_coordinates(lazy[0])[0, 0] == 6.123456789012345
+
+
+def _same(a: Collection, b: Collection) -> None:
+    n = len(a.ids)
+    assert a.ids.tolist() == b.ids.tolist() and a.types == b.types
+    assert list(a.features) == list(b.features)
+    for crs in (WORK_OUT, output_crs("http://www.opengis.net/def/crs/EPSG/0/4326")):
+        assert list(a.features_in(crs)) == list(b.features_in(crs)), crs.uri
+    assert np.array_equal(a.bounds, b.bounds)
+    assert shapely.equals_exact(np.asarray(a.geoms[np.arange(n)]), b.geoms[np.arange(n)], tolerance=0).all()
+    assert list(a.columns) == list(b.columns)
+    for c in a.columns:
+        assert a.columns[c].tolist() == b.columns[c].tolist() or a.types[c] == "number", c
+        if a.types[c] == "number":
+            np.testing.assert_array_equal(a.columns[c], b.columns[c])
+    for bbox in ((6.9, 51.0, 7.4, 51.5), (5.0, 50.0, 10.0, 53.0), (0.0, 0.0, 1.0, 1.0)):
+        assert a.select(bbox, {}).tolist() == b.select(bbox, {}).tolist()
+    if "kind" in a.columns:
+        assert (
+            a.select(None, {"kind": ["brownfield"]}).tolist()
+            == b.select(None, {"kind": ["brownfield"]}).tolist()
+        )
+
+
+def test_mapped_views_serve_what_memory_serves(
+    data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "data"
+    shutil.copytree(data_dir, root, ignore=shutil.ignore_patterns("serve-*", ".serve-tmp-*"))
+    store = Store(root)
+    snap = store.load()
+    calls: list[Path] = []
+    real = servecache.ensure
+
+    def counting(path: Path, build: Callable[[Path], None]) -> Path | None:
+        def build_counted(tmp: Path) -> None:
+            calls.append(tmp)
+            build(tmp)
+
+        return real(path, build_counted)
+
+    monkeypatch.setattr(servecache, "ensure", counting)
+    monkeypatch.setattr(views, "CHUNK", 64)  # written in pieces: the same bytes as all at once
+    mapped = build_views(snap)
+    again = build_views(store.load())  # a second worker: maps what the first wrote
+    assert len(calls) == 1
+    cache = snap.path / f"serve-{servecache.code_key()}"
+    assert (cache / "full" / "sites" / "features.bin").is_file()
+    assert isinstance(mapped["full"].collections["sites"].features, ByteSeq)
+    memory = build_views(store.load(), cached=False)
+    assert not isinstance(memory["full"].collections["sites"].geoms, WkbGeoms)
+    for view in ("full", "public"):
+        assert mapped[view].collections.keys() == memory[view].collections.keys()
+        for cid, coll in mapped[view].collections.items():
+            _same(coll, memory[view].collections[cid])
+            _same(again[view].collections[cid], memory[view].collections[cid])
+    assert len(mapped["public"].collections["sites"].ids) < len(mapped["full"].collections["sites"].ids)
+    assert CRS84_OUT.uri not in mapped["full"].collections["sites"].by_crs  # CRS84 is .features
+
+
+def test_stale_and_unwritable_caches(data_dir: Path, tmp_path: Path) -> None:
+    snap_dir = tmp_path / "snap"
+    snap_dir.mkdir()
+    (snap_dir / "serve-0000000000000000").mkdir()  # another release's cache: removed
+    (tmp_path / "older" / "serve-1111111111111111").mkdir(parents=True)  # another snapshot's: removed
+    (tmp_path / "older" / "layer.parquet").write_bytes(b"kept")
+    (snap_dir / ".serve-tmp-1").mkdir()  # a killed worker's: removed
+
+    def write(tmp: Path) -> None:
+        (tmp / "x").write_bytes(b"1")
+
+    got = servecache.ensure(snap_dir, write)
+    assert got is not None and (got / "x").read_bytes() == b"1"
+    assert sorted(p.name for p in snap_dir.iterdir()) == [got.name]
+    assert [p.name for p in (tmp_path / "older").iterdir()] == ["layer.parquet"]
+
+    def read_only(tmp: Path) -> None:
+        raise OSError(errno.EROFS, "Read-only file system")
+
+    other = tmp_path / "ro"
+    other.mkdir()
+    assert servecache.ensure(other, read_only) is None  # served from memory
+    assert list(other.iterdir()) == []  # nothing half-written left
+
+    def broken(tmp: Path) -> None:
+        (tmp / "part").write_bytes(b"x")
+        raise ValueError("a bug")
+
+    with pytest.raises(ValueError):
+        servecache.ensure(other, broken)
+    assert list(other.iterdir()) == []
+
+    def disk_full(tmp: Path) -> None:
+        (tmp / "part").write_bytes(b"x")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    assert servecache.ensure(other, disk_full) is None  # logged; served from memory
+    assert list(other.iterdir()) == []
+
+
+def test_public_scorer_shares_the_full_views_strings(data_dir: Path) -> None:
+    snap = Store(data_dir).load()
+    built = build_views(snap, cached=False)
+    public, full = built["public"].service.scorer, built["full"].service.scorer
+    alone = Scorer(public_snapshot(snap).layers["sites"])  # what the public view held before
+    assert public._cols.keys() == alone._cols.keys()
+    for c, col in alone._cols.items():
+        assert pd.Series(public._cols[c]).equals(pd.Series(col)), c
+    rows = np.flatnonzero(public_mask(snap.layers["sites"]))
+    assert 0 < len(rows) < len(snap.layers["sites"])
+    assert all(public._cols["name"][i] is full._cols["name"][r] for i, r in enumerate(rows.tolist()))
+    with pytest.raises(ValueError, match="rows given"):
+        public.share_text(full, rows[:-1])

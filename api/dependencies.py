@@ -3,7 +3,8 @@
 Every bound is enforced here (limits, weights, list lengths) and every failure raises a domain
 error, which api/errors.py maps to 400 problem+json. Client strings are validated before they
 reach geo/, so no message repeats them. The dependencies only parse, so they are ``async``: a
-plain ``def`` would cost each request a hop to the thread pool and back (item by id: 1.5 → … ms).
+plain ``def`` would cost each request a hop to the thread pool and back (bench: one item by
+id over HTTP took 1.56 ms p50 with the hops, 0.78 ms without, with the other changes of issue 20 §4).
 """
 
 from __future__ import annotations

@@ -200,6 +200,32 @@ def _locked(directory: Path) -> Iterator[None]:
         os.close(fd)
 
 
+KEEP = 2  # this code's caches kept: the snapshot switched to and the newest other (a rollback)
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:  # removed meanwhile
+        return 0.0
+
+
+def _prune(snapshot_dir: Path, final: Path) -> None:
+    """Remove earlier code's caches and this code's of all but the ``KEEP`` newest snapshots
+    (~0.8 GB each at 50,000 sites): a rollback to the snapshot before finds its cache and loads
+    in a moment. Files still mapped by a process stay valid."""
+    caches = [*snapshot_dir.glob(f"{PREFIX}*"), *snapshot_dir.parent.glob(f"*/{PREFIX}*")]
+    ours = sorted(
+        (c for c in set(caches) if c.name == final.name and c != final),
+        key=_mtime,
+        reverse=True,
+    )
+    keep = {final, *ours[: KEEP - 1]}
+    for old in caches:
+        if old not in keep:
+            shutil.rmtree(old, ignore_errors=True)
+
+
 def ensure(snapshot_dir: Path, build: Callable[[Path], None]) -> Path | None:
     """The snapshot's serving cache directory for this code, written by ``build(tmp)`` (which
     fills an empty directory) if no worker did yet; None when it cannot be written (a read-only
@@ -222,11 +248,7 @@ def ensure(snapshot_dir: Path, build: Callable[[Path], None]) -> Path | None:
             except BaseException:
                 shutil.rmtree(tmp, ignore_errors=True)
                 raise
-            # earlier code's caches, and those of the other snapshots (~0.8 GB each at 50,000 sites;
-            # a rollback writes its own again): files still mapped by a process stay valid
-            for old in [*snapshot_dir.glob(f"{PREFIX}*"), *snapshot_dir.parent.glob(f"*/{PREFIX}*")]:
-                if old != final:
-                    shutil.rmtree(old, ignore_errors=True)
+            _prune(snapshot_dir, final)
             for old in snapshot_dir.glob(".serve-tmp-*"):  # of killed workers
                 shutil.rmtree(old, ignore_errors=True)
     except OSError as exc:

@@ -5,7 +5,9 @@ directory that cannot hold it is served from memory."""
 from __future__ import annotations
 
 import errno
+import os
 import shutil
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -114,6 +116,11 @@ def test_stale_and_unwritable_caches(data_dir: Path, tmp_path: Path) -> None:
     (tmp_path / "older" / "serve-1111111111111111").mkdir(parents=True)  # another snapshot's: removed
     (tmp_path / "older" / "layer.parquet").write_bytes(b"kept")
     (snap_dir / ".serve-tmp-1").mkdir()  # a killed worker's: removed
+    # this code's caches of two earlier snapshots: the newer is kept (a rollback), the older removed
+    ours = f"{servecache.PREFIX}{servecache.code_key()}"
+    for name, age in (("before", 100), ("oldest", 200)):
+        (tmp_path / name / ours).mkdir(parents=True)
+        os.utime(tmp_path / name / ours, (time.time() - age, time.time() - age))
 
     def write(tmp: Path) -> None:
         (tmp / "x").write_bytes(b"1")
@@ -122,6 +129,7 @@ def test_stale_and_unwritable_caches(data_dir: Path, tmp_path: Path) -> None:
     assert got is not None and (got / "x").read_bytes() == b"1"
     assert sorted(p.name for p in snap_dir.iterdir()) == [got.name]
     assert [p.name for p in (tmp_path / "older").iterdir()] == ["layer.parquet"]
+    assert (tmp_path / "before" / ours).is_dir() and not (tmp_path / "oldest" / ours).exists()
 
     def read_only(tmp: Path) -> None:
         raise OSError(errno.EROFS, "Read-only file system")

@@ -1,11 +1,36 @@
-"""Stage timer with peak-RSS sampling, shared by the benchmarks."""
+"""Shared by the benchmarks: a stage timer with peak-RSS sampling, a free loopback port and the
+demo snapshot a server benchmark runs on."""
 
 from __future__ import annotations
 
+import socket
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import psutil
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port nothing listens on now (loopback)."""
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return int(s.getsockname()[1])
+
+
+def demo_data(data: Path, sites: int) -> None:
+    """Build the demo snapshot of ``sites`` sites into ``data`` unless one is live there."""
+    if not (data / "CURRENT").exists():
+        print(f"building the {sites:,}-site demo in {data} ...", file=sys.stderr)
+        subprocess.run(
+            [sys.executable, "-m", "api.cli", "build", "--demo", "--sites", str(sites), "--data", str(data)],
+            check=True,
+            cwd=ROOT,
+        )
 
 
 class Stages:

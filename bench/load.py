@@ -19,7 +19,6 @@ import argparse
 import asyncio
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -32,6 +31,10 @@ import psutil
 HOST = "127.0.0.1"  # loopback only
 PY = sys.executable
 ROOT = Path(__file__).resolve().parents[1]
+sys.path[0] = str(ROOT)  # the project, not bench/, first
+
+from bench._measure import demo_data, free_port  # noqa: E402
+
 POLYGON = json.dumps(
     {
         "type": "Polygon",
@@ -47,12 +50,6 @@ TARGETS = {
     ("ranking", 32): "p99 ≤ 150 ms, ≥ 331 req/s (1.6 × 207)",
     ("ranking", 64): "shed ≤ 50 ms, admitted p99 ≤ 200 ms",
 }
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
 
 
 def request_bytes(method: str, path: str, body: bytes | None) -> bytes:
@@ -160,13 +157,7 @@ def main() -> int:
     ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "load.json"))
     args = ap.parse_args()
     data = Path(args.data)
-    if not (data / "CURRENT").exists():
-        print(f"building the {args.sites:,}-site demo in {data} ...", file=sys.stderr)
-        subprocess.run(
-            [PY, "-m", "api.cli", "build", "--demo", "--sites", str(args.sites), "--data", str(data)],
-            check=True,
-            cwd=ROOT,
-        )
+    demo_data(data, args.sites)
     port = free_port()
     env = {**os.environ, "NRW_SITES_MAX_IN_FLIGHT": str(args.max_in_flight)}
     log = open(data / "load-server.log", "wb")  # noqa: SIM115 - closed below

@@ -21,7 +21,6 @@ import argparse
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import threading
@@ -33,6 +32,10 @@ import psutil
 HOST = "127.0.0.1"  # loopback only
 PY = sys.executable
 ROOT = Path(__file__).resolve().parents[1]
+sys.path[0] = str(ROOT)  # the project, not bench/, first
+
+from bench._measure import demo_data, free_port  # noqa: E402
+
 WARM = [
     "/api/collections/sites/items?limit=100",
     "/api/collections/sites/items?limit=1000&offset=20000",
@@ -48,12 +51,6 @@ WARM = [
     "/api/collections",
 ]
 FIELDS = ("Rss", "Pss", "Pss_Anon", "Pss_File", "Shared_Clean", "Private_Dirty")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return int(s.getsockname()[1])
 
 
 def rollup(pid: int) -> dict[str, float]:
@@ -99,7 +96,6 @@ def loaded(log: Path, marker: bytes = b"loaded and pre-serialised") -> int:
 
 def copy_snapshot(data: Path) -> str:
     """Copy the live snapshot under a new id (hard links: the files are immutable); return it."""
-    sys.path.insert(0, str(ROOT))
     from layers.store import MANIFEST, Store, _write_json_atomic
 
     store = Store(data)
@@ -136,13 +132,7 @@ def main() -> int:
     ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "memory.json"))
     args = ap.parse_args()
     data = Path(args.data)
-    if not (data / "CURRENT").exists():
-        print(f"building the {args.sites:,}-site demo in {data} ...", file=sys.stderr)
-        subprocess.run(
-            [PY, "-m", "api.cli", "build", "--demo", "--sites", str(args.sites), "--data", str(data)],
-            check=True,
-            cwd=ROOT,
-        )
+    demo_data(data, args.sites)
     import httpx
 
     port = free_port()
@@ -216,7 +206,6 @@ def main() -> int:
 
 def swap(server: subprocess.Popen[bytes], data: Path, logfile: Path, n: int) -> dict[str, object]:
     """Activate a copy of the live snapshot; sample each worker's PSS until all switched."""
-    sys.path.insert(0, str(ROOT))
     from layers.store import Store
 
     new = copy_snapshot(data)

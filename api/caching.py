@@ -39,6 +39,7 @@ PRIVATE = "private, no-cache"
 CONFIDENTIAL = "private, no-store"
 PATHS = ("/api/", "/healthz")
 KEEP_ON_304 = (b"etag", b"cache-control", b"vary", b"content-location", b"expires", b"date")
+GZIP_MIN_BYTES = 1000  # smaller bodies go uncompressed (the GZip middleware and the UI data)
 THREAD_MIN_BYTES = 1 << 20  # hash larger bodies off the event loop
 
 

@@ -40,7 +40,7 @@ from api import (
 )
 from api.audit import AuditTrail
 from api.auth import RoleDep
-from api.caching import HttpCaching
+from api.caching import GZIP_MIN_BYTES, HttpCaching
 from api.dependencies import ServiceDep, known_params
 from api.live import Follower, load
 from api.methods import HeadOptions
@@ -181,7 +181,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(AuditTrail, log=app.state.audit)  # innermost: the role and the reads
     app.add_middleware(
         GZipMiddleware,
-        minimum_size=1000,
+        minimum_size=GZIP_MIN_BYTES,
         compresslevel=settings.gzip_level,
         exclude_content_types=(*DEFAULT_EXCLUDED_CONTENT_TYPES, routes_tiles.PMTILES),
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
-from api.caching import PRIVATE, REVALIDATE
+from api.caching import GZIP_MIN_BYTES, PRIVATE, REVALIDATE
 from api.dependencies import H2YearParam, ProfileParam, ServiceDep, SettingsDep, known_params
 from api.models import SitesTable, UIConfig
 from api.routes_features import JSON, JSONBytes
@@ -21,7 +21,6 @@ from maps import bands
 
 router = APIRouter(prefix="/api", tags=["Web UI data"])
 OCTETS = "application/octet-stream"
-GZIP_MIN_BYTES = 1000  # as the GZip middleware (api/main.py): smaller bodies go as they are
 
 
 def _cached(request: Request, svc: Service, etag: str, body: bytes, media_type: str) -> Response:

@@ -73,7 +73,9 @@ def overlaps(sites: np.ndarray, units: np.ndarray, tree: shapely.STRtree | None 
     it with every unit: the same pairs, in the same order, without touching the other units.
     """
     n = len(sites)
-    if tree is not None and n <= FEW_SITES:
+    few = tree is not None and n <= FEW_SITES
+    if few:
+        assert tree is not None
         s_c, u_c = tree.query(sites, predicate="intersects")
         whole = shapely.contains_properly(units[u_c], sites[s_c])
         order = np.lexsort((s_c[whole], u_c[whole]))  # by unit, as the query by units gives them
@@ -82,7 +84,7 @@ def overlaps(sites: np.ndarray, units: np.ndarray, tree: shapely.STRtree | None 
         u_in, s_in = shapely.STRtree(sites).query(units, predicate="contains_properly")
     inside = np.zeros(n, dtype=bool)
     inside[s_in] = True
-    if tree is not None and n <= FEW_SITES:
+    if few:
         cross = ~inside[s_c]
         s_x, u_x = s_c[cross], u_c[cross]
     else:

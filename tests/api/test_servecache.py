@@ -168,3 +168,49 @@ def test_public_scorer_shares_the_full_views_strings(data_dir: Path) -> None:
     assert all(public._cols["name"][i] is full._cols["name"][r] for i, r in enumerate(rows.tolist()))
     with pytest.raises(ValueError, match="rows given"):
         public.share_text(full, rows[:-1])
+
+
+def test_a_worker_killed_while_writing_leaves_no_cache_and_the_next_writes_it(tmp_path: Path) -> None:
+    """Kill -9 mid-write: no cache appears half-written, the lock dies with the process, and the
+    next worker writes the whole cache and sweeps the killed one's temporary directory."""
+    import signal
+    import subprocess
+    import sys
+
+    snap_dir = tmp_path / "snap"
+    snap_dir.mkdir()
+    started = tmp_path / "started"
+    child = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from pathlib import Path; from layers import servecache\n"
+            "def build(tmp):\n"
+            "    (tmp / 'part').write_bytes(b'half')\n"
+            "    Path(sys.argv[2]).touch()\n"
+            "    time.sleep(60)\n"
+            "servecache.ensure(Path(sys.argv[1]), build)\n",
+            str(snap_dir),
+            str(started),
+        ],
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not started.exists():
+            assert child.poll() is None and time.monotonic() < deadline, "the writer did not start"
+            time.sleep(0.02)
+        child.send_signal(signal.SIGKILL)
+        child.wait(timeout=10)
+    finally:
+        if child.poll() is None:
+            child.kill()
+    assert not list(snap_dir.glob(f"{servecache.PREFIX}*"))  # nothing served from the torn write
+    assert list(snap_dir.glob(".serve-tmp-*"))  # what the killed worker left
+
+    def write(tmp: Path) -> None:
+        (tmp / "x").write_bytes(b"whole")
+
+    got = servecache.ensure(snap_dir, write)  # does not wait for the dead worker's lock
+    assert got is not None and (got / "x").read_bytes() == b"whole"
+    assert sorted(p.name for p in snap_dir.iterdir()) == [got.name]

@@ -57,6 +57,7 @@ def load(app: FastAPI, settings: Settings, snapshot_id: str | None = None) -> No
     app.state.views = views
     app.state.service = public.service
     app.state.collections = public.collections
+    app.state.loaded_s = time.perf_counter() - t  # /healthz: what a switch costs this worker
     # a snapshot is millions of long-lived objects: once loaded, keep them out of the cyclic
     # collector's full passes, which otherwise stall a worker for 100 ms and more under load
     # (unfreeze first, so that the cycles of a snapshot switched away from are collected)

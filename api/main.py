@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import Depends, FastAPI
+from fastapi import Depends, FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
@@ -226,21 +226,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                             "snapshot": "20250101T000000Z",
                             "synthetic": True,
                             "log_dropped": 0,
+                            "loaded_s": 0.84,
                         }
                     }
                 }
             }
         },
     )
-    def healthz(svc: ServiceDep) -> JSONBytes:
-        """Liveness, the snapshot being served, and the log lines dropped while the log sink
-        was stalled (api/logsink.py)."""
+    def healthz(svc: ServiceDep, request: Request) -> JSONBytes:
+        """Liveness, the snapshot being served, the seconds this worker took to load and switch
+        to it, and the log lines dropped while the log sink was stalled (api/logsink.py)."""
         return JSONBytes(
             {
                 "status": "ok",
                 "snapshot": svc.snap.id,
                 "synthetic": svc.synthetic,
                 "log_dropped": logsink.dropped(),
+                "loaded_s": round(getattr(request.app.state, "loaded_s", 0.0), 3),
             },
             headers={"Cache-Control": "no-store"},  # a health check always reaches this replica
         )

@@ -138,6 +138,8 @@ BODIES = {
             "status": {"const": "ok"},
             "snapshot": {"type": "string"},
             "synthetic": {"type": "boolean"},
+            "log_dropped": {"type": "integer", "minimum": 0},
+            "loaded_s": {"type": "number", "minimum": 0},
         },
     },
     "/api/tiles": {"type": "object"},

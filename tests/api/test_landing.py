@@ -38,7 +38,10 @@ def test_conformance_classes(client):
 def test_healthz(client, svc):
     r = client.get("/healthz")
     assert r.status_code == 200
-    assert r.json() == {"status": "ok", "snapshot": svc.snap.id, "synthetic": True, "log_dropped": 0}
+    body = r.json()
+    loaded_s = body.pop("loaded_s")
+    assert body == {"status": "ok", "snapshot": svc.snap.id, "synthetic": True, "log_dropped": 0}
+    assert 0 < loaded_s < 60  # this worker's load of the snapshot it serves, in seconds
 
 
 def test_root_serves_the_web_ui_and_api_paths_stay_api(client):

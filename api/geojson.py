@@ -24,7 +24,6 @@ import shapely
 
 from geo.crs import CRS84_OUT, NRW_BOUNDS_WGS84, WORK_OUT, OutputCrs, project_xy, transformer
 from geo.errors import InvalidGeometry, InvalidParameter, TooLarge
-from layers.servecache import ByteSeq
 
 if TYPE_CHECKING:
     from geopandas.array import GeometryArray
@@ -128,13 +127,6 @@ def features_bytes(ids: list[str], geoms: list[bytes], props: Sequence[bytes]) -
 def dumps(obj: Any) -> bytes:
     """Compact JSON bytes (UTF-8; numpy scalars and arrays allowed)."""
     return orjson.dumps(obj, option=orjson.OPT_SERIALIZE_NUMPY)
-
-
-def join_features(features: Sequence[bytes], rows: list[int]) -> bytes:
-    """The features at ``rows`` joined by commas (a page of a FeatureCollection)."""
-    if isinstance(features, ByteSeq):
-        return features.join(b",", rows)
-    return b",".join([features[i] for i in rows])
 
 
 @dataclass

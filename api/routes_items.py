@@ -27,7 +27,7 @@ from api.dependencies import (
     provenance,
     reject_unknown,
 )
-from api.geojson import Collection, dumps, join_features
+from api.geojson import Collection, dumps
 from api.routes_features import (
     GEOJSON,
     JSON,
@@ -42,6 +42,7 @@ from api.routes_features import (
 from api.service import Service
 from geo.crs import CRS84_OUT, OutputCrs
 from geo.errors import NotFound
+from layers import servecache
 
 router = APIRouter(prefix="/api", tags=["OGC API – Features"])
 
@@ -189,7 +190,7 @@ async def items(
     )
     feats = coll.features_in(crs)
     audit.note_rows(coll.ids, page.tolist(), coll.columns)
-    body = b"".join((head[:-1], b',"features":[', join_features(feats, page.tolist()), b"]}"))
+    body = b"".join((head[:-1], b',"features":[', servecache.join(b",", feats, page.tolist()), b"]}"))
     etag = request_etag(request, svc.snap.id, svc.view)  # the same page but for its timeStamp
     return GeoJSONResponse(body, headers={"Content-Crs": f"<{crs.uri}>", "ETag": etag})
 

@@ -118,6 +118,13 @@ class ByteSeq(Sequence[bytes]):
             yield bytes(data[off[i] : off[i + 1]])
 
 
+def join(sep: bytes, items: Sequence[bytes], rows: Iterable[int]) -> bytes:
+    """``sep.join`` of ``items`` at ``rows`` (a page of features), a mapped sequence's or a list's."""
+    if isinstance(items, ByteSeq):
+        return items.join(sep, rows)
+    return sep.join([items[i] for i in rows])
+
+
 class SeqWriter:
     """Write a byte sequence piece by piece (``extend``), then ``close``: ``path.bin`` and
     ``path.off`` as ``write_seq`` writes them."""

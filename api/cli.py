@@ -41,7 +41,9 @@ def cmd_build(args: argparse.Namespace) -> int:
     if args.workers < 1:
         print("error: --workers must be at least 1", file=sys.stderr)
         return 2
-    engine = {"engine": args.engine, "scheduler": args.scheduler, "workers": args.workers}
+    from api.views import prepare
+
+    engine = {"engine": args.engine, "scheduler": args.scheduler, "workers": args.workers, "prepare": prepare}
     if args.history:
         manifest = build_demo_history(_store(args), args.sites, args.seed, stderr_progress(), **engine)
     else:
@@ -275,7 +277,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
             f"({settings.demo_sites} synthetic sites, told a year ago and now)",
             file=sys.stderr,
         )
-        build_demo_history(store, settings.demo_sites, settings.demo_seed, stderr_progress())
+        from api.views import prepare
+
+        build_demo_history(store, settings.demo_sites, settings.demo_seed, stderr_progress(), prepare=prepare)
     store.verify()  # a damaged live snapshot stops here with the file named, not at a request
     print(f"serving on http://{args.host}:{args.port}/  (API: /api, docs: /api/docs)", file=sys.stderr)
     from api import logsink

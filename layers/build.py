@@ -86,6 +86,7 @@ def build(
     engine: str = "inproc",
     scheduler: str | None = None,
     workers: int = 2,
+    prepare: Callable[[Store, str], None] | None = None,
 ) -> dict[str, Any]:
     """Build and publish a snapshot from ``sources`` (a sources.toml) or the demo generator.
 
@@ -98,6 +99,9 @@ def build(
 
     ``hook`` is called with a stage name at each stage boundary (used by the kill tests);
     with ``activate=False`` the snapshot is published but CURRENT stays (admin publishing).
+    ``prepare(store, id)`` runs once the snapshot is in place and before it goes live (the
+    command line writes the serving cache there, api/views.py ``prepare``, so no worker has to);
+    if it fails, the build says so and goes on: what it prepares, the workers make themselves.
     Returns the published manifest.
     """
     say = progress or (lambda _m: None)
@@ -231,13 +235,26 @@ def build(
             at("manifest")
             write_manifest(staging, manifest)
             at("publish")
-            store.publish(staging, sid, activate=activate)
+            store.publish(staging, sid, activate=activate and prepare is None)
             at("published")
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
+        if prepare is not None:
+            _prepare(store, sid, prepare, say)
+            if activate:
+                store.set_current(sid)
     say(f"published snapshot {sid}")
     return manifest
+
+
+def _prepare(store: Store, sid: str, prepare: Callable[[Store, str], None], say: Progress) -> None:
+    t = time.perf_counter()
+    try:
+        prepare(store, sid)
+        say(f"prepared snapshot {sid} for serving in {time.perf_counter() - t:.1f} s")
+    except Exception as exc:  # derived data: the serving workers make it themselves
+        say(f"warning: snapshot {sid} not prepared for serving ({type(exc).__name__}: {exc})")
 
 
 def _data_date(meta: dict[str, Any]) -> dt.date:
@@ -256,8 +273,8 @@ def build_demo_history(
     store: Store, n_sites: int, seed: int, progress: Progress | None = None, **engine: Any
 ) -> dict[str, Any]:
     """Publish the demo twice, a year apart (``earlier``, then ``current``, which is live);
-    ``engine``: ``build``'s engine, scheduler and workers."""
-    build(store, n_sites=n_sites, seed=seed, progress=progress, era="earlier", **engine)
+    ``engine``: ``build``'s engine, scheduler, workers and ``prepare`` (for the live one)."""
+    build(store, n_sites=n_sites, seed=seed, progress=progress, era="earlier", **{**engine, "prepare": None})
     return build(store, n_sites=n_sites, seed=seed, progress=progress, era="current", **engine)
 
 

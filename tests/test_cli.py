@@ -15,8 +15,10 @@ import numpy as np
 import pytest
 import shapely
 
+from api import views
 from api.cli import main
 from geo.crs import WORK_CRS
+from layers import servecache
 from layers.build import build
 from layers.store import Store
 
@@ -41,6 +43,36 @@ def test_build_prints_id_and_counts(tmp_path, capsys):
     assert code == 0
     assert out.startswith("snapshot ") and "SYNTHETIC demo data" in out
     assert "sites" in out and "124" in out  # 120 + 4 LEP sites
+
+
+def test_build_prepares_the_serving_cache_before_the_snapshot_goes_live(tmp_path, capsys, monkeypatch):
+    """``nrw-sites build`` writes the serving cache (api/views.py ``prepare``) before CURRENT
+    names the snapshot, so no serving worker has to write it while the others wait."""
+    seen = {}
+    real = views.prepare
+
+    def watching(store: Store, sid: str) -> None:
+        seen["live while preparing"] = store.current_id()
+        real(store, sid)
+
+    monkeypatch.setattr(views, "prepare", watching)
+    code, out, err = run(capsys, "build", "--demo", "--sites", "120", "--data", str(tmp_path))
+    assert code == 0, err
+    sid = Store(tmp_path).current_id()
+    assert seen == {"live while preparing": None}  # not yet live
+    assert (tmp_path / "snapshots" / sid / f"{servecache.PREFIX}{servecache.code_key()}").is_dir()
+    assert f"prepared snapshot {sid} for serving" in err
+
+
+def test_a_build_whose_preparing_fails_still_goes_live_and_says_so(tmp_path):
+    said: list[str] = []
+
+    def failing(store: Store, sid: str) -> None:
+        raise OSError(28, "No space left on device")
+
+    manifest = build(Store(tmp_path), n_sites=30, seed=1, progress=said.append, prepare=failing)
+    assert Store(tmp_path).current_id() == manifest["id"]
+    assert any("not prepared for serving (OSError" in m and "No space left" in m for m in said)
 
 
 def test_score_json_has_the_contract_fields_and_is_ranked(data, capsys):

@@ -183,7 +183,9 @@ async def reserves_xlsx(
     a sheet ``Quellen`` with the snapshot, the licences and attribution of every layer and what
     each figure is."""
     b = await _balance(settings, svc, role, snapshot, request)
-    body = await run_in_threadpool(statistics.xlsx_bytes, b, level, lang or "de")
+    from api.statistics_xlsx import xlsx_bytes  # openpyxl on first use
+
+    body = await run_in_threadpool(xlsx_bytes, b, level, lang or "de")
     return _file(body, XLSX, f"flaechenbilanz-{level or 'alle'}-{b.snapshot}.xlsx")
 
 

@@ -18,7 +18,6 @@ import shapely
 
 from api.geojson import DECIMALS, geometry_json, to_wgs84
 from geo.areas import Area
-from maps.report import Site, municipality_map
 
 SIMPLIFY_DEG = 0.0002  # ≈ 15–20 m: neighbour outlines on the report map
 HYDROGEN_MARGIN_DEG = 0.1
@@ -65,6 +64,8 @@ class ReportContext:
         generated: str,
     ) -> str:
         """The report map of one municipality, with its neighbours and nearby pipelines."""
+        from maps.report import Site, municipality_map  # folium on first use, not at a worker's start
+
         row = int(area.units[0])
         x0, y0, x1, y1 = (round(float(v), DECIMALS) for v in shapely.bounds(self.outlines[row]))
         near = [i for i in self.tree.query(shapely.box(x0, y0, x1, y1)).tolist() if i != row]

@@ -27,7 +27,7 @@ from geo.errors import InvalidGeometry, NotFound
 from geo.filters import FILTERS, docs
 from geo.layer_index import LayerIndex
 from geo.query import RankingCache, RankingQuery, with_horizon
-from geo.result import SiteResult, plain, plain_list
+from geo.result import SiteResult, plain_column, plain_list
 from geo.scoring import V_DECIMALS, Ranking, Scorer, percentile
 from geo.sites import indicator_columns
 from layers.build import load_funding
@@ -71,7 +71,7 @@ class Service:
         self.view = "full"  # api/views.py names the public view
         # confidential columns travel with the items of the full view (staff, admin)
         self.restricted = {
-            c: [plain(x) for x in self.sites[c].to_numpy(object)]
+            c: plain_column(self.sites[c])
             for c in RESTRICTED_FIELDS
             if c in self.sites.columns
         }

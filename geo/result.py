@@ -21,6 +21,7 @@ from functools import lru_cache
 from typing import Any, NamedTuple
 
 import numpy as np
+import pandas as pd
 
 from geo.availability import split_restrictions
 from geo.criteria import CRITERIA, CRITERIA_ORDER
@@ -182,6 +183,14 @@ def plain_list(a: np.ndarray) -> list[Any]:
         values: list[Any] = a.tolist()
         return values
     return [plain(x) for x in a]
+
+
+def plain_column(col: pd.Series) -> list[Any]:
+    """``plain_list`` of a column; text as it is, missing values as None (no check per value)."""
+    if isinstance(col.dtype, pd.StringDtype):
+        values: list[Any] = col.to_numpy(dtype=object, na_value=None).tolist()
+        return values
+    return plain_list(col.to_numpy())
 
 
 def points_of(v: np.ndarray, weights: Sequence[float]) -> np.ndarray:

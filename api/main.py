@@ -194,7 +194,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         paths={"/api/admin/snapshots": settings.max_bundle_bytes},
     )
     app.add_middleware(
-        InFlightLimit, max_in_flight=settings.max_in_flight, max_wait_s=settings.max_wait_ms / 1e3
+        InFlightLimit,
+        max_in_flight=settings.max_in_flight,
+        max_wait_s=settings.max_wait_ms / 1e3,
+        pace_s=settings.shed_pace_ms / 1e3,
     )
     app.add_middleware(RequestLog)  # outermost: every request is logged, shed ones too
     app.include_router(routes_features.router)

@@ -71,9 +71,7 @@ class Service:
         self.view = "full"  # api/views.py names the public view
         # confidential columns travel with the items of the full view (staff, admin)
         self.restricted = {
-            c: plain_column(self.sites[c])
-            for c in RESTRICTED_FIELDS
-            if c in self.sites.columns
+            c: plain_column(self.sites[c]) for c in RESTRICTED_FIELDS if c in self.sites.columns
         }
 
     @classmethod

@@ -37,6 +37,14 @@ class Settings(BaseSettings):
         le=10_000,
         description="longest wait for a slot (a request expected to wait longer gets 429 at once)",
     )
+    shed_pace_ms: float = Field(
+        25,
+        ge=0,
+        le=1_000,
+        description="a 429 is answered no sooner than this after its request came (0 = at once): a "
+        "client that ignores Retry-After and asks again at once asks at most 1000/shed_pace_ms "
+        "times a second, and the worker spends its time on the requests it admitted",
+    )
     reload_check_s: float = Field(
         0.25,
         ge=0.05,

@@ -85,6 +85,49 @@ def test_overload_is_shed_quickly_with_retry_after():
     assert limit.in_flight == 0 and limit.waiting == 0
 
 
+def test_refusals_are_paced_so_a_client_asking_again_at_once_asks_seldom():
+    """With ``pace_s`` a 429 comes that long after its request, not at once: a client that
+    ignores Retry-After and asks again at once is refused at most 1/pace_s times a second."""
+
+    async def busy_app(scope, receive, send):
+        await asyncio.sleep(1.0)
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    limit = InFlightLimit(busy_app, max_in_flight=1, max_wait_s=0.0, pace_s=0.04)
+    times: list[float] = []
+
+    async def ask() -> int:
+        status = {}
+
+        async def send(m):
+            if m["type"] == "http.response.start":
+                status["code"] = m["status"]
+
+        async def receive():
+            return {"type": "http.request", "body": b""}
+
+        await limit({"type": "http", "path": "/api/score", "headers": []}, receive, send)
+        return status["code"]
+
+    async def impatient() -> None:
+        end = time.perf_counter() + 0.4
+        while time.perf_counter() < end:
+            t = time.perf_counter()
+            assert await ask() == 429
+            times.append(time.perf_counter() - t)
+
+    async def main():
+        admitted = asyncio.create_task(ask())
+        await asyncio.sleep(0.01)  # the one slot is taken
+        await impatient()
+        admitted.cancel()
+
+    asyncio.run(main())
+    assert 5 <= len(times) <= 11  # 0.4 s / 0.04 s, not thousands
+    assert min(times) >= 0.04 and max(times) < 0.09
+
+
 @pytest.mark.parametrize("service_s, ok_expected", [(0.01, 4), (0.2, 2)])
 def test_a_request_waits_only_when_its_expected_wait_fits(service_s, ok_expected):
     """2 slots, a queue of 2, 50 ms: with 10 ms per request two more wait and are served; with

@@ -188,7 +188,9 @@ def plain_list(a: np.ndarray) -> list[Any]:
 def plain_column(col: pd.Series) -> list[Any]:
     """``plain_list`` of a column; text as it is, missing values as None (no check per value)."""
     if isinstance(col.dtype, pd.StringDtype):
-        values: list[Any] = col.to_numpy(dtype=object, na_value=None).tolist()
+        text = np.array(col.to_numpy(dtype=object), dtype=object)  # a copy of its own
+        text[col.isna().to_numpy(bool)] = None
+        values: list[Any] = text.tolist()
         return values
     return plain_list(col.to_numpy())
 

@@ -34,6 +34,7 @@ router = APIRouter(prefix="/api/admin", tags=["Admin"], dependencies=[Depends(re
 ZIP = "application/zip"
 SNAPSHOT_ID = re.compile(r"^\d{8}T\d{6}Z(-\d{1,4})?$")
 STRICT = ConfigDict(extra="forbid")
+PREPARE = "api.views:prepare"  # what a publish job writes before the snapshot goes live
 
 
 class JobModel(BaseModel):
@@ -146,7 +147,9 @@ async def publish(
         if size == 0:
             raise InvalidParameter("the request body is empty; send a zip bundle")
         await run_in_threadpool(bundle.check, upload, settings.max_unpacked_bytes)
-        doc = await run_in_threadpool(jobs.start, data, upload, activate, settings.max_unpacked_bytes)
+        doc = await run_in_threadpool(
+            jobs.start, data, upload, activate, settings.max_unpacked_bytes, PREPARE
+        )
     finally:
         if upload.exists():
             os.unlink(upload)

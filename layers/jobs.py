@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import fcntl
+import importlib
 import json
 import os
 import secrets
@@ -25,6 +26,7 @@ import subprocess
 import sys
 import time
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -103,9 +105,13 @@ def publish_lock(data: Path) -> Any:
         os.close(fd)
 
 
-def start(data: Path, upload: Path, activate: bool, max_unpacked: int = 2_000_000_000) -> dict[str, Any]:
+def start(
+    data: Path, upload: Path, activate: bool, max_unpacked: int = 2_000_000_000, prepare: str | None = None
+) -> dict[str, Any]:
     """Start a job for an uploaded bundle (moved into the job's directory); Conflict when a
-    publish or a build is running. Returns the job's state.
+    publish or a build is running. Returns the job's state. ``prepare`` names a function
+    (``module:name``) the job runs on the published snapshot before it goes live (layers/build.py
+    ``build``: the server names its serving cache's writer, which this layer does not import).
     """
     data = Path(data)
     with publish_lock(data) as fd:
@@ -142,6 +148,7 @@ def start(data: Path, upload: Path, activate: bool, max_unpacked: int = 2_000_00
                 **os.environ,
                 "NRW_SITES_MAX_UNPACKED_BYTES": str(max_unpacked),
                 "NRW_SITES_PUBLISH_LOCK_FD": str(fd),
+                "NRW_SITES_JOB_PREPARE": prepare or "",
             },
             start_new_session=True,
         )
@@ -212,7 +219,9 @@ def run(data: Path, job_id: str, max_unpacked: int) -> int:
         say("checking and unpacking the bundle")
         sources = bundle.extract(d / "bundle.zip", d / "bundle", max_unpacked)
         _check_paths(sources, d / "bundle")
-        manifest = build(Store(data), sources=sources, progress=say, activate=bool(doc["activate"]))
+        manifest = build(
+            Store(data), sources=sources, progress=say, activate=bool(doc["activate"]), prepare=_prepare(say)
+        )
         doc.update(state="succeeded", snapshot=manifest["id"], activated=bool(doc["activate"]))
         say(
             f"published snapshot {manifest['id']}"
@@ -232,6 +241,20 @@ def run(data: Path, job_id: str, max_unpacked: int) -> int:
         doc["finished"] = _now()
         _write(d, doc)
     return code
+
+
+def _prepare(say: Callable[[str], None]) -> Callable[[Store, str], None] | None:
+    """The function ``start`` named for the job to prepare the snapshot with, if any."""
+    name = os.environ.get("NRW_SITES_JOB_PREPARE", "")
+    if not name:
+        return None
+    module, _, attr = name.partition(":")
+    try:
+        fn: Callable[[Store, str], None] = getattr(importlib.import_module(module), attr)
+    except (ImportError, AttributeError) as exc:
+        say(f"warning: cannot prepare the snapshot for serving with {name} ({exc})")
+        return None
+    return fn
 
 
 def _error_text(exc: Exception) -> str:

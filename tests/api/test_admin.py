@@ -11,8 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from api import views
 from api.main import create_app
 from api.settings import Settings
+from layers import jobs, servecache
 from layers.build import build
 from layers.keys import KeyStore
 from layers.store import Store
@@ -185,6 +187,9 @@ def test_publish_builds_outside_the_request_then_activate_and_roll_back(admin_en
     assert job["state"] == "succeeded", job
     new = job["snapshot"]
     assert Store(root).current_id() == first  # published, not live yet
+    # ready to serve: the job wrote the serving cache (api/views.py prepare), no worker has to
+    assert (root / "snapshots" / new / f"{servecache.PREFIX}{servecache.code_key()}").is_dir()
+    assert any(f"prepared snapshot {new} for serving" in line for line in job["progress"])
     listing = c.get("/api/admin/snapshots", headers=h["admin"]).json()
     assert {s["id"] for s in listing["snapshots"]} >= {first, new}
     assert listing["current"] == first
@@ -228,3 +233,12 @@ def test_a_failed_build_changes_nothing_and_its_error_is_in_the_job(admin_env, s
     assert c.get("/healthz").json()["snapshot"] == before[0]
     assert_problem(c.get("/api/admin/jobs/ffffffffffffffff", headers=h["admin"]), 404)
     assert_problem(c.get(f"/api/admin/jobs/{MARKER}", headers=h["admin"]), 404)
+
+
+def test_a_job_told_a_preparer_it_cannot_import_builds_without_and_says_so(monkeypatch):
+    said: list[str] = []
+    monkeypatch.setenv("NRW_SITES_JOB_PREPARE", "api.nowhere:prepare")
+    assert jobs._prepare(said.append) is None
+    assert said and "cannot prepare the snapshot for serving with api.nowhere:prepare" in said[0]
+    monkeypatch.setenv("NRW_SITES_JOB_PREPARE", "api.views:prepare")
+    assert jobs._prepare(said.append) is views.prepare

@@ -50,9 +50,10 @@ test('site layers read the PMTiles site layers and promote site_id (points: fid)
     assert.ok(L.SITE_SOURCE_LAYERS.includes(l['source-layer']), id);
     assert.match(JSON.stringify(l.paint), /feature-state/, `${id} reads feature-state`);
   }
-  const points = full.layers.find((x) => x.id === 'site-points');
+  const points = L.sitePoints({ bands });
   const polys = full.layers.find((x) => x.id === 'site-fill');
   assert.equal(points.maxzoom, polys.minzoom, 'points hand over to polygons at one zoom');
+  assert.ok(!full.layers.some((x) => x['source-layer'] === 'site_points'), 'the points are no tile layer (map-points.js)');
 });
 
 test('the schematic H2 lines are dashed; the year filter reads global state', () => {
@@ -70,7 +71,7 @@ test('labels use local fonts declared in app.css; no glyph server', () => {
 });
 
 test('legend groups name existing layers; score classes match the ramp', () => {
-  const ids = new Set(full.layers.concat(L.transportLayers()).map((l) => l.id));
+  const ids = new Set(full.layers.concat(L.transportLayers(), [L.sitePoints({ bands })]).map((l) => l.id));
   const groups = L.groups({ bands, coverage: cov, basemap: { url: 'u' } });
   assert.equal(new Set(groups.map((g) => g.id)).size, groups.length);
   for (const g of groups) for (const id of g.layers) assert.ok(ids.has(id), `${g.id}: ${id}`);
@@ -109,7 +110,7 @@ test('transport layers: one per kind in LAYER_ORDER, off by default, on the tile
   const order = all.map((id) => L.LAYER_ORDER.indexOf(id.startsWith('coverage-') ? 'coverage-*' : id));
   assert.ok(order.every((k) => k >= 0), 'every layer has a slot');
   for (let i = 1; i < order.length; i++) assert.ok(order[i] >= order[i - 1], `${all[i]} after ${all[i - 1]}`);
-  assert.ok(all.indexOf('junction-points') > all.indexOf('site-points'));
+  assert.ok(all.indexOf('junction-points') > all.indexOf('site-marks'));
   assert.ok(all.indexOf('airport-label') < all.indexOf('muni-label'));
   // airfields smaller and greyer than commercial airports; FV distinct from regional stations
   const T = L.TRANSPORT;
@@ -139,23 +140,31 @@ test('transport groups: off by default, legend and attribution per tile layer', 
   for (const id of L.TRANSPORT_LAYERS) assert.ok(covered.has(id), `${id} is toggled by a group`);
 });
 
-test('the site points read only their band; the highlighted ones are drawn again from site-marks', () => {
-  const points = full.layers.find((x) => x.id === 'site-points');
-  const states = new Set(JSON.stringify(points.paint).match(/"feature-state","\w+"/g));
-  assert.deepEqual([...states], ['"feature-state","band"']);
+test('the site points are drawn by map-points.js; the highlighted ones again from site-marks', () => {
+  const points = L.sitePoints({ bands });
+  assert.equal(points.id, 'site-points');
   const marks = full.layers.find((x) => x.id === 'site-marks');
   assert.equal(marks.source, L.MARKS_SOURCE);
   assert.equal(full.sources[L.MARKS_SOURCE].type, 'geojson');
   assert.doesNotMatch(JSON.stringify(marks.paint), /feature-state/);
   assert.match(JSON.stringify(marks.paint['circle-radius']), /"sel"/);
   assert.equal(marks.maxzoom, points.maxzoom);
-  const all = full.layers.map((x) => x.id);
-  assert.equal(all.indexOf('site-marks'), all.indexOf('site-points') + 1, 'marks right above the points');
+  // the points go into their slot, right below the marks
+  assert.equal(L.beforeOf('site-points', full.layers.map((x) => x.id)), 'site-marks');
+  assert.equal(L.LAYER_ORDER.indexOf('site-marks'), L.LAYER_ORDER.indexOf('site-points') + 1);
   assert.ok(L.groups({ bands }).find((g) => g.id === 'sites').layers.includes('site-marks'));
+  // the marks are as large as the points they cover (same radius stops below zoom 8)
+  const r = points.radius;
+  assert.match(JSON.stringify(marks.paint['circle-radius']), new RegExp(`5,\\[.*"hover",6,${r[0][1]}\\],7,\\[.*"hover",7,${r[1][1]}\\]`));
+  assert.deepEqual(L.sitePoints({ bands, sites: 1000 }).radius.slice(0, 2), [[5, 2.6], [7, 3.7]], 'fewer sites, larger dots');
 });
 
 test('the site colours are the classes of `bands`: band k → colour k, -1 → no score, else unscored', () => {
-  for (const id of ['site-fill', 'site-points', 'site-marks']) {
+  const points = L.sitePoints({ bands });
+  assert.deepEqual(points.colors, bands.colors);
+  assert.equal(points.excluded, 'rgba(68, 68, 68, 0.45)');
+  assert.equal(points.unscored, L.UNSCORED_COLOR);
+  for (const id of ['site-fill', 'site-marks']) {
     const paint = full.layers.find((x) => x.id === id).paint;
     const m = paint['fill-color'] ?? paint['circle-color'];
     assert.equal(m[0], 'match');

@@ -1,10 +1,10 @@
 // The map declared as data: functions that return the style (sources and layers) and the layer
 // groups with their legends. Pure: never receives `map`; only map-sync.js calls addSource/addLayer.
 // Interaction state lives in the style: paint reads feature-state (band, sel, hover, cmp) keyed
-// by site_id or, for the points, fid (promoteId) and global-state (h2Year), so re-ranking never rebuilds a layer. The
-// 50,000 site points read only their band: the few selected, hovered or compared ones are drawn
-// again on top from a small GeoJSON source (site-marks), so a re-rank updates one paint value
-// per point and each point's vertices carry one state-dependent colour.
+// by site_id and global-state (h2Year), so re-ranking never rebuilds a layer. The 50,000 site
+// points are no tile layer: map-points.js draws them from the site table with the colours of
+// sitePoints(); the few selected, hovered or compared ones are drawn again on top from a small
+// GeoJSON source (site-marks).
 // The score colours are not declared here: style() and groups() take the `bands` of bands.js
 // (served by api/ui/config from maps/bands.py, shared with the report maps and QGIS styles).
 
@@ -72,7 +72,7 @@ export const TRANSPORT_LAYERS = LAYER_ORDER.filter((id) => /^(junction|airfield|
 
 /** Site layers: the ones carrying feature-state keyed by site_id, with their source-layer. */
 export const SITE_SOURCE_LAYERS = ['site_points', 'sites'];
-export const SITE_LAYERS = ['site-points', 'site-fill', 'site-line'];
+export const SITE_LAYERS = ['site-fill', 'site-line'];
 /** The GeoJSON source of the highlighted site points: {role: sel | hover | cmp, band}. */
 export const MARKS_SOURCE = 'site-marks';
 export const POINTS_MAXZOOM = 10;
@@ -194,14 +194,30 @@ export function transportLayers() {
   ].sort((a, b) => LAYER_ORDER.indexOf(a.id) - LAYER_ORDER.indexOf(b.id));
 }
 
+/** The radius of the site points by zoom (stops), smaller the more sites there are (50,000
+ * dots cover NRW at zoom 7); the site marks use the same. */
+function pointRadius(sites) {
+  const k = sites > 20000 ? 1 : sites > 5000 ? 1.3 : 1.6;
+  return [[5, Math.round(16 * k) / 10], [7, Math.round(23 * k) / 10], [9.99, 6]];
+}
+
+/**
+ * The site points below POINTS_MAXZOOM, drawn by map-points.js from the site table (not from the
+ * tiles: 50,000 vector-tile points cost ~130 MB of worker and feature-state garbage at load):
+ * the colour of the score band (`colors` by band, `excluded` for -1, `unscored` before the first
+ * ranking), radius and white ring width by zoom (linear between the stops).
+ */
+export function sitePoints({ bands, sites = 50000 }) {
+  return { id: 'site-points', maxzoom: POINTS_MAXZOOM, colors: [...bands.colors], excluded: excludedPoint(bands),
+    unscored: UNSCORED_COLOR, radius: pointRadius(sites), strokeColor: '#ffffff', strokeWidth: [[5, 0], [8, 0.5]] };
+}
+
 /**
  * The style: one PMTiles vector source, the neighbours, optional basemap and coverage images;
  * the sites coloured by the score classes of `bands` (bands.js).
  */
 export function style({ tiles, bands, basemap = null, coverage = [], neighbours = null, h2Year = GLOBAL_STATE.h2Year, sites = 50000 }) {
-  // points are drawn smaller the more sites there are (50,000 dots cover NRW at zoom 7)
-  const k = sites > 20000 ? 1 : sites > 5000 ? 1.3 : 1.6;
-  const r = (x) => Math.round(x * k * 10) / 10;
+  const [[, r5], [, r7]] = pointRadius(sites);
   const sources = {
     nrw: { type: 'vector', url: `pmtiles://${tiles}`, promoteId: PROMOTE_ID },
     [MARKS_SOURCE]: { type: 'geojson', data: { type: 'FeatureCollection', features: [] } },
@@ -250,19 +266,13 @@ export function style({ tiles, bands, basemap = null, coverage = [], neighbours 
     { id: 'site-line', type: 'line', source: 'nrw', 'source-layer': 'sites', minzoom: POINTS_MAXZOOM,
       paint: { 'line-color': ['case', isSel, '#000000', isHover, '#000000', isCmp, '#000000', 'rgba(0,0,0,0)'],
         'line-width': ['case', isSel, 4, isHover, 2.5, isCmp, 2, 0] } },
-    { id: 'site-points', type: 'circle', source: 'nrw', 'source-layer': 'site_points', maxzoom: POINTS_MAXZOOM,
-      paint: {
-        'circle-color': bandColor(bands, bandOf, excludedPoint(bands)),
-        'circle-radius': ['interpolate', ['linear'], ['zoom'], 5, r(1.6), 7, r(2.3), 9.99, 6],
-        'circle-stroke-color': '#ffffff',
-        'circle-stroke-width': ['interpolate', ['linear'], ['zoom'], 5, 0, 8, 0.5],
-      } },
+    // 'site-points' (the 50,000 site points) is no style layer: map-points.js draws it (sitePoints())
     { id: 'site-marks', type: 'circle', source: MARKS_SOURCE, maxzoom: POINTS_MAXZOOM,
       paint: {
         'circle-color': bandColor(bands, ['get', 'band'], excludedPoint(bands)),
         'circle-radius': ['interpolate', ['linear'], ['zoom'],
-          5, ['match', ['get', 'role'], 'sel', 7, 'hover', 6, r(1.6)],
-          7, ['match', ['get', 'role'], 'sel', 8, 'hover', 7, r(2.3)],
+          5, ['match', ['get', 'role'], 'sel', 7, 'hover', 6, r5],
+          7, ['match', ['get', 'role'], 'sel', 8, 'hover', 7, r7],
           9.99, ['match', ['get', 'role'], 'sel', 11, 'hover', 9, 6]],
         'circle-stroke-color': '#000000',
         'circle-stroke-width': ['match', ['get', 'role'], 'sel', 3, 2],

@@ -6,17 +6,18 @@ import * as maplibregl from 'maplibre-gl';
 import * as layers from './layers.js';
 
 /**
- * The pointer handlers of `map`. `ctx` = {store, prep, getT (the current translator), toast}.
+ * The pointer handlers of `map`. `ctx` = {store, prep, points (map-points.js), getT (the current
+ * translator), toast}.
  * Returns {attachTransport(), attachSites() (both called once, on load), close() (the popups)}.
  */
 export function createPointer(map, ctx) {
-  const { store, prep, getT } = ctx;
+  const { store, prep, points, getT } = ctx;
   const popup = new maplibregl.Popup({ closeButton: false, closeOnClick: false, offset: 10, className: 'hover-tip' });
   const pinned = new maplibregl.Popup({ closeButton: true, closeOnClick: true, offset: 10, className: 'site-pop', maxWidth: '260px' });
 
   const drawing = () => document.body.classList.contains('drawing');
-  /** A site feature's site_id: points carry only their fid (layers/tiles.py), polygons the id. */
-  const siteIdOf = (f) => (f.sourceLayer === 'site_points' ? prep.ids[prep.rowOfFid.get(f.id)] : f.id ?? f.properties.site_id);
+  /** A site polygon's site_id (its promoted id). */
+  const siteIdOf = (f) => f.id ?? f.properties.site_id;
 
   /** The transport points (off unless the store says on): added once, on load, in their slots. */
   function attachTransport() {
@@ -31,6 +32,7 @@ export function createPointer(map, ctx) {
     const f = e.features?.[0];
     if (!f) return;
     // a site under the pointer keeps its own tip
+    if (points.pick(map, e.point) >= 0) return;
     if (map.queryRenderedFeatures(e.point, { layers: layers.SITE_LAYERS.filter((x) => map.getLayer(x)) }).length) return;
     const t = getT();
     const p = f.properties;
@@ -46,8 +48,10 @@ export function createPointer(map, ctx) {
   function tip(e) {
     if (drawing()) return;
     const f = e.features?.[0];
-    if (!f) return;
-    const id = siteIdOf(f);
+    if (f) tipOf(siteIdOf(f), e.lngLat);
+  }
+
+  function tipOf(id, lngLat) {
     store.hover(id);
     const row = prep.rowOf.get(id);
     if (row === undefined) return;
@@ -61,7 +65,7 @@ export function createPointer(map, ctx) {
     sub.textContent = rk ? t('map.tip', { score: num1(t, r.score[row]), rank: rk })
       : t('map.tip_excluded');
     el.append(name, sub);
-    popup.setLngLat(e.lngLat).setDOMContent(el).addTo(map);
+    popup.setLngLat(lngLat).setDOMContent(el).addTo(map);
   }
 
   function clickPopup(id, lngLat) {
@@ -102,7 +106,7 @@ export function createPointer(map, ctx) {
 
   /** Hover tips, click to select (and pin a popup), and the pointer cursor on the sites. */
   function attachSites() {
-    for (const id of layers.SITE_LAYERS.concat(['site-points'])) {
+    for (const id of layers.SITE_LAYERS) {
       map.on('mousemove', id, tip);
       map.on('mouseleave', id, () => { store.hover(null); popup.remove(); });
       map.on('click', id, (e) => {
@@ -113,8 +117,28 @@ export function createPointer(map, ctx) {
         clickPopup(sid, e.lngLat);
       });
     }
-    map.on('mouseenter', 'site-points', () => { map.getCanvas().style.cursor = 'pointer'; });
-    map.on('mouseleave', 'site-points', () => { map.getCanvas().style.cursor = ''; });
+    // the points are a custom layer (map-points.js): found under the pointer by its own index
+    let overPoint = false;
+    map.on('mousemove', (e) => {
+      const row = drawing() ? -1 : points.pick(map, e.point);
+      if (row >= 0) {
+        overPoint = true;
+        map.getCanvas().style.cursor = 'pointer';
+        tipOf(prep.ids[row], e.lngLat);
+      } else if (overPoint) {
+        overPoint = false;
+        map.getCanvas().style.cursor = '';
+        store.hover(null);
+        popup.remove();
+      }
+    });
+    map.on('click', (e) => {
+      if (drawing()) return;
+      const row = points.pick(map, e.point);
+      if (row < 0) return;
+      store.select(prep.ids[row]);
+      clickPopup(prep.ids[row], e.lngLat);
+    });
     map.on('mouseenter', 'site-fill', () => { map.getCanvas().style.cursor = 'pointer'; });
     map.on('mouseleave', 'site-fill', () => { map.getCanvas().style.cursor = ''; });
   }

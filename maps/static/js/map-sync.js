@@ -1,4 +1,5 @@
-// The map follows the store: feature-state of the sites (band, sel, hover, cmp), the small
+// The map follows the store: the band of the site points (map-points.js), feature-state of the
+// site polygons (band, sel, hover, cmp), the small
 // GeoJSON source of the highlighted points (site-marks), layer visibility, the H2 year
 // (global-state) and panning to a selected site. Never rebuilds a layer on input.
 
@@ -7,7 +8,7 @@ import { band } from './scoring.js';
 
 /**
  * The state side of the map `map`. `ctx` = {prep, bands (bands.js), groups, coverage (absolute
- * URLs), h2Year (the style's), timings}. Returns {apply(keys, state), sync(state), applyLayers(vis)}.
+ * URLs), points (map-points.js), h2Year (the style's), timings}. Returns {apply(keys, state), sync(state), applyLayers(vis)}.
  */
 export function createStateSync(map, ctx) {
   const { prep, groups, coverage } = ctx;
@@ -38,41 +39,38 @@ export function createStateSync(map, ctx) {
   }
   let marksKey = '[]';
 
-  // The band of every site lives in `rowBand`; it is written to the feature-state of the source
-  // layer that is drawn at the current zoom (points below POINTS_MAXZOOM, polygons from there),
-  // and the other layer catches up when the zoom crosses over: half the calls per slider move.
+  // The band of every site lives in `rowBand`; the points (map-points.js, below
+  // POINTS_MAXZOOM) take it at once, the polygons' feature-state only while they are drawn (from
+  // POINTS_MAXZOOM) and when the zoom crosses over: no 50,000 feature-state calls per slider move
+  // at the zoom of the points.
   let rowBand = null;
-  const applied = {};
-  const activeLayer = () => (map.getZoom() < layers.POINTS_MAXZOOM ? 'site_points' : 'sites');
+  let applied = null; // the band in the polygons' feature-state, by row (-3: none)
+  const polygonsDrawn = () => map.getZoom() >= layers.POINTS_MAXZOOM;
 
-  function flushBands(sourceLayer) {
+  function flushBands() {
     if (!rowBand) return;
     const started = performance.now();
-    const done = applied[sourceLayer] || (applied[sourceLayer] = new Int8Array(prep.n).fill(-3));
-    const ids = sourceLayer === 'site_points' ? prep.fid : prep.ids; // the layers' promoteId
+    if (!applied) applied = new Int8Array(prep.n).fill(-3);
     for (let i = 0; i < prep.n; i++) {
-      if (rowBand[i] !== done[i]) {
-        done[i] = rowBand[i];
-        if (ids[i] !== -1) map.setFeatureState({ source: 'nrw', sourceLayer, id: ids[i] }, { band: rowBand[i] });
+      if (rowBand[i] !== applied[i]) {
+        applied[i] = rowBand[i];
+        if (prep.fid[i] !== -1) map.setFeatureState({ source: 'nrw', sourceLayer: 'sites', id: prep.ids[i] }, { band: rowBand[i] });
       }
     }
     if (ctx.timings) ctx.timings.applyMs = performance.now() - started;
   }
 
   function applyRanking(r) {
+    const started = performance.now();
     if (!rowBand) rowBand = new Int8Array(prep.n);
     const { breaks } = ctx.bands;
     for (let i = 0; i < prep.n; i++) rowBand[i] = band(r.score[i], breaks);
-    active = activeLayer();
-    flushBands(active);
+    ctx.points.setBands(rowBand);
+    if (ctx.timings) ctx.timings.applyMs = performance.now() - started;
+    if (polygonsDrawn()) flushBands();
   }
-  let active = null;
   map.on('zoom', () => {
-    const a = activeLayer();
-    if (rowBand && active !== a) {
-      active = a;
-      flushBands(a);
-    }
+    if (rowBand && polygonsDrawn()) flushBands();
   });
 
   function applyFlag(key, id, before) {

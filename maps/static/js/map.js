@@ -10,6 +10,7 @@ import { features as topoFeatures, clipped } from './topojson.js';
 import { NRW_BOUNDS, absolute, isLeaving, registerPmtiles } from './map-tiles.js';
 import { createStateSync } from './map-sync.js';
 import { createPointer } from './map-pointer.js';
+import { createSitePoints } from './map-points.js';
 import { sourceText } from './i18n.js';
 
 const MAX_BOUNDS = [[1.5, 48.6], [14.0, 54.3]];
@@ -87,8 +88,13 @@ export function createMap(container, ctx) {
   liftAboveCredits(container);
 
   const groups = layers.groups({ bands, coverage, basemap: cfg.basemap });
-  const state = createStateSync(map, { prep: ctx.prep, bands, groups, coverage, h2Year: store.state.year, timings: ctx.timings });
-  const pointer = createPointer(map, { store, prep: ctx.prep, getT: () => t, toast: ctx.toast });
+  // the public sites' points (fid ≥ 0; the staff-only ones are map-staff.js's), a custom layer
+  const publicRows = [];
+  for (let i = 0; i < ctx.prep.n; i++) if (ctx.prep.fid[i] >= 0) publicRows.push(i);
+  const points = createSitePoints(ctx.prep, publicRows, layers.sitePoints({ bands, sites: ctx.prep.n }));
+  const state = createStateSync(map, { prep: ctx.prep, bands, groups, coverage, points, h2Year: store.state.year,
+    timings: ctx.timings });
+  const pointer = createPointer(map, { store, prep: ctx.prep, points, getT: () => t, toast: ctx.toast });
 
   function neighbours() {
     return fetch('vendor/world-atlas/countries-50m.json').then((r) => r.json()).then((topo) => {
@@ -111,7 +117,11 @@ export function createMap(container, ctx) {
   // first tiles right away instead of re-rendering them after 'load'
   let loaded = false;
   const styleReady = new Promise((resolve) => {
-    const go = () => { loaded = true; resolve(); };
+    const go = () => {
+      map.addLayer(points.layer, layers.beforeOf('site-points', map.getStyle().layers.map((l) => l.id)));
+      loaded = true;
+      resolve();
+    };
     if (map.isStyleLoaded()) go();
     else map.once('style.load', go);
   });

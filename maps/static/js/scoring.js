@@ -55,13 +55,11 @@ export function prepareTable(table) {
   byId.forEach((row, k) => { idRank[row] = k; });
   const rowOf = new Map();
   for (let i = 0; i < n; i++) rowOf.set(ids[i], i);
-  // the map's point features are numbered by fid (-1: not in the public tiles)
+  // the site's number among the public sites in the tiles (-1: not in the public tiles)
   const fid = Int32Array.from(c.fid ?? [], Number);
-  const rowOfFid = new Map();
-  for (let i = 0; i < fid.length; i++) if (fid[i] >= 0) rowOfFid.set(fid[i], i);
   const filters = prepareFilters(table.filters, c, n);
   const reasons = [...filters.map((f) => f.name), NO_DATA];
-  return { n, ids, fid, rowOfFid, area, fibre, kind: c.kind, ags: c.ags, kreisAgs: c.kreis_ags, idRank,
+  return { n, ids, fid, area, fibre, kind: c.kind, ags: c.ags, kreisAgs: c.kreis_ags, idRank,
     byId: Uint32Array.from(byId), rowOf, columns: c, filters, reasons };
 }
 

@@ -119,19 +119,21 @@ export function createPointer(map, ctx) {
     }
     // the points are a custom layer (map-points.js): found under the pointer by its own index
     let overPoint = false;
+    const leavePoint = () => {
+      if (!overPoint) return;
+      overPoint = false;
+      map.getCanvas().style.cursor = '';
+      store.hover(null);
+      popup.remove();
+    };
     map.on('mousemove', (e) => {
       const row = drawing() ? -1 : points.pick(map, e.point);
-      if (row >= 0) {
-        overPoint = true;
-        map.getCanvas().style.cursor = 'pointer';
-        tipOf(prep.ids[row], e.lngLat);
-      } else if (overPoint) {
-        overPoint = false;
-        map.getCanvas().style.cursor = '';
-        store.hover(null);
-        popup.remove();
-      }
+      if (row < 0) return leavePoint();
+      overPoint = true;
+      map.getCanvas().style.cursor = 'pointer';
+      tipOf(prep.ids[row], e.lngLat);
     });
+    map.on('mouseout', leavePoint);
     map.on('click', (e) => {
       if (drawing()) return;
       const row = points.pick(map, e.point);

@@ -1,0 +1,87 @@
+"""The site points below zoom 10 (maps/static/js/map-points.js, a custom WebGL layer drawn from
+the site table, not from the tiles): a point under the pointer shows its tip and a click selects
+it, as with the tiles' points before; the points follow the layer toggle and give way to the
+polygons from zoom 10.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.browser.conftest import UI
+
+# The pixel (page coordinates) of a site's point, and whether it lies in the free map area.
+POINT_AT_JS = """(id) => {
+  const h = window.nrwSites, m = h.map, row = h.prep.rowOf.get(id);
+  const p = m.project([h.prep.columns.lon[row], h.prep.columns.lat[row]]);
+  const r = m.getCanvas().getBoundingClientRect();
+  const x = r.left + p.x, y = r.top + p.y;
+  const el = document.elementFromPoint(x, y);
+  return {x, y, free: el === m.getCanvas()};
+}"""
+
+
+def _centre_on(page: Any, sid: str, zoom: float) -> None:
+    """Move the camera to the site at ``zoom`` and wait until the map is idle."""
+    page.evaluate(
+        """([id, z]) => { const h = window.nrwSites, row = h.prep.rowOf.get(id);
+           h.map.jumpTo({center: [h.prep.columns.lon[row], h.prep.columns.lat[row]], zoom: z}); }""",
+        [sid, zoom],
+    )
+    page.wait_for_function("() => window.nrwSites.map.loaded() && window.nrwSites.map.areTilesLoaded()")
+
+
+def _top_site(page: Any) -> str:
+    return page.evaluate("() => window.nrwSites.prep.ids[window.nrwSites.store.state.ranking.order[0]]")
+
+
+def test_a_point_under_the_pointer_shows_its_tip_and_a_click_selects_it(ui: UI) -> None:
+    page = ui.goto("/")
+    sid = _top_site(page)
+    _centre_on(page, sid, 8.5)
+    at = page.evaluate(POINT_AT_JS, sid)
+    assert at["free"], "the site's point is covered by a panel"
+    page.mouse.move(at["x"], at["y"])
+    page.wait_for_function("id => window.nrwSites.store.state.hover === id", arg=sid, timeout=5000)
+    name = page.evaluate("id => window.nrwSites.prep.columns.name[window.nrwSites.prep.rowOf.get(id)]", sid)
+    tip = page.locator(".hover-tip")
+    tip.wait_for(state="visible", timeout=5000)
+    assert name in tip.inner_text()
+    assert page.evaluate("() => window.nrwSites.map.getCanvas().style.cursor") == "pointer"
+    page.mouse.click(at["x"], at["y"])
+    page.wait_for_function("id => window.nrwSites.store.state.sel === id", arg=sid, timeout=5000)
+    assert name in page.locator(".site-pop").inner_text()
+    # off the map: no hover
+    page.keyboard.press("Escape")
+    page.mouse.move(at["x"], 20)
+    page.wait_for_function("() => window.nrwSites.store.state.hover === null", timeout=5000)
+    ui.screenshot()
+
+
+def test_points_follow_the_sites_toggle_and_give_way_to_polygons_from_zoom_10(ui: UI) -> None:
+    page = ui.goto("/")
+    sid = _top_site(page)
+    _centre_on(page, sid, 8.5)
+    at = page.evaluate(POINT_AT_JS, sid)
+    page.mouse.move(at["x"], at["y"])
+    page.wait_for_function("id => window.nrwSites.store.state.hover === id", arg=sid, timeout=5000)
+    page.mouse.move(at["x"], 20)
+    page.wait_for_function("() => window.nrwSites.store.state.hover === null", timeout=5000)
+    # the sites layer switched off in the layer list: the point is neither drawn nor found
+    page.click("[role=tab][aria-controls=pane-layers]")
+    page.uncheck("input[data-layer=sites]")
+    assert page.evaluate("() => window.nrwSites.map.getLayoutProperty('site-points', 'visibility')") == "none"
+    page.mouse.move(at["x"], at["y"])
+    page.wait_for_timeout(300)
+    assert page.evaluate("() => window.nrwSites.store.state.hover") is None
+    page.check("input[data-layer=sites]")
+    # from zoom 10 the polygon (feature-state band of the tiles) is what the pointer finds
+    page.mouse.move(at["x"], 20)
+    _centre_on(page, sid, 12)
+    at = page.evaluate(POINT_AT_JS, sid)
+    page.mouse.move(at["x"], at["y"])
+    page.wait_for_function("id => window.nrwSites.store.state.hover === id", arg=sid, timeout=5000)
+    band = page.evaluate(
+        "id => window.nrwSites.map.getFeatureState({source: 'nrw', sourceLayer: 'sites', id}).band", sid
+    )
+    assert band is not None and band >= 0, "the polygon has no score band in its feature-state"

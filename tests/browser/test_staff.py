@@ -68,8 +68,10 @@ def test_signed_in_staff_see_the_confidential_fields_of_a_non_public_site(ui: UI
     assert not any(keys["anna"] in s for s in stored)
     assert "nrw_session" not in stored[1]  # HttpOnly
     # the non-public sites are on the map, one point each, ringed
-    source = "window.nrwSites.map.getSource('staff-sites')"
-    drawn = page.evaluate(f"() => {source}.serialize().data.features.map(f => f.properties.site_id)")
+    drawn = page.evaluate(
+        "() => { const h = window.nrwSites; return h.map.getLayer('staff-site-points') ?"
+        " h.points[1].drawn().rows.map((r) => h.prep.ids[r]) : []; }"
+    )
     assert sorted(drawn) == sorted(secrets["hidden"])
     ui.screenshot("staff-detail", page.locator(DETAIL).first)
 
@@ -91,7 +93,9 @@ def test_the_public_page_data_and_tiles_hold_no_confidential_value(ui: UI, secre
     ui.settle()
     assert page.locator(CONF).count() == 0
     assert page.locator("[data-testid=signin]").inner_text().strip() == "Anmelden"
-    assert page.evaluate("() => !window.nrwSites.map.getSource('staff-sites')")
+    assert page.evaluate(
+        "() => !window.nrwSites.map.getLayer('staff-site-points') && window.nrwSites.points.length === 1"
+    )
     assert len(bodies) > 10
     blob = b"\n".join(bodies) + page.content().encode()
     leaked = [o for o in secrets["owners"] if o.encode() in blob]
@@ -201,11 +205,8 @@ def test_a_shared_list_prints_with_its_notes(ui: UI, keys, api: httpx.Client) ->
 
 
 STAFF_POINTS_JS = """() => {
-  const h = window.nrwSites, m = h.map, r = h.store.state.ranking;
-  return m.getSource('staff-sites').serialize().data.features.map((f) => {
-    const st = m.getFeatureState({source: 'staff-sites', id: f.id});
-    return [st.band ?? f.properties.band ?? null, Number.isNaN(r.score[f.id]) ? null : r.score[f.id]];
-  });
+  const h = window.nrwSites, r = h.store.state.ranking, drawn = h.points[1].drawn();
+  return drawn.rows.map((row, k) => [drawn.bands[k], Number.isNaN(r.score[row]) ? null : r.score[row]]);
 }"""
 
 
@@ -229,3 +230,33 @@ def test_the_non_public_points_take_the_band_of_their_live_score(ui: UI, keys, a
     assert [b for b, _ in moved] != [b for b, _ in first]  # the move changed some points' class
     ui.wait_ready()
     ui.screenshot("staff-points-moved")
+
+
+def test_a_non_public_point_is_found_under_the_pointer_at_every_zoom(ui: UI, keys, secrets) -> None:
+    """The staff points are a custom layer (map-points.js): hover and click find them by their own
+    index, at the zoom of the public points and at that of the polygons alike."""
+    page = sign_in(ui, keys["ben"])
+    sid = secrets["hidden"][0]
+    for zoom in (8.5, 12):
+        page.evaluate(
+            """([id, z]) => { const h = window.nrwSites, row = h.prep.rowOf.get(id);
+               h.map.jumpTo({center: [h.prep.columns.lon[row], h.prep.columns.lat[row]], zoom: z}); }""",
+            [sid, zoom],
+        )
+        ui.settle()
+        at = page.evaluate(
+            """(id) => { const h = window.nrwSites, m = h.map, row = h.prep.rowOf.get(id);
+               const p = m.project([h.prep.columns.lon[row], h.prep.columns.lat[row]]);
+               const r = m.getCanvas().getBoundingClientRect();
+               return {x: r.left + p.x, y: r.top + p.y}; }""",
+            sid,
+        )
+        page.mouse.move(at["x"], at["y"])
+        page.wait_for_function("id => window.nrwSites.store.state.hover === id", arg=sid, timeout=5000)
+        page.mouse.move(at["x"], 20)  # off the map
+        page.wait_for_function("() => window.nrwSites.store.state.hover === null", timeout=5000)
+    page.mouse.click(at["x"], at["y"])
+    page.wait_for_function("id => window.nrwSites.store.state.sel === id", arg=sid, timeout=5000)
+    box = page.locator(CONF)
+    box.wait_for(state="visible", timeout=15_000)
+    assert "nicht öffentlich" in box.inner_text()

@@ -21,7 +21,6 @@ import { Legend } from './legend.js';
 import { Draw } from './draw.js';
 import * as session from './session.js';
 import { SharedLists } from './staff-lists.js';
-import { addStaffSites } from './map-staff.js';
 import { initSheets } from './sheets.js';
 import { ChangesView } from './changes.js';
 import { Inquiries } from './inquiries.js';
@@ -275,7 +274,6 @@ async function main() {
   timings.values = performance.now();
   mapApi.sync();
   rankNow(values);
-  if (who.signed_in) addStaffSites(mapApi.map, { prep, store, bands });
   timings.firstRanked = performance.now();
   await mapApi.ready;
   timings.load = performance.now();
@@ -288,7 +286,7 @@ async function main() {
 
   // for benchmarks and browser tests: the JavaScript call behind a slider move
   window.nrwSites = {
-    store, timings, prep, map: mapApi.map,
+    store, timings, prep, map: mapApi.map, points: mapApi.points,
     rankNow: () => rankNow(currentValues),
     /** Set weights and re-rank synchronously (list and map feature-state); returns ms. */
     setWeights(w) {

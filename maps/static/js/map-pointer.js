@@ -6,8 +6,8 @@ import * as maplibregl from 'maplibre-gl';
 import * as layers from './layers.js';
 
 /**
- * The pointer handlers of `map`. `ctx` = {store, prep, points (map-points.js), getT (the current
- * translator), toast}.
+ * The pointer handlers of `map`. `ctx` = {store, prep, points (map-points.js: the point layers,
+ * bottom first), getT (the current translator), toast}.
  * Returns {attachTransport(), attachSites() (both called once, on load), close() (the popups)}.
  */
 export function createPointer(map, ctx) {
@@ -16,6 +16,14 @@ export function createPointer(map, ctx) {
   const pinned = new maplibregl.Popup({ closeButton: true, closeOnClick: true, offset: 10, className: 'site-pop', maxWidth: '260px' });
 
   const drawing = () => document.body.classList.contains('drawing');
+  /** The table row of the site point under `point` (the top layer's first), or -1. */
+  const pickPoint = (point) => {
+    for (let i = points.length - 1; i >= 0; i--) {
+      const row = points[i].pick(map, point);
+      if (row >= 0) return row;
+    }
+    return -1;
+  };
   /** A site polygon's site_id (its promoted id). */
   const siteIdOf = (f) => f.id ?? f.properties.site_id;
 
@@ -32,7 +40,7 @@ export function createPointer(map, ctx) {
     const f = e.features?.[0];
     if (!f) return;
     // a site under the pointer keeps its own tip
-    if (points.pick(map, e.point) >= 0) return;
+    if (pickPoint(e.point) >= 0) return;
     if (map.queryRenderedFeatures(e.point, { layers: layers.SITE_LAYERS.filter((x) => map.getLayer(x)) }).length) return;
     const t = getT();
     const p = f.properties;
@@ -46,7 +54,7 @@ export function createPointer(map, ctx) {
   }
 
   function tip(e) {
-    if (drawing()) return;
+    if (drawing() || pickPoint(e.point) >= 0) return; // a point above the polygon has the tip
     const f = e.features?.[0];
     if (f) tipOf(siteIdOf(f), e.lngLat);
   }
@@ -111,32 +119,34 @@ export function createPointer(map, ctx) {
       map.on('mouseleave', id, () => { store.hover(null); popup.remove(); });
       map.on('click', id, (e) => {
         const f = e.features?.[0];
-        if (!f || drawing()) return;
+        if (!f || drawing() || pickPoint(e.point) >= 0) return;
         const sid = siteIdOf(f);
         store.select(sid);
         clickPopup(sid, e.lngLat);
       });
     }
-    // the points are a custom layer (map-points.js): found under the pointer by its own index
-    let overPoint = false;
+    // the points are custom layers (map-points.js): found under the pointer by their own index
+    let overPoint = null; // the site id of the point under the pointer
     const leavePoint = () => {
-      if (!overPoint) return;
-      overPoint = false;
+      if (overPoint === null) return;
       map.getCanvas().style.cursor = '';
-      store.hover(null);
-      popup.remove();
+      if (store.state.hover === overPoint) { // not a polygon's hover that took over
+        store.hover(null);
+        popup.remove();
+      }
+      overPoint = null;
     };
     map.on('mousemove', (e) => {
-      const row = drawing() ? -1 : points.pick(map, e.point);
+      const row = drawing() ? -1 : pickPoint(e.point);
       if (row < 0) return leavePoint();
-      overPoint = true;
+      overPoint = prep.ids[row];
       map.getCanvas().style.cursor = 'pointer';
-      tipOf(prep.ids[row], e.lngLat);
+      tipOf(overPoint, e.lngLat);
     });
     map.on('mouseout', leavePoint);
     map.on('click', (e) => {
       if (drawing()) return;
-      const row = points.pick(map, e.point);
+      const row = pickPoint(e.point);
       if (row < 0) return;
       store.select(prep.ids[row]);
       clickPopup(prep.ids[row], e.lngLat);

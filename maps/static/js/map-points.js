@@ -244,6 +244,10 @@ export function createSitePoints(prep, rows, spec) {
       dirty = true;
       map?.triggerRepaint();
     },
+    /** The table rows drawn and the band each is drawn with (for the tests and bench/ui.py). */
+    drawn() {
+      return { rows: [...rows], bands: [...bands] };
+    },
     /** Whether the points are drawn now (the layer visible, below the zoom of the polygons). */
     visible(m) {
       return m.getZoom() < spec.maxzoom && m.getLayer(spec.id) && m.getLayoutProperty(spec.id, 'visibility') !== 'none';

@@ -8,7 +8,7 @@ import { band } from './scoring.js';
 
 /**
  * The state side of the map `map`. `ctx` = {prep, bands (bands.js), groups, coverage (absolute
- * URLs), points (map-points.js), h2Year (the style's), timings}. Returns {apply(keys, state), sync(state), applyLayers(vis)}.
+ * URLs), points (map-points.js: the point layers), h2Year (the style's), timings}. Returns {apply(keys, state), sync(state), applyLayers(vis)}.
  */
 export function createStateSync(map, ctx) {
   const { prep, groups, coverage } = ctx;
@@ -65,7 +65,7 @@ export function createStateSync(map, ctx) {
     if (!rowBand) rowBand = new Int8Array(prep.n);
     const { breaks } = ctx.bands;
     for (let i = 0; i < prep.n; i++) rowBand[i] = band(r.score[i], breaks);
-    ctx.points.setBands(rowBand);
+    for (const p of ctx.points) p.setBands(rowBand);
     if (ctx.timings) ctx.timings.applyMs = performance.now() - started;
     if (polygonsDrawn()) flushBands();
   }

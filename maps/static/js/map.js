@@ -11,6 +11,7 @@ import { NRW_BOUNDS, absolute, isLeaving, registerPmtiles } from './map-tiles.js
 import { createStateSync } from './map-sync.js';
 import { createPointer } from './map-pointer.js';
 import { createSitePoints } from './map-points.js';
+import { createStaffPoints } from './map-staff.js';
 import { sourceText } from './i18n.js';
 
 const MAX_BOUNDS = [[1.5, 48.6], [14.0, 54.3]];
@@ -37,7 +38,7 @@ function relabelControls(container, t) {
 
 /**
  * The main map. `ctx` = {store, t, cfg, bands (bands.js), coverage, prep (scoring.prepareTable),
- * timings, toast, attribution}. Returns {map, groups, styleReady, tilesRequested, ready, sync(),
+ * timings, toast, attribution}. Returns {map, groups, points (map-points.js, the public first), styleReady, tilesRequested, ready, sync(),
  * idle(), loadNeighbours(), setT(t), fitTo(bbox)}.
  */
 export function createMap(container, ctx) {
@@ -88,10 +89,13 @@ export function createMap(container, ctx) {
   liftAboveCredits(container);
 
   const groups = layers.groups({ bands, coverage, basemap: cfg.basemap });
-  // the public sites' points (fid ≥ 0; the staff-only ones are map-staff.js's), a custom layer
+  // the site points, custom layers (map-points.js): the public sites (fid ≥ 0) below the zoom of
+  // the polygons and, signed in, the non-public ones (map-staff.js) on top at every zoom
   const publicRows = [];
   for (let i = 0; i < ctx.prep.n; i++) if (ctx.prep.fid[i] >= 0) publicRows.push(i);
-  const points = createSitePoints(ctx.prep, publicRows, layers.sitePoints({ bands, sites: ctx.prep.n }));
+  const points = [createSitePoints(ctx.prep, publicRows, layers.sitePoints({ bands, sites: ctx.prep.n }))];
+  const staff = createStaffPoints(ctx.prep, bands);
+  if (staff) points.push(staff);
   const state = createStateSync(map, { prep: ctx.prep, bands, groups, coverage, points, h2Year: store.state.year,
     timings: ctx.timings });
   const pointer = createPointer(map, { store, prep: ctx.prep, points, getT: () => t, toast: ctx.toast });
@@ -118,7 +122,8 @@ export function createMap(container, ctx) {
   let loaded = false;
   const styleReady = new Promise((resolve) => {
     const go = () => {
-      map.addLayer(points.layer, layers.beforeOf('site-points', map.getStyle().layers.map((l) => l.id)));
+      map.addLayer(points[0].layer, layers.beforeOf('site-points', map.getStyle().layers.map((l) => l.id)));
+      if (staff) map.addLayer(staff.layer);
       loaded = true;
       resolve();
     };
@@ -173,6 +178,7 @@ export function createMap(container, ctx) {
   return {
     map,
     groups,
+    points,
     styleReady,
     tilesRequested,
     ready,

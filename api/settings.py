@@ -38,12 +38,12 @@ class Settings(BaseSettings):
         description="longest wait for a slot (a request expected to wait longer gets 429 at once)",
     )
     shed_pace_ms: float = Field(
-        25,
+        0,
         ge=0,
         le=1_000,
-        description="a 429 is answered no sooner than this after its request came (0 = at once): a "
-        "client that ignores Retry-After and asks again at once asks at most 1000/shed_pace_ms "
-        "times a second, and the worker spends its time on the requests it admitted",
+        description="a 429 is answered no sooner than this after its request came (0 = at once): "
+        "clients that ignore Retry-After then ask at most 1000/shed_pace_ms times a second, which "
+        "serves more admitted requests under overload but makes every 429 slower",
     )
     reload_check_s: float = Field(
         0.25,

@@ -111,12 +111,16 @@ class InFlightLimit:
     requests ahead of it × the recent mean time per request ÷ ``max_in_flight``) is within
     ``max_wait_s`` and the queue holds fewer than ``max_in_flight``; a queued request that
     still has no slot after ``max_wait_s`` is shed then. Deciding at arrival keeps a refusal
-    fast under overload: it does not first wait out its time in the queue.
+    fast under overload: it does not first wait out its time in the queue. Before any request
+    has been timed (a burst at the start), such a request waits, bounded by ``max_wait_s``.
 
-    A refusal is sent ``pace_s`` after its request came (a timer, no work): clients that ignore
-    Retry-After and ask again at once otherwise keep the worker refusing thousands of requests a
-    second and starve the admitted ones (bench/load.py, score at 64 clients: 41 → 175 served a
-    second with 25 ms; refusals 24,500 → 4,300 in 8 s).
+    A refusal closes its connection (``Connection: close``): the workers share one listening
+    socket, and the kernel may have given one worker most of the keep-alive connections while
+    the other idles; a client that connects again may reach the idle one (bench/load.py, score
+    at 32 clients on 2 workers: 18–198 req/s from run to run before, 197–217 after). With
+    ``pace_s`` a refusal is sent that long after its request came (a timer, no work), so
+    clients that ignore Retry-After ask less often: at 64 clients 25 ms served 143–153 instead
+    of 89–120 requests a second, but the 429's p99 rose from 19–26 to ~105 ms; off by default.
     """
 
     def __init__(
@@ -156,14 +160,18 @@ class InFlightLimit:
                     (b"content-type", PROBLEM_JSON.encode()),
                     (b"content-length", str(len(body)).encode()),
                     (b"retry-after", self.retry_after),
+                    # a new connection may go to a worker with room (they share one socket)
+                    (b"connection", b"close"),
                 ],
             }
         )
         await send({"type": "http.response.body", "body": body})
 
     def _may_wait(self) -> bool:
-        if self.waiting >= self.max_waiting or self.mean_s is None:
+        if self.waiting >= self.max_waiting:
             return False
+        if self.mean_s is None:  # nothing measured yet (a burst at the start): wait, bounded
+            return True
         return (self.waiting + 1) * self.mean_s / self.max_in_flight <= self.max_wait_s
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

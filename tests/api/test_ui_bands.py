@@ -46,11 +46,14 @@ const colourOf = (id, k) => {
   for (let i = 2; i < m.length - 1; i += 2) if (m[i] === k) return m[i + 1];
   return m[m.length - 1];
 };
+// the points are map-points.js's custom layer: colour k + 2 of its table (-1: no score, faded)
+const P = L.sitePoints({ bands });
+const pointOf = (k) => (k >= 0 ? P.colors[k] : k === -1 ? P.excluded : P.unscored);
 const legend = L.groups({ bands }).find((g) => g.id === 'sites').legend;
 const out = scores.map((s) => {
   const k = band(s ?? NaN, cfg.breaks);  // as map-sync.js writes the feature-state
   const row = k < 0 ? legend[legend.length - 1] : legend[legend.length - 2 - k];
-  return { band: k, fill: colourOf('site-fill', k), point: colourOf('site-points', k),
+  return { band: k, fill: colourOf('site-fill', k), point: pointOf(k),
     list: bands.colorOf(s), legend: row.swatch.color, range: k < 0 ? null : bands.range(k),
     label: row.label ? row.label('en') : null };
 });

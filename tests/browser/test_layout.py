@@ -37,6 +37,7 @@ from tests.browser.test_ui import (
 
 PHONE = {"width": 390, "height": 844}
 LANDSCAPE = {"width": 844, "height": 390}
+TABLET_UPRIGHT = {"width": 820, "height": 1180}  # the header's actions overlapped the title here
 TAP = 44  # px, the smallest tap target on a phone (WCAG 2.5.5)
 
 
@@ -213,7 +214,9 @@ def small_targets(page: Any, scope: str) -> list[str]:
     return page.evaluate(SMALL_TARGETS_JS, [scope, TAP])
 
 
-@pytest.mark.parametrize("vp", [PHONE, LANDSCAPE], ids=["upright", "landscape"])
+@pytest.mark.parametrize(
+    "vp", [PHONE, LANDSCAPE, TABLET_UPRIGHT], ids=["upright", "landscape", "tablet-upright"]
+)
 def test_phone_layout_map_first_with_sheets(device: Any, vp: dict[str, int]) -> None:
     u = device(vp)
     page = u.goto("/")

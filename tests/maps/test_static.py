@@ -108,3 +108,16 @@ def test_pure_modules_import_nothing_vendored() -> None:
         src = (STATIC / "js" / name).read_text(encoding="utf-8")
         specs = [m.group(1) or m.group(2) for m in IMPORT.finditer(src)]
         assert all(s.startswith("./") for s in specs), f"{name}: {specs}"
+
+
+def test_every_stylesheet_uses_the_one_phone_breakpoint() -> None:
+    """CSS media queries cannot share a variable: each phone block repeats sheets.js PHONE_QUERY,
+    and a stylesheet left on an older breakpoint gives small tap targets between the two."""
+    js = (STATIC / "js" / "sheets.js").read_text(encoding="utf-8")
+    query = re.search(r"PHONE_QUERY = '([^']+)'", js)
+    assert query is not None
+    for css in sorted((STATIC / "css").glob("*.css")):
+        text = css.read_text(encoding="utf-8")
+        phone_blocks = re.findall(r"@media (screen and \(max-width: \d+px\), [^{]*?)\s*\{", text)
+        for found in phone_blocks:
+            assert found == query.group(1), f"{css.name}: {found!r} is not sheets.js PHONE_QUERY"

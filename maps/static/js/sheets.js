@@ -7,7 +7,7 @@
 // The skip link focuses the ranking without moving the page (its default, a jump to #ranking,
 // scrolled the document and replaced MapLibre's #map= camera in the URL).
 
-export const PHONE_QUERY = 'screen and (max-width: 720px), screen and (max-height: 480px) and (max-width: 1023px)';
+export const PHONE_QUERY = 'screen and (max-width: 900px), screen and (max-height: 480px) and (max-width: 1023px)';
 export const SHEETS = ['', 'ranking', 'controls', 'detail', 'compare'];
 
 /**

@@ -215,3 +215,25 @@ def test_a_decimal_comma_is_a_decimal_mark(
         assert not u.log.problems(), u.log.problems()
     finally:
         u.close()
+
+
+def test_the_place_list_stays_open_when_the_focus_comes_back(ui: UI, table: dict[str, Any]) -> None:
+    """A click elsewhere and typing again at once (within the list's 150 ms close delay) kept a
+    closed list: the delayed close fired after the new input opened it."""
+    page = ui.goto("/")
+    page.locator("#tab-filters").click()
+    place = table["columns"]["municipality"][0]
+    inp = page.locator("#place-input")
+    inp.focus()
+    # blur, come back and type within the same task: well inside the 150 ms
+    page.evaluate(
+        """p => { const i = document.querySelector('#place-input'); i.blur(); i.focus();
+                  i.value = p; i.dispatchEvent(new Event('input', { bubbles: true })); }""",
+        place,
+    )
+    page.wait_for_timeout(400)
+    assert page.locator("#place-options").is_visible(), "the list closed while the input has the focus"
+    assert page.locator(f"#place-options [data-index]:has-text('{place}')").count() >= 1
+    # the focus really leaving still closes it
+    page.locator("[data-action=reset-filters]").focus()
+    page.wait_for_function("() => document.querySelector('#place-options').hidden", timeout=2000)

@@ -429,7 +429,9 @@ export class Controls {
       else if (e.key === 'Enter') { if (!list.hidden && items.length) { e.preventDefault(); choose(active >= 0 ? active : 0); } }
       else if (e.key === 'Escape') { if (!list.hidden) { e.preventDefault(); e.stopPropagation(); close(); } }
     });
-    input.addEventListener('blur', () => setTimeout(close, 150));
+    // Closed a moment after the focus leaves (a click on an option lands first), but not when the
+    // focus came back meanwhile: typing right after a click elsewhere kept a closed list.
+    input.addEventListener('blur', () => setTimeout(() => { if (document.activeElement !== input) close(); }, 150));
     list.addEventListener('mousedown', (e) => {
       const li = e.target.closest('[data-index]');
       if (li) { e.preventDefault(); choose(Number(li.dataset.index)); }

@@ -49,10 +49,12 @@ def _is_na(v: Any) -> bool:
 class Service:
     """Everything a request needs from the live snapshot."""
 
-    def __init__(self, snap: Snapshot):
+    def __init__(self, snap: Snapshot, scorer: Scorer | None = None):
+        """``scorer``: the sites' Scorer if already made (api/views.py: the public view's, a
+        subset of the full view's)."""
         self.snap = snap
         self.sites: gpd.GeoDataFrame = snap.layers["sites"]
-        self.scorer = Scorer(self.sites)
+        self.scorer = scorer or Scorer(self.sites)
         self.areas = AreaIndex(snap.layers)  # geo/areas.py: built on first use (exports)
         self.row_of = {sid: i for i, sid in enumerate(self.scorer.site_id)}
         self.funding = load_funding()

@@ -26,6 +26,7 @@ from api.geojson import ID_FIELDS, Collection, Serialised, build_collection, col
 from api.service import Service
 from geo.access import RESTRICTED_FIELDS, public_mask, public_view
 from geo.criteria import DEFAULT_PROFILE
+from geo.scoring import Scorer
 from layers import servecache
 from layers.servecache import ByteSeq, SeqWriter, WkbGeoms, open_array
 from layers.store import Snapshot, Store
@@ -58,10 +59,12 @@ def public_snapshot(snap: Snapshot) -> Snapshot:
     return Snapshot(snap.id, snap.path, manifest, layers, snap.coverage)
 
 
-def _service(name: str, snap: Snapshot) -> tuple[Service, dict[str, pd.DataFrame]]:
+def _service(
+    name: str, snap: Snapshot, scorer: Scorer | None = None
+) -> tuple[Service, dict[str, pd.DataFrame]]:
     """A view's Service and the extra properties of its collections (sites: score and rank
     under the default profile)."""
-    svc = Service(snap)
+    svc = Service(snap, scorer)
     svc.view = name
     r = svc.rank(DEFAULT_PROFILE, None)
     extra = {
@@ -151,11 +154,11 @@ def build_views(snap: Snapshot, cached: bool = True) -> dict[str, View]:
     restricted = any(c in gdf.columns for gdf in snap.layers.values() for c in RESTRICTED_FIELDS)
     # a snapshot without confidential data is the same for everyone: one view serves both
     snaps = {"full": snap, **({"public": public_snapshot(snap)} if restricted else {})}
-    made = {name: _service(name, s) for name, s in snaps.items()}
-    if "public" in made:  # the public sites' texts are the full view's string objects
-        made["public"][0].scorer.share_text(
-            made["full"][0].scorer, np.flatnonzero(public_mask(snap.layers["sites"]))
-        )
+    made = {"full": _service("full", snap)}
+    if "public" in snaps:  # the public scorer is the full one's public rows (texts, values)
+        sites = snaps["public"].layers["sites"]
+        rows = np.flatnonzero(public_mask(snap.layers["sites"]))
+        made["public"] = _service("public", snaps["public"], made["full"][0].scorer.subset(sites, rows))
     extras = {name: m[1] for name, m in made.items()}
     cache = servecache.ensure(snap.path, lambda tmp: _write_cache(tmp, snaps, extras)) if cached else None
     built = {name: build_view(name, s, cache, made[name]) for name, s in snaps.items()}

@@ -52,6 +52,11 @@ def _column(values: Any, n: int) -> np.ndarray:
     return np.asarray(values) if np.ndim(values) else np.full(n, values)
 
 
+def _numeric(col: pd.Series) -> bool:
+    """True for a column held as a plain numpy number or bool array (``to_numpy`` is a view)."""
+    return isinstance(col.dtype, np.dtype) and col.dtype.kind in "biuf"
+
+
 class Scorer:
     """Scores the stored sites; holds the indicator arrays once, re-ranks in milliseconds."""
 
@@ -67,16 +72,28 @@ class Scorer:
         self.h2_years = sorted(int(c.rsplit("_", 1)[1]) for c in self._cols if c.startswith("_h2_km_"))
         self.has_h2 = bool(self.h2_years)
 
-    def share_text(self, other: Scorer, rows: np.ndarray) -> None:
-        """Hold the text columns as ``other``'s rows ``rows`` (the same values, as a subset
-        such as the public view's is): the same string objects, not a second copy of each."""
-        for c, col in self._cols.items():
-            theirs = other._cols.get(c)
-            if col.dtype == object and theirs is not None and theirs.dtype == object:
-                shared = theirs[rows]
-                if len(shared) != len(col):
-                    raise ValueError(f"column {c}: {len(shared)} rows given for {len(col)}")
-                self._cols[c] = shared
+    def subset(self, sites: pd.DataFrame, rows: np.ndarray) -> Scorer:
+        """The scorer of ``sites``, which are this scorer's rows ``rows`` with some columns
+        dropped (the public view's sites): its columns are taken from this one's, not converted
+        from the frame again, its texts are the same string objects, and the values computed so
+        far come along (a site's v depends on its own row only)."""
+        if len(sites) != len(rows):
+            raise ValueError(f"{len(rows)} rows given for {len(sites)} sites")
+        out = Scorer.__new__(Scorer)
+        out.sites = sites
+        out.n = len(rows)
+        # numbers as views of the frame's own arrays (no copy); texts and other objects as the
+        # same objects this scorer holds (not converted from the frame again)
+        out._cols = {
+            c: _column(sites[c], out.n) if _numeric(sites[c]) else self._cols[c][rows]
+            for c in sites.columns
+            if c != "geometry"
+        }
+        out.site_id = self.site_id[rows]
+        out._values = {k: v[rows] for k, v in self._values.items()}
+        out.h2_years = self.h2_years
+        out.has_h2 = self.has_h2
+        return out
 
     # -- indicators and values --------------------------------------------------------------
     def indicators(self, profile: Profile, rows: np.ndarray | slice = slice(None)) -> dict[str, np.ndarray]:

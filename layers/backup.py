@@ -57,7 +57,7 @@ def _snapshot_files(store: Store) -> Iterator[tuple[Path, str]]:
     for d in sorted(store.snapshots.iterdir()):
         if d.is_dir() and (d / MANIFEST).is_file():  # complete: published snapshots only
             for f in sorted(d.iterdir()):
-                if f.is_file():
+                if f.is_file() and not f.name.startswith("."):  # not Store.verify's stamp: it names inodes
                     yield f, f"snapshots/{d.name}/{f.name}"
 
 

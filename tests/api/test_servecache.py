@@ -20,7 +20,9 @@ from api import views
 from api.geojson import Collection
 from api.views import build_views, public_snapshot
 from geo.access import public_mask
+from geo.criteria import DEFAULT_PROFILE
 from geo.crs import CRS84_OUT, WORK_OUT, output_crs
+from geo.query import RankingQuery
 from geo.scoring import Scorer
 from layers import servecache
 from layers.servecache import ByteSeq, WkbGeoms
@@ -155,19 +157,28 @@ def test_stale_and_unwritable_caches(data_dir: Path, tmp_path: Path) -> None:
     assert list(other.iterdir()) == []
 
 
-def test_public_scorer_shares_the_full_views_strings(data_dir: Path) -> None:
+def test_public_scorer_is_the_full_ones_public_rows(data_dir: Path) -> None:
+    """The public view's scorer is taken from the full one's (no second conversion of the frame,
+    no second computation of the default profile's values): equal to one made from the public
+    sites alone, column for column, value for value and ranking for ranking; its texts are the
+    full view's string objects."""
     snap = Store(data_dir).load()
     built = build_views(snap, cached=False)
     public, full = built["public"].service.scorer, built["full"].service.scorer
-    alone = Scorer(public_snapshot(snap).layers["sites"])  # what the public view held before
+    alone = Scorer(public_snapshot(snap).layers["sites"])  # made from the public frame
     assert public._cols.keys() == alone._cols.keys()
     for c, col in alone._cols.items():
         assert pd.Series(public._cols[c]).equals(pd.Series(col)), c
+    profile = RankingQuery.of(DEFAULT_PROFILE).resolved_profile()
+    assert public._values, "the default profile's values came along"
+    np.testing.assert_array_equal(public.values(profile), alone.values(profile))
+    q = RankingQuery.of("logistics", {"area": 3})  # values computed afresh on the subset
+    np.testing.assert_array_equal(public.run(q).order, alone.run(q).order)
     rows = np.flatnonzero(public_mask(snap.layers["sites"]))
     assert 0 < len(rows) < len(snap.layers["sites"])
     assert all(public._cols["name"][i] is full._cols["name"][r] for i, r in enumerate(rows.tolist()))
     with pytest.raises(ValueError, match="rows given"):
-        public.share_text(full, rows[:-1])
+        full.subset(public.sites, rows[:-1])
 
 
 def test_a_worker_killed_while_writing_leaves_no_cache_and_the_next_writes_it(tmp_path: Path) -> None:

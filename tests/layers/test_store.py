@@ -143,3 +143,35 @@ def test_sigkill_during_build_leaves_a_complete_snapshot_live(store, fixtures, p
     build(store, sources=fixtures / "sources.toml")
     assert not list(store.root.glob(".tmp-*"))
     assert all((d / "manifest.json").exists() for d in store.snapshots.iterdir())
+
+
+def test_verify_hashes_a_file_again_only_when_its_stat_changed(store, monkeypatch):
+    """The first check hashes every file and stamps their stat; the next ones hash none of the
+    unchanged files, but any rewrite (same size, one byte flipped) is still found."""
+    import layers.store as store_module
+    from layers.errors import CorruptSnapshot
+
+    hashed: list[str] = []
+    real = store_module._sha256
+    monkeypatch.setattr(store_module, "_sha256", lambda p: hashed.append(p.name) or real(p))
+    files = [n for n in store.manifest()["files"] if (store.snapshots / store.current_id() / n).is_file()]
+    store.verify()
+    assert sorted(hashed) == sorted(files)
+    hashed.clear()
+    store.verify()
+    assert hashed == []  # nothing changed: nothing read
+    store.verify(full=True)
+    assert sorted(hashed) == sorted(files)  # asked for: everything read
+    hashed.clear()
+    f = store.snapshots / store.current_id() / "sites.parquet"
+    raw = bytearray(f.read_bytes())
+    raw[len(raw) // 2] ^= 0xFF
+    f.write_bytes(bytes(raw))  # same size, new content
+    with pytest.raises(CorruptSnapshot, match="sites.parquet"):
+        store.verify()
+    assert hashed == ["sites.parquet"]  # only the changed file was read again
+    # a garbled stamp is no stamp
+    (store.snapshots / store.current_id() / ".verified.json").write_text("{not json")
+    hashed.clear()
+    with pytest.raises(CorruptSnapshot):
+        store.verify()

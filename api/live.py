@@ -28,7 +28,7 @@ import pyarrow as pa
 from fastapi import FastAPI
 
 from api.settings import Settings
-from api.views import build_views
+from api.views import build_views, load_snapshot
 from layers.store import Store
 
 log = logging.getLogger("nrw_sites.api")
@@ -52,7 +52,7 @@ def load(app: FastAPI, settings: Settings, snapshot_id: str | None = None) -> No
     tune_allocators()
     store = Store(settings.data)
     manifest = store.verify(snapshot_id)  # damaged files are found now, not at a request
-    views = build_views(store.load(manifest["id"]))
+    views = build_views(load_snapshot(store, manifest["id"]))
     public = views["public"]
     app.state.views = views
     app.state.service = public.service
@@ -65,6 +65,7 @@ def load(app: FastAPI, settings: Settings, snapshot_id: str | None = None) -> No
     gc.collect()
     release_memory()
     gc.freeze()
+    gc.enable()  # a worker starts with it off (api/worker.py)
     if getattr(app.state, "inquiries", None) is not None:  # re-run the inquiries, off the event loop
         from api.routes_inquiries import rerun_soon
 

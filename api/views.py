@@ -29,11 +29,12 @@ from geo.criteria import DEFAULT_PROFILE
 from geo.scoring import Scorer
 from layers import servecache
 from layers.servecache import ByteSeq, SeqWriter, WkbGeoms, open_array
-from layers.store import Snapshot, Store
+from layers.store import Snapshot, Store, write_arrow_copies
 
 log = logging.getLogger("nrw_sites.api")
 PARTS = ("features", "features_25832", "props", "wgs84")
 CHUNK = 5000  # features serialised at a time into the serving cache
+COPIES = "layers"  # the serving cache's directory of the layers' Arrow copies
 
 
 @dataclass(frozen=True)
@@ -116,7 +117,10 @@ def _open(d: Path, n: int) -> Serialised | None:
 def _write_cache(tmp: Path, snaps: dict[str, Snapshot], extras: dict[str, dict[str, pd.DataFrame]]) -> None:
     """Serialise every collection of every view into the empty directory ``tmp``, ``CHUNK``
     features at a time (every feature's bytes are its own: the same bytes as all at once), so
-    the worker writing it holds little more than it will map."""
+    the worker writing it holds little more than it will map; and the layers' Arrow copies,
+    which the next load maps (layers/store.py)."""
+    full = snaps["full"]
+    write_arrow_copies(full.path, full.manifest, tmp / COPIES)
     for name, snap in snaps.items():
         for cid in ID_FIELDS:
             if cid not in snap.layers:
@@ -145,6 +149,13 @@ def prepare(store: Store, snapshot_id: str) -> None:
     else the first worker to switch to it writes it (~14 s of CPU at 50,000 sites) while the
     others wait for it."""
     build_views(store.load(snapshot_id))
+
+
+def load_snapshot(store: Store, snapshot_id: str) -> Snapshot:
+    """A snapshot, its vector layers mapped from their Arrow copies in its serving cache when
+    one was written (else read from its GeoParquet files)."""
+    cache = servecache.existing(store.snapshots / snapshot_id)
+    return store.load(snapshot_id, None if cache is None else cache / COPIES)
 
 
 def build_views(snap: Snapshot, cached: bool = True) -> dict[str, View]:

@@ -239,6 +239,12 @@ def _prune(snapshot_dir: Path, final: Path) -> None:
             shutil.rmtree(old, ignore_errors=True)
 
 
+def existing(snapshot_dir: Path) -> Path | None:
+    """The snapshot's serving cache directory for this code, if a worker has written it."""
+    final = snapshot_dir / f"{PREFIX}{code_key()}"
+    return final if final.is_dir() else None
+
+
 def ensure(snapshot_dir: Path, build: Callable[[Path], None]) -> Path | None:
     """The snapshot's serving cache directory for this code, written by ``build(tmp)`` (which
     fills an empty directory) if no worker did yet; None when it cannot be written (a read-only

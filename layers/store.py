@@ -17,6 +17,7 @@ import fcntl
 import functools
 import hashlib
 import json
+import logging
 import os
 import shutil
 import time
@@ -34,7 +35,9 @@ if TYPE_CHECKING:  # the data libraries are imported where data is read or writt
 
     from geo.grid import Coverage
 
+log = logging.getLogger("nrw_sites.layers")
 MANIFEST = "manifest.json"
+ARROW = ".arrow"  # a vector layer's copy in the serving cache (write_arrow_copies)
 VERIFIED = ".verified.json"  # Store.verify: the files whose checksum matched, by their stat
 # The snapshot format this release writes (``format_version`` in the manifest) and the oldest it
 # reads. 1: the releases before the field existed (0.1.x: no issue-21 layers and indicators; their
@@ -123,8 +126,9 @@ class Store:
             )
         return manifest
 
-    def load(self, snapshot_id: str | None = None) -> Snapshot:
-        """Load every layer of a snapshot (default: the live one)."""
+    def load(self, snapshot_id: str | None = None, copies: Path | None = None) -> Snapshot:
+        """Load every layer of a snapshot (default: the live one); its vector layers from their
+        Arrow copies in ``copies`` where there (``write_arrow_copies``)."""
         import numpy as np
         import pandas as pd
 
@@ -136,7 +140,8 @@ class Store:
         snap = Snapshot(sid, path, manifest)
         for name, meta in manifest["layers"].items():
             if meta.get("kind") == "vector":
-                snap.layers[name] = read_vector(path / meta["file"])
+                copy = None if copies is None else copies / f"{name}{ARROW}"
+                snap.layers[name] = read_vector(path / meta["file"], copy)
             elif meta.get("kind") == "coverage":
                 if meta["file"].endswith(".npy"):
                     grid = np.load(path / meta["file"], mmap_mode="r")  # on its own grid if not NRW's
@@ -291,13 +296,43 @@ def _crs(projjson: str) -> pyproj.CRS:
     return pyproj.CRS.from_user_input(json.loads(projjson))
 
 
-def read_vector(path: Path) -> gpd.GeoDataFrame:
-    """Read a GeoParquet layer as ``gpd.read_parquet`` does, parsing each distinct CRS once."""
-    import geopandas as gpd
-    import numpy as np
+def write_arrow_copies(snapshot_dir: Path, manifest: dict[str, Any], out: Path) -> None:
+    """Write each vector layer's table as an uncompressed Arrow IPC file into ``out`` (a
+    directory of the serving cache, written once per snapshot): mapped by ``read_vector``, it is
+    read without decoding, and its text columns stay in the mapped pages, which every worker
+    shares, instead of a copy in each worker's heap."""
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
-    table = pq.read_table(path)
+    out.mkdir(parents=True, exist_ok=True)
+    for name, meta in manifest.get("layers", {}).items():
+        if meta.get("kind") == "vector":
+            table = pq.read_table(snapshot_dir / meta["file"])
+            with pa.OSFile(str(out / f"{name}{ARROW}"), "wb") as sink:
+                with pa.ipc.new_file(sink, table.schema) as w:
+                    w.write_table(table)
+
+
+def _table(path: Path, copy: Path | None) -> Any:
+    """The layer's Arrow table: its mapped copy if there and readable, else its GeoParquet."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    if copy is not None and copy.is_file():
+        try:
+            return pa.ipc.open_file(pa.memory_map(str(copy))).read_all()
+        except (OSError, pa.ArrowInvalid) as exc:  # a damaged cache: the snapshot's file is read
+            log.warning("arrow copy %s unreadable (%s): reading %s", copy, exc, path.name)
+    return pq.read_table(path)
+
+
+def read_vector(path: Path, copy: Path | None = None) -> gpd.GeoDataFrame:
+    """Read a GeoParquet layer as ``gpd.read_parquet`` does, parsing each distinct CRS once;
+    from ``copy``, its Arrow copy (``write_arrow_copies``), when that is there."""
+    import geopandas as gpd
+    import numpy as np
+
+    table = _table(path, copy)
     geo = json.loads((table.schema.metadata or {}).get(b"geo", b"{}") or b"{}")
     columns = [c for c in table.column_names if c in geo.get("columns", {})]
     if not columns or any(geo["columns"][c].get("encoding") != "WKB" for c in columns):

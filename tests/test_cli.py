@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -410,3 +411,29 @@ def test_score_takes_every_filter_of_the_registry_and_refuses_bad_values(data, c
         capsys, "score", "--data", str(data), "--format", "json", "--kind", "lep,brownfield", "--top", "400"
     )
     assert code == 0 and {i["kind"] for i in json.loads(out)} <= {"lep", "brownfield"}
+
+
+def test_serve_writes_the_bytecode_its_workers_import(tmp_path) -> None:
+    """``serve`` compiles the packages' bytecode where it is missing or stale (an editable
+    install has none; under PYTHONDONTWRITEBYTECODE each worker compiled the source again), and
+    a tree it cannot write is no error."""
+    import importlib.util
+
+    from api.cli import PACKAGES, compile_bytecode
+
+    for pkg in PACKAGES:
+        (tmp_path / pkg / "sub").mkdir(parents=True)
+        (tmp_path / pkg / "__init__.py").write_text("X = 1\n")
+        (tmp_path / pkg / "sub" / "m.py").write_text("Y = 2\n")
+    compile_bytecode(tmp_path)
+    pyc = Path(importlib.util.cache_from_source(str(tmp_path / "geo" / "sub" / "m.py")))
+    assert pyc.is_file()
+    for p in PACKAGES:
+        assert Path(importlib.util.cache_from_source(str(tmp_path / p / "__init__.py"))).is_file(), p
+    # a changed module is compiled again (its bytecode records the source's size and mtime)
+    src = tmp_path / "geo" / "sub" / "m.py"
+    src.write_text("Y = 'a longer module than before'\n")
+    os.utime(src, (time.time() + 10, time.time() + 10))
+    compile_bytecode(tmp_path)
+    assert int.from_bytes(pyc.read_bytes()[12:16], "little") == src.stat().st_size
+    compile_bytecode(tmp_path / "missing")  # nothing there: no error

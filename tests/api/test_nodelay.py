@@ -1,4 +1,4 @@
-"""``api.traffic.NoDelayHTTP`` switches Nagle off on the connections of a socket shared the way
+"""``api.protocol.NoDelayHTTP`` switches Nagle off on the connections of a socket shared the way
 ``uvicorn --workers N`` shares it (created without ``proto=IPPROTO_TCP``, so asyncio leaves it on).
 """
 
@@ -12,7 +12,7 @@ import time
 import httpx
 import uvicorn
 
-from api.traffic import NoDelayHTTP
+from api.protocol import NoDelayHTTP
 
 SEEN: list[int] = []
 

@@ -225,3 +225,26 @@ def test_a_worker_killed_while_writing_leaves_no_cache_and_the_next_writes_it(tm
     got = servecache.ensure(snap_dir, write)  # does not wait for the dead worker's lock
     assert got is not None and (got / "x").read_bytes() == b"whole"
     assert sorted(p.name for p in snap_dir.iterdir()) == [got.name]
+
+
+def test_a_worker_imports_with_the_collector_off_and_switches_it_on_once_loaded(data_dir: Path) -> None:
+    """api/worker.py (the factory of ``serve --workers N``) switches the cyclic collector off for
+    the imports and the load; the load switches it on again, with the snapshot frozen."""
+    import subprocess
+    import sys
+
+    code = (
+        "import gc, sys\n"
+        "from pathlib import Path\n"
+        "import api.worker\n"
+        "off = gc.isenabled()\n"
+        "from fastapi import FastAPI\n"
+        "from api.live import load\n"
+        "from api.settings import Settings\n"
+        "load(FastAPI(), Settings(data=Path(sys.argv[1])))\n"
+        "print(off, gc.isenabled(), gc.get_freeze_count() > 100000)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(data_dir)], capture_output=True, text=True, timeout=300, check=True
+    )
+    assert out.stdout.split() == ["False", "True", "True"], out.stderr[-2000:]

@@ -175,3 +175,25 @@ def test_verify_hashes_a_file_again_only_when_its_stat_changed(store, monkeypatc
     hashed.clear()
     with pytest.raises(CorruptSnapshot):
         store.verify()
+
+
+def test_layers_read_from_their_arrow_copies_equal_the_geoparquet(store, tmp_path, caplog):
+    """The serving cache's uncompressed Arrow copies load to the same frames as the snapshot's
+    GeoParquet files; a damaged copy is reported and the GeoParquet file read instead."""
+    from layers.store import write_arrow_copies
+
+    sid = store.current_id()
+    copies = tmp_path / "copies"
+    write_arrow_copies(store.snapshots / sid, store.manifest(), copies)
+    plain, mapped = store.load(), store.load(copies=copies)
+    vector = [n for n, m in store.manifest()["layers"].items() if m.get("kind") == "vector"]
+    assert vector and sorted(p.stem for p in copies.iterdir()) == sorted(vector)
+    for name in vector:
+        assert_geodataframe_equal(mapped.layers[name], plain.layers[name], check_less_precise=False)
+        assert list(mapped.layers[name].dtypes) == list(plain.layers[name].dtypes), name
+    f = copies / "sites.arrow"
+    f.write_bytes(f.read_bytes()[:1000])
+    with caplog.at_level("WARNING", logger="nrw_sites.layers"):
+        again = store.load(copies=copies)
+    assert "sites.arrow unreadable" in caplog.text
+    assert_geodataframe_equal(again.layers["sites"], plain.layers["sites"])

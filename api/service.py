@@ -7,6 +7,7 @@ all requests; it holds the scorer and STRtrees so a request does no set-up work.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import gzip
 import json
 from collections.abc import Callable, Sequence
@@ -56,7 +57,6 @@ class Service:
         self.sites: gpd.GeoDataFrame = snap.layers["sites"]
         self.scorer = scorer or Scorer(self.sites)
         self.areas = AreaIndex(snap.layers)  # geo/areas.py: built on first use (exports)
-        self.row_of = {sid: i for i, sid in enumerate(self.scorer.site_id)}
         self.funding = load_funding()
         # the context layers' trees and arrays, for ad-hoc scoring (geo/layer_index.py)
         self.index = LayerIndex({k: v for k, v in snap.layers.items() if k != "sites"})
@@ -75,6 +75,11 @@ class Service:
         self.restricted = {
             c: plain_column(self.sites[c]) for c in RESTRICTED_FIELDS if c in self.sites.columns
         }
+
+    @functools.cached_property
+    def row_of(self) -> dict[str, int]:
+        """The row of each site id (made at the first lookup, not at a worker's start)."""
+        return {sid: i for i, sid in enumerate(self.scorer.site_id)}
 
     @classmethod
     def open(cls, data_dir: Path, snapshot_id: str | None = None) -> Service:

@@ -10,7 +10,9 @@ memory; a request copies out only the bytes of its page.
 ``<key>`` is a digest of the code that shapes the bytes (every module of api/, geo/ and layers/
 and their fact tables), so an upgrade writes a new cache instead of serving stale bytes; caches
 of other keys and of the other snapshots are removed when one is written (only the snapshot
-being switched to keeps one on disk). The cache is derived data and not part of the snapshot's manifest or
+being switched to keeps one on disk). It names the digest of the manifest it was written from
+(``manifest.sha256``): a snapshot directory copied with its cache into another snapshot gets a
+new one. The cache is derived data and not part of the snapshot's manifest or
 checksums. It is written into ``.serve-tmp-<pid>`` and renamed into place while holding an
 exclusive ``flock`` on the snapshot directory, so two workers never both build it and a killed
 build leaves nothing half-written behind. A read-only data directory has no cache: the caller
@@ -37,6 +39,8 @@ from typing import Any, overload
 
 import numpy as np
 import shapely
+
+from layers.store import MANIFEST
 
 log = logging.getLogger("nrw_sites.layers")
 PREFIX = "serve-"
@@ -239,10 +243,30 @@ def _prune(snapshot_dir: Path, final: Path) -> None:
             shutil.rmtree(old, ignore_errors=True)
 
 
+SOURCE = "manifest.sha256"  # in a cache: the digest of the manifest it was written from
+
+
+def _digest(snapshot_dir: Path) -> str:
+    try:
+        return hashlib.sha256((snapshot_dir / MANIFEST).read_bytes()).hexdigest()
+    except FileNotFoundError:  # a directory of derived data without a manifest
+        return "-"
+
+
+def _fits(cache: Path, snapshot_dir: Path) -> bool:
+    """Whether ``cache`` was written from this snapshot's manifest: a snapshot directory copied
+    with its cache into another snapshot (other sites, same code) must not serve the copy."""
+    try:
+        return (cache / SOURCE).read_text(encoding="ascii").strip() == _digest(snapshot_dir)
+    except OSError:
+        return False
+
+
 def existing(snapshot_dir: Path) -> Path | None:
-    """The snapshot's serving cache directory for this code, if a worker has written it."""
+    """The snapshot's serving cache directory for this code, if a worker has written it from
+    this snapshot's manifest."""
     final = snapshot_dir / f"{PREFIX}{code_key()}"
-    return final if final.is_dir() else None
+    return final if final.is_dir() and _fits(final, snapshot_dir) else None
 
 
 def ensure(snapshot_dir: Path, build: Callable[[Path], None]) -> Path | None:
@@ -251,17 +275,19 @@ def ensure(snapshot_dir: Path, build: Callable[[Path], None]) -> Path | None:
     data directory; a full disk, logged): then serve from memory.
     """
     final = snapshot_dir / f"{PREFIX}{code_key()}"
-    if final.is_dir():
+    if existing(snapshot_dir) is not None:
         return final
     try:
         with _locked(snapshot_dir):
-            if final.is_dir():  # another worker wrote it while this one waited
+            if existing(snapshot_dir) is not None:  # another worker wrote it while this one waited
                 return final
+            shutil.rmtree(final, ignore_errors=True)  # written from another manifest: stale
             tmp = snapshot_dir / f".serve-tmp-{os.getpid()}"
             shutil.rmtree(tmp, ignore_errors=True)
             tmp.mkdir()
             try:
                 build(tmp)
+                (tmp / SOURCE).write_text(_digest(snapshot_dir) + "\n", encoding="ascii")
                 _fsync_tree(tmp)
                 os.replace(tmp, final)
             except BaseException:

@@ -248,3 +248,28 @@ def test_a_worker_imports_with_the_collector_off_and_switches_it_on_once_loaded(
         [sys.executable, "-c", code, str(data_dir)], capture_output=True, text=True, timeout=300, check=True
     )
     assert out.stdout.split() == ["False", "True", "True"], out.stderr[-2000:]
+
+
+def test_a_cache_copied_with_its_snapshot_into_another_is_not_served(data_dir: Path, tmp_path: Path) -> None:
+    """A snapshot directory copied with its serving cache (layers' Arrow copies, feature bytes)
+    into a new snapshot with other sites: the new snapshot is served from its own files."""
+    from api.views import load_snapshot
+    from tests.layers._snapshots import publish_sites
+
+    root = tmp_path / "data"
+    shutil.copytree(data_dir, root, ignore=shutil.ignore_patterns("*.sqlite*", "keys*", "audit"))
+    store = Store(root)
+    old_id = store.current_id()
+    assert old_id
+    build_views(load_snapshot(store, old_id))  # writes the old snapshot's cache
+    assert servecache.existing(store.snapshots / old_id) is not None
+    old = store.load(old_id).layers["sites"]
+    new_id = publish_sites(store, old_id, old.iloc[7:].reset_index(drop=True))  # copies the cache too
+    assert list((store.snapshots / new_id).glob("serve-*")), "the helper copies the cache along"
+    assert servecache.existing(store.snapshots / new_id) is None
+    snap = load_snapshot(store, new_id)
+    assert len(snap.layers["sites"]) == len(old) - 7
+    views = build_views(snap)
+    assert len(views["full"].collections["sites"].ids) == len(old) - 7
+    assert servecache.existing(store.snapshots / new_id) is not None  # rewritten for it
+    assert len(load_snapshot(store, new_id).layers["sites"]) == len(old) - 7

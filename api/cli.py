@@ -334,10 +334,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def parser() -> argparse.ArgumentParser:
-    """Build the argument parser."""
-    from geo.filters import FILTERS  # numpy only: the command line still starts without pandas
-
+def parser(command: str | None = None) -> argparse.ArgumentParser:
+    """Build the argument parser; for ``command`` alone where one is named: the filter options of
+    ``score`` (geo/filters.py, which imports numpy) are left out for the other commands, so
+    ``serve`` starts its workers without importing numpy first."""
     p = argparse.ArgumentParser(prog="nrw-sites", description="NRW Site Finder")
     sub = p.add_subparsers(dest="command", required=True)
 
@@ -381,7 +381,8 @@ def parser() -> argparse.ArgumentParser:
     sc.add_argument(
         "--h2-year", type=int, dest="h2_year", help="hydrogen horizon year (default: the profile's)"
     )
-    for f in FILTERS.values():  # one option per filter of geo/filters.py, as the API's parameters
+    filters = {} if command not in (None, "score") else _filters()
+    for f in filters.values():  # one option per filter of geo/filters.py, as the API's parameters
         sc.add_argument(
             f"--{f.name.replace('_', '-')}",
             dest=f.name,
@@ -469,9 +470,16 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+def _filters() -> dict[str, Any]:
+    from geo.filters import FILTERS  # numpy only: the command line still starts without pandas
+
+    return dict(FILTERS)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run a subcommand; domain errors print a clear message and exit non-zero."""
-    args = parser().parse_args(argv)
+    words = sys.argv[1:] if argv is None else argv
+    args = parser(next((w for w in words if not w.startswith("-")), None)).parse_args(argv)
     try:
         return int(args.fn(args))
     except SourceError as exc:

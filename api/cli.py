@@ -248,10 +248,9 @@ PACKAGES = ("api", "geo", "layers", "maps")
 
 
 def compile_bytecode(root: Path = Path(__file__).resolve().parents[1]) -> None:
-    """Write the bytecode of the project's packages where it is missing or stale, once, before the
-    workers start: an editable install has none, and with ``PYTHONDONTWRITEBYTECODE`` (or a
-    read-only tree) every worker compiled ~1.2 MB of source again (0.2 s of CPU each). Up to date
-    it costs a stat per module; a tree that cannot be written is left as it is."""
+    """Write the project's missing or stale bytecode once, before the workers start: without it
+    (an editable install, ``PYTHONDONTWRITEBYTECODE``) every worker compiled ~1.2 MB of source
+    (0.2 s of CPU each). Up to date it costs a stat per module; a read-only tree is left alone."""
     import compileall
 
     for pkg in PACKAGES:

@@ -380,16 +380,18 @@ def parser(command: str | None = None) -> argparse.ArgumentParser:
     sc.add_argument(
         "--h2-year", type=int, dest="h2_year", help="hydrogen horizon year (default: the profile's)"
     )
-    filters = {} if command not in (None, "score") else _filters()
-    for f in filters.values():  # one option per filter of geo/filters.py, as the API's parameters
-        sc.add_argument(
-            f"--{f.name.replace('_', '-')}",
-            dest=f.name,
-            type=str if f.is_list or f.month else float,
-            action="append" if f.is_list else "store",
-            metavar="VALUES" if f.is_list else "YYYY-MM" if f.month else "NUMBER",
-            help=f.description + (" Repeat or separate with commas." if f.is_list else ""),
-        )
+    if command in (None, "score"):  # one option per filter of geo/filters.py, as the API's parameters
+        from geo.filters import FILTERS  # numpy only: the command line still starts without pandas
+
+        for f in FILTERS.values():
+            sc.add_argument(
+                f"--{f.name.replace('_', '-')}",
+                dest=f.name,
+                type=str if f.is_list or f.month else float,
+                action="append" if f.is_list else "store",
+                metavar="VALUES" if f.is_list else "YYYY-MM" if f.month else "NUMBER",
+                help=f.description + (" Repeat or separate with commas." if f.is_list else ""),
+            )
     sc.add_argument("--sites", help="GeoJSON (WGS84) or any OGR file with a CRS to score")
     sc.add_argument("--top", type=int, default=20)
     sc.add_argument("--format", choices=("table", "json", "geojson"), default="table")
@@ -467,12 +469,6 @@ def parser(command: str | None = None) -> argparse.ArgumentParser:
     kr.add_argument("name")
     kr.add_argument("--data", default=argparse.SUPPRESS, help="data directory")
     return p
-
-
-def _filters() -> dict[str, Any]:
-    from geo.filters import FILTERS  # numpy only: the command line still starts without pandas
-
-    return dict(FILTERS)
 
 
 def main(argv: list[str] | None = None) -> int:

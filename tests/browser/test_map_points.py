@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.browser.conftest import UI
+from tests.browser.harness import MAP_ONLY_CSS, decode_png
 
 # The pixel (page coordinates) of a site's point, and whether it lies in the free map area.
 POINT_AT_JS = """(id) => {
@@ -85,3 +86,49 @@ def test_points_follow_the_sites_toggle_and_give_way_to_polygons_from_zoom_10(ui
         "id => window.nrwSites.map.getFeatureState({source: 'nrw', sourceLayer: 'sites', id}).band", sid
     )
     assert band is not None and band >= 0, "the polygon has no score band in its feature-state"
+
+
+# Counts the site points' draws (50,000 points in one gl.POINTS call) and the copies of their
+# texture (one triangle) in the page's WebGL contexts.
+COUNT_DRAWS_JS = """() => {
+  const n = window.__draws = {points: 0, copies: 0};
+  for (const C of [WebGLRenderingContext, WebGL2RenderingContext]) {
+    const draw = C.prototype.drawArrays;
+    C.prototype.drawArrays = function (mode, first, count) {
+      if (mode === this.POINTS) n.points++;
+      else if (mode === this.TRIANGLES && count === 3) n.copies++;
+      return draw.call(this, mode, first, count);
+    };
+  }
+}"""
+REPAINT_JS = """async (frames) => {
+  const m = window.nrwSites.map;
+  for (let i = 0; i < frames; i++) await new Promise((r) => { m.once('render', r); m.triggerRepaint(); });
+  const n = {...window.__draws};
+  window.__draws.points = window.__draws.copies = 0;
+  return n;
+}"""
+
+
+def test_a_frame_with_the_same_view_and_bands_copies_the_points_instead_of_drawing_them(ui: UI) -> None:
+    ui.context.add_init_script(f"({COUNT_DRAWS_JS})()")
+    page = ui.goto("/")
+    page.evaluate(REPAINT_JS, 0)  # counters to zero
+    before = ui.screenshot("map-before", style=MAP_ONLY_CSS)
+    # frames that change nothing (as while tiles arrive): the texture is copied, no point drawn
+    n = page.evaluate(REPAINT_JS, 3)
+    assert n["points"] == 0 and n["copies"] >= 3
+    after = ui.screenshot("map-after", style=MAP_ONLY_CSS)
+    assert decode_png(after).tobytes() == decode_png(before).tobytes()
+    # new bands: the points once into the texture, then copied
+    page.evaluate("() => window.nrwSites.setWeights({area: 3})")
+    ui.settle()
+    n = page.evaluate(REPAINT_JS, 2)
+    assert n["points"] == 1 and n["copies"] >= 2
+    # a new view: drawn again
+    page.evaluate("() => { const m = window.nrwSites.map; m.jumpTo({zoom: m.getZoom() + 0.5}); }")
+    ui.settle()
+    n = page.evaluate(REPAINT_JS, 1)
+    assert n["points"] >= 1 and n["copies"] >= 1
+    n = page.evaluate(REPAINT_JS, 2)
+    assert n["points"] == 0 and n["copies"] >= 2

@@ -139,10 +139,37 @@ function compile(gl, type, src) {
   return s;
 }
 
+function program(gl, vert, frag, attributes, uniforms) {
+  const prog = gl.createProgram();
+  gl.attachShader(prog, compile(gl, gl.VERTEX_SHADER, vert));
+  gl.attachShader(prog, compile(gl, gl.FRAGMENT_SHADER, frag));
+  gl.linkProgram(prog);
+  if (!gl.getProgramParameter(prog, gl.LINK_STATUS)) throw new Error(`site points program: ${gl.getProgramInfoLog(prog)}`);
+  const loc = { prog };
+  for (const a of attributes) loc[a] = gl.getAttribLocation(prog, a);
+  for (const u of uniforms) loc[u] = gl.getUniformLocation(prog, u);
+  return loc;
+}
+
+// The drawn points as one texture over the map (premultiplied, as drawn): copied texel for texel.
+const COPY_VERT = `
+attribute vec2 a_xy;
+void main() { gl_Position = vec4(a_xy, 0.0, 1.0); }`;
+const COPY_FRAG = `
+precision highp float;
+uniform sampler2D u_tex;
+uniform vec2 u_res;
+void main() { gl_FragColor = texture2D(u_tex, gl_FragCoord.xy / u_res); }`;
+
 /**
  * The custom layer of the site points of `rows` (the public rows: fid ≥ 0) in `prep` (the
  * prepared table), styled by `spec` (layers.sitePoints()). Returns {layer (for map.addLayer),
  * setBands(rowBand: Int8Array by table row), pick(map, point) → table row or -1, visible(map)}.
+ *
+ * The points are drawn into a texture in MapLibre's offscreen pass and the texture onto the map
+ * in its frame; a frame with the same view, bands and size only copies the texture. On the
+ * software renderer the 50,000 points cost ~125 ms of CPU a frame, the copy a fraction of it,
+ * and the map draws a frame for every tile that arrives while it loads (bench/ui.py, issue 18 §4).
  */
 export function createSitePoints(prep, rows, spec) {
   const index = pointIndex(prep.columns.lon, prep.columns.lat, rows);
@@ -154,13 +181,70 @@ export function createSitePoints(prep, rows, spec) {
   spec.colors.forEach((c, k) => put(k + 2, c));
   const stroke = rgba(spec.strokeColor);
   let gl = null;
-  let prog = null;
   let loc = null;
+  let copy = null;
   let posBuf = null;
   let bandBuf = null;
+  let triBuf = null;
+  let tex = null;
+  let fbo = null;
   let dirty = true;
   let map = null;
-  const matrix = new Float32Array(16);
+  // this frame's uniforms (u_matrix, then u_size, u_radius, u_stroke and the drawing buffer's
+  // width and height) and those the texture holds (null: none)
+  const frame = new Float32Array(21);
+  let held = null;
+
+  /** This frame's uniforms into `frame`; false when no point is drawn at this zoom. */
+  function prepare(args) {
+    const zoom = map.getZoom();
+    if (!rows.length || zoom >= spec.maxzoom) return false;
+    // mercator 0..1 → clip space, moved to the points' origin (relative-to-centre precision)
+    const M = args.defaultProjectionData.mainMatrix;
+    const [ox, oy] = index.origin;
+    for (let i = 0; i < 12; i++) frame[i] = M[i];
+    for (let r = 0; r < 4; r++) frame[12 + r] = M[r] * ox + M[4 + r] * oy + M[12 + r];
+    const dpr = map.getPixelRatio();
+    const radius = interpolate(spec.radius, zoom) * dpr;
+    const ring = interpolate(spec.strokeWidth, zoom) * dpr;
+    frame[16] = Math.ceil(2 * (radius + ring) + 2);
+    frame[17] = radius;
+    frame[18] = ring;
+    frame[19] = gl.drawingBufferWidth;
+    frame[20] = gl.drawingBufferHeight;
+    return true;
+  }
+
+  function drawPoints() {
+    if (dirty) {
+      gl.bindBuffer(gl.ARRAY_BUFFER, bandBuf);
+      gl.bufferSubData(gl.ARRAY_BUFFER, 0, bands);
+      dirty = false;
+      held = null;
+    }
+    gl.useProgram(loc.prog);
+    gl.uniformMatrix4fv(loc.u_matrix, false, frame.subarray(0, 16));
+    gl.uniform1f(loc.u_size, frame[16]);
+    gl.uniform1f(loc.u_radius, frame[17]);
+    gl.uniform1f(loc.u_stroke, frame[18]);
+    gl.uniform4fv(loc.u_stroke_color, stroke);
+    gl.uniform4fv(loc.u_colors, colors);
+    gl.bindBuffer(gl.ARRAY_BUFFER, posBuf);
+    gl.enableVertexAttribArray(loc.a_pos);
+    gl.vertexAttribPointer(loc.a_pos, 2, gl.FLOAT, false, 0, 0);
+    gl.bindBuffer(gl.ARRAY_BUFFER, bandBuf);
+    gl.enableVertexAttribArray(loc.a_band);
+    gl.vertexAttribPointer(loc.a_band, 1, gl.BYTE, false, 0, 0);
+    gl.disable(gl.DEPTH_TEST);
+    gl.disable(gl.STENCIL_TEST);
+    gl.enable(gl.BLEND);
+    gl.blendFunc(gl.ONE, gl.ONE_MINUS_SRC_ALPHA);
+    gl.drawArrays(gl.POINTS, 0, rows.length);
+    gl.disableVertexAttribArray(loc.a_pos);
+    gl.disableVertexAttribArray(loc.a_band);
+  }
+
+  const same = () => held !== null && !dirty && frame.every((v, i) => v === held[i]);
 
   const layer = {
     id: spec.id,
@@ -169,65 +253,70 @@ export function createSitePoints(prep, rows, spec) {
     onAdd(m, context) {
       map = m;
       gl = context;
-      prog = gl.createProgram();
-      gl.attachShader(prog, compile(gl, gl.VERTEX_SHADER, VERT));
-      gl.attachShader(prog, compile(gl, gl.FRAGMENT_SHADER, FRAG));
-      gl.linkProgram(prog);
-      if (!gl.getProgramParameter(prog, gl.LINK_STATUS)) throw new Error(`site points program: ${gl.getProgramInfoLog(prog)}`);
-      loc = {};
-      for (const a of ['a_pos', 'a_band']) loc[a] = gl.getAttribLocation(prog, a);
-      for (const u of ['u_matrix', 'u_size', 'u_colors', 'u_radius', 'u_stroke', 'u_stroke_color']) loc[u] = gl.getUniformLocation(prog, u);
+      loc = program(gl, VERT, FRAG, ['a_pos', 'a_band'], ['u_matrix', 'u_size', 'u_colors', 'u_radius', 'u_stroke', 'u_stroke_color']);
+      copy = program(gl, COPY_VERT, COPY_FRAG, ['a_xy'], ['u_tex', 'u_res']);
       posBuf = gl.createBuffer();
       gl.bindBuffer(gl.ARRAY_BUFFER, posBuf);
       gl.bufferData(gl.ARRAY_BUFFER, index.pos, gl.STATIC_DRAW);
       bandBuf = gl.createBuffer();
       gl.bindBuffer(gl.ARRAY_BUFFER, bandBuf);
       gl.bufferData(gl.ARRAY_BUFFER, bands, gl.DYNAMIC_DRAW);
+      triBuf = gl.createBuffer(); // one triangle over the whole drawing buffer
+      gl.bindBuffer(gl.ARRAY_BUFFER, triBuf);
+      gl.bufferData(gl.ARRAY_BUFFER, new Float32Array([-1, -1, 3, -1, -1, 3]), gl.STATIC_DRAW);
+      tex = gl.createTexture();
+      fbo = gl.createFramebuffer();
       dirty = false;
+      held = null;
     },
     onRemove() {
-      gl?.deleteBuffer(posBuf);
-      gl?.deleteBuffer(bandBuf);
-      gl?.deleteProgram(prog);
+      for (const b of [posBuf, bandBuf, triBuf]) gl?.deleteBuffer(b);
+      gl?.deleteTexture(tex);
+      gl?.deleteFramebuffer(fbo);
+      gl?.deleteProgram(loc?.prog);
+      gl?.deleteProgram(copy?.prog);
       gl = null;
     },
-    render(context, args) {
-      const zoom = map.getZoom();
-      if (!rows.length || zoom >= spec.maxzoom) return;
-      if (dirty) {
-        gl.bindBuffer(gl.ARRAY_BUFFER, bandBuf);
-        gl.bufferSubData(gl.ARRAY_BUFFER, 0, bands);
-        dirty = false;
+    // MapLibre's offscreen pass (before the frame's own framebuffer is bound): the points into
+    // the texture, unless it holds them as this frame would draw them
+    prerender(context, args) {
+      if (!prepare(args) || same()) return;
+      const [w, h] = [frame[19], frame[20]];
+      gl.bindTexture(gl.TEXTURE_2D, tex);
+      if (!held || held[19] !== w || held[20] !== h) {
+        gl.texImage2D(gl.TEXTURE_2D, 0, gl.RGBA, w, h, 0, gl.RGBA, gl.UNSIGNED_BYTE, null);
+        for (const p of [gl.TEXTURE_MIN_FILTER, gl.TEXTURE_MAG_FILTER]) gl.texParameteri(gl.TEXTURE_2D, p, gl.NEAREST);
+        for (const p of [gl.TEXTURE_WRAP_S, gl.TEXTURE_WRAP_T]) gl.texParameteri(gl.TEXTURE_2D, p, gl.CLAMP_TO_EDGE);
+        gl.bindFramebuffer(gl.FRAMEBUFFER, fbo);
+        gl.framebufferTexture2D(gl.FRAMEBUFFER, gl.COLOR_ATTACHMENT0, gl.TEXTURE_2D, tex, 0);
       }
-      // mercator 0..1 → clip space, moved to the points' origin (relative-to-centre precision)
-      const M = args.defaultProjectionData.mainMatrix;
-      const [ox, oy] = index.origin;
-      for (let i = 0; i < 12; i++) matrix[i] = M[i];
-      for (let r = 0; r < 4; r++) matrix[12 + r] = M[r] * ox + M[4 + r] * oy + M[12 + r];
-      const dpr = map.getPixelRatio();
-      const radius = interpolate(spec.radius, zoom) * dpr;
-      const ring = interpolate(spec.strokeWidth, zoom) * dpr;
-      const size = Math.ceil(2 * (radius + ring) + 2);
-      gl.useProgram(prog);
-      gl.uniformMatrix4fv(loc.u_matrix, false, matrix);
-      gl.uniform1f(loc.u_size, size);
-      gl.uniform1f(loc.u_radius, radius);
-      gl.uniform1f(loc.u_stroke, ring);
-      gl.uniform4fv(loc.u_stroke_color, stroke);
-      gl.uniform4fv(loc.u_colors, colors);
-      gl.bindBuffer(gl.ARRAY_BUFFER, posBuf);
-      gl.enableVertexAttribArray(loc.a_pos);
-      gl.vertexAttribPointer(loc.a_pos, 2, gl.FLOAT, false, 0, 0);
-      gl.bindBuffer(gl.ARRAY_BUFFER, bandBuf);
-      gl.enableVertexAttribArray(loc.a_band);
-      gl.vertexAttribPointer(loc.a_band, 1, gl.BYTE, false, 0, 0);
+      gl.bindFramebuffer(gl.FRAMEBUFFER, fbo);
+      gl.viewport(0, 0, w, h);
+      gl.clearColor(0, 0, 0, 0);
+      gl.clear(gl.COLOR_BUFFER_BIT);
+      drawPoints();
+      held = frame.slice();
+    },
+    render(context, args) {
+      if (!prepare(args)) return;
+      if (!same()) { // not drawn into the texture for this frame: straight onto the map
+        drawPoints();
+        return;
+      }
+      gl.useProgram(copy.prog);
+      gl.activeTexture(gl.TEXTURE0);
+      gl.bindTexture(gl.TEXTURE_2D, tex);
+      gl.uniform1i(copy.u_tex, 0);
+      gl.uniform2f(copy.u_res, frame[19], frame[20]);
+      gl.bindBuffer(gl.ARRAY_BUFFER, triBuf);
+      gl.enableVertexAttribArray(copy.a_xy);
+      gl.vertexAttribPointer(copy.a_xy, 2, gl.FLOAT, false, 0, 0);
       gl.disable(gl.DEPTH_TEST);
       gl.disable(gl.STENCIL_TEST);
       gl.enable(gl.BLEND);
       gl.blendFunc(gl.ONE, gl.ONE_MINUS_SRC_ALPHA);
-      gl.drawArrays(gl.POINTS, 0, rows.length);
-      gl.disableVertexAttribArray(loc.a_pos);
-      gl.disableVertexAttribArray(loc.a_band);
+      gl.drawArrays(gl.TRIANGLES, 0, 3);
+      gl.disableVertexAttribArray(copy.a_xy);
     },
   };
 

@@ -358,6 +358,11 @@ class UIConfig(BaseModel):
     synthetic: bool
     basemap: dict[str, str | None]
     tiles: str | None = Field(description="the snapshot's PMTiles archive (relative URL)")
+    tileset: dict[str, Any] | None = Field(
+        None,
+        description="the archive's minzoom, maxzoom and bounds (WGS84 west, south, east, north), "
+        "as its header holds them: the map takes its tile source from these without reading it first",
+    )
     bands: ScoreBands
 
 

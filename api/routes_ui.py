@@ -96,12 +96,16 @@ def ui_config(svc: ServiceDep, settings: SettingsDep) -> Response:
     score classes with their colours and labels (the same as the report maps and QGIS styles).
     """
     tiles = svc.snap.path / "map.pmtiles"
+    info = svc.snap.manifest.get("tiles") or {}
     return JSONBytes(
         {
             "snapshot": svc.snap.id,
             "synthetic": svc.synthetic,
             "basemap": {"url": settings.basemap_url, "attribution": settings.basemap_attribution},
             "tiles": f"api/tiles/{svc.snap.id}.pmtiles" if tiles.exists() else None,
+            "tileset": {k: info[k] for k in ("minzoom", "maxzoom", "bounds")}
+            if tiles.exists() and all(k in info for k in ("minzoom", "maxzoom", "bounds"))
+            else None,
             "bands": bands.served(),
         }
     )

@@ -229,6 +229,17 @@ def test_tiles_info(client, svc, url):
     assert client.get("/api/tiles", headers={"If-None-Match": r.headers["etag"]}).status_code == 304
 
 
+def test_the_ui_config_names_the_archives_zooms_and_bounds_as_its_header_holds_them(client, archive):
+    """The map builds its tile source from these without reading the header first: a bound
+    narrower than the archive's would leave tiles at the edge unrequested."""
+    tileset = client.get("/api/ui/config").json()["tileset"]
+    with open(archive, "rb") as f:
+        h = Reader(MmapSource(f)).header()
+    assert (tileset["minzoom"], tileset["maxzoom"]) == (h["min_zoom"], h["max_zoom"])
+    header = [h["min_lon_e7"] / 1e7, h["min_lat_e7"] / 1e7, h["max_lon_e7"] / 1e7, h["max_lat_e7"] / 1e7]
+    assert np.allclose(tileset["bounds"], header, atol=2e-7)
+
+
 # -- coverage overlays ---------------------------------------------------------------------
 def test_coverage_listing_and_images(client, svc):
     r = client.get("/api/coverage")

@@ -45,6 +45,10 @@ test('every global-state key is declared with a default', () => {
 test('site layers read the PMTiles site layers and promote site_id (points: fid) for feature-state', () => {
   assert.deepEqual(full.sources.nrw.promoteId, { sites: 'site_id', site_points: 'fid', municipalities: 'ags', kreise: 'kreis_ags' });
   assert.match(full.sources.nrw.url, /^pmtiles:\/\//);
+  // with the archive's zooms and bounds from api/ui/config: the tile URLs at once, no header read first
+  const known = L.style({ tiles: 'http://x/t.pmtiles', tileset: { minzoom: 5, maxzoom: 14, bounds: [5.8, 50.3, 9.5, 52.6] }, bands });
+  assert.deepEqual(known.sources.nrw, { type: 'vector', tiles: ['pmtiles://http://x/t.pmtiles/{z}/{x}/{y}'], minzoom: 5, maxzoom: 14,
+    bounds: [5.8, 50.3, 9.5, 52.6], promoteId: full.sources.nrw.promoteId });
   for (const id of L.SITE_LAYERS) {
     const l = full.layers.find((x) => x.id === id);
     assert.ok(L.SITE_SOURCE_LAYERS.includes(l['source-layer']), id);

@@ -213,13 +213,23 @@ export function sitePoints({ bands, sites = 50000 }) {
 }
 
 /**
+ * The PMTiles source: with the archive's zooms and bounds (`tileset` of api/ui/config) its tile
+ * URLs at once, else the archive's URL, whose header MapLibre then reads before any tile.
+ */
+export function tileSource(tiles, tileset = null) {
+  if (!tileset) return { type: 'vector', url: `pmtiles://${tiles}`, promoteId: PROMOTE_ID };
+  const { minzoom, maxzoom, bounds } = tileset;
+  return { type: 'vector', tiles: [`pmtiles://${tiles}/{z}/{x}/{y}`], minzoom, maxzoom, bounds, promoteId: PROMOTE_ID };
+}
+
+/**
  * The style: one PMTiles vector source, the neighbours, optional basemap and coverage images;
  * the sites coloured by the score classes of `bands` (bands.js).
  */
-export function style({ tiles, bands, basemap = null, coverage = [], neighbours = null, h2Year = GLOBAL_STATE.h2Year, sites = 50000 }) {
+export function style({ tiles, tileset = null, bands, basemap = null, coverage = [], neighbours = null, h2Year = GLOBAL_STATE.h2Year, sites = 50000 }) {
   const [[, r5], [, r7]] = pointRadius(sites);
   const sources = {
-    nrw: { type: 'vector', url: `pmtiles://${tiles}`, promoteId: PROMOTE_ID },
+    nrw: tileSource(tiles, tileset),
     [MARKS_SOURCE]: { type: 'geojson', data: { type: 'FeatureCollection', features: [] } },
     neighbours: { type: 'geojson', data: neighbours || { type: 'FeatureCollection', features: [] } },
   };

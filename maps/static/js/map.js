@@ -49,7 +49,7 @@ export function createMap(container, ctx) {
   const map = new maplibregl.Map({
     container,
     // image overlays are added when first switched on (their PNGs are not loaded before)
-    style: layers.style({ tiles, bands, basemap: cfg.basemap, coverage: coverage.filter((c) => c.kind !== 'image'),
+    style: layers.style({ tiles, tileset: cfg.tileset, bands, basemap: cfg.basemap, coverage: coverage.filter((c) => c.kind !== 'image'),
       h2Year: store.state.year, sites: ctx.prep.n }),
     hash: 'map',
     bounds: NRW_BOUNDS,
@@ -241,7 +241,7 @@ export function createSiteMap(container, { cfg, bands, siteId, bounds, bandValue
   const tiles = registerPmtiles(cfg.tiles);
   const map = new maplibregl.Map({
     container,
-    style: layers.style({ tiles, bands, basemap: cfg.basemap }),
+    style: layers.style({ tiles, tileset: cfg.tileset, bands, basemap: cfg.basemap }),
     bounds,
     fitBoundsOptions: { padding: 70, maxZoom: 13 },
     interactive: false,

@@ -135,19 +135,35 @@ function compile(gl, type, src) {
   const s = gl.createShader(type);
   gl.shaderSource(s, src);
   gl.compileShader(s);
-  if (!gl.getShaderParameter(s, gl.COMPILE_STATUS)) throw new Error(`site points shader: ${gl.getShaderInfoLog(s)}`);
   return s;
 }
 
+// The programs of a WebGL context (the public and the staff points share them). Each status
+// query waits until the GPU process has run every command before it: only the link status is
+// asked, once per program, and the shaders' logs only when the link failed.
+const programs = new WeakMap();
+
 function program(gl, vert, frag, attributes, uniforms) {
+  let known = programs.get(gl);
+  if (!known) {
+    known = new Map();
+    programs.set(gl, known);
+    // a lost context loses its programs: a restored one compiles them anew
+    gl.canvas.addEventListener?.('webglcontextlost', () => programs.delete(gl), { once: true });
+  }
+  if (known.has(vert + frag)) return known.get(vert + frag);
   const prog = gl.createProgram();
-  gl.attachShader(prog, compile(gl, gl.VERTEX_SHADER, vert));
-  gl.attachShader(prog, compile(gl, gl.FRAGMENT_SHADER, frag));
+  const shaders = [compile(gl, gl.VERTEX_SHADER, vert), compile(gl, gl.FRAGMENT_SHADER, frag)];
+  for (const sh of shaders) gl.attachShader(prog, sh);
   gl.linkProgram(prog);
-  if (!gl.getProgramParameter(prog, gl.LINK_STATUS)) throw new Error(`site points program: ${gl.getProgramInfoLog(prog)}`);
+  if (!gl.getProgramParameter(prog, gl.LINK_STATUS)) {
+    const logs = [gl.getProgramInfoLog(prog), ...shaders.map((sh) => gl.getShaderInfoLog(sh))].filter(Boolean);
+    throw new Error(`site points program: ${logs.join(' ')}`);
+  }
   const loc = { prog };
   for (const a of attributes) loc[a] = gl.getAttribLocation(prog, a);
   for (const u of uniforms) loc[u] = gl.getUniformLocation(prog, u);
+  known.set(vert + frag, loc);
   return loc;
 }
 
@@ -273,9 +289,7 @@ export function createSitePoints(prep, rows, spec) {
       for (const b of [posBuf, bandBuf, triBuf]) gl?.deleteBuffer(b);
       gl?.deleteTexture(tex);
       gl?.deleteFramebuffer(fbo);
-      gl?.deleteProgram(loc?.prog);
-      gl?.deleteProgram(copy?.prog);
-      gl = null;
+      gl = null; // the programs stay with the context (shared; freed with it)
     },
     // MapLibre's offscreen pass (before the frame's own framebuffer is bound): the points into
     // the texture, unless it holds them as this frame would draw them

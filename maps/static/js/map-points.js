@@ -167,6 +167,10 @@ function program(gl, vert, frag, attributes, uniforms) {
   return loc;
 }
 
+// Fewer points than this are drawn straight onto the map in every frame: copying a texture of the
+// whole map costs about what a few thousand points do.
+const TEXTURE_MIN = 10000;
+
 // The drawn points as one texture over the map (premultiplied, as drawn): copied texel for texel.
 const COPY_VERT = `
 attribute vec2 a_xy;
@@ -294,7 +298,7 @@ export function createSitePoints(prep, rows, spec) {
     // MapLibre's offscreen pass (before the frame's own framebuffer is bound): the points into
     // the texture, unless it holds them as this frame would draw them
     prerender(context, args) {
-      if (!prepare(args) || same()) return;
+      if (rows.length < TEXTURE_MIN || !prepare(args) || same()) return;
       const [w, h] = [frame[19], frame[20]];
       gl.bindTexture(gl.TEXTURE_2D, tex);
       if (!held || held[19] !== w || held[20] !== h) {

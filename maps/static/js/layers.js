@@ -208,7 +208,7 @@ function pointRadius(sites) {
  * ranking), radius and white ring width by zoom (linear between the stops).
  */
 export function sitePoints({ bands, sites = 50000 }) {
-  return { id: 'site-points', maxzoom: POINTS_MAXZOOM, colors: [...bands.colors], excluded: excludedPoint(bands),
+  return { id: 'site-points', maxzoom: POINTS_MAXZOOM, texture: true, colors: [...bands.colors], excluded: excludedPoint(bands),
     unscored: UNSCORED_COLOR, radius: pointRadius(sites), strokeColor: '#ffffff', strokeWidth: [[5, 0], [8, 0.5]] };
 }
 

@@ -167,10 +167,6 @@ function program(gl, vert, frag, attributes, uniforms) {
   return loc;
 }
 
-// Fewer points than this are drawn straight onto the map in every frame: copying a texture of the
-// whole map costs about what a few thousand points do.
-const TEXTURE_MIN = 10000;
-
 // The drawn points as one texture over the map (premultiplied, as drawn): copied texel for texel.
 const COPY_VERT = `
 attribute vec2 a_xy;
@@ -186,10 +182,12 @@ void main() { gl_FragColor = texture2D(u_tex, gl_FragCoord.xy / u_res); }`;
  * prepared table), styled by `spec` (layers.sitePoints()). Returns {layer (for map.addLayer),
  * setBands(rowBand: Int8Array by table row), pick(map, point) → table row or -1, visible(map)}.
  *
- * The points are drawn into a texture in MapLibre's offscreen pass and the texture onto the map
- * in its frame; a frame with the same view, bands and size only copies the texture. On the
- * software renderer the 50,000 points cost ~125 ms of CPU a frame, the copy a fraction of it,
- * and the map draws a frame for every tile that arrives while it loads (bench/ui.py, issue 18 §4).
+ * With `spec.texture` the points are drawn into a texture in MapLibre's offscreen pass and the
+ * texture onto the map in its frame; a frame with the same view, bands and size only copies the
+ * texture. On the software renderer the 50,000 points cost ~125 ms of CPU a frame, the copy a
+ * fraction of it, and the map draws a frame for every tile that arrives while it loads
+ * (bench/ui.py, issue 18 §4). A few thousand points cost about what the copy does: the staff's
+ * non-public points are drawn straight onto the map in every frame.
  */
 export function createSitePoints(prep, rows, spec) {
   const index = pointIndex(prep.columns.lon, prep.columns.lat, rows);
@@ -298,7 +296,7 @@ export function createSitePoints(prep, rows, spec) {
     // MapLibre's offscreen pass (before the frame's own framebuffer is bound): the points into
     // the texture, unless it holds them as this frame would draw them
     prerender(context, args) {
-      if (rows.length < TEXTURE_MIN || !prepare(args) || same()) return;
+      if (!spec.texture || !prepare(args) || same()) return;
       const [w, h] = [frame[19], frame[20]];
       gl.bindTexture(gl.TEXTURE_2D, tex);
       if (!held || held[19] !== w || held[20] !== h) {

@@ -272,25 +272,27 @@ export function createSitePoints(prep, rows, spec) {
       map = m;
       gl = context;
       loc = program(gl, VERT, FRAG, ['a_pos', 'a_band'], ['u_matrix', 'u_size', 'u_colors', 'u_radius', 'u_stroke', 'u_stroke_color']);
-      copy = program(gl, COPY_VERT, COPY_FRAG, ['a_xy'], ['u_tex', 'u_res']);
       posBuf = gl.createBuffer();
       gl.bindBuffer(gl.ARRAY_BUFFER, posBuf);
       gl.bufferData(gl.ARRAY_BUFFER, index.pos, gl.STATIC_DRAW);
       bandBuf = gl.createBuffer();
       gl.bindBuffer(gl.ARRAY_BUFFER, bandBuf);
       gl.bufferData(gl.ARRAY_BUFFER, bands, gl.DYNAMIC_DRAW);
-      triBuf = gl.createBuffer(); // one triangle over the whole drawing buffer
-      gl.bindBuffer(gl.ARRAY_BUFFER, triBuf);
-      gl.bufferData(gl.ARRAY_BUFFER, new Float32Array([-1, -1, 3, -1, -1, 3]), gl.STATIC_DRAW);
-      tex = gl.createTexture();
-      fbo = gl.createFramebuffer();
+      if (spec.texture) {
+        copy = program(gl, COPY_VERT, COPY_FRAG, ['a_xy'], ['u_tex', 'u_res']);
+        triBuf = gl.createBuffer(); // one triangle over the whole drawing buffer
+        gl.bindBuffer(gl.ARRAY_BUFFER, triBuf);
+        gl.bufferData(gl.ARRAY_BUFFER, new Float32Array([-1, -1, 3, -1, -1, 3]), gl.STATIC_DRAW);
+        tex = gl.createTexture();
+        fbo = gl.createFramebuffer();
+      }
       dirty = false;
       held = null;
     },
     onRemove() {
-      for (const b of [posBuf, bandBuf, triBuf]) gl?.deleteBuffer(b);
-      gl?.deleteTexture(tex);
-      gl?.deleteFramebuffer(fbo);
+      for (const b of [posBuf, bandBuf, triBuf]) if (b) gl?.deleteBuffer(b);
+      if (tex) gl?.deleteTexture(tex);
+      if (fbo) gl?.deleteFramebuffer(fbo);
       gl = null; // the programs stay with the context (shared; freed with it)
     },
     // MapLibre's offscreen pass (before the frame's own framebuffer is bound): the points into

@@ -167,6 +167,14 @@ function program(gl, vert, frag, attributes, uniforms) {
   return loc;
 }
 
+/** Premultiplied colours over what is drawn, no depth or stencil test (as MapLibre blends). */
+function blendOver(gl) {
+  gl.disable(gl.DEPTH_TEST);
+  gl.disable(gl.STENCIL_TEST);
+  gl.enable(gl.BLEND);
+  gl.blendFunc(gl.ONE, gl.ONE_MINUS_SRC_ALPHA);
+}
+
 // The drawn points as one texture over the map (premultiplied, as drawn): copied texel for texel.
 const COPY_VERT = `
 attribute vec2 a_xy;
@@ -253,10 +261,7 @@ export function createSitePoints(prep, rows, spec) {
     gl.bindBuffer(gl.ARRAY_BUFFER, bandBuf);
     gl.enableVertexAttribArray(loc.a_band);
     gl.vertexAttribPointer(loc.a_band, 1, gl.BYTE, false, 0, 0);
-    gl.disable(gl.DEPTH_TEST);
-    gl.disable(gl.STENCIL_TEST);
-    gl.enable(gl.BLEND);
-    gl.blendFunc(gl.ONE, gl.ONE_MINUS_SRC_ALPHA);
+    blendOver(gl);
     gl.drawArrays(gl.POINTS, 0, rows.length);
     gl.disableVertexAttribArray(loc.a_pos);
     gl.disableVertexAttribArray(loc.a_band);
@@ -329,10 +334,7 @@ export function createSitePoints(prep, rows, spec) {
       gl.bindBuffer(gl.ARRAY_BUFFER, triBuf);
       gl.enableVertexAttribArray(copy.a_xy);
       gl.vertexAttribPointer(copy.a_xy, 2, gl.FLOAT, false, 0, 0);
-      gl.disable(gl.DEPTH_TEST);
-      gl.disable(gl.STENCIL_TEST);
-      gl.enable(gl.BLEND);
-      gl.blendFunc(gl.ONE, gl.ONE_MINUS_SRC_ALPHA);
+      blendOver(gl);
       gl.drawArrays(gl.TRIANGLES, 0, 3);
       gl.disableVertexAttribArray(copy.a_xy);
     },

@@ -84,6 +84,9 @@ def sites_values(
     return resp
 
 
+TILESET = ("minzoom", "maxzoom", "bounds")  # of the manifest's tiles entry, for the map's source
+
+
 @router.get(
     "/ui/config",
     summary="Web UI settings",
@@ -95,16 +98,16 @@ def ui_config(svc: ServiceDep, settings: SettingsDep) -> Response:
     """The live snapshot, whether it is synthetic, the optional base map, the tiles URL and the
     score classes with their colours and labels (the same as the report maps and QGIS styles).
     """
-    tiles = svc.snap.path / "map.pmtiles"
+    have_tiles = (svc.snap.path / "map.pmtiles").exists()
     info = svc.snap.manifest.get("tiles") or {}
     return JSONBytes(
         {
             "snapshot": svc.snap.id,
             "synthetic": svc.synthetic,
             "basemap": {"url": settings.basemap_url, "attribution": settings.basemap_attribution},
-            "tiles": f"api/tiles/{svc.snap.id}.pmtiles" if tiles.exists() else None,
-            "tileset": {k: info[k] for k in ("minzoom", "maxzoom", "bounds")}
-            if tiles.exists() and all(k in info for k in ("minzoom", "maxzoom", "bounds"))
+            "tiles": f"api/tiles/{svc.snap.id}.pmtiles" if have_tiles else None,
+            "tileset": {k: info[k] for k in TILESET}
+            if have_tiles and all(k in info for k in TILESET)
             else None,
             "bands": bands.served(),
         }

@@ -40,6 +40,7 @@ from typing import Any, overload
 import numpy as np
 import shapely
 
+from layers.io import sha256
 from layers.store import MANIFEST
 
 log = logging.getLogger("nrw_sites.layers")
@@ -248,7 +249,7 @@ SOURCE = "manifest.sha256"  # in a cache: the digest of the manifest it was writ
 
 def _digest(snapshot_dir: Path) -> str:
     try:
-        return hashlib.sha256((snapshot_dir / MANIFEST).read_bytes()).hexdigest()
+        return sha256(snapshot_dir / MANIFEST)
     except FileNotFoundError:  # a directory of derived data without a manifest
         return "-"
 

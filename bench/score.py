@@ -12,6 +12,9 @@ ad-hoc timings, and the speed ratio against `geopandas.overlay` with grid cells 
 from __future__ import annotations
 
 import argparse
+import cProfile
+import os
+import pstats
 import statistics
 import sys
 import time
@@ -33,7 +36,8 @@ from geo.measures import SiteCache
 from geo.nearest import transport_distances
 from geo.query import RankingQuery
 from geo.scoring import Scorer
-from geo.sites import compute_indicators
+from geo.sites import GenericMeasures, compute_indicators
+from geo.sites import _run_measures as run_measures
 from layers.build import build, load_funding
 from layers.store import Store
 
@@ -106,6 +110,96 @@ def generic_measures(geoms, layers: dict, coverage: dict) -> None:
     print(f"  {'together':<40} wall {sum(r[1] for r in rows):6.3f} s   cpu {sum(r[2] for r in rows):6.3f} s")
 
 
+def _engine_seconds(profile: cProfile.Profile) -> float:
+    """Seconds a profile spent in the geometry engines: shapely's functions (thin wrappers of
+    GEOS) and exactextract's C++ calls."""
+    stats = pstats.Stats(profile).stats  # type: ignore[attr-defined]  # not in typeshed
+    return sum(
+        v[2]
+        for (file, _line, name), v in stats.items()
+        if "/shapely/" in file or "shapely.lib" in name or "exactextract" in name
+    )
+
+
+class _Timer:
+    """Wall and CPU seconds per stage, given as a ``progress`` callback; with ``profiled``, also the
+    seconds in the geometry engines (a second run: the profiler's own cost stays out of the CPU)."""
+
+    def __init__(self, profiled: bool):
+        self.profiled = profiled
+        self.rows: dict[str, tuple[float, float, float]] = {}
+        self.name: str | None = None
+
+    def __call__(self, name: str | None) -> None:
+        if self.name is not None:
+            engine = 0.0
+            if self.profiled:
+                self.profile.disable()
+                engine = _engine_seconds(self.profile)
+            self.rows[self.name] = (time.perf_counter() - self.t, time.process_time() - self.c, engine)
+        self.name = name
+        if name is not None:
+            self.profile = cProfile.Profile(time.process_time)
+            self.t, self.c = time.perf_counter(), time.process_time()
+            if self.profiled:
+                self.profile.enable()
+
+
+def floors(base, layers: dict, coverage: dict, funding) -> None:
+    """The floor of each stage of the batch and what is left above it.
+
+    A stage's floor is the CPU its exact geometry takes in the engines (GEOS through shapely,
+    exactextract; column "engines"): the intersections, predicates and distances the answer is
+    made of, with the algorithms as they are. "rest" is Python and numpy around those calls (for
+    the generic measures mostly numpy's sums over grids and radii, which are the measure). The helpers (the
+    fibre and 5G grids, the generic measures) run in forked processes beside the main one and
+    are timed alone here; with every core busy the batch cannot take less than all CPU seconds
+    divided by the cores.
+    """
+    geoms = np.asarray(base.geometry.values)
+    grids = {k: coverage[k] for k in ("fibre", "mobile_5g") if k in coverage}
+    jobs = GenericMeasures(geoms[:0], layers, coverage).jobs  # no sites: nothing forked
+    helpers = (
+        ("helper: fibre and 5G shares", lambda: ind.grid_shares(geoms, grids, workers=0)),
+        ("helper: generic measures", lambda: run_measures((geoms, jobs, None), 0)),
+    )
+    runs = []
+    for profiled in (False, True):
+        timer = _Timer(profiled)
+        os_t0, t0 = os.times(), time.perf_counter()
+        timer("sites' areas, helpers started")
+        compute_indicators(base, layers, coverage, funding, timer)
+        timer(None)
+        wall, os_t1 = time.perf_counter() - t0, os.times()
+        main_cpu = os_t1.user - os_t0.user + os_t1.system - os_t0.system
+        helpers_cpu = (
+            os_t1.children_user - os_t0.children_user + os_t1.children_system - os_t0.children_system
+        )
+        for name, run in helpers:
+            timer(name + " (alone)")
+            run()
+        timer(None)
+        runs.append((timer.rows, wall, main_cpu, helpers_cpu))
+    (plain, wall, main_cpu, helpers_cpu), (profiled_rows, *_) = runs
+    cores = max(1, len(os.sched_getaffinity(0)))
+    print(f"\nfloor of each stage, {len(base):,} sites (CPU: this process's, its threads included):")
+    print(f"  {'stage':<48} {'wall s':>7} {'CPU s':>7} {'engines':>8} {'rest':>7}")
+    floor_sum = 0.0
+    for name, (w, cpu, _) in plain.items():
+        engine = profiled_rows[name][2]
+        floor_sum += engine
+        print(f"  {name[:48]:<48} {w:>7.2f} {cpu:>7.2f} {engine:>8.2f} {max(cpu - engine, 0):>7.2f}")
+    total = main_cpu + helpers_cpu
+    print(
+        f"  batch: wall {wall:.2f} s; CPU main {main_cpu:.2f} s + helpers {helpers_cpu:.2f} s = "
+        f"{total:.2f} s; on {cores} cores no less than {total / cores:.2f} s"
+    )
+    print(
+        f"  the engines together: {floor_sum:.2f} s of CPU, on {cores} cores no less than "
+        f"{floor_sum / cores:.2f} s (transport's distances run in threads the profiler does not see)"
+    )
+
+
 def main() -> None:
     """Run the benchmark."""
     ap = argparse.ArgumentParser()
@@ -159,6 +253,7 @@ def main() -> None:
     )
 
     generic_measures(sites.geometry.values, layers, snap.coverage)
+    floors(base, layers, snap.coverage, funding)
 
     times = []
     for k in range(30):

@@ -26,6 +26,7 @@ import numpy as np
 AVAILABILITY = ("now", "lt_1y", "1_3y", "gt_3y", "unknown")
 LEGACY = {"lt2y": "1_3y", "gt2y": "gt_3y"}  # DESIGN §3.2's first brownfield codes
 HORIZON_MONTHS = {"now": 0, "lt_1y": 12, "1_3y": 36}
+LAND_FIELDS = ("availability", "available_from", "restrictions")  # as the candidate layers give them
 RESTRICTIONS = ("ownership", "contamination", "access", "emission", "planning_law", "other")
 SEPARATORS = re.compile(r"[;,|]")
 MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")

@@ -18,7 +18,7 @@ Notes
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import NamedTuple, cast
 
 import numpy as np
@@ -56,12 +56,58 @@ def _pairs(pairs: pd.DataFrame | Overlaps) -> Overlaps:
     return Overlaps(pairs["site"].to_numpy(), pairs["unit"].to_numpy(), pairs["area_m2"].to_numpy())
 
 
+AreaOf = Callable[[np.ndarray, np.ndarray], np.ndarray]  # (site rows, unit rows) -> overlap in m²
+
+
+class PairAreas:
+    """Overlap areas of pairs of two layers' areas (rows ``a`` of one, ``b`` of the other), each
+    computed once, whichever side asks: is a plan area on brownfields, and which plan area holds
+    a brownfield, are the same intersections seen from either side.
+
+    ``area(ga, gb, ka, kb)`` gives the overlap of each pair of geometries ``ga[i]``, ``gb[i]``
+    (in that order) whose layer rows are ``ka[i]`` and ``kb[i]``; a pair with a row of -1 (an
+    ad-hoc area, a site that is no row of the layer) is always computed.
+    """
+
+    def __init__(self, n_b: int):
+        self.n_b = max(n_b, 1)
+        self.keys = np.empty(0, dtype=np.int64)  # sorted
+        self.areas = np.empty(0)
+
+    def area(self, ga: np.ndarray, gb: np.ndarray, ka: np.ndarray, kb: np.ndarray) -> np.ndarray:
+        """The overlap of each pair (m²)."""
+        key = np.where((ka >= 0) & (kb >= 0), ka.astype(np.int64) * self.n_b + kb, -1)
+        at = np.minimum(np.searchsorted(self.keys, key), max(len(self.keys) - 1, 0))
+        hit = (key >= 0) & (self.keys[at] == key) if len(self.keys) else np.zeros(len(key), dtype=bool)
+        out = np.empty(len(key))
+        out[hit] = self.areas[at[hit]]
+        miss = np.flatnonzero(~hit)
+        if not len(miss):
+            return out
+        out[miss] = shapely.area(shapely.intersection(ga[miss], gb[miss]))
+        new = miss[key[miss] >= 0]
+        if len(new):
+            keys, first = np.unique(key[new], return_index=True)
+            keys = np.concatenate([self.keys, keys])
+            order = np.argsort(keys, kind="stable")
+            self.keys = keys[order]
+            self.areas = np.concatenate([self.areas, out[new][first]])[order]
+        return out
+
+
+def _intersection_area(sites: np.ndarray, units: np.ndarray) -> AreaOf:
+    """Overlap areas of (site, unit) pairs computed directly."""
+    return lambda s, u: shapely.area(shapely.intersection(sites[s], units[u]))
+
+
 def unit_overlaps(sites: np.ndarray, units: np.ndarray, tree: shapely.STRtree | None = None) -> pd.DataFrame:
     """Return (site, unit, area_m2) for every site/unit pair that overlaps (``overlaps`` as a frame)."""
     return pd.DataFrame(overlaps(sites, units, tree)._asdict())
 
 
-def overlaps(sites: np.ndarray, units: np.ndarray, tree: shapely.STRtree | None = None) -> Overlaps:
+def overlaps(
+    sites: np.ndarray, units: np.ndarray, tree: shapely.STRtree | None = None, area_of: AreaOf | None = None
+) -> Overlaps:
     """(site, unit, area_m2) for every site/unit pair that overlaps.
 
     Sites lying wholly inside a unit are found with the unit prepared once
@@ -71,6 +117,7 @@ def overlaps(sites: np.ndarray, units: np.ndarray, tree: shapely.STRtree | None 
     ``tree`` may be a prebuilt STRtree over ``units``; up to ``FEW_SITES`` sites (ad-hoc
     scoring) ask it for their candidates instead of building a tree over the sites and querying
     it with every unit: the same pairs, in the same order, without touching the other units.
+    ``area_of(site rows, unit rows)`` gives crossing pairs' overlaps (default: intersected here).
     """
     n = len(sites)
     few = tree is not None and n <= FEW_SITES
@@ -91,7 +138,7 @@ def overlaps(sites: np.ndarray, units: np.ndarray, tree: shapely.STRtree | None 
         rest = np.flatnonzero(~inside)
         s_x, u_x = (tree or shapely.STRtree(units)).query(sites[rest], predicate="intersects")
         s_x = rest[s_x]
-    area_x = shapely.area(shapely.intersection(sites[s_x], units[u_x]))
+    area_x = (area_of or _intersection_area(sites, units))(s_x, u_x)
     site = np.concatenate([s_in, s_x])
     unit = np.concatenate([u_in, u_x])
     area = np.concatenate([shapely.area(sites[s_in]), area_x])
@@ -386,12 +433,14 @@ def brownfield_majority(
     brownfields: np.ndarray,
     tree: shapely.STRtree | None = None,
     threshold: float = BROWNFIELD_OVERLAP,
+    area_of: AreaOf | None = None,
 ) -> np.ndarray:
     """Whether at least ``threshold`` of each site lies on brownfields (exactly as with the union).
 
     Same answer as ``brownfield_fraction(...) >= threshold`` with far less geometry work: the
     sum of the brownfields' own areas bounds the overlap from above, the largest single piece
     bounds it from below, and only sites the bounds cannot decide get the exact union.
+    ``area_of(site rows, brownfield rows)`` gives the pieces' areas (default: intersected here).
     """
     n = len(sites)
     out = np.zeros(n, dtype=bool)
@@ -403,7 +452,7 @@ def brownfield_majority(
     upper = np.bincount(s_idx, weights=shapely.area(brownfields[b_idx]), minlength=n)
     keep = upper[s_idx] >= need[s_idx]
     s_idx, b_idx = s_idx[keep], b_idx[keep]
-    piece = shapely.area(shapely.intersection(sites[s_idx], brownfields[b_idx]))
+    piece = (area_of or _intersection_area(sites, brownfields))(s_idx, b_idx)
     upper = np.bincount(s_idx, weights=piece, minlength=n)
     lower = np.zeros(n)
     np.maximum.at(lower, s_idx, piece)

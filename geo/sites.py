@@ -15,9 +15,10 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo import availability, nearest
+from geo import availability, nearest, planning
 from geo import indicators as ind
 from geo.access import PUBLIC_FIELD, RESTRICTED_FIELDS
+from geo.availability import LAND_FIELDS
 from geo.criteria import CRITERIA
 from geo.crs import WORK_CRS
 from geo.grid import Coverage
@@ -68,9 +69,6 @@ SHARE_LAYERS = ("fibre", "mobile_5g")  # coverage layers of shares (other grids 
 def _array(layer: gpd.GeoDataFrame) -> np.ndarray:
     """A layer's geometries as a plain shapely array."""
     return np.asarray(layer.geometry.values)
-
-
-LAND_FIELDS = ("availability", "available_from", "restrictions")  # geo/availability.py
 
 
 def _carried(layer: pd.DataFrame) -> dict[str, np.ndarray]:
@@ -137,18 +135,6 @@ def derive_sites(layers: Mapping[str, gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
         df[PUBLIC_FIELD] = df[PUBLIC_FIELD].map(lambda v: v is not False and v is not np.False_)
     df.insert(0, "site_id", [f"{PREFIX[k]}-{s}" for k, s in zip(df["kind"], df["source_id"], strict=True)])
     return gpd.GeoDataFrame(df, geometry="geometry", crs=WORK_CRS)
-
-
-def _majority_host(geoms: np.ndarray, idx: LayerIndex, name: str) -> np.ndarray:
-    """Index of the area of layer ``name`` holding at least half of each geometry (-1 where
-    none does). Among several, the largest overlap wins and then the smallest (most specific) host.
-    """
-    pairs = ind.overlaps(geoms, idx.geoms(name), idx.tree(name))
-    host = ind.largest_overlap(pairs, len(geoms), idx.areas(name))
-    overlap = np.zeros(len(geoms))
-    chosen = pairs.unit == host[pairs.site]
-    overlap[pairs.site[chosen]] = pairs.area_m2[chosen]
-    return np.where(overlap >= ind.BROWNFIELD_OVERLAP * shapely.area(geoms), host, -1)
 
 
 Columns = dict[str, Any]  # a site table as named columns (Series, arrays or scalars), in order
@@ -220,8 +206,8 @@ def indicator_columns(
         step("municipality and Kreis (largest overlap)")
         pairs, unit_ags = _municipality(out, geoms, idx, warn)
         step("planning status and brownfield overlap")
-        _planning(out, geoms, idx)
-        _host_land(out, geoms, idx)
+        planning.planning_status(out, geoms, idx, _layer_rows(out, geoms, idx))
+        planning.host_land(out, geoms, idx)
         step("hydrogen core network distance")
         _hydrogen(out, geoms, idx)
         step("transport access (straight-line distances)")
@@ -403,57 +389,21 @@ def _municipality(
     return pairs, unit_ags
 
 
-def _planning(out: Columns, geoms: np.ndarray, idx: LayerIndex) -> None:
-    """Set is_brownfield and planning_category (a plan area or LEP site holding ≥ 50 %)."""
-    layers = idx.layers
-    kind = np.asarray(out["kind"], dtype=object)
-    if "brownfields" in layers:
-        is_bf = kind == "brownfield"
-        other = np.flatnonzero(~is_bf)
-        bf = idx.geoms("brownfields")
-        is_bf[other] = ind.brownfield_majority(geoms[other], bf, idx.tree("brownfields"))
-        out["is_brownfield"] = is_bf
-    else:
-        out["is_brownfield"] = np.where(kind == "brownfield", 1.0, np.nan)
-    planning = (  # a writable copy
-        np.array(out["planning_category"], dtype=object)
-        if "planning_category" in out
-        else np.full(len(geoms), None, dtype=object)
-    )
-    # brownfields and ad-hoc polygons take the category of a plan area holding ≥ 50 % of them
-    open_rows = np.flatnonzero((kind == "brownfield") | pd.isna(planning))
-    planning[open_rows] = None
-    for name, category in (("regional_plan", None), ("lep_sites", "LEP")):
-        todo = open_rows[pd.isna(planning[open_rows])]
-        if name in layers and len(layers[name]) and len(todo):
-            host = _majority_host(geoms[todo], idx, name)
-            found = host >= 0
-            planning[todo[found]] = (
-                idx.column(name, "category")[host[found]] if category is None else category
-            )
-    rest = open_rows[pd.isna(planning[open_rows])]
-    is_bf_rest = np.asarray(np.asarray(out["is_brownfield"])[rest], dtype=float) == 1
-    planning[rest] = np.where(is_bf_rest, "BROWNFIELD", "NONE")
-    out["planning_category"] = planning
-
-
-def _host_land(out: Columns, geoms: np.ndarray, idx: LayerIndex) -> None:
-    """Ad-hoc areas take availability, date and restrictions of the plan area or brownfield
-    holding ≥ 50 % of them (as they take its planning status); elsewhere they have no data."""
-    n = len(geoms)
-    todo = np.flatnonzero(np.asarray(out["kind"], dtype=object) == "adhoc")
-    for name in ("regional_plan", "brownfields"):
-        layer = idx.layers.get(name)
-        if layer is None or not len(layer) or not len(todo) or "availability" not in layer.columns:
+def _layer_rows(out: Columns, geoms: np.ndarray, idx: LayerIndex) -> dict[str, np.ndarray]:
+    """For the plan areas and the brownfields, each site's row in the layer it was derived from
+    (``site_id`` names it and the geometry is that row's, exactly), else -1 (ad-hoc areas,
+    sites of other layers): for geo.planning, which then intersects each pair of rows once."""
+    found = {}
+    for name, kind in (("regional_plan", "regional_plan"), ("brownfields", "brownfield")):
+        rows = found[name] = np.full(len(geoms), -1)
+        if name not in idx.layers or "site_id" not in out or not len(idx.layers[name]):
             continue
-        host = _majority_host(geoms[todo], idx, name)
-        found = host >= 0
-        for col in LAND_FIELDS:
-            if col in layer.columns:
-                values = np.array(out[col], dtype=object) if col in out else np.full(n, None, dtype=object)
-                values[todo[found]] = idx.column(name, col)[host[found]]
-                out[col] = values
-        todo = todo[~found]
+        ids = pd.Index([f"{PREFIX[kind]}-{a}" for a in idx.layers[name]["area_id"].astype(str)])
+        at = ids.get_indexer(pd.Index(np.asarray(out["site_id"], dtype=object)))
+        some = np.flatnonzero(at >= 0)
+        same = shapely.equals_exact(geoms[some], idx.geoms(name)[at[some]], tolerance=0)
+        rows[some[same]] = at[some[same]]
+    return found
 
 
 def _hydrogen(out: Columns, geoms: np.ndarray, idx: LayerIndex) -> None:

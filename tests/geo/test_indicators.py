@@ -642,6 +642,63 @@ def test_compute_indicators_planning_category_and_brownfield(computed):
     assert computed.loc["bf-b4", "former_use"] == "industry"
 
 
+def test_each_plan_area_and_brownfield_pair_is_intersected_once(layers, patch_grid, monkeypatch):
+    # "is a plan area on brownfields" and "which plan area holds a brownfield" ask for the same
+    # overlaps: a build intersects each pair of the two layers once, with the same answers
+    seen: list[frozenset[bytes]] = []
+    intersection = shapely.intersection
+
+    def counted(a, b, *args, **kwargs):
+        seen.extend(
+            frozenset((x.wkb, y.wkb)) for x, y in zip(np.atleast_1d(a), np.atleast_1d(b), strict=True)
+        )
+        return intersection(a, b, *args, **kwargs)
+
+    monkeypatch.setattr(shapely, "intersection", counted)
+    sites = derive_sites(layers)
+    got = compute_indicators(sites, layers, {"fibre": patch_grid}, None)
+    plan = {g.wkb for g in layers["regional_plan"].geometry}
+    brownfields = {g.wkb for g in layers["brownfields"].geometry}
+    pairs = [p for p in seen if len(p) == 2 and p & plan and p & brownfields]
+    assert pairs and len(pairs) == len(set(pairs))
+    assert got["planning_category"].tolist() == [
+        "GIB",
+        "GIB_Z",
+        "GIB",
+        "BROWNFIELD",
+        "GIB",
+        "BROWNFIELD",
+        "LEP",
+    ]
+    assert got["is_brownfield"].tolist() == [True, False, True, True, True, True, False]
+
+
+def test_sites_that_are_not_their_layers_rows_are_intersected_as_they_are(layers, patch_grid):
+    # a site named after a plan area but with another geometry (an edited copy) is not taken
+    # for that row: its own geometry decides
+    sites = derive_sites(layers)
+    gib = int(np.flatnonzero(sites["site_id"] == "rp-g1")[0])
+    moved = sites.copy()
+    moved.loc[gib, "geometry"] = shapely.affinity.translate(GIB, xoff=2000)  # off every brownfield
+    got = compute_indicators(moved, layers, {"fibre": patch_grid}, None)
+    assert not got.loc[gib, "is_brownfield"]
+    assert compute_indicators(sites, layers, {"fibre": patch_grid}, None).loc[gib, "is_brownfield"]
+
+
+def test_pair_areas_are_the_intersections_computed_once(monkeypatch):
+    a = np.array([box(X, Y, X + 100, Y + 100), box(X + 200, Y, X + 300, Y + 100)])
+    b = np.array([box(X + 50, Y, X + 250, Y + 50)])
+    memo = ind.PairAreas(len(b))
+    first = memo.area(a, b[[0, 0]], np.array([0, 1]), np.array([0, 0]))
+    assert first.tolist() == [2500.0, 2500.0]  # by hand: 50 × 50 m each
+    monkeypatch.setattr(shapely, "intersection", lambda *_a, **_k: pytest.fail("intersected again"))
+    assert memo.area(a[[1]], b, np.array([1]), np.array([0])).tolist() == [2500.0]
+    monkeypatch.undo()
+    # a pair without a row (-1) is not remembered: it is computed every time
+    assert memo.area(a[[0]], b, np.array([-1]), np.array([0])).tolist() == [2500.0]
+    assert len(memo.keys) == 2
+
+
 def hand_h2(site: str, horizon: float) -> tuple[float, float]:
     """Distance (km) to, and year of, the nearest hydrogen segment in service by ``horizon``."""
     g = GEOMS[site]

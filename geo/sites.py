@@ -398,7 +398,7 @@ def _layer_rows(out: Columns, geoms: np.ndarray, idx: LayerIndex) -> dict[str, n
         rows = found[name] = np.full(len(geoms), -1)
         if name not in idx.layers or "site_id" not in out or not len(idx.layers[name]):
             continue
-        ids = pd.Index([f"{PREFIX[kind]}-{a}" for a in idx.layers[name]["area_id"].astype(str)])
+        ids = pd.Index(f"{PREFIX[kind]}-" + idx.layers[name]["area_id"].astype(str))
         at = ids.get_indexer(pd.Index(np.asarray(out["site_id"], dtype=object)))
         some = np.flatnonzero(at >= 0)
         same = shapely.equals_exact(geoms[some], idx.geoms(name)[at[some]], tolerance=0)

@@ -394,15 +394,22 @@ def _layer_rows(out: Columns, geoms: np.ndarray, idx: LayerIndex) -> dict[str, n
     (``site_id`` names it and the geometry is that row's, exactly), else -1 (ad-hoc areas,
     sites of other layers): for geo.planning, which then intersects each pair of rows once."""
     found = {}
+    kinds = np.asarray(out["kind"], dtype=object)
     for name, kind in (("regional_plan", "regional_plan"), ("brownfields", "brownfield")):
         rows = found[name] = np.full(len(geoms), -1)
-        if name not in idx.layers or "site_id" not in out or not len(idx.layers[name]):
+        mine = np.flatnonzero(kinds == kind)  # none for ad-hoc areas: nothing to look up
+        if name not in idx.layers or "site_id" not in out or not len(mine):
             continue
-        ids = pd.Index(f"{PREFIX[kind]}-" + idx.layers[name]["area_id"].astype(str))
-        at = ids.get_indexer(pd.Index(np.asarray(out["site_id"], dtype=object)))
-        some = np.flatnonzero(at >= 0)
-        same = shapely.equals_exact(geoms[some], idx.geoms(name)[at[some]], tolerance=0)
-        rows[some[same]] = at[some[same]]
+        ids = idx.memo(
+            name,
+            "site_ids",
+            lambda n=name, k=kind: pd.Index(f"{PREFIX[k]}-" + idx.layers[n]["area_id"].astype(str)),
+        )
+        at = ids.get_indexer(pd.Index(np.asarray(out["site_id"], dtype=object)[mine]))
+        some = mine[at >= 0]
+        at = at[at >= 0]
+        same = shapely.equals_exact(geoms[some], idx.geoms(name)[at], tolerance=0)
+        rows[some[same]] = at[same]
     return found
 
 

@@ -24,7 +24,8 @@ from geo.criteria import PROFILES
 from geo.errors import InvalidParameter
 from geo.grid import NRW_GRID, Coverage
 from geo.scoring import Scorer
-from geo.sites import PUBLIC_COLUMNS, compute_indicators, derive_sites
+from geo.layer_index import LayerIndex
+from geo.sites import PUBLIC_COLUMNS, _layer_rows, compute_indicators, derive_sites
 
 CRS = "EPSG:25832"
 NAN = float("nan")
@@ -683,6 +684,20 @@ def test_sites_that_are_not_their_layers_rows_are_intersected_as_they_are(layers
     got = compute_indicators(moved, layers, {"fibre": patch_grid}, None)
     assert not got.loc[gib, "is_brownfield"]
     assert compute_indicators(sites, layers, {"fibre": patch_grid}, None).loc[gib, "is_brownfield"]
+
+
+def test_layer_rows_name_the_rows_sites_were_derived_from(layers):
+    sites = derive_sites(layers)
+    geoms = np.asarray(sites.geometry.values)
+    out = {"site_id": sites["site_id"], "kind": sites["kind"]}
+    rows = _layer_rows(out, geoms, LayerIndex(layers))
+    assert rows["regional_plan"].tolist() == [0, 1, -1, -1, -1, -1, -1]
+    assert rows["brownfields"].tolist() == [-1, -1, 0, 1, 2, 3, -1]
+    # ad-hoc areas are no layer's rows: nothing is looked up (here: no area_id to look up)
+    bare = {name: layer.drop(columns="area_id") for name, layer in layers.items() if "area_id" in layer}
+    adhoc = {"site_id": np.array(["rp-g1", "x"], dtype=object), "kind": np.array(["adhoc"] * 2, dtype=object)}
+    rows = _layer_rows(adhoc, geoms[:2], LayerIndex(bare))
+    assert rows["regional_plan"].tolist() == rows["brownfields"].tolist() == [-1, -1]
 
 
 def test_pair_areas_are_the_intersections_computed_once(monkeypatch):

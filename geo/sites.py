@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
@@ -389,6 +390,11 @@ def _municipality(
     return pairs, unit_ags
 
 
+def _site_ids(layer: gpd.GeoDataFrame, kind: str) -> pd.Index:
+    """The site ids of a candidate layer's rows, in row order."""
+    return pd.Index(f"{PREFIX[kind]}-" + layer["area_id"].astype(str))
+
+
 def _layer_rows(out: Columns, geoms: np.ndarray, idx: LayerIndex) -> dict[str, np.ndarray]:
     """For the plan areas and the brownfields, each site's row in the layer it was derived from
     (``site_id`` names it and the geometry is that row's, exactly), else -1 (ad-hoc areas,
@@ -400,11 +406,7 @@ def _layer_rows(out: Columns, geoms: np.ndarray, idx: LayerIndex) -> dict[str, n
         mine = np.flatnonzero(kinds == kind)  # none for ad-hoc areas: nothing to look up
         if name not in idx.layers or "site_id" not in out or not len(mine):
             continue
-        ids = idx.memo(
-            name,
-            "site_ids",
-            lambda n=name, k=kind: pd.Index(f"{PREFIX[k]}-" + idx.layers[n]["area_id"].astype(str)),
-        )
+        ids = idx.memo(name, "site_ids", partial(_site_ids, idx.layers[name], kind))
         at = ids.get_indexer(pd.Index(np.asarray(out["site_id"], dtype=object)[mine]))
         some = mine[at >= 0]
         at = at[at >= 0]

@@ -23,8 +23,8 @@ from geo import indicators as ind
 from geo.criteria import PROFILES
 from geo.errors import InvalidParameter
 from geo.grid import NRW_GRID, Coverage
-from geo.scoring import Scorer
 from geo.layer_index import LayerIndex
+from geo.scoring import Scorer
 from geo.sites import PUBLIC_COLUMNS, _layer_rows, compute_indicators, derive_sites
 
 CRS = "EPSG:25832"

@@ -19,7 +19,7 @@ Notes
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from typing import NamedTuple, cast
+from typing import Any, NamedTuple, cast
 
 import numpy as np
 import pandas as pd
@@ -27,6 +27,7 @@ import shapely
 from exactextract import exact_extract
 from exactextract.feature import Feature, FeatureSource
 from exactextract.raster import NumPyRasterSource
+from exactextract.writer import Writer
 
 from geo.grid import Coverage
 from geo.pool import ForkPool
@@ -57,42 +58,6 @@ def _pairs(pairs: pd.DataFrame | Overlaps) -> Overlaps:
 
 
 AreaOf = Callable[[np.ndarray, np.ndarray], np.ndarray]  # (site rows, unit rows) -> overlap in m²
-
-
-class PairAreas:
-    """Overlap areas of pairs of two layers' areas (rows ``a`` of one, ``b`` of the other), each
-    computed once, whichever side asks: is a plan area on brownfields, and which plan area holds
-    a brownfield, are the same intersections seen from either side.
-
-    ``area(ga, gb, ka, kb)`` gives the overlap of each pair of geometries ``ga[i]``, ``gb[i]``
-    (in that order) whose layer rows are ``ka[i]`` and ``kb[i]``; a pair with a row of -1 (an
-    ad-hoc area, a site that is no row of the layer) is always computed.
-    """
-
-    def __init__(self, n_b: int):
-        self.n_b = max(n_b, 1)
-        self.keys = np.empty(0, dtype=np.int64)  # sorted
-        self.areas = np.empty(0)
-
-    def area(self, ga: np.ndarray, gb: np.ndarray, ka: np.ndarray, kb: np.ndarray) -> np.ndarray:
-        """The overlap of each pair (m²)."""
-        key = np.where((ka >= 0) & (kb >= 0), ka.astype(np.int64) * self.n_b + kb, -1)
-        at = np.minimum(np.searchsorted(self.keys, key), max(len(self.keys) - 1, 0))
-        hit = (key >= 0) & (self.keys[at] == key) if len(self.keys) else np.zeros(len(key), dtype=bool)
-        out = np.empty(len(key))
-        out[hit] = self.areas[at[hit]]
-        miss = np.flatnonzero(~hit)
-        if not len(miss):
-            return out
-        out[miss] = shapely.area(shapely.intersection(ga[miss], gb[miss]))
-        new = miss[key[miss] >= 0]
-        if len(new):
-            keys, first = np.unique(key[new], return_index=True)
-            keys = np.concatenate([self.keys, keys])
-            order = np.argsort(keys, kind="stable")
-            self.keys = keys[order]
-            self.areas = np.concatenate([self.areas, out[new][first]])[order]
-        return out
 
 
 def _intersection_area(sites: np.ndarray, units: np.ndarray) -> AreaOf:
@@ -238,7 +203,37 @@ class _WKBSource(FeatureSource):  # type: ignore[misc]  # Any base, as above
 PARALLEL_MIN_SITES = 20_000
 
 
-def _extract(grids: Mapping[str, Coverage], wkbs: np.ndarray) -> pd.DataFrame:
+class _ArrayWriter(Writer):  # type: ignore[misc]  # Any base, as above
+    """Collect exactextract's results as numpy columns: a DataFrame per call (``output="pandas"``)
+    cost more than the extraction for one ad-hoc polygon."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.columns: dict[str, list[float]] = {}
+        self.row = _WKBFeature()
+
+    def add_operation(self, op: Any) -> None:  # noqa: D102
+        self.columns.setdefault(op.name, [])
+
+    def add_column(self, name: str) -> None:  # noqa: D102
+        self.columns.setdefault(name, [])
+
+    def add_geometry(self) -> None:  # noqa: D102
+        pass
+
+    def write(self, feature: Any) -> None:  # noqa: D102
+        row = self.row
+        row.values = {}
+        feature.copy_to(row)
+        for name, column in self.columns.items():
+            column.append(row.values.get(name, np.nan))
+
+    def features(self) -> dict[str, np.ndarray]:
+        """The columns (exact_extract returns them): ``fid`` as integers, the statistics as floats."""
+        return {k: np.asarray(v, dtype=np.int64 if k == "fid" else float) for k, v in self.columns.items()}
+
+
+def _extract(grids: Mapping[str, Coverage], wkbs: np.ndarray) -> dict[str, np.ndarray]:
     """Run exactextract for the grids over WKBs (in a forked worker, the grids are shared)."""
     rasters = []
     for name, cov in grids.items():
@@ -246,10 +241,10 @@ def _extract(grids: Mapping[str, Coverage], wkbs: np.ndarray) -> pd.DataFrame:
         rasters.append(
             NumPyRasterSource(np.asarray(cov.grid), xmin, ymin, xmax, ymax, nodata=np.nan, name=name)
         )
-    rows: pd.DataFrame = exact_extract(
-        rasters, _WKBSource(wkbs), ["mean", "count"], include_cols=["fid"], output="pandas"
+    columns: dict[str, np.ndarray] = exact_extract(
+        rasters, _WKBSource(wkbs), ["mean", "count"], include_cols=["fid"], output=_ArrayWriter()
     )
-    return rows
+    return columns
 
 
 class GridShares:
@@ -265,8 +260,8 @@ class GridShares:
         self.n = len(sites)
         self.grids = dict(grids)
         self.site_area = np.maximum(shapely.area(sites), 1e-9)
-        self._pool: ForkPool[Mapping[str, Coverage], np.ndarray, pd.DataFrame] | None = None
-        self._rows: pd.DataFrame | None = None
+        self._pool: ForkPool[Mapping[str, Coverage], np.ndarray, dict[str, np.ndarray]] | None = None
+        self._rows: dict[str, np.ndarray] | None = None
         if not self.grids:
             return
         wkbs = shapely.to_wkb(sites)
@@ -286,18 +281,18 @@ class GridShares:
                 self._pool.close()
                 self._pool = None
             for c, part in zip(self._chunks, parts, strict=True):
-                part["fid"] = c[part["fid"].to_numpy(int)]
-            self._rows = pd.concat(parts, ignore_index=True)
+                part["fid"] = c[part["fid"]]
+            self._rows = {k: np.concatenate([part[k] for part in parts]) for k in parts[0]}
         if self._rows is None:
             return {}
         rows = self._rows
-        fid = rows["fid"].to_numpy(int)
+        fid = rows["fid"]
         out = {}
         for name, cov in self.grids.items():
             share = np.full(self.n, np.nan)
             cells = np.zeros(self.n)
-            share[fid] = rows[f"{name}_mean" if len(self.grids) > 1 else "mean"].to_numpy(float)
-            cells[fid] = rows[f"{name}_count" if len(self.grids) > 1 else "count"].to_numpy(float)
+            share[fid] = rows[f"{name}_mean" if len(self.grids) > 1 else "mean"]
+            cells[fid] = rows[f"{name}_count" if len(self.grids) > 1 else "count"]
             share[cells <= 0] = np.nan
             out[name] = (share, np.clip(cells * cov.spec.res**2 / self.site_area, 0, 1))
         return out

@@ -36,14 +36,50 @@ def majority_host(
     return np.where(overlap >= ind.BROWNFIELD_OVERLAP * shapely.area(geoms), host, -1)
 
 
+class PairAreas:
+    """Overlap areas of pairs of two layers' areas (rows ``a`` of one, ``b`` of the other), each
+    computed once, whichever side asks: is a plan area on brownfields, and which plan area holds
+    a brownfield, are the same intersections seen from either side.
+
+    ``area(ga, gb, ka, kb)`` gives the overlap of each pair of geometries ``ga[i]``, ``gb[i]``
+    (in that order) whose layer rows are ``ka[i]`` and ``kb[i]``; a pair with a row of -1 (an
+    ad-hoc area, a site that is no row of the layer) is always computed.
+    """
+
+    def __init__(self, n_b: int):
+        self.n_b = max(n_b, 1)
+        self.keys = np.empty(0, dtype=np.int64)  # sorted
+        self.areas = np.empty(0)
+
+    def area(self, ga: np.ndarray, gb: np.ndarray, ka: np.ndarray, kb: np.ndarray) -> np.ndarray:
+        """The overlap of each pair (m²)."""
+        key = np.where((ka >= 0) & (kb >= 0), ka.astype(np.int64) * self.n_b + kb, -1)
+        at = np.minimum(np.searchsorted(self.keys, key), max(len(self.keys) - 1, 0))
+        hit = (key >= 0) & (self.keys[at] == key) if len(self.keys) else np.zeros(len(key), dtype=bool)
+        out = np.empty(len(key))
+        out[hit] = self.areas[at[hit]]
+        miss = np.flatnonzero(~hit)
+        if not len(miss):
+            return out
+        out[miss] = shapely.area(shapely.intersection(ga[miss], gb[miss]))
+        new = miss[key[miss] >= 0]
+        if len(new):
+            keys, first = np.unique(key[new], return_index=True)
+            keys = np.concatenate([self.keys, keys])
+            order = np.argsort(keys, kind="stable")
+            self.keys = keys[order]
+            self.areas = np.concatenate([self.areas, out[new][first]])[order]
+        return out
+
+
 class PlanBrownfieldPairs:
     """Plan areas on brownfields, and brownfields in plan areas: the same pairs of the two
-    layers seen from either side, each intersected once (``geo.indicators.PairAreas``) where
+    layers seen from either side, each intersected once (``PairAreas``) where
     the sites are those layers' rows, as in a build."""
 
     def __init__(self, geoms: np.ndarray, idx: LayerIndex, rows: Mapping[str, np.ndarray]):
         self.geoms, self.idx = geoms, idx
-        self.memo = ind.PairAreas(len(idx.layers["brownfields"]) if "brownfields" in idx.layers else 0)
+        self.memo = PairAreas(len(idx.layers["brownfields"]) if "brownfields" in idx.layers else 0)
         none = np.full(len(geoms), -1)
         self.rp_row = rows.get("regional_plan", none)
         self.bf_row = rows.get("brownfields", none)

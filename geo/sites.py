@@ -381,7 +381,8 @@ def _municipality(
         message = ags_warning(np.asarray(out["site_id"], dtype=object), own, ags)
         if message is not None and warn is not None:
             warn(message)
-    at = pd.Index(unit_ags).get_indexer(ags)  # -1 where no municipality holds the key
+    by_key = idx.memo("municipalities", "ags_row", lambda: {a: i for i, a in enumerate(unit_ags.tolist())})
+    at = np.fromiter((by_key.get(a, -1) for a in ags), dtype=np.int64, count=len(ags))  # -1: no such key
     out["ags"] = ags
     for col, field in (("municipality", "name"), ("kreis_ags", "kreis_ags"), ("kreis", "kreis_name")):
         values = idx.column("municipalities", field)[np.maximum(at, 0)]  # a copy

@@ -24,6 +24,7 @@ from geo.criteria import PROFILES
 from geo.errors import InvalidParameter
 from geo.grid import NRW_GRID, Coverage
 from geo.layer_index import LayerIndex
+from geo.planning import PairAreas
 from geo.scoring import Scorer
 from geo.sites import PUBLIC_COLUMNS, _layer_rows, compute_indicators, derive_sites
 
@@ -703,7 +704,7 @@ def test_layer_rows_name_the_rows_sites_were_derived_from(layers):
 def test_pair_areas_are_the_intersections_computed_once(monkeypatch):
     a = np.array([box(X, Y, X + 100, Y + 100), box(X + 200, Y, X + 300, Y + 100)])
     b = np.array([box(X + 50, Y, X + 250, Y + 50)])
-    memo = ind.PairAreas(len(b))
+    memo = PairAreas(len(b))
     first = memo.area(a, b[[0, 0]], np.array([0, 1]), np.array([0, 0]))
     assert first.tolist() == [2500.0, 2500.0]  # by hand: 50 × 50 m each
     monkeypatch.setattr(shapely, "intersection", lambda *_a, **_k: pytest.fail("intersected again"))

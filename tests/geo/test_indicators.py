@@ -623,20 +623,17 @@ def test_compute_indicators_area_and_municipality(computed):
             assert all(missing(row[c]) for c in ("ags", "municipality", "kreis_ags", "kreis"))
 
 
+# by hand, in SITE_IDS order: GIB's western half is brownfield b3 (b1 and b4 lie inside b3 there)
+PLANNING = ["GIB", "GIB_Z", "GIB", "BROWNFIELD", "GIB", "BROWNFIELD", "LEP"]
+ON_BROWNFIELDS = [True, False, True, True, True, True, False]
+
+
 def test_compute_indicators_planning_category_and_brownfield(computed):
-    assert computed["planning_category"].tolist() == [
-        "GIB",
-        "GIB_Z",
-        "GIB",
-        "BROWNFIELD",
-        "GIB",
-        "BROWNFIELD",
-        "LEP",
-    ]
-    # GIB: its western half is brownfield b3 (b1 and b4 lie inside b3 there): exactly 0.5
+    assert computed["planning_category"].tolist() == PLANNING
+    # GIB: exactly 0.5 on brownfields counts
     union = shapely.union_all([g for g, _, _ in BROWNFIELDS.values()])
     assert union.intersection(GIB).area / GIB.area == 0.5
-    assert computed["is_brownfield"].tolist() == [True, False, True, True, True, True, False]
+    assert computed["is_brownfield"].tolist() == ON_BROWNFIELDS
     assert computed.loc["rp-g1", "plan"] == "Münster"
     assert computed.loc["bf-b2", "contamination"] == "suspected"
     assert missing(computed.loc["rp-g1", "contamination"])
@@ -663,16 +660,8 @@ def test_each_plan_area_and_brownfield_pair_is_intersected_once(layers, patch_gr
     brownfields = {g.wkb for g in layers["brownfields"].geometry}
     pairs = [p for p in seen if len(p) == 2 and p & plan and p & brownfields]
     assert pairs and len(pairs) == len(set(pairs))
-    assert got["planning_category"].tolist() == [
-        "GIB",
-        "GIB_Z",
-        "GIB",
-        "BROWNFIELD",
-        "GIB",
-        "BROWNFIELD",
-        "LEP",
-    ]
-    assert got["is_brownfield"].tolist() == [True, False, True, True, True, True, False]
+    assert got["planning_category"].tolist() == PLANNING
+    assert got["is_brownfield"].tolist() == ON_BROWNFIELDS
 
 
 def test_sites_that_are_not_their_layers_rows_are_intersected_as_they_are(layers, patch_grid):

@@ -37,8 +37,7 @@ from geo.measures import SiteCache
 from geo.nearest import transport_distances
 from geo.query import RankingQuery
 from geo.scoring import Scorer
-from geo.sites import GenericMeasures, compute_indicators
-from geo.sites import _run_measures as run_measures
+from geo.sites import GenericMeasures, compute_indicators, run_measures
 from layers.build import build, load_funding
 from layers.store import Store
 
@@ -140,9 +139,9 @@ class _Timer:
             self.rows[self.name] = (time.perf_counter() - self.t, time.process_time() - self.c, engine)
         self.name = name
         if name is not None:
-            self.profile = cProfile.Profile(time.process_time)
             self.t, self.c = time.perf_counter(), time.process_time()
             if self.profiled:
+                self.profile = cProfile.Profile(time.process_time)
                 self.profile.enable()
 
 
@@ -152,10 +151,10 @@ def floors(base, layers: dict, coverage: dict, funding) -> None:
     A stage's floor is the CPU its exact geometry takes in the engines (GEOS through shapely,
     exactextract; column "engines"): the intersections, predicates and distances the answer is
     made of, with the algorithms as they are. "rest" is Python and numpy around those calls (for
-    the generic measures mostly numpy's sums over grids and radii, which are the measure). The helpers (the
-    fibre and 5G grids, the generic measures) run in forked processes beside the main one and
-    are timed alone here; with every core busy the batch cannot take less than all CPU seconds
-    divided by the cores.
+    the generic measures mostly numpy's sums over grids and radii, which are the measure). The
+    helpers (the fibre and 5G grids, the generic measures) run in forked processes beside the
+    main one and are timed alone here; with every core busy the batch cannot take less than all
+    CPU seconds divided by the cores.
     """
     geoms = np.asarray(base.geometry.values)
     grids = {k: coverage[k] for k in ("fibre", "mobile_5g") if k in coverage}

@@ -293,7 +293,7 @@ class GenericMeasures:
                 self.jobs.append((crit, m, coverage.get(m.layer) if m.grid else layers.get(m.layer)))
         self._pool: ForkPool[Shared, int, list[list[np.ndarray]]] | None = None
         if self.jobs and len(geoms) >= FORKED_SITES and fork_available() and usable_cores() > 1:
-            self._pool = ForkPool(_run_measures, (geoms, self.jobs, extent), workers=1)
+            self._pool = ForkPool(run_measures, (geoms, self.jobs, extent), workers=1)
             self._async = self._pool.map_async([0])
 
     def store(self, out: Columns, step: Callable[[str], None]) -> None:
@@ -330,8 +330,9 @@ def _measure(geoms: np.ndarray, job: Job, shared: SiteCache) -> list[np.ndarray]
     return columns
 
 
-def _run_measures(shared: Shared, _item: int) -> list[list[np.ndarray]]:
-    """In the worker: every measure, one after the other, sharing centroids and anchors."""
+def run_measures(shared: Shared, _item: int) -> list[list[np.ndarray]]:
+    """Every measure, one after the other, sharing centroids and anchors (in the forked worker;
+    bench/score.py runs it alone)."""
     geoms, jobs, extent = shared
     cache = SiteCache(geoms, extent=extent)
     return [_measure(geoms, job, cache) for job in jobs]

@@ -213,6 +213,7 @@ export function createSitePoints(prep, rows, spec) {
   let bandBuf = null;
   let triBuf = null;
   let tex = null;
+  let texSize = [0, 0];
   let fbo = null;
   let dirty = true;
   let map = null;
@@ -289,6 +290,7 @@ export function createSitePoints(prep, rows, spec) {
         gl.bindBuffer(gl.ARRAY_BUFFER, triBuf);
         gl.bufferData(gl.ARRAY_BUFFER, new Float32Array([-1, -1, 3, -1, -1, 3]), gl.STATIC_DRAW);
         tex = gl.createTexture();
+        texSize = [0, 0];
         fbo = gl.createFramebuffer();
       }
       dirty = false;
@@ -305,15 +307,15 @@ export function createSitePoints(prep, rows, spec) {
     prerender(context, args) {
       if (!spec.texture || !prepare(args) || same()) return;
       const [w, h] = [frame[19], frame[20]];
-      gl.bindTexture(gl.TEXTURE_2D, tex);
-      if (!held || held[19] !== w || held[20] !== h) {
+      gl.bindFramebuffer(gl.FRAMEBUFFER, fbo);
+      if (texSize[0] !== w || texSize[1] !== h) { // (re)size the texture to the drawing buffer
+        texSize = [w, h];
+        gl.bindTexture(gl.TEXTURE_2D, tex);
         gl.texImage2D(gl.TEXTURE_2D, 0, gl.RGBA, w, h, 0, gl.RGBA, gl.UNSIGNED_BYTE, null);
         for (const p of [gl.TEXTURE_MIN_FILTER, gl.TEXTURE_MAG_FILTER]) gl.texParameteri(gl.TEXTURE_2D, p, gl.NEAREST);
         for (const p of [gl.TEXTURE_WRAP_S, gl.TEXTURE_WRAP_T]) gl.texParameteri(gl.TEXTURE_2D, p, gl.CLAMP_TO_EDGE);
-        gl.bindFramebuffer(gl.FRAMEBUFFER, fbo);
         gl.framebufferTexture2D(gl.FRAMEBUFFER, gl.COLOR_ATTACHMENT0, gl.TEXTURE_2D, tex, 0);
       }
-      gl.bindFramebuffer(gl.FRAMEBUFFER, fbo);
       gl.viewport(0, 0, w, h);
       gl.clearColor(0, 0, 0, 0);
       gl.clear(gl.COLOR_BUFFER_BIT);
